@@ -1,0 +1,8 @@
+// PENDING: the topo subcommand is being written; this file is replaced by its implementation.
+#include <CLI/CLI.hpp>
+
+#include "apps/commands.h"
+
+namespace hearsay::apps {
+void RegisterTopoCommands(CLI::App& app) {}
+}  // namespace hearsay::apps

@@ -1,0 +1,15 @@
+# Warnings and code generation shared by every hearsay target.
+add_library(hearsay_flags INTERFACE)
+target_compile_options(hearsay_flags INTERFACE
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>)
+if(HEARSAY_NATIVE)
+  target_compile_options(hearsay_flags INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+  # Portable baseline: x86-64-v2 (SSE4.2, POPCNT). Faster paths use target attributes.
+  target_compile_options(hearsay_flags INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-march=x86-64-v2>)
+endif()
+if(HEARSAY_SANITIZE)
+  target_compile_options(hearsay_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
+                         -fno-sanitize-recover=undefined)
+  target_link_options(hearsay_flags INTERFACE -fsanitize=address,undefined)
+endif()

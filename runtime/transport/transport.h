@@ -1,0 +1,59 @@
+// Transport: moves Messages between peers (DESIGN.md "Core seams").
+//
+// Implementations: TCP over Boost.Asio (runtime/transport/tcp/), in-process (runtime/transport/
+// inproc/); the network emulator (runtime/emulator/) wraps any of them. Messages on one directed
+// link are delivered in send order. A transport never interprets payloads.
+//
+// Threading: Send and Receive are called from the peer's compute thread; implementations run
+// their I/O on their own threads and hand messages over through a thread-safe inbox. Every
+// blocking call takes an absolute deadline.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/byte_buffer.h"
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace hearsay {
+
+enum class MessageKind : uint8_t {
+  kGossip = 1,  // a round's algorithm payload
+  kDone = 2,    // sender finished its last round and will send nothing more
+};
+
+struct Message {
+  MessageKind kind = MessageKind::kGossip;
+  int32_t from = -1;
+  int32_t to = -1;
+  int64_t round = 0;
+  ByteBuffer payload;
+};
+
+struct TransportStats {
+  uint64_t bytes_sent = 0;      // payload + framing bytes handed to the wire
+  uint64_t bytes_received = 0;
+  uint64_t messages_sent = 0;
+  uint64_t messages_received = 0;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+
+  // Brings up links to this peer's neighbours (TCP: listen, dial with retry and backoff,
+  // handshake) and returns once every link is up, or an error naming the peer that failed.
+  virtual Status Start(TimePoint deadline) = 0;
+  // Queues msg for peer msg.to and returns without waiting for the wire.
+  virtual Status Send(Message msg) = 0;
+  // Next arrived message. DeadlineExceeded when none arrives in time; Cancelled after Shutdown;
+  // Unavailable (naming the peer) when a link broke.
+  virtual Result<Message> Receive(TimePoint deadline) = 0;
+  // Delivers what is queued (bounded by deadline), then closes every link. Idempotent.
+  virtual Status Shutdown(TimePoint deadline) = 0;
+  virtual TransportStats stats() const = 0;
+};
+
+}  // namespace hearsay
