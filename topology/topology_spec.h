@@ -1,14 +1,17 @@
 // TopologySpec: everything a topology file says -- nodes and addresses, the gossip graph with
-// mixing weights, and the emulated network (link defaults, per-link overrides, node capacities).
-// One file drives both the gossip graph and the emulated network (DESIGN.md "Files users write").
+// mixing weights, and the emulated network (link defaults, per-link overrides, node capacities,
+// link events and traces). One file drives both the gossip graph and the emulated network
+// (DESIGN.md "Files users write"; the format is docs/topology_format.md).
 //
 // Units: bandwidth in bits per second (0 = unlimited), times in seconds, loss a probability.
-// Thread-safety: immutable after loading.
+// Ownership: a TopologySpec owns its nodes and link tables and shares the immutable graph.
+// Thread-safety: immutable after loading; all const methods are thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,27 +27,79 @@ struct LinkParams {
   double latency_s = 0;      // one-way propagation delay
   double jitter_s = 0;       // uniform extra delay in [0, jitter_s] (order is still kept)
   double loss = 0;           // loss probability, modelled as TCP retransmission delay
+  bool up = true;            // false while a `down` event holds the link: messages wait for `up`
+  bool operator==(const LinkParams&) const = default;
 };
 
 struct NodeSpec {
-  std::string name;             // "n0" unless the file names it
+  std::string name;  // "n0" unless the file names it
   std::string host = "127.0.0.1";
-  uint16_t port = 0;            // base_port + index unless the file gives one
-  double egress_bps = 0;        // uplink capacity shared by all outgoing links; 0 = unlimited
-  double ingress_bps = 0;       // downlink capacity shared by all incoming links; 0 = unlimited
+  uint16_t port = 0;       // base_port + index unless the file gives one
+  double egress_bps = 0;   // uplink capacity shared by all outgoing links; 0 = unlimited
+  double ingress_bps = 0;  // downlink capacity shared by all incoming links; 0 = unlimited
+};
+
+// A change of some links at a wall-clock time or at a round (file `events:`). Fields left
+// empty keep their value. Applied in file order on top of defaults and overrides.
+struct LinkEvent {
+  double at_seconds = -1;                  // seconds since the run started; -1 = round-based
+  int64_t at_round = 0;                    // 1-based round; 0 = time-based
+  std::vector<std::pair<int, int>> links;  // directed (from, to) links it changes
+  std::optional<bool> up;                  // down / up
+  std::optional<double> bandwidth_bps, latency_s, jitter_s, loss;
+  int line = 0;  // file line (for messages)
+};
+
+// One link parameter following a two-column (time, value) file, piecewise constant: at time t
+// the value of the last sample with time <= t; before the first sample the static value holds.
+struct LinkTrace {
+  enum class Field { kBandwidth, kLatency, kJitter, kLoss };
+  Field field = Field::kBandwidth;
+  std::vector<std::pair<int, int>> links;          // directed (from, to)
+  std::vector<std::pair<double, double>> samples;  // (seconds, value in bps / s / probability)
+  std::string path;                                // the trace file, resolved
+};
+
+// The generator a graph came from (file `generator:`); kept so writers can say it again.
+struct GeneratorSpec {
+  std::string kind;  // ring, torus, grid, complete, star, hypercube, exponential,
+                     // one-peer-exponential, erdos-renyi, random-regular, edge-list-file
+  int rows = 0;      // torus / grid; 0 = most square factorisation of n
+  int cols = 0;
+  int center = 0;       // star
+  double p = 0;         // erdos-renyi edge probability
+  int degree = 0;       // random-regular
+  uint64_t seed = 1;    // erdos-renyi / random-regular
+  int max_tries = 100;  // erdos-renyi / random-regular: draws before giving up
+  std::string path;     // edge-list-file (resolved against the topology file's folder)
+  bool operator==(const GeneratorSpec&) const = default;
 };
 
 struct TopologySpec {
-  std::string source;                     // file name (for messages)
+  std::string source;  // file name (for messages)
   std::vector<NodeSpec> nodes;
   std::shared_ptr<const Topology> graph;  // never null after a successful load
   LinkParams link_defaults;
   std::map<std::pair<int, int>, LinkParams> link_overrides;  // directed (from, to)
 
+  bool directed = false;    // the file said `directed: true`
+  bool push_sum = false;    // weights column-stochastic but not row-stochastic
+  std::string weight_rule;  // uniform | metropolis | max-degree | explicit ("" = sequence)
+  std::optional<GeneratorSpec> generator;          // when a generator made the graph
+  std::map<std::string, std::vector<int>> groups;  // named node groups (ascending ids)
+  std::vector<LinkEvent> events;
+  std::vector<LinkTrace> traces;
+
   int size() const { return static_cast<int>(nodes.size()); }
   // Emulator parameters of the directed link from -> to at `seconds` since the run started
-  // (schedules and traces, when the file has them, are applied here).
+  // (schedules and traces, when the file has them, are applied here). Round-based events are
+  // not applied by this overload.
   LinkParams LinkAt(int from, int to, double seconds) const;
+  // Same, also applying events with `round:` <= round.
+  LinkParams LinkAt(int from, int to, double seconds, int64_t round) const;
+  // The wall-clock times (ascending, unique) at which some link's parameters change, so the
+  // emulator can wake up there; traces contribute their sample times.
+  std::vector<double> ChangeTimes() const;
   // Stable fingerprint of graph, weights and link parameters (for the handshake hash).
   std::string Fingerprint() const;
 };

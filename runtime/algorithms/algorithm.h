@@ -3,12 +3,16 @@
 // An Algorithm never touches sockets, clocks or threads. The peer drives it, for t = 1, 2, ...:
 //   1. g = model gradient at params()
 //   2. Begin(t, g, lr, &out)         -> out is the payload sent to every out-neighbour
-//   3. Absorb(t, j, payload_j)       for every j in N[i] at round t INCLUDING i itself (with `out`),
+//   3. Absorb(t, j, payload_j)       for every j in N[i] at round t INCLUDING i itself (with
+//   `out`),
 //                                    in ascending j (invariants 2 and 4)
 //   4. End(t)
 // Because the order of every floating-point reduction is fixed by this protocol, a synchronous
 // run over TCP is bit-identical to the same run in one process.
 //
+// Begin replaces *out (it does not append). Protocol violations (Absorb outside a round, from a
+// peer not in N[i], twice or out of ascending order; End before every j was absorbed; rounds not
+// increasing) return FailedPrecondition / InvalidArgument and change nothing.
 // Absorb decodes into scratch space first and mutates state only on success: a bad payload gives
 // Corruption and leaves the model untouched.
 // Thread-safety: none; one peer's compute thread owns it.
@@ -49,7 +53,12 @@ class Algorithm {
 };
 
 // Builds the algorithm for peer `self` with initial model x0 (the same on every peer).
-// Errors: unknown name; a biased codec with dcd/ecd without allow_biased (explains why).
+// dpsgd sends raw fp32 and takes no codec (null or "identity"); dcd, ecd and choco need one.
+// Compressor keys: RngKey{config.seed, peer = sender, round = t, tensor 0}; the codec sets the
+// stream. Implementations: dpsgd.h, dcd.h, ecd.h, choco.h.
+// Errors: unknown name; a biased codec with dcd/ecd without allow_biased (explains why);
+// consensus_step outside (0, 1] for choco; dcd/ecd/choco on a time-varying topology (they keep
+// per-neighbour state; not supported yet); self out of range; empty x0.
 Result<std::unique_ptr<Algorithm>> MakeAlgorithm(const AlgorithmConfig& config,
                                                  std::shared_ptr<const Topology> topology, int self,
                                                  std::span<const float> x0,

@@ -29,9 +29,7 @@ struct Dataset {
   std::vector<int32_t> labels;
 
   int64_t size() const { return static_cast<int64_t>(labels.size()); }
-  Batch AsBatch() const {
-    return Batch{features.data(), labels.data(), size(), num_features};
-  }
+  Batch AsBatch() const { return Batch{features.data(), labels.data(), size(), num_features}; }
 };
 
 }  // namespace hearsay

@@ -2,13 +2,16 @@
 //
 // Models are stateless apart from their shape: parameters live in the caller's span, so one Model
 // serves every replica. CPU (Eigen) and CUDA implementations of the same model agree within
-// tolerance. Thread-safety: const methods are thread-safe.
+// tolerance. Batches must carry labels in 0..k-1 and num_features columns (the data loaders
+// guarantee it; checked by assert in debug builds). An empty batch gives the L2 term alone.
+// Thread-safety: const methods are thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "runtime/data/dataset.h"
@@ -31,5 +34,18 @@ class Model {
   // Fraction of correctly classified examples.
   virtual double Accuracy(std::span<const float> params, const Batch& batch) const = 0;
 };
+
+// Which model to build (the `model:` section of an experiment file).
+struct ModelConfig {
+  std::string kind = "softmax";  // logistic | softmax | mlp
+  double l2 = 1e-4;              // L2 penalty (l2/2)*||weights||^2 (biases are not penalised)
+  std::vector<int> hidden;       // mlp only: hidden layer widths, e.g. {64, 64}
+};
+
+// Builds the model for `num_features` inputs and `num_classes` classes (labels 0..k-1).
+// Errors: unknown kind, logistic with more than 2 classes, l2 < 0, non-positive sizes, hidden
+// layers for a kind other than mlp.
+Result<std::unique_ptr<Model>> MakeModel(const ModelConfig& config, int64_t num_features,
+                                         int32_t num_classes);
 
 }  // namespace hearsay

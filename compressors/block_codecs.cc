@@ -1,0 +1,204 @@
+// Deterministic block codecs: sign[:block] (sign bits + per-block mean |x|) and minmax8[:block]
+// (per-block min/max, 8-bit codes rounded to nearest). Both are biased; layouts in
+// docs/compressors.md.
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "compressors/codec_math.h"
+#include "compressors/codecs.h"
+#include "compressors/wire.h"
+
+namespace hearsay {
+namespace {
+
+__attribute__((target_clones("avx2", "default"))) double SumAbs(const float* x, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; ++i) s += std::abs(static_cast<double>(x[i]));
+  return s;
+}
+
+__attribute__((target_clones("avx2", "default"))) void SignDecodeLoop(const uint8_t* signs,
+                                                                      size_t n, float scale,
+                                                                      float* y) {
+  const uint32_t s = FloatBits(scale);
+  for (size_t i = 0; i < n; ++i) {
+    y[i] = BitsFloat(s | (static_cast<uint32_t>((signs[i >> 3] >> (i & 7)) & 1u) << 31));
+  }
+}
+
+bool ValidScale(float s) { return s >= 0.0f && std::isfinite(s); }
+
+class SignCodec final : public Compressor {
+ public:
+  explicit SignCodec(int block) : block_(block) {}
+  std::string Spec() const override {
+    return block_ == kDefaultBlock ? "sign" : "sign:" + std::to_string(block_);
+  }
+  bool Unbiased() const override { return false; }
+  double BitsPerElement(size_t d) const override {
+    return d == 0 ? 0.0 : 8.0 * static_cast<double>(Bytes(d)) / static_cast<double>(d);
+  }
+  Status Encode(std::span<const float> x, const RngKey& key, ByteBuffer* out) override {
+    const size_t d = x.size();
+    HEARSAY_RETURN_IF_ERROR(CheckEncodable(Spec(), d));
+    const size_t start = out->size();
+    AppendHeader(out, CodecTag::kSign, 0, d);
+    const size_t nb = DivUp(d, static_cast<size_t>(block_));
+    Grow(out, Bytes(d) - kHeaderBytes);
+    uint8_t* scales = out->data() + start + kHeaderBytes;
+    for (size_t b = 0; b < nb; ++b) {
+      const size_t lo = b * block_;
+      const size_t n = std::min<size_t>(block_, d - lo);
+      const float s = static_cast<float>(SumAbs(x.data() + lo, n) / static_cast<double>(n));
+      if (!std::isfinite(s)) {
+        out->resize(start);
+        return InvalidArgument(Spec() + ": input has a NaN or infinite value in the block at " +
+                               std::to_string(lo));
+      }
+      std::memcpy(scales + 4 * b, &s, 4);
+    }
+    PackSigns(x.data(), d, scales + 4 * nb);
+    return Status::Ok();
+  }
+  Status Decode(std::span<const uint8_t> bytes, const RngKey& key,
+                std::span<float> out) const override {
+    const size_t d = out.size();
+    ByteReader r(bytes);
+    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, Spec(), CodecTag::kSign, 0, d));
+    const size_t nb = DivUp(d, static_cast<size_t>(block_));
+    std::span<const uint8_t> scales, signs;
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "block scales", 4 * nb, &scales));
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "sign bits", DivUp(d, 8), &signs));
+    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, Spec()));
+    for (size_t b = 0; b < nb; ++b) {
+      float s;
+      std::memcpy(&s, scales.data() + 4 * b, 4);
+      if (!ValidScale(s)) {
+        return Corruption(Spec() + ": block " + std::to_string(b) + " has an invalid scale");
+      }
+      const size_t lo = b * block_;
+      SignDecodeLoop(signs.data() + lo / 8, std::min<size_t>(block_, d - lo), s, out.data() + lo);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  size_t Bytes(size_t d) const {
+    return kHeaderBytes + 4 * DivUp(d, static_cast<size_t>(block_)) + DivUp(d, 8);
+  }
+  int block_;
+};
+
+// ---- minmax8 ----
+
+__attribute__((target_clones("avx2", "default"))) void MinMax(const float* x, size_t n, float* lo,
+                                                              float* hi, uint32_t* bad) {
+  float a = x[0], b = x[0];
+  uint32_t nonfinite = 0;
+  for (size_t i = 0; i < n; ++i) {
+    a = x[i] < a ? x[i] : a;
+    b = x[i] > b ? x[i] : b;
+    nonfinite |= (FloatBits(x[i]) & 0x7F800000u) == 0x7F800000u ? 1u : 0u;
+  }
+  *lo = a;
+  *hi = b;
+  *bad = nonfinite;
+}
+
+__attribute__((target_clones("avx2", "default"))) void MinMaxEncodeLoop(const float* x, size_t n,
+                                                                        float lo, float inv,
+                                                                        uint8_t* codes) {
+  for (size_t i = 0; i < n; ++i) {
+    float q = (x[i] - lo) * inv + 0.5f;
+    q = q < 255.0f ? q : 255.0f;
+    q = q > 0.0f ? q : 0.0f;
+    codes[i] = static_cast<uint8_t>(static_cast<int32_t>(q));
+  }
+}
+
+__attribute__((target_clones("avx2", "default"))) void MinMaxDecodeLoop(const uint8_t* codes,
+                                                                        size_t n, float lo,
+                                                                        float step, float* y) {
+  for (size_t i = 0; i < n; ++i) y[i] = lo + static_cast<float>(codes[i]) * step;
+}
+
+class MinMax8Codec final : public Compressor {
+ public:
+  explicit MinMax8Codec(int block) : block_(block) {}
+  std::string Spec() const override {
+    return block_ == kDefaultBlock ? "minmax8" : "minmax8:" + std::to_string(block_);
+  }
+  bool Unbiased() const override { return false; }
+  double BitsPerElement(size_t d) const override {
+    return d == 0 ? 0.0 : 8.0 * static_cast<double>(Bytes(d)) / static_cast<double>(d);
+  }
+  Status Encode(std::span<const float> x, const RngKey& key, ByteBuffer* out) override {
+    const size_t d = x.size();
+    HEARSAY_RETURN_IF_ERROR(CheckEncodable(Spec(), d));
+    const size_t start = out->size();
+    AppendHeader(out, CodecTag::kMinMax8, 0, d);
+    const size_t nb = DivUp(d, static_cast<size_t>(block_));
+    Grow(out, Bytes(d) - kHeaderBytes);
+    uint8_t* ranges = out->data() + start + kHeaderBytes;
+    uint8_t* codes = ranges + 8 * nb;
+    for (size_t b = 0; b < nb; ++b) {
+      const size_t lo = b * block_;
+      const size_t n = std::min<size_t>(block_, d - lo);
+      float mn, mx;
+      uint32_t bad;
+      MinMax(x.data() + lo, n, &mn, &mx, &bad);
+      const float range = mx - mn;
+      if (bad != 0 || !std::isfinite(range)) {
+        out->resize(start);
+        return InvalidArgument(Spec() +
+                               ": input has a NaN or infinite value, or a range beyond "
+                               "float, in the block at " +
+                               std::to_string(lo));
+      }
+      std::memcpy(ranges + 8 * b, &mn, 4);
+      std::memcpy(ranges + 8 * b + 4, &mx, 4);
+      const float inv = range > 0 ? 255.0f / range : 0.0f;
+      MinMaxEncodeLoop(x.data() + lo, n, mn, std::isfinite(inv) ? inv : 0.0f, codes + lo);
+    }
+    return Status::Ok();
+  }
+  Status Decode(std::span<const uint8_t> bytes, const RngKey& key,
+                std::span<float> out) const override {
+    const size_t d = out.size();
+    ByteReader r(bytes);
+    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, Spec(), CodecTag::kMinMax8, 0, d));
+    const size_t nb = DivUp(d, static_cast<size_t>(block_));
+    std::span<const uint8_t> ranges, codes;
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "block ranges", 8 * nb, &ranges));
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "codes", d, &codes));
+    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, Spec()));
+    for (size_t b = 0; b < nb; ++b) {
+      float mn, mx;
+      std::memcpy(&mn, ranges.data() + 8 * b, 4);
+      std::memcpy(&mx, ranges.data() + 8 * b + 4, 4);
+      if (!(mn <= mx) || !std::isfinite(mx - mn)) {
+        return Corruption(Spec() + ": block " + std::to_string(b) + " has an invalid range");
+      }
+      const size_t lo = b * block_;
+      MinMaxDecodeLoop(codes.data() + lo, std::min<size_t>(block_, d - lo), mn, (mx - mn) / 255.0f,
+                       out.data() + lo);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  size_t Bytes(size_t d) const {
+    return kHeaderBytes + 8 * DivUp(d, static_cast<size_t>(block_)) + d;
+  }
+  int block_;
+};
+
+}  // namespace
+
+std::unique_ptr<Compressor> MakeSignCodec(int block) { return std::make_unique<SignCodec>(block); }
+std::unique_ptr<Compressor> MakeMinMax8Codec(int block) {
+  return std::make_unique<MinMax8Codec>(block);
+}
+
+}  // namespace hearsay

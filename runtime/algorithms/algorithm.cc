@@ -1,0 +1,70 @@
+// MakeAlgorithm: algorithm name -> implementation, with the checks that need the codec.
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "runtime/algorithms/algorithm.h"
+#include "runtime/algorithms/choco.h"
+#include "runtime/algorithms/dcd.h"
+#include "runtime/algorithms/dpsgd.h"
+#include "runtime/algorithms/ecd.h"
+
+namespace hearsay {
+
+Result<std::unique_ptr<Algorithm>> MakeAlgorithm(const AlgorithmConfig& config,
+                                                 std::shared_ptr<const Topology> topology, int self,
+                                                 std::span<const float> x0,
+                                                 std::unique_ptr<Compressor> compressor) {
+  const std::string& name = config.name;
+  if (name != "dpsgd" && name != "dcd" && name != "ecd" && name != "choco") {
+    return InvalidArgument("algorithm '" + name + "' is unknown; valid: dpsgd, dcd, ecd, choco");
+  }
+  if (topology == nullptr) return InvalidArgument(name + ": no topology");
+  if (self < 0 || self >= topology->size()) {
+    return InvalidArgument(name + ": peer id " + std::to_string(self) +
+                           " is outside the topology's " + std::to_string(topology->size()) +
+                           " peers");
+  }
+  if (x0.empty()) return InvalidArgument(name + ": the initial model is empty");
+
+  if (name == "dpsgd") {
+    if (compressor != nullptr && compressor->Spec() != "identity") {
+      return InvalidArgument("dpsgd sends full-precision models and cannot use compressor '" +
+                             compressor->Spec() + "'; use dcd, ecd or choco for compressed gossip");
+    }
+    return std::unique_ptr<Algorithm>(new DPsgd(config, std::move(topology), self, x0));
+  }
+
+  if (compressor == nullptr) {
+    return InvalidArgument(name + " needs a compressor (e.g. identity or qsgd:8)");
+  }
+  if (topology->time_varying()) {
+    return Unimplemented(name +
+                         " keeps per-neighbour state and needs a static topology; this one changes "
+                         "every round (period " +
+                         std::to_string(topology->period()) + "); use dpsgd");
+  }
+  if ((name == "dcd" || name == "ecd") && !compressor->Unbiased() && !config.allow_biased) {
+    return InvalidArgument(
+        name + " needs an unbiased compressor, and '" + compressor->Spec() +
+        "' is biased: its systematic error accumulates in the replicas and the run drifts or "
+        "diverges. Use an unbiased codec (identity, qsgd:b), choco (which tolerates biased "
+        "codecs), or set allow_biased to run it anyway");
+  }
+  if (name == "dcd") {
+    return std::unique_ptr<Algorithm>(
+        new Dcd(config, std::move(topology), self, x0, std::move(compressor)));
+  }
+  if (name == "ecd") {
+    return std::unique_ptr<Algorithm>(
+        new Ecd(config, std::move(topology), self, x0, std::move(compressor)));
+  }
+  if (!(config.consensus_step > 0 && config.consensus_step <= 1)) {
+    return InvalidArgument("choco: consensus_step = " + std::to_string(config.consensus_step) +
+                           "; must be in (0, 1]");
+  }
+  return std::unique_ptr<Algorithm>(
+      new Choco(config, std::move(topology), self, x0, std::move(compressor)));
+}
+
+}  // namespace hearsay

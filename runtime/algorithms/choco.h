@@ -1,0 +1,38 @@
+// Choco: CHOCO-SGD (Koloskova et al. 2019) in the memory-efficient form of ALGORITHMS.md.
+//
+// State (3 vectors whatever the degree): x_i, the public copy xh_i, and
+// m_i = sum_j W_ij xh_j. All start at x0.
+//   Begin(t, g):   x_i <- x_i - lr * g;  x_i <- x_i + gamma_c * (m_i - xh_i);
+//                  payload = C(x_i - xh_i)
+//   Absorb(t, j):  m_i += W_ij * decode(q_j);  if j == i: xh_i += decode(q_i)
+// Allows biased codecs (top-k, sign). With a symmetric W the average of the x_i is preserved up
+// to float rounding whatever the compression error. Requires a static topology (m_i is a sum with
+// fixed weights).
+// Thread-safety: none; one peer's compute thread owns it.
+#pragma once
+
+#include <vector>
+
+#include "runtime/algorithms/gossip_base.h"
+
+namespace hearsay {
+
+class Choco final : public GossipAlgorithm {
+ public:
+  Choco(const AlgorithmConfig& config, std::shared_ptr<const Topology> topology, int self,
+        std::span<const float> x0, std::unique_ptr<Compressor> compressor);
+  std::string name() const override { return "choco"; }
+
+ protected:
+  Status DoBegin(int64_t round, std::span<const float> grad, float lr, ByteBuffer* out) override;
+  Status DoAbsorb(int64_t round, size_t pos, int from, float weight,
+                  std::span<const uint8_t> payload) override;
+
+ private:
+  std::vector<float> xh_;     // own public copy
+  std::vector<float> m_;      // sum_j W_ij xh_j
+  std::vector<float> x_new_;  // scratch: the model after the local and gossip steps
+  std::vector<float> diff_;   // scratch: x_new - xh
+};
+
+}  // namespace hearsay

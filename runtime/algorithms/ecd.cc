@@ -1,0 +1,47 @@
+#include "runtime/algorithms/ecd.h"
+
+#include <utility>
+
+namespace hearsay {
+
+Ecd::Ecd(const AlgorithmConfig& config, std::shared_ptr<const Topology> topology, int self,
+         std::span<const float> x0, std::unique_ptr<Compressor> compressor)
+    : GossipAlgorithm(config, topology, self, x0, std::move(compressor)),
+      x_new_(x0.size()),
+      z_(x0.size()) {
+  estimates_.assign(topology->Row(self, 1).size(), std::vector<float>(x0.begin(), x0.end()));
+}
+
+Status Ecd::DoBegin(int64_t round, std::span<const float> grad, float lr, ByteBuffer* out) {
+  const std::vector<Neighbor>& r = topology_->Row(self(), round);
+  std::fill(x_new_.begin(), x_new_.end(), 0.0f);
+  for (size_t p = 0; p < r.size(); ++p) {
+    const float w = static_cast<float>(r[p].weight);
+    const std::vector<float>& yj = estimates_[p];
+    for (size_t k = 0; k < dim(); ++k) x_new_[k] += w * yj[k];
+  }
+  for (size_t k = 0; k < dim(); ++k) x_new_[k] -= lr * grad[k];
+  const double half_t = 0.5 * static_cast<double>(round);
+  for (size_t k = 0; k < dim(); ++k) {
+    z_[k] = static_cast<float>((1.0 - half_t) * static_cast<double>(x_[k]) +
+                               half_t * static_cast<double>(x_new_[k]));
+  }
+  HEARSAY_RETURN_IF_ERROR(EncodeOwn(round, z_, out));
+  x_.swap(x_new_);
+  return Status::Ok();
+}
+
+Status Ecd::DoAbsorb(int64_t round, size_t pos, int from, float weight,
+                     std::span<const uint8_t> payload) {
+  HEARSAY_RETURN_IF_ERROR(DecodeInto(round, from, payload));
+  const double b = 2.0 / static_cast<double>(round);
+  const double a = 1.0 - b;
+  std::vector<float>& yj = estimates_[pos];
+  for (size_t k = 0; k < dim(); ++k) {
+    yj[k] =
+        static_cast<float>(a * static_cast<double>(yj[k]) + b * static_cast<double>(scratch_[k]));
+  }
+  return Status::Ok();
+}
+
+}  // namespace hearsay

@@ -1,0 +1,69 @@
+// GossipAlgorithm: shared round bookkeeping for the algorithms in this folder (not a seam).
+//
+// It enforces the protocol of algorithm.h once, so each algorithm only writes its update rule:
+//   Begin(t): no round open, t above the last finished round, grad of the model's size;
+//   Absorb(t, j): inside round t, j in N[i] = Row(i, t), each j once, ascending j (invariant 4);
+//   End(t): every j in N[i] absorbed.
+// A violation returns FailedPrecondition / InvalidArgument and changes nothing. Decoding goes into
+// scratch first (DecodeInto); subclasses mutate state only after it succeeded.
+// Thread-safety: none; one peer's compute thread owns it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "runtime/algorithms/algorithm.h"
+
+namespace hearsay {
+
+class GossipAlgorithm : public Algorithm {
+ public:
+  GossipAlgorithm(const AlgorithmConfig& config, std::shared_ptr<const Topology> topology, int self,
+                  std::span<const float> x0, std::unique_ptr<Compressor> compressor);
+
+  std::span<float> params() override { return x_; }
+  std::span<const float> params() const override { return x_; }
+
+  Status Begin(int64_t round, std::span<const float> grad, float lr, ByteBuffer* out) final;
+  Status Absorb(int64_t round, int from, std::span<const uint8_t> payload) final;
+  Status End(int64_t round) final;
+
+ protected:
+  // The algorithm's rules. `out` is empty on entry. On error, state must be unchanged.
+  virtual Status DoBegin(int64_t round, std::span<const float> grad, float lr, ByteBuffer* out) = 0;
+  // `pos` is j's position in Row(self, round) (ascending ids), `weight` is W_ij.
+  virtual Status DoAbsorb(int64_t round, size_t pos, int from, float weight,
+                          std::span<const uint8_t> payload) = 0;
+  virtual Status DoEnd(int64_t round) { return Status::Ok(); }
+
+  // Compressor key of `peer`'s message of `round` (ALGORITHMS.md invariant 3).
+  RngKey KeyFor(int peer, int64_t round) const;
+  // Encodes x with this peer's key of `round` (compressor, or raw fp32 when there is none).
+  Status EncodeOwn(int64_t round, std::span<const float> x, ByteBuffer* out);
+  // Decodes `from`'s payload of `round` into scratch_ (size d); errors name the sender and round.
+  Status DecodeInto(int64_t round, int from, std::span<const uint8_t> payload);
+
+  size_t dim() const { return x_.size(); }
+  int self() const { return self_; }
+  size_t self_pos() const { return self_pos_; }
+  const std::vector<Neighbor>& row() const { return *row_; }
+
+  AlgorithmConfig config_;
+  std::shared_ptr<const Topology> topology_;
+  std::unique_ptr<Compressor> compressor_;  // null: raw little-endian fp32
+  std::vector<float> x_;                    // the local model x_i
+  std::vector<float> scratch_;              // decoded payload (size d)
+
+ private:
+  int self_;
+  size_t self_pos_ = 0;  // position of self in the current row
+  const std::vector<Neighbor>* row_ = nullptr;
+  bool in_round_ = false;
+  int64_t round_ = 0;    // the open round, or the last finished one
+  size_t absorbed_ = 0;  // rows positions [0, absorbed_) are done (ascending order)
+};
+
+}  // namespace hearsay

@@ -1,0 +1,25 @@
+// LIBSVM-format classification files ("label index:value index:value ...", indices from 1).
+//
+// Lines may be blank or start with '#' (skipped); a '#' after the features starts a comment.
+// Indices must be strictly ascending within a line. Labels must be integers; the distinct label
+// values of the file are mapped in ascending order to 0..k-1 (so {-1,+1} -> {0,1}, {1,2,3} ->
+// {0,1,2}, {0,1} stays). The mapping is per file: load train and test from one file and split
+// them (SplitTrainTest) when a class may be missing from one of them.
+// num_classes = max(number of distinct labels, 2). Features are stored densely
+// (num_examples x num_features floats).
+// Thread-safety: pure function (reads the file).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+#include "runtime/data/dataset.h"
+
+namespace hearsay {
+
+// num_features = 0 infers the dimension from the largest index; otherwise an index above
+// num_features is an error. Errors name "path:line" and the problem.
+Result<Dataset> LoadLibsvm(const std::string& path, int64_t num_features);
+
+}  // namespace hearsay

@@ -1,0 +1,209 @@
+#include "runtime/emulator/link_emulator.h"
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "common/logging.h"
+#include "runtime/emulator/link_model.h"
+#include "runtime/transport/frame.h"
+
+namespace hearsay {
+namespace {
+
+class EmulatedTransport final : public Transport {
+ public:
+  EmulatedTransport(std::unique_ptr<Transport> inner, std::shared_ptr<const TopologySpec> spec,
+                    int self, uint64_t seed)
+      : inner_(std::move(inner)),
+        spec_(spec),
+        self_(self),
+        model_(LinkModelConfig::FromSpec(spec, self, seed)),
+        ingress_(spec->nodes.at(self).ingress_bps),
+        epoch_(Now()) {
+    scheduler_ = std::thread([this] { ScheduleLoop(); });
+  }
+
+  ~EmulatedTransport() override { (void)Shutdown(Now()); }
+
+  Status Start(TimePoint deadline) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!sent_any_) epoch_ = Now();
+    }
+    HEARSAY_RETURN_IF_ERROR(inner_->Start(deadline));
+    if (spec_->nodes.at(self_).ingress_bps > 0) {
+      pump_ = std::thread([this] { PumpLoop(); });
+    }
+    return Status::Ok();
+  }
+
+  Status Send(Message msg) override {
+    msg.from = self_;
+    const uint64_t wire_bytes = FrameWireBytes(msg);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return Cancelled("peer " + std::to_string(self_) + ": send after shutdown");
+      if (send_error_) {
+        Status error = std::move(*send_error_);
+        send_error_.reset();
+        return error;
+      }
+      sent_any_ = true;
+      const uint64_t id = model_.Submit(VirtualNow(), msg.to, wire_bytes, msg.round);
+      pending_.emplace(id, std::move(msg));
+      wake_ = true;
+    }
+    cv_.notify_all();
+    return Status::Ok();
+  }
+
+  Result<Message> Receive(TimePoint deadline) override {
+    if (!pump_.joinable()) return inner_->Receive(deadline);
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      const TimePoint now = Now();
+      if (!held_.empty() && WallTime(held_.front().first) <= now) {
+        Result<Message> item = std::move(held_.front().second);
+        held_.pop_front();
+        return item;
+      }
+      if (pump_done_ && held_.empty()) {
+        return Cancelled("peer " + std::to_string(self_) + ": transport was shut down");
+      }
+      if (now >= deadline) {
+        return DeadlineExceeded("peer " + std::to_string(self_) +
+                                ": no message arrived before the deadline");
+      }
+      TimePoint wake = deadline;
+      if (!held_.empty()) wake = std::min(wake, WallTime(held_.front().first));
+      cv_.wait_until(lock, wake);
+    }
+  }
+
+  Status Shutdown(TimePoint deadline) override {
+    Status result;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (shut_down_) return Status::Ok();
+      shut_down_ = true;
+      cv_.wait_until(lock, deadline, [&] { return pending_.empty(); });
+      if (!pending_.empty()) {
+        result = DeadlineExceeded("peer " + std::to_string(self_) + ": " +
+                                  std::to_string(pending_.size()) +
+                                  " messages were still in the emulated network at the shutdown "
+                                  "deadline and were dropped");
+      }
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (scheduler_.joinable()) scheduler_.join();
+    Status inner = inner_->Shutdown(deadline);
+    if (pump_.joinable()) pump_.join();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      pump_done_ = true;
+      held_.clear();
+    }
+    cv_.notify_all();
+    return result.ok() ? inner : result;
+  }
+
+  TransportStats stats() const override { return inner_->stats(); }
+
+ private:
+  double VirtualNow() const { return Duration(Now() - epoch_).count(); }
+  TimePoint WallTime(double virtual_s) const {
+    if (virtual_s > 1e9) return TimePoint::max();
+    return epoch_ + std::chrono::duration_cast<SteadyClock::duration>(Duration(virtual_s));
+  }
+
+  // Hands messages to the inner transport when the model says they arrive.
+  void ScheduleLoop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      std::vector<Delivery> due = model_.AdvanceTo(VirtualNow());
+      if (!due.empty()) {
+        std::vector<Message> out;
+        for (const Delivery& d : due) {
+          auto it = pending_.find(d.id);
+          out.push_back(std::move(it->second));
+          pending_.erase(it);
+        }
+        lock.unlock();
+        for (Message& m : out) {
+          const int to = m.to;
+          Status s = inner_->Send(std::move(m));
+          if (!s.ok()) {
+            HS_LOG_WARN("peer {}: emulated delivery to peer {} failed: {}", self_, to,
+                        s.ToString());
+            std::lock_guard<std::mutex> relock(mu_);
+            if (!send_error_) send_error_ = s;
+          }
+        }
+        lock.lock();
+        cv_.notify_all();  // Shutdown waits for pending_ to drain
+        continue;
+      }
+      const double next = model_.NextEventTime();
+      const TimePoint wake = std::min(WallTime(next), DeadlineIn(1.0));  // re-check at least 1/s
+      cv_.wait_until(lock, wake, [&] { return stopping_ || wake_; });
+      wake_ = false;
+    }
+  }
+
+  // Timestamps arrivals from the inner transport and holds them per the ingress model.
+  void PumpLoop() {
+    while (true) {
+      Result<Message> r = inner_->Receive(DeadlineIn(0.1));
+      if (!r.ok() && r.status().code() == StatusCode::kDeadlineExceeded) continue;
+      if (!r.ok() && r.status().code() == StatusCode::kCancelled) break;
+      std::lock_guard<std::mutex> lock(mu_);
+      double release = VirtualNow();
+      if (r.ok()) {
+        const LinkParams p = spec_->LinkAt(r->from, self_, release, r->round);
+        double path = p.bandwidth_bps;
+        const double egress = spec_->nodes.at(r->from).egress_bps;
+        if (egress > 0 && (path <= 0 || egress < path)) path = egress;
+        release = ingress_.Deliver(release, FrameWireBytes(*r), path);
+      }
+      // Errors keep their place behind the messages that came before them.
+      if (!held_.empty()) release = std::max(release, held_.back().first);
+      held_.emplace_back(release, std::move(r));
+      cv_.notify_all();
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    pump_done_ = true;
+    cv_.notify_all();
+  }
+
+  std::unique_ptr<Transport> inner_;
+  std::shared_ptr<const TopologySpec> spec_;
+  const int self_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  LinkModel model_;                      // guarded by mu_
+  IngressModel ingress_;                 // guarded by mu_
+  TimePoint epoch_;                      // guarded by mu_ until the first Send
+  std::map<uint64_t, Message> pending_;  // in the emulated network, by model id; mu_
+  std::deque<std::pair<double, Result<Message>>> held_;  // ingress-delayed arrivals; mu_
+  std::optional<Status> send_error_;  // first failed inner Send, reported once; mu_
+  bool sent_any_ = false, wake_ = false, stopping_ = false, shut_down_ = false;
+  bool pump_done_ = false;
+  std::thread scheduler_;
+  std::thread pump_;
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> MakeEmulatedTransport(std::unique_ptr<Transport> inner,
+                                                 std::shared_ptr<const TopologySpec> spec, int self,
+                                                 uint64_t seed) {
+  return std::make_unique<EmulatedTransport>(std::move(inner), std::move(spec), self, seed);
+}
+
+}  // namespace hearsay

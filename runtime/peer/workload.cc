@@ -1,0 +1,44 @@
+#include "runtime/peer/workload.h"
+
+#include "runtime/data/libsvm.h"
+
+namespace hearsay {
+
+Result<Workload> BuildWorkload(const RunConfig& run, int num_peers) {
+  Workload w;
+  const DataConfig& d = run.data;
+  if (d.kind == "synthetic") {
+    HEARSAY_ASSIGN_OR_RETURN(Dataset all, MakeSynthetic(d.synthetic));
+    TrainTest split = SplitTrainTest(all, d.test_fraction, d.synthetic.seed);
+    w.train = std::move(split.train);
+    w.test = std::move(split.test);
+  } else {
+    HEARSAY_ASSIGN_OR_RETURN(Dataset all, LoadLibsvm(d.path, d.features));
+    if (d.test_path.empty()) {
+      TrainTest split = SplitTrainTest(all, d.test_fraction, run.seed);
+      w.train = std::move(split.train);
+      w.test = std::move(split.test);
+    } else {
+      w.train = std::move(all);
+      HEARSAY_ASSIGN_OR_RETURN(w.test, LoadLibsvm(d.test_path, w.train.num_features));
+      if (w.test.num_features != w.train.num_features) {
+        return InvalidArgument(d.test_path + ": has " + std::to_string(w.test.num_features) +
+                               " features, the training file " + d.path + " has " +
+                               std::to_string(w.train.num_features));
+      }
+      w.test.num_classes = std::max(w.test.num_classes, w.train.num_classes);
+      w.train.num_classes = w.test.num_classes;
+    }
+  }
+  if (w.train.size() < num_peers) {
+    return InvalidArgument("run '" + run.name + "': " + std::to_string(w.train.size()) +
+                           " training examples cannot be shared by " +
+                           std::to_string(num_peers) + " peers");
+  }
+  w.shards = PartitionIndices(w.train, num_peers, d.partition, run.seed);
+  HEARSAY_ASSIGN_OR_RETURN(w.model, MakeModel(run.model, w.train.num_features,
+                                              w.train.num_classes));
+  return w;
+}
+
+}  // namespace hearsay

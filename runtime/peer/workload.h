@@ -1,0 +1,27 @@
+// Workload: the model and data of one run, built identically on every peer and in the launcher.
+//
+// Every process derives the same datasets, split and partition from the run's seeds, so no data
+// travels: peer i trains on shard i of the training set, the launcher evaluates the average model
+// on the held-out set. Thread-safety: immutable after Build; const methods are thread-safe.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "common/status.h"
+#include "runtime/data/dataset.h"
+#include "runtime/model/model.h"
+#include "runtime/peer/experiment.h"
+
+namespace hearsay {
+
+struct Workload {
+  Dataset train;
+  Dataset test;
+  std::vector<std::vector<int64_t>> shards;  // training-set row indices per peer
+  std::unique_ptr<Model> model;
+};
+
+Result<Workload> BuildWorkload(const RunConfig& run, int num_peers);
+
+}  // namespace hearsay

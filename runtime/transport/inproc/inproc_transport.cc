@@ -1,0 +1,128 @@
+#include "runtime/transport/inproc/inproc_transport.h"
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "common/logging.h"
+#include "runtime/transport/frame.h"
+#include "runtime/transport/inbox.h"
+
+namespace hearsay {
+
+struct InProcHub::State {
+  explicit State(int n) {
+    for (int i = 0; i < n; ++i)
+      inboxes.push_back(std::make_unique<Inbox>("peer " + std::to_string(i)));
+    handed_out.assign(n, false);
+  }
+  std::vector<std::unique_ptr<Inbox>> inboxes;
+  std::mutex mu;
+  std::vector<bool> handed_out;  // guarded by mu
+};
+
+namespace {
+
+class InProcEndpoint final : public Transport {
+ public:
+  InProcEndpoint(std::shared_ptr<InProcHub::State> state, int self)
+      : state_(std::move(state)), self_(self), inbox_(*state_->inboxes[self]) {}
+  ~InProcEndpoint() override { (void)Shutdown(Now()); }
+
+  Status Start(TimePoint) override { return Status::Ok(); }
+
+  Status Send(Message msg) override {
+    const int n = static_cast<int>(state_->inboxes.size());
+    if (msg.to < 0 || msg.to >= n || msg.to == self_) {
+      return InvalidArgument("peer " + std::to_string(self_) + ": cannot send to peer " +
+                             std::to_string(msg.to) + " (peers are 0.." + std::to_string(n - 1) +
+                             ", not self)");
+    }
+    msg.from = self_;
+    const uint64_t wire_bytes = FrameWireBytes(msg);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (shut_down_) {
+        return Cancelled("peer " + std::to_string(self_) + ": send after shutdown");
+      }
+      talked_to_.insert(msg.to);
+      if (msg.kind == MessageKind::kDone) done_sent_.insert(msg.to);
+    }
+    bytes_sent_ += wire_bytes;
+    ++messages_sent_;
+    state_->inboxes[msg.to]->Push(std::move(msg));
+    return Status::Ok();
+  }
+
+  Result<Message> Receive(TimePoint deadline) override {
+    Result<Message> r = inbox_.Pop(deadline);
+    if (r.ok()) {
+      bytes_received_ += FrameWireBytes(*r);
+      ++messages_received_;
+    }
+    return r;
+  }
+
+  Status Shutdown(TimePoint) override {
+    std::set<int> unfinished;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (shut_down_) return Status::Ok();
+      shut_down_ = true;
+      for (int peer : talked_to_) {
+        if (!done_sent_.count(peer)) unfinished.insert(peer);
+      }
+    }
+    for (int peer : unfinished) {
+      state_->inboxes[peer]->PushError(Unavailable(
+          "peer " + std::to_string(self_) + " left before it finished (it sent no DONE to peer " +
+          std::to_string(peer) + ")"));
+    }
+    inbox_.Cancel();
+    return Status::Ok();
+  }
+
+  TransportStats stats() const override {
+    TransportStats s;
+    s.bytes_sent = bytes_sent_;
+    s.bytes_received = bytes_received_;
+    s.messages_sent = messages_sent_;
+    s.messages_received = messages_received_;
+    return s;
+  }
+
+ private:
+  std::shared_ptr<InProcHub::State> state_;
+  const int self_;
+  Inbox& inbox_;
+  std::mutex mu_;
+  bool shut_down_ = false;   // guarded by mu_
+  std::set<int> talked_to_;  // guarded by mu_
+  std::set<int> done_sent_;  // guarded by mu_
+  std::atomic<uint64_t> bytes_sent_{0}, bytes_received_{0}, messages_sent_{0},
+      messages_received_{0};
+};
+
+}  // namespace
+
+InProcHub::InProcHub(int num_peers) : state_(std::make_shared<State>(num_peers)) {}
+InProcHub::~InProcHub() = default;
+
+int InProcHub::size() const { return static_cast<int>(state_->inboxes.size()); }
+
+std::unique_ptr<Transport> InProcHub::Endpoint(int peer) {
+  if (peer < 0 || peer >= size()) {
+    HS_LOG_ERROR("in-process hub: no peer {} (peers are 0..{})", peer, size() - 1);
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(state_->mu);
+  if (state_->handed_out[peer]) {
+    HS_LOG_ERROR("in-process hub: the endpoint of peer {} was already handed out", peer);
+    return nullptr;
+  }
+  state_->handed_out[peer] = true;
+  return std::make_unique<InProcEndpoint>(state_, peer);
+}
+
+}  // namespace hearsay

@@ -1,0 +1,107 @@
+// Properties every codec has: spec round trip, payload size matches BitsPerElement, decoding the
+// encoding works, encoding is deterministic per key, and Encode appends.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "tests/compressors/codec_specs.h"
+#include "tests/compressors/test_util.h"
+
+namespace hearsay {
+namespace {
+
+using testing::Key;
+using testing::MustMake;
+using testing::SeededVector;
+
+class EveryCodec : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EveryCodec, SpecRoundTripsThroughMakeCompressor) {
+  auto c = MustMake(GetParam());
+  ASSERT_NE(c, nullptr);
+  auto again = MustMake(c->Spec());
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->Spec(), c->Spec());
+}
+
+TEST_P(EveryCodec, PayloadSizeMatchesBitsPerElementAndDecodes) {
+  for (size_t d : {size_t{1}, size_t{7}, size_t{8}, size_t{300}, size_t{1000}}) {
+    auto c = MustMake(GetParam());
+    ASSERT_NE(c, nullptr);
+    const auto x = SeededVector(d, 11 + d);
+    ByteBuffer buf;
+    ASSERT_TRUE(c->Encode(x, Key(3), &buf).ok());
+    EXPECT_NEAR(c->BitsPerElement(d), 8.0 * buf.size() / d, 1e-9) << "d=" << d;
+    std::vector<float> y(d, 123.0f);
+    Status s = c->Decode(buf, Key(3), y);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    for (size_t i = 0; i < d; ++i) ASSERT_TRUE(std::isfinite(y[i])) << i;
+  }
+}
+
+TEST_P(EveryCodec, EncodesEmptyVector) {
+  auto c = MustMake(GetParam());
+  ASSERT_NE(c, nullptr);
+  ByteBuffer buf;
+  ASSERT_TRUE(c->Encode({}, Key(3), &buf).ok());
+  std::vector<float> y;
+  EXPECT_TRUE(c->Decode(buf, Key(3), y).ok());
+}
+
+TEST_P(EveryCodec, EncodeAppendsWithoutTouchingExistingBytes) {
+  auto c = MustMake(GetParam());
+  ASSERT_NE(c, nullptr);
+  const auto x = SeededVector(100, 5);
+  ByteBuffer buf = {0xAB, 0xCD};
+  ASSERT_TRUE(c->Encode(x, Key(4), &buf).ok());
+  ASSERT_GT(buf.size(), 2u);
+  EXPECT_EQ(buf[0], 0xAB);
+  EXPECT_EQ(buf[1], 0xCD);
+  std::vector<float> y(100);
+  EXPECT_TRUE(c->Decode(std::span<const uint8_t>(buf).subspan(2), Key(4), y).ok());
+}
+
+TEST_P(EveryCodec, SameKeyGivesSameBytes) {
+  const auto x = SeededVector(777, 6);
+  auto a = MustMake(GetParam());
+  auto b = MustMake(GetParam());
+  ASSERT_NE(a, nullptr);
+  ByteBuffer ba, bb;
+  ASSERT_TRUE(a->Encode(x, Key(9, 4, 2), &ba).ok());
+  ASSERT_TRUE(b->Encode(x, Key(9, 4, 2), &bb).ok());
+  EXPECT_EQ(ba, bb);
+}
+
+TEST_P(EveryCodec, RejectsNonFiniteInputOrKeepsItNonFinite) {
+  // Codecs either refuse NaN input with InvalidArgument or carry it; they never crash.
+  auto c = MustMake(GetParam());
+  ASSERT_NE(c, nullptr);
+  auto x = SeededVector(64, 7);
+  x[10] = std::nanf("");
+  ByteBuffer buf;
+  Status s = c->Encode(x, Key(1), &buf);
+  if (!s.ok()) {
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+    EXPECT_TRUE(buf.empty()) << "a failed Encode must not leave partial bytes";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Codecs, EveryCodec, ::testing::ValuesIn(testing::AllCodecSpecs()),
+                         testing::SpecTestName);
+
+TEST(EveryCodec, DifferentKeysGiveDifferentSamplesForStochasticCodecs) {
+  const auto x = SeededVector(2000, 8);
+  for (const std::string& spec : testing::StochasticCodecSpecs()) {
+    auto c = MustMake(spec);
+    ASSERT_NE(c, nullptr);
+    ByteBuffer a, b, e;
+    ASSERT_TRUE(c->Encode(x, Key(1, 1), &a).ok());
+    ASSERT_TRUE(c->Encode(x, Key(1, 2), &b).ok());
+    ASSERT_TRUE(c->Encode(x, Key(2, 1), &e).ok());
+    EXPECT_NE(a, b) << spec << ": rounds 1 and 2 gave the same payload";
+    EXPECT_NE(a, e) << spec << ": seeds 1 and 2 gave the same payload";
+  }
+}
+
+}  // namespace
+}  // namespace hearsay

@@ -1,0 +1,273 @@
+// Unit tests of the four gossip algorithms, driven by hand through Begin/Absorb/End.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "runtime/algorithms/algorithm.h"
+#include "tests/runtime/algorithms/test_support.h"
+
+namespace hearsay {
+namespace {
+
+using testing::DyadicTriangle;
+using testing::Ring;
+using testing::ScaleCodec;
+
+using Models = std::vector<std::vector<float>>;
+// grads[t][i]: the gradient peer i uses at round t+1.
+using Grads = std::vector<std::vector<std::vector<float>>>;
+
+std::vector<std::unique_ptr<Algorithm>> MakePeers(const AlgorithmConfig& config,
+                                                  std::shared_ptr<const Topology> topo,
+                                                  const std::vector<float>& x0,
+                                                  float codec_scale = 1.0f) {
+  std::vector<std::unique_ptr<Algorithm>> peers;
+  for (int i = 0; i < topo->size(); ++i) {
+    std::unique_ptr<Compressor> codec;
+    if (config.name != "dpsgd") codec = std::make_unique<ScaleCodec>(codec_scale);
+    auto alg = MakeAlgorithm(config, topo, i, x0, std::move(codec));
+    EXPECT_TRUE(alg.ok()) << alg.status().ToString();
+    peers.push_back(std::move(alg).value());
+  }
+  return peers;
+}
+
+// One synchronous round over all peers, exactly as the protocol says.
+void Round(std::vector<std::unique_ptr<Algorithm>>& peers, const Topology& topo, int64_t t,
+           const std::vector<std::vector<float>>& grads, float lr) {
+  std::vector<ByteBuffer> out(peers.size());
+  for (size_t i = 0; i < peers.size(); ++i) {
+    ASSERT_TRUE(peers[i]->Begin(t, grads[i], lr, &out[i]).ok());
+  }
+  for (size_t i = 0; i < peers.size(); ++i) {
+    for (const Neighbor& nb : topo.Row(static_cast<int>(i), t)) {
+      ASSERT_TRUE(peers[i]->Absorb(t, nb.id, out[nb.id]).ok());
+    }
+    ASSERT_TRUE(peers[i]->End(t).ok());
+  }
+}
+
+Models Params(const std::vector<std::unique_ptr<Algorithm>>& peers) {
+  Models m;
+  for (const auto& p : peers) {
+    const auto s = std::as_const(*p).params();
+    m.emplace_back(s.begin(), s.end());
+  }
+  return m;
+}
+
+Models RunByHand(const std::string& name, const Grads& grads, float lr) {
+  AlgorithmConfig config;
+  config.name = name;
+  auto topo = DyadicTriangle();
+  auto peers = MakePeers(config, topo, {1.0f, 2.0f});
+  for (size_t t = 0; t < grads.size(); ++t) Round(peers, *topo, t + 1, grads[t], lr);
+  return Params(peers);
+}
+
+// Two rounds on the dyadic triangle (W_ii = 1/2, W_ij = 1/4), x0 = (1, 2), lr = 1/2; every
+// value below is exact in float.
+const Grads kTwoRounds = {{{2, 0}, {0, 4}, {-2, 2}}, {{1, 1}, {1, 1}, {1, 1}}};
+// D-PSGD by hand: after round 1, x = x0 - g/2 = (0,2), (1,0), (2,1); after round 2,
+// x_i = sum_j W_ij x_j - (1/2, 1/2).
+const Models kDpsgdTwoRounds = {{0.25f, 0.75f}, {0.5f, 0.25f}, {0.75f, 0.5f}};
+
+TEST(DPsgd, TwoRoundsOnDyadicTriangleMatchHandComputation) {
+  EXPECT_EQ(RunByHand("dpsgd", kTwoRounds, 0.5f), kDpsgdTwoRounds);
+}
+
+TEST(Dcd, WithIdentityCodecMatchesDPsgdHandComputation) {
+  // Replicas are exact, so half - x is exactly D-PSGD's step.
+  EXPECT_EQ(RunByHand("dcd", kTwoRounds, 0.5f), kDpsgdTwoRounds);
+}
+
+TEST(Ecd, WithIdentityCodecMatchesDPsgdHandComputation) {
+  // t = 1: z = (x + x_new)/2, y = -y + 2z = x_new; t = 2: z = x_new, y = z. So y_j = x_j.
+  EXPECT_EQ(RunByHand("ecd", kTwoRounds, 0.5f), kDpsgdTwoRounds);
+}
+
+TEST(Choco, TwoRoundsOnDyadicTriangleMatchHandComputation) {
+  // Round 1: x = x0 - g/2 (m = xh = x0, no gossip). Round 2 with gamma_c = 1/2:
+  // x_i <- x_i - 1/2 + 1/2 (sum_j W_ij x_j - x_i), e.g. peer 0: (-0.5, 1.5) + (0.375, -0.375).
+  const Models expected = {{-0.125f, 1.125f}, {0.5f, -0.125f}, {1.125f, 0.5f}};
+  EXPECT_EQ(RunByHand("choco", kTwoRounds, 0.5f), expected);
+}
+
+TEST(Algorithms, PayloadOfDPsgdIsRawLittleEndianFp32) {
+  AlgorithmConfig config;
+  auto topo = DyadicTriangle();
+  auto peers = MakePeers(config, topo, {1.5f, -2.0f});
+  ByteBuffer out;
+  ASSERT_TRUE(peers[0]->Begin(1, std::vector<float>{0, 0}, 0.1f, &out).ok());
+  ASSERT_EQ(out.size(), 8u);
+  float v[2];
+  std::memcpy(v, out.data(), 8);
+  EXPECT_EQ(v[0], 1.5f);
+  EXPECT_EQ(v[1], -2.0f);
+}
+
+class EveryAlgorithm : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EveryAlgorithm, BadPayloadGivesCorruptionAndLeavesStateUntouched) {
+  AlgorithmConfig config;
+  config.name = GetParam();
+  auto topo = Ring(5);
+  const std::vector<float> x0 = {0.5f, -1.0f, 2.0f};
+  auto clean = MakePeers(config, topo, x0);
+  auto hit = MakePeers(config, topo, x0);
+  const std::vector<std::vector<float>> g = {
+      {1, 2, 3}, {-1, 0, 1}, {0.5f, 0.5f, 0}, {2, -2, 1}, {0, 0, 1}};
+  for (int64_t t = 1; t <= 3; ++t) {
+    std::vector<ByteBuffer> out(5), out2(5);
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(clean[i]->Begin(t, g[(i + t) % 5], 0.1f, &out[i]).ok());
+      ASSERT_TRUE(hit[i]->Begin(t, g[(i + t) % 5], 0.1f, &out2[i]).ok());
+    }
+    for (int i = 0; i < 5; ++i) {
+      for (const Neighbor& nb : topo->Row(i, t)) {
+        ASSERT_TRUE(clean[i]->Absorb(t, nb.id, out[nb.id]).ok());
+        // The victim first gets a truncated payload, then the right one.
+        const std::vector<float> before(hit[i]->params().begin(), hit[i]->params().end());
+        std::span<const uint8_t> bad(out2[nb.id].data(), out2[nb.id].size() - 1);
+        Status s = hit[i]->Absorb(t, nb.id, bad);
+        EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
+        EXPECT_NE(s.message().find("from peer " + std::to_string(nb.id)), std::string::npos)
+            << s.message();
+        const std::vector<float> after(hit[i]->params().begin(), hit[i]->params().end());
+        EXPECT_EQ(before, after);
+        ASSERT_TRUE(hit[i]->Absorb(t, nb.id, out2[nb.id]).ok());
+      }
+      ASSERT_TRUE(clean[i]->End(t).ok());
+      ASSERT_TRUE(hit[i]->End(t).ok());
+    }
+  }
+  // Hidden state (replicas, estimates, m) was untouched too: the runs stay bit-identical.
+  EXPECT_EQ(Params(clean), Params(hit));
+}
+
+TEST_P(EveryAlgorithm, RejectsProtocolViolationsWithoutChangingState) {
+  AlgorithmConfig config;
+  config.name = GetParam();
+  auto topo = Ring(5);
+  auto peers = MakePeers(config, topo, {1.0f, 1.0f});
+  Algorithm& a = *peers[2];  // N[2] = {1, 2, 3}
+  ByteBuffer own, other;
+  ASSERT_TRUE(peers[1]->Begin(1, std::vector<float>{1, 0}, 0.1f, &other).ok());
+  EXPECT_EQ(a.Absorb(1, 1, other).code(), StatusCode::kFailedPrecondition);  // before Begin
+  ASSERT_TRUE(a.Begin(1, std::vector<float>{0, 1}, 0.1f, &own).ok());
+  EXPECT_EQ(a.Begin(1, std::vector<float>{0, 1}, 0.1f, &own).code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(a.Absorb(1, 4, other).code(), StatusCode::kInvalidArgument);     // not a neighbour
+  EXPECT_EQ(a.Absorb(2, 1, other).code(), StatusCode::kFailedPrecondition);  // wrong round
+  EXPECT_EQ(a.Absorb(1, 2, own).code(), StatusCode::kFailedPrecondition);    // skips peer 1
+  EXPECT_EQ(a.End(1).code(), StatusCode::kFailedPrecondition);               // nothing absorbed
+  ASSERT_TRUE(a.Absorb(1, 1, other).ok());
+  EXPECT_EQ(a.Absorb(1, 1, other).code(), StatusCode::kFailedPrecondition);  // twice
+  EXPECT_TRUE(a.Absorb(1, 2, own).ok());
+  EXPECT_TRUE(a.Absorb(1, 3, other).ok());  // any well-formed bytes
+  EXPECT_TRUE(a.End(1).ok());
+  EXPECT_EQ(a.Begin(1, std::vector<float>{0, 1}, 0.1f, &own).code(),
+            StatusCode::kFailedPrecondition);  // rounds increase
+  EXPECT_EQ(a.Begin(2, std::vector<float>{0, 1, 2}, 0.1f, &own).code(),
+            StatusCode::kInvalidArgument);  // gradient size
+}
+
+INSTANTIATE_TEST_SUITE_P(Algorithms, EveryAlgorithm,
+                         ::testing::Values("dpsgd", "dcd", "ecd", "choco"));
+
+TEST(MakeAlgorithm, DcdAndEcdRefuseBiasedCodecAndSayWhy) {
+  for (const char* name : {"dcd", "ecd"}) {
+    AlgorithmConfig config;
+    config.name = name;
+    auto r = MakeAlgorithm(config, Ring(4), 0, std::vector<float>{1, 2},
+                           std::make_unique<ScaleCodec>(0.5f));
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("unbiased"), std::string::npos) << r.status().message();
+    EXPECT_NE(r.status().message().find("test_scale"), std::string::npos);
+    config.allow_biased = true;
+    EXPECT_TRUE(MakeAlgorithm(config, Ring(4), 0, std::vector<float>{1, 2},
+                              std::make_unique<ScaleCodec>(0.5f))
+                    .ok())
+        << name << " with allow_biased";
+  }
+}
+
+TEST(MakeAlgorithm, ChocoAcceptsBiasedCodec) {
+  AlgorithmConfig config;
+  config.name = "choco";
+  EXPECT_TRUE(MakeAlgorithm(config, Ring(4), 0, std::vector<float>{1, 2},
+                            std::make_unique<ScaleCodec>(0.5f))
+                  .ok());
+}
+
+TEST(MakeAlgorithm, RejectsBadConfigurations) {
+  AlgorithmConfig config;
+  config.name = "adpsgd";
+  auto r = MakeAlgorithm(config, Ring(4), 0, std::vector<float>{1}, nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("dpsgd, dcd, ecd, choco"), std::string::npos);
+
+  config.name = "dpsgd";
+  EXPECT_FALSE(MakeAlgorithm(config, Ring(4), 4, std::vector<float>{1}, nullptr).ok());
+  EXPECT_FALSE(MakeAlgorithm(config, Ring(4), 0, std::vector<float>{}, nullptr).ok());
+  EXPECT_FALSE(
+      MakeAlgorithm(config, Ring(4), 0, std::vector<float>{1}, std::make_unique<ScaleCodec>(0.5f))
+          .ok());
+  EXPECT_TRUE(
+      MakeAlgorithm(config, Ring(4), 0, std::vector<float>{1}, std::make_unique<ScaleCodec>(1.0f))
+          .ok());
+
+  config.name = "dcd";
+  EXPECT_FALSE(MakeAlgorithm(config, Ring(4), 0, std::vector<float>{1}, nullptr).ok());
+
+  config.name = "choco";
+  config.consensus_step = 0;
+  EXPECT_FALSE(
+      MakeAlgorithm(config, Ring(4), 0, std::vector<float>{1}, std::make_unique<ScaleCodec>(1.0f))
+          .ok());
+  config.consensus_step = 1.5;
+  EXPECT_FALSE(
+      MakeAlgorithm(config, Ring(4), 0, std::vector<float>{1}, std::make_unique<ScaleCodec>(1.0f))
+          .ok());
+}
+
+TEST(Choco, PreservesTheAverageWithSymmetricWeightsEvenWithABiasedCodec) {
+  AlgorithmConfig config;
+  config.name = "choco";
+  config.consensus_step = 0.4;
+  const int n = 6;
+  auto topo = Ring(n);
+  const std::vector<float> x0 = {0.3f, -0.7f, 1.1f, 0.0f};
+  auto peers = MakePeers(config, topo, x0, /*codec_scale=*/0.5f);  // decode = x/2: biased
+  const float lr = 0.05f;
+  for (int64_t t = 1; t <= 60; ++t) {
+    std::vector<std::vector<float>> g(n, std::vector<float>(4));
+    std::vector<double> expected(4, 0.0);
+    const Models before = Params(peers);
+    for (int i = 0; i < n; ++i) {
+      for (int k = 0; k < 4; ++k) {
+        g[i][k] = static_cast<float>(std::sin(0.7 * t + 1.3 * i + 2.1 * k));
+        expected[k] += (before[i][k] - static_cast<double>(lr) * g[i][k]) / n;
+      }
+    }
+    Round(peers, *topo, t, g, lr);
+    const Models after = Params(peers);
+    for (int k = 0; k < 4; ++k) {
+      double avg = 0;
+      for (int i = 0; i < n; ++i) avg += after[i][k] / static_cast<double>(n);
+      ASSERT_NEAR(avg, expected[k], 1e-5) << "round " << t << ", coordinate " << k;
+    }
+  }
+  // The models did move apart and back: the test would catch a lost gossip term.
+  const Models final_models = Params(peers);
+  EXPECT_NE(final_models[0], final_models[3]);
+}
+
+}  // namespace
+}  // namespace hearsay

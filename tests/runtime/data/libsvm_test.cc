@@ -1,0 +1,75 @@
+#include "runtime/data/libsvm.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+namespace hearsay {
+namespace {
+
+std::string WriteFile(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + "/hearsay_libsvm_" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(LoadLibsvm, ParsesSparseRowsIntoDenseFeaturesAndMapsPlusMinusOne) {
+  const std::string path = WriteFile("pm1.svm",
+                                     "# a comment line\n"
+                                     "+1 1:0.5 3:-2\n"
+                                     "\n"
+                                     "-1 2:1e-1   4:4 # trailing comment\n"
+                                     "+1\n");
+  auto r = LoadLibsvm(path, 0);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->size(), 3);
+  EXPECT_EQ(r->num_features, 4);
+  EXPECT_EQ(r->num_classes, 2);
+  EXPECT_EQ(r->labels, (std::vector<int32_t>{1, 0, 1}));
+  EXPECT_EQ(r->features, (std::vector<float>{0.5f, 0, -2, 0, 0, 0.1f, 0, 4, 0, 0, 0, 0}));
+}
+
+TEST(LoadLibsvm, MapsDistinctLabelsInAscendingOrderAndHonoursDeclaredWidth) {
+  auto r = LoadLibsvm(WriteFile("multi.svm", "3 1:1\n1 1:2\n2 2:3\n3 1:4\n"), 5);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->num_features, 5);
+  EXPECT_EQ(r->num_classes, 3);
+  EXPECT_EQ(r->labels, (std::vector<int32_t>{2, 0, 1, 2}));
+}
+
+TEST(LoadLibsvm, ErrorsNameFileLineAndProblem) {
+  struct Case {
+    const char* text;
+    int64_t width;
+    const char* expect;
+  };
+  const Case cases[] = {
+      {"1 1:1\n1 0:2\n", 0, ":2: feature index 0; LIBSVM indices start at 1"},
+      {"1 3:1 2:1\n", 0, ":1: feature index 2 after 3; LIBSVM indices must be ascending"},
+      {"1 1:1\n\n0 7:1\n", 4, ":3: feature index 7 exceeds the declared 4 features"},
+      {"1 1:x\n", 0, ":1: value 'x' of feature 1 is not a finite number"},
+      {"0.5 1:1\n", 0, ":1: label 0.5 is not an integer"},
+      {"one 1:1\n", 0, ":1: label 'one' is not a number"},
+      {"1 11\n", 0, ":1: '11' is not index:value"},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    const std::string path = WriteFile("bad" + std::to_string(n++), c.text);
+    auto r = LoadLibsvm(path, c.width);
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find(path + c.expect), std::string::npos)
+        << r.status().message();
+  }
+}
+
+TEST(LoadLibsvm, MissingOrEmptyFileIsAnError) {
+  auto r = LoadLibsvm(::testing::TempDir() + "/hearsay_no_such_file.svm", 0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(LoadLibsvm(WriteFile("empty.svm", "# nothing\n"), 0).ok());
+}
+
+}  // namespace
+}  // namespace hearsay

@@ -1,0 +1,172 @@
+// The emulating transport wrapper (runtime/emulator/link_emulator.h) in real time, over the
+// in-process and TCP transports. Bounds are tolerant (loaded 2-core machines); the precise
+// error is measured by bench/emulator.
+#include "runtime/emulator/link_emulator.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <future>
+
+#include "runtime/transport/frame.h"
+#include "runtime/transport/inproc/inproc_transport.h"
+#include "runtime/transport/tcp/tcp_transport.h"
+
+namespace hearsay {
+namespace {
+
+// A complete graph on n nodes with uniform weights: enough for the emulator, which reads only
+// link parameters (keeps this test independent of the topology file parser).
+class TestTopology final : public Topology {
+ public:
+  explicit TestTopology(int n) : rows_(n), others_(n) {
+    for (int i = 0; i < n; ++i) {
+      for (int j = 0; j < n; ++j) {
+        rows_[i].push_back({j, 1.0 / n});
+        if (j != i) others_[i].push_back(j);
+      }
+    }
+  }
+  int size() const override { return static_cast<int>(rows_.size()); }
+  const std::vector<Neighbor>& Row(int i, int64_t) const override { return rows_[i]; }
+  const std::vector<int>& OutNeighbors(int i, int64_t) const override { return others_[i]; }
+  const std::vector<int>& InNeighbors(int i, int64_t) const override { return others_[i]; }
+  std::string Fingerprint() const override { return "test-complete"; }
+
+ private:
+  std::vector<std::vector<Neighbor>> rows_;
+  std::vector<std::vector<int>> others_;
+};
+
+std::shared_ptr<const TopologySpec> Spec(int n, LinkParams link) {
+  auto spec = std::make_shared<TopologySpec>();
+  spec->source = "test";
+  for (int i = 0; i < n; ++i) spec->nodes.push_back(NodeSpec{"n" + std::to_string(i)});
+  spec->graph = std::make_shared<TestTopology>(n);
+  spec->link_defaults = link;
+  return spec;
+}
+
+Message Gossip(int to, int64_t round, size_t bytes) {
+  Message m;
+  m.to = to;
+  m.round = round;
+  m.payload.assign(bytes, static_cast<uint8_t>(round));
+  return m;
+}
+
+// Sends one message 0 -> 1 and returns (measured, expected L + 8S/B) seconds.
+std::pair<double, double> TimeOneMessage(Transport& a, Transport& b, const LinkParams& link,
+                                         size_t bytes) {
+  Message m = Gossip(1, 1, bytes);
+  const double wire = static_cast<double>(FrameWireBytes(m));
+  const TimePoint t0 = Now();
+  EXPECT_TRUE(a.Send(std::move(m)).ok());
+  Result<Message> got = b.Receive(DeadlineIn(30));
+  const double measured = SecondsSince(t0);
+  EXPECT_TRUE(got.ok()) << got.status().ToString();
+  return {measured, link.latency_s + 8 * wire / link.bandwidth_bps};
+}
+
+TEST(LinkEmulator, InProcMessageArrivesAfterLatencyPlusSizeOverBandwidth) {
+  LinkParams link;
+  link.bandwidth_bps = 4e6;
+  link.latency_s = 0.05;
+  auto spec = Spec(2, link);
+  InProcHub hub(2);
+  auto a = MakeEmulatedTransport(hub.Endpoint(0), spec, 0, 1);
+  auto b = MakeEmulatedTransport(hub.Endpoint(1), spec, 1, 1);
+  ASSERT_TRUE(a->Start(DeadlineIn(5)).ok());
+  ASSERT_TRUE(b->Start(DeadlineIn(5)).ok());
+  const auto [measured, expected] = TimeOneMessage(*a, *b, link, 50000);  // ~0.15 s
+  EXPECT_GE(measured, expected * 0.97);
+  EXPECT_LE(measured, expected + 0.25);
+}
+
+TEST(LinkEmulator, TcpMessageArrivesAfterLatencyPlusSizeOverBandwidth) {
+  LinkParams link;
+  link.bandwidth_bps = 8e6;
+  link.latency_s = 0.03;
+  auto spec = Spec(2, link);
+  // Two free loopback ports.
+  std::vector<uint16_t> ports;
+  std::vector<int> fds;
+  for (int i = 0; i < 2; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ports.push_back(ntohs(addr.sin_port));
+    fds.push_back(fd);
+  }
+  for (int fd : fds) ::close(fd);
+  std::vector<std::unique_ptr<Transport>> ts;
+  for (int i = 0; i < 2; ++i) {
+    TcpTransportOptions o;
+    o.self = i;
+    o.addresses = {{"127.0.0.1", ports[0]}, {"127.0.0.1", ports[1]}};
+    o.neighbors = {1 - i};
+    o.handshake.cluster_id = "emu";
+    auto t = MakeTcpTransport(o);
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    ts.push_back(MakeEmulatedTransport(std::move(t).value(), spec, i, 1));
+  }
+  auto started = std::async(std::launch::async, [&] { return ts[1]->Start(DeadlineIn(20)); });
+  ASSERT_TRUE(ts[0]->Start(DeadlineIn(20)).ok());
+  ASSERT_TRUE(started.get().ok());
+  const auto [measured, expected] = TimeOneMessage(*ts[0], *ts[1], link, 100000);  // ~0.13 s
+  EXPECT_GE(measured, expected * 0.97);
+  EXPECT_LE(measured, expected + 0.25);
+  for (auto& t : ts) EXPECT_TRUE(t->Shutdown(DeadlineIn(5)).ok());
+}
+
+TEST(LinkEmulator, KeepsOrderUnderJitterAndDeliversEverythingBeforeShutdownReturns) {
+  LinkParams link;
+  link.latency_s = 0.005;
+  link.jitter_s = 0.02;
+  link.bandwidth_bps = 50e6;
+  auto spec = Spec(2, link);
+  InProcHub hub(2);
+  auto a = MakeEmulatedTransport(hub.Endpoint(0), spec, 0, 3);
+  auto b = MakeEmulatedTransport(hub.Endpoint(1), spec, 1, 3);
+  for (int r = 1; r <= 100; ++r) ASSERT_TRUE(a->Send(Gossip(1, r, 200)).ok());
+  Message done;
+  done.kind = MessageKind::kDone;
+  done.to = 1;
+  ASSERT_TRUE(a->Send(std::move(done)).ok());
+  ASSERT_TRUE(a->Shutdown(DeadlineIn(20)).ok());
+  for (int r = 1; r <= 100; ++r) {
+    Result<Message> m = b->Receive(DeadlineIn(10));
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    ASSERT_EQ(m->round, r);
+  }
+  EXPECT_EQ(b->Receive(DeadlineIn(10))->kind, MessageKind::kDone);
+}
+
+TEST(LinkEmulator, IngressCapacityDelaysTheReceiver) {
+  LinkParams link;
+  link.latency_s = 0.01;
+  auto spec = std::const_pointer_cast<TopologySpec>(Spec(3, link));
+  spec->nodes[2].ingress_bps = 2e6;  // 40 kB in ~0.16 s
+  InProcHub hub(3);
+  auto a = MakeEmulatedTransport(hub.Endpoint(0), spec, 0, 1);
+  auto b = MakeEmulatedTransport(hub.Endpoint(1), spec, 1, 1);
+  auto c = MakeEmulatedTransport(hub.Endpoint(2), spec, 2, 1);
+  for (auto* t : {a.get(), b.get(), c.get()}) ASSERT_TRUE(t->Start(DeadlineIn(5)).ok());
+  const TimePoint t0 = Now();
+  ASSERT_TRUE(a->Send(Gossip(2, 1, 20000)).ok());
+  ASSERT_TRUE(b->Send(Gossip(2, 1, 20000)).ok());
+  for (int k = 0; k < 2; ++k) ASSERT_TRUE(c->Receive(DeadlineIn(10)).ok());
+  const double measured = SecondsSince(t0);
+  EXPECT_GE(measured, 0.01 + 8 * 40000 / 2e6 * 0.95);
+  EXPECT_LE(measured, 0.01 + 8 * 40100 / 2e6 + 0.25);
+}
+
+}  // namespace
+}  // namespace hearsay

@@ -1,0 +1,229 @@
+// End-to-end tests of the peer loop and the launcher: distributed (loopback TCP) runs are
+// bit-identical to in-process runs, and the launcher produces its result files.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "runtime/emulator/link_emulator.h"
+#include "runtime/launch/launcher.h"
+#include "runtime/peer/peer.h"
+#include "runtime/transport/inproc/inproc_transport.h"
+
+namespace hearsay {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A port the kernel considers free right now (bound then released).
+int FreePortBase(int count) {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    socklen_t len = sizeof(a);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    const int base = ntohs(a.sin_port);
+    close(fd);
+    if (base + count < 65000) return base;
+  }
+  return 20000 + getpid() % 20000;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/hearsay_peer_test_XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+  std::string Write(const std::string& name, const std::string& text) const {
+    std::ofstream(path_ + "/" + name) << text;
+    return path_ + "/" + name;
+  }
+
+ private:
+  std::string path_;
+};
+
+std::string RingTopology(int n, int base_port, const std::string& latency) {
+  std::ostringstream s;
+  s << "nodes: " << n << "\nbase_port: " << base_port << "\ngenerator: {kind: ring}\n"
+    << "weights: metropolis\nlinks:\n  default: {bandwidth: 200Mbit, latency: " << latency
+    << ", jitter: 0ms}\n";
+  return s.str();
+}
+
+std::string Experiment(const std::string& extra_runs) {
+  return "topology: topo.yaml\n"
+         "model: {kind: softmax, l2: 1.0e-4}\n"
+         "data: {kind: synthetic, samples: 800, features: 12, classes: 3, seed: 5}\n"
+         "rounds: 12\nbatch_size: 16\nlr: 0.2\nseed: 9\neval_every: 4\n"
+         "round_timeout: 60\n" +
+         extra_runs;
+}
+
+// Runs every peer of `run` on threads; tcp = loopback TCP, else in-process. Returns the models.
+std::vector<std::vector<float>> RunPeers(const hearsay::Experiment& exp, const RunConfig& run,
+                                         bool tcp) {
+  const int n = exp.topology->size();
+  auto workload = BuildWorkload(run, n);
+  EXPECT_TRUE(workload.ok()) << workload.status().ToString();
+  auto shared = std::make_shared<const Workload>(std::move(workload).value());
+  InProcHub hub(n);
+  std::vector<std::unique_ptr<Transport>> transports;
+  for (int i = 0; i < n; ++i) {
+    if (tcp) {
+      auto t = MakePeerTcpTransport(run, exp.topology, *shared->model, i);
+      EXPECT_TRUE(t.ok()) << t.status().ToString();
+      transports.push_back(std::move(t).value());
+    } else {
+      transports.push_back(run.emulate
+                               ? MakeEmulatedTransport(hub.Endpoint(i), exp.topology, i, run.seed)
+                               : hub.Endpoint(i));
+    }
+  }
+  std::vector<std::vector<float>> models(n);
+  std::vector<Status> status(n);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] {
+      PeerOptions po;
+      po.id = i;
+      po.run = run;
+      po.topology = exp.topology;
+      po.workload = shared;
+      Peer peer(std::move(po));
+      status[i] = peer.Run(*transports[i]);
+      models[i].assign(peer.params().begin(), peer.params().end());
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < n; ++i) EXPECT_TRUE(status[i].ok()) << status[i].ToString();
+  return models;
+}
+
+class DistributedEqualsInProcess : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(DistributedEqualsInProcess, FinalModelsAreBitIdentical) {
+  TempDir dir;
+  dir.Write("topo.yaml", RingTopology(4, FreePortBase(4), "1ms"));
+  const std::string path = dir.Write(
+      "exp.yaml", Experiment(std::string("algorithm: ") + GetParam() +
+                             "\ncompressor: \"qsgd:4\"\nconsensus_step: 0.4\n"));
+  auto exp = LoadExperiment(path);
+  ASSERT_TRUE(exp.ok()) << exp.status().ToString();
+  const RunConfig& run = exp->runs.front();
+  const auto inproc = RunPeers(*exp, run, /*tcp=*/false);
+  const auto tcp = RunPeers(*exp, run, /*tcp=*/true);
+  ASSERT_EQ(inproc.size(), 4u);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(inproc[i].size(), tcp[i].size());
+    ASSERT_FALSE(inproc[i].empty());
+    EXPECT_EQ(std::memcmp(inproc[i].data(), tcp[i].data(), inproc[i].size() * sizeof(float)), 0)
+        << "peer " << i << " differs between TCP and in-process";
+  }
+  // The run did something: models moved away from a common start and are not all equal.
+  EXPECT_NE(std::memcmp(inproc[0].data(), inproc[1].data(), inproc[0].size() * sizeof(float)),
+            0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Algorithms, DistributedEqualsInProcess,
+                         ::testing::Values("dpsgd", "dcd", "ecd", "choco"));
+
+TEST(Launcher, InProcWritesSummaryAndCurvesAndLearns) {
+  TempDir dir;
+  dir.Write("topo.yaml", RingTopology(4, FreePortBase(4), "1ms"));
+  const std::string path = dir.Write(
+      "exp.yaml", Experiment("runs:\n  - {name: base, algorithm: dpsgd}\n"
+                             "  - {name: dcd8, algorithm: dcd, compressor: \"qsgd:8\"}\n"));
+  LaunchOptions o;
+  o.experiment_path = path;
+  o.transport = "inproc";
+  o.out_dir = dir.path() + "/out";
+  auto result = Launch(o);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_EQ(result->size(), 2u);
+  for (const RunSummary& r : *result) {
+    EXPECT_EQ(r.rounds, 12);
+    ASSERT_EQ(r.curve.size(), 3u);  // rounds 4, 8, 12
+    EXPECT_LT(r.final_point.train_loss, std::log(3.0)) << r.run;  // below chance level
+    EXPECT_GT(r.final_point.accuracy, 0.5) << r.run;
+    EXPECT_GT(r.final_point.mb_sent_per_peer, 0) << r.run;
+  }
+  // Compression: DCD with qsgd:8 sends far fewer bytes than full-precision D-PSGD.
+  EXPECT_LT((*result)[1].final_point.mb_sent_per_peer, 0.5 * (*result)[0].final_point.mb_sent_per_peer);
+  std::ifstream csv(o.out_dir + "/summary.csv");
+  std::string header, row1, row2, extra;
+  std::getline(csv, header);
+  std::getline(csv, row1);
+  std::getline(csv, row2);
+  EXPECT_EQ(header.rfind("run,algorithm,compressor,rounds,final_loss,test_loss,accuracy,"
+                         "consensus_distance,mb_sent_per_peer,wall_seconds",
+                         0),
+            0u);
+  EXPECT_EQ(row1.rfind("base,dpsgd,fp32,12,", 0), 0u) << row1;
+  EXPECT_EQ(row2.rfind("dcd8,dcd,qsgd:8,12,", 0), 0u) << row2;
+  EXPECT_FALSE(std::getline(csv, extra));
+  EXPECT_TRUE(fs::exists(o.out_dir + "/curves.csv"));
+  EXPECT_TRUE(fs::exists(o.out_dir + "/dcd8/peer_3.jsonl"));
+}
+
+TEST(Experiment, ErrorsNameFileLineAndProblem) {
+  TempDir dir;
+  dir.Write("topo.yaml", RingTopology(4, 17000, "1ms"));
+  struct Case {
+    std::string body, expect;
+  } cases[] = {
+      {Experiment("algorithm: dcd\ncompressor: \"qsgd:9\"\n"), "qsgd:9"},
+      {Experiment("algorithm: sgdx\n"), "algorithm 'sgdx' is unknown"},
+      {Experiment("rounds: 0\n"), "rounds must be >= 1"},
+      {Experiment("colour: blue\n"), "unknown key `colour`"},
+      {"topology: missing.yaml\n", "missing.yaml"},
+      {"topology: topo.yaml\nrounds: [1\n", "malformed YAML"},
+      {Experiment("runs:\n  - {name: a}\n  - {name: a}\n"), "two runs are named 'a'"},
+  };
+  for (const Case& c : cases) {
+    const std::string path = dir.Write("bad.yaml", c.body);
+    auto exp = LoadExperiment(path);
+    ASSERT_FALSE(exp.ok()) << c.body;
+    EXPECT_NE(exp.status().message().find(c.expect), std::string::npos)
+        << exp.status().message();
+    EXPECT_NE(exp.status().message().find("bad.yaml"), std::string::npos)
+        << exp.status().message();
+  }
+}
+
+TEST(Experiment, RunsInheritDefaultsAndOverrideThem) {
+  TempDir dir;
+  dir.Write("topo.yaml", RingTopology(4, 17000, "1ms"));
+  const std::string path = dir.Write(
+      "exp.yaml", Experiment("runs:\n  - {algorithm: dpsgd}\n"
+                             "  - {algorithm: choco, compressor: \"qsgd:4\", rounds: 30}\n"));
+  auto exp = LoadExperiment(path);
+  ASSERT_TRUE(exp.ok()) << exp.status().ToString();
+  ASSERT_EQ(exp->runs.size(), 2u);
+  EXPECT_EQ(exp->runs[0].name, "dpsgd");
+  EXPECT_EQ(exp->runs[0].rounds, 12);
+  EXPECT_EQ(exp->runs[1].name, "choco-qsgd_4");
+  EXPECT_EQ(exp->runs[1].rounds, 30);
+  EXPECT_EQ(exp->runs[1].batch_size, 16);
+  EXPECT_EQ(exp->topology->size(), 4);
+}
+
+}  // namespace
+}  // namespace hearsay

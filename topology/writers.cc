@@ -1,0 +1,253 @@
+#include "topology/writers.h"
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+
+#include "topology/static_topology.h"
+#include "topology/units.h"
+
+namespace hearsay {
+namespace {
+
+// Quotes a YAML scalar when it is not plainly safe.
+std::string Quote(const std::string& s) {
+  bool plain = !s.empty();
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ||
+          c == '/')) {
+      plain = false;
+    }
+  }
+  if (s == "true" || s == "false" || s == "null" || s == "yes" || s == "no" || s == "on" ||
+      s == "off") {
+    plain = false;
+  }
+  if (plain) return s;
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') q += '\\';
+    q += c;
+  }
+  return q + "\"";
+}
+
+std::string LinkFields(const LinkParams& p, const LinkParams* base) {
+  std::vector<std::string> f;
+  if (!base || p.bandwidth_bps != base->bandwidth_bps) {
+    f.push_back("bandwidth: " + (p.bandwidth_bps > 0 ? FormatBandwidth(p.bandwidth_bps) : "0"));
+  }
+  if (!base || p.latency_s != base->latency_s)
+    f.push_back("latency: " + FormatDuration(p.latency_s));
+  if (!base || p.jitter_s != base->jitter_s) f.push_back("jitter: " + FormatDuration(p.jitter_s));
+  if (!base || p.loss != base->loss) f.push_back("loss: " + FormatDouble(p.loss));
+  std::string s;
+  for (const auto& x : f) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+void WriteMatrix(std::ostringstream& o, const StaticTopology& w, const std::string& indent) {
+  const int n = w.size();
+  o << indent << "matrix:\n";
+  for (int i = 0; i < n; ++i) {
+    o << indent << "  - [";
+    for (int j = 0; j < n; ++j) o << (j ? ", " : "") << FormatDouble(w.Weight(i, j));
+    o << "]\n";
+  }
+}
+
+void WriteEdges(std::ostringstream& o, const StaticTopology& w, bool directed,
+                const std::string& indent) {
+  o << indent << "edges: [";
+  bool first = true;
+  for (int i = 0; i < w.size(); ++i) {
+    for (int j : w.InNeighbors(i, 1)) {
+      if (!directed && j > i) continue;
+      // Directed: j sends to i.
+      o << (first ? "" : ", ") << "[" << j << ", " << i << "]";
+      first = false;
+    }
+  }
+  o << "]\n";
+}
+
+void WriteGenerator(std::ostringstream& o, const GeneratorSpec& g) {
+  o << "generator: {kind: " << g.kind;
+  if (g.kind == "torus" || g.kind == "grid") {
+    if (g.rows) o << ", rows: " << g.rows;
+    if (g.cols) o << ", cols: " << g.cols;
+  }
+  if (g.kind == "star" && g.center) o << ", center: " << g.center;
+  if (g.kind == "erdos-renyi") o << ", p: " << FormatDouble(g.p);
+  if (g.kind == "random-regular") o << ", degree: " << g.degree;
+  if (g.kind == "erdos-renyi" || g.kind == "random-regular") {
+    o << ", seed: " << g.seed;
+    if (g.max_tries != GeneratorSpec{}.max_tries) o << ", max_tries: " << g.max_tries;
+  }
+  if (g.kind == "edge-list-file") o << ", path: " << Quote(g.path);
+  o << "}\n";
+}
+
+}  // namespace
+
+std::string WriteTopologyYaml(const TopologySpec& spec, const YamlWriteOptions& options) {
+  std::ostringstream o;
+  if (!options.header_comment.empty()) {
+    std::istringstream lines(options.header_comment);
+    std::string line;
+    while (std::getline(lines, line)) o << "# " << line << "\n";
+  }
+  const int n = spec.size();
+  // Nodes: a count when names, hosts and ports follow the defaults.
+  const std::string host = n ? spec.nodes[0].host : "127.0.0.1";
+  const int base_port = n ? spec.nodes[0].port : 17100;
+  bool plain = true;
+  for (int i = 0; i < n; ++i) {
+    const NodeSpec& s = spec.nodes[i];
+    plain &= s.name == "n" + std::to_string(i) && s.host == host && s.port == base_port + i &&
+             s.egress_bps == 0 && s.ingress_bps == 0;
+  }
+  if (plain) {
+    o << "nodes: " << n << "\n";
+  } else {
+    o << "nodes:\n";
+    for (const NodeSpec& s : spec.nodes) {
+      o << "  - {name: " << Quote(s.name) << ", host: " << Quote(s.host) << ", port: " << s.port;
+      if (s.egress_bps > 0) o << ", egress: " << FormatBandwidth(s.egress_bps);
+      if (s.ingress_bps > 0) o << ", ingress: " << FormatBandwidth(s.ingress_bps);
+      o << "}\n";
+    }
+  }
+  o << "host: " << Quote(host) << "\n";
+  o << "base_port: " << base_port << "\n";
+  if (spec.directed) o << "directed: true\n";
+  if (!spec.groups.empty()) {
+    o << "groups:\n";
+    for (const auto& [name, ids] : spec.groups) {
+      o << "  " << Quote(name) << ": [";
+      for (size_t k = 0; k < ids.size(); ++k) o << (k ? ", " : "") << ids[k];
+      o << "]\n";
+    }
+  }
+  const Topology& t = *spec.graph;
+  const bool have_rule = !spec.weight_rule.empty() && spec.weight_rule != "explicit";
+  if (spec.generator && !options.explicit_edges) {
+    WriteGenerator(o, *spec.generator);
+    if (spec.generator->kind != "one-peer-exponential")
+      o << "weights: " << spec.weight_rule << "\n";
+  } else if (t.period() == 1) {
+    const auto& w = dynamic_cast<const StaticTopology&>(t);
+    if (have_rule) {
+      WriteEdges(o, w, spec.directed, "");
+      o << "weights: " << spec.weight_rule << "\n";
+    } else {
+      o << "weights: explicit\n";
+      WriteMatrix(o, w, "");
+    }
+  } else {
+    const auto& s = dynamic_cast<const ScheduleTopology&>(t);
+    o << "sequence:\n";
+    for (const auto& p : s.phases()) {
+      o << "  - weights: explicit\n";
+      WriteMatrix(o, *p, "    ");
+    }
+  }
+  o << "links:\n";
+  o << "  default: {" << LinkFields(spec.link_defaults, nullptr) << "}\n";
+  if (!spec.link_overrides.empty()) {
+    o << "  overrides:\n";
+    for (const auto& [link, p] : spec.link_overrides) {
+      std::string fields = LinkFields(p, &spec.link_defaults);
+      o << "    - {from: " << link.first << ", to: " << link.second
+        << (fields.empty() ? "" : ", " + fields) << "}\n";
+    }
+  }
+  // Events and traces are written one entry per directed link, which keeps them exact.
+  if (!spec.events.empty()) {
+    o << "events:\n";
+    for (const LinkEvent& e : spec.events) {
+      for (const auto& [f, to] : e.links) {
+        o << "  - {"
+          << (e.at_round > 0 ? "round: " + std::to_string(e.at_round)
+                             : "at: " + FormatDuration(e.at_seconds))
+          << ", from: " << f << ", to: " << to;
+        if (e.up) o << ", state: " << (*e.up ? "up" : "down");
+        if (e.bandwidth_bps) o << ", bandwidth: " << FormatBandwidth(*e.bandwidth_bps);
+        if (e.latency_s) o << ", latency: " << FormatDuration(*e.latency_s);
+        if (e.jitter_s) o << ", jitter: " << FormatDuration(*e.jitter_s);
+        if (e.loss) o << ", loss: " << FormatDouble(*e.loss);
+        o << "}\n";
+      }
+    }
+  }
+  if (!spec.traces.empty()) {
+    static const char* kField[] = {"bandwidth", "latency", "jitter", "loss"};
+    o << "traces:\n";
+    for (const LinkTrace& tr : spec.traces) {
+      for (const auto& [f, to] : tr.links) {
+        o << "  - {from: " << f << ", to: " << to << ", " << kField[static_cast<int>(tr.field)]
+          << ": " << Quote(tr.path) << "}\n";
+      }
+    }
+  }
+  return o.str();
+}
+
+std::string WriteDot(const TopologySpec& spec) {
+  const Topology& t = *spec.graph;
+  const int n = t.size();
+  bool symmetric = t.period() == 1;
+  if (symmetric) {
+    if (const auto* s = dynamic_cast<const StaticTopology*>(&t)) symmetric = s->symmetric();
+  }
+  std::ostringstream o;
+  auto esc = [](const std::string& s) {
+    std::string r;
+    for (char c : s) {
+      if (c == '"' || c == '\\') r += '\\';
+      r += c;
+    }
+    return r;
+  };
+  o << (symmetric ? "graph" : "digraph") << " hearsay {\n";
+  o << "  // " << esc(spec.source) << ": " << n << " nodes, period " << t.period() << "\n";
+  o << "  node [shape=ellipse, fontsize=10];\n  edge [fontsize=8];\n";
+  for (int i = 0; i < n; ++i) {
+    const NodeSpec& s = spec.nodes[i];
+    std::string label = s.name + "\\n" + s.host + ":" + std::to_string(s.port);
+    if (const auto* st = dynamic_cast<const StaticTopology*>(&t)) {
+      label += "\\nself " + FormatDouble(st->Weight(i, i));
+    }
+    if (s.egress_bps > 0) label += "\\negress " + FormatBandwidth(s.egress_bps);
+    if (s.ingress_bps > 0) label += "\\ningress " + FormatBandwidth(s.ingress_bps);
+    o << "  " << i << " [label=\"" << esc(label) << "\"];\n";
+  }
+  // (from, to) -> label parts, over the period.
+  std::map<std::pair<int, int>, std::string> labels;
+  for (int64_t r = 1; r <= t.period(); ++r) {
+    for (int i = 0; i < n; ++i) {
+      for (const Neighbor& e : t.Row(i, r)) {
+        if (e.id == i) continue;
+        const int from = e.id, to = i;
+        if (symmetric && from > to) continue;
+        std::string& l = labels[{from, to}];
+        if (!l.empty()) l += "\\n";
+        if (t.period() > 1) l += "r" + std::to_string(r) + " ";
+        l += FormatDouble(e.weight);
+      }
+    }
+  }
+  for (const auto& [link, weight] : labels) {
+    std::string label = weight;
+    const LinkParams p = spec.LinkAt(link.first, link.second, 0);
+    if (p.bandwidth_bps > 0) label += "\\n" + FormatBandwidth(p.bandwidth_bps);
+    if (p.latency_s > 0) label += " " + FormatDuration(p.latency_s);
+    const bool slow = spec.link_overrides.count(link) > 0;
+    o << "  " << link.first << (symmetric ? " -- " : " -> ") << link.second << " [label=\"" << label
+      << "\"" << (slow ? ", color=red" : "") << "];\n";
+  }
+  o << "}\n";
+  return o.str();
+}
+
+}  // namespace hearsay
