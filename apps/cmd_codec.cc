@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -88,6 +89,12 @@ double Seconds(std::chrono::steady_clock::duration d) {
 
 void Run(const CodecArgs& a) {
   if (a.repeat < 1) Fail("--repeat must be at least 1", 1);
+  std::vector<std::unique_ptr<Compressor>> codecs;
+  for (const std::string& spec : a.codecs) {  // validate every spec before any work
+    auto made = MakeCompressor(spec);
+    if (!made.ok()) Fail(made.status().message(), 1);
+    codecs.push_back(std::move(made).value());
+  }
   std::vector<float> x;
   if (!a.input.empty()) {
     auto r = ReadInput(a);
@@ -107,10 +114,8 @@ void Run(const CodecArgs& a) {
   std::printf("%-28s %12s %9s %8s %10s %8s %11s %11s\n", "codec", "bytes", "bits/elt", "ratio",
               "rel.error", "unbiased", "encode ms", "decode ms");
   const RngKey key{a.seed, 0, 1, 0, 0};
-  for (const std::string& spec : a.codecs) {
-    auto made = MakeCompressor(spec);
-    if (!made.ok()) Fail(made.status().message(), 1);
-    auto& codec = *made.value();
+  for (auto& made : codecs) {
+    Compressor& codec = *made;
     ByteBuffer bytes;
     std::vector<float> y(x.size());
     double enc = 1e300, dec = 1e300;

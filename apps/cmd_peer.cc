@@ -46,7 +46,7 @@ int RunPeer(const PeerArgs& a) {
     return 1;
   }
   auto shared = std::make_shared<const Workload>(std::move(workload).value());
-  auto transport = MakePeerTcpTransport(*run, exp->topology, *shared->model, a.id);
+  auto transport = MakePeerTcpTransport(*run, exp->topology, *shared->model, a.id, &stop);
   if (!transport.ok()) {
     std::cerr << "hearsay peer: " << transport.status().message() << "\n";
     return 1;

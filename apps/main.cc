@@ -6,6 +6,9 @@
 
 #include "apps/commands.h"
 #include "runtime/version.h"
+#ifdef HEARSAY_WITH_CUDA
+#include "runtime/cuda/cuda_trainer.h"
+#endif
 
 int main(int argc, char** argv) {
   CLI::App app{"hearsay: decentralized gossip training over emulated or real networks.\n"
@@ -15,6 +18,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("hearsay ") + hearsay::RuntimeVersion() +
                                         (hearsay::BuiltWithCuda() ? " (cuda)" : " (cpu only)"));
   app.require_subcommand(1);
+#ifdef HEARSAY_WITH_CUDA
+  hearsay::cuda::RegisterCudaBackend();
+#endif
   hearsay::apps::RegisterLaunchCommand(app);
   hearsay::apps::RegisterPeerCommand(app);
   hearsay::apps::RegisterTopoCommands(app);

@@ -22,7 +22,12 @@ __attribute__((target_clones("avx2", "default"))) void SignDecodeLoop(const uint
                                                                       size_t n, float scale,
                                                                       float* y) {
   const uint32_t s = FloatBits(scale);
-  for (size_t i = 0; i < n; ++i) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {  // one sign byte per 8 values
+    const uint32_t sb = signs[i >> 3];
+    for (uint32_t j = 0; j < 8; ++j) y[i + j] = BitsFloat(s | (((sb >> j) & 1u) << 31));
+  }
+  for (; i < n; ++i) {
     y[i] = BitsFloat(s | (static_cast<uint32_t>((signs[i >> 3] >> (i & 7)) & 1u) << 31));
   }
 }

@@ -67,10 +67,17 @@ HEARSAY_HD uint32_t DitherWord(DitherKey k, uint64_t i) {
   return Fmix32(Fmix32(lo ^ k.k0) ^ k.k1 ^ (hi * 0x85EBCA6Bu));
 }
 
-// Uniform in [0, 1) with 24 random bits (exact in float).
-HEARSAY_HD float DitherUniform(DitherKey k, uint64_t i) {
-  return static_cast<float>(static_cast<int32_t>(DitherWord(k, i) >> 8)) * (1.0f / 16777216.0f);
+// DitherWord for indices below 2^32 (every index of one payload: d < 2^32), in 32-bit
+// arithmetic so that the loops vectorise. Equal to DitherWord(k, i).
+HEARSAY_HD uint32_t DitherWord32(DitherKey k, uint32_t i) {
+  return Fmix32(Fmix32(i ^ k.k0) ^ k.k1);
 }
+
+// Uniform in [0, 1) with 24 random bits (exact in float).
+HEARSAY_HD float WordUniform(uint32_t w) {
+  return static_cast<float>(static_cast<int32_t>(w >> 8)) * (1.0f / 16777216.0f);
+}
+HEARSAY_HD float DitherUniform(DitherKey k, uint64_t i) { return WordUniform(DitherWord(k, i)); }
 
 // ---- qsgd / terngrad -----------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ __attribute__((target_clones("avx2", "default"))) void NaturalEncodeLoop(const f
                                                                          uint8_t* exps) {
   for (size_t i = 0; i < n; ++i) {
     const uint32_t a = FloatBits(x[i]) & 0x7FFFFFFFu;
-    exps[i] = static_cast<uint8_t>(NaturalExponent(a, DitherWord(dk, i)));
+    exps[i] = static_cast<uint8_t>(NaturalExponent(a, DitherWord32(dk, static_cast<uint32_t>(i))));
   }
 }
 
@@ -36,7 +36,16 @@ __attribute__((target_clones("avx2", "default"))) uint32_t NaturalDecodeLoop(con
                                                                              const uint8_t* signs,
                                                                              size_t n, float* y) {
   uint32_t m = 0;
-  for (size_t i = 0; i < n; ++i) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {  // one sign byte per 8 values
+    const uint32_t sb = signs[i >> 3];
+    for (uint32_t j = 0; j < 8; ++j) {
+      const uint32_t e = exps[i + j];
+      m = e > m ? e : m;
+      y[i + j] = NaturalValue((sb >> j) & 1u, e);
+    }
+  }
+  for (; i < n; ++i) {
     const uint32_t e = exps[i];
     m = e > m ? e : m;
     y[i] = NaturalValue((signs[i >> 3] >> (i & 7)) & 1u, e);
@@ -95,7 +104,7 @@ __attribute__((target_clones("avx2", "default"))) void Natural8EncodeLoop(const 
   for (size_t i = 0; i < n; ++i) {
     const uint32_t bits = FloatBits(x[i]);
     const uint32_t a = bits & 0x7FFFFFFFu;
-    const uint32_t w = DitherWord(dk, i);
+    const uint32_t w = DitherWord32(dk, static_cast<uint32_t>(i));
     const uint32_t e = a >> 23;
     // In the window: natural rounding. Below it: 0 or 2^(base-127) with probability t/2^(base-127).
     const uint32_t in_window = NaturalExponent(a, w) - base + 1;
@@ -170,7 +179,7 @@ __attribute__((target_clones("avx2", "default"))) void NatDitherEncodeLoop(
     const uint32_t bits = FloatBits(x[i]);
     float r = BitsFloat(bits & 0x7FFFFFFFu) * prescale * inv_norm;
     r = r < 1.0f ? r : 1.0f;
-    const uint32_t w = DitherWord(dk, base_index + i);
+    const uint32_t w = DitherWord32(dk, static_cast<uint32_t>(base_index + i));
     const float u = static_cast<float>(static_cast<int32_t>(w >> 8)) * (1.0f / 16777216.0f);
     const uint32_t low = u < r * inv_delta ? 1u : 0u;
     const uint32_t high = NaturalExponent(FloatBits(r), w) - 127u + static_cast<uint32_t>(s);

@@ -39,15 +39,15 @@ __attribute__((target_clones("avx2", "default"))) double SumSquares(const float*
   return s;
 }
 
-__attribute__((target_clones("avx2", "default"))) void QuantizeChunk(const float* x, size_t n,
-                                                                     uint64_t base, DitherKey dk,
+__attribute__((target_clones("avx2", "default"))) void QuantizeChunk(const float* x, uint32_t n,
+                                                                     uint32_t base, DitherKey dk,
                                                                      float prescale, float inv_step,
                                                                      int32_t max_level,
                                                                      uint8_t* levels) {
-  for (size_t i = 0; i < n; ++i) {
+  for (uint32_t i = 0; i < n; ++i) {
     const float a = BitsFloat(FloatBits(x[i]) & 0x7FFFFFFFu) * prescale;
-    levels[i] =
-        static_cast<uint8_t>(QsgdLevel(a, inv_step, max_level, DitherUniform(dk, base + i)));
+    const float u = WordUniform(DitherWord32(dk, base + i));
+    levels[i] = static_cast<uint8_t>(QsgdLevel(a, inv_step, max_level, u));
   }
 }
 
@@ -55,9 +55,13 @@ __attribute__((target_clones("avx2", "default"))) void DequantizeChunk(const uin
                                                                        const uint8_t* signs,
                                                                        size_t n, float step,
                                                                        float* y) {
-  for (size_t i = 0; i < n; ++i) {
-    y[i] = QsgdValue(levels[i], (signs[i >> 3] >> (i & 7)) & 1u, step);
+  // Groups of 8 share one sign byte; the constant inner trip count lets the loop vectorise.
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const uint32_t sb = signs[i >> 3];
+    for (uint32_t j = 0; j < 8; ++j) y[i + j] = QsgdValue(levels[i + j], (sb >> j) & 1u, step);
   }
+  for (; i < n; ++i) y[i] = QsgdValue(levels[i], (signs[i >> 3] >> (i & 7)) & 1u, step);
 }
 
 class QsgdCodec final : public Compressor {
@@ -106,7 +110,8 @@ class QsgdCodec final : public Compressor {
       const float inv_step = s > 0 ? static_cast<float>(max_level_) / (s * prescale) : 0.0f;
       for (size_t c = 0; c < n; c += kChunk) {
         const size_t m = std::min(kChunk, n - c);
-        QuantizeChunk(x.data() + lo + c, m, lo + c, dk, prescale, inv_step, max_level_, levels);
+        QuantizeChunk(x.data() + lo + c, static_cast<uint32_t>(m), static_cast<uint32_t>(lo + c),
+                      dk, prescale, inv_step, max_level_, levels);
         PackBits(levels, m, o_.bits, planes + (lo + c) * o_.bits / 8);
       }
     }

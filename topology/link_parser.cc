@@ -240,6 +240,7 @@ Status ParseTraces(ParseContext& ctx, const YAML::Node& traces, TopologySpec* sp
     HEARSAY_RETURN_IF_ERROR(ctx.GetString(file, what, &path));
     if (e["unit"]) HEARSAY_RETURN_IF_ERROR(ctx.GetString(e["unit"], what + ".unit", &unit));
     tr.path = ctx.Resolve(path);
+    tr.unit = unit;
     auto samples = ReadTraceFile(tr.path, tr.field, unit);
     if (!samples.ok()) return ctx.Error(file, samples.status().message());
     tr.samples = std::move(samples).value();

@@ -90,14 +90,30 @@ std::string TopologySpec::Fingerprint() const {
   for (const auto& [k, v] : link_overrides) {
     s += ";" + std::to_string(k.first) + ">" + std::to_string(k.second) + "=" + link(v);
   }
-  if (!events.empty()) s += "|events=" + std::to_string(events.size());
+  // Events and traces are hashed per directed link, so a file that lists one event for a
+  // group and a file that lists it per link (as the writer does) agree.
+  if (!events.empty()) s += "|events";
   for (const LinkEvent& e : events) {
-    s += ";" + (e.at_round > 0 ? "r" + std::to_string(e.at_round) : FormatDouble(e.at_seconds)) +
-         "x" + std::to_string(e.links.size());
+    std::string change;
+    if (e.up) change += *e.up ? ",up" : ",down";
+    if (e.bandwidth_bps) change += ",b" + FormatDouble(*e.bandwidth_bps);
+    if (e.latency_s) change += ",l" + FormatDouble(*e.latency_s);
+    if (e.jitter_s) change += ",j" + FormatDouble(*e.jitter_s);
+    if (e.loss) change += ",p" + FormatDouble(*e.loss);
+    const std::string when =
+        e.at_round > 0 ? "r" + std::to_string(e.at_round) : FormatDouble(e.at_seconds);
+    for (const auto& [f, t] : e.links) {
+      s += ";" + when + ":" + std::to_string(f) + ">" + std::to_string(t) + change;
+    }
   }
-  if (!traces.empty()) s += "|traces=" + std::to_string(traces.size());
+  if (!traces.empty()) s += "|traces";
   for (const LinkTrace& tr : traces) {
-    s += ";" + std::to_string(static_cast<int>(tr.field)) + "x" + std::to_string(tr.samples.size());
+    std::string samples;
+    for (const auto& [t, v] : tr.samples) samples += "," + FormatDouble(t) + "=" + FormatDouble(v);
+    for (const auto& [f, t] : tr.links) {
+      s += ";" + std::to_string(static_cast<int>(tr.field)) + ":" + std::to_string(f) + ">" +
+           std::to_string(t) + samples;
+    }
   }
   return s;
 }

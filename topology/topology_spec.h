@@ -58,6 +58,7 @@ struct LinkTrace {
   std::vector<std::pair<int, int>> links;          // directed (from, to)
   std::vector<std::pair<double, double>> samples;  // (seconds, value in bps / s / probability)
   std::string path;                                // the trace file, resolved
+  std::string unit;                                // `unit:` for bare values ("" = none)
 };
 
 // The generator a graph came from (file `generator:`); kept so writers can say it again.

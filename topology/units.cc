@@ -102,13 +102,19 @@ Result<double> ParseDuration(std::string_view text) {
 }
 
 std::string FormatDouble(double v) {
+  // Shortest "%g" text that parses back exactly, preferring plain notation ("20", not "2e+01").
   char buf[64];
+  const double mag = std::abs(v);
+  const bool plain_ok = v == 0 || (mag >= 1e-4 && mag < 1e15);
   for (int precision = 1; precision <= 17; ++precision) {
     std::snprintf(buf, sizeof(buf), "%.*g", precision, v);
     double back = 0;
     std::from_chars(buf, buf + std::char_traits<char>::length(buf), back);
-    if (back == v) break;
+    if (back != v) continue;
+    if (plain_ok && std::string_view(buf).find('e') != std::string_view::npos) continue;
+    return buf;
   }
+  std::snprintf(buf, sizeof(buf), "%.17g", v);
   return buf;
 }
 

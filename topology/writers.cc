@@ -1,6 +1,7 @@
 #include "topology/writers.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <sstream>
 
@@ -30,6 +31,13 @@ std::string Quote(const std::string& s) {
     q += c;
   }
   return q + "\"";
+}
+
+// Six significant digits: enough to read a weight, short enough for a drawing.
+std::string Short(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.6g", v);
+  return buf;
 }
 
 std::string LinkFields(const LinkParams& p, const LinkParams* base) {
@@ -186,7 +194,8 @@ std::string WriteTopologyYaml(const TopologySpec& spec, const YamlWriteOptions& 
     for (const LinkTrace& tr : spec.traces) {
       for (const auto& [f, to] : tr.links) {
         o << "  - {from: " << f << ", to: " << to << ", " << kField[static_cast<int>(tr.field)]
-          << ": " << Quote(tr.path) << "}\n";
+          << ": " << Quote(tr.path) << (tr.unit.empty() ? "" : ", unit: " + Quote(tr.unit))
+          << "}\n";
       }
     }
   }
@@ -214,13 +223,13 @@ std::string WriteDot(const TopologySpec& spec) {
   o << "  node [shape=ellipse, fontsize=10];\n  edge [fontsize=8];\n";
   for (int i = 0; i < n; ++i) {
     const NodeSpec& s = spec.nodes[i];
-    std::string label = s.name + "\\n" + s.host + ":" + std::to_string(s.port);
+    std::string label = esc(s.name) + "\\n" + esc(s.host) + ":" + std::to_string(s.port);
     if (const auto* st = dynamic_cast<const StaticTopology*>(&t)) {
-      label += "\\nself " + FormatDouble(st->Weight(i, i));
+      label += "\\nself " + Short(st->Weight(i, i));
     }
     if (s.egress_bps > 0) label += "\\negress " + FormatBandwidth(s.egress_bps);
     if (s.ingress_bps > 0) label += "\\ningress " + FormatBandwidth(s.ingress_bps);
-    o << "  " << i << " [label=\"" << esc(label) << "\"];\n";
+    o << "  " << i << " [label=\"" << label << "\"];\n";
   }
   // (from, to) -> label parts, over the period.
   std::map<std::pair<int, int>, std::string> labels;
@@ -233,18 +242,28 @@ std::string WriteDot(const TopologySpec& spec) {
         std::string& l = labels[{from, to}];
         if (!l.empty()) l += "\\n";
         if (t.period() > 1) l += "r" + std::to_string(r) + " ";
-        l += FormatDouble(e.weight);
+        l += Short(e.weight);
       }
     }
   }
+  auto params = [&spec](int from, int to) {
+    const LinkParams p = spec.LinkAt(from, to, 0);
+    std::string s = p.bandwidth_bps > 0 ? FormatBandwidth(p.bandwidth_bps) : "unlimited";
+    if (p.latency_s > 0) s += " " + FormatDuration(p.latency_s);
+    return s;
+  };
   for (const auto& [link, weight] : labels) {
-    std::string label = weight;
-    const LinkParams p = spec.LinkAt(link.first, link.second, 0);
-    if (p.bandwidth_bps > 0) label += "\\n" + FormatBandwidth(p.bandwidth_bps);
-    if (p.latency_s > 0) label += " " + FormatDuration(p.latency_s);
-    const bool slow = spec.link_overrides.count(link) > 0;
-    o << "  " << link.first << (symmetric ? " -- " : " -> ") << link.second << " [label=\"" << label
-      << "\"" << (slow ? ", color=red" : "") << "];\n";
+    const auto [from, to] = link;
+    std::string label = weight + "\\n" + params(from, to);
+    if (symmetric && params(to, from) != params(from, to)) {
+      label = weight + "\\n" + std::to_string(from) + "->" + std::to_string(to) + " " +
+              params(from, to) + "\\n" + std::to_string(to) + "->" + std::to_string(from) + " " +
+              params(to, from);
+    }
+    const bool overridden = spec.link_overrides.count(link) > 0 ||
+                            (symmetric && spec.link_overrides.count({to, from}) > 0);
+    o << "  " << from << (symmetric ? " -- " : " -> ") << to << " [label=\"" << label << "\""
+      << (overridden ? ", color=red" : "") << "];\n";
   }
   o << "}\n";
   return o.str();

@@ -197,6 +197,11 @@ Status ValidateRun(const Ctx& ctx, const YAML::Node& n, const RunConfig& run) {
   return Status::Ok();
 }
 
+// "dpsgd", "dcd-qsgd:8", ...
+std::string DefaultRunName(const RunConfig& run) {
+  return run.algorithm == "dpsgd" ? run.algorithm : run.algorithm + "-" + run.compressor;
+}
+
 }  // namespace
 
 const RunConfig* Experiment::FindRun(const std::string& name) const {
@@ -238,7 +243,11 @@ Result<Experiment> LoadExperiment(const std::string& path) {
   HEARSAY_RETURN_IF_ERROR(Get(ctx, root, "topology", &topo));
   exp.topology_path = fs::path(topo).is_relative() ? (base / topo).string() : topo;
   auto spec = LoadTopologyFile(exp.topology_path);
-  if (!spec.ok()) return spec.status();
+  if (!spec.ok()) {
+    const YAML::Mark m = root["topology"].Mark();
+    return spec.status().WithPrefix(path + ":" + std::to_string(m.line + 1) + ":" +
+                                    std::to_string(m.column + 1) + ": topology");
+  }
   exp.topology = std::make_shared<TopologySpec>(std::move(spec).value());
 
   // Defaults: top-level run keys, then `defaults:`.
@@ -251,7 +260,7 @@ Result<Experiment> LoadExperiment(const std::string& path) {
 
   std::set<std::string> names;
   if (!root["runs"]) {
-    if (defaults.name.empty()) defaults.name = defaults.algorithm;
+    if (defaults.name.empty()) defaults.name = DefaultRunName(defaults);
     HEARSAY_RETURN_IF_ERROR(ValidateRun(ctx, root, defaults));
     exp.runs.push_back(defaults);
   } else {
@@ -265,11 +274,12 @@ Result<Experiment> LoadExperiment(const std::string& path) {
       RunConfig run = defaults;
       run.name.clear();
       HEARSAY_RETURN_IF_ERROR(ApplyRunKeys(ctx, n, base, &run));
-      if (run.name.empty()) {
-        run.name = run.algorithm + (run.algorithm == "dpsgd" ? "" : "-" + run.compressor);
-      }
+      if (run.name.empty()) run.name = DefaultRunName(run);
       for (char& c : run.name) {
-        if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) c = '_';
+        if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+              c == ':')) {
+          c = '_';  // run names become folder names
+        }
       }
       if (!names.insert(run.name).second) {
         return ctx.Error(n, "two runs are named '" + run.name + "'; give each run a unique `name:`");

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <utility>
 
 #include "common/clock.h"
 #include "common/logging.h"
@@ -49,9 +50,11 @@ std::vector<int> LinkNeighbors(const Topology& graph, int self) {
 
 Result<std::unique_ptr<Transport>> MakePeerTcpTransport(const RunConfig& run,
                                                         std::shared_ptr<const TopologySpec> topology,
-                                                        const Model& model, int id) {
+                                                        const Model& model, int id,
+                                                        const std::atomic<bool>* stop) {
   TcpTransportOptions o;
   o.self = id;
+  o.stop = stop;
   for (const NodeSpec& n : topology->nodes) o.addresses.push_back(PeerAddress{n.host, n.port});
   o.neighbors = LinkNeighbors(*topology->graph, id);
   o.handshake.cluster_id = run.cluster_id;
@@ -68,8 +71,8 @@ Result<std::unique_ptr<Transport>> MakePeerTcpTransport(const RunConfig& run,
 Peer::Peer(PeerOptions options) : options_(std::move(options)) {}
 
 std::span<const float> Peer::params() const {
-  if (!algorithm_) return {};
-  return algorithm_->params();
+  if (!algo_) return {};
+  return std::as_const(*algo_).params();
 }
 
 Status Peer::Setup() {
@@ -95,8 +98,24 @@ Status Peer::Setup() {
   HEARSAY_ASSIGN_OR_RETURN(
       std::unique_ptr<Compressor> codec,
       MakeCompressor(options_.run.algorithm == "dpsgd" ? "identity" : options_.run.compressor));
-  HEARSAY_ASSIGN_OR_RETURN(algorithm_, MakeAlgorithm(ac, options_.topology->graph, options_.id,
-                                                     x0, std::move(codec)));
+  if (options_.run.device == "cpu") {
+    HEARSAY_ASSIGN_OR_RETURN(algorithm_, MakeAlgorithm(ac, options_.topology->graph, options_.id,
+                                                       x0, std::move(codec)));
+    algo_ = algorithm_.get();
+  } else {
+    DeviceTrainerArgs args;
+    args.device = options_.run.device;
+    args.algorithm = ac;
+    args.topology = options_.topology->graph;
+    args.self = options_.id;
+    args.x0 = x0;
+    args.compressor = std::move(codec);
+    args.model = options_.run.model;
+    args.num_features = workload_->train.num_features;
+    args.num_classes = workload_->train.num_classes;
+    HEARSAY_ASSIGN_OR_RETURN(trainer_, MakeDeviceTrainer(std::move(args)));
+    algo_ = &trainer_->algorithm();
+  }
   done_.assign(n, false);
   if (!options_.out_dir.empty()) {
     std::error_code ec;
@@ -174,7 +193,7 @@ Status Peer::WaitForRound(Transport& transport, int64_t round) {
 
 Status Peer::WriteModel(const std::string& path) const {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  const auto x = algorithm_->params();
+  const auto x = std::as_const(*algo_).params();
   f.write(reinterpret_cast<const char*>(x.data()), static_cast<std::streamsize>(x.size_bytes()));
   if (!f) return Unavailable(path + ": cannot write model");
   return Status::Ok();
@@ -207,10 +226,17 @@ Status Peer::Run(Transport& transport) {
   for (int64_t t = 1; t <= run.rounds && status.ok(); ++t) {
     TimePoint t0 = Now();
     const Batch batch = sampler.Next(t);
-    const double loss = model.LossAndGradient(algorithm_->params(), batch, grad);
     const float lr = run.lr.At(t);
     out.clear();
-    status = algorithm_->Begin(t, grad, lr, &out);
+    double loss = 0;
+    if (trainer_) {
+      Result<double> r = trainer_->Begin(t, batch, lr, &out);
+      status = r.status();
+      if (r.ok()) loss = *r;
+    } else {
+      loss = model.LossAndGradient(algo_->params(), batch, grad);
+      status = algo_->Begin(t, grad, lr, &out);
+    }
     if (!status.ok()) break;
     for (int j : graph.OutNeighbors(id, t)) {
       Message m;
@@ -233,7 +259,7 @@ Status Peer::Run(Transport& transport) {
     auto& got = inbox_[t];
     for (const Neighbor& nb : graph.Row(id, t)) {
       const ByteBuffer& payload = nb.id == id ? out : got.at(nb.id);
-      status = algorithm_->Absorb(t, nb.id, payload);
+      status = algo_->Absorb(t, nb.id, payload);
       if (!status.ok()) {
         status = status.WithPrefix("peer " + std::to_string(id) + " round " + std::to_string(t) +
                                    ": message from peer " + std::to_string(nb.id));
@@ -242,7 +268,7 @@ Status Peer::Run(Transport& transport) {
     }
     if (!status.ok()) break;
     inbox_.erase(t);
-    status = algorithm_->End(t);
+    status = algo_->End(t);
     if (!status.ok()) break;
     compute_s += SecondsSince(t2);
 

@@ -53,8 +53,8 @@ TEST(BadTopologyFile, AsymmetricNegativeOrMisshapenMatrix) {
   EXPECT_ERROR("nodes: 2\nweights: explicit\nmatrix: [[0.6, 0.4], [0.5, 0.5]]\n",
                "weights are not symmetric", "directed: true");
   EXPECT_ERROR("nodes: 2\nweights: explicit\nmatrix: [[1.5, -0.5], [-0.5, 1.5]]\n",
-               "t.yaml:3:15: matrix[0][1] = -0.5; weights must be non-negative");
-  EXPECT_ERROR("nodes: 3\nweights: explicit\nmatrix: [[1, 0, 0], [0, 1]]\n",
+               "t.yaml:3:16: matrix[0][1] = -0.5; weights must be non-negative");
+  EXPECT_ERROR("nodes: 3\nweights: explicit\nmatrix: [[1, 0, 0], [0, 1], [0, 0, 1]]\n",
                "row 1 of matrix has 2 entries; it needs 3");
   EXPECT_ERROR("nodes: 3\nweights: explicit\nmatrix: [[1, 0, 0]]\n", "expected 3 rows");
   EXPECT_EQ(ErrorOf("nodes: 3\nedges: [[0, 1], [1, 2]]\nweights: explicit\n"
@@ -68,7 +68,7 @@ TEST(BadTopologyFile, AsymmetricNegativeOrMisshapenMatrix) {
 
 TEST(BadTopologyFile, DirectedColumnsMustSumToOne) {
   EXPECT_ERROR("nodes: 2\ndirected: true\nweights: explicit\nmatrix: [[0.5, 0.5], [0.6, 0.4]]\n",
-               "column 1 of weights sums to 0.9", "column-stochastic");
+               "column 0 of weights sums to 1.1", "column-stochastic");
 }
 
 TEST(BadTopologyFile, UnknownKeysAndKindsListTheValidOnes) {

@@ -107,9 +107,11 @@ TEST(DotWriter, WritesWeightsAndLinkLabels) {
   ASSERT_TRUE(spec.ok());
   const std::string dot = WriteDot(spec.value());
   EXPECT_EQ(dot.rfind("graph hearsay {", 0), 0u);
-  EXPECT_NE(dot.find("0 -- 1 [label=\"0.333333\\n"), std::string::npos) << dot;
+  EXPECT_NE(dot.find("0 -- 1 [label=\"0.333333\\n0->1 5Mbit 50ms\\n1->0 20Mbit 20ms\""),
+            std::string::npos)
+      << dot;
+  EXPECT_NE(dot.find("1 -- 2 [label=\"0.333333\\n20Mbit 20ms\"]"), std::string::npos) << dot;
   EXPECT_NE(dot.find("127.0.0.1:17100"), std::string::npos);
-  EXPECT_NE(dot.find("20Mbit 20ms"), std::string::npos);
   auto ope =
       LoadTopologyFile(testing::SourceDir() + "/examples/topologies/one_peer_exponential.yaml");
   ASSERT_TRUE(ope.ok());

@@ -446,7 +446,11 @@ void Connection::Fail(const std::string& why, bool log_as_error) {
       } else {
         HS_LOG_WARN("{}", msg);
       }
+      // Unregister the link before reporting it, so that a caller who sees the error and then
+      // sends to this peer gets Unavailable too.
+      Close();
       owner_->LinkBroken(Unavailable(msg));
+      return;
     }
   } else {
     if (!quiet && log_as_error) {
@@ -659,9 +663,16 @@ Status TcpTransport::Start(TimePoint deadline) {
   }
 
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_until(lock, deadline, [&] {
+  auto ready = [&] {
     return fatal_.has_value() || ever_linked_.size() == options_.neighbors.size();
-  });
+  };
+  while (!ready() && Now() < deadline) {
+    if (options_.stop && options_.stop->load()) {
+      dialing_ = false;
+      return Cancelled(name_ + ": stopped while waiting for peers " + DescribeMissing());
+    }
+    cv_.wait_until(lock, std::min(deadline, DeadlineIn(0.1)), ready);
+  }
   dialing_ = false;
   if (fatal_) return *fatal_;
   if (ever_linked_.size() == options_.neighbors.size()) return Status::Ok();

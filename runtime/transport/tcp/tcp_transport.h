@@ -17,6 +17,7 @@
 // Ownership: the transport owns its threads and sockets; Shutdown (or the destructor) joins them.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -50,6 +51,9 @@ struct TcpTransportOptions {
   double connect_backoff_initial_s = 0.05;  // first retry delay when a neighbour is not up yet
   double connect_backoff_max_s = 1.0;       // cap of the doubling retry delay
   int io_threads = 1;                       // threads running the network io_context
+  // Polled while Start waits for links (at least every 100 ms); once set, Start returns
+  // Cancelled. Lets SIGTERM end a peer that is still waiting for its neighbours.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // Validates the options (ids in range, neighbours ascending and distinct, addresses present)

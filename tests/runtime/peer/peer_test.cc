@@ -191,7 +191,7 @@ TEST(Experiment, ErrorsNameFileLineAndProblem) {
   } cases[] = {
       {Experiment("algorithm: dcd\ncompressor: \"qsgd:9\"\n"), "qsgd:9"},
       {Experiment("algorithm: sgdx\n"), "algorithm 'sgdx' is unknown"},
-      {Experiment("rounds: 0\n"), "rounds must be >= 1"},
+      {Experiment("runs:\n  - {name: r, rounds: 0}\n"), "rounds must be >= 1"},
       {Experiment("colour: blue\n"), "unknown key `colour`"},
       {"topology: missing.yaml\n", "missing.yaml"},
       {"topology: topo.yaml\nrounds: [1\n", "malformed YAML"},
@@ -219,10 +219,28 @@ TEST(Experiment, RunsInheritDefaultsAndOverrideThem) {
   ASSERT_EQ(exp->runs.size(), 2u);
   EXPECT_EQ(exp->runs[0].name, "dpsgd");
   EXPECT_EQ(exp->runs[0].rounds, 12);
-  EXPECT_EQ(exp->runs[1].name, "choco-qsgd_4");
+  EXPECT_EQ(exp->runs[1].name, "choco-qsgd:4");
   EXPECT_EQ(exp->runs[1].rounds, 30);
   EXPECT_EQ(exp->runs[1].batch_size, 16);
   EXPECT_EQ(exp->topology->size(), 4);
+}
+
+TEST(Peer, CudaDeviceWithoutBackendFailsAtStartWithReason) {
+  TempDir dir;
+  dir.Write("topo.yaml", RingTopology(4, 17000, "1ms"));
+  auto exp = LoadExperiment(dir.Write("exp.yaml", Experiment("device: cuda\n")));
+  ASSERT_TRUE(exp.ok()) << exp.status().ToString();
+  InProcHub hub(4);
+  auto transport = hub.Endpoint(0);
+  PeerOptions po;
+  po.id = 0;
+  po.run = exp->runs.front();
+  po.topology = exp->topology;
+  Peer peer(std::move(po));
+  Status s = peer.Run(*transport);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+  EXPECT_NE(s.message().find("device 'cuda'"), std::string::npos) << s.message();
+  EXPECT_TRUE(peer.params().empty());
 }
 
 }  // namespace
