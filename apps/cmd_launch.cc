@@ -1,6 +1,6 @@
 // hearsay launch: run every run of an experiment and print the comparison table.
-#include <CLI/CLI.hpp>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <filesystem>
 #include <iostream>

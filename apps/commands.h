@@ -10,7 +10,8 @@ class App;
 
 namespace hearsay::apps {
 
-void RegisterTopoCommands(CLI::App& app);   // apps/cmd_topo.cc:   hearsay topo {show,gen,dot,validate}
+void RegisterTopoCommands(
+    CLI::App& app);  // apps/cmd_topo.cc:   hearsay topo {show,gen,dot,validate}
 void RegisterCodecCommand(CLI::App& app);   // apps/cmd_codec.cc:  hearsay codec
 void RegisterPeerCommand(CLI::App& app);    // apps/cmd_peer.cc:   hearsay peer
 void RegisterLaunchCommand(CLI::App& app);  // apps/cmd_launch.cc: hearsay launch

@@ -11,10 +11,11 @@
 #endif
 
 int main(int argc, char** argv) {
-  CLI::App app{"hearsay: decentralized gossip training over emulated or real networks.\n"
-               "Peers gossip compressed model differences (DCD-PSGD), extrapolations (ECD-PSGD),\n"
-               "full models (D-PSGD) or CHOCO-SGD updates over a topology file's graph.",
-               "hearsay"};
+  CLI::App app{
+      "hearsay: decentralized gossip training over emulated or real networks.\n"
+      "Peers gossip compressed model differences (DCD-PSGD), extrapolations (ECD-PSGD),\n"
+      "full models (D-PSGD) or CHOCO-SGD updates over a topology file's graph.",
+      "hearsay"};
   app.set_version_flag("--version", std::string("hearsay ") + hearsay::RuntimeVersion() +
                                         (hearsay::BuiltWithCuda() ? " (cuda)" : " (cpu only)"));
   app.require_subcommand(1);

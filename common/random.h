@@ -60,7 +60,10 @@ HEARSAY_HD Philox4 Philox4x32(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3
     uint32_t n1 = lo1;
     uint32_t n2 = hi0 ^ c3 ^ k1;
     uint32_t n3 = lo0;
-    c0 = n0; c1 = n1; c2 = n2; c3 = n3;
+    c0 = n0;
+    c1 = n1;
+    c2 = n2;
+    c3 = n3;
     k0 += kW0;
     k1 += kW1;
   }
@@ -72,12 +75,14 @@ HEARSAY_HD Philox4 PhiloxBlock(const RngKey& key, uint64_t block) {
   const uint32_t k0 = static_cast<uint32_t>(key.seed);
   const uint32_t k1 = static_cast<uint32_t>(key.seed >> 32) ^ (key.stream * 0x85EBCA6Bu);
   const uint32_t c2 = key.peer ^ (key.tensor << 20) ^ (key.tensor >> 12);
-  return Philox4x32(static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32), c2,
-                    key.round, k0, k1);
+  return Philox4x32(static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32), c2, key.round,
+                    k0, k1);
 }
 
 // 24-bit mantissa uniform in [0, 1) from a 32-bit word; exactly representable in float.
-HEARSAY_HD float WordToUniform(uint32_t w) { return static_cast<float>(w >> 8) * (1.0f / 16777216.0f); }
+HEARSAY_HD float WordToUniform(uint32_t w) {
+  return static_cast<float>(w >> 8) * (1.0f / 16777216.0f);
+}
 
 // The index-th 32-bit word of the stream.
 HEARSAY_HD uint32_t WordAt(const RngKey& key, uint64_t index) {

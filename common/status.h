@@ -18,9 +18,9 @@ namespace hearsay {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,   // bad user input: flags, files, specs
-  kNotFound,          // a file, peer or key that does not exist
-  kCorruption,        // bytes that fail validation (frames, codec payloads)
+  kInvalidArgument,  // bad user input: flags, files, specs
+  kNotFound,         // a file, peer or key that does not exist
+  kCorruption,       // bytes that fail validation (frames, codec payloads)
   kFailedPrecondition,
   kUnavailable,       // peer unreachable, connection lost (retry may help)
   kDeadlineExceeded,  // a wait ran past its deadline
@@ -50,7 +50,9 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
 inline Status FailedPrecondition(std::string m) {
@@ -68,7 +70,7 @@ inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(v_).ok() && "Result constructed from an ok Status");
   }
@@ -96,15 +98,15 @@ class [[nodiscard]] Result {
 #define HEARSAY_CONCAT(a, b) HEARSAY_CONCAT_INNER(a, b)
 
 // Returns the Status from the enclosing function if `expr` is not ok.
-#define HEARSAY_RETURN_IF_ERROR(expr)              \
-  do {                                             \
-    ::hearsay::Status _hs_status = (expr);         \
-    if (!_hs_status.ok()) return _hs_status;       \
+#define HEARSAY_RETURN_IF_ERROR(expr)        \
+  do {                                       \
+    ::hearsay::Status _hs_status = (expr);   \
+    if (!_hs_status.ok()) return _hs_status; \
   } while (0)
 
 // HEARSAY_ASSIGN_OR_RETURN(auto x, MakeX()); declares x or returns the error.
-#define HEARSAY_ASSIGN_OR_RETURN(lhs, rexpr)                                    \
-  auto HEARSAY_CONCAT(_hs_result_, __LINE__) = (rexpr);                         \
-  if (!HEARSAY_CONCAT(_hs_result_, __LINE__).ok())                              \
-    return HEARSAY_CONCAT(_hs_result_, __LINE__).status();                      \
+#define HEARSAY_ASSIGN_OR_RETURN(lhs, rexpr)               \
+  auto HEARSAY_CONCAT(_hs_result_, __LINE__) = (rexpr);    \
+  if (!HEARSAY_CONCAT(_hs_result_, __LINE__).ok())         \
+    return HEARSAY_CONCAT(_hs_result_, __LINE__).status(); \
   lhs = std::move(HEARSAY_CONCAT(_hs_result_, __LINE__)).value()

@@ -49,13 +49,12 @@ Result<std::unique_ptr<DeviceTrainer>> MakeCudaTrainer(DeviceTrainerArgs args) {
   HEARSAY_ASSIGN_OR_RETURN(int index, ParseDeviceIndex(args.device));
   HEARSAY_RETURN_IF_ERROR(CheckCudaDevice(index));
   HEARSAY_RETURN_IF_ERROR(UseCudaDevice(index));
+  HEARSAY_ASSIGN_OR_RETURN(std::unique_ptr<CudaAlgorithm> algorithm,
+                           CudaAlgorithm::Make(args.algorithm, args.topology, args.self, args.x0,
+                                               std::move(args.compressor), index));
   HEARSAY_ASSIGN_OR_RETURN(
-      std::unique_ptr<CudaAlgorithm> algorithm,
-      CudaAlgorithm::Make(args.algorithm, args.topology, args.self, args.x0,
-                          std::move(args.compressor), index));
-  HEARSAY_ASSIGN_OR_RETURN(std::unique_ptr<CudaModel> model,
-                           MakeCudaModel(args.model, args.num_features, args.num_classes,
-                                         algorithm->stream()));
+      std::unique_ptr<CudaModel> model,
+      MakeCudaModel(args.model, args.num_features, args.num_classes, algorithm->stream()));
   if (model->num_params() != args.x0.size()) {
     return Internal("CUDA model has " + std::to_string(model->num_params()) +
                     " parameters, the CPU model " + std::to_string(args.x0.size()));

@@ -45,8 +45,8 @@ std::string Fixed(double v, int digits) {
 
 }  // namespace
 
-Result<EvalPoint> EvaluateRound(const Workload& workload, const std::string& run_dir,
-                                int num_peers, int64_t round) {
+Result<EvalPoint> EvaluateRound(const Workload& workload, const std::string& run_dir, int num_peers,
+                                int64_t round) {
   const Model& model = *workload.model;
   const size_t d = model.num_params();
   std::vector<std::vector<float>> xs(num_peers);
@@ -55,9 +55,9 @@ Result<EvalPoint> EvaluateRound(const Workload& workload, const std::string& run
   p.round = round;
   double mb = 0;
   for (int i = 0; i < num_peers; ++i) {
-    HEARSAY_RETURN_IF_ERROR(ReadModel(
-        run_dir + "/snap_r" + std::to_string(round) + "_p" + std::to_string(i) + ".f32", d,
-        &xs[i]));
+    HEARSAY_RETURN_IF_ERROR(
+        ReadModel(run_dir + "/snap_r" + std::to_string(round) + "_p" + std::to_string(i) + ".f32",
+                  d, &xs[i]));
     for (size_t k = 0; k < d; ++k) sum[k] += xs[i][k];
     const nlohmann::json m = MetricsAt(run_dir, i, round);
     p.wall_s = std::max(p.wall_s, m.value("wall_s", 0.0));
@@ -88,10 +88,13 @@ Result<std::vector<EvalPoint>> EvaluateRun(const Workload& workload, const std::
     if (r % eval_every != 0 && r != rounds) continue;
     HEARSAY_ASSIGN_OR_RETURN(EvalPoint p, EvaluateRound(workload, run_dir, num_peers, r));
     curve.push_back(p);
-    nlohmann::json j = {{"round", p.round},           {"wall_s", p.wall_s},
+    nlohmann::json j = {{"round", p.round},
+                        {"wall_s", p.wall_s},
                         {"mb_sent_per_peer", p.mb_sent_per_peer},
-                        {"train_loss", p.train_loss}, {"test_loss", p.test_loss},
-                        {"accuracy", p.accuracy},     {"consensus_distance", p.consensus}};
+                        {"train_loss", p.train_loss},
+                        {"test_loss", p.test_loss},
+                        {"accuracy", p.accuracy},
+                        {"consensus_distance", p.consensus}};
     out << j.dump() << '\n';
   }
   if (!out) return Unavailable(run_dir + "/eval.jsonl: cannot write");
@@ -125,9 +128,8 @@ Status WriteSummaryFiles(const std::vector<RunSummary>& runs, const std::string&
 }
 
 void PrintSummaryTable(const std::vector<RunSummary>& runs, std::ostream& os) {
-  const std::vector<std::string> head = {"run",      "algorithm", "compressor", "rounds",
-                                         "loss",     "test acc",  "consensus",  "MB/peer",
-                                         "wall s"};
+  const std::vector<std::string> head = {"run",      "algorithm", "compressor", "rounds", "loss",
+                                         "test acc", "consensus", "MB/peer",    "wall s"};
   std::vector<std::vector<std::string>> rows;
   for (const RunSummary& r : runs) {
     const EvalPoint& f = r.final_point;

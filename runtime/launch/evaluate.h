@@ -36,8 +36,8 @@ struct RunSummary {
 };
 
 // Reads peer_<i>.jsonl and snap_r<round>_p<i>.f32 (i = 0..n-1) in run_dir and evaluates `round`.
-Result<EvalPoint> EvaluateRound(const Workload& workload, const std::string& run_dir,
-                                int num_peers, int64_t round);
+Result<EvalPoint> EvaluateRound(const Workload& workload, const std::string& run_dir, int num_peers,
+                                int64_t round);
 
 // Evaluates every round that has snapshots from all peers, writes run_dir/eval.jsonl.
 Result<std::vector<EvalPoint>> EvaluateRun(const Workload& workload, const std::string& run_dir,

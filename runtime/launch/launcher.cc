@@ -152,9 +152,9 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
   const int n = exp.topology->size();
   std::vector<ChildProcess> children;
   for (int i = 0; i < n; ++i) {
-    std::vector<std::string> argv = {o.peer_binary, "peer",  "--experiment", exp.source,
-                                     "--id",        std::to_string(i), "--run", run.name,
-                                     "--out",       run_dir, "--log-level", o.log_level};
+    std::vector<std::string> argv = {
+        o.peer_binary, "peer",   "--experiment", exp.source, "--id",        std::to_string(i),
+        "--run",       run.name, "--out",        run_dir,    "--log-level", o.log_level};
     auto child = ChildProcess::Spawn(argv, run_dir + "/peer_" + std::to_string(i) + ".log");
     if (!child.ok()) return child.status().WithPrefix("run '" + run.name + "'");
     children.push_back(std::move(child).value());
@@ -176,10 +176,10 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
         for (std::string line; std::getline(log, line);) {
           if (!line.empty()) tail = line;
         }
-        failure = Unavailable("run '" + run.name + "': peer " + std::to_string(i) +
-                              " exited with code " + std::to_string(*code) +
-                              (tail.empty() ? "" : ": " + tail) + " (log: " + run_dir + "/peer_" +
-                              std::to_string(i) + ".log)");
+        failure =
+            Unavailable("run '" + run.name + "': peer " + std::to_string(i) + " exited with code " +
+                        std::to_string(*code) + (tail.empty() ? "" : ": " + tail) +
+                        " (log: " + run_dir + "/peer_" + std::to_string(i) + ".log)");
       }
     }
     if (all_done) break;
@@ -232,15 +232,13 @@ Result<std::vector<RunSummary>> Launch(const LaunchOptions& o) {
     HEARSAY_ASSIGN_OR_RETURN(Workload w, BuildWorkload(run, n));
     auto workload = std::make_shared<const Workload>(std::move(w));
     ProgressTracker tracker(run_dir, n);
-    Status s = o.transport == "inproc"
-                   ? RunInProc(o, exp, run, workload, run_dir, &tracker)
-                   : RunProcesses(o, exp, run, run_dir, &tracker);
+    Status s = o.transport == "inproc" ? RunInProc(o, exp, run, workload, run_dir, &tracker)
+                                       : RunProcesses(o, exp, run, run_dir, &tracker);
     tracker.Poll();
     ShowProgress(o, tracker.Line(run.name, run.rounds), true);
     if (!s.ok()) return s;
-    HEARSAY_ASSIGN_OR_RETURN(
-        std::vector<EvalPoint> curve,
-        EvaluateRun(*workload, run_dir, n, run.rounds, run.eval_every));
+    HEARSAY_ASSIGN_OR_RETURN(std::vector<EvalPoint> curve,
+                             EvaluateRun(*workload, run_dir, n, run.rounds, run.eval_every));
     RunSummary sum;
     sum.run = run.name;
     sum.algorithm = run.algorithm;

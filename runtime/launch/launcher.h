@@ -22,14 +22,14 @@ namespace hearsay {
 
 struct LaunchOptions {
   std::string experiment_path;
-  std::string transport = "tcp";        // tcp | inproc
-  std::string out_dir;                  // "" = the experiment's `output:`
-  std::vector<std::string> runs;        // only these runs ("" = all)
-  std::string peer_binary;              // tcp: the `hearsay` executable to spawn
-  std::string log_level = "warn";       // peers' log level
+  std::string transport = "tcp";            // tcp | inproc
+  std::string out_dir;                      // "" = the experiment's `output:`
+  std::vector<std::string> runs;            // only these runs ("" = all)
+  std::string peer_binary;                  // tcp: the `hearsay` executable to spawn
+  std::string log_level = "warn";           // peers' log level
   const std::atomic<bool>* stop = nullptr;  // Ctrl-C
-  std::ostream* progress = nullptr;     // live progress and the final table (null = quiet)
-  bool progress_is_tty = false;         // rewrite one progress line in place
+  std::ostream* progress = nullptr;         // live progress and the final table (null = quiet)
+  bool progress_is_tty = false;             // rewrite one progress line in place
 };
 
 // Runs the experiment. Returns the summaries of all runs (also written to summary.csv), or the

@@ -46,7 +46,8 @@ Status CheckKeys(const Ctx& ctx, const YAML::Node& map, const std::set<std::stri
     if (!allowed.count(key)) {
       std::string valid;
       for (const auto& a : allowed) valid += (valid.empty() ? "" : ", ") + a;
-      return ctx.Error(kv.first, "unknown key `" + key + "` in " + where + " (valid: " + valid + ")");
+      return ctx.Error(kv.first,
+                       "unknown key `" + key + "` in " + where + " (valid: " + valid + ")");
     }
   }
   return Status::Ok();
@@ -66,14 +67,15 @@ Status ParseModel(const Ctx& ctx, const YAML::Node& n, ModelConfig* m) {
 }
 
 Status ParseData(const Ctx& ctx, const YAML::Node& n, const fs::path& base, DataConfig* d) {
-  HEARSAY_RETURN_IF_ERROR(CheckKeys(ctx, n,
-                                    {"kind", "samples", "features", "classes", "noise",
-                                     "separation", "seed", "path", "test_path", "test_fraction",
-                                     "partition"},
-                                    "data"));
+  HEARSAY_RETURN_IF_ERROR(
+      CheckKeys(ctx, n,
+                {"kind", "samples", "features", "classes", "noise", "separation", "seed", "path",
+                 "test_path", "test_fraction", "partition"},
+                "data"));
   HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "kind", &d->kind));
   if (d->kind != "synthetic" && d->kind != "libsvm") {
-    return ctx.Error(n["kind"], "data kind '" + d->kind + "' is unknown (valid: synthetic, libsvm)");
+    return ctx.Error(n["kind"],
+                     "data kind '" + d->kind + "' is unknown (valid: synthetic, libsvm)");
   }
   HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "samples", &d->synthetic.samples));
   HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "classes", &d->synthetic.classes));
@@ -133,9 +135,9 @@ Status ParseLr(const Ctx& ctx, const YAML::Node& n, LrSchedule* lr) {
 }
 
 const std::set<std::string> kRunKeys = {
-    "name",   "algorithm",  "compressor", "consensus_step", "allow_biased", "model",
-    "data",   "lr",         "rounds",     "batch_size",     "seed",         "eval_every",
-    "device", "emulate",    "round_timeout", "connect_timeout", "cluster_id", "secret"};
+    "name",   "algorithm", "compressor",    "consensus_step",  "allow_biased", "model",
+    "data",   "lr",        "rounds",        "batch_size",      "seed",         "eval_every",
+    "device", "emulate",   "round_timeout", "connect_timeout", "cluster_id",   "secret"};
 
 // Applies the run keys present in `n` on top of *run.
 Status ApplyRunKeys(const Ctx& ctx, const YAML::Node& n, const fs::path& base, RunConfig* run) {
@@ -161,7 +163,8 @@ Status ApplyRunKeys(const Ctx& ctx, const YAML::Node& n, const fs::path& base, R
 }
 
 // Checks that need the whole run (after defaults and overrides are merged).
-Status ValidateRun(const Ctx& ctx, const YAML::Node& n, const RunConfig& run) {
+Status ValidateRun(const Ctx& ctx, const YAML::Node& n, const RunConfig& run,
+                   const TopologySpec& topology) {
   static const std::set<std::string> kAlgorithms = {"dpsgd", "dcd", "ecd", "choco"};
   if (!kAlgorithms.count(run.algorithm)) {
     return ctx.Error(n["algorithm"] ? n["algorithm"] : n,
@@ -176,9 +179,16 @@ Status ValidateRun(const Ctx& ctx, const YAML::Node& n, const RunConfig& run) {
   if ((run.algorithm == "dcd" || run.algorithm == "ecd") && !(*codec)->Unbiased() &&
       !run.allow_biased) {
     return ctx.Error(n["compressor"] ? n["compressor"] : n,
-                     "run '" + run.name + "': " + run.algorithm + " needs an unbiased compressor, '" +
-                         run.compressor +
+                     "run '" + run.name + "': " + run.algorithm +
+                         " needs an unbiased compressor, '" + run.compressor +
                          "' is biased (use choco, an unbiased codec, or allow_biased: true)");
+  }
+  if (run.algorithm != "dpsgd" && topology.graph->time_varying()) {
+    return ctx.Error(n["algorithm"] ? n["algorithm"] : n,
+                     "run '" + run.name + "': " + run.algorithm +
+                         " keeps per-neighbour state and needs a static topology, but " +
+                         topology.source + " changes every round (period " +
+                         std::to_string(topology.graph->period()) + "); use dpsgd");
   }
   if (run.rounds < 1) return ctx.Error(n, "run '" + run.name + "': rounds must be >= 1");
   if (run.batch_size < 1) return ctx.Error(n, "run '" + run.name + "': batch_size must be >= 1");
@@ -187,9 +197,9 @@ Status ValidateRun(const Ctx& ctx, const YAML::Node& n, const RunConfig& run) {
     return ctx.Error(n, "run '" + run.name + "': consensus_step must be in (0, 1]");
   }
   if (run.device != "cpu" && run.device.rfind("cuda", 0) != 0) {
-    return ctx.Error(n["device"] ? n["device"] : n,
-                     "run '" + run.name + "': device '" + run.device +
-                         "' is unknown (valid: cpu, cuda, cuda:N)");
+    return ctx.Error(n["device"] ? n["device"] : n, "run '" + run.name + "': device '" +
+                                                        run.device +
+                                                        "' is unknown (valid: cpu, cuda, cuda:N)");
   }
   if (run.round_timeout_s <= 0 || run.connect_timeout_s <= 0) {
     return ctx.Error(n, "run '" + run.name + "': timeouts must be > 0");
@@ -261,7 +271,7 @@ Result<Experiment> LoadExperiment(const std::string& path) {
   std::set<std::string> names;
   if (!root["runs"]) {
     if (defaults.name.empty()) defaults.name = DefaultRunName(defaults);
-    HEARSAY_RETURN_IF_ERROR(ValidateRun(ctx, root, defaults));
+    HEARSAY_RETURN_IF_ERROR(ValidateRun(ctx, root, defaults, *exp.topology));
     exp.runs.push_back(defaults);
   } else {
     const YAML::Node runs = root["runs"];
@@ -282,9 +292,10 @@ Result<Experiment> LoadExperiment(const std::string& path) {
         }
       }
       if (!names.insert(run.name).second) {
-        return ctx.Error(n, "two runs are named '" + run.name + "'; give each run a unique `name:`");
+        return ctx.Error(n,
+                         "two runs are named '" + run.name + "'; give each run a unique `name:`");
       }
-      HEARSAY_RETURN_IF_ERROR(ValidateRun(ctx, n, run));
+      HEARSAY_RETURN_IF_ERROR(ValidateRun(ctx, n, run, *exp.topology));
       exp.runs.push_back(run);
     }
   }

@@ -24,12 +24,12 @@
 namespace hearsay {
 
 struct DataConfig {
-  std::string kind = "synthetic";          // synthetic | libsvm
-  SyntheticConfig synthetic;               // kind == synthetic
-  std::string path;                        // kind == libsvm: training file
-  std::string test_path;                   // kind == libsvm: optional held-out file
-  int64_t features = 0;                    // libsvm: feature count (0 = infer)
-  double test_fraction = 0.2;              // held-out share when no test file is given
+  std::string kind = "synthetic";                 // synthetic | libsvm
+  SyntheticConfig synthetic;                      // kind == synthetic
+  std::string path;                               // kind == libsvm: training file
+  std::string test_path;                          // kind == libsvm: optional held-out file
+  int64_t features = 0;                           // libsvm: feature count (0 = infer)
+  double test_fraction = 0.2;                     // held-out share when no test file is given
   PartitionMode partition = PartitionMode::kIid;  // iid | label_sorted
 };
 
@@ -37,29 +37,29 @@ struct RunConfig {
   std::string name;                 // unique within the experiment; names the output folder
   std::string algorithm = "dpsgd";  // dpsgd | dcd | ecd | choco
   std::string compressor = "identity";
-  double consensus_step = 0.5;      // CHOCO gamma_c
-  bool allow_biased = false;        // let dcd/ecd use a biased codec
+  double consensus_step = 0.5;  // CHOCO gamma_c
+  bool allow_biased = false;    // let dcd/ecd use a biased codec
   ModelConfig model;
   DataConfig data;
   LrSchedule lr;
   int64_t rounds = 100;
   int64_t batch_size = 32;
-  uint64_t seed = 1;                // run seed: model init, minibatches, codec randomness
-  int64_t eval_every = 10;          // average-model evaluation cadence (rounds); last round always
-  std::string device = "cpu";       // cpu (cuda: see docs)
-  bool emulate = true;              // route traffic through the network emulator
-  double round_timeout_s = 120;     // a round waiting longer than this fails the run
-  double connect_timeout_s = 30;    // peers must all be reachable within this
+  uint64_t seed = 1;              // run seed: model init, minibatches, codec randomness
+  int64_t eval_every = 10;        // average-model evaluation cadence (rounds); last round always
+  std::string device = "cpu";     // cpu (cuda: see docs)
+  bool emulate = true;            // route traffic through the network emulator
+  double round_timeout_s = 120;   // a round waiting longer than this fails the run
+  double connect_timeout_s = 30;  // peers must all be reachable within this
   std::string cluster_id = "hearsay";
   std::string secret = "hearsay-dev-secret";  // shared cluster secret (handshake proof)
 };
 
 struct Experiment {
-  std::string source;                         // experiment file path
-  std::string name;                           // `name:` or the file's stem
-  std::string topology_path;                  // resolved path of the topology file
+  std::string source;         // experiment file path
+  std::string name;           // `name:` or the file's stem
+  std::string topology_path;  // resolved path of the topology file
   std::shared_ptr<const TopologySpec> topology;
-  std::string output_dir = "results";         // `output:`; launch --out overrides
+  std::string output_dir = "results";  // `output:`; launch --out overrides
   std::vector<RunConfig> runs;
 
   // The run called `name`, or nullptr.

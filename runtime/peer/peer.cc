@@ -48,10 +48,9 @@ std::vector<int> LinkNeighbors(const Topology& graph, int self) {
   return {ids.begin(), ids.end()};
 }
 
-Result<std::unique_ptr<Transport>> MakePeerTcpTransport(const RunConfig& run,
-                                                        std::shared_ptr<const TopologySpec> topology,
-                                                        const Model& model, int id,
-                                                        const std::atomic<bool>* stop) {
+Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
+    const RunConfig& run, std::shared_ptr<const TopologySpec> topology, const Model& model, int id,
+    const std::atomic<bool>* stop) {
   TcpTransportOptions o;
   o.self = id;
   o.stop = stop;
@@ -59,8 +58,7 @@ Result<std::unique_ptr<Transport>> MakePeerTcpTransport(const RunConfig& run,
   o.neighbors = LinkNeighbors(*topology->graph, id);
   o.handshake.cluster_id = run.cluster_id;
   o.handshake.topology_hash = TopologyHash(*topology);
-  o.handshake.model_shape =
-      model.Describe() + " params=" + std::to_string(model.num_params());
+  o.handshake.model_shape = model.Describe() + " params=" + std::to_string(model.num_params());
   o.handshake.algorithm = AlgorithmLabel(run);
   o.secret = run.secret;
   HEARSAY_ASSIGN_OR_RETURN(std::unique_ptr<Transport> tcp, MakeTcpTransport(o));
@@ -99,8 +97,8 @@ Status Peer::Setup() {
       std::unique_ptr<Compressor> codec,
       MakeCompressor(options_.run.algorithm == "dpsgd" ? "identity" : options_.run.compressor));
   if (options_.run.device == "cpu") {
-    HEARSAY_ASSIGN_OR_RETURN(algorithm_, MakeAlgorithm(ac, options_.topology->graph, options_.id,
-                                                       x0, std::move(codec)));
+    HEARSAY_ASSIGN_OR_RETURN(
+        algorithm_, MakeAlgorithm(ac, options_.topology->graph, options_.id, x0, std::move(codec)));
     algo_ = algorithm_.get();
   } else {
     DeviceTrainerArgs args;

@@ -58,9 +58,9 @@ class Peer {
 
   PeerOptions options_;
   std::shared_ptr<const Workload> workload_;
-  std::unique_ptr<Algorithm> algorithm_;      // device: cpu
-  std::unique_ptr<DeviceTrainer> trainer_;    // device: cuda[:N]
-  Algorithm* algo_ = nullptr;                 // whichever of the two runs
+  std::unique_ptr<Algorithm> algorithm_;    // device: cpu
+  std::unique_ptr<DeviceTrainer> trainer_;  // device: cuda[:N]
+  Algorithm* algo_ = nullptr;               // whichever of the two runs
   // Payloads that arrived, by round then sender (later rounds wait here for their turn).
   std::map<int64_t, std::map<int, ByteBuffer>> inbox_;
   std::vector<bool> done_;  // peers that said kDone
@@ -73,9 +73,8 @@ std::vector<int> LinkNeighbors(const Topology& graph, int self);
 // TCP transport for peer `id` of the run (addresses from the topology file, handshake from the
 // run), wrapped by the network emulator when run.emulate. `stop` (optional) interrupts the wait
 // for neighbours at start.
-Result<std::unique_ptr<Transport>> MakePeerTcpTransport(const RunConfig& run,
-                                                        std::shared_ptr<const TopologySpec> topology,
-                                                        const Model& model, int id,
-                                                        const std::atomic<bool>* stop = nullptr);
+Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
+    const RunConfig& run, std::shared_ptr<const TopologySpec> topology, const Model& model, int id,
+    const std::atomic<bool>* stop = nullptr);
 
 }  // namespace hearsay

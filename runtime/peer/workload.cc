@@ -32,12 +32,12 @@ Result<Workload> BuildWorkload(const RunConfig& run, int num_peers) {
   }
   if (w.train.size() < num_peers) {
     return InvalidArgument("run '" + run.name + "': " + std::to_string(w.train.size()) +
-                           " training examples cannot be shared by " +
-                           std::to_string(num_peers) + " peers");
+                           " training examples cannot be shared by " + std::to_string(num_peers) +
+                           " peers");
   }
   w.shards = PartitionIndices(w.train, num_peers, d.partition, run.seed);
-  HEARSAY_ASSIGN_OR_RETURN(w.model, MakeModel(run.model, w.train.num_features,
-                                              w.train.num_classes));
+  HEARSAY_ASSIGN_OR_RETURN(w.model,
+                           MakeModel(run.model, w.train.num_features, w.train.num_classes));
   return w;
 }
 

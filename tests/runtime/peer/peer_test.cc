@@ -122,9 +122,9 @@ class DistributedEqualsInProcess : public ::testing::TestWithParam<const char*> 
 TEST_P(DistributedEqualsInProcess, FinalModelsAreBitIdentical) {
   TempDir dir;
   dir.Write("topo.yaml", RingTopology(4, FreePortBase(4), "1ms"));
-  const std::string path = dir.Write(
-      "exp.yaml", Experiment(std::string("algorithm: ") + GetParam() +
-                             "\ncompressor: \"qsgd:4\"\nconsensus_step: 0.4\n"));
+  const std::string path =
+      dir.Write("exp.yaml", Experiment(std::string("algorithm: ") + GetParam() +
+                                       "\ncompressor: \"qsgd:4\"\nconsensus_step: 0.4\n"));
   auto exp = LoadExperiment(path);
   ASSERT_TRUE(exp.ok()) << exp.status().ToString();
   const RunConfig& run = exp->runs.front();
@@ -138,8 +138,7 @@ TEST_P(DistributedEqualsInProcess, FinalModelsAreBitIdentical) {
         << "peer " << i << " differs between TCP and in-process";
   }
   // The run did something: models moved away from a common start and are not all equal.
-  EXPECT_NE(std::memcmp(inproc[0].data(), inproc[1].data(), inproc[0].size() * sizeof(float)),
-            0);
+  EXPECT_NE(std::memcmp(inproc[0].data(), inproc[1].data(), inproc[0].size() * sizeof(float)), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Algorithms, DistributedEqualsInProcess,
@@ -160,13 +159,14 @@ TEST(Launcher, InProcWritesSummaryAndCurvesAndLearns) {
   ASSERT_EQ(result->size(), 2u);
   for (const RunSummary& r : *result) {
     EXPECT_EQ(r.rounds, 12);
-    ASSERT_EQ(r.curve.size(), 3u);  // rounds 4, 8, 12
+    ASSERT_EQ(r.curve.size(), 3u);                                // rounds 4, 8, 12
     EXPECT_LT(r.final_point.train_loss, std::log(3.0)) << r.run;  // below chance level
     EXPECT_GT(r.final_point.accuracy, 0.5) << r.run;
     EXPECT_GT(r.final_point.mb_sent_per_peer, 0) << r.run;
   }
   // Compression: DCD with qsgd:8 sends far fewer bytes than full-precision D-PSGD.
-  EXPECT_LT((*result)[1].final_point.mb_sent_per_peer, 0.5 * (*result)[0].final_point.mb_sent_per_peer);
+  EXPECT_LT((*result)[1].final_point.mb_sent_per_peer,
+            0.5 * (*result)[0].final_point.mb_sent_per_peer);
   std::ifstream csv(o.out_dir + "/summary.csv");
   std::string header, row1, row2, extra;
   std::getline(csv, header);
@@ -201,11 +201,23 @@ TEST(Experiment, ErrorsNameFileLineAndProblem) {
     const std::string path = dir.Write("bad.yaml", c.body);
     auto exp = LoadExperiment(path);
     ASSERT_FALSE(exp.ok()) << c.body;
-    EXPECT_NE(exp.status().message().find(c.expect), std::string::npos)
-        << exp.status().message();
-    EXPECT_NE(exp.status().message().find("bad.yaml"), std::string::npos)
-        << exp.status().message();
+    EXPECT_NE(exp.status().message().find(c.expect), std::string::npos) << exp.status().message();
+    EXPECT_NE(exp.status().message().find("bad.yaml"), std::string::npos) << exp.status().message();
   }
+}
+
+TEST(Experiment, StatefulAlgorithmOnTimeVaryingGraphIsRefusedBeforeAnyPeerStarts) {
+  TempDir dir;
+  dir.Write("topo.yaml", "nodes: 8\ngenerator: {kind: one-peer-exponential}\n");
+  auto ok = LoadExperiment(dir.Write("a.yaml", Experiment("algorithm: dpsgd\n")));
+  EXPECT_TRUE(ok.ok()) << ok.status().ToString();
+  auto bad = LoadExperiment(dir.Write(
+      "b.yaml", Experiment("runs:\n  - {algorithm: dpsgd}\n  - {algorithm: choco, compressor: "
+                           "\"qsgd:4\"}\n")));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("b.yaml:"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("needs a static topology"), std::string::npos)
+      << bad.status().message();
 }
 
 TEST(Experiment, RunsInheritDefaultsAndOverrideThem) {
