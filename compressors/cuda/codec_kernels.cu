@@ -177,6 +177,77 @@ __global__ void QsgdDecodeKernel(const uint8_t* scales, const uint8_t* signs, co
   }
 }
 
+__global__ void PackSignsKernel(const float* x, size_t n, uint8_t* signs) {
+  HEARSAY_GRID_LOOP(g, (n + 7) / 8) {
+    const size_t lo = g * 8;
+    const int cnt = static_cast<int>(min(size_t{8}, n - lo));
+    uint32_t b = 0;
+    for (int j = 0; j < cnt; ++j) b |= (FloatBits(x[lo + j]) >> 31) << j;
+    signs[g] = static_cast<uint8_t>(b);
+  }
+}
+
+// natural.cc: MaxAbsBitsOf(x) > 2^127 (as bits) rejects the input; exponents per element.
+__global__ void NaturalEncodeKernel(const float* x, size_t n, DitherKey dk, uint8_t* signs,
+                                    uint8_t* exps, unsigned long long* too_large) {
+  bool bad = false;
+  HEARSAY_GRID_LOOP(g, (n + 7) / 8) {
+    const size_t lo = g * 8;
+    const int cnt = static_cast<int>(min(size_t{8}, n - lo));
+    uint32_t b = 0;
+    for (int j = 0; j < cnt; ++j) {
+      const uint32_t u = FloatBits(x[lo + j]);
+      const uint32_t a = u & 0x7FFFFFFFu;
+      bad |= a > 0x7F000000u;
+      b |= (u >> 31) << j;
+      exps[lo + j] =
+          static_cast<uint8_t>(NaturalExponent(a, DitherWord32(dk, static_cast<uint32_t>(lo + j))));
+    }
+    signs[g] = static_cast<uint8_t>(b);
+  }
+  if (bad) atomicMin(too_large, 0ull);
+}
+
+__global__ void NaturalDecodeKernel(const uint8_t* signs, const uint8_t* exps, size_t n, float* y,
+                                    DecodeApply a) {
+  HEARSAY_GRID_LOOP(k, n) {
+    Apply(a, y, k, NaturalValue((signs[k >> 3] >> (k & 7)) & 1u, exps[k]));
+  }
+}
+
+// One warp per block; the |x| are added in double one by one from the block's first element,
+// in every lane (values broadcast in order), exactly like SumAbs.
+__global__ void SignScalesKernel(const float* x, size_t n, size_t block, uint8_t* scales,
+                                 unsigned long long* bad_block) {
+  const unsigned lane = threadIdx.x & 31u;
+  const size_t warps = size_t{gridDim.x} * (kThreads / 32);
+  const size_t nb = (n + block - 1) / block;
+  for (size_t b = (blockIdx.x * size_t{kThreads} + threadIdx.x) / 32; b < nb; b += warps) {
+    const size_t lo = b * block;
+    const size_t cnt = min(block, n - lo);
+    double sum = 0;
+    for (size_t c = 0; c < cnt; c += 32) {
+      const double p = c + lane < cnt ? fabs(static_cast<double>(x[lo + c + lane])) : 0.0;
+      const int lim = static_cast<int>(min(size_t{32}, cnt - c));
+      for (int j = 0; j < lim; ++j) sum += __shfl_sync(0xFFFFFFFFu, p, j);
+    }
+    const float s = static_cast<float>(sum / static_cast<double>(cnt));
+    if (lane == 0) {
+      const uint32_t u = FloatBits(s);
+      for (int i = 0; i < 4; ++i) scales[4 * b + i] = static_cast<uint8_t>(u >> (8 * i));
+      if (!isfinite(s)) atomicMin(bad_block, static_cast<unsigned long long>(lo));
+    }
+  }
+}
+
+__global__ void SignDecodeKernel(const uint8_t* scales, const uint8_t* signs, size_t n,
+                                 size_t block, float* y, DecodeApply a) {
+  HEARSAY_GRID_LOOP(k, n) {
+    const uint32_t s = FloatBits(LoadFloatBytes(scales + 4 * (k / block)));
+    Apply(a, y, k, BitsFloat(s | (static_cast<uint32_t>((signs[k >> 3] >> (k & 7)) & 1u) << 31)));
+  }
+}
+
 bool Aligned(const void* p, size_t a) { return reinterpret_cast<uintptr_t>(p) % a == 0; }
 
 Status CheckBlockBits(const char* what, int block, int bits) {
@@ -258,6 +329,50 @@ Status LaunchQsgdDecode(const uint8_t* scales, const uint8_t* signs, const uint8
   QsgdDecodeKernel<<<Blocks((n + 7) / 8), kThreads, 0, S(stream)>>>(
       scales, signs, planes, n, static_cast<size_t>(block), bits, y, apply);
   return LaunchStatus("QsgdDecodeKernel");
+}
+
+Status LaunchPackSigns(const float* x, size_t n, uint8_t* signs, void* stream) {
+  if (n == 0) return Status::Ok();
+  PackSignsKernel<<<Blocks((n + 7) / 8), kThreads, 0, S(stream)>>>(x, n, signs);
+  return LaunchStatus("PackSignsKernel");
+}
+
+Status LaunchNaturalEncode(const float* x, size_t n, uint32_t k0, uint32_t k1, uint8_t* signs,
+                           uint8_t* exps, uint64_t* too_large, void* stream) {
+  HEARSAY_CUDA_RETURN_IF_ERROR(cudaMemsetAsync(too_large, 0xFF, sizeof(uint64_t), S(stream)),
+                               "natural encode: reset of the error word");
+  if (n == 0) return Status::Ok();
+  NaturalEncodeKernel<<<Blocks((n + 7) / 8), kThreads, 0, S(stream)>>>(
+      x, n, DitherKey{k0, k1}, signs, exps, reinterpret_cast<unsigned long long*>(too_large));
+  return LaunchStatus("NaturalEncodeKernel");
+}
+
+Status LaunchNaturalDecode(const uint8_t* signs, const uint8_t* exps, size_t n, float* y,
+                           const DecodeApply& apply, void* stream) {
+  if (n == 0) return Status::Ok();
+  NaturalDecodeKernel<<<Blocks(n), kThreads, 0, S(stream)>>>(signs, exps, n, y, apply);
+  return LaunchStatus("NaturalDecodeKernel");
+}
+
+Status LaunchSignScales(const float* x, size_t n, int block, uint8_t* scales, uint64_t* bad_block,
+                        void* stream) {
+  HEARSAY_RETURN_IF_ERROR(CheckBlockBits("sign scales", block, 1));
+  HEARSAY_CUDA_RETURN_IF_ERROR(cudaMemsetAsync(bad_block, 0xFF, sizeof(uint64_t), S(stream)),
+                               "sign scales: reset of the error word");
+  if (n == 0) return Status::Ok();
+  const size_t nb = (n + block - 1) / block;
+  SignScalesKernel<<<Blocks(nb * 32), kThreads, 0, S(stream)>>>(
+      x, n, static_cast<size_t>(block), scales, reinterpret_cast<unsigned long long*>(bad_block));
+  return LaunchStatus("SignScalesKernel");
+}
+
+Status LaunchSignDecode(const uint8_t* scales, const uint8_t* signs, size_t n, int block, float* y,
+                        const DecodeApply& apply, void* stream) {
+  HEARSAY_RETURN_IF_ERROR(CheckBlockBits("sign decode", block, 1));
+  if (n == 0) return Status::Ok();
+  SignDecodeKernel<<<Blocks(n), kThreads, 0, S(stream)>>>(scales, signs, n,
+                                                          static_cast<size_t>(block), y, apply);
+  return LaunchStatus("SignDecodeKernel");
 }
 
 }  // namespace hearsay::cuda

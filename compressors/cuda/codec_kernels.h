@@ -64,4 +64,24 @@ Status LaunchQsgdDecode(const uint8_t* scales, const uint8_t* signs, const uint8
                         size_t n, int block, int bits, float* y, const DecodeApply& apply,
                         void* stream);
 
+// Sign plane of x: bit j of byte g set when x[8g + j] has its sign bit set (PackSigns).
+Status LaunchPackSigns(const float* x, size_t n, uint8_t* signs, void* stream);
+
+// natural: signs (ceil(n / 8) bytes, LaunchPackSigns) and one biased exponent byte per element
+// (NaturalExponent with DitherWord32(key, i)). Sets *too_large to 0 when some |x| > 2^127 or is
+// non-finite (the CPU's rejection), after first setting it to UINT64_MAX.
+Status LaunchNaturalEncode(const float* x, size_t n, uint32_t k0, uint32_t k1, uint8_t* signs,
+                           uint8_t* exps, uint64_t* too_large, void* stream);
+Status LaunchNaturalDecode(const uint8_t* signs, const uint8_t* exps, size_t n, float* y,
+                           const DecodeApply& apply, void* stream);
+
+// sign: per-block scale float(sum |double(x)| / n_block), summed one element after the other
+// from the block's first element (SumAbs in block_codecs.cc), 4-byte little-endian at scales;
+// *bad_block = smallest start of a block whose scale is not finite (UINT64_MAX if none).
+// Signs are written by LaunchPackSigns.
+Status LaunchSignScales(const float* x, size_t n, int block, uint8_t* scales, uint64_t* bad_block,
+                        void* stream);
+Status LaunchSignDecode(const uint8_t* scales, const uint8_t* signs, size_t n, int block, float* y,
+                        const DecodeApply& apply, void* stream);
+
 }  // namespace hearsay::cuda

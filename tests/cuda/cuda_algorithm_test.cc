@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,11 @@ struct AlgoCase {
   std::string algorithm;
   std::string codec;  // "" = none (dpsgd)
 };
+
+// Readable parameter in test listings and ctest names (instead of gtest's byte dump).
+void PrintTo(const AlgoCase& c, std::ostream* os) {
+  *os << c.algorithm << " codec=" << (c.codec.empty() ? "raw" : c.codec);
+}
 
 std::unique_ptr<Compressor> Codec(const std::string& spec) {
   if (spec.empty()) return nullptr;
@@ -81,7 +87,10 @@ INSTANTIATE_TEST_SUITE_P(
     Algorithms, CudaAlgorithmVsCpu,
     ::testing::Values(AlgoCase{"dpsgd", ""}, AlgoCase{"dcd", "qsgd:8"}, AlgoCase{"dcd", "identity"},
                       AlgoCase{"ecd", "qsgd:4:norm=l2"}, AlgoCase{"choco", "qsgd:2"},
-                      AlgoCase{"choco", "fp16"}, AlgoCase{"choco", "bf16"}),
+                      AlgoCase{"choco", "fp16"}, AlgoCase{"choco", "bf16"},
+                      AlgoCase{"dcd", "natural"}, AlgoCase{"ecd", "randk_unbiased:0.5"},
+                      AlgoCase{"choco", "sign"}, AlgoCase{"choco", "topk:0.1"},
+                      AlgoCase{"choco", "then(randk:0.2,qsgd:4)"}),
     [](const ::testing::TestParamInfo<AlgoCase>& i) {
       std::string s = i.param.algorithm + "_" + (i.param.codec.empty() ? "raw" : i.param.codec);
       for (char& ch : s) {

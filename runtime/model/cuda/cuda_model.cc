@@ -1,5 +1,5 @@
-// Logistic and softmax regression on the GPU. Row-major host matrices are column-major matrices
-// of the transposed shape for cuBLAS: X (n x d row-major) is X^T (d x n, ld d), W (k x d
+// Logistic and softmax regression and the MLP on the GPU. Row-major host matrices are column-major
+// matrices of the transposed shape for cuBLAS: X (n x d row-major) is X^T (d x n, ld d), W (k x d
 // row-major) is W^T (d x k, ld d), logits (n x k row-major) are (k x n, ld k).
 #include "runtime/model/cuda/cuda_model.h"
 
@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "compressors/cuda/cuda_check.h"
 #include "runtime/model/cuda/model_kernels.h"
@@ -200,6 +201,122 @@ class CudaSoftmax final : public CudaModelBase {
   double l2_;
 };
 
+// Mlp (mlp.h) on the GPU: per layer one cuBLAS product forward (Z = A W^T), bias + ReLU, and
+// backward gW = l2 W + delta^T A, gb = column sums of delta, prev = delta W masked by the ReLU.
+// Activations of every layer are kept (n x s_l each) for the backward pass.
+class CudaMlp final : public CudaModelBase {
+ public:
+  CudaMlp(std::unique_ptr<Model> cpu, int64_t d, const std::vector<int>& hidden, int32_t k,
+          double l2, void* stream)
+      : CudaModelBase(std::move(cpu), stream), l2_(l2) {
+    sizes_.push_back(d);
+    for (int h : hidden) sizes_.push_back(h);
+    sizes_.push_back(k);
+    size_t at = 0;
+    for (size_t l = 0; l + 1 < sizes_.size(); ++l) {
+      offsets_.push_back(at);
+      at += static_cast<size_t>(sizes_[l + 1] * sizes_[l] + sizes_[l + 1]);
+    }
+  }
+
+  Result<double> LossAndGradient(const float* params, const DeviceBatch& batch,
+                                 float* grad) override {
+    return Run(params, batch, grad, nullptr);
+  }
+  Result<double> Accuracy(const float* params, const DeviceBatch& batch) override {
+    double acc = 0;
+    HEARSAY_RETURN_IF_ERROR(Run(params, batch, nullptr, &acc).status());
+    return acc;
+  }
+
+ private:
+  size_t Weights(size_t l) const { return static_cast<size_t>(sizes_[l + 1] * sizes_[l]); }
+
+  Result<double> Run(const float* p, const DeviceBatch& batch, float* grad, double* accuracy) {
+    const int64_t n = batch.rows;
+    const int ni = static_cast<int>(n);
+    const size_t layers = sizes_.size() - 1;
+    // Scratch: activations of layers 1..L+1 (the last are the logits), then one buffer for the
+    // back-propagated product.
+    std::vector<size_t> act_at(layers + 1, 0);
+    size_t total = 0, widest = 0;
+    for (size_t l = 1; l <= layers; ++l) {
+      act_at[l] = total;
+      total += static_cast<size_t>(n * sizes_[l]);
+      widest = std::max(widest, static_cast<size_t>(n * sizes_[l - 1]));
+    }
+    HEARSAY_RETURN_IF_ERROR(Scratch(std::max<size_t>(total + widest, 1)));
+    HEARSAY_RETURN_IF_ERROR(ZeroAccumulators());
+    auto act = [&](size_t l) -> float* {
+      return l == 0 ? const_cast<float*>(batch.features) : scratch_.data() + act_at[l];
+    };
+    float* prev = scratch_.data() + total;
+    const float one = 1.0f, zero = 0.0f;
+    if (n > 0) {
+      for (size_t l = 0; l < layers; ++l) {
+        const int in = static_cast<int>(sizes_[l]), out = static_cast<int>(sizes_[l + 1]);
+        HEARSAY_RETURN_IF_ERROR(
+            CublasStatus(cublasSgemm(handle_, CUBLAS_OP_T, CUBLAS_OP_N, out, ni, in, &one,
+                                     p + offsets_[l], in, act(l), in, &zero, act(l + 1), out),
+                         "mlp Z = A W^T"));
+        if (l + 1 < layers) {
+          HEARSAY_RETURN_IF_ERROR(
+              LaunchBiasRelu(act(l + 1), p + offsets_[l] + Weights(l), n, out, stream_));
+        }
+      }
+      // Adds the output bias, loss terms, and (for the gradient) dL/dlogits in place.
+      HEARSAY_RETURN_IF_ERROR(
+          LaunchSoftmaxRows(act(layers), p + offsets_[layers - 1] + Weights(layers - 1),
+                            batch.labels, n, static_cast<int32_t>(sizes_.back()), grad != nullptr,
+                            acc_.data(), correct_.data(), stream_));
+    }
+    for (size_t l = 0; l < layers; ++l) {
+      HEARSAY_RETURN_IF_ERROR(
+          LaunchSum(p + offsets_[l], Weights(l), true, acc_.data() + 1, stream_));
+    }
+    if (grad != nullptr) {
+      for (size_t l = layers; l-- > 0;) {
+        const int in = static_cast<int>(sizes_[l]), out = static_cast<int>(sizes_[l + 1]);
+        const float* w = p + offsets_[l];
+        float* gw = grad + offsets_[l];
+        float* gb = gw + Weights(l);
+        HEARSAY_RETURN_IF_ERROR(LaunchScale(gw, w, static_cast<float>(l2_), Weights(l), stream_));
+        if (n == 0) {
+          HEARSAY_RETURN_IF_ERROR(FillZero(gb, 4 * static_cast<size_t>(out), stream_));
+          continue;
+        }
+        float* delta = act(l + 1);  // holds dL/d(pre-activation of layer l + 1)
+        HEARSAY_RETURN_IF_ERROR(
+            CublasStatus(cublasSgemm(handle_, CUBLAS_OP_N, CUBLAS_OP_T, in, out, ni, &one, act(l),
+                                     in, delta, out, &one, gw, in),
+                         "mlp gW += delta^T A"));
+        HEARSAY_RETURN_IF_ERROR(LaunchColumnSums(delta, n, out, gb, stream_));
+        if (l > 0) {
+          HEARSAY_RETURN_IF_ERROR(
+              CublasStatus(cublasSgemm(handle_, CUBLAS_OP_N, CUBLAS_OP_N, in, ni, out, &one, w, in,
+                                       delta, out, &zero, prev, in),
+                           "mlp prev = delta W"));
+          // The masked product replaces the (no longer needed) activation as the next delta.
+          HEARSAY_RETURN_IF_ERROR(
+              LaunchReluBackward(act(l), prev, static_cast<size_t>(n * in), stream_));
+        }
+      }
+    }
+    double loss = 0, sq = 0;
+    int64_t correct = 0;
+    HEARSAY_RETURN_IF_ERROR(ReadAccumulators(&loss, &sq, &correct));
+    if (accuracy != nullptr) {
+      *accuracy = n > 0 ? static_cast<double>(correct) / static_cast<double>(n) : 0.0;
+    }
+    if (n > 0) loss /= static_cast<double>(n);
+    return loss + 0.5 * l2_ * sq;
+  }
+
+  std::vector<int64_t> sizes_;   // s_0 .. s_{L+1}
+  std::vector<size_t> offsets_;  // start of W_l in the flat vector
+  double l2_;
+};
+
 }  // namespace
 
 Status CudaBatch::Upload(const Batch& batch, void* stream) {
@@ -238,8 +355,14 @@ Result<std::unique_ptr<CudaModel>> MakeCudaModel(const ModelConfig& config, int6
     HEARSAY_RETURN_IF_ERROR(m->Setup());
     return std::unique_ptr<CudaModel>(std::move(m));
   }
+  if (config.kind == "mlp") {
+    auto m = std::make_unique<CudaMlp>(std::move(cpu), num_features, config.hidden, num_classes,
+                                       config.l2, stream);
+    HEARSAY_RETURN_IF_ERROR(m->Setup());
+    return std::unique_ptr<CudaModel>(std::move(m));
+  }
   return Unimplemented("model '" + config.kind +
-                       "' has no CUDA implementation yet (GPU models: logistic, softmax)");
+                       "' has no CUDA implementation (GPU models: logistic, softmax, mlp)");
 }
 
 }  // namespace hearsay::cuda

@@ -61,8 +61,8 @@ class CudaModel {
   virtual Result<double> Accuracy(const float* params, const DeviceBatch& batch) = 0;
 };
 
-// Same configuration, checks and errors as MakeModel; Unimplemented for kind "mlp" (no CPU twin
-// yet). `stream` is a cudaStream_t (nullptr = default stream).
+// Same configuration, checks and errors as MakeModel. `stream` is a cudaStream_t (nullptr =
+// default stream).
 Result<std::unique_ptr<CudaModel>> MakeCudaModel(const ModelConfig& config, int64_t num_features,
                                                  int32_t num_classes, void* stream);
 

@@ -123,6 +123,21 @@ __global__ void ScaleKernel(float* y, const float* x, float a, size_t n) {
   }
 }
 
+__global__ void BiasReluKernel(float* z, const float* bias, size_t count, int32_t s) {
+  for (size_t i = blockIdx.x * size_t{kThreads} + threadIdx.x; i < count;
+       i += size_t{gridDim.x} * kThreads) {
+    const float v = z[i] + bias[i % static_cast<size_t>(s)];
+    z[i] = v > 0.0f ? v : 0.0f;
+  }
+}
+
+__global__ void ReluBackwardKernel(float* act, const float* prev, size_t count) {
+  for (size_t i = blockIdx.x * size_t{kThreads} + threadIdx.x; i < count;
+       i += size_t{gridDim.x} * kThreads) {
+    act[i] = act[i] > 0.0f ? prev[i] : 0.0f;
+  }
+}
+
 }  // namespace
 
 Status LaunchLogisticRows(const float* z, float bias, const int32_t* labels, int64_t n, float* dz,
@@ -158,6 +173,19 @@ Status LaunchScale(float* y, const float* x, float a, size_t n, void* stream) {
   if (n == 0) return Status::Ok();
   ScaleKernel<<<Blocks(n), kThreads, 0, S(stream)>>>(y, x, a, n);
   return LaunchStatus("ScaleKernel");
+}
+
+Status LaunchBiasRelu(float* z, const float* bias, int64_t n, int32_t s, void* stream) {
+  const size_t count = static_cast<size_t>(n) * static_cast<size_t>(s);
+  if (count == 0) return Status::Ok();
+  BiasReluKernel<<<Blocks(count), kThreads, 0, S(stream)>>>(z, bias, count, s);
+  return LaunchStatus("BiasReluKernel");
+}
+
+Status LaunchReluBackward(float* act, const float* prev, size_t count, void* stream) {
+  if (count == 0) return Status::Ok();
+  ReluBackwardKernel<<<Blocks(count), kThreads, 0, S(stream)>>>(act, prev, count);
+  return LaunchStatus("ReluBackwardKernel");
 }
 
 }  // namespace hearsay::cuda

@@ -31,4 +31,10 @@ Status LaunchSum(const float* v, size_t n, bool squares, double* acc, void* stre
 // y[i] = a * x[i]
 Status LaunchScale(float* y, const float* x, float a, size_t n, void* stream);
 
+// MLP hidden layer: z (n x s row-major) becomes max(z + b, 0) row by row (mlp.cc's forward).
+Status LaunchBiasRelu(float* z, const float* bias, int64_t n, int32_t s, void* stream);
+// MLP backward through a ReLU, in place of the activation: act[i] = act[i] > 0 ? prev[i] : 0 for
+// i < count (the activation is positive exactly where the pre-activation was).
+Status LaunchReluBackward(float* act, const float* prev, size_t count, void* stream);
+
 }  // namespace hearsay::cuda
