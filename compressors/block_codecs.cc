@@ -7,30 +7,11 @@
 
 #include "compressors/codec_math.h"
 #include "compressors/codecs.h"
+#include "compressors/kernels.h"
 #include "compressors/wire.h"
 
 namespace hearsay {
 namespace {
-
-__attribute__((target_clones("avx2", "default"))) double SumAbs(const float* x, size_t n) {
-  double s = 0;
-  for (size_t i = 0; i < n; ++i) s += std::abs(static_cast<double>(x[i]));
-  return s;
-}
-
-__attribute__((target_clones("avx2", "default"))) void SignDecodeLoop(const uint8_t* signs,
-                                                                      size_t n, float scale,
-                                                                      float* y) {
-  const uint32_t s = FloatBits(scale);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {  // one sign byte per 8 values
-    const uint32_t sb = signs[i >> 3];
-    for (uint32_t j = 0; j < 8; ++j) y[i + j] = BitsFloat(s | (((sb >> j) & 1u) << 31));
-  }
-  for (; i < n; ++i) {
-    y[i] = BitsFloat(s | (static_cast<uint32_t>((signs[i >> 3] >> (i & 7)) & 1u) << 31));
-  }
-}
 
 bool ValidScale(float s) { return s >= 0.0f && std::isfinite(s); }
 
@@ -52,18 +33,20 @@ class SignCodec final : public Compressor {
     const size_t nb = DivUp(d, static_cast<size_t>(block_));
     Grow(out, Bytes(d) - kHeaderBytes);
     uint8_t* scales = out->data() + start + kHeaderBytes;
+    uint8_t* signs = scales + 4 * nb;
+    kernels::BlockSumStream sums(x.data(), d, static_cast<size_t>(block_), /*squares=*/false);
     for (size_t b = 0; b < nb; ++b) {
       const size_t lo = b * block_;
       const size_t n = std::min<size_t>(block_, d - lo);
-      const float s = static_cast<float>(SumAbs(x.data() + lo, n) / static_cast<double>(n));
+      const float s = static_cast<float>(sums.Get(b) / static_cast<double>(n));
       if (!std::isfinite(s)) {
         out->resize(start);
         return InvalidArgument(Spec() + ": input has a NaN or infinite value in the block at " +
                                std::to_string(lo));
       }
       std::memcpy(scales + 4 * b, &s, 4);
+      kernels::PackSigns(x.data() + lo, n, signs + lo / 8);  // the block is still in cache
     }
-    PackSigns(x.data(), d, scales + 4 * nb);
     return Status::Ok();
   }
   Status Decode(std::span<const uint8_t> bytes, const RngKey& key,
@@ -82,9 +65,16 @@ class SignCodec final : public Compressor {
       if (!ValidScale(s)) {
         return Corruption(Spec() + ": block " + std::to_string(b) + " has an invalid scale");
       }
-      const size_t lo = b * block_;
-      SignDecodeLoop(signs.data() + lo / 8, std::min<size_t>(block_, d - lo), s, out.data() + lo);
     }
+    const bool stream = d * sizeof(float) >= kernels::kStreamBytes;
+    for (size_t b = 0; b < nb; ++b) {
+      float s;
+      std::memcpy(&s, scales.data() + 4 * b, 4);
+      const size_t lo = b * block_;
+      kernels::SignDecode(signs.data() + lo / 8, std::min<size_t>(block_, d - lo), s,
+                          out.data() + lo, stream);
+    }
+    if (stream) kernels::StoreFence();
     return Status::Ok();
   }
 

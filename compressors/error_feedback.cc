@@ -12,17 +12,20 @@ Status ErrorFeedback::Encode(std::span<const float> x, const RngKey& key, ByteBu
                            std::to_string(residual_.size()) + " to " + std::to_string(d) +
                            "; use one ef codec per tensor");
   }
-  std::vector<float> p(d);
+  // p and q live in member buffers: allocating (and page-faulting) d floats per call used to
+  // cost more than the inner codec.
+  std::vector<float>& p = sent_;
+  p.resize(d);
   for (size_t i = 0; i < d; ++i) p[i] = x[i] + residual_[i];
   const size_t start = out->size();
   HEARSAY_RETURN_IF_ERROR(inner_->Encode(p, key, out));
-  sent_.resize(d);
-  Status s = inner_->Decode(std::span<const uint8_t>(*out).subspan(start), key, sent_);
+  decoded_.resize(d);
+  Status s = inner_->Decode(std::span<const uint8_t>(*out).subspan(start), key, decoded_);
   if (!s.ok()) {
     out->resize(start);
     return Internal(Spec() + ": could not decode its own encoding: " + s.message());
   }
-  for (size_t i = 0; i < d; ++i) residual_[i] = p[i] - sent_[i];
+  for (size_t i = 0; i < d; ++i) residual_[i] = p[i] - decoded_[i];
   return Status::Ok();
 }
 

@@ -2,14 +2,17 @@
 // and one fp32 scale per block (layout in docs/compressors.md "qsgd").
 //
 // Per block the encoder (1) finds the scale (max |x|, or the 2-norm), (2) maps each |x| to a
-// level with QsgdLevel and the element's dither uniform, (3) packs levels and signs in bit
-// planes. Blocks are multiples of 8 elements, so each block starts on a byte in both planes.
+// level with QsgdLevel and the element's dither uniform and packs the signs in the same pass
+// (kernels.h), (3) packs levels narrower than a byte into their plane. Blocks are multiples of 8
+// elements, so each block starts on a byte in both planes. The block is read from memory once:
+// the scale pass leaves it in cache for the quantisation pass.
 #include <cmath>
 #include <cstring>
 #include <string>
 
 #include "compressors/codec_math.h"
 #include "compressors/codecs.h"
+#include "compressors/kernels.h"
 #include "compressors/wire.h"
 
 namespace hearsay {
@@ -21,48 +24,6 @@ constexpr size_t kChunk = 512;  // elements quantised per inner call (multiple o
 // (exact: a power of two) before quantisation.
 constexpr float kTinyScale = 0x1p-100f;
 constexpr float kPrescale = 0x1p100f;
-
-__attribute__((target_clones("avx2", "default"))) uint32_t MaxAbsBits(const float* x, size_t n) {
-  uint32_t m = 0;
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t u;
-    std::memcpy(&u, x + i, 4);
-    u &= 0x7FFFFFFFu;
-    m = u > m ? u : m;
-  }
-  return m;
-}
-
-__attribute__((target_clones("avx2", "default"))) double SumSquares(const float* x, size_t n) {
-  double s = 0;
-  for (size_t i = 0; i < n; ++i) s += static_cast<double>(x[i]) * x[i];
-  return s;
-}
-
-__attribute__((target_clones("avx2", "default"))) void QuantizeChunk(const float* x, uint32_t n,
-                                                                     uint32_t base, DitherKey dk,
-                                                                     float prescale, float inv_step,
-                                                                     int32_t max_level,
-                                                                     uint8_t* levels) {
-  for (uint32_t i = 0; i < n; ++i) {
-    const float a = BitsFloat(FloatBits(x[i]) & 0x7FFFFFFFu) * prescale;
-    const float u = WordUniform(DitherWord32(dk, base + i));
-    levels[i] = static_cast<uint8_t>(QsgdLevel(a, inv_step, max_level, u));
-  }
-}
-
-__attribute__((target_clones("avx2", "default"))) void DequantizeChunk(const uint8_t* levels,
-                                                                       const uint8_t* signs,
-                                                                       size_t n, float step,
-                                                                       float* y) {
-  // Groups of 8 share one sign byte; the constant inner trip count lets the loop vectorise.
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const uint32_t sb = signs[i >> 3];
-    for (uint32_t j = 0; j < 8; ++j) y[i + j] = QsgdValue(levels[i + j], (sb >> j) & 1u, step);
-  }
-  for (; i < n; ++i) y[i] = QsgdValue(levels[i], (signs[i >> 3] >> (i & 7)) & 1u, step);
-}
 
 class QsgdCodec final : public Compressor {
  public:
@@ -91,17 +52,18 @@ class QsgdCodec final : public Compressor {
     uint8_t* signs = scales + 4 * nb;
     uint8_t* planes = signs + DivUp(d, 8);
     const DitherKey dk = MakeDitherKey(key);
+    kernels::BlockSumStream norms(x.data(), d, static_cast<size_t>(o_.block), /*squares=*/true);
     uint8_t levels[kChunk];
     for (size_t b = 0; b < nb; ++b) {
       const size_t lo = b * o_.block;
       const size_t n = std::min<size_t>(o_.block, d - lo);
       float s;
       if (o_.l2) {
-        const double ss = SumSquares(x.data() + lo, n);
+        const double ss = norms.Get(b);
         if (!std::isfinite(ss)) return NonFinite(lo, out, start);
         s = static_cast<float>(std::sqrt(ss));
       } else {
-        const uint32_t m = MaxAbsBits(x.data() + lo, n);
+        const uint32_t m = kernels::MaxAbsBits(x.data() + lo, n);
         if (m >= 0x7F800000u) return NonFinite(lo, out, start);
         s = BitsFloat(m);
       }
@@ -110,12 +72,14 @@ class QsgdCodec final : public Compressor {
       const float inv_step = s > 0 ? static_cast<float>(max_level_) / (s * prescale) : 0.0f;
       for (size_t c = 0; c < n; c += kChunk) {
         const size_t m = std::min(kChunk, n - c);
-        QuantizeChunk(x.data() + lo + c, static_cast<uint32_t>(m), static_cast<uint32_t>(lo + c),
-                      dk, prescale, inv_step, max_level_, levels);
-        PackBits(levels, m, o_.bits, planes + (lo + c) * o_.bits / 8);
+        const size_t at = lo + c;
+        // 8-bit levels are their own plane; narrower ones are packed from a chunk buffer.
+        uint8_t* dst = o_.bits == 8 ? planes + at : levels;
+        kernels::QsgdQuantize(x.data() + at, m, static_cast<uint32_t>(at), dk, prescale, inv_step,
+                              max_level_, dst, signs + at / 8);
+        if (o_.bits != 8) PackBits(levels, m, o_.bits, planes + at * o_.bits / 8);
       }
     }
-    PackSigns(x.data(), d, signs);
     return Status::Ok();
   }
 
@@ -130,7 +94,6 @@ class QsgdCodec final : public Compressor {
     HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "sign bits", DivUp(d, 8), &signs));
     HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "levels", DivUp(d * o_.bits, 8), &planes));
     HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, Spec()));
-    uint8_t levels[kChunk];
     for (size_t b = 0; b < nb; ++b) {
       float s;
       std::memcpy(&s, scales.data() + 4 * b, 4);
@@ -138,6 +101,12 @@ class QsgdCodec final : public Compressor {
         return Corruption(Spec() + ": block " + std::to_string(b) +
                           " has an invalid scale (negative, NaN or infinite)");
       }
+    }
+    const bool stream = d * sizeof(float) >= kernels::kStreamBytes;
+    uint8_t levels[kChunk];
+    for (size_t b = 0; b < nb; ++b) {
+      float s;
+      std::memcpy(&s, scales.data() + 4 * b, 4);
       const float step = s / static_cast<float>(max_level_);
       const size_t lo = b * o_.block;
       const size_t n = std::min<size_t>(o_.block, d - lo);
@@ -150,9 +119,10 @@ class QsgdCodec final : public Compressor {
         } else {
           UnpackBits(planes.data() + at * o_.bits / 8, m, o_.bits, levels);
         }
-        DequantizeChunk(lv, signs.data() + at / 8, m, step, out.data() + at);
+        kernels::QsgdDequantize(lv, signs.data() + at / 8, m, step, out.data() + at, stream);
       }
     }
+    if (stream) kernels::StoreFence();
     return Status::Ok();
   }
 

@@ -1,5 +1,5 @@
 // Bit-plane packing. The loops are templated on the bit width so that the compiler unrolls the
-// 8-value groups into shifts and one store; the AVX2 clones vectorise the sign plane.
+// 8-value groups into shifts and one store.
 #include "compressors/wire.h"
 
 namespace hearsay {
@@ -91,29 +91,6 @@ void UnpackBits(const uint8_t* src, size_t n, int bits, uint8_t* v) {
       return UnpackBitsT<7>(src, n, v);
     default:
       return UnpackBitsT<8>(src, n, v);
-  }
-}
-
-__attribute__((target_clones("avx2", "default"))) void PackSigns(const float* x, size_t n,
-                                                                 uint8_t* dst) {
-  const size_t full = n / 8;
-  for (size_t g = 0; g < full; ++g) {
-    uint32_t b = 0;
-    for (int j = 0; j < 8; ++j) {
-      uint32_t u;
-      std::memcpy(&u, x + g * 8 + j, 4);
-      b |= (u >> 31) << j;
-    }
-    dst[g] = static_cast<uint8_t>(b);
-  }
-  if (n % 8 != 0) {
-    uint32_t b = 0;
-    for (size_t j = 0; j < n % 8; ++j) {
-      uint32_t u;
-      std::memcpy(&u, x + full * 8 + j, 4);
-      b |= (u >> 31) << j;
-    }
-    dst[full] = static_cast<uint8_t>(b);
   }
 }
 

@@ -125,7 +125,7 @@ void PackBits(const uint8_t* v, size_t n, int bits, uint8_t* dst);
 // Unpacks n values from DivUp(n * bits, 8) bytes.
 void UnpackBits(const uint8_t* src, size_t n, int bits, uint8_t* v);
 
-// Sign plane: bit j set when value j is negative (sign bit of the float set).
-void PackSigns(const float* x, size_t n, uint8_t* dst);
+// Sign planes (bit j set when value j is negative) are written by kernels::PackSigns and the
+// fused encoders in compressors/kernels.h.
 
 }  // namespace hearsay

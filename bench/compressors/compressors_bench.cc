@@ -1,11 +1,13 @@
 // Codec throughput on one core, in GB/s of fp32 input (decode: GB/s of fp32 output), at 1M and
 // 64M elements, beside memcpy (read + write of the same bytes) and a streaming read (sum of the
 // floats) measured in the same run. After the table it prints one summary line per codec with
-// its encode and decode throughput as a ratio to memcpy at the same size.
+// its encode and decode throughput as a ratio to memcpy at the same size (with
+// --benchmark_repetitions=N: the best of the N runs of each).
 //
 //   compressors_bench [--sizes=1M,64M] [google benchmark flags, e.g. --benchmark_filter=qsgd]
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -129,8 +131,12 @@ class SummaryReporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& r : runs) {
+      // With --benchmark_repetitions the summary keeps the best repetition (aggregates such as
+      // _mean or _stddev are skipped): on a shared machine the best run is the least disturbed.
       auto it = r.counters.find("bytes_per_second");
-      if (it != r.counters.end() && !r.error_occurred) rates_[r.run_name.function_name] = it->second.value;
+      if (it == r.counters.end() || r.error_occurred || r.run_type != Run::RT_Iteration) continue;
+      double& rate = rates_[r.run_name.function_name];
+      rate = std::max(rate, it->second.value);
     }
     ConsoleReporter::ReportRuns(runs);
   }

@@ -1,0 +1,96 @@
+// Run-time dispatch between the portable and AVX2 kernels. The CPU check runs once; the test
+// override is an atomic flag read per call (calls are per block or per vector, so its cost is
+// noise).
+#include <atomic>
+
+#include "compressors/kernels_impl.h"
+
+namespace hearsay::kernels {
+namespace {
+
+std::atomic<bool> force_portable{false};
+
+bool CpuHasAvx2() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
+  return has;
+}
+
+}  // namespace
+
+bool UseAvx2() { return CpuHasAvx2() && !force_portable.load(std::memory_order_relaxed); }
+
+ScopedPortableKernels::ScopedPortableKernels() : previous_(force_portable.exchange(true)) {}
+ScopedPortableKernels::~ScopedPortableKernels() { force_portable.store(previous_); }
+
+void StoreFence() {
+  if (CpuHasAvx2()) avx2::StoreFence();
+}
+
+uint32_t MaxAbsBits(const float* x, size_t n) {
+  return UseAvx2() ? avx2::MaxAbsBits(x, n) : portable::MaxAbsBits(x, n);
+}
+
+void PackSigns(const float* x, size_t n, uint8_t* signs) {
+  UseAvx2() ? avx2::PackSigns(x, n, signs) : portable::PackSigns(x, n, signs);
+}
+
+void BlockSums(const float* x, size_t nblocks, size_t block, bool squares, double* sums) {
+  UseAvx2() ? avx2::BlockSums(x, nblocks, block, squares, sums)
+            : portable::BlockSums(x, nblocks, block, squares, sums);
+}
+
+void QsgdQuantize(const float* x, size_t n, uint32_t index, DitherKey dk, float prescale,
+                  float inv_step, int32_t max_level, uint8_t* levels, uint8_t* signs) {
+  UseAvx2() ? avx2::QsgdQuantize(x, n, index, dk, prescale, inv_step, max_level, levels, signs)
+            : portable::QsgdQuantize(x, n, index, dk, prescale, inv_step, max_level, levels, signs);
+}
+
+void QsgdDequantize(const uint8_t* levels, const uint8_t* signs, size_t n, float step, float* y,
+                    bool stream) {
+  UseAvx2() ? avx2::QsgdDequantize(levels, signs, n, step, y, stream)
+            : portable::QsgdDequantize(levels, signs, n, step, y, stream);
+}
+
+void SignDecode(const uint8_t* signs, size_t n, float scale, float* y, bool stream) {
+  UseAvx2() ? avx2::SignDecode(signs, n, scale, y, stream)
+            : portable::SignDecode(signs, n, scale, y, stream);
+}
+
+uint32_t NaturalEncode(const float* x, size_t n, uint32_t index, DitherKey dk, uint8_t* signs,
+                       uint8_t* exps) {
+  return UseAvx2() ? avx2::NaturalEncode(x, n, index, dk, signs, exps)
+                   : portable::NaturalEncode(x, n, index, dk, signs, exps);
+}
+
+uint32_t NaturalDecode(const uint8_t* exps, const uint8_t* signs, size_t n, float* y, bool stream) {
+  return UseAvx2() ? avx2::NaturalDecode(exps, signs, n, y, stream)
+                   : portable::NaturalDecode(exps, signs, n, y, stream);
+}
+
+void Natural8Encode(const float* x, size_t n, uint32_t index, DitherKey dk, uint32_t base,
+                    uint8_t* codes) {
+  UseAvx2() ? avx2::Natural8Encode(x, n, index, dk, base, codes)
+            : portable::Natural8Encode(x, n, index, dk, base, codes);
+}
+
+void Natural8Decode(const uint8_t* codes, size_t n, uint32_t base, float* y, bool stream) {
+  UseAvx2() ? avx2::Natural8Decode(codes, n, base, y, stream)
+            : portable::Natural8Decode(codes, n, base, y, stream);
+}
+
+void NatDitherEncode(const float* x, size_t n, uint32_t index, DitherKey dk, float prescale,
+                     float inv_norm, int32_t s, uint8_t* codes) {
+  UseAvx2() ? avx2::NatDitherEncode(x, n, index, dk, prescale, inv_norm, s, codes)
+            : portable::NatDitherEncode(x, n, index, dk, prescale, inv_norm, s, codes);
+}
+
+uint32_t NatDitherDecode(const uint8_t* codes, size_t n, float norm, int32_t s, float* y,
+                         bool stream) {
+  return UseAvx2() ? avx2::NatDitherDecode(codes, n, norm, s, y, stream)
+                   : portable::NatDitherDecode(codes, n, norm, s, y, stream);
+}
+
+}  // namespace hearsay::kernels
