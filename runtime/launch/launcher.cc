@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "runtime/emulator/link_emulator.h"
+#include "runtime/launch/plot.h"
 #include "runtime/launch/process.h"
 #include "runtime/peer/peer.h"
 #include "runtime/transport/inproc/inproc_transport.h"
@@ -249,12 +250,14 @@ Result<std::vector<RunSummary>> Launch(const LaunchOptions& o) {
     sum.curve = std::move(curve);
     summaries.push_back(std::move(sum));
     HEARSAY_RETURN_IF_ERROR(WriteSummaryFiles(summaries, out_dir));
+    HEARSAY_RETURN_IF_ERROR(WritePlots(summaries, out_dir));
   }
   if (o.progress) {
     *o.progress << '\n';
     PrintSummaryTable(summaries, *o.progress);
-    *o.progress << "\nresults: " << out_dir << "/summary.csv, " << out_dir
-                << "/curves.csv, per-peer metrics in " << out_dir << "/<run>/\n";
+    *o.progress << "\nresults: " << out_dir << "/summary.csv, " << out_dir << "/curves.csv, plots "
+                << out_dir << "/loss_vs_{rounds,time,mb}.svg, per-peer "
+                << "metrics in " << out_dir << "/<run>/\n";
   }
   return summaries;
 }

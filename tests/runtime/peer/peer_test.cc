@@ -14,6 +14,7 @@
 
 #include "runtime/emulator/link_emulator.h"
 #include "runtime/launch/launcher.h"
+#include "runtime/launch/plot.h"
 #include "runtime/peer/peer.h"
 #include "runtime/transport/inproc/inproc_transport.h"
 
@@ -180,7 +181,29 @@ TEST(Launcher, InProcWritesSummaryAndCurvesAndLearns) {
   EXPECT_EQ(row2.rfind("dcd8,dcd,qsgd:8,12,", 0), 0u) << row2;
   EXPECT_FALSE(std::getline(csv, extra));
   EXPECT_TRUE(fs::exists(o.out_dir + "/curves.csv"));
+  for (const char* plot : {"loss_vs_rounds.svg", "loss_vs_time.svg", "loss_vs_mb.svg"}) {
+    std::ifstream f(o.out_dir + "/" + plot);
+    const std::string svg((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(svg.rfind("<svg", 0), 0u) << plot;
+    size_t lines = 0;
+    for (size_t at = svg.find("<polyline"); at != std::string::npos;
+         at = svg.find("<polyline", at + 1)) {
+      ++lines;
+    }
+    EXPECT_EQ(lines, 2u) << plot;  // one line per run
+    EXPECT_NE(svg.find(">dcd8<"), std::string::npos) << plot;
+  }
   EXPECT_TRUE(fs::exists(o.out_dir + "/dcd8/peer_3.jsonl"));
+}
+
+TEST(Plot, ChartSkipsNonFiniteValuesAndEscapesNames) {
+  const std::string svg = LineChartSvg(
+      "t", "x", "y", {{"a<b", {0, 1, 2}, {1.0, NAN, 0.5}}, {"c&d", {0, 1}, {2.0, INFINITY}}});
+  EXPECT_EQ(svg.find("nan"), std::string::npos);
+  EXPECT_EQ(svg.find("inf"), std::string::npos);
+  EXPECT_NE(svg.find("a&lt;b"), std::string::npos);
+  EXPECT_NE(svg.find("c&amp;d"), std::string::npos);
+  EXPECT_NE(svg.find("</svg>"), std::string::npos);
 }
 
 TEST(Experiment, ErrorsNameFileLineAndProblem) {
