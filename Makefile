@@ -27,13 +27,17 @@ demo: configure
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
-# The codec robustness tests (bad bytes must never read or write out of bounds) under
-# AddressSanitizer + UndefinedBehaviorSanitizer.
+# Everything that parses untrusted bytes or files -- codec payloads, network frames, topology
+# files -- and the algorithms' bad-payload handling, under AddressSanitizer +
+# UndefinedBehaviorSanitizer: bad input must never read or write out of bounds.
+SANITIZED_TESTS = compressors/compressors_test runtime/transport/transport_test \
+                  topology/topology_test runtime/algorithms/algorithms_test
 sanitize: deps
 	@cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHEARSAY_SANITIZE=ON \
 	  -DHEARSAY_CUDA=OFF -DHEARSAY_BUILD_BENCH=OFF >/dev/null
-	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target compressors_test
-	./$(ASAN_BUILD)/tests/compressors/compressors_test
+	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target $(notdir $(SANITIZED_TESTS))
+	@set -e; for t in $(SANITIZED_TESTS); do echo "== $$t (ASan+UBSan)"; \
+	  HEARSAY_SOURCE_DIR=$(CURDIR) ./$(ASAN_BUILD)/tests/$$t --gtest_brief=1; done
 
 bench: build
 	@echo "Benchmarks are in $(BUILD)/bench/; see bench/README.md"

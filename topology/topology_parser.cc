@@ -441,7 +441,8 @@ Status ParseRoot(ParseContext& ctx, const YAML::Node& root, TopologySpec* spec) 
 Result<TopologySpec> ParseTopology(std::string_view yaml_text, const std::string& source_name) {
   ParseContext ctx;
   ctx.source = source_name;
-  ctx.folder = std::filesystem::path(source_name).parent_path().string();
+  // Absolute, so a spec written back out (topo gen, round trips) still finds its trace files.
+  ctx.folder = std::filesystem::absolute(std::filesystem::path(source_name)).parent_path().string();
   TopologySpec spec;
   spec.source = source_name;
   try {
