@@ -34,7 +34,7 @@ inline void WriteFile(const std::filesystem::path& path, const std::string& text
 
 inline std::string SourceDir() {
   const char* d = std::getenv("HEARSAY_SOURCE_DIR");
-  return d ? d : ".";
+  return d ? d : HEARSAY_TEST_SOURCE_DIR;
 }
 
 }  // namespace hearsay::testing
