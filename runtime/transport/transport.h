@@ -33,7 +33,7 @@ struct Message {
 };
 
 struct TransportStats {
-  uint64_t bytes_sent = 0;      // payload + framing bytes handed to the wire
+  uint64_t bytes_sent = 0;  // payload + framing bytes handed to the wire
   uint64_t bytes_received = 0;
   uint64_t messages_sent = 0;
   uint64_t messages_received = 0;
