@@ -1,4 +1,4 @@
-// MakeAlgorithm: algorithm name -> implementation, with the checks that need the codec.
+// MakeAlgorithm: algorithm name -> implementation, after the checks that need the codec.
 #include <memory>
 #include <string>
 #include <utility>
@@ -11,10 +11,8 @@
 
 namespace hearsay {
 
-Result<std::unique_ptr<Algorithm>> MakeAlgorithm(const AlgorithmConfig& config,
-                                                 std::shared_ptr<const Topology> topology, int self,
-                                                 std::span<const float> x0,
-                                                 std::unique_ptr<Compressor> compressor) {
+Status ValidateAlgorithmArgs(const AlgorithmConfig& config, const Topology* topology, int self,
+                             std::span<const float> x0, const Compressor* compressor) {
   const std::string& name = config.name;
   if (name != "dpsgd" && name != "dcd" && name != "ecd" && name != "choco") {
     return InvalidArgument("algorithm '" + name + "' is unknown; valid: dpsgd, dcd, ecd, choco");
@@ -32,9 +30,8 @@ Result<std::unique_ptr<Algorithm>> MakeAlgorithm(const AlgorithmConfig& config,
       return InvalidArgument("dpsgd sends full-precision models and cannot use compressor '" +
                              compressor->Spec() + "'; use dcd, ecd or choco for compressed gossip");
     }
-    return std::unique_ptr<Algorithm>(new DPsgd(config, std::move(topology), self, x0));
+    return Status::Ok();
   }
-
   if (compressor == nullptr) {
     return InvalidArgument(name + " needs a compressor (e.g. identity or qsgd:8)");
   }
@@ -51,6 +48,23 @@ Result<std::unique_ptr<Algorithm>> MakeAlgorithm(const AlgorithmConfig& config,
         "diverges. Use an unbiased codec (identity, qsgd:b), choco (which tolerates biased "
         "codecs), or set allow_biased to run it anyway");
   }
+  if (name == "choco" && !(config.consensus_step > 0 && config.consensus_step <= 1)) {
+    return InvalidArgument("choco: consensus_step = " + std::to_string(config.consensus_step) +
+                           "; must be in (0, 1]");
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Algorithm>> MakeAlgorithm(const AlgorithmConfig& config,
+                                                 std::shared_ptr<const Topology> topology, int self,
+                                                 std::span<const float> x0,
+                                                 std::unique_ptr<Compressor> compressor) {
+  HEARSAY_RETURN_IF_ERROR(
+      ValidateAlgorithmArgs(config, topology.get(), self, x0, compressor.get()));
+  const std::string& name = config.name;
+  if (name == "dpsgd") {
+    return std::unique_ptr<Algorithm>(new DPsgd(config, std::move(topology), self, x0));
+  }
   if (name == "dcd") {
     return std::unique_ptr<Algorithm>(
         new Dcd(config, std::move(topology), self, x0, std::move(compressor)));
@@ -58,10 +72,6 @@ Result<std::unique_ptr<Algorithm>> MakeAlgorithm(const AlgorithmConfig& config,
   if (name == "ecd") {
     return std::unique_ptr<Algorithm>(
         new Ecd(config, std::move(topology), self, x0, std::move(compressor)));
-  }
-  if (!(config.consensus_step > 0 && config.consensus_step <= 1)) {
-    return InvalidArgument("choco: consensus_step = " + std::to_string(config.consensus_step) +
-                           "; must be in (0, 1]");
   }
   return std::unique_ptr<Algorithm>(
       new Choco(config, std::move(topology), self, x0, std::move(compressor)));

@@ -56,12 +56,19 @@ class Algorithm {
 // dpsgd sends raw fp32 and takes no codec (null or "identity"); dcd, ecd and choco need one.
 // Compressor keys: RngKey{config.seed, peer = sender, round = t, tensor 0}; the codec sets the
 // stream. Implementations: dpsgd.h, dcd.h, ecd.h, choco.h.
-// Errors: unknown name; a biased codec with dcd/ecd without allow_biased (explains why);
-// consensus_step outside (0, 1] for choco; dcd/ecd/choco on a time-varying topology (they keep
-// per-neighbour state; not supported yet); self out of range; empty x0.
+// Errors: those of ValidateAlgorithmArgs.
 Result<std::unique_ptr<Algorithm>> MakeAlgorithm(const AlgorithmConfig& config,
                                                  std::shared_ptr<const Topology> topology, int self,
                                                  std::span<const float> x0,
                                                  std::unique_ptr<Compressor> compressor);
+
+// The argument checks of MakeAlgorithm, shared with the CUDA factory (CudaAlgorithm::Make), in
+// the order they are made: unknown name; no topology; self out of range; empty x0; a codec other
+// than identity with dpsgd; no codec with dcd/ecd/choco; dcd/ecd/choco on a time-varying topology
+// (they keep per-neighbour state; not supported yet); a biased codec with dcd/ecd without
+// allow_biased (explains why); consensus_step outside (0, 1] for choco.
+[[nodiscard]] Status ValidateAlgorithmArgs(const AlgorithmConfig& config, const Topology* topology,
+                                           int self, std::span<const float> x0,
+                                           const Compressor* compressor);
 
 }  // namespace hearsay

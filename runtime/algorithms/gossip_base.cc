@@ -1,7 +1,5 @@
 #include "runtime/algorithms/gossip_base.h"
 
-#include <algorithm>
-#include <cmath>
 #include <cstring>
 #include <utility>
 
@@ -15,7 +13,7 @@ GossipAlgorithm::GossipAlgorithm(const AlgorithmConfig& config,
       compressor_(std::move(compressor)),
       x_(x0.begin(), x0.end()),
       scratch_(x0.size()),
-      self_(self) {}
+      protocol_(self) {}
 
 RngKey GossipAlgorithm::KeyFor(int peer, int64_t round) const {
   RngKey key;
@@ -31,7 +29,7 @@ Status GossipAlgorithm::EncodeOwn(int64_t round, std::span<const float> x, ByteB
     AppendBytes(out, x.data(), x.size() * sizeof(float));
     return Status::Ok();
   }
-  return compressor_->Encode(x, KeyFor(self_, round), out);
+  return compressor_->Encode(x, KeyFor(self(), round), out);
 }
 
 Status GossipAlgorithm::DecodeInto(int64_t round, int from, std::span<const uint8_t> payload) {
@@ -53,88 +51,33 @@ Status GossipAlgorithm::DecodeInto(int64_t round, int from, std::span<const uint
 
 Status GossipAlgorithm::Begin(int64_t round, std::span<const float> grad, float lr,
                               ByteBuffer* out) {
-  if (in_round_) {
-    return FailedPrecondition(name() + " peer " + std::to_string(self_) + ": Begin(" +
-                              std::to_string(round) + ") while round " + std::to_string(round_) +
-                              " is still open; call End first");
-  }
-  if (round <= round_) {
-    return FailedPrecondition(name() + " peer " + std::to_string(self_) + ": Begin(" +
-                              std::to_string(round) + ") after round " + std::to_string(round_) +
-                              "; rounds are 1-based and increase");
-  }
+  HEARSAY_RETURN_IF_ERROR(protocol_.CheckBegin(name(), round));
   if (grad.size() != dim()) {
-    return InvalidArgument(name() + " peer " + std::to_string(self_) + ": gradient has " +
+    return InvalidArgument(name() + " peer " + std::to_string(self()) + ": gradient has " +
                            std::to_string(grad.size()) + " values; the model has " +
                            std::to_string(dim()));
   }
-  if (!std::isfinite(lr) || lr < 0) {
-    return InvalidArgument(name() + ": learning rate " + std::to_string(lr) +
-                           " must be finite and >= 0");
-  }
-  const std::vector<Neighbor>& row = topology_->Row(self_, round);
-  const auto it =
-      std::find_if(row.begin(), row.end(), [&](const Neighbor& nb) { return nb.id == self_; });
-  if (it == row.end()) {
-    return Internal("topology row of peer " + std::to_string(self_) + " at round " +
-                    std::to_string(round) + " does not contain the peer itself");
-  }
+  HEARSAY_RETURN_IF_ERROR(CheckLearningRate(name(), lr));
+  HEARSAY_ASSIGN_OR_RETURN(const RoundProtocol::RoundRow row,
+                           protocol_.LookUpRow(*topology_, round));
   out->clear();
   HEARSAY_RETURN_IF_ERROR(DoBegin(round, grad, lr, out));
-  row_ = &row;
-  self_pos_ = static_cast<size_t>(it - row.begin());
-  in_round_ = true;
-  round_ = round;
-  absorbed_ = 0;
+  protocol_.Open(round, row);
   return Status::Ok();
 }
 
 Status GossipAlgorithm::Absorb(int64_t round, int from, std::span<const uint8_t> payload) {
-  if (!in_round_ || round != round_) {
-    return FailedPrecondition(name() + " peer " + std::to_string(self_) + ": payload of round " +
-                              std::to_string(round) + " from peer " + std::to_string(from) +
-                              (in_round_ ? " while round " + std::to_string(round_) + " is open"
-                                         : " outside a round; call Begin first"));
-  }
-  const std::vector<Neighbor>& r = *row_;
-  const auto it = std::lower_bound(r.begin(), r.end(), from,
-                                   [](const Neighbor& nb, int id) { return nb.id < id; });
-  if (it == r.end() || it->id != from) {
-    return InvalidArgument(name() + " peer " + std::to_string(self_) + ": round " +
-                           std::to_string(round) + " payload from peer " + std::to_string(from) +
-                           ", which is not an in-neighbour");
-  }
-  const auto pos = static_cast<size_t>(it - r.begin());
-  if (pos < absorbed_) {
-    return FailedPrecondition(
-        name() + " peer " + std::to_string(self_) + ": round " + std::to_string(round) +
-        " payload from peer " + std::to_string(from) + " after peer " +
-        std::to_string(r[absorbed_ - 1].id) +
-        "; each neighbour once, in ascending peer id (ALGORITHMS.md invariant 4)");
-  }
-  if (pos > absorbed_) {
-    return FailedPrecondition(name() + " peer " + std::to_string(self_) + ": round " +
-                              std::to_string(round) + " payload from peer " + std::to_string(from) +
-                              " before peer " + std::to_string(r[absorbed_].id) +
-                              "; absorb in ascending peer id (ALGORITHMS.md invariant 4)");
-  }
-  HEARSAY_RETURN_IF_ERROR(DoAbsorb(round, pos, from, static_cast<float>(it->weight), payload));
-  absorbed_ = pos + 1;
+  HEARSAY_ASSIGN_OR_RETURN(const size_t pos, protocol_.CheckAbsorb(name(), round, from));
+  const auto weight = static_cast<float>(row()[pos].weight);
+  HEARSAY_RETURN_IF_ERROR(DoAbsorb(round, pos, from, weight, payload));
+  protocol_.Absorbed(pos);
   return Status::Ok();
 }
 
 Status GossipAlgorithm::End(int64_t round) {
-  if (!in_round_ || round != round_) {
-    return FailedPrecondition(name() + " peer " + std::to_string(self_) + ": End(" +
-                              std::to_string(round) + ") without a matching Begin");
-  }
-  if (absorbed_ != row_->size()) {
-    return FailedPrecondition(name() + " peer " + std::to_string(self_) + ": End(" +
-                              std::to_string(round) + ") before the payload of peer " +
-                              std::to_string((*row_)[absorbed_].id) + " was absorbed");
-  }
+  HEARSAY_RETURN_IF_ERROR(protocol_.CheckEnd(name(), round));
   HEARSAY_RETURN_IF_ERROR(DoEnd(round));
-  in_round_ = false;
+  protocol_.Close();
   return Status::Ok();
 }
 

@@ -1,6 +1,7 @@
 // GossipAlgorithm: shared round bookkeeping for the algorithms in this folder (not a seam).
 //
-// It enforces the protocol of algorithm.h once, so each algorithm only writes its update rule:
+// It enforces the protocol of algorithm.h (through RoundProtocol, which CudaGossip uses too), so
+// each algorithm only writes its update rule:
 //   Begin(t): no round open, t above the last finished round, grad of the model's size;
 //   Absorb(t, j): inside round t, j in N[i] = Row(i, t), each j once, ascending j (invariant 4);
 //   End(t): every j in N[i] absorbed.
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "runtime/algorithms/algorithm.h"
+#include "runtime/algorithms/round_protocol.h"
 
 namespace hearsay {
 
@@ -47,9 +49,9 @@ class GossipAlgorithm : public Algorithm {
   Status DecodeInto(int64_t round, int from, std::span<const uint8_t> payload);
 
   size_t dim() const { return x_.size(); }
-  int self() const { return self_; }
-  size_t self_pos() const { return self_pos_; }
-  const std::vector<Neighbor>& row() const { return *row_; }
+  int self() const { return protocol_.self(); }
+  size_t self_pos() const { return protocol_.self_pos(); }
+  const std::vector<Neighbor>& row() const { return protocol_.row(); }
 
   AlgorithmConfig config_;
   std::shared_ptr<const Topology> topology_;
@@ -58,12 +60,7 @@ class GossipAlgorithm : public Algorithm {
   std::vector<float> scratch_;              // decoded payload (size d)
 
  private:
-  int self_;
-  size_t self_pos_ = 0;  // position of self in the current row
-  const std::vector<Neighbor>* row_ = nullptr;
-  bool in_round_ = false;
-  int64_t round_ = 0;    // the open round, or the last finished one
-  size_t absorbed_ = 0;  // rows positions [0, absorbed_) are done (ascending order)
+  RoundProtocol protocol_;  // self, the open round, its row and what was absorbed
 };
 
 }  // namespace hearsay

@@ -1,17 +1,16 @@
-// CudaGossip: the device-resident implementation of CudaAlgorithm. The protocol bookkeeping
-// repeats gossip_base.cc (same checks, same messages); the update rules call the fused kernels of
+// CudaGossip: the device-resident implementation of CudaAlgorithm. The protocol bookkeeping is
+// RoundProtocol's, as in gossip_base.cc; the update rules call the fused kernels of
 // update_kernels.h and the decoders of codec_kernels.h with the DecodeApply of each algorithm.
 #include "runtime/cuda/cuda_algorithm.h"
 
 #include <cuda_runtime_api.h>
 
-#include <algorithm>
-#include <cmath>
 #include <cstring>
 #include <utility>
 
 #include "compressors/cuda/cuda_check.h"
 #include "compressors/cuda/cuda_codec.h"
+#include "runtime/algorithms/round_protocol.h"
 #include "runtime/cuda/cuda_device.h"
 #include "runtime/cuda/update_kernels.h"
 
@@ -32,9 +31,9 @@ class CudaGossip final : public CudaAlgorithm {
              Rule rule, std::unique_ptr<CudaCodec> codec)
       : config_(config),
         topology_(std::move(topology)),
-        self_(self),
         rule_(rule),
-        codec_(std::move(codec)) {}
+        codec_(std::move(codec)),
+        protocol_(self) {}
   ~CudaGossip() override {
     (void)stream_.Synchronize();
     for (Slot& s : slots_) {
@@ -62,6 +61,7 @@ class CudaGossip final : public CudaAlgorithm {
 
  private:
   size_t dim() const { return host_x_.size(); }
+  int self() const { return protocol_.self(); }
   RngKey KeyFor(int peer, int64_t round) const {
     RngKey key;
     key.seed = config_.seed;
@@ -72,12 +72,11 @@ class CudaGossip final : public CudaAlgorithm {
   Status CheckBegin(int64_t round, float lr) const;
   Status EncodeOwn(int64_t round, const float* x, ByteBuffer* out);
   float* Replica(size_t pos) {
-    return pos == self_pos_ && rule_ == Rule::kDcd ? x_.data() : copies_[pos].data();
+    return pos == protocol_.self_pos() && rule_ == Rule::kDcd ? x_.data() : copies_[pos].data();
   }
 
   AlgorithmConfig config_;
   std::shared_ptr<const Topology> topology_;
-  int self_;
   Rule rule_;
   std::unique_ptr<CudaCodec> codec_;  // null: raw fp32 (dpsgd)
   CudaStream stream_;
@@ -94,11 +93,7 @@ class CudaGossip final : public CudaAlgorithm {
   int next_slot_ = 0;
   float lr_ = 0;
 
-  size_t self_pos_ = 0;
-  const std::vector<Neighbor>* row_ = nullptr;
-  bool in_round_ = false;
-  int64_t round_ = 0;
-  size_t absorbed_ = 0;
+  RoundProtocol protocol_;  // the open round, its row and what was absorbed
 };
 
 Status CudaGossip::Init(std::span<const float> x0) {
@@ -110,15 +105,15 @@ Status CudaGossip::Init(std::span<const float> x0) {
   HEARSAY_ASSIGN_OR_RETURN(grad_, DeviceBuffer<float>::Create(d));
   HEARSAY_ASSIGN_OR_RETURN(error_word_, DeviceBuffer<uint64_t>::Create(1));
   HEARSAY_RETURN_IF_ERROR(CopyToDevice(x_.data(), x0.data(), 4 * d, stream(), "initial model"));
-  const size_t row_size = topology_->Row(self_, 1).size();
-  const std::vector<Neighbor>& row = topology_->Row(self_, 1);
+  const size_t row_size = topology_->Row(self(), 1).size();
+  const std::vector<Neighbor>& row = topology_->Row(self(), 1);
   if (rule_ == Rule::kEcd || rule_ == Rule::kChoco) {
     HEARSAY_ASSIGN_OR_RETURN(x_new_, DeviceBuffer<float>::Create(d));
   }
   if (rule_ == Rule::kDcd || rule_ == Rule::kEcd) {
     copies_.resize(row_size);
     for (size_t p = 0; p < row_size; ++p) {
-      if (rule_ == Rule::kDcd && row[p].id == self_) continue;  // r_i is x_i itself
+      if (rule_ == Rule::kDcd && row[p].id == self()) continue;  // r_i is x_i itself
       HEARSAY_ASSIGN_OR_RETURN(copies_[p], DeviceBuffer<float>::Create(d));
       HEARSAY_RETURN_IF_ERROR(
           CopyDeviceToDevice(copies_[p].data(), x_.data(), 4 * d, stream(), "initial replica"));
@@ -143,21 +138,8 @@ Status CudaGossip::Init(std::span<const float> x0) {
 }
 
 Status CudaGossip::CheckBegin(int64_t round, float lr) const {
-  if (in_round_) {
-    return FailedPrecondition(name() + " peer " + std::to_string(self_) + ": Begin(" +
-                              std::to_string(round) + ") while round " + std::to_string(round_) +
-                              " is still open; call End first");
-  }
-  if (round <= round_) {
-    return FailedPrecondition(name() + " peer " + std::to_string(self_) + ": Begin(" +
-                              std::to_string(round) + ") after round " + std::to_string(round_) +
-                              "; rounds are 1-based and increase");
-  }
-  if (!std::isfinite(lr) || lr < 0) {
-    return InvalidArgument(name() + ": learning rate " + std::to_string(lr) +
-                           " must be finite and >= 0");
-  }
-  return Status::Ok();
+  HEARSAY_RETURN_IF_ERROR(protocol_.CheckBegin(name(), round));
+  return CheckLearningRate(name(), lr);
 }
 
 Status CudaGossip::EncodeOwn(int64_t round, const float* x, ByteBuffer* out) {
@@ -165,7 +147,7 @@ Status CudaGossip::EncodeOwn(int64_t round, const float* x, ByteBuffer* out) {
   if (codec_ == nullptr) {
     HEARSAY_RETURN_IF_ERROR(CopyToHost(out_host_.data(), x, bytes, stream(), "own model"));
   } else {
-    HEARSAY_RETURN_IF_ERROR(codec_->EncodeAsync(x, dim(), KeyFor(self_, round), msg_.data(),
+    HEARSAY_RETURN_IF_ERROR(codec_->EncodeAsync(x, dim(), KeyFor(self(), round), msg_.data(),
                                                 error_word_.data(), stream()));
     HEARSAY_RETURN_IF_ERROR(CopyToHost(out_host_.data(), msg_.data(), bytes, stream(), "payload"));
   }
@@ -181,7 +163,7 @@ Status CudaGossip::EncodeOwn(int64_t round, const float* x, ByteBuffer* out) {
 
 Status CudaGossip::Begin(int64_t round, std::span<const float> grad, float lr, ByteBuffer* out) {
   if (grad.size() != dim()) {
-    return InvalidArgument(name() + " peer " + std::to_string(self_) + ": gradient has " +
+    return InvalidArgument(name() + " peer " + std::to_string(self()) + ": gradient has " +
                            std::to_string(grad.size()) + " values; the model has " +
                            std::to_string(dim()));
   }
@@ -192,14 +174,10 @@ Status CudaGossip::Begin(int64_t round, std::span<const float> grad, float lr, B
 
 Status CudaGossip::BeginDevice(int64_t round, const float* grad, float lr, ByteBuffer* out) {
   HEARSAY_RETURN_IF_ERROR(CheckBegin(round, lr));
-  const std::vector<Neighbor>& row = topology_->Row(self_, round);
-  const auto it =
-      std::find_if(row.begin(), row.end(), [&](const Neighbor& nb) { return nb.id == self_; });
-  if (it == row.end()) {
-    return Internal("topology row of peer " + std::to_string(self_) + " at round " +
-                    std::to_string(round) + " does not contain the peer itself");
-  }
-  const size_t self_pos = static_cast<size_t>(it - row.begin());
+  HEARSAY_ASSIGN_OR_RETURN(const RoundProtocol::RoundRow round_row,
+                           protocol_.LookUpRow(*topology_, round));
+  const std::vector<Neighbor>& row = *round_row.row;
+  const size_t self_pos = round_row.self_pos;
   const size_t d = dim();
   std::vector<float> w(row.size());
   for (size_t p = 0; p < row.size(); ++p) w[p] = static_cast<float>(row[p].weight);
@@ -243,37 +221,12 @@ Status CudaGossip::BeginDevice(int64_t round, const float* grad, float lr, ByteB
       break;
     }
   }
-  row_ = &row;
-  self_pos_ = self_pos;
-  in_round_ = true;
-  round_ = round;
-  absorbed_ = 0;
+  protocol_.Open(round, round_row);
   return Status::Ok();
 }
 
 Status CudaGossip::Absorb(int64_t round, int from, std::span<const uint8_t> payload) {
-  if (!in_round_ || round != round_) {
-    return FailedPrecondition(name() + " peer " + std::to_string(self_) + ": payload of round " +
-                              std::to_string(round) + " from peer " + std::to_string(from) +
-                              (in_round_ ? " while round " + std::to_string(round_) + " is open"
-                                         : " outside a round; call Begin first"));
-  }
-  const std::vector<Neighbor>& r = *row_;
-  const auto it = std::lower_bound(r.begin(), r.end(), from,
-                                   [](const Neighbor& nb, int id) { return nb.id < id; });
-  if (it == r.end() || it->id != from) {
-    return InvalidArgument(name() + " peer " + std::to_string(self_) + ": round " +
-                           std::to_string(round) + " payload from peer " + std::to_string(from) +
-                           ", which is not an in-neighbour");
-  }
-  const auto pos = static_cast<size_t>(it - r.begin());
-  if (pos != absorbed_) {
-    return FailedPrecondition(
-        name() + " peer " + std::to_string(self_) + ": round " + std::to_string(round) +
-        " payload from peer " + std::to_string(from) + (pos < absorbed_ ? " after" : " before") +
-        " peer " + std::to_string(r[pos < absorbed_ ? absorbed_ - 1 : absorbed_].id) +
-        "; each neighbour once, in ascending peer id (ALGORITHMS.md invariant 4)");
-  }
+  HEARSAY_ASSIGN_OR_RETURN(const size_t pos, protocol_.CheckAbsorb(name(), round, from));
   // Validate on the host bytes before anything is copied or changed.
   const std::string where =
       "round " + std::to_string(round) + ", payload from peer " + std::to_string(from);
@@ -298,7 +251,7 @@ Status CudaGossip::Absorb(int64_t round, int from, std::span<const uint8_t> payl
   HEARSAY_CUDA_RETURN_IF_ERROR(cudaEventRecord(slot.done, static_cast<cudaStream_t>(stream())),
                                "cudaEventRecord");
 
-  const float weight = static_cast<float>(it->weight);
+  const auto weight = static_cast<float>(protocol_.row()[pos].weight);
   DecodeApply apply;
   float* y = nullptr;
   switch (rule_) {
@@ -318,8 +271,8 @@ Status CudaGossip::Absorb(int64_t round, int from, std::span<const uint8_t> payl
       y = copies_[pos].data();
       break;
     case Rule::kChoco:
-      apply.op =
-          pos == self_pos_ ? DecodeApply::Op::kAddWeightedAndSelf : DecodeApply::Op::kAddWeighted;
+      apply.op = pos == protocol_.self_pos() ? DecodeApply::Op::kAddWeightedAndSelf
+                                             : DecodeApply::Op::kAddWeighted;
       apply.weight = weight;
       apply.self = xh_.data();
       y = m_.data();
@@ -331,27 +284,19 @@ Status CudaGossip::Absorb(int64_t round, int from, std::span<const uint8_t> payl
     HEARSAY_RETURN_IF_ERROR(
         codec_->DecodeAsync(in_msg_.data(), d, KeyFor(from, round), y, apply, stream()));
   }
-  absorbed_ = pos + 1;
+  protocol_.Absorbed(pos);
   return Status::Ok();
 }
 
 Status CudaGossip::End(int64_t round) {
-  if (!in_round_ || round != round_) {
-    return FailedPrecondition(name() + " peer " + std::to_string(self_) + ": End(" +
-                              std::to_string(round) + ") without a matching Begin");
-  }
-  if (absorbed_ != row_->size()) {
-    return FailedPrecondition(name() + " peer " + std::to_string(self_) + ": End(" +
-                              std::to_string(round) + ") before the payload of peer " +
-                              std::to_string((*row_)[absorbed_].id) + " was absorbed");
-  }
+  HEARSAY_RETURN_IF_ERROR(protocol_.CheckEnd(name(), round));
   if (rule_ == Rule::kDpsgd) {
     HEARSAY_RETURN_IF_ERROR(
         LaunchDpsgdEnd(x_.data(), work_.data(), grad_.data(), lr_, dim(), stream()));
   }
   HEARSAY_RETURN_IF_ERROR(CopyToHost(host_x_.data(), x_.data(), 4 * dim(), stream(), "model"));
   HEARSAY_RETURN_IF_ERROR(stream_.Synchronize());
-  in_round_ = false;
+  protocol_.Close();
   return Status::Ok();
 }
 
@@ -364,45 +309,12 @@ Result<std::unique_ptr<CudaAlgorithm>> CudaAlgorithm::Make(const AlgorithmConfig
                                                            int self, std::span<const float> x0,
                                                            std::unique_ptr<Compressor> compressor,
                                                            int device) {
+  HEARSAY_RETURN_IF_ERROR(
+      ValidateAlgorithmArgs(config, topology.get(), self, x0, compressor.get()));
   const std::string& name = config.name;
-  if (name != "dpsgd" && name != "dcd" && name != "ecd" && name != "choco") {
-    return InvalidArgument("algorithm '" + name + "' is unknown; valid: dpsgd, dcd, ecd, choco");
-  }
-  if (topology == nullptr) return InvalidArgument(name + ": no topology");
-  if (self < 0 || self >= topology->size()) {
-    return InvalidArgument(name + ": peer id " + std::to_string(self) +
-                           " is outside the topology's " + std::to_string(topology->size()) +
-                           " peers");
-  }
-  if (x0.empty()) return InvalidArgument(name + ": the initial model is empty");
   Rule rule = Rule::kDpsgd;
   std::unique_ptr<CudaCodec> codec;
-  if (name == "dpsgd") {
-    if (compressor != nullptr && compressor->Spec() != "identity") {
-      return InvalidArgument("dpsgd sends full-precision models and cannot use compressor '" +
-                             compressor->Spec() + "'; use dcd, ecd or choco for compressed gossip");
-    }
-  } else {
-    if (compressor == nullptr) {
-      return InvalidArgument(name + " needs a compressor (e.g. identity or qsgd:8)");
-    }
-    if (topology->time_varying()) {
-      return Unimplemented(name +
-                           " keeps per-neighbour state and needs a static topology; this one "
-                           "changes every round (period " +
-                           std::to_string(topology->period()) + "); use dpsgd");
-    }
-    if ((name == "dcd" || name == "ecd") && !compressor->Unbiased() && !config.allow_biased) {
-      return InvalidArgument(
-          name + " needs an unbiased compressor, and '" + compressor->Spec() +
-          "' is biased: its systematic error accumulates in the replicas and the run drifts or "
-          "diverges. Use an unbiased codec (identity, qsgd:b), choco (which tolerates biased "
-          "codecs), or set allow_biased to run it anyway");
-    }
-    if (name == "choco" && !(config.consensus_step > 0 && config.consensus_step <= 1)) {
-      return InvalidArgument("choco: consensus_step = " + std::to_string(config.consensus_step) +
-                             "; must be in (0, 1]");
-    }
+  if (name != "dpsgd") {
     rule = name == "dcd" ? Rule::kDcd : name == "ecd" ? Rule::kEcd : Rule::kChoco;
     HEARSAY_ASSIGN_OR_RETURN(codec, CudaCodec::Make(compressor->Spec()));
   }

@@ -1,0 +1,94 @@
+#include "runtime/algorithms/round_protocol.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace hearsay {
+
+Status CheckLearningRate(const std::string& name, float lr) {
+  if (!std::isfinite(lr) || lr < 0) {
+    return InvalidArgument(name + ": learning rate " + std::to_string(lr) +
+                           " must be finite and >= 0");
+  }
+  return Status::Ok();
+}
+
+std::string RoundProtocol::Who(const std::string& name) const {
+  return name + " peer " + std::to_string(self_);
+}
+
+Status RoundProtocol::CheckBegin(const std::string& name, int64_t round) const {
+  if (in_round_) {
+    return FailedPrecondition(Who(name) + ": Begin(" + std::to_string(round) + ") while round " +
+                              std::to_string(round_) + " is still open; call End first");
+  }
+  if (round <= round_) {
+    return FailedPrecondition(Who(name) + ": Begin(" + std::to_string(round) + ") after round " +
+                              std::to_string(round_) + "; rounds are 1-based and increase");
+  }
+  return Status::Ok();
+}
+
+Result<RoundProtocol::RoundRow> RoundProtocol::LookUpRow(const Topology& topology,
+                                                         int64_t round) const {
+  const std::vector<Neighbor>& row = topology.Row(self_, round);
+  const auto it =
+      std::find_if(row.begin(), row.end(), [&](const Neighbor& nb) { return nb.id == self_; });
+  if (it == row.end()) {
+    return Internal("topology row of peer " + std::to_string(self_) + " at round " +
+                    std::to_string(round) + " does not contain the peer itself");
+  }
+  return RoundRow{&row, static_cast<size_t>(it - row.begin())};
+}
+
+void RoundProtocol::Open(int64_t round, RoundRow row) {
+  row_ = row;
+  in_round_ = true;
+  round_ = round;
+  absorbed_ = 0;
+}
+
+Result<size_t> RoundProtocol::CheckAbsorb(const std::string& name, int64_t round, int from) const {
+  if (!in_round_ || round != round_) {
+    return FailedPrecondition(Who(name) + ": payload of round " + std::to_string(round) +
+                              " from peer " + std::to_string(from) +
+                              (in_round_ ? " while round " + std::to_string(round_) + " is open"
+                                         : " outside a round; call Begin first"));
+  }
+  const std::vector<Neighbor>& r = *row_.row;
+  // The row is sorted by id (topology.h), so the lookup is a binary search.
+  const auto it = std::lower_bound(r.begin(), r.end(), from,
+                                   [](const Neighbor& nb, int id) { return nb.id < id; });
+  const std::string what =
+      Who(name) + ": round " + std::to_string(round) + " payload from peer " + std::to_string(from);
+  if (it == r.end() || it->id != from) {
+    return InvalidArgument(what + ", which is not an in-neighbour");
+  }
+  const auto pos = static_cast<size_t>(it - r.begin());
+  if (pos < absorbed_) {
+    return FailedPrecondition(
+        what + " after peer " + std::to_string(r[absorbed_ - 1].id) +
+        "; each neighbour once, in ascending peer id (ALGORITHMS.md invariant 4)");
+  }
+  if (pos > absorbed_) {
+    return FailedPrecondition(
+        what + " before peer " + std::to_string(r[absorbed_].id) +
+        "; each neighbour once, in ascending peer id (ALGORITHMS.md invariant 4)");
+  }
+  return pos;
+}
+
+Status RoundProtocol::CheckEnd(const std::string& name, int64_t round) const {
+  if (!in_round_ || round != round_) {
+    return FailedPrecondition(Who(name) + ": End(" + std::to_string(round) +
+                              ") without a matching Begin");
+  }
+  if (absorbed_ != row_.row->size()) {
+    return FailedPrecondition(Who(name) + ": End(" + std::to_string(round) +
+                              ") before the payload of peer " +
+                              std::to_string((*row_.row)[absorbed_].id) + " was absorbed");
+  }
+  return Status::Ok();
+}
+
+}  // namespace hearsay
