@@ -18,13 +18,9 @@ bool ValidScale(float s) { return s >= 0.0f && std::isfinite(s); }
 class SignCodec final : public Compressor {
  public:
   explicit SignCodec(int block) : block_(block) {}
-  std::string Spec() const override {
-    return block_ == kDefaultBlock ? "sign" : "sign:" + std::to_string(block_);
-  }
+  std::string Spec() const override { return BlockSpec("sign", block_, kDefaultBlock); }
   bool Unbiased() const override { return false; }
-  double BitsPerElement(size_t d) const override {
-    return d == 0 ? 0.0 : 8.0 * static_cast<double>(Bytes(d)) / static_cast<double>(d);
-  }
+  double BitsPerElement(size_t d) const override { return BitsPerElementOf(Bytes(d), d); }
   Status Encode(std::span<const float> x, const RngKey& key, ByteBuffer* out) override {
     const size_t d = x.size();
     HEARSAY_RETURN_IF_ERROR(CheckEncodable(Spec(), d));
@@ -121,13 +117,9 @@ __attribute__((target_clones("avx2", "default"))) void MinMaxDecodeLoop(const ui
 class MinMax8Codec final : public Compressor {
  public:
   explicit MinMax8Codec(int block) : block_(block) {}
-  std::string Spec() const override {
-    return block_ == kDefaultBlock ? "minmax8" : "minmax8:" + std::to_string(block_);
-  }
+  std::string Spec() const override { return BlockSpec("minmax8", block_, kDefaultBlock); }
   bool Unbiased() const override { return false; }
-  double BitsPerElement(size_t d) const override {
-    return d == 0 ? 0.0 : 8.0 * static_cast<double>(Bytes(d)) / static_cast<double>(d);
-  }
+  double BitsPerElement(size_t d) const override { return BitsPerElementOf(Bytes(d), d); }
   Status Encode(std::span<const float> x, const RngKey& key, ByteBuffer* out) override {
     const size_t d = x.size();
     HEARSAY_RETURN_IF_ERROR(CheckEncodable(Spec(), d));

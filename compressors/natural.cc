@@ -23,9 +23,7 @@ class NaturalCodec final : public Compressor {
  public:
   std::string Spec() const override { return "natural"; }
   bool Unbiased() const override { return true; }
-  double BitsPerElement(size_t d) const override {
-    return d == 0 ? 0.0 : 8.0 * static_cast<double>(Bytes(d)) / static_cast<double>(d);
-  }
+  double BitsPerElement(size_t d) const override { return BitsPerElementOf(Bytes(d), d); }
   Status Encode(std::span<const float> x, const RngKey& key, ByteBuffer* out) override {
     const size_t d = x.size();
     HEARSAY_RETURN_IF_ERROR(CheckEncodable(Spec(), d));
@@ -119,9 +117,7 @@ class NatDitherCodec final : public Compressor {
            (block_ != kDefaultBlock ? ":" + std::to_string(block_) : "");
   }
   bool Unbiased() const override { return true; }
-  double BitsPerElement(size_t d) const override {
-    return d == 0 ? 0.0 : 8.0 * static_cast<double>(Bytes(d)) / static_cast<double>(d);
-  }
+  double BitsPerElement(size_t d) const override { return BitsPerElementOf(Bytes(d), d); }
   Status Encode(std::span<const float> x, const RngKey& key, ByteBuffer* out) override {
     const size_t d = x.size();
     HEARSAY_RETURN_IF_ERROR(CheckEncodable(Spec(), d));

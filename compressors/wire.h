@@ -105,6 +105,17 @@ inline uint8_t* Grow(ByteBuffer* out, size_t n) {
 
 inline size_t DivUp(size_t a, size_t b) { return (a + b - 1) / b; }
 
+// Wire bits per element of an encoding of `bytes` bytes for d elements (0 for d = 0).
+inline double BitsPerElementOf(size_t bytes, size_t d) {
+  return d == 0 ? 0.0 : 8.0 * static_cast<double>(bytes) / static_cast<double>(d);
+}
+
+// "name" for the default block size, else "name:block" (canonical specs omit defaults).
+inline std::string BlockSpec(const char* name, int block, int default_block) {
+  return block == default_block ? std::string(name)
+                                : std::string(name) + ":" + std::to_string(block);
+}
+
 // Bit planes are packed LSB first: value j of a plane of b-bit values occupies bits
 // [j*b, j*b + b) of the plane, bit k of byte m being bit 8*m + k.
 // Packs 8 values of `bits` bits (bits <= 8) into `bits` bytes at dst.
