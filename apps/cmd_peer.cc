@@ -59,18 +59,18 @@ int RunPeer(const PeerArgs& a) {
   po.out_dir = a.out.empty() ? exp->output_dir + "/" + run->name : a.out;
   po.stop = &stop;
   Peer peer(std::move(po));
-  HS_LOG_INFO("run '{}': {} on {} peers, {} rounds", run->name, AlgorithmLabel(*run),
+  HEARSAY_LOG_INFO("run '{}': {} on {} peers, {} rounds", run->name, AlgorithmLabel(*run),
               exp->topology->size(), run->rounds);
   Status s = peer.Run(**transport);
   if (s.code() == StatusCode::kCancelled && stop.load()) {
-    HS_LOG_INFO("stopped by signal {}; metrics flushed", StopSignal());
+    HEARSAY_LOG_INFO("stopped by signal {}; metrics flushed", StopSignal());
     return 130;
   }
   if (!s.ok()) {
     std::cerr << "hearsay peer: " << s.message() << "\n";
     return 2;
   }
-  HS_LOG_INFO("finished {} rounds", run->rounds);
+  HEARSAY_LOG_INFO("finished {} rounds", run->rounds);
   return 0;
 }
 

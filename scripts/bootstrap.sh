@@ -7,7 +7,7 @@ packages=(
   g++ make cmake ninja-build pkg-config
   libboost-dev libboost-system-dev
   libprotobuf-dev protobuf-compiler
-  libeigen3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev nlohmann-json3-dev
+  libeigen3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 

@@ -138,7 +138,7 @@ class EmulatedTransport final : public Transport {
           const int to = m.to;
           Status s = inner_->Send(std::move(m));
           if (!s.ok()) {
-            HS_LOG_WARN("peer {}: emulated delivery to peer {} failed: {}", self_, to,
+            HEARSAY_LOG_WARN("peer {}: emulated delivery to peer {} failed: {}", self_, to,
                         s.ToString());
             std::lock_guard<std::mutex> relock(mu_);
             if (!send_error_) send_error_ = s;

@@ -162,7 +162,7 @@ Status Peer::WaitForRound(Transport& transport, int64_t round) {
     }
     Message& msg = *r;
     if (msg.from < 0 || msg.from >= static_cast<int>(done_.size())) {
-      HS_LOG_WARN("dropping a message from unknown peer {}", msg.from);
+      HEARSAY_LOG_WARN("dropping a message from unknown peer {}", msg.from);
       continue;
     }
     if (msg.kind == MessageKind::kDone) {
@@ -170,19 +170,19 @@ Status Peer::WaitForRound(Transport& transport, int64_t round) {
       continue;
     }
     if (msg.round < round) {
-      HS_LOG_WARN("dropping a stale round-{} message from peer {} (now in round {})", msg.round,
+      HEARSAY_LOG_WARN("dropping a stale round-{} message from peer {} (now in round {})", msg.round,
                   msg.from, round);
       continue;
     }
     const std::vector<int>& expected = graph.InNeighbors(options_.id, msg.round);
     if (!std::binary_search(expected.begin(), expected.end(), msg.from)) {
-      HS_LOG_WARN("dropping a round-{} message from peer {}: not an in-neighbour in that round",
+      HEARSAY_LOG_WARN("dropping a round-{} message from peer {}: not an in-neighbour in that round",
                   msg.round, msg.from);
       continue;
     }
     auto& slot = inbox_[msg.round];
     if (slot.count(msg.from)) {
-      HS_LOG_WARN("dropping a duplicate round-{} message from peer {}", msg.round, msg.from);
+      HEARSAY_LOG_WARN("dropping a duplicate round-{} message from peer {}", msg.round, msg.from);
       continue;
     }
     slot.emplace(msg.from, std::move(msg.payload));
@@ -302,7 +302,7 @@ Status Peer::Run(Transport& transport) {
   if (status.ok() && write) {
     status = WriteModel(options_.out_dir + "/peer_" + std::to_string(id) + ".final.f32");
   }
-  if (status.ok() && !shut.ok()) HS_LOG_WARN("peer {}: shutdown: {}", id, shut.ToString());
+  if (status.ok() && !shut.ok()) HEARSAY_LOG_WARN("peer {}: shutdown: {}", id, shut.ToString());
   return status;
 }
 

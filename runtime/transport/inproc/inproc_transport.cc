@@ -113,12 +113,12 @@ int InProcHub::size() const { return static_cast<int>(state_->inboxes.size()); }
 
 std::unique_ptr<Transport> InProcHub::Endpoint(int peer) {
   if (peer < 0 || peer >= size()) {
-    HS_LOG_ERROR("in-process hub: no peer {} (peers are 0..{})", peer, size() - 1);
+    HEARSAY_LOG_ERROR("in-process hub: no peer {} (peers are 0..{})", peer, size() - 1);
     return nullptr;
   }
   std::lock_guard<std::mutex> lock(state_->mu);
   if (state_->handed_out[peer]) {
-    HS_LOG_ERROR("in-process hub: the endpoint of peer {} was already handed out", peer);
+    HEARSAY_LOG_ERROR("in-process hub: the endpoint of peer {} was already handed out", peer);
     return nullptr;
   }
   state_->handed_out[peer] = true;

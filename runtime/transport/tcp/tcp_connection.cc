@@ -149,7 +149,7 @@ void Connection::OnHandshakeFrame(const FrameHeader& h) {
   if (h.kind == FrameKind::kRefuse && peer_ >= 0) {
     const std::string msg =
         self_name + " refused by peer " + std::to_string(peer_) + ": " + h.reason;
-    HS_LOG_ERROR("{}", msg);
+    HEARSAY_LOG_ERROR("{}", msg);
     owner_->RecordFatal(peer_, FailedPrecondition(msg));
     return Close();
   }
@@ -247,7 +247,7 @@ void Connection::Refuse(const std::string& reason, bool fatal) {
   const std::string self_name = owner_->name();
   const std::string who = peer_ >= 0 ? "peer " + std::to_string(peer_) : Remote();
   const std::string msg = who + " refused by " + self_name + ": " + reason;
-  HS_LOG_ERROR("{} (connection from {})", msg, Remote());
+  HEARSAY_LOG_ERROR("{} (connection from {})", msg, Remote());
   if (peer_ >= 0 && owner_->IsNeighbor(peer_)) {
     if (fatal) {
       owner_->RecordFatal(peer_, FailedPrecondition(msg));
@@ -269,7 +269,7 @@ void Connection::OnReadError(const ErrorCode& ec) {
   if (state_ == State::kRefused) return Close();
   if (state_ == State::kOpen && done_received_) {
     // The peer finished and closed: a normal end. Flush what is queued, then close.
-    HS_LOG_DEBUG("{}: peer {} finished and closed the connection", owner_->name(), peer_);
+    HEARSAY_LOG_DEBUG("{}: peer {} finished and closed the connection", owner_->name(), peer_);
     half_close_requested_ = true;
     peer_eof_ = true;
     if (writing_ || !queue_.empty()) return;  // the last write completion closes
@@ -288,9 +288,9 @@ void Connection::Fail(const std::string& why, bool log_as_error) {
       const std::string msg = "link from " + owner_->name() + " to " + who +
                               " broke before that peer sent DONE: " + why;
       if (log_as_error) {
-        HS_LOG_ERROR("{}; closing the connection", msg);
+        HEARSAY_LOG_ERROR("{}; closing the connection", msg);
       } else {
-        HS_LOG_WARN("{}", msg);
+        HEARSAY_LOG_WARN("{}", msg);
       }
       // Unregister the link before reporting it, so that a caller who sees the error and then
       // sends to this peer gets Unavailable too.
@@ -300,12 +300,12 @@ void Connection::Fail(const std::string& why, bool log_as_error) {
     }
   } else {
     if (!quiet && log_as_error) {
-      HS_LOG_ERROR(
+      HEARSAY_LOG_ERROR(
           "{}: rejected a frame from {} during the handshake: {}; closing the "
           "connection",
           owner_->name(), peer_ >= 0 ? who + " (" + Remote() + ")" : who, why);
     } else if (!quiet) {
-      HS_LOG_WARN("{}: handshake with {} failed: {}; closing the connection", owner_->name(),
+      HEARSAY_LOG_WARN("{}: handshake with {} failed: {}; closing the connection", owner_->name(),
                   peer_ >= 0 ? who + " (" + Remote() + ")" : who, why);
     }
     if (peer_ >= 0) owner_->RecordAttemptError(peer_, why);

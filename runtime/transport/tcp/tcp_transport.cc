@@ -48,7 +48,7 @@ bool TcpTransport::RegisterLink(int peer, const std::shared_ptr<Connection>& con
     ever_linked_.insert(peer);
     last_error_.erase(peer);
   }
-  HS_LOG_DEBUG("{}: link to peer {} is up", name_, peer);
+  HEARSAY_LOG_DEBUG("{}: link to peer {} is up", name_, peer);
   cv_.notify_all();
   return true;
 }
@@ -94,7 +94,7 @@ void TcpTransport::Accept() {
   acceptor_.async_accept(asio::make_strand(io_), [this](const ErrorCode& ec, tcp::socket socket) {
     if (ec) {
       if (ec != asio::error::operation_aborted && !shutting_down_) {
-        HS_LOG_WARN("{}: accept failed: {}", name_, ec.message());
+        HEARSAY_LOG_WARN("{}: accept failed: {}", name_, ec.message());
         Accept();
       }
       return;
