@@ -33,11 +33,11 @@ std::string EscapeForLog(std::string_view text, size_t max_len = 200);
 
 }  // namespace hearsay
 
-#define HEARSAY_LOG_AT(level, ...)                                 \
-  do {                                                             \
-    if (::hearsay::LogEnabled(level)) {                            \
-      ::hearsay::LogLine(level, ::fmt::format(__VA_ARGS__));       \
-    }                                                              \
+#define HEARSAY_LOG_AT(level, ...)                           \
+  do {                                                       \
+    if (::hearsay::LogEnabled(level)) {                      \
+      ::hearsay::LogLine(level, ::fmt::format(__VA_ARGS__)); \
+    }                                                        \
   } while (0)
 #define HEARSAY_LOG_DEBUG(...) HEARSAY_LOG_AT(::hearsay::LogLevel::kDebug, __VA_ARGS__)
 #define HEARSAY_LOG_INFO(...) HEARSAY_LOG_AT(::hearsay::LogLevel::kInfo, __VA_ARGS__)

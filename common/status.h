@@ -27,6 +27,7 @@ enum class StatusCode {
   kCancelled,         // stop requested (SIGTERM, Ctrl-C, a failed sibling)
   kUnimplemented,
   kInternal,
+  kAborted,  // the computation stopped on its own terms: training diverged (non-finite loss)
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -65,6 +66,7 @@ inline Status DeadlineExceeded(std::string m) {
 inline Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
 inline Status Unimplemented(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status Aborted(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
 
 // Result<T>: either a value or a non-ok Status.
 template <typename T>

@@ -37,6 +37,7 @@ struct NodeSpec {
   uint16_t port = 0;       // base_port + index unless the file gives one
   double egress_bps = 0;   // uplink capacity shared by all outgoing links; 0 = unlimited
   double ingress_bps = 0;  // downlink capacity shared by all incoming links; 0 = unlimited
+  double slowdown = 1;     // local computation takes this many times longer (stragglers); >= 1
 };
 
 // A change of some links at a wall-clock time or at a round (file `events:`). Fields left

@@ -25,6 +25,12 @@ Status ValidateAlgorithmArgs(const AlgorithmConfig& config, const Topology* topo
   }
   if (x0.empty()) return InvalidArgument(name + ": the initial model is empty");
 
+  if (config.async && topology->time_varying()) {
+    return Unimplemented(name +
+                         ": asynchronous runs need a static topology; this one changes every "
+                         "round (period " +
+                         std::to_string(topology->period()) + "); use mode: sync");
+  }
   if (name == "dpsgd") {
     if (compressor != nullptr && compressor->Spec() != "identity") {
       return InvalidArgument("dpsgd sends full-precision models and cannot use compressor '" +
@@ -53,6 +59,11 @@ Status ValidateAlgorithmArgs(const AlgorithmConfig& config, const Topology* topo
                            "; must be in (0, 1]");
   }
   return Status::Ok();
+}
+
+Status Algorithm::SetGradient(int64_t round, std::span<const float> grad) {
+  return FailedPrecondition(name() + ": SetGradient(" + std::to_string(round) +
+                            "): this algorithm takes its gradient in Begin");
 }
 
 Result<std::unique_ptr<Algorithm>> MakeAlgorithm(const AlgorithmConfig& config,

@@ -1,17 +1,28 @@
 // Algorithm: the per-peer gossip state machine (DESIGN.md "Core seams", ALGORITHMS.md).
 //
 // An Algorithm never touches sockets, clocks or threads. The peer drives it, for t = 1, 2, ...:
-//   1. g = model gradient at params()
+//   1. g = model gradient at params()                 (late_gradient(): after Begin, see below)
 //   2. Begin(t, g, lr, &out)         -> out is the payload sent to every out-neighbour
-//   3. Absorb(t, j, payload_j)       for every j in N[i] at round t INCLUDING i itself (with
-//   `out`),
-//                                    in ascending j (invariants 2 and 4)
+//   3. Absorb(s, j, payload_j)       payloads of N[i], the peer's own `out` included
 //   4. End(t)
-// Because the order of every floating-point reduction is fixed by this protocol, a synchronous
-// run over TCP is bit-identical to the same run in one process.
+// Synchronous protocol (AlgorithmConfig::async false): in round t, every j in N[i] exactly once,
+// s = t, in ascending j (invariants 2 and 4). Because the order of every floating-point reduction
+// is fixed by this protocol, a synchronous run over TCP is bit-identical to the same run in one
+// process. Asynchronous protocol (async true, static topologies only): any payloads that have
+// arrived, each link's in consecutive rounds (so every copy of a peer receives the same updates in
+// the same order), the peer's own payload of round t before End(t); the peer core (runtime/peer)
+// decides which and in which order (by round, then sender), which is what makes a synchronous
+// run and an asynchronous run with staleness 0 identical.
+//
+// Late gradient: an algorithm whose rule uses the gradient only at End (D-PSGD: the model is sent
+// first, then mixed) says late_gradient(); the peer may then call Begin with an empty gradient,
+// compute the gradient at params() (still x_i^t) while the payload is on the wire, and hand it in
+// with SetGradient(t, g) before End(t). For the other algorithms params() after Begin(t) is already
+// the model the round-(t+1) gradient is taken at, so the peer computes that gradient while round
+// t's payloads travel. Either way communication overlaps computation with unchanged arithmetic.
 //
 // Begin replaces *out (it does not append). Protocol violations (Absorb outside a round, from a
-// peer not in N[i], twice or out of ascending order; End before every j was absorbed; rounds not
+// peer not in N[i], twice or out of order; End before what it needs was absorbed; rounds not
 // increasing) return FailedPrecondition / InvalidArgument and change nothing.
 // Absorb decodes into scratch space first and mutates state only on success: a bad payload gives
 // Corruption and leaves the model untouched.
@@ -36,6 +47,7 @@ struct AlgorithmConfig {
   double consensus_step = 0.5;  // CHOCO's gamma_c in (0, 1]
   uint64_t seed = 1;            // run seed (compressor keys)
   bool allow_biased = false;    // let DCD/ECD run with a biased codec (they require unbiased ones)
+  bool async = false;           // asynchronous protocol (see above); needs a static topology
 };
 
 class Algorithm {
@@ -50,6 +62,11 @@ class Algorithm {
   virtual Status Begin(int64_t round, std::span<const float> grad, float lr, ByteBuffer* out) = 0;
   virtual Status Absorb(int64_t round, int from, std::span<const uint8_t> payload) = 0;
   virtual Status End(int64_t round) = 0;
+
+  // True when the gradient may be given after Begin (see above). Default: false.
+  virtual bool late_gradient() const { return false; }
+  // The gradient of the open round, for late_gradient() algorithms that got none in Begin.
+  virtual Status SetGradient(int64_t round, std::span<const float> grad);
 };
 
 // Builds the algorithm for peer `self` with initial model x0 (the same on every peer).
@@ -65,7 +82,8 @@ Result<std::unique_ptr<Algorithm>> MakeAlgorithm(const AlgorithmConfig& config,
 // The argument checks of MakeAlgorithm, shared with the CUDA factory (CudaAlgorithm::Make), in
 // the order they are made: unknown name; no topology; self out of range; empty x0; a codec other
 // than identity with dpsgd; no codec with dcd/ecd/choco; dcd/ecd/choco on a time-varying topology
-// (they keep per-neighbour state; not supported yet); a biased codec with dcd/ecd without
+// (they keep per-neighbour state; not supported yet); the async protocol on a time-varying
+// topology (any algorithm); a biased codec with dcd/ecd without
 // allow_biased (explains why); consensus_step outside (0, 1] for choco.
 [[nodiscard]] Status ValidateAlgorithmArgs(const AlgorithmConfig& config, const Topology* topology,
                                            int self, std::span<const float> x0,

@@ -1,8 +1,13 @@
 // Dcd: DCD-PSGD, difference compression (Tang et al. 2018), as in ALGORITHMS.md.
 //
 // State: x_i and exact replicas r_j of every j in N[i]; r_i is x_i itself (one vector).
-//   Begin(t, g):   half = sum_j W_ij r_j - lr * g;  payload = C(half - x_i)
-//   Absorb(t, j):  r_j += decode(q_j)   (for j = i this is x_i += decode(q_i): invariant 2)
+//   Begin(t, g):   half = sum_j W_ij r_j - lr * g;  payload = C(half - x_i);
+//                  x_i += decode(payload)   (r_i = x_i: the sender applies the decoded bytes,
+//                                            invariant 2)
+//   Absorb(t, j):  r_j += decode(q_j)   (j = i: nothing left to do)
+// The own update is applied in Begin rather than at the own Absorb so that params() is x_i^{t+1}
+// while round t's payloads travel (the peer computes the next gradient meanwhile); replicas are
+// independent vectors, so the order of these additions does not change any bit.
 // Requires an unbiased codec (MakeAlgorithm refuses biased ones unless allow_biased) and a static
 // topology (replicas are per in-neighbour). Memory: (deg + 2) vectors of d floats.
 // Thread-safety: none; one peer's compute thread owns it.
@@ -26,10 +31,9 @@ class Dcd final : public GossipAlgorithm {
                   std::span<const uint8_t> payload) override;
 
  private:
-  std::vector<float>& Replica(size_t pos) { return pos == self_pos() ? x_ : replicas_[pos]; }
-
   std::vector<std::vector<float>> replicas_;  // by position in Row(self); self's slot unused
   std::vector<float> diff_;                   // half - x_i
+  size_t own_payload_bytes_ = 0;              // size of the open round's own payload
 };
 
 }  // namespace hearsay

@@ -7,27 +7,72 @@ namespace hearsay {
 
 DPsgd::DPsgd(const AlgorithmConfig& config, std::shared_ptr<const Topology> topology, int self,
              std::span<const float> x0)
-    : GossipAlgorithm(config, std::move(topology), self, x0, nullptr),
-      grad_(x0.size()),
-      acc_(x0.size()) {}
+    : GossipAlgorithm(config, topology, self, x0, nullptr), grad_(x0.size()) {
+  if (config.async) {
+    // Every neighbour's latest model starts at x0 (invariant 1), so a neighbour that has sent
+    // nothing yet mixes as x0.
+    latest_.assign(topology->Row(self, 1).size(), std::vector<float>(x0.begin(), x0.end()));
+  } else {
+    acc_.resize(x0.size());
+  }
+}
 
 Status DPsgd::DoBegin(int64_t round, std::span<const float> grad, float lr, ByteBuffer* out) {
   HEARSAY_RETURN_IF_ERROR(EncodeOwn(round, x_, out));
-  std::copy(grad.begin(), grad.end(), grad_.begin());
-  std::fill(acc_.begin(), acc_.end(), 0.0f);
+  have_grad_ = !grad.empty();
+  if (have_grad_) std::copy(grad.begin(), grad.end(), grad_.begin());
+  if (!async()) std::fill(acc_.begin(), acc_.end(), 0.0f);
   lr_ = lr;
+  return Status::Ok();
+}
+
+Status DPsgd::SetGradient(int64_t round, std::span<const float> grad) {
+  if (!protocol().in_round() || protocol().round() != round) {
+    return FailedPrecondition("dpsgd peer " + std::to_string(self()) + ": SetGradient(" +
+                              std::to_string(round) + ") outside that round");
+  }
+  if (grad.size() != dim()) {
+    return InvalidArgument("dpsgd peer " + std::to_string(self()) + ": gradient has " +
+                           std::to_string(grad.size()) + " values; the model has " +
+                           std::to_string(dim()));
+  }
+  std::copy(grad.begin(), grad.end(), grad_.begin());
+  have_grad_ = true;
   return Status::Ok();
 }
 
 Status DPsgd::DoAbsorb(int64_t round, size_t pos, int from, float weight,
                        std::span<const uint8_t> payload) {
   HEARSAY_RETURN_IF_ERROR(DecodeInto(round, from, payload));
+  if (async()) {
+    // The own payload is x_i^t itself, which End reads from x_.
+    if (pos != self_pos()) latest_[pos].swap(scratch_);
+    return Status::Ok();
+  }
   for (size_t k = 0; k < dim(); ++k) acc_[k] += weight * scratch_[k];
   return Status::Ok();
 }
 
 Status DPsgd::DoEnd(int64_t round) {
-  for (size_t k = 0; k < dim(); ++k) x_[k] = acc_[k] - lr_ * grad_[k];
+  if (!have_grad_) {
+    return FailedPrecondition("dpsgd peer " + std::to_string(self()) + ": End(" +
+                              std::to_string(round) + ") before the round's gradient was given");
+  }
+  if (async()) {
+    // Mix the latest copies in ascending j, exactly as the synchronous Absorb loop accumulates.
+    std::vector<float>& acc = scratch_;
+    std::fill(acc.begin(), acc.end(), 0.0f);
+    const std::vector<Neighbor>& r = row();
+    for (size_t p = 0; p < r.size(); ++p) {
+      const float w = static_cast<float>(r[p].weight);
+      const std::vector<float>& xj = p == self_pos() ? x_ : latest_[p];
+      for (size_t k = 0; k < dim(); ++k) acc[k] += w * xj[k];
+    }
+    for (size_t k = 0; k < dim(); ++k) x_[k] = acc[k] - lr_ * grad_[k];
+  } else {
+    for (size_t k = 0; k < dim(); ++k) x_[k] = acc_[k] - lr_ * grad_[k];
+  }
+  have_grad_ = false;
   return Status::Ok();
 }
 

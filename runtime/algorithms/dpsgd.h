@@ -3,7 +3,10 @@
 //   Begin(t, g):   payload = x_i^t as raw little-endian fp32 (4d bytes); remembers g.
 //   Absorb(t, j):  acc += W_ij * x_j^t                       (ascending j, float arithmetic)
 //   End(t):        x_i^{t+1} = acc - lr * g                  (g taken at the pre-mix model)
-// Works with time-varying topologies (no per-neighbour state).
+// The gradient may come late (late_gradient()): Begin(t, {}) sends x_i^t, SetGradient(t, g)
+// before End. Synchronous runs work with time-varying topologies (no per-neighbour state).
+// Asynchronous runs keep the latest model received from each neighbour (deg vectors of d floats)
+// and mix those at End, in ascending j: with staleness 0 that is the same arithmetic as above.
 // Thread-safety: none; one peer's compute thread owns it.
 #pragma once
 
@@ -24,10 +27,14 @@ class DPsgd final : public GossipAlgorithm {
   Status DoAbsorb(int64_t round, size_t pos, int from, float weight,
                   std::span<const uint8_t> payload) override;
   Status DoEnd(int64_t round) override;
+  bool late_gradient() const override { return true; }
+  Status SetGradient(int64_t round, std::span<const float> grad) override;
 
  private:
-  std::vector<float> grad_;  // g of the open round
-  std::vector<float> acc_;   // sum_j W_ij x_j so far
+  std::vector<float> grad_;                 // g of the open round
+  bool have_grad_ = false;                  // grad_ holds the open round's gradient
+  std::vector<float> acc_;                  // sync: sum_j W_ij x_j so far
+  std::vector<std::vector<float>> latest_;  // async: latest x_j by row position (self unused)
   float lr_ = 0;
 };
 

@@ -13,7 +13,7 @@ GossipAlgorithm::GossipAlgorithm(const AlgorithmConfig& config,
       compressor_(std::move(compressor)),
       x_(x0.begin(), x0.end()),
       scratch_(x0.size()),
-      protocol_(self) {}
+      protocol_(self, config.async) {}
 
 RngKey GossipAlgorithm::KeyFor(int peer, int64_t round) const {
   RngKey key;
@@ -52,7 +52,7 @@ Status GossipAlgorithm::DecodeInto(int64_t round, int from, std::span<const uint
 Status GossipAlgorithm::Begin(int64_t round, std::span<const float> grad, float lr,
                               ByteBuffer* out) {
   HEARSAY_RETURN_IF_ERROR(protocol_.CheckBegin(name(), round));
-  if (grad.size() != dim()) {
+  if (grad.size() != dim() && !(grad.empty() && late_gradient())) {
     return InvalidArgument(name() + " peer " + std::to_string(self()) + ": gradient has " +
                            std::to_string(grad.size()) + " values; the model has " +
                            std::to_string(dim()));
@@ -70,7 +70,7 @@ Status GossipAlgorithm::Absorb(int64_t round, int from, std::span<const uint8_t>
   HEARSAY_ASSIGN_OR_RETURN(const size_t pos, protocol_.CheckAbsorb(name(), round, from));
   const auto weight = static_cast<float>(row()[pos].weight);
   HEARSAY_RETURN_IF_ERROR(DoAbsorb(round, pos, from, weight, payload));
-  protocol_.Absorbed(pos);
+  protocol_.Absorbed(pos, round);
   return Status::Ok();
 }
 

@@ -50,6 +50,8 @@ class GossipAlgorithm : public Algorithm {
 
   size_t dim() const { return x_.size(); }
   int self() const { return protocol_.self(); }
+  bool async() const { return protocol_.async(); }
+  const RoundProtocol& protocol() const { return protocol_; }
   size_t self_pos() const { return protocol_.self_pos(); }
   const std::vector<Neighbor>& row() const { return protocol_.row(); }
 

@@ -46,9 +46,17 @@ void RoundProtocol::Open(int64_t round, RoundRow row) {
   in_round_ = true;
   round_ = round;
   absorbed_ = 0;
+  // Async runs need a static row (ValidateAlgorithmArgs), so positions keep their meaning.
+  if (last_.size() != row.row->size()) last_.assign(row.row->size(), 0);
+}
+
+void RoundProtocol::Absorbed(size_t pos, int64_t round) {
+  absorbed_ = pos + 1;
+  if (pos < last_.size()) last_[pos] = round;
 }
 
 Result<size_t> RoundProtocol::CheckAbsorb(const std::string& name, int64_t round, int from) const {
+  if (async_) return CheckAbsorbAsync(name, round, from);
   if (!in_round_ || round != round_) {
     return FailedPrecondition(Who(name) + ": payload of round " + std::to_string(round) +
                               " from peer " + std::to_string(from) +
@@ -78,10 +86,47 @@ Result<size_t> RoundProtocol::CheckAbsorb(const std::string& name, int64_t round
   return pos;
 }
 
+Result<size_t> RoundProtocol::CheckAbsorbAsync(const std::string& name, int64_t round,
+                                               int from) const {
+  if (!in_round_) {
+    return FailedPrecondition(Who(name) + ": payload of round " + std::to_string(round) +
+                              " from peer " + std::to_string(from) +
+                              " outside a round; call Begin first");
+  }
+  const std::vector<Neighbor>& r = *row_.row;
+  const auto it = std::lower_bound(r.begin(), r.end(), from,
+                                   [](const Neighbor& nb, int id) { return nb.id < id; });
+  const std::string what =
+      Who(name) + ": round " + std::to_string(round) + " payload from peer " + std::to_string(from);
+  if (it == r.end() || it->id != from) {
+    return InvalidArgument(what + ", which is not an in-neighbour");
+  }
+  const auto pos = static_cast<size_t>(it - r.begin());
+  // Per-link order with nothing lost: the next payload of a link is that of the round after the
+  // last one absorbed. A gap would make this peer's copy of `from` differ from everyone else's.
+  const int64_t expected = last_[pos] + 1;
+  if (round != expected) {
+    return FailedPrecondition(what + "; expected its round " + std::to_string(expected) +
+                              " next (each link's payloads are absorbed once, in round order)");
+  }
+  if (pos == row_.self_pos && round != round_) {
+    return FailedPrecondition(what + ": a peer absorbs its own payload in its own round " +
+                              std::to_string(round_));
+  }
+  return pos;
+}
+
 Status RoundProtocol::CheckEnd(const std::string& name, int64_t round) const {
   if (!in_round_ || round != round_) {
     return FailedPrecondition(Who(name) + ": End(" + std::to_string(round) +
                               ") without a matching Begin");
+  }
+  if (async_) {
+    if (last_[row_.self_pos] != round) {
+      return FailedPrecondition(Who(name) + ": End(" + std::to_string(round) +
+                                ") before the peer's own payload of that round was absorbed");
+    }
+    return Status::Ok();
   }
   if (absorbed_ != row_.row->size()) {
     return FailedPrecondition(Who(name) + ": End(" + std::to_string(round) +

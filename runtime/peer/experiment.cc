@@ -137,7 +137,8 @@ Status ParseLr(const Ctx& ctx, const YAML::Node& n, LrSchedule* lr) {
 const std::set<std::string> kRunKeys = {
     "name",   "algorithm", "compressor",    "consensus_step",  "allow_biased", "model",
     "data",   "lr",        "rounds",        "batch_size",      "seed",         "eval_every",
-    "device", "emulate",   "round_timeout", "connect_timeout", "cluster_id",   "secret"};
+    "device", "emulate",   "round_timeout", "connect_timeout", "cluster_id",   "secret",
+    "mode",   "staleness", "duration",      "eval_every_s",    "compute_time"};
 
 // Applies the run keys present in `n` on top of *run.
 Status ApplyRunKeys(const Ctx& ctx, const YAML::Node& n, const fs::path& base, RunConfig* run) {
@@ -147,6 +148,30 @@ Status ApplyRunKeys(const Ctx& ctx, const YAML::Node& n, const fs::path& base, R
   HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "consensus_step", &run->consensus_step));
   HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "allow_biased", &run->allow_biased));
   HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "rounds", &run->rounds));
+  if (n["mode"]) {
+    std::string mode;
+    HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "mode", &mode));
+    if (mode == "sync") {
+      run->mode = RunMode::kSync;
+    } else if (mode == "async") {
+      run->mode = RunMode::kAsync;
+    } else {
+      return ctx.Error(n["mode"], "mode '" + mode + "' is unknown (valid: sync, async)");
+    }
+  }
+  if (n["staleness"]) {
+    if (n["staleness"].IsScalar() && n["staleness"].Scalar() == "unbounded") {
+      run->staleness = kUnboundedStaleness;
+    } else {
+      HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "staleness", &run->staleness));
+      if (run->staleness < 0) {
+        return ctx.Error(n["staleness"], "staleness must be an integer >= 0 or `unbounded`");
+      }
+    }
+  }
+  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "duration", &run->duration_s));
+  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "eval_every_s", &run->eval_every_s));
+  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "compute_time", &run->compute_time_s));
   HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "batch_size", &run->batch_size));
   HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "seed", &run->seed));
   HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "eval_every", &run->eval_every));

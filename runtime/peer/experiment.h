@@ -33,6 +33,10 @@ struct DataConfig {
   PartitionMode partition = PartitionMode::kIid;  // iid | label_sorted
 };
 
+// Run modes (docs/experiment_format.md, ALGORITHMS.md "Asynchronous and other modes").
+enum class RunMode { kSync, kAsync };
+inline constexpr int64_t kUnboundedStaleness = -1;
+
 struct RunConfig {
   std::string name;                 // unique within the experiment; names the output folder
   std::string algorithm = "dpsgd";  // dpsgd | dcd | ecd | choco
@@ -42,6 +46,11 @@ struct RunConfig {
   ModelConfig model;
   DataConfig data;
   LrSchedule lr;
+  RunMode mode = RunMode::kSync;  // sync: wait for every round-t message; async: bounded staleness
+  int64_t staleness = 2;          // async: rounds a peer may run ahead; kUnboundedStaleness = none
+  double duration_s = 0;          // > 0: the run also ends after this many seconds
+  double eval_every_s = 0;        // > 0: snapshots on a time grid too (async evaluation)
+  double compute_time_s = 0;      // simulator: seconds per local step (0 = measured)
   int64_t rounds = 100;
   int64_t batch_size = 32;
   uint64_t seed = 1;              // run seed: model init, minibatches, codec randomness

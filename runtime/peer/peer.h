@@ -1,31 +1,28 @@
-// Peer: one gossip-training participant (DESIGN.md "Peer loop").
-//
-// A Peer owns its Algorithm (the model replica and the replicas of its neighbours) and drives it
-// round by round in synchronous-per-neighbour mode: round t+1 starts once every round-t message of
-// its in-neighbours has arrived; there is no global barrier. Messages of later rounds that arrive
-// early are kept until their round. Received payloads are absorbed in ascending peer id (self
-// included), so a run over TCP is bit-identical to the same run in one process.
-//
-// Output, in PeerOptions::out_dir: peer_<id>.jsonl (one JSON line per round: loss, bytes, compute
-// and wait seconds), snap_r<round>_p<id>.f32 at evaluation rounds and peer_<id>.final.f32 (raw
-// little-endian float32 models, read by the launcher to evaluate the average model).
+// Peer: the daemon driver of one peer's PeerCore (runtime/peer/peer_core.h) over a Transport,
+// with the real clock. `hearsay peer` runs one per process over TCP; the in-process runner runs
+// one per thread over the in-process transport. The protocol itself (sync, async, overlap,
+// staleness, goodbyes) lives in the core; this class feeds it messages, runs its compute jobs on
+// the calling thread (sleeping (slowdown - 1) times each job's duration on straggler nodes, so a
+// slow node is slow even on an idle machine), waits with deadlines, and writes its outputs
+// through RunFiles (runtime/peer/run_files.h) into PeerOptions::out_dir.
 //
 // Threading: Run() executes on the calling thread (the compute thread); the transport does its
 // I/O on its own threads. Every wait has a deadline (RunConfig::round_timeout_s); `stop` is polled
-// at least every 200 ms so SIGTERM ends a run promptly and cleanly.
+// at least every 200 ms so SIGTERM ends a run promptly and cleanly. Run() never throws: an escape
+// becomes an Internal status naming the peer.
 #pragma once
 
 #include <atomic>
-#include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/status.h"
-#include "runtime/algorithms/algorithm.h"
-#include "runtime/peer/device_backend.h"
 #include "runtime/peer/experiment.h"
+#include "runtime/peer/peer_core.h"
 #include "runtime/peer/workload.h"
 #include "runtime/transport/transport.h"
 
@@ -38,38 +35,31 @@ struct PeerOptions {
   std::shared_ptr<const Workload> workload;  // built from `run` when null
   std::string out_dir;                       // run folder; created if missing; "" = write nothing
   const std::atomic<bool>* stop = nullptr;   // set to end the run early (Cancelled)
+  // The run's time origin (wall_s = 0, the time grid of eval_every_s); default: when the
+  // transport is up. The in-process runner gives all its peers the same one.
+  std::optional<TimePoint> epoch;
 };
 
 class Peer {
  public:
   explicit Peer(PeerOptions options);
+  ~Peer();
 
-  // Trains for run.rounds rounds over `transport` (already wrapped by the emulator if wanted),
-  // then says goodbye to its neighbours and shuts the transport down.
+  // Trains until the run's end (rounds or duration) over `transport` (already wrapped by the
+  // emulator if wanted), says goodbye to its neighbours (DONE, or FAILED with the reason) and
+  // shuts the transport down.
   Status Run(Transport& transport);
 
   // The local model after Run (empty before).
   std::span<const float> params() const;
 
  private:
-  Status Setup();
-  Status WaitForRound(Transport& transport, int64_t round);
-  Status WriteModel(const std::string& path) const;
+  Status RunLoop(Transport& transport);
 
   PeerOptions options_;
-  std::shared_ptr<const Workload> workload_;
-  std::unique_ptr<Algorithm> algorithm_;    // device: cpu
-  std::unique_ptr<DeviceTrainer> trainer_;  // device: cuda[:N]
-  Algorithm* algo_ = nullptr;               // whichever of the two runs
-  // Payloads that arrived, by round then sender (later rounds wait here for their turn).
-  std::map<int64_t, std::map<int, ByteBuffer>> inbox_;
-  std::vector<bool> done_;  // peers that said kDone
+  std::unique_ptr<PeerCore> core_;
 };
 
-// The handshake's topology hash: FNV-1a 64 of TopologySpec::Fingerprint().
-uint64_t TopologyHash(const TopologySpec& spec);
-// Every peer this one exchanges frames with, over all rounds of the schedule, ascending.
-std::vector<int> LinkNeighbors(const Topology& graph, int self);
 // TCP transport for peer `id` of the run (addresses from the topology file, handshake from the
 // run), wrapped by the network emulator when run.emulate. `stop` (optional) interrupts the wait
 // for neighbours at start.

@@ -36,7 +36,10 @@ bool Inbox::cancelled() const {
 
 Result<Message> Inbox::Pop(TimePoint deadline) {
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_until(lock, deadline, [&] { return cancelled_ || !items_.empty(); });
+  // A deadline already past is a poll: no condition-variable wait (and no futex call).
+  if (!cancelled_ && items_.empty() && deadline > Now()) {
+    cv_.wait_until(lock, deadline, [&] { return cancelled_ || !items_.empty(); });
+  }
   if (cancelled_) return Cancelled(owner_ + ": transport was shut down");
   if (items_.empty()) return DeadlineExceeded(owner_ + ": no message arrived before the deadline");
   auto item = std::move(items_.front());

@@ -22,6 +22,7 @@ namespace hearsay {
 enum class MessageKind : uint8_t {
   kGossip = 1,  // a round's algorithm payload
   kDone = 2,    // sender finished its last round and will send nothing more
+  kFailed = 3,  // sender failed and will send nothing more; the payload is its reason (text)
 };
 
 struct Message {

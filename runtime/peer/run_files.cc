@@ -1,0 +1,205 @@
+#include "runtime/peer/run_files.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+namespace hearsay {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kBlockBytes = 64 * 1024;
+constexpr char kReplayMagic[] = "HSRPLY1\n";
+
+void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+// JSON has no NaN or infinity: a diverged loss is written as null.
+void PutNumber(std::string* out, double v) {
+  if (std::isfinite(v)) {
+    fmt::format_to(std::back_inserter(*out), "{}", v);
+  } else {
+    out->append("null");
+  }
+}
+
+}  // namespace
+
+RunFiles::RunFiles(std::string dir, int peer, bool replay_log, double flush_every_s)
+    : dir_(std::move(dir)), peer_(peer), replay_log_(replay_log), flush_every_s_(flush_every_s) {}
+
+RunFiles::~RunFiles() { (void)Flush(); }
+
+std::string RunFiles::MetricsPath(const std::string& dir, int peer) {
+  return dir + "/peer_" + std::to_string(peer) + ".jsonl";
+}
+
+std::string RunFiles::ReplayPath(const std::string& dir, int peer) {
+  return dir + "/peer_" + std::to_string(peer) + ".replay";
+}
+
+std::string RunFiles::SnapshotPath(const std::string& dir, const SnapshotKey& key, int peer) {
+  switch (key.kind) {
+    case SnapshotKey::Kind::kRound:
+      return dir + "/snap_r" + std::to_string(key.index) + "_p" + std::to_string(peer) + ".f32";
+    case SnapshotKey::Kind::kTime:
+      return dir + "/snap_t" + std::to_string(key.index) + "_p" + std::to_string(peer) + ".f32";
+    case SnapshotKey::Kind::kFinal:
+      break;
+  }
+  return dir + "/peer_" + std::to_string(peer) + ".final.f32";
+}
+
+Result<std::unique_ptr<RunFiles>> RunFiles::Open(const std::string& out_dir, int peer,
+                                                 bool replay_log, double flush_every_s) {
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) return Unavailable(out_dir + ": cannot create folder: " + ec.message());
+  std::unique_ptr<RunFiles> f(new RunFiles(out_dir, peer, replay_log, flush_every_s));
+  {
+    std::ofstream m(MetricsPath(out_dir, peer), std::ios::trunc);
+    if (!m) return Unavailable(MetricsPath(out_dir, peer) + ": cannot write metrics");
+  }
+  if (replay_log) {
+    std::ofstream r(ReplayPath(out_dir, peer), std::ios::trunc | std::ios::binary);
+    r.write(kReplayMagic, 8);
+    if (!r) return Unavailable(ReplayPath(out_dir, peer) + ": cannot write the replay log");
+  } else {
+    fs::remove(ReplayPath(out_dir, peer), ec);  // a stale log of an earlier async run
+  }
+  return f;
+}
+
+Status RunFiles::Append(const std::string& path, std::string* buffer) {
+  if (buffer->empty()) return Status::Ok();
+  std::FILE* f = std::fopen(path.c_str(), "ab");
+  if (f == nullptr) return Unavailable(path + ": cannot append");
+  const size_t n = std::fwrite(buffer->data(), 1, buffer->size(), f);
+  const int closed = std::fclose(f);
+  if (n != buffer->size() || closed != 0) return Unavailable(path + ": write failed (disk full?)");
+  buffer->clear();
+  return Status::Ok();
+}
+
+Status RunFiles::Flush() {
+  HEARSAY_RETURN_IF_ERROR(Append(MetricsPath(dir_, peer_), &metrics_));
+  if (replay_log_) HEARSAY_RETURN_IF_ERROR(Append(ReplayPath(dir_, peer_), &replay_));
+  return Status::Ok();
+}
+
+Status RunFiles::WriteRound(const RoundRecord& r, uint64_t bytes_sent, uint64_t bytes_received) {
+  std::string& s = metrics_;
+  fmt::format_to(std::back_inserter(s), "{{\"peer\":{},\"round\":{},\"wall_s\":", r.peer, r.round);
+  PutNumber(&s, r.wall_s);
+  s.append(",\"loss\":");
+  PutNumber(&s, r.loss);
+  s.append(",\"lr\":");
+  PutNumber(&s, r.lr);
+  fmt::format_to(std::back_inserter(s),
+                 ",\"payload_bytes_sent\":{},\"bytes_sent\":{},\"bytes_received\":{}",
+                 r.payload_bytes_sent, bytes_sent, bytes_received);
+  s.append(",\"compute_s\":");
+  PutNumber(&s, r.compute_s);
+  s.append(",\"wait_s\":");
+  PutNumber(&s, r.wait_s);
+  s.append(",\"overlap_s\":");
+  PutNumber(&s, r.overlap_s);
+  if (!r.staleness.empty()) {
+    s.append(",\"staleness\":{");
+    for (size_t k = 0; k < r.staleness.size(); ++k) {
+      fmt::format_to(std::back_inserter(s), "{}\"{}\":{}", k ? "," : "", r.staleness[k].first,
+                     r.staleness[k].second);
+    }
+    s.push_back('}');
+  }
+  fmt::format_to(std::back_inserter(s),
+                 ",\"max_staleness\":{},\"mean_staleness\":", r.max_staleness);
+  PutNumber(&s, r.mean_staleness);
+  s.append("}\n");
+  if (s.size() >= kBlockBytes ||
+      (flush_every_s_ > 0 && r.wall_s - last_flush_s_ >= flush_every_s_)) {
+    last_flush_s_ = r.wall_s;
+    return Flush();
+  }
+  return Status::Ok();
+}
+
+Status RunFiles::WriteApplied(int64_t round, std::span<const MessageId> applied) {
+  PutVarint(&replay_, static_cast<uint64_t>(round));
+  PutVarint(&replay_, applied.size());
+  for (const MessageId& m : applied) {
+    PutVarint(&replay_, static_cast<uint64_t>(m.from));
+    PutVarint(&replay_, static_cast<uint64_t>(m.round));
+  }
+  if (replay_.size() >= kBlockBytes) return Append(ReplayPath(dir_, peer_), &replay_);
+  return Status::Ok();
+}
+
+Status RunFiles::WriteSnapshot(const SnapshotKey& key, std::span<const float> x) {
+  const std::string path = SnapshotPath(dir_, key, peer_);
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) return Unavailable(path + ": cannot write model");
+  const size_t n = std::fwrite(x.data(), sizeof(float), x.size(), f);
+  const int closed = std::fclose(f);
+  if (n != x.size() || closed != 0) return Unavailable(path + ": write failed (disk full?)");
+  return Status::Ok();
+}
+
+Result<ReplaySchedule> ReadReplayLog(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return NotFound(path + ": no replay log (only asynchronous runs record one)");
+  const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (bytes.size() < 8 || bytes.compare(0, 8, kReplayMagic) != 0) {
+    return Corruption(path + ": not a hearsay replay log (bad magic)");
+  }
+  size_t pos = 8;
+  auto varint = [&](uint64_t* v) -> Status {
+    *v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos >= bytes.size()) {
+        return Corruption(path + ": truncated record at byte " + std::to_string(pos));
+      }
+      const auto b = static_cast<uint8_t>(bytes[pos++]);
+      *v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) return Status::Ok();
+    }
+    return Corruption(path + ": bad varint at byte " + std::to_string(pos));
+  };
+  ReplaySchedule schedule;
+  constexpr uint64_t kMaxCount = 1u << 20;
+  while (pos < bytes.size()) {
+    const size_t at = pos;
+    uint64_t round = 0, count = 0;
+    HEARSAY_RETURN_IF_ERROR(varint(&round));
+    HEARSAY_RETURN_IF_ERROR(varint(&count));
+    if (count > kMaxCount || round > (1ull << 62)) {
+      return Corruption(path + ": implausible record at byte " + std::to_string(at));
+    }
+    std::vector<MessageId>& ids = schedule[static_cast<int64_t>(round)];
+    if (!ids.empty()) {
+      return Corruption(path + ": round " + std::to_string(round) + " recorded twice");
+    }
+    for (uint64_t k = 0; k < count; ++k) {
+      uint64_t from = 0, r = 0;
+      HEARSAY_RETURN_IF_ERROR(varint(&from));
+      HEARSAY_RETURN_IF_ERROR(varint(&r));
+      if (from > (1u << 30) || r > (1ull << 62)) {
+        return Corruption(path + ": implausible record at byte " + std::to_string(at));
+      }
+      ids.push_back(MessageId{static_cast<int32_t>(from), static_cast<int64_t>(r)});
+    }
+  }
+  return schedule;
+}
+
+}  // namespace hearsay

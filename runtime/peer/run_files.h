@@ -1,0 +1,62 @@
+// RunFiles: what one peer writes into its run folder (docs/experiment_format.md "Outputs").
+//
+//   peer_<id>.jsonl        one JSON line per round (RoundRecord + wire bytes)
+//   snap_r<t>_p<id>.f32    model after End(t) at evaluation rounds   (raw little-endian float32)
+//   snap_t<k>_p<id>.f32    model at k * eval_every_s seconds         (time-grid evaluation)
+//   peer_<id>.final.f32    the model the peer ends with
+//   peer_<id>.replay       async runs: which messages each End absorbed (the replay log)
+//
+// Lines and log records are buffered and appended in blocks (the file is opened, appended and
+// closed per block, so thousands of simulated peers never hold thousands of descriptors); a
+// block is written when it passes 64 KiB, when `flush_every_s` of run time passed since the last
+// one (live progress for the launcher), and by Flush(). Snapshots are written at once.
+//
+// Replay log format (little-endian): the 8 bytes "HSRPLY1\n", then one record per End:
+//   varint round, varint count, count x (varint sender, varint round)
+// (varint: LEB128, unsigned). Thread-safety: none; one driver thread per peer.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "common/status.h"
+#include "runtime/peer/peer_core.h"
+
+namespace hearsay {
+
+class RunFiles {
+ public:
+  // Creates out_dir if needed and truncates this peer's files. `replay_log`: also write
+  // peer_<id>.replay. `flush_every_s` <= 0: flush by size only.
+  static Result<std::unique_ptr<RunFiles>> Open(const std::string& out_dir, int peer,
+                                                bool replay_log, double flush_every_s);
+  ~RunFiles();
+
+  Status WriteRound(const RoundRecord& r, uint64_t bytes_sent, uint64_t bytes_received);
+  Status WriteSnapshot(const SnapshotKey& key, std::span<const float> x);
+  Status WriteApplied(int64_t round, std::span<const MessageId> applied);
+  Status Flush();
+
+  static std::string SnapshotPath(const std::string& dir, const SnapshotKey& key, int peer);
+  static std::string MetricsPath(const std::string& dir, int peer);
+  static std::string ReplayPath(const std::string& dir, int peer);
+
+ private:
+  RunFiles(std::string dir, int peer, bool replay_log, double flush_every_s);
+  Status Append(const std::string& path, std::string* buffer);
+
+  std::string dir_;
+  int peer_;
+  bool replay_log_;
+  double flush_every_s_;
+  double last_flush_s_ = 0;
+  std::string metrics_;  // pending JSON lines
+  std::string replay_;   // pending log records
+};
+
+// Reads a replay log written by RunFiles (errors name the file and the byte offset).
+Result<ReplaySchedule> ReadReplayLog(const std::string& path);
+
+}  // namespace hearsay
