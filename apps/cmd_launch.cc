@@ -66,8 +66,9 @@ void RegisterLaunchCommand(CLI::App& app) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--transport,-t", args->transport,
                   "tcp: one `hearsay peer` process per node over loopback TCP;\n"
-                  "inproc: peers as threads of this process")
-      ->check(CLI::IsMember({"tcp", "inproc"}))
+                  "inproc: peers as threads of this process;\n"
+                  "sim: all peers in a discrete-event simulation in virtual time")
+      ->check(CLI::IsMember({"tcp", "inproc", "sim"}))
       ->capture_default_str();
   cmd->add_option("--out,-o", args->out, "Output folder (default: the experiment's `output:`)");
   cmd->add_option("--run", args->runs, "Only this run (repeatable; default: all runs)");

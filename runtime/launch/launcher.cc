@@ -14,6 +14,7 @@
 #include "runtime/launch/plot.h"
 #include "runtime/launch/process.h"
 #include "runtime/peer/peer.h"
+#include "runtime/sim/simulator.h"
 #include "runtime/transport/inproc/inproc_transport.h"
 
 namespace hearsay {
@@ -147,6 +148,46 @@ Status RunInProc(const LaunchOptions& o, const Experiment& exp, const RunConfig&
   return Status::Ok();
 }
 
+// Runs one run in the discrete-event simulator (virtual time) and evaluates it in memory.
+Result<std::vector<EvalPoint>> RunSim(const LaunchOptions& o, const Experiment& exp,
+                                      const RunConfig& run,
+                                      std::shared_ptr<const Workload> workload,
+                                      const std::string& run_dir, double* virtual_s) {
+  SimOptions so;
+  so.run = run;
+  so.topology = exp.topology;
+  so.workload = workload;
+  so.out_dir = run_dir;
+  so.stop = o.stop;
+  HEARSAY_ASSIGN_OR_RETURN(SimResult r, Simulate(so));
+  *virtual_s = r.virtual_seconds;
+  std::vector<EvalPoint> curve;
+  std::ofstream out(run_dir + "/eval.jsonl", std::ios::trunc);
+  for (const SimEvalPoint& e : r.evals) {
+    if (e.key.kind != SnapshotKey::Kind::kRound) continue;
+    EvalPoint p;
+    p.round = e.key.index;
+    p.wall_s = e.wall_s;
+    p.mb_sent_per_peer = e.mb_sent_per_peer;
+    p.train_loss = e.train_loss;
+    p.test_loss = e.test_loss;
+    p.accuracy = e.accuracy;
+    p.consensus = e.consensus;
+    curve.push_back(p);
+    nlohmann::json j = {{"round", p.round},
+                        {"wall_s", p.wall_s},
+                        {"mb_sent_per_peer", p.mb_sent_per_peer},
+                        {"train_loss", p.train_loss},
+                        {"test_loss", p.test_loss},
+                        {"accuracy", p.accuracy},
+                        {"consensus_distance", p.consensus},
+                        {"simulated", true}};
+    out << j.dump() << '\n';
+  }
+  if (curve.empty()) return Internal("run '" + run.name + "': the simulation evaluated nothing");
+  return curve;
+}
+
 // Runs the peers of one run as `hearsay peer` processes.
 Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConfig& run,
                     const std::string& run_dir, ProgressTracker* tracker) {
@@ -205,8 +246,8 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
 
 Result<std::vector<RunSummary>> Launch(const LaunchOptions& o) {
   HEARSAY_ASSIGN_OR_RETURN(Experiment exp, LoadExperiment(o.experiment_path));
-  if (o.transport != "tcp" && o.transport != "inproc") {
-    return InvalidArgument("transport '" + o.transport + "' is unknown (valid: tcp, inproc)");
+  if (o.transport != "tcp" && o.transport != "inproc" && o.transport != "sim") {
+    return InvalidArgument("transport '" + o.transport + "' is unknown (valid: tcp, inproc, sim)");
   }
   for (const auto& name : o.runs) {
     if (!exp.FindRun(name)) {
@@ -232,14 +273,20 @@ Result<std::vector<RunSummary>> Launch(const LaunchOptions& o) {
     HEARSAY_RETURN_IF_ERROR(ClearRunDir(run_dir));
     HEARSAY_ASSIGN_OR_RETURN(Workload w, BuildWorkload(run, n));
     auto workload = std::make_shared<const Workload>(std::move(w));
-    ProgressTracker tracker(run_dir, n);
-    Status s = o.transport == "inproc" ? RunInProc(o, exp, run, workload, run_dir, &tracker)
-                                       : RunProcesses(o, exp, run, run_dir, &tracker);
-    tracker.Poll();
-    ShowProgress(o, tracker.Line(run.name, run.rounds), true);
-    if (!s.ok()) return s;
-    HEARSAY_ASSIGN_OR_RETURN(std::vector<EvalPoint> curve,
-                             EvaluateRun(*workload, run_dir, n, run.rounds, run.eval_every));
+    std::vector<EvalPoint> curve;
+    if (o.transport == "sim") {
+      double virtual_s = 0;
+      HEARSAY_ASSIGN_OR_RETURN(curve, RunSim(o, exp, run, workload, run_dir, &virtual_s));
+    } else {
+      ProgressTracker tracker(run_dir, n);
+      Status s = o.transport == "inproc" ? RunInProc(o, exp, run, workload, run_dir, &tracker)
+                                         : RunProcesses(o, exp, run, run_dir, &tracker);
+      tracker.Poll();
+      ShowProgress(o, tracker.Line(run.name, run.rounds), true);
+      if (!s.ok()) return s;
+      HEARSAY_ASSIGN_OR_RETURN(curve,
+                               EvaluateRun(*workload, run_dir, n, run.rounds, run.eval_every));
+    }
     RunSummary sum;
     sum.run = run.name;
     sum.algorithm = run.algorithm;

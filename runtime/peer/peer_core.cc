@@ -139,7 +139,16 @@ int PeerCore::RowPos(int peer) const {
 }
 
 bool PeerCore::bounded_by_duration(double now) const {
+  // A replay ends where the recorded run ended, whatever the (virtual) time.
+  if (options_.replay != nullptr) return false;
   return options_.run.duration_s > 0 && now >= options_.run.duration_s;
+}
+
+bool PeerCore::last_round_reached() const {
+  if (options_.replay != nullptr) {
+    return options_.replay->empty() || round_ >= options_.replay->rbegin()->first;
+  }
+  return round_ >= options_.run.rounds;
 }
 
 void PeerCore::Deliver(double now, Message msg) {
@@ -421,7 +430,7 @@ Status PeerCore::EndRound(double now, CoreSink& sink) {
   rec.wait_s = wait_s_;
   rec.overlap_s = overlap_s_;
   HEARSAY_RETURN_IF_ERROR(sink.OnRound(rec));
-  if (round_ % run.eval_every == 0 || round_ == run.rounds) {
+  if (round_ % run.eval_every == 0 || last_round_reached()) {
     HEARSAY_RETURN_IF_ERROR(
         sink.OnSnapshot(SnapshotKey{SnapshotKey::Kind::kRound, round_}, params(), now));
   }
@@ -516,7 +525,7 @@ CoreStep PeerCore::Advance(double now, CoreSink& sink) {
           if (algo_->late_gradient()) {
             return StartJob(now, Job::kGradient, round_, After::kWait, true);
           }
-          if (round_ < run.rounds) {
+          if (!last_round_reached()) {
             return StartJob(now, Job::kGradient, round_ + 1, After::kWait, true);
           }
         }
@@ -527,12 +536,20 @@ CoreStep PeerCore::Advance(double now, CoreSink& sink) {
         bool gone = false;
         if (ReadyToEnd(&missing, &gone)) {
           if (Status s = EndRound(now, sink); !s.ok()) return Fail(now, sink, std::move(s));
-          if (round_ >= run.rounds || bounded_by_duration(now)) return Finish(now, sink);
+          if (last_round_reached() || bounded_by_duration(now)) return Finish(now, sink);
           ++round_;
           phase_ = Phase::kBegin;
           continue;
         }
-        if (bounded_by_duration(now)) return Finish(now, sink);
+        if (bounded_by_duration(now)) {
+          // Time is up. An async peer ends its last round with what has arrived (its own
+          // payload is always here), so the round it began is recorded and replayable; a sync
+          // peer stops where it is.
+          if (async()) {
+            if (Status s = EndRound(now, sink); !s.ok()) return Fail(now, sink, std::move(s));
+          }
+          return Finish(now, sink);
+        }
         if (gone) {
           for (int j : missing) {
             if (!failed_[j].empty()) {

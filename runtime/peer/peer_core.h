@@ -162,6 +162,7 @@ class PeerCore {
 
   bool async() const { return options_.run.mode == RunMode::kAsync; }
   bool bounded_by_duration(double now) const;
+  bool last_round_reached() const;  // round_ is the run's last (rounds, or the replay log's)
   // Starts a compute job; `after` is the phase once it is done.
   CoreStep StartJob(double now, Job job, int64_t job_round, After after, bool overlapped);
   Status FinishJob(double now);

@@ -1,0 +1,428 @@
+#include "runtime/sim/simulator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <queue>
+#include <utility>
+
+#include "common/clock.h"
+#include "runtime/data/sampler.h"
+#include "runtime/emulator/link_model.h"
+#include "runtime/peer/run_files.h"
+#include "runtime/transport/frame.h"
+
+namespace hearsay {
+namespace {
+
+// Event classes, in their order at equal virtual times (see simulator.h).
+enum class EventClass : uint8_t { kDelivery = 0, kLinkStep = 1, kWake = 2 };
+
+struct Event {
+  double time = 0;
+  EventClass cls = EventClass::kWake;
+  int32_t peer = 0;  // kDelivery: receiver; kLinkStep: sending node; kWake: the peer
+  uint64_t seq = 0;  // creation order: the last tie-breaker
+  uint64_t ref = 0;  // kDelivery: message slot; kWake: timer generation
+};
+
+struct Later {
+  bool operator()(const Event& a, const Event& b) const {
+    if (a.time != b.time) return a.time > b.time;
+    if (a.cls != b.cls) return a.cls > b.cls;
+    if (a.peer != b.peer) return a.peer > b.peer;
+    return a.seq > b.seq;
+  }
+};
+
+// Collects snapshots per key and evaluates the average model once every peer has reported it,
+// with the launcher's arithmetic (average in double, in peer order).
+class SimEvaluator {
+ public:
+  SimEvaluator(const Workload& workload, int n) : workload_(workload), n_(n) {}
+
+  void Add(const SnapshotKey& key, int peer, std::span<const float> x, double now,
+           uint64_t bytes_sent) {
+    Pending& p = pending_[{static_cast<int>(key.kind), key.index}];
+    if (p.models.empty()) p.models.resize(n_);
+    if (!p.models[peer].empty()) return;
+    p.models[peer].assign(x.begin(), x.end());
+    p.wall = std::max(p.wall, now);
+    p.bytes += static_cast<double>(bytes_sent);
+    if (++p.count == n_) {
+      done_.push_back(Evaluate({key.kind, key.index}, p));
+      pending_.erase({static_cast<int>(key.kind), key.index});
+    }
+  }
+
+  std::vector<SimEvalPoint> Take() {
+    std::sort(done_.begin(), done_.end(), [](const SimEvalPoint& a, const SimEvalPoint& b) {
+      if (a.key.kind != b.key.kind) return a.key.kind < b.key.kind;
+      return a.key.index < b.key.index;
+    });
+    return std::move(done_);
+  }
+
+ private:
+  struct Pending {
+    std::vector<std::vector<float>> models;
+    int count = 0;
+    double wall = 0, bytes = 0;
+  };
+
+  SimEvalPoint Evaluate(SnapshotKey key, const Pending& p) const {
+    const Model& model = *workload_.model;
+    const size_t d = model.num_params();
+    std::vector<double> sum(d, 0.0);
+    for (const auto& x : p.models) {
+      for (size_t k = 0; k < d; ++k) sum[k] += x[k];
+    }
+    std::vector<float> avg(d);
+    for (size_t k = 0; k < d; ++k) avg[k] = static_cast<float>(sum[k] / n_);
+    double consensus = 0;
+    for (const auto& x : p.models) {
+      for (size_t k = 0; k < d; ++k) {
+        const double diff = static_cast<double>(x[k]) - avg[k];
+        consensus += diff * diff;
+      }
+    }
+    SimEvalPoint e;
+    e.key = key;
+    e.wall_s = p.wall;
+    e.mb_sent_per_peer = p.bytes / 1e6 / n_;
+    e.consensus = consensus / n_;
+    e.train_loss = model.Loss(avg, workload_.train.AsBatch());
+    e.test_loss = model.Loss(avg, workload_.test.AsBatch());
+    e.accuracy = model.Accuracy(avg, workload_.test.AsBatch());
+    return e;
+  }
+
+  const Workload& workload_;
+  const int n_;
+  std::map<std::pair<int, int64_t>, Pending> pending_;
+  std::vector<SimEvalPoint> done_;
+};
+
+class Simulation;
+
+// The sink of one simulated peer: frames go into the link model, records into files/memory.
+class SimSink final : public CoreSink {
+ public:
+  SimSink(Simulation* sim, int peer) : sim_(sim), peer_(peer) {}
+  Status Send(Message msg) override;
+  Status OnRound(const RoundRecord& r) override;
+  Status OnSnapshot(const SnapshotKey& key, std::span<const float> x, double now) override;
+  Status OnApplied(int64_t round, std::span<const MessageId> applied) override;
+
+ private:
+  Simulation* sim_;
+  int peer_;
+};
+
+class Simulation {
+ public:
+  explicit Simulation(const SimOptions& o) : o_(o) {}
+
+  Result<SimResult> Run();
+
+ private:
+  friend class SimSink;
+  enum class PeerState : uint8_t { kIdle, kComputing, kWaiting, kDone };
+  struct PeerSlot {
+    std::unique_ptr<PeerCore> core;
+    std::unique_ptr<RunFiles> files;
+    std::unique_ptr<SimSink> sink;
+    PeerState state = PeerState::kIdle;
+    uint64_t timer_gen = 0;    // a wake event of an older generation is stale
+    bool wake_queued = false;  // a delivery already queued a wake at the current time
+    double slowdown = 1;
+    uint64_t bytes_sent = 0, bytes_received = 0;
+  };
+  struct Node {
+    std::unique_ptr<LinkModel> link;
+    std::unique_ptr<IngressModel> ingress;
+    double step_at = kNever;  // time of the queued kLinkStep, kNever when none
+  };
+
+  void Push(double time, EventClass cls, int peer, uint64_t ref = 0) {
+    queue_.push(Event{time, cls, peer, seq_++, ref});
+  }
+  Status SendFrom(int peer, Message msg);
+  void ScheduleLinkStep(int node);
+  void LinkStep(int node, double now);
+  void Deliver(int to, uint64_t slot, double now);
+  Status Wake(int peer, double now);
+
+  const SimOptions& o_;
+  std::shared_ptr<const Workload> workload_;
+  double compute_time_s_ = 0;
+  double now_ = 0;
+  uint64_t seq_ = 0;
+  std::priority_queue<Event, std::vector<Event>, Later> queue_;
+  std::vector<PeerSlot> peers_;
+  std::vector<Node> nodes_;
+  // Messages in flight: slot -> message. Link-model ids are per node, so the slot of node s's
+  // message with model id k is kept in in_model_[s][k].
+  std::map<uint64_t, Message> in_flight_;
+  uint64_t next_slot_ = 0;
+  std::vector<std::map<uint64_t, uint64_t>> in_model_;
+  std::unique_ptr<SimEvaluator> evaluator_;
+  SimResult result_;
+  Status failure_;
+  int live_ = 0;
+};
+
+Status SimSink::Send(Message msg) { return sim_->SendFrom(peer_, std::move(msg)); }
+
+Status SimSink::OnRound(const RoundRecord& r) {
+  auto& slot = sim_->peers_[peer_];
+  ++sim_->result_.peer_rounds;
+  if (!slot.files) return Status::Ok();
+  return slot.files->WriteRound(r, slot.bytes_sent, slot.bytes_received);
+}
+
+Status SimSink::OnSnapshot(const SnapshotKey& key, std::span<const float> x, double now) {
+  auto& slot = sim_->peers_[peer_];
+  if (key.kind == SnapshotKey::Kind::kFinal) {
+    sim_->result_.final_models[peer_].assign(x.begin(), x.end());
+    sim_->result_.final_rounds[peer_] = key.index;
+    if (slot.files) HEARSAY_RETURN_IF_ERROR(slot.files->WriteSnapshot(key, x));
+    return Status::Ok();
+  }
+  if (sim_->evaluator_) sim_->evaluator_->Add(key, peer_, x, now, slot.bytes_sent);
+  return Status::Ok();
+}
+
+Status SimSink::OnApplied(int64_t round, std::span<const MessageId> applied) {
+  auto& slot = sim_->peers_[peer_];
+  return slot.files ? slot.files->WriteApplied(round, applied) : Status::Ok();
+}
+
+Status Simulation::SendFrom(int peer, Message msg) {
+  msg.from = peer;
+  const int n = static_cast<int>(peers_.size());
+  if (msg.to < 0 || msg.to >= n || msg.to == peer) {
+    return InvalidArgument("peer " + std::to_string(peer) + ": cannot send to peer " +
+                           std::to_string(msg.to));
+  }
+  const uint64_t wire = FrameWireBytes(msg);
+  peers_[peer].bytes_sent += wire;
+  ++result_.messages;
+  const uint64_t slot = next_slot_++;
+  const int to = msg.to;
+  const int64_t round = msg.round;
+  in_flight_.emplace(slot, std::move(msg));
+  Node& node = nodes_[peer];
+  if (!node.link) {
+    Push(now_, EventClass::kDelivery, to, slot);  // no emulation (or replay): instantaneous
+    return Status::Ok();
+  }
+  const uint64_t id = node.link->Submit(now_, to, wire, round);
+  in_model_[peer][id] = slot;
+  ScheduleLinkStep(peer);
+  return Status::Ok();
+}
+
+void Simulation::ScheduleLinkStep(int node) {
+  Node& nd = nodes_[node];
+  const double next = nd.link->NextEventTime();
+  if (next >= kNever) return;
+  if (nd.step_at <= next) return;  // an earlier (or the same) step is queued; it reschedules
+  nd.step_at = next;
+  Push(std::max(next, now_), EventClass::kLinkStep, node);
+}
+
+void Simulation::LinkStep(int node, double now) {
+  Node& nd = nodes_[node];
+  if (now < nd.step_at) return;  // stale: a later step replaced it... or an earlier one ran
+  nd.step_at = kNever;
+  for (const Delivery& d : nd.link->AdvanceTo(now)) {
+    auto it = in_model_[node].find(d.id);
+    const uint64_t slot = it->second;
+    in_model_[node].erase(it);
+    double at = d.arrival_s;
+    Node& dst = nodes_[d.to];
+    if (dst.ingress) {
+      const Message& m = in_flight_.at(slot);
+      const LinkParams p = o_.topology->LinkAt(node, d.to, d.arrival_s, m.round);
+      double path = p.bandwidth_bps;
+      const double egress = o_.topology->nodes.at(node).egress_bps;
+      if (egress > 0 && (path <= 0 || egress < path)) path = egress;
+      at = dst.ingress->Deliver(d.arrival_s, FrameWireBytes(m), path);
+    }
+    Push(std::max(at, now), EventClass::kDelivery, d.to, slot);
+  }
+  ScheduleLinkStep(node);
+}
+
+void Simulation::Deliver(int to, uint64_t slot, double now) {
+  auto it = in_flight_.find(slot);
+  Message msg = std::move(it->second);
+  in_flight_.erase(it);
+  PeerSlot& p = peers_[to];
+  p.bytes_received += FrameWireBytes(msg);
+  if (p.state == PeerState::kDone) return;
+  p.core->Deliver(now, std::move(msg));
+  if (p.state == PeerState::kWaiting && !p.wake_queued) {
+    p.wake_queued = true;
+    Push(now, EventClass::kWake, to, ++p.timer_gen);
+  }
+}
+
+Status Simulation::Wake(int peer, double now) {
+  PeerSlot& p = peers_[peer];
+  p.wake_queued = false;
+  const CoreStep step = p.core->Advance(now, *p.sink);
+  switch (step.kind) {
+    case CoreStep::Kind::kCompute: {
+      p.core->Compute();
+      p.state = PeerState::kComputing;
+      Push(now + compute_time_s_ * p.slowdown, EventClass::kWake, peer, ++p.timer_gen);
+      return Status::Ok();
+    }
+    case CoreStep::Kind::kWait:
+      p.state = PeerState::kWaiting;
+      ++p.timer_gen;
+      if (step.wake_at < kNoWake) {
+        Push(std::max(step.wake_at, now), EventClass::kWake, peer, p.timer_gen);
+      }
+      return Status::Ok();
+    case CoreStep::Kind::kFinished:
+      p.state = PeerState::kDone;
+      --live_;
+      result_.virtual_seconds = std::max(result_.virtual_seconds, now);
+      return Status::Ok();
+    case CoreStep::Kind::kFailed:
+      p.state = PeerState::kDone;
+      --live_;
+      result_.virtual_seconds = std::max(result_.virtual_seconds, now);
+      return step.status;
+  }
+  return Status::Ok();
+}
+
+Result<SimResult> Simulation::Run() {
+  const TimePoint real_start = Now();
+  const int n = o_.topology->size();
+  workload_ = o_.workload;
+  if (!workload_) {
+    HEARSAY_ASSIGN_OR_RETURN(Workload w, BuildWorkload(o_.run, n));
+    workload_ = std::make_shared<Workload>(std::move(w));
+  }
+  compute_time_s_ = o_.compute_time_s > 0       ? o_.compute_time_s
+                    : o_.run.compute_time_s > 0 ? o_.run.compute_time_s
+                                                : MeasureComputeTime(o_.run, *workload_);
+  if (o_.replay && static_cast<int>(o_.replay->size()) != n) {
+    return InvalidArgument("replay needs one log per peer: got " +
+                           std::to_string(o_.replay->size()) + " for " + std::to_string(n) +
+                           " peers");
+  }
+  result_.compute_time_s = compute_time_s_;
+  result_.final_models.resize(n);
+  result_.final_rounds.assign(n, 0);
+  if (o_.keep_snapshots) evaluator_ = std::make_unique<SimEvaluator>(*workload_, n);
+  peers_.resize(n);
+  nodes_.resize(n);
+  in_model_.resize(n);
+  const bool emulate = o_.run.emulate && o_.replay == nullptr;
+  for (int i = 0; i < n; ++i) {
+    PeerCoreOptions co;
+    co.id = i;
+    co.run = o_.run;
+    co.topology = o_.topology;
+    co.workload = workload_;
+    if (o_.replay) co.replay = &(*o_.replay)[i];
+    HEARSAY_ASSIGN_OR_RETURN(peers_[i].core, PeerCore::Make(std::move(co)));
+    peers_[i].sink = std::make_unique<SimSink>(this, i);
+    peers_[i].slowdown = peers_[i].core->slowdown();
+    if (!o_.out_dir.empty()) {
+      HEARSAY_ASSIGN_OR_RETURN(
+          peers_[i].files,
+          RunFiles::Open(o_.out_dir, i, o_.run.mode == RunMode::kAsync && !o_.replay, 0));
+    }
+    if (emulate) {
+      nodes_[i].link =
+          std::make_unique<LinkModel>(LinkModelConfig::FromSpec(o_.topology, i, o_.run.seed));
+      if (o_.topology->nodes[i].ingress_bps > 0) {
+        nodes_[i].ingress = std::make_unique<IngressModel>(o_.topology->nodes[i].ingress_bps);
+      }
+    }
+    Push(0, EventClass::kWake, i, 0);
+  }
+  live_ = n;
+  uint64_t checked = 0;
+  while (!queue_.empty() && live_ > 0) {
+    const Event e = queue_.top();
+    queue_.pop();
+    now_ = e.time;
+    ++result_.events;
+    if ((++checked & 0xfff) == 0 && o_.stop && o_.stop->load()) {
+      return Cancelled("simulation interrupted at virtual time " + std::to_string(now_) + " s");
+    }
+    switch (e.cls) {
+      case EventClass::kDelivery:
+        Deliver(e.peer, e.ref, now_);
+        break;
+      case EventClass::kLinkStep:
+        LinkStep(e.peer, now_);
+        break;
+      case EventClass::kWake: {
+        PeerSlot& p = peers_[e.peer];
+        if (p.state == PeerState::kDone || e.ref != p.timer_gen) break;  // stale timer
+        Status s = Wake(e.peer, now_);
+        if (!s.ok() && failure_.ok()) failure_ = s;
+        break;
+      }
+    }
+  }
+  for (auto& p : peers_) {
+    if (p.files) HEARSAY_RETURN_IF_ERROR(p.files->Flush());
+  }
+  if (!failure_.ok()) {
+    // Report the root cause, not a neighbour's echo of it.
+    return failure_;
+  }
+  if (live_ > 0) {
+    std::string stuck;
+    for (int i = 0; i < n && stuck.size() < 200; ++i) {
+      if (peers_[i].state != PeerState::kDone) {
+        stuck += (stuck.empty() ? "" : ", ") + std::to_string(i) + " (round " +
+                 std::to_string(peers_[i].core->round()) + ")";
+      }
+    }
+    return Internal("simulation stalled at virtual time " + std::to_string(now_) + " s: peers " +
+                    stuck + " wait for messages that can never arrive");
+  }
+  for (int i = 0; i < n; ++i) {
+    result_.bytes_sent.push_back(peers_[i].bytes_sent);
+    result_.bytes_received.push_back(peers_[i].bytes_received);
+  }
+  if (evaluator_) result_.evals = evaluator_->Take();
+  result_.real_seconds = SecondsSince(real_start);
+  return std::move(result_);
+}
+
+}  // namespace
+
+double MeasureComputeTime(const RunConfig& run, const Workload& workload, int repeats) {
+  MinibatchSampler sampler(workload.train, workload.shards.at(0), run.batch_size, run.seed, 0);
+  const Model& model = *workload.model;
+  std::vector<float> x(model.num_params()), grad(model.num_params());
+  model.Init(run.seed, x);
+  std::vector<double> times;
+  for (int k = 0; k <= repeats; ++k) {
+    const Batch batch = sampler.Next(k + 1);
+    const TimePoint t0 = Now();
+    (void)model.LossAndGradient(x, batch, grad);
+    if (k > 0) times.push_back(SecondsSince(t0));  // the first run warms caches up
+  }
+  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
+  return std::max(times[times.size() / 2], 1e-9);
+}
+
+Result<SimResult> Simulate(const SimOptions& options) {
+  Simulation sim(options);
+  return sim.Run();
+}
+
+}  // namespace hearsay
