@@ -15,5 +15,6 @@ void RegisterTopoCommands(
 void RegisterCodecCommand(CLI::App& app);   // apps/cmd_codec.cc:  hearsay codec
 void RegisterPeerCommand(CLI::App& app);    // apps/cmd_peer.cc:   hearsay peer
 void RegisterLaunchCommand(CLI::App& app);  // apps/cmd_launch.cc: hearsay launch
+void RegisterReplayCommand(CLI::App& app);  // apps/cmd_replay.cc: hearsay replay
 
 }  // namespace hearsay::apps

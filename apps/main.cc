@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
 #endif
   hearsay::apps::RegisterLaunchCommand(app);
   hearsay::apps::RegisterPeerCommand(app);
+  hearsay::apps::RegisterReplayCommand(app);
   hearsay::apps::RegisterTopoCommands(app);
   hearsay::apps::RegisterCodecCommand(app);
   try {

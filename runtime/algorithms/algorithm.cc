@@ -66,6 +66,10 @@ Status Algorithm::SetGradient(int64_t round, std::span<const float> grad) {
                             "): this algorithm takes its gradient in Begin");
 }
 
+Result<std::vector<float>> Algorithm::PublicCopy(int j) const {
+  return Unimplemented(name() + " keeps no copy of peer " + std::to_string(j));
+}
+
 Result<std::unique_ptr<Algorithm>> MakeAlgorithm(const AlgorithmConfig& config,
                                                  std::shared_ptr<const Topology> topology, int self,
                                                  std::span<const float> x0,

@@ -67,6 +67,11 @@ class Algorithm {
   virtual bool late_gradient() const { return false; }
   // The gradient of the open round, for late_gradient() algorithms that got none in Begin.
   virtual Status SetGradient(int64_t round, std::span<const float> grad);
+  // The copy of peer j this peer holds (j = self: its own public copy, the one neighbours hold
+  // of it): DCD's replica, ECD's estimate, async D-PSGD's latest model, CHOCO's own public copy.
+  // Unimplemented where the algorithm keeps no such vector (CHOCO keeps only the weighted sum of
+  // its neighbours' copies; sync D-PSGD keeps none). For tests and state transfer.
+  virtual Result<std::vector<float>> PublicCopy(int j) const;
 };
 
 // Builds the algorithm for peer `self` with initial model x0 (the same on every peer).

@@ -34,4 +34,10 @@ Status Choco::DoAbsorb(int64_t round, size_t pos, int from, float weight,
   return Status::Ok();
 }
 
+Result<std::vector<float>> Choco::PublicCopy(int j) const {
+  if (j == self()) return xh_;
+  return Unimplemented("choco peer " + std::to_string(self()) +
+                       " keeps only the weighted sum of its neighbours' public copies");
+}
+
 }  // namespace hearsay

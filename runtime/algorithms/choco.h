@@ -22,6 +22,7 @@ class Choco final : public GossipAlgorithm {
   Choco(const AlgorithmConfig& config, std::shared_ptr<const Topology> topology, int self,
         std::span<const float> x0, std::unique_ptr<Compressor> compressor);
   std::string name() const override { return "choco"; }
+  Result<std::vector<float>> PublicCopy(int j) const override;
 
  protected:
   Status DoBegin(int64_t round, std::span<const float> grad, float lr, ByteBuffer* out) override;

@@ -54,4 +54,13 @@ Status Dcd::DoAbsorb(int64_t round, size_t pos, int from, float weight,
   return Status::Ok();
 }
 
+Result<std::vector<float>> Dcd::PublicCopy(int j) const {
+  if (j == self()) return x_;
+  const int pos = StaticPos(j);
+  if (pos < 0)
+    return NotFound("dcd peer " + std::to_string(self()) + ": no replica of peer " +
+                    std::to_string(j));
+  return replicas_[pos];
+}
+
 }  // namespace hearsay

@@ -24,6 +24,7 @@ class Dcd final : public GossipAlgorithm {
   Dcd(const AlgorithmConfig& config, std::shared_ptr<const Topology> topology, int self,
       std::span<const float> x0, std::unique_ptr<Compressor> compressor);
   std::string name() const override { return "dcd"; }
+  Result<std::vector<float>> PublicCopy(int j) const override;
 
  protected:
   Status DoBegin(int64_t round, std::span<const float> grad, float lr, ByteBuffer* out) override;

@@ -76,4 +76,15 @@ Status DPsgd::DoEnd(int64_t round) {
   return Status::Ok();
 }
 
+Result<std::vector<float>> DPsgd::PublicCopy(int j) const {
+  if (j == self()) return x_;
+  const int pos = async() ? StaticPos(j) : -1;
+  if (pos < 0) {
+    return Unimplemented("dpsgd peer " + std::to_string(self()) + " keeps no copy of peer " +
+                         std::to_string(j) +
+                         " (only asynchronous runs keep the latest model of each neighbour)");
+  }
+  return latest_[pos];
+}
+
 }  // namespace hearsay

@@ -21,6 +21,7 @@ class DPsgd final : public GossipAlgorithm {
   DPsgd(const AlgorithmConfig& config, std::shared_ptr<const Topology> topology, int self,
         std::span<const float> x0);
   std::string name() const override { return "dpsgd"; }
+  Result<std::vector<float>> PublicCopy(int j) const override;
 
  protected:
   Status DoBegin(int64_t round, std::span<const float> grad, float lr, ByteBuffer* out) override;

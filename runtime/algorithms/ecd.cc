@@ -44,4 +44,12 @@ Status Ecd::DoAbsorb(int64_t round, size_t pos, int from, float weight,
   return Status::Ok();
 }
 
+Result<std::vector<float>> Ecd::PublicCopy(int j) const {
+  const int pos = StaticPos(j);
+  if (pos < 0)
+    return NotFound("ecd peer " + std::to_string(self()) + ": no estimate of peer " +
+                    std::to_string(j));
+  return estimates_[pos];
+}
+
 }  // namespace hearsay

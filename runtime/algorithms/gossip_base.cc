@@ -1,5 +1,6 @@
 #include "runtime/algorithms/gossip_base.h"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -14,6 +15,13 @@ GossipAlgorithm::GossipAlgorithm(const AlgorithmConfig& config,
       x_(x0.begin(), x0.end()),
       scratch_(x0.size()),
       protocol_(self, config.async) {}
+
+int GossipAlgorithm::StaticPos(int peer) const {
+  const std::vector<Neighbor>& r = topology_->Row(self(), 1);
+  const auto it = std::lower_bound(r.begin(), r.end(), peer,
+                                   [](const Neighbor& nb, int id) { return nb.id < id; });
+  return it != r.end() && it->id == peer ? static_cast<int>(it - r.begin()) : -1;
+}
 
 RngKey GossipAlgorithm::KeyFor(int peer, int64_t round) const {
   RngKey key;

@@ -49,6 +49,8 @@ class GossipAlgorithm : public Algorithm {
   Status DecodeInto(int64_t round, int from, std::span<const uint8_t> payload);
 
   size_t dim() const { return x_.size(); }
+  // Position of `peer` in the static row of round 1, or -1.
+  int StaticPos(int peer) const;
   int self() const { return protocol_.self(); }
   bool async() const { return protocol_.async(); }
   const RoundProtocol& protocol() const { return protocol_; }

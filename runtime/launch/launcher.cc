@@ -14,6 +14,7 @@
 #include "runtime/launch/plot.h"
 #include "runtime/launch/process.h"
 #include "runtime/peer/peer.h"
+#include "runtime/sim/replay.h"
 #include "runtime/sim/simulator.h"
 #include "runtime/transport/inproc/inproc_transport.h"
 
@@ -109,6 +110,7 @@ Status RunInProc(const LaunchOptions& o, const Experiment& exp, const RunConfig&
   std::atomic<bool> stop_all{false};
   std::vector<Status> results(n);
   std::vector<std::thread> threads;
+  const TimePoint epoch = Now();
   for (int i = 0; i < n; ++i) {
     std::unique_ptr<Transport> t = hub.Endpoint(i);
     if (run.emulate) t = MakeEmulatedTransport(std::move(t), exp.topology, i, run.seed);
@@ -120,6 +122,7 @@ Status RunInProc(const LaunchOptions& o, const Experiment& exp, const RunConfig&
       po.workload = workload;
       po.out_dir = run_dir;
       po.stop = &stop_all;
+      po.epoch = epoch;
       Peer peer(std::move(po));
       results[i] = peer.Run(*t);
       if (!results[i].ok()) stop_all = true;  // a failed peer stops its siblings
@@ -271,6 +274,7 @@ Result<std::vector<RunSummary>> Launch(const LaunchOptions& o) {
     if (o.stop && o.stop->load()) return Cancelled("interrupted");
     const std::string run_dir = out_dir + "/" + run.name;
     HEARSAY_RETURN_IF_ERROR(ClearRunDir(run_dir));
+    HEARSAY_RETURN_IF_ERROR(WriteRunIdentity(run_dir, RunIdentity{exp.source, run.name}));
     HEARSAY_ASSIGN_OR_RETURN(Workload w, BuildWorkload(run, n));
     auto workload = std::make_shared<const Workload>(std::move(w));
     std::vector<EvalPoint> curve;

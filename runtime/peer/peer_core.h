@@ -136,6 +136,7 @@ class PeerCore {
   int id() const { return options_.id; }
   // The local model (host copy).
   std::span<const float> params() const;
+  const Algorithm& algorithm() const { return *algo_; }
   // The round in progress (1-based), or the last one after the end.
   int64_t round() const { return round_; }
   bool finished() const { return phase_ == Phase::kFinished || phase_ == Phase::kFailed; }

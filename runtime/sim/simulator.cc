@@ -168,6 +168,8 @@ class Simulation {
   std::vector<std::map<uint64_t, uint64_t>> in_model_;
   std::unique_ptr<SimEvaluator> evaluator_;
   SimResult result_;
+  double staleness_sum_ = 0;
+  int64_t staleness_count_ = 0;
   Status failure_;
   int live_ = 0;
 };
@@ -176,7 +178,14 @@ Status SimSink::Send(Message msg) { return sim_->SendFrom(peer_, std::move(msg))
 
 Status SimSink::OnRound(const RoundRecord& r) {
   auto& slot = sim_->peers_[peer_];
-  ++sim_->result_.peer_rounds;
+  SimResult& res = sim_->result_;
+  ++res.peer_rounds;
+  for (const auto& [j, behind] : r.staleness) {
+    res.max_staleness = std::max(res.max_staleness, behind);
+    sim_->staleness_sum_ += static_cast<double>(behind);
+    ++sim_->staleness_count_;
+  }
+  if (sim_->o_.observer) sim_->o_.observer->OnRoundEnd(r.wall_s, *slot.core, r);
   if (!slot.files) return Status::Ok();
   return slot.files->WriteRound(r, slot.bytes_sent, slot.bytes_received);
 }
@@ -195,6 +204,7 @@ Status SimSink::OnSnapshot(const SnapshotKey& key, std::span<const float> x, dou
 
 Status SimSink::OnApplied(int64_t round, std::span<const MessageId> applied) {
   auto& slot = sim_->peers_[peer_];
+  if (sim_->o_.observer) sim_->o_.observer->OnApplied(peer_, round, applied);
   return slot.files ? slot.files->WriteApplied(round, applied) : Status::Ok();
 }
 
@@ -207,6 +217,7 @@ Status Simulation::SendFrom(int peer, Message msg) {
   }
   const uint64_t wire = FrameWireBytes(msg);
   peers_[peer].bytes_sent += wire;
+  if (o_.observer) o_.observer->OnSend(now_, msg, wire);
   ++result_.messages;
   const uint64_t slot = next_slot_++;
   const int to = msg.to;
@@ -261,6 +272,7 @@ void Simulation::Deliver(int to, uint64_t slot, double now) {
   in_flight_.erase(it);
   PeerSlot& p = peers_[to];
   p.bytes_received += FrameWireBytes(msg);
+  if (o_.observer) o_.observer->OnDeliver(now, msg);
   if (p.state == PeerState::kDone) return;
   p.core->Deliver(now, std::move(msg));
   if (p.state == PeerState::kWaiting && !p.wake_queued) {
@@ -398,6 +410,7 @@ Result<SimResult> Simulation::Run() {
     result_.bytes_received.push_back(peers_[i].bytes_received);
   }
   if (evaluator_) result_.evals = evaluator_->Take();
+  result_.mean_staleness = staleness_count_ ? staleness_sum_ / staleness_count_ : 0.0;
   result_.real_seconds = SecondsSince(real_start);
   return std::move(result_);
 }

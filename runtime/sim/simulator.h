@@ -36,6 +36,17 @@
 
 namespace hearsay {
 
+// Optional hooks for tests and tools, called on the simulating thread in event order.
+class SimObserver {
+ public:
+  virtual ~SimObserver() = default;
+  virtual void OnSend(double now, const Message& msg, uint64_t wire_bytes) {}
+  virtual void OnDeliver(double now, const Message& msg) {}
+  // After End(record.round) of `core` (its state is that of the end of the round).
+  virtual void OnRoundEnd(double now, const PeerCore& core, const RoundRecord& record) {}
+  virtual void OnApplied(int peer, int64_t round, std::span<const MessageId> applied) {}
+};
+
 struct SimOptions {
   RunConfig run;
   std::shared_ptr<const TopologySpec> topology;
@@ -47,6 +58,7 @@ struct SimOptions {
   const std::vector<ReplaySchedule>* replay = nullptr;  // one per peer: replay mode
   const std::atomic<bool>* stop = nullptr;              // Ctrl-C: Cancelled
   bool keep_snapshots = true;  // evaluate the average model at every snapshot key
+  SimObserver* observer = nullptr;
 };
 
 // The average model at one snapshot key (evaluated as the launcher evaluates real runs).

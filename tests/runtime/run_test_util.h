@@ -1,0 +1,154 @@
+// Helpers for tests that run whole experiments: temporary folders, free ports, topology and
+// experiment files, peers on threads (in-process or loopback TCP), the simulator.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runtime/emulator/link_emulator.h"
+#include "runtime/peer/experiment.h"
+#include "runtime/peer/peer.h"
+#include "runtime/sim/simulator.h"
+#include "runtime/transport/inproc/inproc_transport.h"
+
+namespace hearsay::testing_util {
+
+// A base port such that [base, base + count) looked free a moment ago.
+inline int FreePortBase(int count) {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    socklen_t len = sizeof(a);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    const int base = ntohs(a.sin_port);
+    close(fd);
+    if (base + count < 65000) return base;
+  }
+  return 20000 + getpid() % 20000;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/hearsay_run_test_XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+  std::string Write(const std::string& name, const std::string& text) const {
+    std::ofstream(path_ + "/" + name) << text;
+    return path_ + "/" + name;
+  }
+
+ private:
+  std::string path_;
+};
+
+// A ring of n nodes on loopback; `links` is the body of `links: default:`.
+inline std::string RingYaml(int n, int base_port, const std::string& links) {
+  std::ostringstream s;
+  s << "nodes: " << n << "\nbase_port: " << base_port << "\ngenerator: {kind: ring}\n"
+    << "weights: metropolis\nlinks:\n  default: {" << links << "}\n";
+  return s.str();
+}
+
+// An experiment on topo.yaml with a small softmax problem; `extra` adds or overrides keys.
+inline std::string ExperimentYaml(const std::string& extra, int rounds = 30) {
+  return "topology: topo.yaml\n"
+         "model: {kind: softmax, l2: 1.0e-4}\n"
+         "data: {kind: synthetic, samples: 800, features: 12, classes: 3, seed: 5}\n"
+         "rounds: " +
+         std::to_string(rounds) +
+         "\nbatch_size: 16\nlr: 0.2\nseed: 9\neval_every: 10\nround_timeout: 60\n" + extra;
+}
+
+// Loads `exp.yaml` text (with `topo.yaml`) from a fresh folder of `dir`.
+inline Experiment LoadFrom(const TempDir& dir, const std::string& topo, const std::string& exp) {
+  dir.Write("topo.yaml", topo);
+  auto e = LoadExperiment(dir.Write("exp.yaml", exp));
+  EXPECT_TRUE(e.ok()) << e.status().ToString();
+  return e.ok() ? std::move(e).value() : Experiment{};
+}
+
+// Runs every peer of `run` on threads over loopback TCP (tcp) or the in-process transport, with
+// the emulator when the run says so; writes into out_dir when given. Returns the final models.
+inline std::vector<std::vector<float>> RunPeers(const Experiment& exp, const RunConfig& run,
+                                                bool tcp, const std::string& out_dir = "") {
+  const int n = exp.topology->size();
+  auto workload = BuildWorkload(run, n);
+  EXPECT_TRUE(workload.ok()) << workload.status().ToString();
+  if (!workload.ok()) return {};
+  auto shared = std::make_shared<const Workload>(std::move(workload).value());
+  InProcHub hub(n);
+  std::vector<std::unique_ptr<Transport>> transports;
+  for (int i = 0; i < n; ++i) {
+    std::unique_ptr<Transport> t;
+    if (tcp) {
+      RunConfig plain = run;
+      plain.emulate = false;  // wrapped below, as for in-process peers
+      auto r = MakePeerTcpTransport(plain, exp.topology, *shared->model, i);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      if (!r.ok()) return {};
+      t = std::move(r).value();
+    } else {
+      t = hub.Endpoint(i);
+    }
+    if (run.emulate) t = MakeEmulatedTransport(std::move(t), exp.topology, i, run.seed);
+    transports.push_back(std::move(t));
+  }
+  std::vector<std::vector<float>> models(n);
+  std::vector<Status> status(n);
+  std::vector<std::thread> threads;
+  const TimePoint epoch = Now();
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] {
+      PeerOptions po;
+      po.id = i;
+      po.run = run;
+      po.topology = exp.topology;
+      po.workload = shared;
+      po.out_dir = out_dir;
+      if (!tcp) po.epoch = epoch;
+      Peer peer(std::move(po));
+      status[i] = peer.Run(*transports[i]);
+      models[i].assign(peer.params().begin(), peer.params().end());
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < n; ++i) EXPECT_TRUE(status[i].ok()) << status[i].ToString();
+  return models;
+}
+
+inline Result<SimResult> RunSim(const Experiment& exp, const RunConfig& run,
+                                SimObserver* observer = nullptr, const std::string& out = "") {
+  SimOptions o;
+  o.run = run;
+  o.topology = exp.topology;
+  o.observer = observer;
+  o.out_dir = out;
+  return Simulate(o);
+}
+
+inline bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && !a.empty() &&
+         std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+}  // namespace hearsay::testing_util
