@@ -24,6 +24,7 @@ enum RngStream : uint32_t {
   kStreamInit = 4,        // model initialisation
   kStreamEmulator = 5,    // emulator jitter and loss
   kStreamTopology = 6,    // random graph generators
+  kStreamPartner = 7,     // AD-PSGD: the neighbour a peer averages with
 };
 
 struct RngKey {

@@ -190,11 +190,12 @@ Status ApplyRunKeys(const Ctx& ctx, const YAML::Node& n, const fs::path& base, R
 // Checks that need the whole run (after defaults and overrides are merged).
 Status ValidateRun(const Ctx& ctx, const YAML::Node& n, const RunConfig& run,
                    const TopologySpec& topology) {
-  static const std::set<std::string> kAlgorithms = {"dpsgd", "dcd", "ecd", "choco"};
+  static const std::set<std::string> kAlgorithms = {"dpsgd", "dcd",    "ecd",
+                                                    "choco", "adpsgd", "allreduce"};
   if (!kAlgorithms.count(run.algorithm)) {
     return ctx.Error(n["algorithm"] ? n["algorithm"] : n,
                      "run '" + run.name + "': algorithm '" + run.algorithm +
-                         "' is unknown (valid: dpsgd, dcd, ecd, choco)");
+                         "' is unknown (valid: dpsgd, dcd, ecd, choco, adpsgd, allreduce)");
   }
   auto codec = MakeCompressor(run.compressor);
   if (!codec.ok()) {

@@ -27,7 +27,7 @@ Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
   o.self = id;
   o.stop = stop;
   for (const NodeSpec& n : topology->nodes) o.addresses.push_back(PeerAddress{n.host, n.port});
-  o.neighbors = LinkNeighbors(*topology->graph, id);
+  o.neighbors = CommNeighbors(run, *topology->graph, id);
   o.handshake.cluster_id = run.cluster_id;
   o.handshake.topology_hash = TopologyHash(*topology);
   o.handshake.model_shape = model.Describe() + " params=" + std::to_string(model.num_params());
@@ -106,7 +106,7 @@ Status Peer::RunLoop(Transport& transport) {
   std::unique_ptr<RunFiles> files;
   if (!options_.out_dir.empty()) {
     HEARSAY_ASSIGN_OR_RETURN(
-        files, RunFiles::Open(options_.out_dir, id, run.mode == RunMode::kAsync, kFlushSeconds));
+        files, RunFiles::Open(options_.out_dir, id, RecordsReplayLog(run), kFlushSeconds));
   }
   HEARSAY_RETURN_IF_ERROR(
       transport.Start(DeadlineIn(run.connect_timeout_s)).WithPrefix("peer " + std::to_string(id)));

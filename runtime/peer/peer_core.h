@@ -47,7 +47,6 @@
 #include "common/status.h"
 #include "runtime/algorithms/algorithm.h"
 #include "runtime/data/sampler.h"
-#include "runtime/peer/device_backend.h"
 #include "runtime/peer/experiment.h"
 #include "runtime/peer/workload.h"
 #include "runtime/transport/transport.h"
@@ -60,6 +59,8 @@ inline constexpr double kNoWake = 1e300;  // CoreStep::wake_at when there is no 
 struct MessageId {
   int32_t from = 0;
   int64_t round = 0;
+  // kGossip; AD-PSGD: kAvgRequest (served), kAvgReply (applied), kDone (an average given up).
+  MessageKind kind = MessageKind::kGossip;
   bool operator==(const MessageId&) const = default;
 };
 
@@ -121,114 +122,113 @@ struct PeerCoreOptions {
   const ReplaySchedule* replay = nullptr;    // replay mode: absorb exactly this (async runs)
 };
 
+// The interface every driver uses, and the machinery every protocol shares: the workload and
+// sampler, DONE / FAILED bookkeeping, time accounting (compute, wait, overlap), time-grid
+// snapshots, goodbyes, failure. Implementations: GossipCore (dpsgd, dcd, ecd, choco; sync and
+// async), AdpsgdCore (adpsgd), AllreduceCore (allreduce). Make picks one by run.algorithm.
 class PeerCore {
  public:
   static Result<std::unique_ptr<PeerCore>> Make(PeerCoreOptions options);
-  ~PeerCore();
+  virtual ~PeerCore();
 
+  // A message arrived at time `now`. Never fails: bad messages are dropped with a warning (or
+  // recorded as that neighbour's failure, which the protocol acts on).
   void Deliver(double now, Message msg);
   CoreStep Advance(double now, CoreSink& sink);
-  void Compute();
+  // Runs the compute job the last kCompute asked for.
+  virtual void Compute() = 0;
   // Ends the run from outside (a broken link, a stop request): says FAILED to the neighbours with
   // the reason and returns kFailed; nothing more happens afterwards.
   CoreStep Abort(double now, CoreSink& sink, Status why) { return Fail(now, sink, std::move(why)); }
 
   int id() const { return options_.id; }
   // The local model (host copy).
-  std::span<const float> params() const;
-  const Algorithm& algorithm() const { return *algo_; }
-  // The round in progress (1-based), or the last one after the end.
+  virtual std::span<const float> params() const = 0;
+  // The gossip Algorithm, where the protocol has one (null for adpsgd and allreduce).
+  virtual const Algorithm* algorithm() const { return nullptr; }
+  // The round (local step) in progress, 1-based, or the last one after the end.
   int64_t round() const { return round_; }
-  bool finished() const { return phase_ == Phase::kFinished || phase_ == Phase::kFailed; }
+  int64_t last_round() const { return last_round_; }
+  bool finished() const { return state_ != State::kRunning; }
   // The node's compute slowdown factor (topology node `slowdown`, >= 1).
   double slowdown() const;
   const Workload& workload() const { return *workload_; }
   const RunConfig& run() const { return options_.run; }
-  int64_t last_round() const { return last_round_; }
 
- private:
-  enum class Phase : uint8_t {
-    kStart,      // nothing done yet
-    kBegin,      // ready to Begin round_ (its gradient is computed unless late)
-    kComputing,  // the driver runs Compute()
-    kWait,       // round_'s payloads are out; waiting until End is allowed
-    kFinished,
-    kFailed,
-  };
-  enum class Job : uint8_t { kNone, kGradient, kDeviceBegin };
-  enum class After : uint8_t { kBegin, kWait };  // where kComputing goes next
-
+ protected:
   explicit PeerCore(PeerCoreOptions options);
+  // Builds the workload, the sampler and the bookkeeping, then calls SetupProtocol.
   Status Setup();
+  virtual Status SetupProtocol(std::span<const float> x0) = 0;
+  // A gossip / protocol message (DONE and FAILED are handled here).
+  virtual void OnMessage(double now, Message msg) = 0;
+  // Runs the protocol as far as it can at `now`; returns the next step. Finish/Fail end it.
+  virtual CoreStep Step(double now, CoreSink& sink) = 0;
+  // Extra wake-up time the protocol needs (kNoWake: none).
+  virtual double ProtocolTimer() const { return kNoWake; }
 
-  bool async() const { return options_.run.mode == RunMode::kAsync; }
-  bool bounded_by_duration(double now) const;
-  bool last_round_reached() const;  // round_ is the run's last (rounds, or the replay log's)
-  // Starts a compute job; `after` is the phase once it is done.
-  CoreStep StartJob(double now, Job job, int64_t job_round, After after, bool overlapped);
-  Status FinishJob(double now);
-  Status BeginRound(double now, CoreSink& sink);
-  // Whether End(round_) may run now; else lists the peers it waits for, and whether one of them
-  // is gone (failed, or finished before round_).
-  bool ReadyToEnd(std::vector<int>* missing, bool* neighbour_gone) const;
-  Status EndRound(double now, CoreSink& sink);
-  Status TakeTimeSnapshots(double now, CoreSink& sink);
+  // Compute jobs. StartJob returns the kCompute step; the driver calls Compute(), then Advance,
+  // which accounts the job's time before Step runs again (job_done() is then true once).
+  CoreStep StartJob(double now, int64_t job_round, bool overlapped);
+  bool job_running() const { return job_running_; }
+  // The minibatch gradient of `batch_round` at `at` into grad_ (loss into grad_loss_).
+  void ComputeGradient(std::span<const float> at, int64_t batch_round);
+  // Aborted when the last gradient's loss is not finite (the run diverged).
+  Status CheckLoss(int64_t at_round) const;
+
   CoreStep Finish(double now, CoreSink& sink);
   CoreStep Fail(double now, CoreSink& sink, Status why);
+  CoreStep Wait(double now, double wake_at);
   void Goodbye(CoreSink& sink, MessageKind kind, const std::string& reason);
+  // Fills the record's common fields (times, bytes) for round `round`.
+  RoundRecord MakeRecord(double now, int64_t round, double loss) const;
+  Status MaybeSnapshotRound(double now, CoreSink& sink, int64_t round, bool last);
+  bool bounded_by_duration(double now) const;
   double NextTimer() const;
-  int RowPos(int peer) const;  // position of `peer` in the static row, -1 if none
+  // Every frame-exchanging neighbour of this peer (for goodbyes and transports).
+  const std::vector<int>& link_neighbors() const { return link_neighbors_; }
 
   PeerCoreOptions options_;
   std::shared_ptr<const Workload> workload_;
-  std::unique_ptr<Algorithm> algorithm_;    // device: cpu
-  std::unique_ptr<DeviceTrainer> trainer_;  // device: cuda[:N]
-  Algorithm* algo_ = nullptr;               // whichever of the two runs
   std::unique_ptr<MinibatchSampler> sampler_;
-  std::vector<int> link_neighbors_;  // every peer this one exchanges frames with
-
-  Phase phase_ = Phase::kStart;
+  std::vector<int> link_neighbors_;
   int64_t round_ = 1;
-  int64_t last_round_ = 0;  // last round whose End ran
-  // The compute job the driver runs next (or is running).
-  Job job_ = Job::kNone;
-  int64_t job_round_ = 0;
-  After after_ = After::kBegin;
-  bool job_overlapped_ = false;
-  double job_started_ = 0;
-  Status job_status_;
-  // Gradient and minibatch loss of round grad_round_.
-  std::vector<float> grad_;
-  double grad_loss_ = 0;
-  int64_t grad_round_ = 0;
-  double round_loss_ = 0;  // loss reported for round_
-  ByteBuffer out_;         // round_'s own payload (device jobs produce it in Compute)
-
-  // Buffered payloads by (round, sender): the absorb order.
-  std::map<std::pair<int64_t, int>, ByteBuffer> pending_;
-  // Static rows (async): per row position, the latest round received and absorbed.
-  std::vector<int64_t> last_received_;
-  std::vector<int64_t> last_absorbed_;
+  int64_t last_round_ = 0;  // last round completed
   // Per peer id: the last round a neighbour announced with DONE (-1: still running), and why a
   // neighbour failed ("" = it did not).
   std::vector<int64_t> done_round_;
   std::vector<std::string> failed_;
-
-  // Timing (cumulative) and counters.
-  double wait_started_ = -1;     // now when the current wait began, -1 when not waiting
-  double round_wait_began_ = 0;  // now when round_'s payloads went out (round_timeout counts)
-  double compute_s_ = 0, wait_s_ = 0, overlap_s_ = 0;
+  // The last gradient: of round grad_round_, with its minibatch loss.
+  std::vector<float> grad_;
+  double grad_loss_ = 0;
+  int64_t grad_round_ = 0;
+  int64_t job_round_ = 0;
   uint64_t payload_sent_ = 0;
-  int64_t max_staleness_ = 0;
-  double staleness_sum_ = 0;
-  int64_t staleness_count_ = 0;
+  double compute_s_ = 0, wait_s_ = 0, overlap_s_ = 0;
+
+ private:
+  enum class State : uint8_t { kRunning, kFinished, kFailed };
+  Status TakeTimeSnapshots(double now, CoreSink& sink);
+
+  State state_ = State::kRunning;
+  Status fail_status_;
+  bool job_running_ = false;
+  bool job_overlapped_ = false;
+  double job_started_ = 0;
+  double wait_started_ = -1;        // now when the current wait began, -1 when not waiting
   int64_t next_time_snapshot_ = 1;  // k of the next time-grid snapshot
-  std::vector<MessageId> applied_;  // scratch for OnApplied
 };
 
 // The handshake's topology hash: FNV-1a 64 of TopologySpec::Fingerprint().
 uint64_t TopologyHash(const TopologySpec& spec);
 // Every peer `self` exchanges frames with, over all rounds of the schedule, ascending.
 std::vector<int> LinkNeighbors(const Topology& graph, int self);
+// The peers `self` exchanges frames with in `run`: the graph's (LinkNeighbors), or the ring's
+// for allreduce.
+std::vector<int> CommNeighbors(const RunConfig& run, const Topology& graph, int self);
+// Whether the run's peers record a replay log (asynchronous runs and AD-PSGD).
+inline bool RecordsReplayLog(const RunConfig& run) {
+  return run.mode == RunMode::kAsync || run.algorithm == "adpsgd";
+}
 
 }  // namespace hearsay

@@ -138,7 +138,8 @@ Status RunFiles::WriteApplied(int64_t round, std::span<const MessageId> applied)
   PutVarint(&replay_, static_cast<uint64_t>(round));
   PutVarint(&replay_, applied.size());
   for (const MessageId& m : applied) {
-    PutVarint(&replay_, static_cast<uint64_t>(m.from));
+    // Sender and kind in one varint: from * 8 + kind.
+    PutVarint(&replay_, static_cast<uint64_t>(m.from) * 8 + static_cast<uint8_t>(m.kind));
     PutVarint(&replay_, static_cast<uint64_t>(m.round));
   }
   if (replay_.size() >= kBlockBytes) return Append(ReplayPath(dir_, peer_), &replay_);
@@ -193,10 +194,16 @@ Result<ReplaySchedule> ReadReplayLog(const std::string& path) {
       uint64_t from = 0, r = 0;
       HEARSAY_RETURN_IF_ERROR(varint(&from));
       HEARSAY_RETURN_IF_ERROR(varint(&r));
-      if (from > (1u << 30) || r > (1ull << 62)) {
+      if (from > (1ull << 33) || r > (1ull << 62)) {
         return Corruption(path + ": implausible record at byte " + std::to_string(at));
       }
-      ids.push_back(MessageId{static_cast<int32_t>(from), static_cast<int64_t>(r)});
+      const auto kind = static_cast<MessageKind>(from % 8);
+      if (kind != MessageKind::kGossip && kind != MessageKind::kAvgRequest &&
+          kind != MessageKind::kAvgReply && kind != MessageKind::kDone) {
+        return Corruption(path + ": unknown message kind in the record at byte " +
+                          std::to_string(at));
+      }
+      ids.push_back(MessageId{static_cast<int32_t>(from / 8), static_cast<int64_t>(r), kind});
     }
   }
   return schedule;

@@ -12,7 +12,8 @@
 // one (live progress for the launcher), and by Flush(). Snapshots are written at once.
 //
 // Replay log format (little-endian): the 8 bytes "HSRPLY1\n", then one record per End:
-//   varint round, varint count, count x (varint sender, varint round)
+//   varint round, varint count, count x (varint sender * 8 + kind, varint round)
+// (kind: the MessageKind absorbed -- gossip, or an AD-PSGD average request or reply).
 // (varint: LEB128, unsigned). Thread-safety: none; one driver thread per peer.
 #pragma once
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "runtime/peer/peer_core.h"
 #include "runtime/peer/run_files.h"
 #include "runtime/sim/simulator.h"
 
@@ -48,7 +49,7 @@ Result<ReplayReport> ReplayRecordedRun(const RunConfig& run,
                            "); only asynchronous runs (mode: async) record one -- a synchronous "
                            "run is reproduced by running it again");
   }
-  if (run.mode != RunMode::kAsync) {
+  if (!RecordsReplayLog(run)) {
     return InvalidArgument("run '" + run.name + "' is synchronous; replay needs an async run");
   }
   std::vector<ReplaySchedule> schedules;

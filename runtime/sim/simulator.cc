@@ -350,7 +350,7 @@ Result<SimResult> Simulation::Run() {
     if (!o_.out_dir.empty()) {
       HEARSAY_ASSIGN_OR_RETURN(
           peers_[i].files,
-          RunFiles::Open(o_.out_dir, i, o_.run.mode == RunMode::kAsync && !o_.replay, 0));
+          RunFiles::Open(o_.out_dir, i, RecordsReplayLog(o_.run) && !o_.replay, 0));
     }
     if (emulate) {
       nodes_[i].link =

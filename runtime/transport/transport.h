@@ -23,6 +23,9 @@ enum class MessageKind : uint8_t {
   kGossip = 1,  // a round's algorithm payload
   kDone = 2,    // sender finished its last round and will send nothing more
   kFailed = 3,  // sender failed and will send nothing more; the payload is its reason (text)
+  kAvgRequest = 4,  // AD-PSGD: "average with me", the sender's (encoded) model
+  kAvgReply = 5,    // AD-PSGD: the (encoded) half-difference the responder applied
+  kChunk = 6,       // all-reduce: one chunk of a reduce-scatter / all-gather step (`tag`)
 };
 
 struct Message {
@@ -30,6 +33,7 @@ struct Message {
   int32_t from = -1;
   int32_t to = -1;
   int64_t round = 0;
+  uint32_t tag = 0;  // kChunk: the step within the round; 0 otherwise
   ByteBuffer payload;
 };
 

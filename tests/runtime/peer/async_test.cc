@@ -143,12 +143,12 @@ class CopyChecker : public SimObserver {
   }
   void OnRoundEnd(double, const PeerCore& core, const RoundRecord& r) override {
     const int i = core.id();
-    auto self = core.algorithm().PublicCopy(i);
+    auto self = core.algorithm()->PublicCopy(i);
     ASSERT_TRUE(self.ok()) << self.status().ToString();
     own_[i][r.round] = *self;
     for (const auto& [j, s] : last_[i]) {  // s: the last round of j that i absorbed
       if (j == i || s < 1) continue;
-      auto copy = core.algorithm().PublicCopy(j);
+      auto copy = core.algorithm()->PublicCopy(j);
       if (!copy.ok()) continue;  // CHOCO: checked from the payload sequence instead
       auto it = own_[j].find(s);
       if (it == own_[j].end()) continue;  // j's own record comes later (it ends round s later)
@@ -220,7 +220,7 @@ TEST(AsyncCopiesStayExact, ChocoPublicCopyIsTheSumOfWhatWasSent) {
       }
     }
     void OnRoundEnd(double, const PeerCore& core, const RoundRecord& r) override {
-      if (r.round == 30) own_final[core.id()] = *core.algorithm().PublicCopy(core.id());
+      if (r.round == 30) own_final[core.id()] = *core.algorithm()->PublicCopy(core.id());
     }
   } obs;
   auto r = RunSim(exp, exp.runs.front(), &obs);

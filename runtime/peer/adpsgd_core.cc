@@ -1,0 +1,286 @@
+#include "runtime/peer/adpsgd_core.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/logging.h"
+#include "common/random.h"
+
+namespace hearsay {
+
+Status AdpsgdCore::SetupProtocol(std::span<const float> x0) {
+  const RunConfig& run = options_.run;
+  const Topology& graph = *options_.topology->graph;
+  const int id = options_.id;
+  if (graph.time_varying()) {
+    return Unimplemented("adpsgd averages along the edges of a static graph; " +
+                         options_.topology->source + " changes every round");
+  }
+  std::vector<int> ins = graph.InNeighbors(id, 1), outs = graph.OutNeighbors(id, 1);
+  std::erase(ins, id);
+  std::erase(outs, id);
+  if (ins != outs) {
+    return InvalidArgument("adpsgd needs an undirected graph; peer " + std::to_string(id) + " of " +
+                           options_.topology->source + " has different in- and out-neighbours");
+  }
+  if (ins.empty()) {
+    return InvalidArgument("adpsgd: peer " + std::to_string(id) + " has no neighbour");
+  }
+  neighbors_ = std::move(ins);
+  HEARSAY_ASSIGN_OR_RETURN(codec_, MakeCompressor(run.compressor));
+  x_.assign(x0.begin(), x0.end());
+  scratch_.resize(x_.size());
+  delta_.resize(x_.size());
+  return Status::Ok();
+}
+
+RngKey AdpsgdCore::Key(int peer, int64_t round, uint32_t tensor) const {
+  RngKey key;
+  key.seed = options_.run.seed;
+  key.peer = static_cast<uint32_t>(peer);
+  key.round = static_cast<uint32_t>(round);
+  key.tensor = tensor;
+  return key;
+}
+
+int64_t AdpsgdCore::last_step() const {
+  if (options_.replay != nullptr) {
+    // The log's last record is the finishing phase, one past the last step.
+    return options_.replay->empty() ? 0 : options_.replay->rbegin()->first - 1;
+  }
+  return options_.run.rounds;
+}
+
+Status AdpsgdCore::Decode(const ByteBuffer& bytes, const RngKey& key,
+                          std::vector<float>* out) const {
+  return codec_->Decode(bytes, key, *out);
+}
+
+void AdpsgdCore::OnMessage(double now, Message msg) {
+  const int from = msg.from;
+  if (msg.kind != MessageKind::kAvgRequest && msg.kind != MessageKind::kAvgReply) {
+    HEARSAY_LOG_WARN("peer {}: adpsgd drops a message of kind {} from peer {}", options_.id,
+                     static_cast<int>(msg.kind), from);
+    return;
+  }
+  if (!std::binary_search(neighbors_.begin(), neighbors_.end(), from)) {
+    HEARSAY_LOG_WARN("peer {}: adpsgd drops a message from peer {}, not a neighbour", options_.id,
+                     from);
+    return;
+  }
+  // An honest neighbour has at most one request in flight, plus its reply to ours.
+  if (inbox_.size() > 2 * neighbors_.size() + 2) {
+    failed_[from] = "protocol violation: more averaging messages than neighbours can have sent";
+    return;
+  }
+  inbox_.push_back(std::move(msg));
+  (void)now;
+}
+
+Status AdpsgdCore::SendRequest(int64_t t, CoreSink& sink) {
+  const uint32_t draw = WordAt(RngKey{options_.run.seed, static_cast<uint32_t>(options_.id),
+                                      static_cast<uint32_t>(t), kStreamPartner, 0},
+                               0);
+  const int j = neighbors_[draw % neighbors_.size()];
+  Message m;
+  m.kind = MessageKind::kAvgRequest;
+  m.from = options_.id;
+  m.to = j;
+  m.round = t;
+  HEARSAY_RETURN_IF_ERROR(codec_->Encode(x_, Key(options_.id, t, 1), &m.payload));
+  payload_sent_ += m.payload.size();
+  partner_ = j;
+  partner_round_ = t;
+  return sink.Send(std::move(m));
+}
+
+Status AdpsgdCore::Serve(const Message& m, CoreSink& sink) {
+  const int j = m.from;
+  if (Status s = Decode(m.payload, Key(j, m.round, 1), &scratch_); !s.ok()) {
+    failed_[j] = "sent an undecodable average request: " + s.message();
+    return Status::Ok();
+  }
+  for (size_t k = 0; k < x_.size(); ++k) delta_[k] = (x_[k] - scratch_[k]) * 0.5f;
+  Message reply;
+  reply.kind = MessageKind::kAvgReply;
+  reply.from = options_.id;
+  reply.to = j;
+  reply.round = m.round;
+  const RngKey key = Key(options_.id, m.round, 2 + static_cast<uint32_t>(j));
+  HEARSAY_RETURN_IF_ERROR(codec_->Encode(delta_, key, &reply.payload));
+  // Apply the decoded bytes, exactly what the requester will add (invariant 2).
+  HEARSAY_RETURN_IF_ERROR(Decode(reply.payload, key, &scratch_));
+  for (size_t k = 0; k < x_.size(); ++k) x_[k] -= scratch_[k];
+  payload_sent_ += reply.payload.size();
+  applied_.push_back(MessageId{j, m.round, MessageKind::kAvgRequest});
+  staleness_.emplace_back(j, std::abs(round_ - m.round));
+  return sink.Send(std::move(reply));
+}
+
+Status AdpsgdCore::ApplyReply(const Message& m) {
+  const int j = m.from;
+  if (j != partner_ || m.round != partner_round_) {
+    failed_[j] = "protocol violation: a reply to no request of this peer (round " +
+                 std::to_string(m.round) + ")";
+    return Status::Ok();
+  }
+  const RngKey key = Key(j, m.round, 2 + static_cast<uint32_t>(options_.id));
+  if (Status s = Decode(m.payload, key, &scratch_); !s.ok()) {
+    failed_[j] = "sent an undecodable average reply: " + s.message();
+    return Status::Ok();
+  }
+  for (size_t k = 0; k < x_.size(); ++k) x_[k] += scratch_[k];
+  applied_.push_back(MessageId{j, m.round, MessageKind::kAvgReply});
+  staleness_.emplace_back(j, std::max<int64_t>(0, round_ - m.round));
+  partner_ = -1;
+  partner_round_ = -1;
+  return Status::Ok();
+}
+
+Status AdpsgdCore::ProcessInbox(double now, CoreSink& sink, int64_t record_round, bool* waiting) {
+  *waiting = false;
+  auto process = [&](const Message& m) {
+    return m.kind == MessageKind::kAvgRequest ? Serve(m, sink) : ApplyReply(m);
+  };
+  if (options_.replay != nullptr) {
+    const auto rec = options_.replay->find(record_round);
+    if (rec == options_.replay->end()) {
+      return NotFound("replay log of peer " + std::to_string(options_.id) +
+                      " has no record of round " + std::to_string(record_round));
+    }
+    // applied_ holds this record's events done so far: continue after them.
+    while (applied_.size() < rec->second.size()) {
+      const MessageId& want = rec->second[applied_.size()];
+      if (want.kind == MessageKind::kDone) {  // an average given up in the recorded run
+        partner_ = -1;
+        partner_round_ = -1;
+        applied_.push_back(want);
+        continue;
+      }
+      auto it = std::find_if(inbox_.begin(), inbox_.end(), [&](const Message& m) {
+        return m.from == want.from && m.round == want.round && m.kind == want.kind;
+      });
+      if (it == inbox_.end()) {
+        *waiting = true;
+        return Status::Ok();
+      }
+      const Message m = std::move(*it);
+      inbox_.erase(it);
+      const size_t before = applied_.size();
+      HEARSAY_RETURN_IF_ERROR(process(m));
+      if (applied_.size() == before) {
+        return Internal("replay of peer " + std::to_string(options_.id) + ": peer " +
+                        std::to_string(want.from) + "'s message did not replay as recorded");
+      }
+    }
+    return Status::Ok();
+  }
+  while (!inbox_.empty()) {
+    const Message m = std::move(inbox_.front());
+    inbox_.pop_front();
+    HEARSAY_RETURN_IF_ERROR(process(m));
+  }
+  // A partner that finished before answering never saw the request (links are FIFO, and its
+  // reply would have come before its DONE); one that failed may or may not have applied it.
+  if (partner_ >= 0 && (done_round_[partner_] >= 0 || !failed_[partner_].empty())) {
+    if (!failed_[partner_].empty()) {
+      HEARSAY_LOG_WARN("peer {}: gave up the average with peer {}, which failed: {}", options_.id,
+                       partner_, failed_[partner_]);
+    }
+    applied_.push_back(MessageId{partner_, partner_round_, MessageKind::kDone});
+    partner_ = -1;
+    partner_round_ = -1;
+  }
+  (void)now;
+  return Status::Ok();
+}
+
+void AdpsgdCore::Compute() { ComputeGradient(x_, job_round_); }
+
+CoreStep AdpsgdCore::Step(double now, CoreSink& sink) {
+  const RunConfig& run = options_.run;
+  const int id = options_.id;
+  while (true) {
+    switch (phase_) {
+      case Phase::kStart:
+        phase_ = Phase::kComputing;
+        return StartJob(now, round_, false);
+      case Phase::kComputing: {
+        bool waiting = false;
+        if (Status s = ProcessInbox(now, sink, round_, &waiting); !s.ok()) {
+          return Fail(now, sink, std::move(s));
+        }
+        if (waiting) return Wait(now, kNoWake);  // replay: a recorded event is not here yet
+        if (partner_ >= 0 && options_.replay == nullptr) {
+          // One average per step: the step's gradient waits for the reply to the previous
+          // step's request (the two overlapped; requests are served meanwhile).
+          if (reply_wait_began_ < 0) reply_wait_began_ = now;
+          const double deadline = reply_wait_began_ + run.round_timeout_s;
+          if (now >= deadline) {
+            return Fail(now, sink,
+                        DeadlineExceeded("peer " + std::to_string(id) + ": waited " +
+                                         std::to_string(run.round_timeout_s) + " s in step " +
+                                         std::to_string(round_) + " for peer " +
+                                         std::to_string(partner_) + "'s reply"));
+          }
+          return Wait(now, deadline);
+        }
+        reply_wait_began_ = -1;
+        if (Status s = CheckLoss(round_); !s.ok()) return Fail(now, sink, std::move(s));
+        const auto lr = static_cast<float>(run.lr.At(round_));
+        for (size_t k = 0; k < x_.size(); ++k) x_[k] -= lr * grad_[k];
+        RoundRecord rec = MakeRecord(now, round_, grad_loss_);
+        for (const auto& [j, s] : staleness_) {
+          max_staleness_ = std::max(max_staleness_, s);
+          staleness_sum_ += static_cast<double>(s);
+          ++staleness_count_;
+        }
+        rec.staleness = staleness_;
+        rec.max_staleness = max_staleness_;
+        rec.mean_staleness = staleness_count_ ? staleness_sum_ / staleness_count_ : 0.0;
+        Status s = options_.replay ? Status::Ok() : sink.OnApplied(round_, applied_);
+        if (s.ok()) s = sink.OnRound(rec);
+        const bool last = round_ >= last_step() || bounded_by_duration(now);
+        if (s.ok()) s = MaybeSnapshotRound(now, sink, round_, last);
+        last_round_ = round_;
+        applied_.clear();
+        staleness_.clear();
+        if (s.ok() && partner_ < 0) s = SendRequest(round_, sink);
+        if (!s.ok()) return Fail(now, sink, std::move(s));
+        if (last) {
+          phase_ = Phase::kFinishing;
+          finishing_since_ = now;
+          continue;
+        }
+        ++round_;
+        return StartJob(now, round_, false);
+      }
+      case Phase::kFinishing: {
+        bool waiting = false;
+        if (Status s = ProcessInbox(now, sink, last_round_ + 1, &waiting); !s.ok()) {
+          return Fail(now, sink, std::move(s));
+        }
+        if (options_.replay == nullptr && partner_ >= 0) {
+          const double deadline = finishing_since_ + run.round_timeout_s;
+          if (now >= deadline) {
+            return Fail(
+                now, sink,
+                DeadlineExceeded("peer " + std::to_string(id) + ": waited " +
+                                 std::to_string(run.round_timeout_s) + " s for peer " +
+                                 std::to_string(partner_) + "'s reply to its last average"));
+          }
+          return Wait(now, deadline);
+        }
+        if (waiting) return Wait(now, kNoWake);
+        if (!options_.replay) {
+          if (Status s = sink.OnApplied(last_round_ + 1, applied_); !s.ok()) {
+            return Fail(now, sink, std::move(s));
+          }
+        }
+        return Finish(now, sink);
+      }
+    }
+  }
+}
+
+}  // namespace hearsay

@@ -1,0 +1,417 @@
+#include "runtime/peer/gossip_core.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "common/logging.h"
+
+namespace hearsay {
+namespace {
+
+std::string JoinIds(const std::vector<int>& ids) {
+  std::string s;
+  for (int id : ids) s += (s.empty() ? "" : ", ") + std::to_string(id);
+  return s;
+}
+
+std::string FormatSeconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.3g", s);
+  return buf;
+}
+
+}  // namespace
+
+Status GossipCore::SetupProtocol(std::span<const float> x0) {
+  const RunConfig& run = options_.run;
+  const int id = options_.id;
+  AlgorithmConfig ac;
+  ac.name = run.algorithm;
+  ac.consensus_step = run.consensus_step;
+  ac.seed = run.seed;
+  ac.allow_biased = run.allow_biased;
+  ac.async = async();
+  HEARSAY_ASSIGN_OR_RETURN(std::unique_ptr<Compressor> codec,
+                           MakeCompressor(run.algorithm == "dpsgd" ? "identity" : run.compressor));
+  const Topology& graph = *options_.topology->graph;
+  if (run.device == "cpu") {
+    HEARSAY_ASSIGN_OR_RETURN(algorithm_,
+                             MakeAlgorithm(ac, options_.topology->graph, id, x0, std::move(codec)));
+    algo_ = algorithm_.get();
+  } else {
+    if (async()) {
+      return Unimplemented("mode: async runs on the CPU algorithms; device '" + run.device +
+                           "' supports mode: sync only");
+    }
+    DeviceTrainerArgs args;
+    args.device = run.device;
+    args.algorithm = ac;
+    args.topology = options_.topology->graph;
+    args.self = id;
+    args.x0 = x0;
+    args.compressor = std::move(codec);
+    args.model = run.model;
+    args.num_features = workload_->train.num_features;
+    args.num_classes = workload_->train.num_classes;
+    HEARSAY_ASSIGN_OR_RETURN(trainer_, MakeDeviceTrainer(std::move(args)));
+    algo_ = &trainer_->algorithm();
+  }
+  if (!graph.time_varying()) {
+    const size_t deg = graph.Row(id, 1).size();
+    last_received_.assign(deg, 0);
+    last_absorbed_.assign(deg, 0);
+  }
+  if (options_.replay != nullptr && !async()) {
+    return InvalidArgument(
+        "replay needs an asynchronous run (a synchronous run is reproduced "
+        "by running it again)");
+  }
+  return Status::Ok();
+}
+
+std::span<const float> GossipCore::params() const {
+  if (!algo_) return {};
+  return std::as_const(*algo_).params();
+}
+
+int GossipCore::RowPos(int peer) const {
+  const std::vector<Neighbor>& row = options_.topology->graph->Row(options_.id, 1);
+  const auto it = std::lower_bound(row.begin(), row.end(), peer,
+                                   [](const Neighbor& nb, int id) { return nb.id < id; });
+  if (it == row.end() || it->id != peer) return -1;
+  return static_cast<int>(it - row.begin());
+}
+
+bool GossipCore::last_round_reached() const {
+  if (options_.replay != nullptr) {
+    return options_.replay->empty() || round_ >= options_.replay->rbegin()->first;
+  }
+  return round_ >= options_.run.rounds;
+}
+
+void GossipCore::OnMessage(double now, Message msg) {
+  const int from = msg.from;
+  if (msg.kind != MessageKind::kGossip) {
+    HEARSAY_LOG_WARN("peer {}: dropping a message of unknown kind {} from peer {}", options_.id,
+                     static_cast<int>(msg.kind), from);
+    return;
+  }
+  if (async()) {
+    const int pos = RowPos(from);
+    if (pos < 0) {
+      HEARSAY_LOG_WARN("peer {}: dropping a round-{} message from peer {}: not an in-neighbour",
+                       options_.id, msg.round, from);
+      return;
+    }
+    if (msg.round != last_received_[pos] + 1) {
+      HEARSAY_LOG_WARN("peer {}: dropping a round-{} message from peer {}: expected its round {}",
+                       options_.id, msg.round, from, last_received_[pos] + 1);
+      return;
+    }
+    // An honest neighbour never runs more than staleness + 1 rounds ahead of this peer's own
+    // round (it needs this peer's messages to get there); more is a protocol violation, and
+    // buffering it would let one neighbour grow this peer's memory without bound.
+    const int64_t tau = options_.run.staleness;
+    if (tau != kUnboundedStaleness && msg.round > round_ + tau + 1) {
+      failed_[from] = "protocol violation: sent round " + std::to_string(msg.round) +
+                      " while this peer is in round " + std::to_string(round_) +
+                      " with staleness bound " + std::to_string(tau);
+      return;
+    }
+    last_received_[pos] = msg.round;
+  } else {
+    if (msg.round <= last_round_) {
+      HEARSAY_LOG_WARN("peer {}: dropping a stale round-{} message from peer {} (now in round {})",
+                       options_.id, msg.round, from, round_);
+      return;
+    }
+    // In a synchronous run a neighbour is at most one round ahead on a static graph; on a
+    // time-varying one it can get further ahead while this peer is not on its dependency path,
+    // but not by more than the schedule lets information travel around (n periods).
+    const Topology& graph = *options_.topology->graph;
+    const int64_t ahead = graph.time_varying() ? 1 + graph.period() * graph.size() : 1;
+    if (msg.round > round_ + ahead) {
+      failed_[from] = "protocol violation: sent round " + std::to_string(msg.round) +
+                      " while this peer is in round " + std::to_string(round_);
+      return;
+    }
+    const std::vector<int>& expected =
+        options_.topology->graph->InNeighbors(options_.id, msg.round);
+    if (!std::binary_search(expected.begin(), expected.end(), from)) {
+      HEARSAY_LOG_WARN(
+          "peer {}: dropping a round-{} message from peer {}: not an in-neighbour "
+          "in that round",
+          options_.id, msg.round, from);
+      return;
+    }
+  }
+  auto [it, fresh] = pending_.try_emplace({msg.round, from}, std::move(msg.payload));
+  if (!fresh) {
+    HEARSAY_LOG_WARN("peer {}: dropping a duplicate round-{} message from peer {}", options_.id,
+                     msg.round, from);
+  }
+  (void)now;
+}
+
+CoreStep GossipCore::Run(double now, Job job, int64_t job_round, Phase after, bool overlapped) {
+  job_ = job;
+  after_ = after;
+  job_status_ = Status::Ok();
+  phase_ = Phase::kComputing;
+  return StartJob(now, job_round, overlapped);
+}
+
+void GossipCore::Compute() {
+  if (phase_ != Phase::kComputing) return;
+  if (job_ == Job::kGradient) {
+    ComputeGradient(algo_->params(), job_round_);
+    return;
+  }
+  out_.clear();
+  const Batch batch = sampler_->Next(job_round_);
+  Result<double> r =
+      trainer_->Begin(job_round_, batch, static_cast<float>(options_.run.lr.At(job_round_)), &out_);
+  job_status_ = r.status();
+  if (r.ok()) {
+    grad_loss_ = *r;
+    grad_round_ = job_round_;
+  }
+}
+
+Status GossipCore::JobDone(double now) {
+  HEARSAY_RETURN_IF_ERROR(job_status_.WithPrefix("peer " + std::to_string(options_.id) + " round " +
+                                                 std::to_string(job_round_)));
+  HEARSAY_RETURN_IF_ERROR(CheckLoss(job_round_));
+  if (job_ == Job::kGradient && after_ == Phase::kWait && algo_->late_gradient()) {
+    HEARSAY_RETURN_IF_ERROR(algo_->SetGradient(round_, grad_));
+    round_loss_ = grad_loss_;
+  }
+  phase_ = after_;
+  (void)now;
+  return Status::Ok();
+}
+
+Status GossipCore::BeginRound(double now, CoreSink& sink) {
+  const RunConfig& run = options_.run;
+  const auto lr = static_cast<float>(run.lr.At(round_));
+  if (trainer_) {
+    // The device job ran the gradient and Begin in Compute(); out_ holds the payload.
+    round_loss_ = grad_loss_;
+  } else if (algo_->late_gradient()) {
+    round_loss_ = std::numeric_limits<double>::quiet_NaN();  // set when the gradient is in
+    HEARSAY_RETURN_IF_ERROR(algo_->Begin(round_, {}, lr, &out_));
+  } else {
+    if (grad_round_ != round_) {
+      return Internal("peer " + std::to_string(options_.id) + ": round " + std::to_string(round_) +
+                      " began with the gradient of round " + std::to_string(grad_round_));
+    }
+    round_loss_ = grad_loss_;
+    HEARSAY_RETURN_IF_ERROR(algo_->Begin(round_, grad_, lr, &out_));
+  }
+  const std::vector<int>& outs = options_.topology->graph->OutNeighbors(options_.id, round_);
+  for (int j : outs) {
+    Message m;
+    m.kind = MessageKind::kGossip;
+    m.from = options_.id;
+    m.to = j;
+    m.round = round_;
+    m.payload = out_;
+    payload_sent_ += out_.size();
+    HEARSAY_RETURN_IF_ERROR(sink.Send(std::move(m)));
+  }
+  pending_[{round_, options_.id}] = std::move(out_);
+  out_ = ByteBuffer();
+  round_wait_began_ = now;
+  return Status::Ok();
+}
+
+bool GossipCore::ReadyToEnd(std::vector<int>* missing_out, bool* neighbour_gone) const {
+  const int id = options_.id;
+  *neighbour_gone = false;
+  std::vector<int>& missing = *missing_out;
+  missing.clear();
+  if (options_.replay != nullptr) {
+    const auto it = options_.replay->find(round_);
+    if (it == options_.replay->end()) return true;  // EndRound reports the gap
+    for (const MessageId& m : it->second) {
+      if (!pending_.count({m.round, m.from})) missing.push_back(m.from);
+    }
+  } else if (!async()) {
+    for (int j : options_.topology->graph->InNeighbors(id, round_)) {
+      if (j == id || pending_.count({round_, j})) continue;
+      missing.push_back(j);
+      if (!failed_[j].empty() || (done_round_[j] >= 0 && done_round_[j] < round_)) {
+        *neighbour_gone = true;
+      }
+    }
+  } else {
+    const int64_t tau = options_.run.staleness;
+    const std::vector<Neighbor>& row = options_.topology->graph->Row(id, 1);
+    for (size_t p = 0; p < row.size(); ++p) {
+      const int j = row[p].id;
+      if (j == id) continue;
+      if (!failed_[j].empty()) {
+        missing.push_back(j);
+        *neighbour_gone = true;
+        continue;
+      }
+      if (done_round_[j] >= 0) continue;  // finished: its last state stays in the mix
+      if (tau == kUnboundedStaleness) continue;
+      if (last_received_[p] < round_ - tau) missing.push_back(j);
+    }
+  }
+  return missing.empty();
+}
+
+Status GossipCore::EndRound(double now, CoreSink& sink) {
+  const int id = options_.id;
+  const RunConfig& run = options_.run;
+  applied_.clear();
+  auto absorb = [&](std::map<std::pair<int64_t, int>, ByteBuffer>::iterator it) -> Status {
+    const int64_t r = it->first.first;
+    const int from = it->first.second;
+    Status s = algo_->Absorb(r, from, it->second);
+    if (!s.ok()) {
+      return s.WithPrefix("peer " + std::to_string(id) + " round " + std::to_string(round_) +
+                          ": message from peer " + std::to_string(from));
+    }
+    if (!last_absorbed_.empty()) {
+      const int pos = RowPos(from);
+      if (pos >= 0) last_absorbed_[pos] = r;
+    }
+    applied_.push_back(MessageId{from, r});
+    pending_.erase(it);
+    return Status::Ok();
+  };
+  if (options_.replay != nullptr) {
+    const auto rec = options_.replay->find(round_);
+    if (rec == options_.replay->end()) {
+      return NotFound("replay log of peer " + std::to_string(id) + " has no record of round " +
+                      std::to_string(round_));
+    }
+    for (const MessageId& m : rec->second) {
+      auto it = pending_.find({m.round, m.from});
+      if (it == pending_.end()) {
+        return Internal("replay of peer " + std::to_string(id) + " round " +
+                        std::to_string(round_) + ": message of peer " + std::to_string(m.from) +
+                        " round " + std::to_string(m.round) + " is not here");
+      }
+      HEARSAY_RETURN_IF_ERROR(absorb(it));
+    }
+  } else {
+    int64_t limit = round_;
+    if (async()) {
+      limit = run.staleness == kUnboundedStaleness ? std::numeric_limits<int64_t>::max()
+                                                   : round_ + run.staleness;
+    }
+    while (!pending_.empty() && pending_.begin()->first.first <= limit) {
+      HEARSAY_RETURN_IF_ERROR(absorb(pending_.begin()));
+    }
+  }
+  HEARSAY_RETURN_IF_ERROR(algo_->End(round_).WithPrefix("peer " + std::to_string(id)));
+  last_round_ = round_;
+
+  RoundRecord rec = MakeRecord(now, round_, round_loss_);
+  if (async()) {
+    const std::vector<Neighbor>& row = options_.topology->graph->Row(id, 1);
+    for (size_t p = 0; p < row.size(); ++p) {
+      if (row[p].id == id) continue;
+      const int64_t s = std::max<int64_t>(0, round_ - last_absorbed_[p]);
+      rec.staleness.emplace_back(row[p].id, s);
+      max_staleness_ = std::max(max_staleness_, s);
+      staleness_sum_ += static_cast<double>(s);
+      ++staleness_count_;
+    }
+    if (options_.replay == nullptr) HEARSAY_RETURN_IF_ERROR(sink.OnApplied(round_, applied_));
+  }
+  rec.max_staleness = max_staleness_;
+  rec.mean_staleness = staleness_count_ ? staleness_sum_ / staleness_count_ : 0.0;
+  HEARSAY_RETURN_IF_ERROR(sink.OnRound(rec));
+  return MaybeSnapshotRound(now, sink, round_, last_round_reached());
+}
+
+CoreStep GossipCore::Step(double now, CoreSink& sink) {
+  const int id = options_.id;
+  const RunConfig& run = options_.run;
+  if (phase_ == Phase::kComputing) {
+    if (job_running())
+      return Fail(now, sink,
+                  Internal("peer " + std::to_string(id) + ": Advance while its job runs"));
+    if (Status s = JobDone(now); !s.ok()) return Fail(now, sink, std::move(s));
+  }
+  while (true) {
+    switch (phase_) {
+      case Phase::kStart:
+        phase_ = Phase::kBegin;
+        if (!trainer_ && !algo_->late_gradient()) {
+          return Run(now, Job::kGradient, round_, Phase::kBegin, false);
+        }
+        continue;
+      case Phase::kBegin: {
+        if (trainer_ && grad_round_ != round_) {
+          return Run(now, Job::kDeviceBegin, round_, Phase::kBegin, false);
+        }
+        if (Status s = BeginRound(now, sink); !s.ok()) return Fail(now, sink, std::move(s));
+        phase_ = Phase::kWait;
+        if (!trainer_) {
+          // Overlap: compute while this round's payloads travel.
+          if (algo_->late_gradient()) return Run(now, Job::kGradient, round_, Phase::kWait, true);
+          if (!last_round_reached()) {
+            return Run(now, Job::kGradient, round_ + 1, Phase::kWait, true);
+          }
+        }
+        continue;
+      }
+      case Phase::kWait: {
+        std::vector<int> missing;
+        bool gone = false;
+        if (ReadyToEnd(&missing, &gone)) {
+          if (Status s = EndRound(now, sink); !s.ok()) return Fail(now, sink, std::move(s));
+          if (last_round_reached() || bounded_by_duration(now)) return Finish(now, sink);
+          ++round_;
+          phase_ = Phase::kBegin;
+          continue;
+        }
+        if (bounded_by_duration(now)) {
+          // Time is up. An async peer ends its last round with what has arrived (its own
+          // payload is always here), so the round it began is recorded and replayable; a sync
+          // peer stops where it is.
+          if (async()) {
+            if (Status s = EndRound(now, sink); !s.ok()) return Fail(now, sink, std::move(s));
+          }
+          return Finish(now, sink);
+        }
+        if (gone) {
+          for (int j : missing) {
+            if (!failed_[j].empty()) {
+              return Fail(
+                  now, sink,
+                  Unavailable("peer " + std::to_string(id) + " round " + std::to_string(round_) +
+                              ": peer " + std::to_string(j) + " failed: " + failed_[j]));
+            }
+          }
+          if (run.duration_s > 0) return Finish(now, sink);  // a neighbour's time ran out
+          return Fail(now, sink,
+                      FailedPrecondition("peer " + std::to_string(id) + ": round " +
+                                         std::to_string(round_) + " needs a message from peer " +
+                                         JoinIds(missing) + ", which has already finished"));
+        }
+        const double deadline = round_wait_began_ + run.round_timeout_s;
+        if (now >= deadline) {
+          return Fail(
+              now, sink,
+              DeadlineExceeded("peer " + std::to_string(id) + ": waited " +
+                               FormatSeconds(run.round_timeout_s) + " s in round " +
+                               std::to_string(round_) + " for peers [" + JoinIds(missing) + "]"));
+        }
+        return Wait(now, deadline);
+      }
+      case Phase::kComputing:
+        return Fail(now, sink, Internal("peer " + std::to_string(id) + ": unexpected state"));
+    }
+  }
+}
+
+}  // namespace hearsay

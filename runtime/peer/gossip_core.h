@@ -1,0 +1,73 @@
+// GossipCore: the PeerCore of the gossip algorithms (D-PSGD, DCD-PSGD, ECD-PSGD, CHOCO-SGD) in
+// synchronous and asynchronous (bounded-staleness) mode; the round structure is described in
+// peer_core.h. It owns the Algorithm (CPU) or the DeviceTrainer (cuda: sync only), the buffered
+// payloads by (round, sender), and per-link received / absorbed rounds for staleness.
+// Thread-safety: none; one driver thread owns it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "runtime/algorithms/algorithm.h"
+#include "runtime/peer/device_backend.h"
+#include "runtime/peer/peer_core.h"
+
+namespace hearsay {
+
+class GossipCore final : public PeerCore {
+ public:
+  explicit GossipCore(PeerCoreOptions options) : PeerCore(std::move(options)) {}
+
+  void Compute() override;
+  std::span<const float> params() const override;
+  const Algorithm* algorithm() const override { return algo_; }
+
+ private:
+  enum class Phase : uint8_t {
+    kStart,      // nothing done yet
+    kBegin,      // ready to Begin round_ (its gradient is computed unless late)
+    kComputing,  // a compute job runs; then after_
+    kWait,       // round_'s payloads are out; waiting until End is allowed
+  };
+  enum class Job : uint8_t { kGradient, kDeviceBegin };
+
+  Status SetupProtocol(std::span<const float> x0) override;
+  void OnMessage(double now, Message msg) override;
+  CoreStep Step(double now, CoreSink& sink) override;
+
+  bool async() const { return options_.run.mode == RunMode::kAsync; }
+  bool last_round_reached() const;  // round_ is the run's last (rounds, or the replay log's)
+  CoreStep Run(double now, Job job, int64_t job_round, Phase after, bool overlapped);
+  Status JobDone(double now);
+  Status BeginRound(double now, CoreSink& sink);
+  // Whether End(round_) may run now; else lists the peers it waits for, and whether one of them
+  // is gone (failed, or finished before round_).
+  bool ReadyToEnd(std::vector<int>* missing, bool* neighbour_gone) const;
+  Status EndRound(double now, CoreSink& sink);
+  int RowPos(int peer) const;  // position of `peer` in the static row, -1 if none
+
+  std::unique_ptr<Algorithm> algorithm_;    // device: cpu
+  std::unique_ptr<DeviceTrainer> trainer_;  // device: cuda[:N]
+  Algorithm* algo_ = nullptr;               // whichever of the two runs
+
+  Phase phase_ = Phase::kStart;
+  Phase after_ = Phase::kBegin;
+  Job job_ = Job::kGradient;
+  Status job_status_;
+  double round_loss_ = 0;        // loss reported for round_
+  double round_wait_began_ = 0;  // now when round_'s payloads went out (round_timeout)
+  ByteBuffer out_;               // round_'s own payload (device jobs produce it in Compute)
+  // Buffered payloads by (round, sender): the absorb order.
+  std::map<std::pair<int64_t, int>, ByteBuffer> pending_;
+  // Static rows (async): per row position, the latest round received and absorbed.
+  std::vector<int64_t> last_received_;
+  std::vector<int64_t> last_absorbed_;
+  int64_t max_staleness_ = 0;
+  double staleness_sum_ = 0;
+  int64_t staleness_count_ = 0;
+  std::vector<MessageId> applied_;  // scratch for OnApplied
+};
+
+}  // namespace hearsay

@@ -1,0 +1,232 @@
+// The simulator (issue 12) and the AD-PSGD and all-reduce cores: sim == in-process == TCP for
+// synchronous runs, determinism, arrival times of the link model, all-reduce == centralized SGD.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <tuple>
+
+#include "runtime/data/sampler.h"
+#include "runtime/sim/replay.h"
+#include "tests/runtime/run_test_util.h"
+
+namespace hearsay {
+namespace {
+
+using testing_util::ExperimentYaml;
+using testing_util::FreePortBase;
+using testing_util::LoadFrom;
+using testing_util::RingYaml;
+using testing_util::RunPeers;
+using testing_util::RunSim;
+using testing_util::SameBits;
+using testing_util::TempDir;
+
+std::string Keys(const std::string& algorithm) {
+  if (algorithm == "dpsgd" || algorithm == "allreduce" || algorithm == "adpsgd") {
+    return "algorithm: " + algorithm + "\n";
+  }
+  if (algorithm == "choco")
+    return "algorithm: choco\ncompressor: \"qsgd:4\"\nconsensus_step: 0.4\n";
+  return "algorithm: " + algorithm + "\ncompressor: \"qsgd:8\"\n";
+}
+
+class SimEqualsRealRuns : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(SimEqualsRealRuns, FinalModelsAreBitIdentical) {
+  TempDir dir;
+  const Experiment exp =
+      LoadFrom(dir, RingYaml(4, FreePortBase(4), "bandwidth: 1Gbit, latency: 1ms, jitter: 1ms"),
+               ExperimentYaml(Keys(GetParam()), 15));
+  const RunConfig& run = exp.runs.front();
+  auto sim = RunSim(exp, run);
+  ASSERT_TRUE(sim.ok()) << sim.status().ToString();
+  const auto inproc = RunPeers(exp, run, /*tcp=*/false);
+  const auto tcp = RunPeers(exp, run, /*tcp=*/true);
+  ASSERT_EQ(inproc.size(), 4u);
+  ASSERT_EQ(tcp.size(), 4u);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(SameBits(sim->final_models[i], inproc[i])) << "peer " << i << " sim vs inproc";
+    EXPECT_TRUE(SameBits(sim->final_models[i], tcp[i])) << "peer " << i << " sim vs TCP";
+  }
+  EXPECT_GT(sim->virtual_seconds, 15 * 0.001);  // at least one latency per round
+  EXPECT_EQ(sim->peer_rounds, 4 * 15);
+}
+
+INSTANTIATE_TEST_SUITE_P(Algorithms, SimEqualsRealRuns,
+                         ::testing::Values("dpsgd", "dcd", "ecd", "choco", "allreduce"));
+
+TEST(Simulator, AsyncRunsAreReproducibleAndSeedDependent) {
+  TempDir dir;
+  Experiment exp = LoadFrom(dir, RingYaml(6, 30000, "bandwidth: 20Mbit, latency: 5ms, jitter: 4ms"),
+                            ExperimentYaml("algorithm: choco\ncompressor: \"qsgd:4\"\nmode: async\n"
+                                           "staleness: 2\ncompute_time: 0.004\n",
+                                           40));
+  RunConfig run = exp.runs.front();
+  auto a = RunSim(exp, run);
+  auto b = RunSim(exp, run);
+  run.seed += 1;
+  auto c = RunSim(exp, run);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_TRUE(SameBits(a->final_models[i], b->final_models[i])) << "peer " << i;
+    EXPECT_FALSE(SameBits(a->final_models[i], c->final_models[i])) << "peer " << i;
+  }
+  EXPECT_EQ(a->virtual_seconds, b->virtual_seconds);
+  EXPECT_EQ(a->events, b->events);
+  EXPECT_GT(a->max_staleness, 0);  // jitter made it asynchronous for real
+}
+
+// Records when each gossip message left and arrived, in virtual time.
+struct Timing : SimObserver {
+  std::map<std::tuple<int, int, int64_t>, std::pair<double, uint64_t>> sent;  // (from,to,round)
+  std::map<std::tuple<int, int, int64_t>, double> arrived;
+  void OnSend(double now, const Message& m, uint64_t wire) override {
+    if (m.kind == MessageKind::kGossip) sent[{m.from, m.to, m.round}] = {now, wire};
+  }
+  void OnDeliver(double now, const Message& m) override {
+    if (m.kind == MessageKind::kGossip) arrived[{m.from, m.to, m.round}] = now;
+  }
+};
+
+TEST(Simulator, ArrivalTimesFollowTheLinkModel) {
+  TempDir dir;
+  // Idle links: latency + 8 S / bandwidth, exactly.
+  Experiment exp = LoadFrom(dir, RingYaml(4, 30000, "bandwidth: 8Mbit, latency: 30ms"),
+                            ExperimentYaml("algorithm: dpsgd\ncompute_time: 0.001\n", 3));
+  Timing t;
+  auto r = RunSim(exp, exp.runs.front(), &t);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(t.sent.size(), 4u * 2 * 3);
+  // Round 1: both messages of a peer start together and share nothing (no egress cap).
+  for (const auto& [key, s] : t.sent) {
+    if (std::get<2>(key) != 1) continue;
+    const double expected = 0.030 + 8.0 * static_cast<double>(s.second) / 8e6;
+    EXPECT_NEAR(t.arrived.at(key) - s.first, expected, 1e-12);
+  }
+  // With a 4 Mbit/s egress per node, a peer's two simultaneous messages share it max-min
+  // fairly (fluid model): of sizes a <= b bits, the first is sent after 2a / E, the second after
+  // (a + b) / E.
+  const std::string topo =
+      "nodes:\n" +
+      [] {
+        std::string s;
+        for (int i = 0; i < 4; ++i) s += "  - {egress: 4Mbit}\n";
+        return s;
+      }() +
+      "base_port: 30000\ngenerator: {kind: ring}\nweights: metropolis\nlinks:\n" +
+      "  default: {bandwidth: 100Mbit, latency: 10ms}\n";
+  exp = LoadFrom(dir, topo, ExperimentYaml("algorithm: dpsgd\ncompute_time: 0.001\n", 2));
+  Timing t2;
+  r = RunSim(exp, exp.runs.front(), &t2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const double egress = 4e6;
+  int checked = 0;
+  for (int i = 0; i < 4; ++i) {
+    std::vector<std::pair<double, std::tuple<int, int, int64_t>>> mine;  // (bits, key)
+    for (const auto& [key, s] : t2.sent) {
+      if (std::get<0>(key) == i && std::get<2>(key) == 1) {
+        mine.emplace_back(8.0 * static_cast<double>(s.second), key);
+      }
+    }
+    ASSERT_EQ(mine.size(), 2u);
+    std::sort(mine.begin(), mine.end());
+    const double a = mine[0].first, b = mine[1].first;
+    const double start = t2.sent.at(mine[0].second).first;
+    EXPECT_NEAR(t2.arrived.at(mine[0].second) - start, 0.010 + 2 * a / egress, 1e-12);
+    EXPECT_NEAR(t2.arrived.at(mine[1].second) - start, 0.010 + (a + b) / egress, 1e-12);
+    checked += 2;
+  }
+  EXPECT_EQ(checked, 8);
+}
+
+// All-reduce with the identity codec is mini-batch SGD over n x batch samples, and each peer
+// sends 2(n-1)/n of the model per round.
+TEST(Allreduce, EqualsCentralizedMinibatchSgd) {
+  TempDir dir;
+  const int n = 4;
+  const int rounds = 10;
+  const Experiment exp = LoadFrom(dir, RingYaml(n, 30000, "bandwidth: 1Gbit, latency: 1ms"),
+                                  ExperimentYaml("algorithm: allreduce\n", rounds));
+  const RunConfig& run = exp.runs.front();
+  Timing t;
+  auto r = RunSim(exp, run, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto workload = BuildWorkload(run, n);
+  ASSERT_TRUE(workload.ok());
+  const Model& model = *workload->model;
+  std::vector<float> x(model.num_params()), g(x.size()), sum(x.size());
+  model.Init(run.seed, x);
+  std::vector<MinibatchSampler> samplers;
+  for (int i = 0; i < n; ++i) {
+    samplers.emplace_back(workload->train, workload->shards[i], run.batch_size, run.seed, i);
+  }
+  for (int s = 1; s <= rounds; ++s) {
+    std::fill(sum.begin(), sum.end(), 0.0f);
+    for (int i = 0; i < n; ++i) {
+      model.LossAndGradient(x, samplers[i].Next(s), g);
+      for (size_t k = 0; k < x.size(); ++k) sum[k] += g[k];
+    }
+    const double lr = run.lr.At(s);
+    for (size_t k = 0; k < x.size(); ++k) x[k] -= static_cast<float>(lr * sum[k] / n);
+  }
+  for (int i = 0; i < n; ++i) {
+    ASSERT_EQ(r->final_models[i].size(), x.size());
+    EXPECT_TRUE(SameBits(r->final_models[i], r->final_models[0])) << "peers agree bit for bit";
+    for (size_t k = 0; k < x.size(); ++k) {
+      EXPECT_NEAR(r->final_models[i][k], x[k], 1e-5 * (1 + std::fabs(x[k]))) << k;
+    }
+  }
+  // Bytes: 2(n-1) chunks of d/n floats per peer and round, plus framing.
+  const double model_bytes = 4.0 * static_cast<double>(x.size());
+  const double per_round = static_cast<double>(r->bytes_sent[0]) / rounds;
+  EXPECT_GT(per_round, 2.0 * (n - 1) / n * model_bytes);
+  EXPECT_LT(per_round, 2.0 * (n - 1) / n * model_bytes + 2 * (n - 1) * 80 + 400);
+}
+
+TEST(Allreduce, CompressedChunksStillKeepPeersIdenticalAndLearn) {
+  TempDir dir;
+  const Experiment exp =
+      LoadFrom(dir, RingYaml(5, 30000, "bandwidth: 1Gbit, latency: 1ms"),
+               ExperimentYaml("algorithm: allreduce\ncompressor: \"qsgd:4\"\n", 40));
+  auto r = RunSim(exp, exp.runs.front());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  for (int i = 1; i < 5; ++i) EXPECT_TRUE(SameBits(r->final_models[i], r->final_models[0]));
+  EXPECT_LT(r->evals.back().train_loss, std::log(3.0));
+  EXPECT_EQ(r->evals.back().consensus, 0.0);
+}
+
+// AD-PSGD on odd and even rings: no deadlock, and a loss within 5% of D-PSGD's.
+class AdpsgdRing : public ::testing::TestWithParam<int> {};
+
+TEST_P(AdpsgdRing, FinishesAndMatchesDpsgd) {
+  TempDir dir;
+  const int n = GetParam();
+  const Experiment exp =
+      LoadFrom(dir, RingYaml(n, FreePortBase(n), "bandwidth: 100Mbit, latency: 2ms, jitter: 2ms"),
+               ExperimentYaml("compute_time: 0.002\n", 150));
+  RunConfig dpsgd = exp.runs.front();
+  RunConfig adpsgd = dpsgd;
+  adpsgd.algorithm = "adpsgd";
+  adpsgd.compressor = "identity";
+  auto d = RunSim(exp, dpsgd);
+  auto a = RunSim(exp, adpsgd);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  const double ld = d->evals.back().train_loss, la = a->evals.back().train_loss;
+  EXPECT_LT(std::fabs(la - ld) / ld, 0.05) << "dpsgd " << ld << " adpsgd " << la;
+  for (int i = 0; i < n; ++i) EXPECT_EQ(a->final_rounds[i], 150);
+  // The same over the in-process transport in real time, with a replayable log.
+  const std::string out = dir.path() + "/out";
+  const auto models = RunPeers(exp, adpsgd, /*tcp=*/false, out);
+  ASSERT_EQ(models.size(), static_cast<size_t>(n));
+  auto report = ReplayRecordedRun(adpsgd, exp.topology, out);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->all_identical());
+}
+
+INSTANTIATE_TEST_SUITE_P(Rings, AdpsgdRing, ::testing::Values(5, 8));
+
+}  // namespace
+}  // namespace hearsay
