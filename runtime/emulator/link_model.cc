@@ -25,6 +25,7 @@ LinkModelConfig LinkModelConfig::FromSpec(std::shared_ptr<const TopologySpec> sp
   c.seed = seed;
   c.egress_bps = spec->nodes.at(self).egress_bps;
   c.change_times = spec->ChangeTimes();
+  c.constant_links = spec->events.empty() && spec->traces.empty();
   c.link = [spec, self](int to, double seconds, int64_t round) {
     return spec->LinkAt(self, to, seconds, round);
   };
@@ -43,21 +44,35 @@ uint64_t LinkModel::Submit(double now_s, int to, uint64_t wire_bytes, int64_t ro
   return id;
 }
 
-std::map<int, double> LinkModel::Rates(double t) const {
-  // Max-min fair share of the egress among transmitting links, each capped by its bandwidth.
-  std::vector<std::pair<double, int>> caps;
-  for (const auto& [to, link] : links_) {
-    if (link.queue.empty()) continue;
-    const LinkParams p = config_.link(to, t, link.queue.front().round);
-    caps.emplace_back(p.up ? Cap(p.bandwidth_bps) : 0.0, to);
+LinkParams LinkModel::Params(int to, Link& link, double t, int64_t round) const {
+  if (!config_.constant_links) return config_.link(to, t, round);
+  if (!link.cached) {
+    link.params = config_.link(to, t, round);
+    link.cached = true;
   }
-  std::sort(caps.begin(), caps.end());
-  std::map<int, double> rates;
+  return link.params;
+}
+
+std::vector<LinkModel::Rate> LinkModel::Rates(double t) {
+  std::vector<Rate> rates;
+  for (auto& [to, link] : links_) {
+    if (link.queue.empty()) continue;
+    const LinkParams p = Params(to, link, t, link.queue.front().round);
+    rates.push_back(Rate{to, &link, p.up ? Cap(p.bandwidth_bps) : 0.0});
+  }
+  if (config_.egress_bps <= 0) return rates;  // no shared uplink: each link at its own cap
+  // Max-min fair share of the egress among transmitting links, each capped by its bandwidth:
+  // serve links in ascending cap (ties by id), each taking min(cap, what is left / links left).
+  std::vector<std::pair<double, size_t>> order;
+  for (size_t k = 0; k < rates.size(); ++k) order.emplace_back(rates[k].bps, k);
+  std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : rates[a.second].to < rates[b.second].to;
+  });
   double remaining = Cap(config_.egress_bps);
-  for (size_t i = 0; i < caps.size(); ++i) {
-    const double share = remaining / static_cast<double>(caps.size() - i);
-    const double rate = std::min(caps[i].first, share);
-    rates[caps[i].second] = rate;
+  for (size_t i = 0; i < order.size(); ++i) {
+    const double share = remaining / static_cast<double>(order.size() - i);
+    const double rate = std::min(order[i].first, share);
+    rates[order[i].second].bps = rate;
     if (!std::isinf(remaining)) remaining -= rate;
   }
   return rates;
@@ -94,7 +109,7 @@ double LinkModel::LossDelay(int to, uint64_t seq, uint64_t wire_bytes, double la
 
 void LinkModel::Finish(int to, Link& link, double t) {
   const Pending& p = link.queue.front();
-  const LinkParams params = config_.link(to, t, p.round);
+  const LinkParams params = Params(to, link, t, p.round);
   const uint64_t seq = link.sent++;
   const RngKey key{config_.seed, static_cast<uint32_t>(config_.self), static_cast<uint32_t>(to),
                    kStreamEmulator, 0};
@@ -109,39 +124,44 @@ void LinkModel::Finish(int to, Link& link, double t) {
 
 void LinkModel::AdvanceTransmissions(double t) {
   while (true) {
-    std::map<int, double> rates = Rates(now_);
+    std::vector<Rate> rates = Rates(now_);
+    if (rates.empty()) {
+      now_ = std::max(now_, t);
+      return;
+    }
     double step = kNever;
-    for (const auto& [to, rate] : rates) {
-      const double bits = links_[to].queue.front().remaining_bits;
-      const double dt = std::isinf(rate) ? 0.0 : (rate > 0 ? bits / rate : kNever);
+    for (const Rate& r : rates) {
+      const double bits = r.link->queue.front().remaining_bits;
+      const double dt = std::isinf(r.bps) ? 0.0 : (r.bps > 0 ? bits / r.bps : kNever);
       step = std::min(step, dt);
     }
     const double change = NextChange(now_);
     const double next = std::min(now_ + step, change);
     if (next > t) {
-      for (const auto& [to, rate] : rates) {
-        if (rate > 0 && !std::isinf(rate))
-          links_[to].queue.front().remaining_bits -= rate * (t - now_);
+      for (const Rate& r : rates) {
+        if (r.bps > 0 && !std::isinf(r.bps)) {
+          r.link->queue.front().remaining_bits -= r.bps * (t - now_);
+        }
       }
       now_ = std::max(now_, t);
       return;
     }
     const double dt = next - now_;
     const bool transmission_ends = now_ + step <= change;
-    for (const auto& [to, rate] : rates) {
-      Pending& head = links_[to].queue.front();
-      if (std::isinf(rate)) {
+    for (const Rate& r : rates) {
+      Pending& head = r.link->queue.front();
+      if (std::isinf(r.bps)) {
         head.remaining_bits = 0;
-      } else if (rate > 0) {
+      } else if (r.bps > 0) {
         // The link(s) that define this step end exactly here (no rounding leftovers).
-        const bool ends = transmission_ends && head.remaining_bits / rate <= step;
-        head.remaining_bits = ends ? 0 : head.remaining_bits - rate * dt;
+        const bool ends = transmission_ends && head.remaining_bits / r.bps <= step;
+        head.remaining_bits = ends ? 0 : head.remaining_bits - r.bps * dt;
       }
     }
     now_ = next;
-    for (auto& [to, link] : links_) {
-      if (!link.queue.empty() && link.queue.front().remaining_bits <= kDoneBits) {
-        Finish(to, link, now_);
+    for (const Rate& r : rates) {
+      if (!r.link->queue.empty() && r.link->queue.front().remaining_bits <= kDoneBits) {
+        Finish(r.to, *r.link, now_);
       }
     }
   }
@@ -162,7 +182,7 @@ std::vector<Delivery> LinkModel::AdvanceTo(double now_s) {
   return due;
 }
 
-double LinkModel::NextEventTime() const {
+double LinkModel::NextEventTime() {
   double next = kNever;
   bool transmitting = false;
   for (const auto& [to, link] : links_) {
@@ -170,10 +190,10 @@ double LinkModel::NextEventTime() const {
     if (!link.queue.empty()) transmitting = true;
   }
   if (!transmitting) return next;
-  for (const auto& [to, rate] : Rates(now_)) {
-    const double bits = links_.at(to).queue.front().remaining_bits;
-    if (std::isinf(rate)) return now_;
-    if (rate > 0) next = std::min(next, now_ + bits / rate);
+  for (const Rate& r : Rates(now_)) {
+    const double bits = r.link->queue.front().remaining_bits;
+    if (std::isinf(r.bps)) return now_;
+    if (r.bps > 0) next = std::min(next, now_ + bits / r.bps);
   }
   return std::min(next, NextChange(now_));
 }

@@ -43,6 +43,9 @@ struct LinkModelConfig {
   // Parameters of link self -> to at virtual time `seconds` for a message of round `round`.
   std::function<LinkParams(int to, double seconds, int64_t round)> link;
   std::vector<double> change_times;  // ascending times at which `link` may change
+  // True when `link` never changes (no events, no traces): parameters are then looked up once
+  // per link and cached.
+  bool constant_links = false;
 
   // Reads nodes[self].egress_bps, TopologySpec::LinkAt and ChangeTimes; `spec` must outlive
   // the config's use.
@@ -67,7 +70,7 @@ class LinkModel {
   std::vector<Delivery> AdvanceTo(double now_s);
   // The next virtual time at which something happens (a transmission ends, a message arrives,
   // the network changes); kNever when nothing is pending.
-  double NextEventTime() const;
+  double NextEventTime();
   // No message is transmitting, queued or propagating.
   bool idle() const;
   double now() const { return now_; }
@@ -84,10 +87,19 @@ class LinkModel {
     std::deque<Delivery> in_flight;  // propagating, arrival times non-decreasing
     uint64_t sent = 0;               // messages that finished transmitting (draw counter)
     double last_arrival = -kNever;
+    bool cached = false;  // `params` holds the link's constant parameters
+    LinkParams params;
+  };
+  struct Rate {
+    int to = 0;
+    Link* link = nullptr;
+    double bps = 0;  // may be infinite
   };
 
-  // Transmission rates (bits/s, may be infinite) of the links with a queued message.
-  std::map<int, double> Rates(double t) const;
+  LinkParams Params(int to, Link& link, double t, int64_t round) const;
+  // Transmission rates (bits/s, may be infinite) of the links with a queued message, in
+  // ascending `to`.
+  std::vector<Rate> Rates(double t);
   // Moves transmissions forward to virtual time t (>= now_), finishing those that complete.
   void AdvanceTransmissions(double t);
   double NextChange(double after) const;

@@ -70,7 +70,7 @@ void AdpsgdCore::OnMessage(double now, Message msg) {
   }
   // An honest neighbour has at most one request in flight, plus its reply to ours.
   if (inbox_.size() > 2 * neighbors_.size() + 2) {
-    failed_[from] = "protocol violation: more averaging messages than neighbours can have sent";
+    SetFailed(from, "protocol violation: more averaging messages than neighbours can have sent");
     return;
   }
   inbox_.push_back(std::move(msg));
@@ -97,7 +97,7 @@ Status AdpsgdCore::SendRequest(int64_t t, CoreSink& sink) {
 Status AdpsgdCore::Serve(const Message& m, CoreSink& sink) {
   const int j = m.from;
   if (Status s = Decode(m.payload, Key(j, m.round, 1), &scratch_); !s.ok()) {
-    failed_[j] = "sent an undecodable average request: " + s.message();
+    SetFailed(j, "sent an undecodable average request: " + s.message());
     return Status::Ok();
   }
   for (size_t k = 0; k < x_.size(); ++k) delta_[k] = (x_[k] - scratch_[k]) * 0.5f;
@@ -120,13 +120,13 @@ Status AdpsgdCore::Serve(const Message& m, CoreSink& sink) {
 Status AdpsgdCore::ApplyReply(const Message& m) {
   const int j = m.from;
   if (j != partner_ || m.round != partner_round_) {
-    failed_[j] = "protocol violation: a reply to no request of this peer (round " +
-                 std::to_string(m.round) + ")";
+    SetFailed(j, "protocol violation: a reply to no request of this peer (round " +
+                     std::to_string(m.round) + ")");
     return Status::Ok();
   }
   const RngKey key = Key(j, m.round, 2 + static_cast<uint32_t>(options_.id));
   if (Status s = Decode(m.payload, key, &scratch_); !s.ok()) {
-    failed_[j] = "sent an undecodable average reply: " + s.message();
+    SetFailed(j, "sent an undecodable average reply: " + s.message());
     return Status::Ok();
   }
   for (size_t k = 0; k < x_.size(); ++k) x_[k] += scratch_[k];
@@ -182,10 +182,10 @@ Status AdpsgdCore::ProcessInbox(double now, CoreSink& sink, int64_t record_round
   }
   // A partner that finished before answering never saw the request (links are FIFO, and its
   // reply would have come before its DONE); one that failed may or may not have applied it.
-  if (partner_ >= 0 && (done_round_[partner_] >= 0 || !failed_[partner_].empty())) {
-    if (!failed_[partner_].empty()) {
+  if (partner_ >= 0 && (done_round(partner_) >= 0 || !failed(partner_).empty())) {
+    if (!failed(partner_).empty()) {
       HEARSAY_LOG_WARN("peer {}: gave up the average with peer {}, which failed: {}", options_.id,
-                       partner_, failed_[partner_]);
+                       partner_, failed(partner_));
     }
     applied_.push_back(MessageId{partner_, partner_round_, MessageKind::kDone});
     partner_ = -1;

@@ -161,13 +161,13 @@ CoreStep AllreduceCore::Step(double now, CoreSink& sink) {
           if (!s.ok()) return Fail(now, sink, s.WithPrefix("peer " + std::to_string(id)));
         }
         if (step_ < steps) {
-          if (!failed_[prev_].empty()) {
+          if (!failed(prev_).empty()) {
             return Fail(
                 now, sink,
                 Unavailable("peer " + std::to_string(id) + " round " + std::to_string(round_) +
-                            ": peer " + std::to_string(prev_) + " failed: " + failed_[prev_]));
+                            ": peer " + std::to_string(prev_) + " failed: " + failed(prev_)));
           }
-          if (done_round_[prev_] >= 0 && done_round_[prev_] < round_) {
+          if (done_round(prev_) >= 0 && done_round(prev_) < round_) {
             if (run.duration_s > 0) return Finish(now, sink);
             return Fail(now, sink,
                         FailedPrecondition("peer " + std::to_string(id) + ": round " +

@@ -115,9 +115,9 @@ void GossipCore::OnMessage(double now, Message msg) {
     // buffering it would let one neighbour grow this peer's memory without bound.
     const int64_t tau = options_.run.staleness;
     if (tau != kUnboundedStaleness && msg.round > round_ + tau + 1) {
-      failed_[from] = "protocol violation: sent round " + std::to_string(msg.round) +
-                      " while this peer is in round " + std::to_string(round_) +
-                      " with staleness bound " + std::to_string(tau);
+      SetFailed(from, "protocol violation: sent round " + std::to_string(msg.round) +
+                          " while this peer is in round " + std::to_string(round_) +
+                          " with staleness bound " + std::to_string(tau));
       return;
     }
     last_received_[pos] = msg.round;
@@ -133,8 +133,8 @@ void GossipCore::OnMessage(double now, Message msg) {
     const Topology& graph = *options_.topology->graph;
     const int64_t ahead = graph.time_varying() ? 1 + graph.period() * graph.size() : 1;
     if (msg.round > round_ + ahead) {
-      failed_[from] = "protocol violation: sent round " + std::to_string(msg.round) +
-                      " while this peer is in round " + std::to_string(round_);
+      SetFailed(from, "protocol violation: sent round " + std::to_string(msg.round) +
+                          " while this peer is in round " + std::to_string(round_));
       return;
     }
     const std::vector<int>& expected =
@@ -242,7 +242,7 @@ bool GossipCore::ReadyToEnd(std::vector<int>* missing_out, bool* neighbour_gone)
     for (int j : options_.topology->graph->InNeighbors(id, round_)) {
       if (j == id || pending_.count({round_, j})) continue;
       missing.push_back(j);
-      if (!failed_[j].empty() || (done_round_[j] >= 0 && done_round_[j] < round_)) {
+      if (!failed(j).empty() || (done_round(j) >= 0 && done_round(j) < round_)) {
         *neighbour_gone = true;
       }
     }
@@ -252,12 +252,12 @@ bool GossipCore::ReadyToEnd(std::vector<int>* missing_out, bool* neighbour_gone)
     for (size_t p = 0; p < row.size(); ++p) {
       const int j = row[p].id;
       if (j == id) continue;
-      if (!failed_[j].empty()) {
+      if (!failed(j).empty()) {
         missing.push_back(j);
         *neighbour_gone = true;
         continue;
       }
-      if (done_round_[j] >= 0) continue;  // finished: its last state stays in the mix
+      if (done_round(j) >= 0) continue;  // finished: its last state stays in the mix
       if (tau == kUnboundedStaleness) continue;
       if (last_received_[p] < round_ - tau) missing.push_back(j);
     }
@@ -385,11 +385,11 @@ CoreStep GossipCore::Step(double now, CoreSink& sink) {
         }
         if (gone) {
           for (int j : missing) {
-            if (!failed_[j].empty()) {
+            if (!failed(j).empty()) {
               return Fail(
                   now, sink,
                   Unavailable("peer " + std::to_string(id) + " round " + std::to_string(round_) +
-                              ": peer " + std::to_string(j) + " failed: " + failed_[j]));
+                              ": peer " + std::to_string(j) + " failed: " + failed(j)));
             }
           }
           if (run.duration_s > 0) return Finish(now, sink);  // a neighbour's time ran out

@@ -73,9 +73,31 @@ Status PeerCore::Setup() {
                                                 run.batch_size, run.seed, id);
   grad_.resize(model.num_params());
   link_neighbors_ = CommNeighbors(run, *options_.topology->graph, id);
-  done_round_.assign(n, -1);
-  failed_.assign(n, "");
+  done_round_.assign(link_neighbors_.size(), -1);
+  failed_.assign(link_neighbors_.size(), "");
   return SetupProtocol(x0);
+}
+
+int PeerCore::LinkIndex(int peer) const {
+  const auto it = std::lower_bound(link_neighbors_.begin(), link_neighbors_.end(), peer);
+  return it != link_neighbors_.end() && *it == peer ? static_cast<int>(it - link_neighbors_.begin())
+                                                    : -1;
+}
+
+int64_t PeerCore::done_round(int peer) const {
+  const int k = LinkIndex(peer);
+  return k < 0 ? -1 : done_round_[k];
+}
+
+const std::string& PeerCore::failed(int peer) const {
+  static const std::string kNone;
+  const int k = LinkIndex(peer);
+  return k < 0 ? kNone : failed_[k];
+}
+
+void PeerCore::SetFailed(int peer, std::string why) {
+  const int k = LinkIndex(peer);
+  if (k >= 0 && failed_[k].empty()) failed_[k] = std::move(why);
 }
 
 double PeerCore::slowdown() const {
@@ -92,18 +114,21 @@ bool PeerCore::bounded_by_duration(double now) const {
 void PeerCore::Deliver(double now, Message msg) {
   const int n = options_.topology->size();
   const int from = msg.from;
-  if (from < 0 || from >= n || from == options_.id) {
-    HEARSAY_LOG_WARN("peer {}: dropping a message that claims to come from peer {}", options_.id,
-                     from);
+  const int link = from >= 0 && from < n ? LinkIndex(from) : -1;
+  if (link < 0) {
+    HEARSAY_LOG_WARN(
+        "peer {}: dropping a message that claims to come from peer {}, not a "
+        "neighbour",
+        options_.id, from);
     return;
   }
   if (msg.kind == MessageKind::kDone) {
-    done_round_[from] = msg.round;
+    done_round_[link] = msg.round;
     return;
   }
   if (msg.kind == MessageKind::kFailed) {
     const std::string reason(msg.payload.begin(), msg.payload.end());
-    failed_[from] = reason.empty() ? "no reason given" : EscapeForLog(reason, 400);
+    failed_[link] = reason.empty() ? "no reason given" : EscapeForLog(reason, 400);
     return;
   }
   OnMessage(now, std::move(msg));

@@ -187,6 +187,7 @@ class PeerCore {
   double NextTimer() const;
   // Every frame-exchanging neighbour of this peer (for goodbyes and transports).
   const std::vector<int>& link_neighbors() const { return link_neighbors_; }
+  int LinkIndex(int peer) const;  // index in link_neighbors_, or -1
 
   PeerCoreOptions options_;
   std::shared_ptr<const Workload> workload_;
@@ -194,8 +195,11 @@ class PeerCore {
   std::vector<int> link_neighbors_;
   int64_t round_ = 1;
   int64_t last_round_ = 0;  // last round completed
-  // Per peer id: the last round a neighbour announced with DONE (-1: still running), and why a
-  // neighbour failed ("" = it did not).
+  // Per link neighbour (index in link_neighbors_; O(degree), not O(n), per peer): the last
+  // round it announced with DONE (-1: still running), and why it failed ("" = it did not).
+  int64_t done_round(int peer) const;
+  const std::string& failed(int peer) const;
+  void SetFailed(int peer, std::string why);
   std::vector<int64_t> done_round_;
   std::vector<std::string> failed_;
   // The last gradient: of round grad_round_, with its minibatch loss.

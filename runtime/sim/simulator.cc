@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <queue>
+#include <unordered_map>
 #include <utility>
 
 #include "common/clock.h"
@@ -163,9 +164,9 @@ class Simulation {
   std::vector<Node> nodes_;
   // Messages in flight: slot -> message. Link-model ids are per node, so the slot of node s's
   // message with model id k is kept in in_model_[s][k].
-  std::map<uint64_t, Message> in_flight_;
+  std::unordered_map<uint64_t, Message> in_flight_;
   uint64_t next_slot_ = 0;
-  std::vector<std::map<uint64_t, uint64_t>> in_model_;
+  std::vector<std::unordered_map<uint64_t, uint64_t>> in_model_;
   std::unique_ptr<SimEvaluator> evaluator_;
   SimResult result_;
   double staleness_sum_ = 0;
