@@ -29,6 +29,7 @@ Status AdpsgdCore::SetupProtocol(std::span<const float> x0) {
   neighbors_ = std::move(ins);
   HEARSAY_ASSIGN_OR_RETURN(codec_, MakeCompressor(run.compressor));
   x_.assign(x0.begin(), x0.end());
+  x_read_ = x_;
   scratch_.resize(x_.size());
   delta_.resize(x_.size());
   return Status::Ok();
@@ -195,7 +196,13 @@ Status AdpsgdCore::ProcessInbox(double now, CoreSink& sink, int64_t record_round
   return Status::Ok();
 }
 
-void AdpsgdCore::Compute() { ComputeGradient(x_, job_round_); }
+void AdpsgdCore::Compute() { ComputeGradient(x_read_, job_round_); }
+
+Status AdpsgdCore::Service(double now, CoreSink& sink) {
+  if (options_.replay != nullptr || finished()) return Status::Ok();
+  bool waiting = false;
+  return ProcessInbox(now, sink, round_, &waiting);
+}
 
 CoreStep AdpsgdCore::Step(double now, CoreSink& sink) {
   const RunConfig& run = options_.run;
@@ -204,6 +211,7 @@ CoreStep AdpsgdCore::Step(double now, CoreSink& sink) {
     switch (phase_) {
       case Phase::kStart:
         phase_ = Phase::kComputing;
+        x_read_ = x_;
         return StartJob(now, round_, false);
       case Phase::kComputing: {
         bool waiting = false;
@@ -253,6 +261,7 @@ CoreStep AdpsgdCore::Step(double now, CoreSink& sink) {
           continue;
         }
         ++round_;
+        x_read_ = x_;
         return StartJob(now, round_, false);
       }
       case Phase::kFinishing: {

@@ -2,7 +2,8 @@
 // (ALGORITHMS.md "Asynchronous and other modes"; docs/algorithms.md).
 //
 // Each local step t: g = gradient at the model as it was when the step's computation started
-// (possibly stale: averages applied while it ran are not in it); the step then waits for the reply
+// (possibly stale: averages applied while it ran are not in it; requests are served during the
+// computation, see PeerCore::Service); the step then waits for the reply
 // to its previous request (one average per step, overlapped with the gradient), applies
 // x <- x - lr_t g, picks one neighbour j (a counter-based draw keyed by (seed, peer, t)) and sends
 // it REQUEST(t, C(x)). Requests are served whenever they arrive, never blocking on anything:
@@ -39,6 +40,9 @@ class AdpsgdCore final : public PeerCore {
 
   void Compute() override;
   std::span<const float> params() const override { return x_; }
+  bool ServesDuringCompute() const override { return true; }
+  // Serves requests and applies replies that arrived (not in replay: there the record decides).
+  Status Service(double now, CoreSink& sink) override;
 
  private:
   enum class Phase : uint8_t { kStart, kComputing, kFinishing };
@@ -60,6 +64,7 @@ class AdpsgdCore final : public PeerCore {
   std::unique_ptr<Compressor> codec_;
   std::vector<int> neighbors_;  // ascending, self excluded
   std::vector<float> x_, scratch_, delta_;
+  std::vector<float> x_read_;  // the model the running step's gradient is taken at
   std::deque<Message> inbox_;  // requests and replies in arrival order
   Phase phase_ = Phase::kStart;
   // The average in flight: partner and the step it was requested at (-1: none).

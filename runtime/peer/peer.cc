@@ -1,6 +1,7 @@
 #include "runtime/peer/peer.h"
 
 #include <algorithm>
+#include <functional>
 #include <thread>
 #include <utility>
 
@@ -94,6 +95,43 @@ Status Peer::Run(Transport& transport) {
   }
 }
 
+Status Peer::ComputeWhileServing(Transport& transport, CoreSink& sink,
+                                 const std::function<double()>& since_start, double slowdown) {
+  // The job (and the straggler's extra sleep) runs on a worker thread; this thread keeps
+  // receiving and lets the core answer what must not wait for the computation.
+  std::atomic<bool> done{false};
+  std::string escaped;
+  std::thread worker([&] {
+    try {
+      const TimePoint t0 = Now();
+      core_->Compute();
+      if (slowdown > 1) SleepUnlessStopped((slowdown - 1) * SecondsSince(t0), options_.stop);
+    } catch (const std::exception& e) {
+      escaped = e.what();
+    } catch (...) {
+      escaped = "unknown exception";
+    }
+    done = true;
+  });
+  Status status;
+  while (!done.load()) {
+    // A short poll: the worker's end does not wake Receive.
+    Result<Message> r = transport.Receive(DeadlineIn(0.001));
+    if (r.ok()) {
+      core_->Deliver(since_start(), std::move(r).value());
+      status = core_->Service(since_start(), sink);
+    } else if (r.status().code() != StatusCode::kDeadlineExceeded) {
+      status = r.status();
+    }
+    if (!status.ok()) break;
+  }
+  worker.join();
+  if (!escaped.empty()) {
+    return Internal("peer " + std::to_string(options_.id) + " compute: " + escaped);
+  }
+  return status.WithPrefix("peer " + std::to_string(options_.id));
+}
+
 Status Peer::RunLoop(Transport& transport) {
   const RunConfig& run = options_.run;
   const int id = options_.id;
@@ -140,6 +178,14 @@ Status Peer::RunLoop(Transport& transport) {
       break;
     }
     if (step.kind == CoreStep::Kind::kCompute) {
+      if (core_->ServesDuringCompute()) {
+        status = ComputeWhileServing(transport, sink, since_start, slowdown);
+        if (!status.ok()) {
+          (void)core_->Abort(since_start(), sink, status);
+          break;
+        }
+        continue;
+      }
       const TimePoint t0 = Now();
       core_->Compute();
       if (slowdown > 1) SleepUnlessStopped((slowdown - 1) * SecondsSince(t0), options_.stop);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -55,6 +56,9 @@ class Peer {
 
  private:
   Status RunLoop(Transport& transport);
+  // Runs the core's compute job on a worker thread while this one serves (ServesDuringCompute).
+  Status ComputeWhileServing(Transport& transport, CoreSink& sink,
+                             const std::function<double()>& since_start, double slowdown);
 
   PeerOptions options_;
   std::unique_ptr<PeerCore> core_;

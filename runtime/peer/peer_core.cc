@@ -205,7 +205,11 @@ CoreStep PeerCore::Wait(double now, double wake_at) {
   wait_started_ = now;
   CoreStep step;
   step.kind = CoreStep::Kind::kWait;
-  step.wake_at = std::min(wake_at, NextTimer());
+  // A timer that is already due (the duration, while the protocol must still wait for a reply)
+  // would wake the peer again at once, forever: only future timers count.
+  const double timer = NextTimer();
+  step.wake_at = timer > now ? std::min(wake_at, timer) : wake_at;
+  if (step.wake_at <= now) step.wake_at = kNoWake;
   return step;
 }
 

@@ -137,6 +137,13 @@ class PeerCore {
   CoreStep Advance(double now, CoreSink& sink);
   // Runs the compute job the last kCompute asked for.
   virtual void Compute() = 0;
+  // Some protocols answer certain messages at once, even while a compute job runs (AD-PSGD
+  // serves averaging requests: a computing peer must not stall its neighbours). When
+  // ServesDuringCompute(), a driver may call Service() after any Deliver, also from another
+  // thread than the one running Compute() -- never concurrently with Advance or Deliver; Compute
+  // then reads only a snapshot taken when the job started.
+  virtual bool ServesDuringCompute() const { return false; }
+  virtual Status Service(double now, CoreSink& sink) { return Status::Ok(); }
   // Ends the run from outside (a broken link, a stop request): says FAILED to the neighbours with
   // the reason and returns kFailed; nothing more happens afterwards.
   CoreStep Abort(double now, CoreSink& sink, Status why) { return Fail(now, sink, std::move(why)); }

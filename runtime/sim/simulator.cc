@@ -276,6 +276,10 @@ void Simulation::Deliver(int to, uint64_t slot, double now) {
   if (o_.observer) o_.observer->OnDeliver(now, msg);
   if (p.state == PeerState::kDone) return;
   p.core->Deliver(now, std::move(msg));
+  if (p.core->ServesDuringCompute()) {
+    Status s = p.core->Service(now, *p.sink);
+    if (!s.ok() && failure_.ok()) failure_ = s;
+  }
   if (p.state == PeerState::kWaiting && !p.wake_queued) {
     p.wake_queued = true;
     Push(now, EventClass::kWake, to, ++p.timer_gen);
