@@ -66,9 +66,9 @@ int main(int argc, char** argv) {
       char dir[] = "/tmp/hearsay_sim_bench_XXXXXX";
       if (mkdtemp(dir) == nullptr) return 2;
       const std::string topo = std::string(dir) + "/topo.yaml";
-      std::string gen = graph == "regular4" ? "{kind: random_regular, degree: 4, seed: 1}"
+      std::string gen = graph == "regular4"      ? "{kind: random_regular, degree: 4, seed: 1}"
                         : graph == "exponential" ? "{kind: exponential}"
-                                                  : "{kind: ring}";
+                                                 : "{kind: ring}";
       std::ofstream(topo) << "nodes: " << n << "\nbase_port: 20000\ngenerator: " << gen
                           << "\nweights: metropolis\nlinks:\n  default: {bandwidth: 20Mbit, "
                              "latency: 20ms}\n";
