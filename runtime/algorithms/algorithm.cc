@@ -70,6 +70,10 @@ Result<std::vector<float>> Algorithm::PublicCopy(int j) const {
   return Unimplemented(name() + " keeps no copy of peer " + std::to_string(j));
 }
 
+Status Algorithm::SetNeighborLive(int j, bool live) {
+  return Unimplemented(name() + " cannot drop or re-admit neighbours");
+}
+
 Result<std::unique_ptr<Algorithm>> MakeAlgorithm(const AlgorithmConfig& config,
                                                  std::shared_ptr<const Topology> topology, int self,
                                                  std::span<const float> x0,

@@ -72,6 +72,12 @@ class Algorithm {
   // Unimplemented where the algorithm keeps no such vector (CHOCO keeps only the weighted sum of
   // its neighbours' copies; sync D-PSGD keeps none). For tests and state transfer.
   virtual Result<std::vector<float>> PublicCopy(int j) const;
+  // Fault tolerance (static topologies, asynchronous protocol): stop (live = false) or resume
+  // mixing with neighbour j. A dead neighbour's weight W_ij moves to this peer's own weight W_ii,
+  // so the live part of W stays symmetric and doubly stochastic once both ends of an edge agree
+  // (docs/faults.md); the copy of j is still updated by any message of j that arrives, so it is
+  // exact again when j comes back. Unimplemented by default.
+  virtual Status SetNeighborLive(int j, bool live);
 };
 
 // Builds the algorithm for peer `self` with initial model x0 (the same on every peer).

@@ -10,7 +10,21 @@ Choco::Choco(const AlgorithmConfig& config, std::shared_ptr<const Topology> topo
       xh_(x0.begin(), x0.end()),
       m_(x0.begin(), x0.end()),
       x_new_(x0.size()),
-      diff_(x0.size()) {}
+      diff_(x0.size()) {
+  if (!topology_->time_varying()) {
+    const std::vector<Neighbor>& row = topology_->Row(self, 1);
+    copies_.resize(row.size());
+    for (size_t p = 0; p < row.size(); ++p) {
+      if (row[p].id != self) copies_[p].assign(x0.begin(), x0.end());
+    }
+  }
+}
+
+void Choco::OnReweight(size_t pos, double dw) {
+  const auto w = static_cast<float>(dw);
+  const std::vector<float>& xj = copies_[pos];
+  for (size_t k = 0; k < dim(); ++k) m_[k] += w * (xj[k] - xh_[k]);
+}
 
 Status Choco::DoBegin(int64_t round, std::span<const float> grad, float lr, ByteBuffer* out) {
   const auto gamma = static_cast<float>(config_.consensus_step);
@@ -27,17 +41,25 @@ Status Choco::DoBegin(int64_t round, std::span<const float> grad, float lr, Byte
 Status Choco::DoAbsorb(int64_t round, size_t pos, int from, float weight,
                        std::span<const uint8_t> payload) {
   HEARSAY_RETURN_IF_ERROR(DecodeInto(round, from, payload));
-  for (size_t k = 0; k < dim(); ++k) m_[k] += weight * scratch_[k];
+  if (mixed(pos)) {
+    for (size_t k = 0; k < dim(); ++k) m_[k] += weight * scratch_[k];
+  }
   if (pos == self_pos()) {
     for (size_t k = 0; k < dim(); ++k) xh_[k] += scratch_[k];
+  } else if (!copies_.empty()) {
+    for (size_t k = 0; k < dim(); ++k) copies_[pos][k] += scratch_[k];
   }
   return Status::Ok();
 }
 
 Result<std::vector<float>> Choco::PublicCopy(int j) const {
   if (j == self()) return xh_;
-  return Unimplemented("choco peer " + std::to_string(self()) +
-                       " keeps only the weighted sum of its neighbours' public copies");
+  const int pos = copies_.empty() ? -1 : StaticPos(j);
+  if (pos < 0) {
+    return NotFound("choco peer " + std::to_string(self()) + ": no copy of peer " +
+                    std::to_string(j));
+  }
+  return copies_[pos];
 }
 
 }  // namespace hearsay

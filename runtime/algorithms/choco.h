@@ -1,7 +1,10 @@
 // Choco: CHOCO-SGD (Koloskova et al. 2019) in the memory-efficient form of ALGORITHMS.md.
 //
-// State (3 vectors whatever the degree): x_i, the public copy xh_i, and
-// m_i = sum_j W_ij xh_j. All start at x0.
+// State: x_i, the public copy xh_i, m_i = sum_j W_ij xh_j (all start at x0), and -- so that a
+// dead neighbour can be dropped (fault tolerance) -- a copy xh_j of each neighbour's public copy:
+// (deg + 3) vectors. m_i is still accumulated incrementally, exactly as in the memory-efficient
+// form, so the copies do not change any result; dropping j moves W_ij to W_ii:
+// m_i += W_ij (xh_i - xh_j).
 //   Begin(t, g):   x_i <- x_i - lr * g;  x_i <- x_i + gamma_c * (m_i - xh_i);
 //                  payload = C(x_i - xh_i)
 //   Absorb(t, j):  m_i += W_ij * decode(q_j);  if j == i: xh_i += decode(q_i)
@@ -28,12 +31,14 @@ class Choco final : public GossipAlgorithm {
   Status DoBegin(int64_t round, std::span<const float> grad, float lr, ByteBuffer* out) override;
   Status DoAbsorb(int64_t round, size_t pos, int from, float weight,
                   std::span<const uint8_t> payload) override;
+  void OnReweight(size_t pos, double dw) override;
 
  private:
-  std::vector<float> xh_;     // own public copy
-  std::vector<float> m_;      // sum_j W_ij xh_j
-  std::vector<float> x_new_;  // scratch: the model after the local and gossip steps
-  std::vector<float> diff_;   // scratch: x_new - xh
+  std::vector<std::vector<float>> copies_;  // xh_j by row position (self's slot unused)
+  std::vector<float> xh_;                   // own public copy
+  std::vector<float> m_;                    // sum_j W_ij xh_j
+  std::vector<float> x_new_;                // scratch: the model after the local and gossip steps
+  std::vector<float> diff_;                 // scratch: x_new - xh
 };
 
 }  // namespace hearsay

@@ -19,10 +19,13 @@ Status Dcd::DoBegin(int64_t round, std::span<const float> grad, float lr, ByteBu
   const std::vector<Neighbor>& r = topology_->Row(self(), round);
   // The first term is written as 0.0f + w * r rather than after a zero-fill: one pass less over
   // d floats, the same bits (including the sign of zero).
+  bool first = true;
   for (size_t p = 0; p < r.size(); ++p) {
-    const float w = static_cast<float>(r[p].weight);
+    if (!mixed(p)) continue;  // a dead neighbour (its weight moved to this peer's own)
+    const float w = weight(p);
     const std::vector<float>& rj = r[p].id == self() ? x_ : replicas_[p];
-    if (p == 0) {
+    if (first) {
+      first = false;
       for (size_t k = 0; k < dim(); ++k) diff_[k] = 0.0f + w * rj[k];
     } else {
       for (size_t k = 0; k < dim(); ++k) diff_[k] += w * rj[k];

@@ -64,7 +64,8 @@ Status DPsgd::DoEnd(int64_t round) {
     std::fill(acc.begin(), acc.end(), 0.0f);
     const std::vector<Neighbor>& r = row();
     for (size_t p = 0; p < r.size(); ++p) {
-      const float w = static_cast<float>(r[p].weight);
+      if (!mixed(p)) continue;  // a dead neighbour (its weight moved to this peer's own)
+      const float w = weight(p);
       const std::vector<float>& xj = p == self_pos() ? x_ : latest_[p];
       for (size_t k = 0; k < dim(); ++k) acc[k] += w * xj[k];
     }

@@ -16,7 +16,8 @@ Status Ecd::DoBegin(int64_t round, std::span<const float> grad, float lr, ByteBu
   const std::vector<Neighbor>& r = topology_->Row(self(), round);
   std::fill(x_new_.begin(), x_new_.end(), 0.0f);
   for (size_t p = 0; p < r.size(); ++p) {
-    const float w = static_cast<float>(r[p].weight);
+    if (!mixed(p)) continue;  // a dead neighbour (its weight moved to this peer's own)
+    const float w = weight(p);
     const std::vector<float>& yj = estimates_[p];
     for (size_t k = 0; k < dim(); ++k) x_new_[k] += w * yj[k];
   }

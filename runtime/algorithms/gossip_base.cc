@@ -14,7 +14,39 @@ GossipAlgorithm::GossipAlgorithm(const AlgorithmConfig& config,
       compressor_(std::move(compressor)),
       x_(x0.begin(), x0.end()),
       scratch_(x0.size()),
-      protocol_(self, config.async) {}
+      protocol_(self, config.async) {
+  if (!topology_->time_varying()) {
+    for (const Neighbor& nb : topology_->Row(self, 1)) weights_.push_back(nb.weight);
+    live_.assign(weights_.size(), 1);
+  }
+}
+
+Status GossipAlgorithm::SetNeighborLive(int j, bool live) {
+  if (weights_.empty()) {
+    return Unimplemented(name() + ": neighbours can be dropped on static topologies only");
+  }
+  const int pos = StaticPos(j);
+  if (pos < 0 || j == self()) {
+    return InvalidArgument(name() + " peer " + std::to_string(self()) + ": peer " +
+                           std::to_string(j) + " is not a neighbour");
+  }
+  if (static_cast<bool>(live_[pos]) == live) return Status::Ok();
+  const std::vector<Neighbor>& row = topology_->Row(self(), 1);
+  const double dw = live ? row[pos].weight : -row[pos].weight;
+  OnReweight(static_cast<size_t>(pos), dw);
+  live_[pos] = live ? 1 : 0;
+  // Recomputed from the topology's weights in row order, so the same set of live neighbours
+  // always gives the same bits (whatever the history of drops and re-admissions).
+  double self_w = 0;
+  for (size_t p = 0; p < row.size(); ++p) {
+    if (row[p].id == self()) continue;
+    weights_[p] = live_[p] ? row[p].weight : 0.0;
+    if (!live_[p]) self_w += row[p].weight;
+  }
+  const auto me = static_cast<size_t>(StaticPos(self()));
+  weights_[me] = row[me].weight + self_w;
+  return Status::Ok();
+}
 
 int GossipAlgorithm::StaticPos(int peer) const {
   const std::vector<Neighbor>& r = topology_->Row(self(), 1);
@@ -76,7 +108,7 @@ Status GossipAlgorithm::Begin(int64_t round, std::span<const float> grad, float 
 
 Status GossipAlgorithm::Absorb(int64_t round, int from, std::span<const uint8_t> payload) {
   HEARSAY_ASSIGN_OR_RETURN(const size_t pos, protocol_.CheckAbsorb(name(), round, from));
-  const auto weight = static_cast<float>(row()[pos].weight);
+  const float weight = weights_.empty() ? static_cast<float>(row()[pos].weight) : this->weight(pos);
   HEARSAY_RETURN_IF_ERROR(DoAbsorb(round, pos, from, weight, payload));
   protocol_.Absorbed(pos, round);
   return Status::Ok();

@@ -30,6 +30,7 @@ class GossipAlgorithm : public Algorithm {
   std::span<const float> params() const override { return x_; }
 
   Status Begin(int64_t round, std::span<const float> grad, float lr, ByteBuffer* out) final;
+  Status SetNeighborLive(int j, bool live) final;
   Status Absorb(int64_t round, int from, std::span<const uint8_t> payload) final;
   Status End(int64_t round) final;
 
@@ -40,6 +41,14 @@ class GossipAlgorithm : public Algorithm {
   virtual Status DoAbsorb(int64_t round, size_t pos, int from, float weight,
                           std::span<const uint8_t> payload) = 0;
   virtual Status DoEnd(int64_t round) { return Status::Ok(); }
+  // Called by SetNeighborLive before the weights change: W_ij becomes W_ij + dw and W_ii
+  // becomes W_ii - dw (pos: j's row position). CHOCO adjusts its weighted sum.
+  virtual void OnReweight(size_t pos, double dw) {}
+
+  // The mixing weight of row position p (static rows: the topology's, after fault re-weighting).
+  float weight(size_t p) const { return static_cast<float>(weights_[p]); }
+  // Whether row position p is mixed with (always true on time-varying topologies).
+  bool mixed(size_t p) const { return live_.empty() || live_[p]; }
 
   // Compressor key of `peer`'s message of `round` (ALGORITHMS.md invariant 3).
   RngKey KeyFor(int peer, int64_t round) const;
@@ -62,6 +71,9 @@ class GossipAlgorithm : public Algorithm {
   std::unique_ptr<Compressor> compressor_;  // null: raw little-endian fp32
   std::vector<float> x_;                    // the local model x_i
   std::vector<float> scratch_;              // decoded payload (size d)
+  // Static rows: current weights per row position, and which neighbours are mixed with.
+  std::vector<double> weights_;
+  std::vector<char> live_;
 
  private:
   RoundProtocol protocol_;  // self, the open round, its row and what was absorbed
