@@ -10,6 +10,24 @@ elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
   # Portable baseline: x86-64-v2 (SSE4.2, POPCNT). Faster paths use target attributes.
   target_compile_options(hearsay_flags INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-march=x86-64-v2>)
 endif()
+if(HEARSAY_WERROR)
+  target_compile_options(hearsay_flags INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-Werror>)
+endif()
+if(HEARSAY_TSAN)
+  target_compile_options(hearsay_flags INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(hearsay_flags INTERFACE -fsanitize=thread)
+endif()
+if(HEARSAY_FUZZ)
+  # libFuzzer (clang only): every library is instrumented for coverage and checked by ASan and
+  # UBSan; the fuzz executables (fuzz/) add the libFuzzer driver with -fsanitize=fuzzer.
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "HEARSAY_FUZZ needs clang (e.g. CXX=clang++-14)")
+  endif()
+  target_compile_options(hearsay_flags INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+    -fno-sanitize-recover=undefined)
+  target_link_options(hearsay_flags INTERFACE -fsanitize=address,undefined)
+endif()
 if(HEARSAY_SANITIZE)
   target_compile_options(hearsay_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
                          -fno-sanitize-recover=undefined)

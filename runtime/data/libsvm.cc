@@ -121,7 +121,9 @@ Status ParseLine(std::string_view line, const std::string& where, int64_t num_fe
 
 }  // namespace
 
-Result<Dataset> LoadLibsvm(const std::string& path, int64_t num_features) {
+Result<Dataset> LoadLibsvm(const std::string& path, int64_t num_features,
+                           uint64_t max_dense_bytes) {
+  const uint64_t budget = max_dense_bytes > 0 ? max_dense_bytes : DenseBudgetBytes();
   if (num_features < 0) {
     return InvalidArgument(path + ": num_features = " + std::to_string(num_features) +
                            "; use 0 to infer it or a positive count");
@@ -163,13 +165,13 @@ Result<Dataset> LoadLibsvm(const std::string& path, int64_t num_features) {
   for (auto& [label, id] : label_ids) id = next++;
   // Checked before allocating (issue 8: an index of 1e10 gave "internal error: std::bad_alloc").
   const double dense_bytes = 4.0 * static_cast<double>(rows.size()) * static_cast<double>(d);
-  if (dense_bytes > static_cast<double>(DenseBudgetBytes())) {
+  if (dense_bytes > static_cast<double>(budget)) {
     return InvalidArgument(path + ": " + std::to_string(rows.size()) + " examples x " +
                            std::to_string(d) + " features need " + GiB(dense_bytes) +
-                           " as dense float32, more than half of this machine's memory (" +
-                           GiB(2.0 * static_cast<double>(DenseBudgetBytes())) +
-                           "); is the largest feature index (" + std::to_string(max_index) +
-                           ") right?");
+                           " as dense float32, more than the " + GiB(static_cast<double>(budget)) +
+                           " allowed (half of this machine's memory); is the largest feature "
+                           "index (" +
+                           std::to_string(max_index) + ") right?");
   }
 
   Dataset data;
