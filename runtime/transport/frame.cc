@@ -19,6 +19,7 @@ void ToProto(const FrameHeader& h, wire::FrameHeader* p) {
   p->set_sender(h.sender);
   p->set_receiver(h.receiver);
   p->set_round(h.round);
+  p->set_tag(h.tag);
   p->set_seq(h.seq);
   p->set_ack(h.ack);
   if (!h.nonce.empty()) p->set_nonce(h.nonce);
@@ -122,6 +123,7 @@ Result<FrameHeader> DecodeFrameHeader(std::span<const uint8_t> bytes) {
   h.sender = p.sender();
   h.receiver = p.receiver();
   h.round = p.round();
+  h.tag = p.tag();
   if (IsMessageFrame(h.kind) && p.seq() == 0) {
     return Corruption(FrameKindName(h.kind) + " frame without a sequence number");
   }
@@ -151,6 +153,7 @@ FrameHeader DataFrameHeader(const Message& msg, uint64_t seq, uint64_t ack) {
   h.sender = msg.from;
   h.receiver = msg.to;
   h.round = msg.round;
+  h.tag = msg.tag;
   h.seq = seq;
   h.ack = ack;
   return h;
@@ -181,6 +184,7 @@ Result<Message> DataFrameToMessage(const FrameHeader& header, ByteBuffer payload
   msg.from = header.sender;
   msg.to = header.receiver;
   msg.round = header.round;
+  msg.tag = header.tag;
   msg.seq = header.seq;
   msg.payload = std::move(payload);
   return msg;

@@ -62,6 +62,7 @@ struct FrameHeader {
   int32_t sender = -1;
   int32_t receiver = -1;
   int64_t round = 0;
+  uint32_t tag = 0;    // message frames: Message::tag
   uint64_t seq = 0;    // message frames: per-link, per-direction sequence number (1, 2, ...)
   uint64_t ack = 0;    // highest seq the sender has received on this link
   std::string nonce;   // kHello

@@ -139,6 +139,7 @@ TEST(Frame, MessageKindsBeyondTheKnownOnesTravelUnchanged) {
   // The lead adds MessageKinds (issue 11) without touching the wire code.
   Message m = SampleMessage();
   m.kind = static_cast<MessageKind>(9);
+  m.tag = 77;
   const ByteBuffer head = EncodeFrameHead(DataFrameHeader(m, 1, 0), 0, true);
   Result<FrameHeader> h = DecodeFrameHeader(std::span<const uint8_t>(head).subspan(16));
   ASSERT_TRUE(h.ok()) << h.status().ToString();
@@ -146,6 +147,7 @@ TEST(Frame, MessageKindsBeyondTheKnownOnesTravelUnchanged) {
   Result<Message> back = DataFrameToMessage(*h, {}, 3, 5);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(static_cast<int>(back->kind), 9);
+  EXPECT_EQ(back->tag, 77u);  // the all-reduce step travels too
 }
 
 TEST(Frame, HandshakeFieldsRoundTrip) {
