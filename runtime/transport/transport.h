@@ -24,9 +24,9 @@ namespace hearsay {
 // Values 1..15 travel as message frames of the same number (docs/wire_format.md); new kinds need
 // no wire change. Never renumber.
 enum class MessageKind : uint8_t {
-  kGossip = 1,  // a round's algorithm payload
-  kDone = 2,    // sender finished its last round and will send nothing more
-  kFailed = 3,  // sender failed and will send nothing more; the payload is its reason (text)
+  kGossip = 1,      // a round's algorithm payload
+  kDone = 2,        // sender finished its last round and will send nothing more
+  kFailed = 3,      // sender failed and will send nothing more; the payload is its reason (text)
   kAvgRequest = 4,  // AD-PSGD: "average with me", the sender's (encoded) model
   kAvgReply = 5,    // AD-PSGD: the (encoded) half-difference the responder applied
   kChunk = 6,       // all-reduce: one chunk of a reduce-scatter / all-gather step (`tag`)
