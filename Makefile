@@ -1,18 +1,28 @@
 # hearsay: the two commands of the README, and a few more.
-#   make demo   installs what is missing, builds, runs the 8-peer demo on an emulated slow ring
-#   make test   installs what is missing, builds, runs every test
+#   make demo          installs what is missing, builds, runs the 8-peer demo on an emulated slow ring
+#   make test          installs what is missing, builds, runs every test
+#   make sanitize      parsers and bad-payload tests under ASan+UBSan
+#   make tsan          transport, emulator, peer and launcher tests under ThreadSanitizer
+#   make fuzz          libFuzzer targets, FUZZ_SECONDS each (default 60), under ASan+UBSan
+#   make format-check  clang-format --dry-run -Werror over the tracked sources
 BUILD     ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS      ?= $(shell nproc)
 CMAKE_ARGS ?=
 OUT       ?= results/demo
 
-.PHONY: all deps configure build demo test sanitize bench format clean
+.PHONY: all deps ci-deps configure build demo test sanitize tsan fuzz bench format format-check clean
 
 all: build
 
 deps:
 	@bash scripts/bootstrap.sh
+
+ci-deps:
+	@bash scripts/bootstrap.sh --ci
 
 configure: deps
 	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
@@ -39,11 +49,35 @@ sanitize: deps
 	@set -e; for t in $(SANITIZED_TESTS); do echo "== $$t (ASan+UBSan)"; \
 	  HEARSAY_SOURCE_DIR=$(CURDIR) ./$(ASAN_BUILD)/tests/$$t --gtest_brief=1; done
 
+# Everything with threads -- transports, emulator, peer loop, launcher (which runs `hearsay peer`
+# children, built with TSan too) -- under ThreadSanitizer. Each binary is bounded in time.
+TSAN_TESTS = runtime/transport/transport_test runtime/emulator/emulator_test \
+             runtime/peer/peer_test runtime/peer/launcher_process_test
+tsan: deps
+	@cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEARSAY_TSAN=ON \
+	  -DHEARSAY_CUDA=OFF -DHEARSAY_BUILD_BENCH=OFF >/dev/null
+	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(notdir $(TSAN_TESTS)) hearsay
+	@set -e; for t in $(TSAN_TESTS); do echo "== $$t (ThreadSanitizer)"; \
+	  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" HEARSAY_SOURCE_DIR=$(CURDIR) \
+	  timeout 900 ./$(TSAN_BUILD)/tests/$$t --gtest_brief=1; done
+
+# libFuzzer targets (fuzz/, docs/fuzzing.md): clang-14 builds every library instrumented, then
+# fuzz/run.sh runs each target FUZZ_SECONDS under ASan+UBSan from the seed corpus fuzz/corpus/.
+FUZZ_TARGETS = frame_fuzz codec_fuzz topology_fuzz experiment_fuzz libsvm_fuzz
+fuzz: ci-deps
+	@CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DHEARSAY_FUZZ=ON -DHEARSAY_CUDA=OFF -DHEARSAY_BUILD_TESTS=OFF -DHEARSAY_BUILD_BENCH=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZ_TARGETS)
+	@bash fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 bench: build
 	@echo "Benchmarks are in $(BUILD)/bench/; see bench/README.md"
 
 format:
 	@git ls-files '*.h' '*.cc' '*.cu' '*.cuh' | xargs clang-format -i
 
+format-check: ci-deps
+	@git ls-files '*.h' '*.cc' '*.cu' '*.cuh' | xargs clang-format --dry-run -Werror
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -20,6 +19,7 @@
 
 #include "apps/commands.h"
 #include "common/random.h"
+#include "common/regular_file.h"
 #include "common/status.h"
 #include "compressors/compressor.h"
 
@@ -41,12 +41,16 @@ struct CodecArgs {
   throw CLI::RuntimeError(code);
 }
 
+// Inputs larger than this are refused: the vector is held in memory several times over (input,
+// decoded copy, payloads).
+constexpr uint64_t kMaxInputBytes = uint64_t{2} << 30;
+
 Result<std::vector<float>> ReadInput(const CodecArgs& a) {
-  std::ifstream f(a.input, std::ios::binary);
-  if (!f) return NotFound(a.input + ": cannot open file");
+  // Regular files only, size-capped: `--input /dev/zero` used to read for ever.
+  HEARSAY_ASSIGN_OR_RETURN(std::string bytes,
+                           ReadRegularFile(a.input, kMaxInputBytes, "codec input"));
   std::vector<float> x;
   if (a.format == "raw") {
-    std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
     if (bytes.size() % 4 != 0) {
       return InvalidArgument(a.input + ": " + std::to_string(bytes.size()) +
                              " bytes is not a whole number of float32 values (use --format text "
@@ -55,6 +59,7 @@ Result<std::vector<float>> ReadInput(const CodecArgs& a) {
     x.resize(bytes.size() / 4);
     std::copy(bytes.begin(), bytes.end(), reinterpret_cast<char*>(x.data()));
   } else {
+    std::istringstream f(bytes);
     std::string line;
     for (int lineno = 1; std::getline(f, line); ++lineno) {
       const auto first = line.find_first_not_of(" \t\r");

@@ -7,6 +7,7 @@
 #include "apps/signals.h"
 #include "common/logging.h"
 #include "runtime/peer/peer.h"
+#include "runtime/transport/secret.h"
 
 namespace hearsay::apps {
 namespace {
@@ -27,14 +28,27 @@ int RunPeer(const PeerArgs& a) {
     std::cerr << "hearsay peer: " << exp.status().message() << "\n";
     return 1;
   }
-  const RunConfig* run = a.run.empty() ? &exp->runs.front() : exp->FindRun(a.run);
-  if (!run) {
+  const RunConfig* found = a.run.empty() ? &exp->runs.front() : exp->FindRun(a.run);
+  if (!found) {
     std::string valid;
     for (const auto& r : exp->runs) valid += (valid.empty() ? "" : ", ") + r.name;
     std::cerr << "hearsay peer: " << a.experiment << " has no run named '" << a.run
               << "' (runs: " << valid << ")\n";
     return 1;
   }
+  // The cluster secret, resolved once at start (docs/security.md): secret_file, HEARSAY_SECRET,
+  // then `secret:`; the transport refuses the development secret unless every peer is loopback.
+  auto secret =
+      ResolveClusterSecret(SecretSourcesFromEnvironment(found->secret_file, found->secret));
+  if (!secret.ok()) {
+    std::cerr << "hearsay peer: " << secret.status().message() << "\n";
+    return 1;
+  }
+  for (const std::string& warning : secret->warnings) HEARSAY_LOG_WARN("{}", warning);
+  HEARSAY_LOG_DEBUG("cluster secret from {}", secret->origin);
+  RunConfig resolved = *found;
+  resolved.secret = std::move(secret->secret);
+  const RunConfig* run = &resolved;
   if (a.id < 0 || a.id >= exp->topology->size()) {
     std::cerr << "hearsay peer: --id " << a.id << " is not a node of " << exp->topology_path
               << " (ids are 0.." << exp->topology->size() - 1 << ")\n";
@@ -60,7 +74,7 @@ int RunPeer(const PeerArgs& a) {
   po.stop = &stop;
   Peer peer(std::move(po));
   HEARSAY_LOG_INFO("run '{}': {} on {} peers, {} rounds", run->name, AlgorithmLabel(*run),
-              exp->topology->size(), run->rounds);
+                   exp->topology->size(), run->rounds);
   Status s = peer.Run(**transport);
   if (s.code() == StatusCode::kCancelled && stop.load()) {
     HEARSAY_LOG_INFO("stopped by signal {}; metrics flushed", StopSignal());

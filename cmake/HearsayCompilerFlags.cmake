@@ -10,6 +10,29 @@ elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
   # Portable baseline: x86-64-v2 (SSE4.2, POPCNT). Faster paths use target attributes.
   target_compile_options(hearsay_flags INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-march=x86-64-v2>)
 endif()
+if(HEARSAY_WERROR)
+  target_compile_options(hearsay_flags INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-Werror>)
+endif()
+if(HEARSAY_TSAN)
+  # A target may opt out of instrumentation with the property HEARSAY_NO_TSAN (the codecs: no
+  # threads inside, and their target_clones resolvers run before the TSan runtime is up).
+  target_compile_options(hearsay_flags INTERFACE
+    $<$<NOT:$<BOOL:$<TARGET_PROPERTY:HEARSAY_NO_TSAN>>>:-fsanitize=thread -fno-omit-frame-pointer>
+    # Asio's fences are not modelled by TSan (GCC says so on every file); its mutexes are.
+    $<$<CXX_COMPILER_ID:GNU>:-Wno-tsan>)
+  target_link_options(hearsay_flags INTERFACE -fsanitize=thread)
+endif()
+if(HEARSAY_FUZZ)
+  # libFuzzer (clang only): every library is instrumented for coverage and checked by ASan and
+  # UBSan; the fuzz executables (fuzz/) add the libFuzzer driver with -fsanitize=fuzzer.
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "HEARSAY_FUZZ needs clang (e.g. CXX=clang++-14)")
+  endif()
+  target_compile_options(hearsay_flags INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+    -fno-sanitize-recover=undefined)
+  target_link_options(hearsay_flags INTERFACE -fsanitize=address,undefined)
+endif()
 if(HEARSAY_SANITIZE)
   target_compile_options(hearsay_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
                          -fno-sanitize-recover=undefined)

@@ -2,6 +2,7 @@
 //
 // fp16 uses the F16C instructions when the CPU has them (runtime check); the portable path is
 // codec_math.h's FloatToHalfBits, and both give the same bits (tests compare them).
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <cstring>
@@ -84,7 +85,11 @@ void HalfDecodePortable(const uint8_t* src, size_t n, float* y) {
 }
 
 bool HasF16c() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+  // F16C from CPUID leaf 1 (clang's __builtin_cpu_supports does not know "f16c").
+  static const bool has = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    return __builtin_cpu_supports("avx2") && __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+  }();
   return has;
 }
 

@@ -62,6 +62,14 @@ class QsgdCodec final : public Compressor {
         const double ss = norms.Get(b);
         if (!std::isfinite(ss)) return NonFinite(lo, out, start);
         s = static_cast<float>(std::sqrt(ss));
+        // Finite elements can still have a 2-norm above FLT_MAX (e.g. a few values near 3e38):
+        // an infinite scale would be written, which Decode rightly rejects. Refuse it here.
+        if (!std::isfinite(s)) {
+          out->resize(start);
+          return InvalidArgument(Spec() + ": the 2-norm of the block starting at " +
+                                 std::to_string(lo) +
+                                 " overflows float32 (values too large to quantise)");
+        }
       } else {
         const uint32_t m = kernels::MaxAbsBits(x.data() + lo, n);
         if (m >= 0x7F800000u) return NonFinite(lo, out, start);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "compressors/codec_math.h"
+#include "compressors/kernels.h"
 #include "compressors/wire.h"
 
 namespace hearsay {
@@ -120,10 +121,22 @@ class SparseCodec final : public Compressor {
       if (!r.ok()) return r.status().WithPrefix(Spec());
       idx = std::move(r).value();
     } else {
+      // Like every other lossy codec, refuse non-finite input, even where no index falls: a
+      // diverged model must fail loudly here, not travel on as a few lucky finite values.
+      if (kernels::MaxAbsBits(x.data(), d) >= 0x7F800000u) {
+        return InvalidArgument(Spec() + ": input has a NaN or infinite value");
+      }
       idx = RandKIndices(key, d, k);
     }
     vals_.resize(k);
-    for (size_t j = 0; j < k; ++j) vals_[j] = x[idx[j]] * Scale(d, k, j);
+    for (size_t j = 0; j < k; ++j) {
+      vals_[j] = x[idx[j]] * Scale(d, k, j);
+      if (!std::isfinite(vals_[j])) {  // randk_unbiased's d/k scale can overflow float32
+        return InvalidArgument(Spec() + ": value " + std::to_string(x[idx[j]]) + " at index " +
+                               std::to_string(idx[j]) + " overflows float32 when scaled by " +
+                               std::to_string(Scale(d, k, j)));
+      }
+    }
     const size_t start = out->size();
     AppendHeader(out, tag(), values_ ? 1 : 0, d);
     AppendPod<uint32_t>(out, static_cast<uint32_t>(k));

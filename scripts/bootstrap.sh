@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hearsay needs, only those that are missing. Safe to re-run.
 # Everything comes from Debian's archive; nothing is downloaded at build time.
+#   bootstrap.sh        what building and testing need
+#   bootstrap.sh --ci   also the CI tools: clang-14 + libFuzzer (make fuzz), clang-format
 set -euo pipefail
 
 packages=(
@@ -8,8 +10,11 @@ packages=(
   libboost-dev libboost-system-dev
   libprotobuf-dev protobuf-compiler
   libeigen3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libsodium-dev
 )
+if [ "${1:-}" = "--ci" ]; then
+  packages+=(clang-14 libfuzzer-14-dev clang-format)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

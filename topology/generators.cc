@@ -7,9 +7,13 @@
 #include <sstream>
 
 #include "common/random.h"
+#include "common/regular_file.h"
 
 namespace hearsay {
 namespace {
+
+// Edge lists of real graphs with millions of edges stay far below this.
+constexpr uint64_t kMaxEdgeListFileBytes = uint64_t{1} << 30;
 
 std::string N(int64_t v) { return std::to_string(v); }
 
@@ -147,6 +151,11 @@ Result<Graph> RandomRegular(const GeneratorSpec& spec, int n) {
 }
 
 Result<Graph> EdgeListFile(const GeneratorSpec& spec, int n, bool directed) {
+  // Regular files only: a device (/dev/zero) would be read for ever, a FIFO would block.
+  if (Status s = CheckRegularFile(spec.path, kMaxEdgeListFileBytes, "edge-list file");
+      !s.ok() && s.code() != StatusCode::kNotFound) {
+    return s;
+  }
   std::ifstream in(spec.path);
   if (!in) {
     return NotFound("edge-list-file: cannot open '" + spec.path +

@@ -1,13 +1,22 @@
-// TCP transport throughput vs raw loopback TCP, measured in the same run: the baseline streams
-// the same bytes through a plain POSIX socket pair; the transport sends Messages of the same
-// size between two TcpTransports (framing, CRC32C, one write in flight per connection).
-//   usage: hearsay_bench_tcp_throughput [total_MiB=512] [message_KiB=1024]
+// TCP transport throughput and small-message latency against raw loopback TCP, measured in the
+// same run (issue 13 item 2; results in docs/wire_format.md "Performance").
+//
+// Throughput rows (one direction, `total` bytes in `message`-byte messages):
+//   raw TCP              a plain POSIX socket pair, send/recv of the same buffer
+//   raw TCP + MAC        the same, plus the Poly1305 frame MAC on both sides (what the MAC costs)
+//   transport, pooled    two TcpTransports; the sender copies each payload into a buffer from
+//                        AcquireBuffer (as a peer copies its encoded message), the receiver hands
+//                        payloads back with Recycle
+//   transport, fresh     the same with a new vector per message and no Recycle (no reuse)
+// Latency rows: round trips of a 64-byte message between two threads, raw vs transport.
+//   usage: hearsay_bench_tcp_throughput [total_MiB=512] [message_KiB=1024] [round_trips=2000]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <future>
@@ -15,122 +24,238 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/logging.h"
+#include "runtime/transport/auth.h"
+#include "runtime/transport/frame.h"
 #include "runtime/transport/tcp/tcp_transport.h"
 
 namespace hearsay {
 namespace {
 
-uint16_t FreePort(int* keep_fd) {
+void Die(const std::string& what) {
+  std::fprintf(stderr, "%s\n", what.c_str());
+  std::exit(1);
+}
+
+uint16_t FreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   socklen_t len = sizeof(addr);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  *keep_fd = fd;
+  ::close(fd);
   return ntohs(addr.sin_port);
 }
 
-// Raw loopback: bytes per second streaming `total` bytes in `chunk`-byte writes.
-double RawTcp(size_t total, size_t chunk) {
-  int listen_fd;
-  const uint16_t port = FreePort(&listen_fd);
-  ::listen(listen_fd, 1);
-  std::thread receiver([&] {
-    int fd = ::accept(listen_fd, nullptr, nullptr);
-    std::vector<uint8_t> buf(1 << 20);
-    size_t got = 0;
-    while (got < total) {
-      ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
-      if (n <= 0) break;
-      got += n;
-    }
-    ::close(fd);
-  });
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+// A connected loopback socket pair {client, server} with TCP_NODELAY.
+std::pair<int, int> SocketPair() {
+  int listen_fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  std::vector<uint8_t> data(chunk, 7);
-  const TimePoint t0 = Now();
-  for (size_t sent = 0; sent < total;) {
-    size_t off = 0;
-    while (off < chunk) {
-      ssize_t n = ::send(fd, data.data() + off, chunk - off, 0);
-      if (n <= 0) break;
-      off += n;
-    }
-    sent += chunk;
-  }
-  ::shutdown(fd, SHUT_WR);
-  receiver.join();
-  const double seconds = SecondsSince(t0);
-  ::close(fd);
+  ::bind(listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::listen(listen_fd, 1);
+  int client = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (::connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) Die("connect");
+  int server = ::accept(listen_fd, nullptr, nullptr);
   ::close(listen_fd);
-  return static_cast<double>(total) / seconds;
+  int one = 1;
+  ::setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  ::setsockopt(server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return {client, server};
 }
 
-double HearsayTcp(size_t total, size_t chunk) {
-  int fd0, fd1;
-  const uint16_t p0 = FreePort(&fd0), p1 = FreePort(&fd1);
-  ::close(fd0);
-  ::close(fd1);
-  std::vector<std::unique_ptr<hearsay::Transport>> ts;
+void SendAll(int fd, const uint8_t* p, size_t n) {
+  while (n > 0) {
+    ssize_t k = ::send(fd, p, n, 0);
+    if (k <= 0) Die("send");
+    p += k;
+    n -= static_cast<size_t>(k);
+  }
+}
+void RecvAll(int fd, uint8_t* p, size_t n) {
+  while (n > 0) {
+    ssize_t k = ::recv(fd, p, n, 0);
+    if (k <= 0) Die("recv");
+    p += k;
+    n -= static_cast<size_t>(k);
+  }
+}
+
+// Bytes per second streaming `total` bytes in `message`-byte messages; with_mac adds the frame
+// MAC (one Poly1305 per message) on both sides.
+double RawTcp(size_t total, size_t message, bool with_mac) {
+  auto [client, server] = SocketPair();
+  const size_t messages = total / message;
+  SessionKey key{};
+  std::thread receiver([&, server = server] {
+    std::vector<uint8_t> buf(message);
+    for (size_t i = 0; i < messages; ++i) {
+      RecvAll(server, buf.data(), buf.size());
+      if (with_mac) (void)ComputeFrameMac(key, i + 1, {}, buf);
+    }
+  });
+  std::vector<uint8_t> data(message, 7);
+  const TimePoint t0 = Now();
+  for (size_t i = 0; i < messages; ++i) {
+    if (with_mac) (void)ComputeFrameMac(key, i + 1, {}, data);
+    SendAll(client, data.data(), data.size());
+  }
+  receiver.join();
+  const double seconds = SecondsSince(t0);
+  ::close(client);
+  ::close(server);
+  return static_cast<double>(messages * message) / seconds;
+}
+
+std::vector<std::unique_ptr<Transport>> TransportPair() {
+  const uint16_t p0 = FreePort(), p1 = FreePort();
+  std::vector<std::unique_ptr<Transport>> ts;
   for (int i = 0; i < 2; ++i) {
     TcpTransportOptions o;
     o.self = i;
     o.addresses = {{"127.0.0.1", p0}, {"127.0.0.1", p1}};
     o.neighbors = {1 - i};
     o.handshake.cluster_id = "bench";
-    o.secret = "bench";
+    o.secret = "bench-secret-0123456789";
     auto t = MakeTcpTransport(o);
-    if (!t.ok()) {
-      std::fprintf(stderr, "%s\n", t.status().ToString().c_str());
-      std::exit(1);
-    }
+    if (!t.ok()) Die(t.status().ToString());
     ts.push_back(std::move(t).value());
   }
   auto started = std::async(std::launch::async, [&] { return ts[1]->Start(DeadlineIn(20)); });
-  if (!ts[0]->Start(DeadlineIn(20)).ok() || !started.get().ok()) std::exit(1);
-  const size_t messages = total / chunk;
-  ByteBuffer payload(chunk, 7);
+  if (!ts[0]->Start(DeadlineIn(20)).ok() || !started.get().ok()) Die("transports did not start");
+  return ts;
+}
+
+void Finish(std::vector<std::unique_ptr<Transport>>& ts) {
+  for (int i = 0; i < 2; ++i) {
+    Message done;
+    done.kind = MessageKind::kDone;
+    done.to = 1 - i;
+    (void)ts[i]->Send(std::move(done));
+  }
+  for (int i = 0; i < 2; ++i) (void)ts[i]->Receive(DeadlineIn(5));  // the other's DONE
+  for (auto& t : ts) (void)t->Shutdown(DeadlineIn(5));
+}
+
+double HearsayTcp(size_t total, size_t message, bool pooled) {
+  auto ts = TransportPair();
+  const size_t messages = total / message;
+  const ByteBuffer payload(message, 7);
   const TimePoint t0 = Now();
   std::thread sender([&] {
     for (size_t i = 0; i < messages; ++i) {
       Message m;
       m.to = 1;
       m.round = static_cast<int64_t>(i + 1);
-      m.payload = payload;  // the copy a peer makes when it encodes a fresh message
-      (void)ts[0]->Send(std::move(m));
+      if (pooled) {
+        m.payload = ts[0]->AcquireBuffer(message);
+        m.payload.assign(payload.begin(), payload.end());
+      } else {
+        m.payload = payload;
+      }
+      if (!ts[0]->Send(std::move(m)).ok()) Die("send failed");
     }
   });
   for (size_t i = 0; i < messages; ++i) {
-    if (!ts[1]->Receive(DeadlineIn(60)).ok()) std::exit(1);
+    Result<Message> m = ts[1]->Receive(DeadlineIn(60));
+    if (!m.ok()) Die(m.status().ToString());
+    if (pooled) ts[1]->Recycle(std::move(m->payload));
   }
   const double seconds = SecondsSince(t0);
   sender.join();
-  for (auto& t : ts) (void)t->Shutdown(DeadlineIn(5));
-  return static_cast<double>(messages * chunk) / seconds;
+  Finish(ts);
+  return static_cast<double>(messages * message) / seconds;
+}
+
+// Microseconds per round trip of a 64-byte message.
+double RawRoundTrip(int trips) {
+  auto [client, server] = SocketPair();
+  std::thread echo([&, server = server] {
+    uint8_t buf[64];
+    for (int i = 0; i < trips; ++i) {
+      RecvAll(server, buf, sizeof(buf));
+      SendAll(server, buf, sizeof(buf));
+    }
+  });
+  uint8_t buf[64] = {};
+  const TimePoint t0 = Now();
+  for (int i = 0; i < trips; ++i) {
+    SendAll(client, buf, sizeof(buf));
+    RecvAll(client, buf, sizeof(buf));
+  }
+  const double us = SecondsSince(t0) * 1e6 / trips;
+  echo.join();
+  ::close(client);
+  ::close(server);
+  return us;
+}
+
+double HearsayRoundTrip(int trips) {
+  auto ts = TransportPair();
+  std::thread echo([&] {
+    for (int i = 0; i < trips; ++i) {
+      Result<Message> m = ts[1]->Receive(DeadlineIn(30));
+      if (!m.ok()) Die(m.status().ToString());
+      m->to = 0;
+      if (!ts[1]->Send(std::move(*m)).ok()) Die("echo send");
+    }
+  });
+  const TimePoint t0 = Now();
+  for (int i = 0; i < trips; ++i) {
+    Message m;
+    m.to = 1;
+    m.round = i + 1;
+    m.payload.assign(64, 1);
+    if (!ts[0]->Send(std::move(m)).ok()) Die("send");
+    if (!ts[0]->Receive(DeadlineIn(30)).ok()) Die("receive");
+  }
+  const double us = SecondsSince(t0) * 1e6 / trips;
+  echo.join();
+  Finish(ts);
+  return us;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
 }
 
 }  // namespace
 }  // namespace hearsay
 
 int main(int argc, char** argv) {
-  const size_t total = (argc > 1 ? std::atol(argv[1]) : 512) << 20;
-  const size_t chunk = (argc > 2 ? std::atol(argv[2]) : 1024) << 10;
-  const double raw = hearsay::RawTcp(total, chunk);
-  const double tr = hearsay::HearsayTcp(total, chunk);
-  std::printf("%zu MiB in %zu KiB messages over loopback\n", total >> 20, chunk >> 10);
-  std::printf("raw TCP (POSIX sockets)   %8.1f MB/s\n", raw / 1e6);
-  std::printf("hearsay TcpTransport      %8.1f MB/s\n", tr / 1e6);
-  std::printf("ratio transport / raw     %8.2f\n", tr / raw);
+  using namespace hearsay;
+  const size_t total = static_cast<size_t>(argc > 1 ? std::atol(argv[1]) : 512) << 20;
+  const size_t message = static_cast<size_t>(argc > 2 ? std::atol(argv[2]) : 1024) << 10;
+  const int trips = argc > 3 ? std::atoi(argv[3]) : 2000;
+  InitLogging("bench", "error");
+  // Medians of 3 interleaved repetitions (the machine may be shared).
+  std::vector<double> raw, raw_mac, pooled, fresh, raw_rt, hs_rt;
+  for (int rep = 0; rep < 3; ++rep) {
+    raw.push_back(RawTcp(total, message, false));
+    raw_mac.push_back(RawTcp(total, message, true));
+    pooled.push_back(HearsayTcp(total, message, true));
+    fresh.push_back(HearsayTcp(total, message, false));
+    raw_rt.push_back(RawRoundTrip(trips));
+    hs_rt.push_back(HearsayRoundTrip(trips));
+  }
+  const double r = Median(raw);
+  std::printf("%zu MiB in %zu KiB messages over loopback (median of 3)\n", total >> 20,
+              message >> 10);
+  std::printf("%-34s %10s %8s\n", "", "MB/s", "vs raw");
+  std::printf("%-34s %10.1f %8.2f\n", "raw TCP", r / 1e6, 1.0);
+  std::printf("%-34s %10.1f %8.2f\n", "raw TCP + frame MAC", Median(raw_mac) / 1e6,
+              Median(raw_mac) / r);
+  std::printf("%-34s %10.1f %8.2f\n", "TcpTransport, pooled buffers", Median(pooled) / 1e6,
+              Median(pooled) / r);
+  std::printf("%-34s %10.1f %8.2f\n", "TcpTransport, fresh buffers", Median(fresh) / 1e6,
+              Median(fresh) / r);
+  std::printf("64-byte round trip: raw TCP %.1f us, TcpTransport %.1f us, ratio %.2f\n",
+              Median(raw_rt), Median(hs_rt), Median(hs_rt) / Median(raw_rt));
   return 0;
 }

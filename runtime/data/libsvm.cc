@@ -1,8 +1,11 @@
 #include "runtime/data/libsvm.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -10,8 +13,25 @@
 #include <string_view>
 #include <vector>
 
+#include "common/regular_file.h"
+
 namespace hearsay {
 namespace {
+
+// Half the machine's memory: the dense feature matrix must leave room for the model, the replicas
+// and the other peers of an in-process run.
+uint64_t DenseBudgetBytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return uint64_t{8} << 30;
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 2;
+}
+
+std::string GiB(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f GiB", bytes / (1 << 30));
+  return buf;
+}
 
 struct Entry {
   int64_t index;  // 1-based
@@ -101,11 +121,15 @@ Status ParseLine(std::string_view line, const std::string& where, int64_t num_fe
 
 }  // namespace
 
-Result<Dataset> LoadLibsvm(const std::string& path, int64_t num_features) {
+Result<Dataset> LoadLibsvm(const std::string& path, int64_t num_features,
+                           uint64_t max_dense_bytes) {
+  const uint64_t budget = max_dense_bytes > 0 ? max_dense_bytes : DenseBudgetBytes();
   if (num_features < 0) {
     return InvalidArgument(path + ": num_features = " + std::to_string(num_features) +
                            "; use 0 to infer it or a positive count");
   }
+  // A device or FIFO would be read for ever (/dev/zero) or block (a pipe): regular files only.
+  HEARSAY_RETURN_IF_ERROR(CheckRegularFile(path, kMaxLibsvmFileBytes, "LIBSVM file"));
   std::ifstream in(path);
   if (!in) {
     return NotFound(path + ": cannot open LIBSVM file: " + std::strerror(errno));
@@ -132,8 +156,23 @@ Result<Dataset> LoadLibsvm(const std::string& path, int64_t num_features) {
 
   std::map<double, int32_t> label_ids;
   for (const ParsedLine& r : rows) label_ids.emplace(r.label, 0);
+  if (label_ids.size() > kMaxLibsvmClasses) {
+    return InvalidArgument(path + ": " + std::to_string(label_ids.size()) +
+                           " distinct labels; hearsay trains at most " +
+                           std::to_string(kMaxLibsvmClasses) + " classes");
+  }
   int32_t next = 0;
   for (auto& [label, id] : label_ids) id = next++;
+  // Checked before allocating (issue 8: an index of 1e10 gave "internal error: std::bad_alloc").
+  const double dense_bytes = 4.0 * static_cast<double>(rows.size()) * static_cast<double>(d);
+  if (dense_bytes > static_cast<double>(budget)) {
+    return InvalidArgument(path + ": " + std::to_string(rows.size()) + " examples x " +
+                           std::to_string(d) + " features need " + GiB(dense_bytes) +
+                           " as dense float32, more than the " + GiB(static_cast<double>(budget)) +
+                           " allowed (half of this machine's memory); is the largest feature "
+                           "index (" +
+                           std::to_string(max_index) + ") right?");
+  }
 
   Dataset data;
   data.num_features = d;

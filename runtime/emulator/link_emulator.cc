@@ -47,6 +47,7 @@ class EmulatedTransport final : public Transport {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return Cancelled("peer " + std::to_string(self_) + ": send after shutdown");
+      if (thread_error_) return *thread_error_;
       if (send_error_) {
         Status error = std::move(*send_error_);
         send_error_.reset();
@@ -62,9 +63,16 @@ class EmulatedTransport final : public Transport {
   }
 
   Result<Message> Receive(TimePoint deadline) override {
-    if (!pump_.joinable()) return inner_->Receive(deadline);
+    if (!pump_.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (Status e = TakeThreadError(); !e.ok()) return e;
+      }
+      return inner_->Receive(deadline);
+    }
     std::unique_lock<std::mutex> lock(mu_);
     while (true) {
+      if (Status e = TakeThreadError(); !e.ok()) return e;
       const TimePoint now = Now();
       if (!held_.empty() && WallTime(held_.front().first) <= now) {
         Result<Message> item = std::move(held_.front().second);
@@ -90,7 +98,7 @@ class EmulatedTransport final : public Transport {
       std::unique_lock<std::mutex> lock(mu_);
       if (shut_down_) return Status::Ok();
       shut_down_ = true;
-      cv_.wait_until(lock, deadline, [&] { return pending_.empty(); });
+      cv_.wait_until(lock, deadline, [&] { return pending_.empty() || thread_error_; });
       if (!pending_.empty()) {
         result = DeadlineExceeded("peer " + std::to_string(self_) + ": " +
                                   std::to_string(pending_.size()) +
@@ -113,6 +121,8 @@ class EmulatedTransport final : public Transport {
   }
 
   TransportStats stats() const override { return inner_->stats(); }
+  void Recycle(ByteBuffer buffer) override { inner_->Recycle(std::move(buffer)); }
+  ByteBuffer AcquireBuffer(size_t bytes) override { return inner_->AcquireBuffer(bytes); }
 
  private:
   double VirtualNow() const { return Duration(Now() - epoch_).count(); }
@@ -121,8 +131,46 @@ class EmulatedTransport final : public Transport {
     return epoch_ + std::chrono::duration_cast<SteadyClock::duration>(Duration(virtual_s));
   }
 
-  // Hands messages to the inner transport when the model says they arrive.
+  // Thread bodies: nothing escapes them. A failure ends that thread and is reported by the next
+  // Send and Receive (Internal, naming the thread and the cause) instead of std::terminate.
   void ScheduleLoop() {
+    try {
+      ScheduleLoopBody();
+    } catch (const std::exception& e) {
+      ThreadFailed("scheduler", e.what());
+    } catch (...) {
+      ThreadFailed("scheduler", "an exception that is not a std::exception");
+    }
+  }
+  void PumpLoop() {
+    try {
+      PumpLoopBody();
+    } catch (const std::exception& e) {
+      ThreadFailed("ingress pump", e.what());
+    } catch (...) {
+      ThreadFailed("ingress pump", "an exception that is not a std::exception");
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    pump_done_ = true;
+    cv_.notify_all();
+  }
+  void ThreadFailed(const char* thread, const std::string& what) {
+    const std::string msg = "peer " + std::to_string(self_) + ": the network emulator's " + thread +
+                            " thread failed: " + what;
+    HEARSAY_LOG_ERROR("{}", msg);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!thread_error_) thread_error_ = Internal(msg);
+    cv_.notify_all();
+  }
+  // The thread failure, once per caller that sees it; requires mu_.
+  Status TakeThreadError() {
+    if (!thread_error_ || thread_error_reported_) return Status::Ok();
+    thread_error_reported_ = true;
+    return *thread_error_;
+  }
+
+  // Hands messages to the inner transport when the model says they arrive.
+  void ScheduleLoopBody() {
     std::unique_lock<std::mutex> lock(mu_);
     while (!stopping_) {
       std::vector<Delivery> due = model_.AdvanceTo(VirtualNow());
@@ -139,7 +187,7 @@ class EmulatedTransport final : public Transport {
           Status s = inner_->Send(std::move(m));
           if (!s.ok()) {
             HEARSAY_LOG_WARN("peer {}: emulated delivery to peer {} failed: {}", self_, to,
-                        s.ToString());
+                             s.ToString());
             std::lock_guard<std::mutex> relock(mu_);
             if (!send_error_) send_error_ = s;
           }
@@ -156,7 +204,7 @@ class EmulatedTransport final : public Transport {
   }
 
   // Timestamps arrivals from the inner transport and holds them per the ingress model.
-  void PumpLoop() {
+  void PumpLoopBody() {
     while (true) {
       Result<Message> r = inner_->Receive(DeadlineIn(0.1));
       if (!r.ok() && r.status().code() == StatusCode::kDeadlineExceeded) continue;
@@ -175,9 +223,6 @@ class EmulatedTransport final : public Transport {
       held_.emplace_back(release, std::move(r));
       cv_.notify_all();
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    pump_done_ = true;
-    cv_.notify_all();
   }
 
   std::unique_ptr<Transport> inner_;
@@ -191,7 +236,9 @@ class EmulatedTransport final : public Transport {
   TimePoint epoch_;                      // guarded by mu_ until the first Send
   std::map<uint64_t, Message> pending_;  // in the emulated network, by model id; mu_
   std::deque<std::pair<double, Result<Message>>> held_;  // ingress-delayed arrivals; mu_
-  std::optional<Status> send_error_;  // first failed inner Send, reported once; mu_
+  std::optional<Status> send_error_;    // first failed inner Send, reported once; mu_
+  std::optional<Status> thread_error_;  // a failed scheduler or pump thread; mu_
+  bool thread_error_reported_ = false;  // Receive returned it; mu_
   bool sent_any_ = false, wake_ = false, stopping_ = false, shut_down_ = false;
   bool pump_done_ = false;
   std::thread scheduler_;

@@ -60,7 +60,8 @@ struct RunConfig {
   double round_timeout_s = 120;   // a round waiting longer than this fails the run
   double connect_timeout_s = 30;  // peers must all be reachable within this
   std::string cluster_id = "hearsay";
-  std::string secret = "hearsay-dev-secret";  // shared cluster secret (handshake proof)
+  std::string secret = "hearsay-dev-secret";  // `secret:` (discouraged; docs/security.md)
+  std::string secret_file;  // file holding the cluster secret ("" = none; docs/security.md)
 };
 
 struct Experiment {

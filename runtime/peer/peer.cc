@@ -34,6 +34,10 @@ Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
   o.handshake.model_shape = model.Describe() + " params=" + std::to_string(model.num_params());
   o.handshake.algorithm = AlgorithmLabel(run);
   o.secret = run.secret;
+  // No codec needs more than 64 bits per parameter (sparse index + value); larger payloads are
+  // refused before anything is allocated (docs/security.md).
+  const uint64_t max_message = 8 * static_cast<uint64_t>(model.num_params()) + (1u << 20);
+  o.max_message_bytes = static_cast<uint32_t>(std::min<uint64_t>(max_message, UINT32_MAX));
   HEARSAY_ASSIGN_OR_RETURN(std::unique_ptr<Transport> tcp, MakeTcpTransport(o));
   if (!run.emulate) return tcp;
   return MakeEmulatedTransport(std::move(tcp), topology, id, run.seed);

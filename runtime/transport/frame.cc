@@ -4,14 +4,13 @@
 #include <cstdio>
 
 #include "proto/wire.pb.h"
-#include "runtime/transport/crc32c.h"
 
 namespace hearsay {
 namespace {
 
-std::string Hex32(uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "0x%08" PRIx32, v);
+std::string Hex(uint64_t v, int digits) {
+  char buf[24];
+  std::snprintf(buf, sizeof(buf), "0x%0*" PRIx64, digits, v);
   return buf;
 }
 
@@ -20,39 +19,30 @@ void ToProto(const FrameHeader& h, wire::FrameHeader* p) {
   p->set_sender(h.sender);
   p->set_receiver(h.receiver);
   p->set_round(h.round);
-  p->set_payload_crc32c(h.payload_crc32c);
-  if (h.kind == FrameKind::kHello) {
-    wire::Hello* hello = p->mutable_hello();
-    hello->set_protocol_version(h.hello.protocol_version);
-    hello->set_cluster_id(h.hello.cluster_id);
-    hello->set_peer(h.hello.peer);
-    hello->set_topology_hash(h.hello.topology_hash);
-    hello->set_model_shape(h.hello.model_shape);
-    hello->set_algorithm(h.hello.algorithm);
-    hello->set_nonce(h.hello.nonce);
-    hello->set_proof(h.hello.proof);
-  }
+  p->set_tag(h.tag);
+  p->set_seq(h.seq);
+  p->set_ack(h.ack);
+  if (!h.nonce.empty()) p->set_nonce(h.nonce);
   if (!h.proof.empty()) p->set_proof(h.proof);
   if (!h.reason.empty()) p->set_reason(h.reason);
+  if (h.config) {
+    wire::ClusterConfig* c = p->mutable_config();
+    c->set_cluster_id(h.config->cluster_id);
+    c->set_topology_hash(h.config->topology_hash);
+    c->set_model_shape(h.config->model_shape);
+    c->set_algorithm(h.config->algorithm);
+  }
 }
 
 bool KnownKind(int kind) {
-  switch (kind) {
-    case 1:
-    case 2:
-    case 16:
-    case 17:
-    case 18:
-    case 19:
-      return true;
-    default:
-      return false;
-  }
+  if (kind >= 1 && kind <= kMaxMessageKind) return true;
+  return kind >= static_cast<int>(FrameKind::kHello) &&
+         kind <= static_cast<int>(FrameKind::kRefuse);
 }
 
 }  // namespace
 
-const char* FrameKindName(FrameKind kind) {
+std::string FrameKindName(FrameKind kind) {
   switch (kind) {
     case FrameKind::kGossip:
       return "GOSSIP";
@@ -67,10 +57,11 @@ const char* FrameKindName(FrameKind kind) {
     case FrameKind::kRefuse:
       return "REFUSE";
   }
-  return "UNKNOWN";
+  if (IsMessageFrame(kind)) return "MESSAGE(" + std::to_string(static_cast<int>(kind)) + ")";
+  return "UNKNOWN(" + std::to_string(static_cast<int>(kind)) + ")";
 }
 
-ByteBuffer EncodeFrameHead(const FrameHeader& header, uint32_t payload_bytes) {
+ByteBuffer EncodeFrameHead(const FrameHeader& header, uint32_t payload_bytes, bool with_mac) {
   wire::FrameHeader proto;
   ToProto(header, &proto);
   const auto header_bytes = static_cast<uint32_t>(proto.ByteSizeLong());
@@ -78,7 +69,7 @@ ByteBuffer EncodeFrameHead(const FrameHeader& header, uint32_t payload_bytes) {
   out.reserve(kFramePrefixBytes + header_bytes);
   AppendPod<uint32_t>(&out, kFrameMagic);
   AppendPod<uint16_t>(&out, kWireVersion);
-  AppendPod<uint16_t>(&out, 0);  // flags, reserved
+  AppendPod<uint16_t>(&out, with_mac ? kFlagMac : 0);
   AppendPod<uint32_t>(&out, header_bytes);
   AppendPod<uint32_t>(&out, payload_bytes);
   out.resize(kFramePrefixBytes + header_bytes);
@@ -86,7 +77,7 @@ ByteBuffer EncodeFrameHead(const FrameHeader& header, uint32_t payload_bytes) {
   return out;
 }
 
-Result<FramePrefix> DecodeFramePrefix(std::span<const uint8_t> bytes, uint64_t max_frame_bytes) {
+Result<FramePrefix> DecodeFramePrefix(std::span<const uint8_t> bytes, uint32_t max_payload_bytes) {
   ByteReader reader(bytes);
   uint32_t magic = 0;
   FramePrefix prefix;
@@ -97,7 +88,7 @@ Result<FramePrefix> DecodeFramePrefix(std::span<const uint8_t> bytes, uint64_t m
                       std::to_string(kFramePrefixBytes) + " bytes");
   }
   if (magic != kFrameMagic) {
-    return Corruption("bad frame magic " + Hex32(magic) + " (expected " + Hex32(kFrameMagic) +
+    return Corruption("bad frame magic " + Hex(magic, 8) + " (expected " + Hex(kFrameMagic, 8) +
                       ", \"HSAY\"): not a hearsay peer, or the stream is out of sync");
   }
   if (prefix.version != kWireVersion) {
@@ -105,13 +96,17 @@ Result<FramePrefix> DecodeFramePrefix(std::span<const uint8_t> bytes, uint64_t m
                       " is not supported (this peer speaks version " +
                       std::to_string(kWireVersion) + ")");
   }
+  if ((prefix.flags & ~kFlagMac) != 0) {
+    return Corruption("frame flags " + Hex(prefix.flags, 4) + " have unknown bits set");
+  }
   if (prefix.header_bytes == 0 || prefix.header_bytes > kMaxHeaderBytes) {
     return Corruption("frame header length " + std::to_string(prefix.header_bytes) +
                       " is outside 1.." + std::to_string(kMaxHeaderBytes));
   }
-  if (prefix.frame_bytes() > max_frame_bytes) {
-    return Corruption("frame of " + std::to_string(prefix.frame_bytes()) +
-                      " bytes exceeds the limit of " + std::to_string(max_frame_bytes) + " bytes");
+  if (prefix.payload_bytes > max_payload_bytes) {
+    return Corruption("frame payload of " + std::to_string(prefix.payload_bytes) +
+                      " bytes exceeds the limit of " + std::to_string(max_payload_bytes) +
+                      " bytes");
   }
   return prefix;
 }
@@ -122,59 +117,58 @@ Result<FrameHeader> DecodeFrameHeader(std::span<const uint8_t> bytes) {
     return Corruption("frame header of " + std::to_string(bytes.size()) +
                       " bytes is not a valid hearsay.wire.FrameHeader");
   }
-  if (!KnownKind(p.kind())) {
-    return Corruption("unknown frame kind " + std::to_string(p.kind()));
-  }
+  if (!KnownKind(p.kind())) return Corruption("unknown frame kind " + std::to_string(p.kind()));
   FrameHeader h;
   h.kind = static_cast<FrameKind>(p.kind());
   h.sender = p.sender();
   h.receiver = p.receiver();
   h.round = p.round();
-  h.payload_crc32c = p.payload_crc32c();
-  if (p.has_hello()) {
-    const wire::Hello& hello = p.hello();
-    h.hello.protocol_version = hello.protocol_version();
-    h.hello.cluster_id = hello.cluster_id();
-    h.hello.peer = hello.peer();
-    h.hello.topology_hash = hello.topology_hash();
-    h.hello.model_shape = hello.model_shape();
-    h.hello.algorithm = hello.algorithm();
-    h.hello.nonce = hello.nonce();
-    h.hello.proof = hello.proof();
+  h.tag = p.tag();
+  if (IsMessageFrame(h.kind) && p.seq() == 0) {
+    return Corruption(FrameKindName(h.kind) + " frame without a sequence number");
   }
+  h.seq = p.seq();
+  h.ack = p.ack();
+  h.nonce = p.nonce();
   h.proof = p.proof();
   h.reason = p.reason();
+  if (p.has_config()) {
+    const wire::ClusterConfig& c = p.config();
+    h.config = ClusterConfig{c.cluster_id(), c.topology_hash(), c.model_shape(), c.algorithm()};
+  }
   return h;
 }
 
-FrameHeader DataFrameHeader(const Message& msg) {
+MacTag ComputeFrameMac(const SessionKey& key, uint64_t seq, std::span<const uint8_t> head,
+                       std::span<const uint8_t> payload) {
+  FrameMac mac(key, seq);
+  mac.Update(head);
+  mac.Update(payload);
+  return mac.Final();
+}
+
+FrameHeader DataFrameHeader(const Message& msg, uint64_t seq, uint64_t ack) {
   FrameHeader h;
-  h.kind = msg.kind == MessageKind::kDone ? FrameKind::kDone : FrameKind::kGossip;
+  h.kind = static_cast<FrameKind>(msg.kind);
   h.sender = msg.from;
   h.receiver = msg.to;
   h.round = msg.round;
-  h.payload_crc32c = Crc32c(msg.payload);
+  h.tag = msg.tag;
+  h.seq = seq;
+  h.ack = ack;
   return h;
 }
 
-uint64_t FrameWireBytes(const Message& msg) {
-  // The CRC is a fixed32 field, so the header size does not depend on its value.
-  FrameHeader h;
-  h.kind = msg.kind == MessageKind::kDone ? FrameKind::kDone : FrameKind::kGossip;
-  h.sender = msg.from;
-  h.receiver = msg.to;
-  h.round = msg.round;
-  h.payload_crc32c = 1;
+uint64_t FrameWireBytes(const Message& msg, uint64_t seq, uint64_t ack) {
   wire::FrameHeader proto;
-  ToProto(h, &proto);
-  return kFramePrefixBytes + proto.ByteSizeLong() + msg.payload.size();
+  ToProto(DataFrameHeader(msg, seq, ack), &proto);
+  return kFramePrefixBytes + proto.ByteSizeLong() + msg.payload.size() + kMacBytes;
 }
 
 Result<Message> DataFrameToMessage(const FrameHeader& header, ByteBuffer payload,
                                    int expected_sender, int self) {
-  if (header.kind != FrameKind::kGossip && header.kind != FrameKind::kDone) {
-    return Corruption(std::string("unexpected ") + FrameKindName(header.kind) +
-                      " frame after the handshake");
+  if (!IsMessageFrame(header.kind)) {
+    return Corruption("unexpected " + FrameKindName(header.kind) + " frame after the handshake");
   }
   if (header.sender != expected_sender) {
     return Corruption("frame claims sender " + std::to_string(header.sender) +
@@ -185,17 +179,13 @@ Result<Message> DataFrameToMessage(const FrameHeader& header, ByteBuffer payload
     return Corruption("frame addressed to peer " + std::to_string(header.receiver) +
                       " arrived at peer " + std::to_string(self));
   }
-  const uint32_t crc = Crc32c(payload);
-  if (crc != header.payload_crc32c) {
-    return Corruption("payload checksum " + Hex32(crc) + " does not match the header's " +
-                      Hex32(header.payload_crc32c) + " (" + std::to_string(payload.size()) +
-                      " bytes, round " + std::to_string(header.round) + ")");
-  }
   Message msg;
-  msg.kind = header.kind == FrameKind::kDone ? MessageKind::kDone : MessageKind::kGossip;
+  msg.kind = static_cast<MessageKind>(header.kind);
   msg.from = header.sender;
   msg.to = header.receiver;
   msg.round = header.round;
+  msg.tag = header.tag;
+  msg.seq = header.seq;
   msg.payload = std::move(payload);
   return msg;
 }

@@ -1,44 +1,112 @@
-// Handshake rules shared by both ends of a hearsay connection (docs/wire_format.md
-// "Handshake"): comparing the two sides' HELLO fields and deriving the authentication proofs.
+// Handshake: the state machine that authenticates one hearsay connection and checks that both
+// ends belong to the same run (docs/wire_format.md "Handshake"). Pure: it consumes parsed frames
+// (frame_reader.h) and says what to send and whether the link opens; the TCP connection does the
+// I/O, the fuzz target fuzz/frame_fuzz.cc feeds it arbitrary frames.
 //
-//   dialer (lower id)                       acceptor (higher id)
-//   HELLO{identity, nonce_d}        ->
-//                                   <-      HELLO{identity, nonce_a, proof_a} | REFUSE{reason}
-//   AUTH{proof_d} | REFUSE{reason}  ->
-//                                   <-      WELCOME | REFUSE{reason}
+//   dialer (lower id)                           acceptor (higher id)
+//   HELLO{nonce_d}                        ->
+//                                         <-    HELLO{nonce_a, proof_a}    | REFUSE{reason}
+//   AUTH{proof_d, config_d}  (MAC)        ->    (dialer checked proof_a)
+//                                         <-    WELCOME{config_a} (MAC)    | REFUSE{reason} (MAC)
 //
-// proof_a = HMAC-SHA256(secret, "hearsay/1 acceptor" | cluster | dialer | acceptor | nonce_d |
-// nonce_a), proof_d the same with "dialer": each side proves it knows the secret and has seen
-// this connection's fresh nonces (no replay).
-// Thread-safety: pure functions (MakeNonce uses a thread-local generator).
+// Why this order: nothing about the cluster (cluster id, topology hash, model shape, algorithm)
+// is sent before the other side has proven the secret -- the acceptor proves it first (proof_a),
+// so the dialer's configuration only ever goes to an authenticated acceptor, and the acceptor's
+// only to an authenticated dialer. Before authentication a REFUSE carries only facts about the
+// frame received (ids, version) and only closes that connection: it can come from anyone. After
+// authentication a configuration mismatch is a real misconfiguration of the cluster, so it is
+// fatal (`Start` fails on both sides with both values named). Session keys (auth.h) exist from the
+// acceptor's HELLO on; AUTH, WELCOME and authenticated REFUSE frames carry a MAC with seq 0, and
+// message frames start at seq 1.
+// Thread-safety: none; one connection's strand owns it.
 #pragma once
 
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 
+#include "runtime/transport/auth.h"
 #include "runtime/transport/frame.h"
+#include "runtime/transport/frame_reader.h"
 
 namespace hearsay {
 
-inline constexpr size_t kNonceBytes = 16;
+struct HandshakeSetup {
+  HandshakeRole role = HandshakeRole::kDialer;
+  int self = -1;
+  int peer = -1;  // dialer: the peer dialed; acceptor: -1, learned from the HELLO
+  std::shared_ptr<const ClusterKey> key;
+  ClusterConfig config;  // ours
+  // Acceptor: whether peer j may dial us (a neighbour with a lower id).
+  std::function<bool(int)> may_dial_us;
+};
 
-enum class HandshakeRole { kDialer, kAcceptor };
+// A handshake frame to send; `mac`: append the MAC under the send key with seq 0.
+struct ControlFrame {
+  FrameHeader header;
+  bool mac = false;
+};
+
+struct HandshakeStep {
+  enum class Outcome {
+    kContinue,  // send `reply` if any, wait for the next frame
+    kOpen,      // authenticated and agreed: open the link (the acceptor then sends `reply`)
+    kFail,      // send `reply` if any (a REFUSE), then close
+  };
+  Outcome outcome = Outcome::kContinue;
+  std::optional<ControlFrame> reply;
+  // kFail: why, for the log (remote text escaped); `fatal`: an authenticated peer disagrees with
+  // our configuration, so waiting for it is pointless (Start fails with this text).
+  std::string error;
+  bool fatal = false;
+};
 
 // "" when `theirs` may talk to `ours`; otherwise the first difference, written from our side:
-// "topology hash 0x1a2b... differs from ours 0x9f8e...".
-std::string HelloMismatch(const HelloInfo& theirs, const HelloInfo& ours);
-
-// Proof that the side playing `role` knows `secret`, bound to both ids and nonces.
-std::string HandshakeProof(HandshakeRole role, const std::string& secret,
-                           const std::string& cluster_id, int dialer, int acceptor,
-                           const std::string& dialer_nonce, const std::string& acceptor_nonce);
-
-// Constant-time comparison of two proofs.
-bool ProofsEqual(const std::string& a, const std::string& b);
-
-// kNonceBytes fresh random bytes.
-std::string MakeNonce();
-
+// "topology hash 0x1a2b... differs from ours 0x9f8e..." (their text escaped).
+std::string ConfigMismatch(const ClusterConfig& theirs, const ClusterConfig& ours);
 // "0x" and 16 hex digits.
 std::string Hex64(uint64_t v);
+
+class Handshake {
+ public:
+  explicit Handshake(HandshakeSetup setup);
+
+  // The dialer's first frame.
+  ControlFrame Hello();
+  // One frame received before the link opened.
+  HandshakeStep OnFrame(const InFrame& frame);
+  // A MAC'd REFUSE, for refusals the connection decides after authentication (e.g. the link is
+  // already up). Requires authenticated().
+  ControlFrame Refusal(const std::string& reason) const;
+
+  int peer() const { return peer_; }
+  // The other side proved the secret.
+  bool authenticated() const { return authenticated_; }
+  // Session keys exist (from the acceptor's HELLO on); then send_key / receive_key are valid.
+  bool keys_ready() const { return keys_.has_value(); }
+  const SessionKey& send_key() const;
+  const SessionKey& receive_key() const;
+
+ private:
+  enum class State { kStart, kAwaitHello, kAwaitAuth, kAwaitWelcome, kDone };
+
+  HandshakeStep OnHelloAtAcceptor(const InFrame& f);
+  HandshakeStep OnHelloAtDialer(const InFrame& f);
+  HandshakeStep OnAuth(const InFrame& f);
+  HandshakeStep OnWelcome(const InFrame& f);
+  HandshakeStep OnRefuse(const InFrame& f);
+  HandshakeStep Fail(std::string error, bool fatal = false);
+  HandshakeStep Refuse(const std::string& reason, std::string error, bool fatal = false);
+  FrameHeader Header(FrameKind kind) const;
+  std::string Who() const;
+
+  HandshakeSetup setup_;
+  State state_ = State::kStart;
+  int peer_;
+  bool authenticated_ = false;
+  Transcript transcript_;
+  std::optional<SessionKeys> keys_;
+};
 
 }  // namespace hearsay

@@ -6,7 +6,9 @@
 //
 // Threading: Send and Receive are called from the peer's compute thread; implementations run
 // their I/O on their own threads and hand messages over through a thread-safe inbox. Every
-// blocking call takes an absolute deadline.
+// blocking call takes an absolute deadline, except Send, which a transport may block for a bounded
+// time when too many bytes are queued for one neighbour (backpressure; see its options).
+// Failures inside a transport's own threads never escape them: Receive returns the reason.
 #pragma once
 
 #include <cstdint>
@@ -19,10 +21,12 @@
 
 namespace hearsay {
 
+// Values 1..15 travel as message frames of the same number (docs/wire_format.md); new kinds need
+// no wire change. Never renumber.
 enum class MessageKind : uint8_t {
-  kGossip = 1,  // a round's algorithm payload
-  kDone = 2,    // sender finished its last round and will send nothing more
-  kFailed = 3,  // sender failed and will send nothing more; the payload is its reason (text)
+  kGossip = 1,      // a round's algorithm payload
+  kDone = 2,        // sender finished its last round and will send nothing more
+  kFailed = 3,      // sender failed and will send nothing more; the payload is its reason (text)
   kAvgRequest = 4,  // AD-PSGD: "average with me", the sender's (encoded) model
   kAvgReply = 5,    // AD-PSGD: the (encoded) half-difference the responder applied
   kChunk = 6,       // all-reduce: one chunk of a reduce-scatter / all-gather step (`tag`)
@@ -34,6 +38,9 @@ struct Message {
   int32_t to = -1;
   int64_t round = 0;
   uint32_t tag = 0;  // kChunk: the step within the round; 0 otherwise
+  // Set by the transport on received messages: the per-link, per-direction sequence number
+  // (1, 2, ... in send order; docs/wire_format.md). Ignored on Send.
+  uint64_t seq = 0;
   ByteBuffer payload;
 };
 
@@ -42,6 +49,8 @@ struct TransportStats {
   uint64_t bytes_received = 0;
   uint64_t messages_sent = 0;
   uint64_t messages_received = 0;
+  uint64_t frames_rejected = 0;    // malformed, unauthenticated, replayed or bad-MAC frames
+  uint64_t handshakes_failed = 0;  // connections closed before they were authenticated
 };
 
 class Transport {
@@ -59,6 +68,18 @@ class Transport {
   // Delivers what is queued (bounded by deadline), then closes every link. Idempotent.
   virtual Status Shutdown(TimePoint deadline) = 0;
   virtual TransportStats stats() const = 0;
+  // Buffer reuse (optional; any thread). A transport that pools buffers reads payloads into
+  // recycled memory -- no allocation, no zero-fill, no page faults -- and hands out buffers for
+  // the next outgoing payloads from the same pool (payloads it has written go back to it).
+  // Recycle: gives a received payload's buffer back; the default frees it.
+  virtual void Recycle(ByteBuffer buffer) {}
+  // An empty buffer with capacity for at least `bytes` bytes, for an outgoing payload (fill it
+  // with assign/insert: no zero-fill). The default allocates a fresh one.
+  virtual ByteBuffer AcquireBuffer(size_t bytes) {
+    ByteBuffer b;
+    b.reserve(bytes);
+    return b;
+  }
 };
 
 }  // namespace hearsay

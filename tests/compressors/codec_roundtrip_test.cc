@@ -86,6 +86,28 @@ TEST_P(EveryCodec, RejectsNonFiniteInputOrKeepsItNonFinite) {
   }
 }
 
+// Issue 8: qsgd:b:norm=l2 encoded finite input whose 2-norm overflows float32 as an infinite
+// scale, which its own decoder rejects. Now the encoder refuses it; whatever it accepts decodes.
+TEST(QsgdL2, NormOverflowIsRefusedAndEveryAcceptedPayloadDecodes) {
+  for (const char* spec : {"qsgd:8:norm=l2", "qsgd:4:norm=l2", "qsgd:2:64:norm=l2"}) {
+    auto c = MustMake(spec);
+    ASSERT_NE(c, nullptr) << spec;
+    std::vector<float> x(256, 1.0f);
+    x[100] = 3.0e38f;  // finite, as is the sum of squares in double...
+    x[101] = -3.0e38f;
+    ByteBuffer buf = {7};
+    const Status s = c->Encode(x, Key(1), &buf);  // ...but sqrt of it exceeds FLT_MAX
+    ASSERT_EQ(s.code(), StatusCode::kInvalidArgument) << spec;
+    EXPECT_NE(s.message().find("overflows float32"), std::string::npos) << s.message();
+    EXPECT_EQ(buf, ByteBuffer{7});
+    x[101] = 1.0f;  // a single huge value has a representable norm
+    buf.clear();
+    ASSERT_TRUE(c->Encode(x, Key(1), &buf).ok()) << spec;
+    std::vector<float> y(x.size());
+    EXPECT_TRUE(c->Decode(buf, Key(1), y).ok()) << spec;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Codecs, EveryCodec, ::testing::ValuesIn(testing::AllCodecSpecs()),
                          testing::SpecTestName);
 

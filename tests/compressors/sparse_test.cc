@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <set>
 
 #include "compressors/codec_math.h"
@@ -53,6 +55,30 @@ TEST(TopK, RejectsNaN) {
   x[3] = std::nanf("");
   ByteBuffer buf;
   EXPECT_EQ(MustMake("topk:0.1")->Encode(x, Key(1), &buf).code(), StatusCode::kInvalidArgument);
+}
+
+// Issue 8: randk accepted non-finite input where the other lossy codecs refuse it (a diverged
+// run then travelled on with a few lucky finite values).
+TEST(RandK, RefusesNonFiniteInputEvenWhereNoIndexFalls) {
+  for (const char* spec : {"randk:0.01", "randk_unbiased:0.01", "then(randk:0.01, qsgd:8)"}) {
+    for (float bad : {std::nanf(""), std::numeric_limits<float>::infinity()}) {
+      auto x = SeededVector(1000, 5);
+      x[997] = bad;
+      ByteBuffer buf = {42};
+      const Status s = MustMake(spec)->Encode(x, Key(1), &buf);
+      EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << spec;
+      EXPECT_NE(s.message().find("NaN or infinite"), std::string::npos) << s.message();
+      EXPECT_EQ(buf, ByteBuffer{42}) << "a refused encode must not leave bytes behind";
+    }
+  }
+}
+
+TEST(RandK, UnbiasedScaleOverflowIsRefused) {
+  std::vector<float> x(1000, 3.0e38f);  // finite, but times d/k = 100 overflows
+  ByteBuffer buf;
+  const Status s = MustMake("randk_unbiased:0.01")->Encode(x, Key(1), &buf);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("overflows float32"), std::string::npos) << s.message();
 }
 
 TEST(RandK, ReceiverReconstructsTheSendersIndicesFromTheKey) {

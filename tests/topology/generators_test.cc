@@ -214,5 +214,25 @@ TEST(Generators, ImportsANetworkxEdgeListFile) {
   std::filesystem::remove_all(dir);
 }
 
+// Issue 8: the edge-list reader read device files for tens of seconds.
+TEST(Generators, EdgeListFileMustBeARegularFile) {
+  GeneratorSpec g;
+  g.kind = "edge-list-file";
+  for (const char* path : {"/dev/zero", "/dev/urandom"}) {
+    g.path = path;
+    auto r = GenerateGraphs(g, 0, false);
+    ASSERT_FALSE(r.ok()) << path;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(
+        r.status().message().find(std::string(path) + ": edge-list file is a character device"),
+        std::string::npos)
+        << r.status().message();
+  }
+  g.path = "/nonexistent/g.edgelist";
+  auto missing = GenerateGraphs(g, 0, false);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("relative paths are resolved"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hearsay

@@ -1,6 +1,7 @@
 #include "runtime/transport/inproc/inproc_transport.h"
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <set>
 #include <vector>
@@ -41,17 +42,17 @@ class InProcEndpoint final : public Transport {
     }
     msg.from = self_;
     const uint64_t wire_bytes = FrameWireBytes(msg);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (shut_down_) {
-        return Cancelled("peer " + std::to_string(self_) + ": send after shutdown");
-      }
-      talked_to_.insert(msg.to);
-      if (msg.kind == MessageKind::kDone) done_sent_.insert(msg.to);
-    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shut_down_) return Cancelled("peer " + std::to_string(self_) + ": send after shutdown");
     bytes_sent_ += wire_bytes;
     ++messages_sent_;
-    state_->inboxes[msg.to]->Push(std::move(msg));
+    talked_to_.insert(msg.to);
+    if (msg.kind == MessageKind::kDone) done_sent_.insert(msg.to);
+    // Numbered like TCP frames (1, 2, ... per direction); pushed under mu_ so that concurrent
+    // senders cannot deliver them out of sequence.
+    msg.seq = ++next_seq_[msg.to];
+    Inbox& target = *state_->inboxes[msg.to];
+    target.Push(std::move(msg));
     return Status::Ok();
   }
 
@@ -97,9 +98,10 @@ class InProcEndpoint final : public Transport {
   const int self_;
   Inbox& inbox_;
   std::mutex mu_;
-  bool shut_down_ = false;   // guarded by mu_
-  std::set<int> talked_to_;  // guarded by mu_
-  std::set<int> done_sent_;  // guarded by mu_
+  bool shut_down_ = false;            // guarded by mu_
+  std::set<int> talked_to_;           // guarded by mu_
+  std::set<int> done_sent_;           // guarded by mu_
+  std::map<int, uint64_t> next_seq_;  // last seq sent per peer; guarded by mu_
   std::atomic<uint64_t> bytes_sent_{0}, bytes_received_{0}, messages_sent_{0},
       messages_received_{0};
 };

@@ -1,40 +1,93 @@
-// Connection: the handshake state machine, the framed read loop and the write queue of one TCP
+// Connection: socket I/O around the FrameReader and the Handshake state machine of one TCP
 // connection. One of the two translation units of the TCP transport that include Asio (build
 // speed). Everything here runs on the connection's strand, except the entry points Begin,
-// Enqueue, CloseWhenFlushed and CloseNow, which post to it.
+// SendMessage, CloseWhenFlushed and CloseNow.
 #include "runtime/transport/tcp/tcp_connection.h"
+
+#include <exception>
 
 #include "common/logging.h"
 #include "runtime/transport/tcp/tcp_transport_impl.h"
 
 namespace hearsay::tcp_internal {
+namespace {
 
-std::string Connection::Remote() const {
+// Small frames are gathered into one vectored write up to these bounds (fewer system calls for
+// many small messages); a large frame goes alone.
+constexpr size_t kMaxFramesPerWrite = 64;
+constexpr size_t kMaxGatherBytes = 1 << 20;
+
+std::string RemoteOf(const tcp::socket& s) {
   ErrorCode ec;
-  const auto ep = socket_.remote_endpoint(ec);
+  const auto ep = s.remote_endpoint(ec);
   if (ec) return "an unknown address";
   return ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
+}  // namespace
+
+Connection::Connection(TcpTransport* owner, tcp::socket socket, HandshakeRole role,
+                       int expected_peer, bool counted)
+    : owner_(owner),
+      socket_(std::move(socket)),
+      role_(role),
+      remote_(RemoteOf(socket_)),
+      peer_(expected_peer),
+      handshake_(owner->MakeHandshakeSetup(role, expected_peer)),
+      reader_(&owner->pool()),
+      handshake_timer_(socket_.get_executor()),
+      counted_(counted) {
+  reader_.set_max_payload_bytes(0);  // handshake frames carry no payload
+}
+
+template <typename F>
+void Connection::Guarded(F&& body) {
+  try {
+    body();
+  } catch (const std::exception& e) {
+    Fail(std::string("internal error in the connection's handler: ") + e.what(), true);
+  }
+}
+
+std::string Connection::Who() const {
+  const int p = peer_.load();
+  return p >= 0 ? "peer " + std::to_string(p) + " (" + remote_ + ")" : remote_;
+}
+
 void Connection::Begin() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
-    if (self->role_ == HandshakeRole::kDialer) {
-      self->our_nonce_ = MakeNonce();
-      FrameHeader h;
-      h.kind = FrameKind::kHello;
-      h.hello = self->owner_->OurHello();
-      h.hello.nonce = self->our_nonce_;
-      h.receiver = self->peer_;
-      self->SendControl(std::move(h));
-    }
-    self->ReadPrefix();
+    self->Guarded([&] {
+      // Every connection must authenticate within the handshake timeout: a silent or slow client
+      // cannot hold a slot for ever (slow-loris).
+      self->handshake_timer_.expires_after(std::chrono::duration_cast<asio::steady_timer::duration>(
+          Duration(self->owner_->options().handshake_timeout_s)));
+      self->handshake_timer_.async_wait([self](const ErrorCode& ec) {
+        if (!ec) self->Guarded([&] { self->OnHandshakeTimeout(); });
+      });
+      if (self->role_ == HandshakeRole::kDialer) self->SendControl(self->handshake_.Hello());
+      self->ReadMore();
+    });
   });
 }
 
-void Connection::Enqueue(OutFrame frame) {
-  asio::post(socket_.get_executor(), [self = shared_from_this(), f = std::move(frame)]() mutable {
-    self->Push(std::move(f));
+uint64_t Connection::SendMessage(Message msg, uint64_t accounted) {
+  std::lock_guard<std::mutex> lock(send_mu_);
+  if (!send_open_) return 0;
+  const uint64_t seq = ++send_seq_;
+  OutFrame f;
+  f.head = EncodeFrameHead(DataFrameHeader(msg, seq, recv_seq_.load()),
+                           static_cast<uint32_t>(msg.payload.size()), /*with_mac=*/true);
+  f.tag = ComputeFrameMac(send_key_, seq, f.head, msg.payload);
+  f.has_tag = true;
+  f.payload = std::move(msg.payload);
+  f.counted = true;
+  f.accounted = accounted;
+  const uint64_t bytes = f.bytes();
+  // Posted under send_mu_, so frames reach the strand (and the wire) in seq order.
+  asio::post(socket_.get_executor(), [self = shared_from_this(), f = std::move(f)]() mutable {
+    self->Guarded([&] { self->Push(std::move(f)); });
   });
+  return bytes;
 }
 
 void Connection::CloseWhenFlushed() {
@@ -48,41 +101,250 @@ void Connection::CloseNow() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] { self->Close(); });
 }
 
-void Connection::SendControl(FrameHeader header) {
-  header.sender = owner_->options().self;
-  if (header.receiver < 0) header.receiver = peer_;
-  Push(OutFrame{EncodeFrameHead(header, 0), {}});
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+void Connection::ReadMore() {
+  const std::span<uint8_t> space = reader_.ReadSpace();
+  socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                          [self = shared_from_this()](const ErrorCode& ec, size_t n) {
+                            self->Guarded([&] { self->OnRead(ec, n); });
+                          });
+}
+
+void Connection::OnRead(const ErrorCode& ec, size_t n) {
+  if (state_ == State::kClosed) return;
+  if (ec) return OnReadError(ec);
+  if (state_ == State::kRefused) return ReadMore();  // discard until the other side closes
+  reader_.Commit(n);
+  while (state_ == State::kHandshake || state_ == State::kOpen) {
+    InFrame frame;
+    Result<bool> next = reader_.Next(&frame);
+    if (!next.ok()) {
+      owner_->CountRejected();
+      return Fail(next.status().message(), true);
+    }
+    if (!*next) break;
+    if (state_ == State::kOpen) {
+      OnMessageFrame(std::move(frame));
+    } else {
+      OnHandshakeFrame(frame);
+    }
+  }
+  if (state_ != State::kClosed) ReadMore();
+}
+
+void Connection::OnHandshakeFrame(const InFrame& frame) {
+  HandshakeStep step = handshake_.OnFrame(frame);
+  peer_ = handshake_.peer();
+  // From the acceptor's HELLO on, later frames can be checked against the session key.
+  if (handshake_.keys_ready() && !keyed_) {
+    reader_.set_receive_key(handshake_.receive_key());
+    keyed_ = true;
+  }
+  ApplyStep(std::move(step));
+}
+
+// After the handshake only MAC'd frames with the next sequence number are accepted: a frame that
+// fails its MAC was forged or corrupted, one with another seq was replayed, reordered or lost in
+// an injected stream. Either way the stream cannot be trusted any more, so the link closes.
+void Connection::OnMessageFrame(InFrame frame) {
+  if (frame.mac != MacCheck::kValid) {
+    owner_->CountRejected();
+    return Fail(frame.mac == MacCheck::kAbsent
+                    ? FrameKindName(frame.header.kind) + " frame without a MAC after the handshake"
+                    : FrameKindName(frame.header.kind) +
+                          " frame failed its MAC check (forged or corrupted in transit)",
+                true);
+  }
+  if (frame.header.seq != last_seq_ + 1) {
+    owner_->CountRejected();
+    return Fail("frame with sequence number " + std::to_string(frame.header.seq) + " where " +
+                    std::to_string(last_seq_ + 1) + " was expected (replayed, reordered or lost)",
+                true);
+  }
+  const uint64_t wire_bytes = frame.prefix.frame_bytes();
+  Result<Message> msg = DataFrameToMessage(frame.header, std::move(frame.payload), peer_.load(),
+                                           owner_->options().self);
+  if (!msg.ok()) {
+    owner_->CountRejected();
+    return Fail(msg.status().message(), true);
+  }
+  last_seq_ = frame.header.seq;
+  recv_seq_ = last_seq_;
+  if (msg->kind == MessageKind::kDone) done_received_ = true;
+  owner_->Deliver(std::move(*msg), wire_bytes);
+}
+
+void Connection::OnReadError(const ErrorCode& ec) {
+  if (state_ == State::kRefused) return Close();
+  if (state_ == State::kOpen && done_received_ && !reader_.mid_frame()) {
+    // The peer finished and closed: a normal end. Flush what is queued, then close.
+    HEARSAY_LOG_DEBUG("{}: peer {} finished and closed the connection", owner_->name(),
+                      peer_.load());
+    half_close_requested_ = true;
+    peer_eof_ = true;
+    if (writing_ || !queue_.empty()) return;  // the last write completion closes
+    return Close();
+  }
+  std::string why =
+      ec == asio::error::eof ? std::string("the peer closed the connection") : ec.message();
+  if (ec == asio::error::eof && reader_.mid_frame()) {
+    why = "truncated frame: the connection ended inside a frame";
+  }
+  Fail(why, /*log_as_error=*/reader_.mid_frame());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handshake outcomes
+
+void Connection::ApplyStep(HandshakeStep step) {
+  switch (step.outcome) {
+    case HandshakeStep::Outcome::kContinue:
+      if (step.reply) SendControl(*step.reply);
+      return;
+    case HandshakeStep::Outcome::kOpen:
+      return OpenLink(std::move(step.reply));
+    case HandshakeStep::Outcome::kFail:
+      return EndHandshake(step);
+  }
+}
+
+void Connection::OpenLink(std::optional<ControlFrame> welcome) {
+  {
+    // Before registering: once the link is in the table, another thread may SendMessage.
+    std::lock_guard<std::mutex> lock(send_mu_);
+    send_key_ = handshake_.send_key();
+    send_open_ = true;
+  }
+  std::string why;
+  if (!owner_->RegisterLink(peer_.load(), shared_from_this(), &why)) {
+    {
+      std::lock_guard<std::mutex> lock(send_mu_);
+      send_open_ = false;
+    }
+    HandshakeStep refused;
+    refused.outcome = HandshakeStep::Outcome::kFail;
+    refused.error = why;
+    refused.fatal = true;
+    if (role_ == HandshakeRole::kAcceptor) refused.reply = handshake_.Refusal(why);
+    return EndHandshake(refused);
+  }
+  registered_ = true;
+  state_ = State::kOpen;
+  handshake_timer_.cancel();
+  LeaveHandshakeCount();
+  reader_.set_max_payload_bytes(owner_->options().max_message_bytes);
+  // Sent before any message frame: posted SendMessage handlers run after this handler.
+  if (welcome) SendControl(*welcome);
+}
+
+// The handshake failed. Fatal failures (an authenticated peer with another configuration) end
+// Start on this side; the rest only close this connection, and a dialer tries again later with
+// backoff, because anyone can make a handshake fail.
+void Connection::EndHandshake(const HandshakeStep& step) {
+  owner_->CountHandshakeFailed();
+  const int peer = peer_.load();
+  const bool quiet = owner_->shutting_down();
+  if (step.fatal) {
+    if (!quiet) HEARSAY_LOG_ERROR("{}", step.error);
+    if (peer >= 0) owner_->RecordFatal(peer, FailedPrecondition(step.error));
+  } else {
+    if (!quiet) {
+      owner_->LogLimited(remote_, "handshake with " + Who() + " failed: " + step.error +
+                                      "; closing the connection");
+    }
+    if (peer >= 0 && owner_->IsNeighbor(peer)) owner_->RecordAttemptError(peer, step.error);
+    if (role_ == HandshakeRole::kDialer && peer >= 0 && !quiet) owner_->HandshakeFailed(peer);
+  }
+  LeaveHandshakeCount();
+  if (!step.reply) return Close();
+  SendControl(*step.reply);
+  // Let the REFUSE reach the other side, then close; reads are discarded meanwhile.
+  half_close_requested_ = true;
+  state_ = State::kRefused;
+  HalfCloseIfFlushed();
+}
+
+void Connection::OnHandshakeTimeout() {
+  if (state_ == State::kRefused) return Close();
+  if (state_ != State::kHandshake) return;
+  HandshakeStep step;
+  step.outcome = HandshakeStep::Outcome::kFail;
+  step.error =
+      fmt::format("no complete handshake within {:g} s", owner_->options().handshake_timeout_s);
+  EndHandshake(step);
+}
+
+void Connection::LeaveHandshakeCount() {
+  if (!counted_) return;
+  counted_ = false;
+  owner_->UnauthenticatedDone();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+void Connection::SendControl(const ControlFrame& frame) {
+  OutFrame f;
+  f.head = EncodeFrameHead(frame.header, 0, frame.mac);
+  if (frame.mac) {
+    f.tag = ComputeFrameMac(handshake_.send_key(), frame.header.seq, f.head, {});
+    f.has_tag = true;
+  }
+  Push(std::move(f));
 }
 
 void Connection::Push(OutFrame frame) {
   if (state_ == State::kClosed) {
-    if (frame.counted) owner_->FramesDone(1);
+    if (frame.counted) owner_->FramesDone(peer_.load(), 1, frame.accounted);
     return;
   }
   queue_.push_back(std::move(frame));
-  if (!writing_) WriteNext();
+  WriteNext();
 }
 
 void Connection::WriteNext() {
-  if (queue_.empty() || state_ == State::kClosed) return;
+  if (writing_ || queue_.empty() || state_ == State::kClosed) return;
+  write_buffers_.clear();
+  size_t bytes = 0;
+  in_flight_ = 0;
+  for (const OutFrame& f : queue_) {
+    if (in_flight_ > 0 && (in_flight_ >= kMaxFramesPerWrite || bytes + f.bytes() > kMaxGatherBytes))
+      break;
+    write_buffers_.push_back(asio::buffer(f.head));
+    if (!f.payload.empty()) write_buffers_.push_back(asio::buffer(f.payload));
+    if (f.has_tag) write_buffers_.push_back(asio::buffer(f.tag));
+    bytes += f.bytes();
+    ++in_flight_;
+  }
   writing_ = true;
-  const OutFrame& f = queue_.front();
-  std::array<asio::const_buffer, 2> buffers = {asio::buffer(f.head), asio::buffer(f.payload)};
-  asio::async_write(socket_, buffers, [self = shared_from_this()](const ErrorCode& ec, size_t) {
-    self->writing_ = false;
-    if (self->state_ == State::kClosed) return;
-    if (ec) {
-      self->Fail("write failed: " + ec.message(), /*log_as_error=*/false);
-      return;
+  asio::async_write(socket_, write_buffers_,
+                    [self = shared_from_this()](const ErrorCode& ec, size_t) {
+                      self->Guarded([&] { self->OnWritten(ec); });
+                    });
+}
+
+void Connection::OnWritten(const ErrorCode& ec) {
+  writing_ = false;
+  if (state_ == State::kClosed) return;
+  if (ec) return Fail("write failed: " + ec.message(), /*log_as_error=*/false);
+  size_t counted = 0;
+  uint64_t counted_bytes = 0;
+  for (size_t i = 0; i < in_flight_; ++i) {
+    OutFrame& f = queue_.front();
+    if (f.counted) {
+      ++counted;
+      counted_bytes += f.accounted;
     }
-    if (self->queue_.front().counted) self->owner_->FramesDone(1);
-    self->queue_.pop_front();
-    if (!self->queue_.empty()) {
-      self->WriteNext();
-    } else {
-      self->HalfCloseIfFlushed();
-    }
-  });
+    // A written payload is a ready-made receive buffer: same sizes flow both ways in gossip.
+    owner_->pool().Release(std::move(f.payload));
+    queue_.pop_front();
+  }
+  in_flight_ = 0;
+  if (counted > 0) owner_->FramesDone(peer_.load(), counted, counted_bytes);
+  if (!queue_.empty()) return WriteNext();
+  HalfCloseIfFlushed();
 }
 
 void Connection::HalfCloseIfFlushed() {
@@ -92,224 +354,34 @@ void Connection::HalfCloseIfFlushed() {
   if (peer_eof_) Close();  // both directions are finished
 }
 
-void Connection::ReadPrefix() {
-  asio::async_read(socket_, asio::buffer(prefix_buf_),
-                   [self = shared_from_this()](const ErrorCode& ec, size_t n) {
-                     if (self->state_ == State::kClosed) return;
-                     if (ec == asio::error::eof && n > 0) {
-                       return self->Fail("truncated frame: the connection ended after " +
-                                             std::to_string(n) + " of " +
-                                             std::to_string(kFramePrefixBytes) + " prefix bytes",
-                                         true);
-                     }
-                     if (ec) return self->OnReadError(ec);
-                     const uint64_t limit = self->state_ == State::kOpen
-                                                ? self->owner_->options().max_frame_bytes
-                                                : kMaxHandshakeFrameBytes;
-                     Result<FramePrefix> prefix = DecodeFramePrefix(self->prefix_buf_, limit);
-                     if (!prefix.ok()) return self->Fail(prefix.status().message(), true);
-                     self->ReadBody(*prefix);
-                   });
-}
-
-void Connection::ReadBody(const FramePrefix& prefix) {
-  header_buf_.resize(prefix.header_bytes);
-  payload_buf_.resize(prefix.payload_bytes);
-  std::array<asio::mutable_buffer, 2> buffers = {asio::buffer(header_buf_),
-                                                 asio::buffer(payload_buf_)};
-  asio::async_read(socket_, buffers, [self = shared_from_this()](const ErrorCode& ec, size_t) {
-    if (self->state_ == State::kClosed) return;
-    if (ec) {
-      if (ec == asio::error::eof) {
-        return self->Fail("truncated frame: the connection ended inside a frame", true);
-      }
-      return self->OnReadError(ec);
-    }
-    Result<FrameHeader> header = DecodeFrameHeader(self->header_buf_);
-    if (!header.ok()) return self->Fail(header.status().message(), true);
-    self->OnFrame(*header, std::move(self->payload_buf_));
-    self->payload_buf_ = ByteBuffer();
-    if (self->state_ != State::kClosed) self->ReadPrefix();
-  });
-}
-
-void Connection::OnFrame(const FrameHeader& header, ByteBuffer payload) {
-  if (state_ == State::kRefused) return;
-  if (state_ != State::kOpen) return OnHandshakeFrame(header);
-  Result<Message> msg =
-      DataFrameToMessage(header, std::move(payload), peer_, owner_->options().self);
-  if (!msg.ok()) return Fail(msg.status().message(), true);
-  if (msg->kind == MessageKind::kDone) done_received_ = true;
-  owner_->Deliver(std::move(*msg));
-}
-
-void Connection::OnHandshakeFrame(const FrameHeader& h) {
-  const TcpTransportOptions& opt = owner_->options();
-  const std::string self_name = owner_->name();
-  if (h.kind == FrameKind::kRefuse && peer_ >= 0) {
-    const std::string msg =
-        self_name + " refused by peer " + std::to_string(peer_) + ": " + h.reason;
-    HEARSAY_LOG_ERROR("{}", msg);
-    owner_->RecordFatal(peer_, FailedPrecondition(msg));
-    return Close();
-  }
-  if (state_ == State::kAwaitHello) {
-    if (h.kind != FrameKind::kHello) {
-      return Fail(
-          std::string("unauthenticated ") + FrameKindName(h.kind) + " frame before the handshake",
-          true);
-    }
-    if (h.sender != h.hello.peer) {
-      return Refuse("HELLO sender " + std::to_string(h.sender) + " differs from its peer id " +
-                        std::to_string(h.hello.peer),
-                    /*fatal=*/true);
-    }
-    if (role_ == HandshakeRole::kAcceptor) {
-      const int j = h.hello.peer;
-      peer_ = j;
-      if (h.receiver != opt.self) {
-        return Refuse("dialed peer " + std::to_string(h.receiver) + " but reached peer " +
-                          std::to_string(opt.self) + " (check the addresses)",
-                      /*fatal=*/true);
-      }
-      if (!owner_->IsNeighbor(j) || j > opt.self) {
-        peer_ = -1;
-        return Refuse("peer " + std::to_string(j) + " is not a neighbour that dials " + self_name,
-                      /*fatal=*/true);
-      }
-    } else if (h.hello.peer != peer_) {
-      return Refuse("dialed peer " + std::to_string(peer_) + " at " + Remote() + " but peer " +
-                        std::to_string(h.hello.peer) + " answered",
-                    /*fatal=*/true);
-    }
-    const std::string mismatch = HelloMismatch(h.hello, owner_->OurHello());
-    if (!mismatch.empty()) return Refuse(mismatch, /*fatal=*/true);
-    their_nonce_ = h.hello.nonce;
-    if (role_ == HandshakeRole::kAcceptor) {
-      our_nonce_ = MakeNonce();
-      FrameHeader reply;
-      reply.kind = FrameKind::kHello;
-      reply.hello = owner_->OurHello();
-      reply.hello.nonce = our_nonce_;
-      reply.hello.proof =
-          HandshakeProof(HandshakeRole::kAcceptor, opt.secret, opt.handshake.cluster_id, peer_,
-                         opt.self, their_nonce_, our_nonce_);
-      SendControl(std::move(reply));
-      state_ = State::kAwaitAuth;
-      return;
-    }
-    const std::string expected =
-        HandshakeProof(HandshakeRole::kAcceptor, opt.secret, opt.handshake.cluster_id, opt.self,
-                       peer_, our_nonce_, their_nonce_);
-    if (!ProofsEqual(expected, h.hello.proof)) {
-      return Refuse("authentication failed: peer " + std::to_string(peer_) +
-                        "'s proof does not match our cluster secret",
-                    /*fatal=*/true);
-    }
-    FrameHeader auth;
-    auth.kind = FrameKind::kAuth;
-    auth.proof = HandshakeProof(HandshakeRole::kDialer, opt.secret, opt.handshake.cluster_id,
-                                opt.self, peer_, our_nonce_, their_nonce_);
-    SendControl(std::move(auth));
-    state_ = State::kAwaitWelcome;
-    return;
-  }
-  if (state_ == State::kAwaitAuth && h.kind == FrameKind::kAuth) {
-    const std::string expected =
-        HandshakeProof(HandshakeRole::kDialer, opt.secret, opt.handshake.cluster_id, peer_,
-                       opt.self, their_nonce_, our_nonce_);
-    if (!ProofsEqual(expected, h.proof)) {
-      // Not fatal here: anyone can connect and claim an id; the dialer learns why from REFUSE.
-      return Refuse("authentication failed: peer " + std::to_string(peer_) +
-                        "'s proof does not match our cluster secret",
-                    /*fatal=*/false);
-    }
-    std::string why;
-    if (!owner_->RegisterLink(peer_, shared_from_this(), &why)) return Refuse(why, /*fatal=*/true);
-    registered_ = true;
-    FrameHeader welcome;
-    welcome.kind = FrameKind::kWelcome;
-    SendControl(std::move(welcome));
-    state_ = State::kOpen;
-    return;
-  }
-  if (state_ == State::kAwaitWelcome && h.kind == FrameKind::kWelcome) {
-    std::string why;
-    if (!owner_->RegisterLink(peer_, shared_from_this(), &why)) return Fail(why, true);
-    registered_ = true;
-    state_ = State::kOpen;
-    return;
-  }
-  Fail(std::string("unexpected ") + FrameKindName(h.kind) + " frame during the handshake", true);
-}
-
-void Connection::Refuse(const std::string& reason, bool fatal) {
-  const std::string self_name = owner_->name();
-  const std::string who = peer_ >= 0 ? "peer " + std::to_string(peer_) : Remote();
-  const std::string msg = who + " refused by " + self_name + ": " + reason;
-  HEARSAY_LOG_ERROR("{} (connection from {})", msg, Remote());
-  if (peer_ >= 0 && owner_->IsNeighbor(peer_)) {
-    if (fatal) {
-      owner_->RecordFatal(peer_, FailedPrecondition(msg));
-    } else {
-      owner_->RecordAttemptError(peer_, msg);
-    }
-  }
-  FrameHeader refuse;
-  refuse.kind = FrameKind::kRefuse;
-  refuse.reason = reason;
-  SendControl(std::move(refuse));
-  // Let the REFUSE reach the other side, then close; reads are ignored meanwhile.
-  half_close_requested_ = true;
-  state_ = State::kRefused;
-  HalfCloseIfFlushed();
-}
-
-void Connection::OnReadError(const ErrorCode& ec) {
-  if (state_ == State::kRefused) return Close();
-  if (state_ == State::kOpen && done_received_) {
-    // The peer finished and closed: a normal end. Flush what is queued, then close.
-    HEARSAY_LOG_DEBUG("{}: peer {} finished and closed the connection", owner_->name(), peer_);
-    half_close_requested_ = true;
-    peer_eof_ = true;
-    if (writing_ || !queue_.empty()) return;  // the last write completion closes
-    return Close();
-  }
-  const std::string why =
-      ec == asio::error::eof ? std::string("the peer closed the connection") : ec.message();
-  Fail(why, /*log_as_error=*/false);
-}
+// ---------------------------------------------------------------------------------------------
+// Ending
 
 void Connection::Fail(const std::string& why, bool log_as_error) {
-  const std::string who = peer_ >= 0 ? "peer " + std::to_string(peer_) : Remote();
+  if (state_ == State::kClosed) return;
+  if (state_ == State::kHandshake || state_ == State::kRefused) {
+    HandshakeStep step;
+    step.outcome = HandshakeStep::Outcome::kFail;
+    step.error = why;
+    if (state_ == State::kRefused) return Close();
+    return EndHandshake(step);
+  }
   const bool quiet = owner_->shutting_down();
-  if (state_ == State::kOpen) {
-    if (!quiet) {
-      const std::string msg = "link from " + owner_->name() + " to " + who +
-                              " broke before that peer sent DONE: " + why;
-      if (log_as_error) {
-        HEARSAY_LOG_ERROR("{}; closing the connection", msg);
-      } else {
-        HEARSAY_LOG_WARN("{}", msg);
-      }
-      // Unregister the link before reporting it, so that a caller who sees the error and then
-      // sends to this peer gets Unavailable too.
-      Close();
-      owner_->LinkBroken(Unavailable(msg));
-      return;
+  if (!quiet) {
+    const std::string msg = "link from " + owner_->name() + " to peer " +
+                            std::to_string(peer_.load()) +
+                            " broke before that peer sent DONE: " + why;
+    // Logged once: the link closes, so no later frame of this connection is looked at.
+    if (log_as_error) {
+      HEARSAY_LOG_ERROR("{}; closing the connection", msg);
+    } else {
+      HEARSAY_LOG_WARN("{}", msg);
     }
-  } else {
-    if (!quiet && log_as_error) {
-      HEARSAY_LOG_ERROR(
-          "{}: rejected a frame from {} during the handshake: {}; closing the "
-          "connection",
-          owner_->name(), peer_ >= 0 ? who + " (" + Remote() + ")" : who, why);
-    } else if (!quiet) {
-      HEARSAY_LOG_WARN("{}: handshake with {} failed: {}; closing the connection", owner_->name(),
-                  peer_ >= 0 ? who + " (" + Remote() + ")" : who, why);
-    }
-    if (peer_ >= 0) owner_->RecordAttemptError(peer_, why);
-    if (role_ == HandshakeRole::kDialer && peer_ >= 0 && !quiet) owner_->HandshakeFailed(peer_);
+    // Unregister the link before reporting it, so that a caller who sees the error and then
+    // sends to this peer gets Unavailable too.
+    Close();
+    owner_->LinkBroken(Unavailable(msg));
+    return;
   }
   Close();
 }
@@ -318,14 +390,25 @@ void Connection::Close() {
   if (state_ == State::kClosed) return;
   const bool was_open = registered_;
   state_ = State::kClosed;
+  {
+    std::lock_guard<std::mutex> lock(send_mu_);
+    send_open_ = false;
+  }
+  handshake_timer_.cancel();
+  LeaveHandshakeCount();
   ErrorCode ec;
   socket_.shutdown(tcp::socket::shutdown_both, ec);
   socket_.close(ec);
   size_t dropped = 0;
-  for (const OutFrame& f : queue_) dropped += f.counted ? 1 : 0;
+  uint64_t dropped_bytes = 0;
+  for (const OutFrame& f : queue_) {
+    if (!f.counted) continue;
+    ++dropped;
+    dropped_bytes += f.accounted;
+  }
   queue_.clear();
-  if (dropped > 0) owner_->FramesDone(dropped);
-  if (was_open) owner_->UnregisterLink(peer_, this, done_received_);
+  if (dropped > 0) owner_->FramesDone(peer_.load(), dropped, dropped_bytes);
+  if (was_open) owner_->UnregisterLink(peer_.load(), this, done_received_);
 }
 
 }  // namespace hearsay::tcp_internal

@@ -1,27 +1,33 @@
 // Internal to the TCP transport (not part of the public API; only tcp_connection.cc and
 // tcp_transport.cc include it, the two translation units that include Asio): one TCP connection
-// between two peers. It runs the authenticated handshake of runtime/transport/handshake.h, then
-// framed reads and queued writes (docs/wire_format.md). Frames that are truncated, oversized, of
-// an unknown kind, mis-addressed or fail their checksum are logged and close the connection.
+// between two peers. It feeds the bytes it reads to a FrameReader (frame_reader.h), runs the
+// Handshake state machine (handshake.h) until the link opens, then checks every message frame's
+// MAC and sequence number and hands it to the transport's inbox; it writes queued frames with
+// vectored writes (docs/wire_format.md).
 //
 // Threading: every member below is touched only on the connection's strand (the socket's
-// executor), with at most one write in flight. Begin, Enqueue, CloseWhenFlushed and CloseNow may
-// be called from any thread: they post to the strand. Calls back into the owning TcpTransport
-// (tcp_transport_impl.h) are made on the strand.
+// executor), with at most one write in flight -- except the send state (send_mu_), which
+// SendMessage uses from the caller's thread to number and MAC a frame before posting it, and
+// recv_seq_, an atomic read by SendMessage for the piggy-backed ack. Begin, CloseWhenFlushed and
+// CloseNow may be called from any thread: they post to the strand. Calls back into the owning
+// TcpTransport (tcp_transport_impl.h) are made on the strand.
 // Ownership: pending handlers keep the connection alive (shared_from_this); the transport holds
 // open links and outlives the connections' handlers (its io_context is destroyed after them).
 #pragma once
 
-#include <array>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange unincluded
+#include <vector>
 
 #include <boost/asio.hpp>
 
 #include "runtime/transport/frame.h"
+#include "runtime/transport/frame_reader.h"
 #include "runtime/transport/handshake.h"
 
 namespace hearsay::tcp_internal {
@@ -31,62 +37,93 @@ using tcp = asio::ip::tcp;
 using ErrorCode = boost::system::error_code;
 
 struct OutFrame {
-  ByteBuffer head;
-  ByteBuffer payload;
-  bool counted = false;  // a data frame counted in TcpTransport::pending_frames_
+  ByteBuffer head;     // prefix + header
+  ByteBuffer payload;  // sent as is (never copied); goes back to the buffer pool once written
+  MacTag tag{};
+  bool has_tag = false;
+  bool counted = false;    // a message frame counted in TcpTransport's queue bounds...
+  uint64_t accounted = 0;  // ...with this many bytes (the estimate made before encoding)
+  uint64_t bytes() const { return head.size() + payload.size() + (has_tag ? tag.size() : 0); }
 };
 
 class TcpTransport;
 
-// One TCP connection: handshake, then framed reads and queued writes. Every member below is
-// touched only on the connection's strand (the socket's executor).
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(TcpTransport* owner, tcp::socket socket, HandshakeRole role, int expected_peer)
-      : owner_(owner), socket_(std::move(socket)), role_(role), peer_(expected_peer) {}
+  // `counted`: an accepted connection counted against the cap on unauthenticated connections
+  // until it opens or closes.
+  Connection(TcpTransport* owner, tcp::socket socket, HandshakeRole role, int expected_peer,
+             bool counted);
 
   void Begin();
-  // Any thread: queue a frame (dropped if the connection is closed).
-  void Enqueue(OutFrame frame);
+  // Any thread, once the link is open: numbers msg, MACs it and queues it (in seq order), counted
+  // in the transport's queue bound as `accounted` bytes. Returns the frame's size on the wire, or
+  // 0 when the link is not open (the frame is dropped and not counted).
+  uint64_t SendMessage(Message msg, uint64_t accounted);
   // Any thread: half-close once queued writes are out; the read side runs until the peer's EOF.
   void CloseWhenFlushed();
   // Any thread: close now.
   void CloseNow();
-  int peer() const { return peer_; }
 
  private:
-  // kRefused: we sent REFUSE; frames are ignored until the other side closes.
-  enum class State { kAwaitHello, kAwaitAuth, kAwaitWelcome, kOpen, kRefused, kClosed };
+  // kRefused: we sent REFUSE; reads are discarded until the other side closes (or the handshake
+  // timer fires), so the REFUSE is read rather than lost to a reset.
+  enum class State { kHandshake, kOpen, kRefused, kClosed };
 
-  void ReadPrefix();
-  void ReadBody(const FramePrefix& prefix);
-  void OnFrame(const FrameHeader& header, ByteBuffer payload);
-  void OnHandshakeFrame(const FrameHeader& header);
-  void SendControl(FrameHeader header);
+  // Reading.
+  void ReadMore();
+  void OnRead(const ErrorCode& ec, size_t n);
+  void OnHandshakeFrame(const InFrame& frame);
+  void OnMessageFrame(InFrame frame);
+  void OnReadError(const ErrorCode& ec);
+  // Handshake outcomes.
+  void ApplyStep(HandshakeStep step);
+  void OpenLink(std::optional<ControlFrame> welcome);
+  void EndHandshake(const HandshakeStep& step);
+  void OnHandshakeTimeout();
+  void LeaveHandshakeCount();
+  // Writing.
+  void SendControl(const ControlFrame& frame);
   void Push(OutFrame frame);
   void WriteNext();
-  void OnReadError(const ErrorCode& ec);
-  void Refuse(const std::string& reason, bool fatal);
+  void OnWritten(const ErrorCode& ec);
+  void HalfCloseIfFlushed();
+  // Ending.
   void Fail(const std::string& why, bool log_as_error);
   void Close();
-  void HalfCloseIfFlushed();
-  std::string Remote() const;
+  // Runs a handler body; an exception (e.g. std::bad_alloc) fails this connection cleanly instead
+  // of escaping into the I/O thread.
+  template <typename F>
+  void Guarded(F&& body);
+  std::string Who() const;
 
   TcpTransport* const owner_;
   tcp::socket socket_;
   const HandshakeRole role_;
-  int peer_;  // -1 until an acceptor has read the dialer's HELLO
-  State state_ = State::kAwaitHello;
-  std::string our_nonce_, their_nonce_;
-  std::array<uint8_t, kFramePrefixBytes> prefix_buf_{};
-  ByteBuffer header_buf_;
-  ByteBuffer payload_buf_;
+  const std::string remote_;  // "address:port", captured while the socket is connected
+  std::atomic<int> peer_;     // -1 until an acceptor has read the dialer's HELLO
+  Handshake handshake_;
+  FrameReader reader_;
+  bool keyed_ = false;  // reader_ has the receive key
+  State state_ = State::kHandshake;
+  asio::steady_timer handshake_timer_;
+  bool counted_ = false;
+
   std::deque<OutFrame> queue_;
+  std::vector<asio::const_buffer> write_buffers_;
+  size_t in_flight_ = 0;  // frames of queue_'s front being written
   bool writing_ = false;
   bool half_close_requested_ = false;
   bool peer_eof_ = false;
   bool done_received_ = false;
   bool registered_ = false;
+  uint64_t last_seq_ = 0;  // last message seq received
+
+  std::mutex send_mu_;
+  bool send_open_ = false;  // guarded by send_mu_
+  SessionKey send_key_{};   // guarded by send_mu_
+  uint64_t send_seq_ = 0;   // guarded by send_mu_
+  std::atomic<uint64_t> recv_seq_{0};
 };
 
 }  // namespace hearsay::tcp_internal

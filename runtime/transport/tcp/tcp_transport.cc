@@ -1,5 +1,6 @@
-// TcpTransport: listening, dialing with backoff, the link table, Send/Receive/Shutdown, and
-// MakeTcpTransport's option checks. One of the two translation units of the TCP transport that
+// TcpTransport: listening (with the cap on unauthenticated connections and accept backoff),
+// dialing with backoff, the link table, Send (with backpressure)/Receive/Shutdown, the I/O threads,
+// and MakeTcpTransport's option checks. One of the two translation units of the TCP transport that
 // include Asio (build speed); the per-connection code is in tcp_connection.cc. Start, Send,
 // Receive and Shutdown run on the caller's thread; the accept, dial-timer and connect handlers
 // and the methods called by connections run on io_context threads; shared state is guarded by
@@ -7,6 +8,9 @@
 #include "runtime/transport/tcp/tcp_transport.h"
 
 #include <algorithm>
+#include <cmath>
+#include <exception>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -26,14 +30,40 @@ std::string Join(const std::vector<std::string>& parts) {
 
 }  // namespace
 
-HelloInfo TcpTransport::OurHello() const {
-  HelloInfo h;
-  h.cluster_id = options_.handshake.cluster_id;
-  h.peer = options_.self;
-  h.topology_hash = options_.handshake.topology_hash;
-  h.model_shape = options_.handshake.model_shape;
-  h.algorithm = options_.handshake.algorithm;
-  return h;
+TcpTransport::TcpTransport(TcpTransportOptions options)
+    : options_(std::move(options)),
+      name_("peer " + std::to_string(options_.self)),
+      key_(std::make_shared<const ClusterKey>(options_.secret)),
+      config_{options_.handshake.cluster_id, options_.handshake.topology_hash,
+              options_.handshake.model_shape, options_.handshake.algorithm},
+      pool_(/*max_buffers=*/32, options_.buffer_pool_bytes),
+      log_limiter_(/*interval_s=*/10),
+      inbox_(name_),
+      acceptor_(io_),
+      accept_timer_(io_) {
+  for (int j : options_.neighbors) neighbor_set_.insert(j);
+}
+
+HandshakeSetup TcpTransport::MakeHandshakeSetup(HandshakeRole role, int peer) const {
+  HandshakeSetup s;
+  s.role = role;
+  s.self = options_.self;
+  s.peer = peer;
+  s.key = key_;
+  s.config = config_;
+  // The lower id dials: an acceptor expects only neighbours below itself.
+  s.may_dial_us = [this](int j) { return IsNeighbor(j) && j < options_.self; };
+  return s;
+}
+
+void TcpTransport::LogLimited(const std::string& key, const std::string& message) {
+  uint64_t suppressed = 0;
+  if (!log_limiter_.Allow(key, &suppressed)) return;
+  if (suppressed > 0) {
+    HEARSAY_LOG_WARN("{}: {} ({} similar lines suppressed)", name_, message, suppressed);
+  } else {
+    HEARSAY_LOG_WARN("{}: {}", name_, message);
+  }
 }
 
 bool TcpTransport::RegisterLink(int peer, const std::shared_ptr<Connection>& conn,
@@ -47,6 +77,7 @@ bool TcpTransport::RegisterLink(int peer, const std::shared_ptr<Connection>& con
     links_[peer] = conn;
     ever_linked_.insert(peer);
     last_error_.erase(peer);
+    dial_backoff_s_.erase(peer);
   }
   HEARSAY_LOG_DEBUG("{}: link to peer {} is up", name_, peer);
   cv_.notify_all();
@@ -76,32 +107,63 @@ void TcpTransport::RecordAttemptError(int peer, const std::string& error) {
   last_error_[peer] = error;
 }
 
+// A handshake failure may be an impostor on the neighbour's port or a neighbour with the wrong
+// secret; either way retrying at once would only repeat it, so the delay doubles per failure (up
+// to connect_backoff_max_s) and resets once the link is up.
 void TcpTransport::HandshakeFailed(int peer) {
   std::lock_guard<std::mutex> lock(mu_);
   if (fatal_ || ever_linked_.count(peer)) return;
-  Dial(peer, options_.connect_backoff_initial_s);
+  double& backoff = dial_backoff_s_[peer];
+  backoff = backoff <= 0 ? options_.connect_backoff_initial_s
+                         : std::min(2 * backoff, options_.connect_backoff_max_s);
+  Dial(peer, backoff);
 }
 
-void TcpTransport::FramesDone(size_t n) {
+void TcpTransport::FramesDone(int peer, size_t n, uint64_t bytes) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     pending_frames_ -= std::min(n, pending_frames_);
+    uint64_t& queued = queued_bytes_[peer];
+    queued -= std::min(bytes, queued);
   }
   cv_.notify_all();
 }
 
 void TcpTransport::Accept() {
   acceptor_.async_accept(asio::make_strand(io_), [this](const ErrorCode& ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || shutting_down_) return;
     if (ec) {
-      if (ec != asio::error::operation_aborted && !shutting_down_) {
-        HEARSAY_LOG_WARN("{}: accept failed: {}", name_, ec.message());
-        Accept();
-      }
+      // At the descriptor limit (EMFILE) accept fails again at once: retrying immediately is a
+      // busy loop (issue 8: 467k log lines in 3.5 s). Back off 10 ms doubling to 1 s, log at
+      // most once per 10 s, and try again; descriptors free up as connections close.
+      accept_backoff_s_ = accept_backoff_s_ <= 0 ? 0.01 : std::min(2 * accept_backoff_s_, 1.0);
+      LogLimited("accept", "accept failed: " + ec.message() + "; retrying with backoff");
+      accept_timer_.expires_after(
+          std::chrono::duration_cast<asio::steady_timer::duration>(Duration(accept_backoff_s_)));
+      accept_timer_.async_wait([this](const ErrorCode& wait_ec) {
+        if (!wait_ec && !shutting_down_) Accept();
+      });
       return;
     }
-    ErrorCode ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
-    std::make_shared<Connection>(this, std::move(socket), HandshakeRole::kAcceptor, -1)->Begin();
+    accept_backoff_s_ = 0;
+    if (unauthenticated_.load() >= options_.max_unauthenticated) {
+      // Refuse new connections rather than evict old ones: each pending one expires within
+      // handshake_timeout_s, so a flood cannot hold the slots for long, and memory stays bounded.
+      ErrorCode ignored;
+      const auto ep = socket.remote_endpoint(ignored);
+      LogLimited("cap", "closed a connection from " + ep.address().to_string() + ": " +
+                            std::to_string(options_.max_unauthenticated) +
+                            " connections are already in the handshake");
+      socket.close(ignored);
+      ++handshakes_failed_;
+    } else {
+      ++unauthenticated_;
+      ErrorCode ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      std::make_shared<Connection>(this, std::move(socket), HandshakeRole::kAcceptor, -1,
+                                   /*counted=*/true)
+          ->Begin();
+    }
     Accept();
   });
 }
@@ -131,10 +193,32 @@ void TcpTransport::Dial(int peer, double backoff_s) {
           }
           ErrorCode ignored;
           socket->set_option(tcp::no_delay(true), ignored);
-          std::make_shared<Connection>(this, std::move(*socket), HandshakeRole::kDialer, peer)
+          std::make_shared<Connection>(this, std::move(*socket), HandshakeRole::kDialer, peer,
+                                       /*counted=*/false)
               ->Begin();
         });
   });
+}
+
+// Connection handlers catch their own exceptions (Connection::Guarded); this is the last line of
+// defence for anything else that throws on an I/O thread: report it to Start and Receive, keep
+// serving the other connections, never let it reach std::terminate.
+void TcpTransport::RunIoThread() {
+  while (true) {
+    std::string what;
+    try {
+      io_.run();
+      return;
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+      what = "an exception that is not a std::exception";
+    }
+    const std::string msg = name_ + ": an I/O thread of the transport failed: " + what;
+    HEARSAY_LOG_ERROR("{}", msg);
+    RecordFatal(-1, Internal(msg));
+    inbox_.PushError(Internal(msg));
+  }
 }
 
 std::string TcpTransport::DescribeMissing() const {
@@ -157,7 +241,6 @@ Status TcpTransport::Start(TimePoint deadline) {
     if (started_) return FailedPrecondition(name_ + ": Start called twice");
     started_ = true;
   }
-  start_deadline_ = deadline;
   const int self = options_.self;
   bool has_lower = false;
   tcp::resolver resolver(io_);
@@ -200,7 +283,7 @@ Status TcpTransport::Start(TimePoint deadline) {
   }
   work_.emplace(io_.get_executor());
   for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
-    threads_.emplace_back([this] { io_.run(); });
+    threads_.emplace_back([this] { RunIoThread(); });
   }
 
   std::unique_lock<std::mutex> lock(mu_);
@@ -227,30 +310,56 @@ Status TcpTransport::Send(Message msg) {
                            ", which is not a neighbour");
   }
   msg.from = options_.self;
-  const uint64_t wire_bytes = FrameWireBytes(msg);
-  if (wire_bytes > options_.max_frame_bytes) {
+  if (msg.payload.size() > options_.max_message_bytes) {
     return InvalidArgument(name_ + ": message of " + std::to_string(msg.payload.size()) +
-                           " bytes to peer " + std::to_string(msg.to) +
-                           " exceeds the frame limit of " +
-                           std::to_string(options_.max_frame_bytes) + " bytes");
+                           " bytes to peer " + std::to_string(msg.to) + " exceeds the limit of " +
+                           std::to_string(options_.max_message_bytes) +
+                           " bytes (max_message_bytes)");
   }
+  const int to = msg.to;
+  const uint64_t wire_bytes = FrameWireBytes(msg);
   std::shared_ptr<Connection> conn;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (shut_down_ || shutting_down_) return Cancelled(name_ + ": send after shutdown");
-    auto it = links_.find(msg.to);
-    if (it == links_.end()) {
-      if (finished_.count(msg.to)) return Status::Ok();  // it finished; nobody reads any more
-      return Unavailable(name_ + ": no open link to peer " + std::to_string(msg.to));
+    std::unique_lock<std::mutex> lock(mu_);
+    // Backpressure: block while the neighbour's queue is over its bound (a frame larger than the
+    // bound still goes alone into an empty queue), bounded by send_timeout_s and the stop flag.
+    const TimePoint deadline = DeadlineIn(options_.send_timeout_s);
+    while (true) {
+      if (shut_down_ || shutting_down_) return Cancelled(name_ + ": send after shutdown");
+      auto it = links_.find(to);
+      if (it == links_.end()) {
+        if (finished_.count(to)) return Status::Ok();  // it finished; nobody reads any more
+        return Unavailable(name_ + ": no open link to peer " + std::to_string(to));
+      }
+      const uint64_t queued = queued_bytes_[to];
+      if (queued == 0 || queued + wire_bytes <= options_.max_queued_bytes) {
+        conn = it->second;
+        break;
+      }
+      if (options_.stop && options_.stop->load()) {
+        return Cancelled(name_ + ": stopped while waiting to send to peer " + std::to_string(to));
+      }
+      if (Now() >= deadline) {
+        return Unavailable(name_ + ": " + std::to_string(queued) + " bytes queued for peer " +
+                           std::to_string(to) + " exceed max_queued_bytes (" +
+                           std::to_string(options_.max_queued_bytes) + ") and did not drain in " +
+                           fmt::format("{:g}", options_.send_timeout_s) +
+                           " s: that peer does not read");
+      }
+      cv_.wait_until(lock, std::min(deadline, DeadlineIn(0.1)));
     }
-    conn = it->second;
     ++pending_frames_;
+    queued_bytes_[to] += wire_bytes;
   }
-  OutFrame frame{EncodeFrameHead(DataFrameHeader(msg), static_cast<uint32_t>(msg.payload.size())),
-                 std::move(msg.payload), /*counted=*/true};
-  bytes_sent_ += wire_bytes;
+  const uint64_t sent_bytes = conn->SendMessage(std::move(msg), wire_bytes);
+  if (sent_bytes == 0) {
+    FramesDone(to, 1, wire_bytes);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finished_.count(to)) return Status::Ok();
+    return Unavailable(name_ + ": the link to peer " + std::to_string(to) + " closed");
+  }
+  bytes_sent_ += sent_bytes;
   ++messages_sent_;
-  conn->Enqueue(std::move(frame));
   return Status::Ok();
 }
 
@@ -276,10 +385,12 @@ Status TcpTransport::Shutdown(TimePoint deadline) {
   shutting_down_ = true;
   dialing_ = false;
   lock.unlock();
+  cv_.notify_all();  // a Send blocked on a full queue returns Cancelled
   inbox_.Cancel();
   asio::post(io_, [this] {
     ErrorCode ec;
     acceptor_.close(ec);
+    accept_timer_.cancel();
   });
   work_.reset();
   io_.stop();
@@ -298,10 +409,46 @@ TransportStats TcpTransport::stats() const {
   s.bytes_received = bytes_received_;
   s.messages_sent = messages_sent_;
   s.messages_received = messages_received_;
+  s.frames_rejected = frames_rejected_;
+  s.handshakes_failed = handshakes_failed_;
   return s;
 }
 
 }  // namespace tcp_internal
+
+namespace {
+
+bool IsLoopback(const std::string& host) {
+  if (host == "localhost") return true;
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
+}
+
+// The development secret (or none) protects nothing: it is public. Allowed only when every peer
+// is on this machine's loopback interface, where no outsider can connect.
+Status CheckSecret(const TcpTransportOptions& options) {
+  if (!options.secret.empty() && options.secret != kDevelopmentSecret) return Status::Ok();
+  for (size_t i = 0; i < options.addresses.size(); ++i) {
+    if (!IsLoopback(options.addresses[i].host)) {
+      return InvalidArgument(
+          "no cluster secret: peer " + std::to_string(i) + " is at " + options.addresses[i].host +
+          ", not a loopback address, so the built-in development secret (or an empty one) would "
+          "let anyone who can reach the peers join the run; set HEARSAY_SECRET or `secret_file:` "
+          "(docs/security.md)");
+    }
+  }
+  static std::once_flag warned;
+  std::call_once(warned, [] {
+    HEARSAY_LOG_WARN(
+        "no cluster secret configured: using the built-in development secret, accepted only "
+        "because every peer address is loopback (set HEARSAY_SECRET or `secret_file:` for real "
+        "clusters)");
+  });
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Transport>> MakeTcpTransport(const TcpTransportOptions& options) {
   const int n = static_cast<int>(options.addresses.size());
@@ -323,15 +470,35 @@ Result<std::unique_ptr<Transport>> MakeTcpTransport(const TcpTransportOptions& o
     }
     prev = j;
   }
-  if (options.max_frame_bytes < kFramePrefixBytes + kMaxHeaderBytes) {
-    return InvalidArgument("tcp transport: max_frame_bytes " +
-                           std::to_string(options.max_frame_bytes) + " is too small");
+  for (const auto& [what, value] :
+       {std::pair<const char*, const std::string*>{"cluster id", &options.handshake.cluster_id},
+        {"model shape", &options.handshake.model_shape},
+        {"algorithm label", &options.handshake.algorithm}}) {
+    if (value->size() > kMaxIdentityBytes) {
+      return InvalidArgument(
+          "tcp transport: the " + std::string(what) + " has " + std::to_string(value->size()) +
+          " bytes; the handshake carries at most " + std::to_string(kMaxIdentityBytes));
+    }
+  }
+  if (options.max_message_bytes == 0 || options.max_queued_bytes == 0) {
+    return InvalidArgument(
+        "tcp transport: max_message_bytes and max_queued_bytes must be positive");
+  }
+  if (!(options.handshake_timeout_s > 0) || !std::isfinite(options.handshake_timeout_s) ||
+      !(options.send_timeout_s > 0) || !std::isfinite(options.send_timeout_s)) {
+    return InvalidArgument(
+        "tcp transport: handshake_timeout_s and send_timeout_s must be positive and finite");
+  }
+  if (options.max_unauthenticated < 1) {
+    return InvalidArgument("tcp transport: max_unauthenticated must be at least 1");
   }
   if (!(options.connect_backoff_initial_s > 0) ||
       options.connect_backoff_max_s < options.connect_backoff_initial_s) {
     return InvalidArgument(
         "tcp transport: connect backoff must satisfy 0 < initial <= max seconds");
   }
+  HEARSAY_RETURN_IF_ERROR(InitCrypto());
+  HEARSAY_RETURN_IF_ERROR(CheckSecret(options));
   return std::unique_ptr<Transport>(std::make_unique<tcp_internal::TcpTransport>(options));
 }
 

@@ -1,19 +1,32 @@
-// TCP transport: Boost.Asio connections between peer processes (docs/wire_format.md).
+// TCP transport: Boost.Asio connections between peer processes (docs/wire_format.md,
+// docs/security.md).
 //
 // For every neighbour pair the lower id dials the higher id; one connection carries frames both
 // ways. Dialing retries with exponential backoff (connect_backoff_initial_s doubling up to
 // connect_backoff_max_s) until Start's deadline, so peers may start in any order. Each new
-// connection runs the authenticated handshake of runtime/transport/handshake.h; a configuration
-// mismatch (cluster, topology hash, model shape, algorithm, version) or a wrong secret is refused
-// with an error naming both sides' values, returned by Start on the side that detects or receives
-// the refusal and logged on the other. After the handshake, frames that are truncated,
-// oversized, of an unknown kind, mis-addressed or fail their checksum are logged, close that
-// connection, and surface as Unavailable from Receive; they are never delivered.
+// connection runs the authenticated handshake of runtime/transport/handshake.h within
+// handshake_timeout_s. An authenticated peer whose configuration differs (cluster, topology hash,
+// model shape, algorithm) is refused with an error naming both sides' values, returned by Start on
+// both sides. Anything unauthenticated -- a wrong secret, a forged HELLO or REFUSE, junk -- only
+// closes that connection (logged, rate-limited, remote text escaped); Start keeps waiting for the
+// real neighbour and names the last failure if it times out. After the handshake every frame
+// carries a MAC under a per-connection session key and a per-direction sequence number; a frame
+// that is malformed, mis-addressed, fails its MAC or is out of sequence closes the link and
+// surfaces as Unavailable from Receive; it is never delivered.
+//
+// Resources are bounded: at most max_unauthenticated connections in the handshake at a time
+// (more are closed at once); payloads above max_message_bytes are refused before anything is
+// allocated, larger ones are read in chunks into pooled buffers; Send blocks (backpressure) while
+// more than max_queued_bytes wait to be written to one neighbour, and fails with Unavailable if
+// they do not drain within send_timeout_s; accept errors (EMFILE) back off up to 1 s with
+// rate-limited logging. An exception inside an I/O handler fails that connection; one escaping an
+// I/O thread is reported through Receive. None ends the process.
 //
 // Threading (DESIGN.md): one io_context run by `io_threads` threads owns all sockets; each
-// connection's handlers run on its own strand with at most one write in flight. Send encodes the
-// frame head and payload checksum on the caller's thread and posts the frame to the connection;
-// Receive pops the thread-safe inbox. No Asio type appears in this header.
+// connection's handlers run on its own strand with at most one write in flight. Send numbers the
+// frame, computes its MAC on the caller's thread and posts it to the connection (one hand-off);
+// the I/O thread parses, checks and pushes received messages to the thread-safe inbox that
+// Receive pops (one hand-off). No Asio type appears in this header.
 // Ownership: the transport owns its threads and sockets; Shutdown (or the destructor) joins them.
 #pragma once
 
@@ -28,12 +41,17 @@
 
 namespace hearsay {
 
+// The development secret every run had before secrets were required; equal to RunConfig's default
+// `secret`. Accepted only on loopback-only clusters.
+inline constexpr const char* kDevelopmentSecret = "hearsay-dev-secret";
+
 struct PeerAddress {
   std::string host;  // name or address, e.g. "127.0.0.1"
   uint16_t port = 0;
 };
 
-// What both ends of a connection must agree on (compared during the handshake).
+// What both ends of a connection must agree on (compared during the handshake, after both sides
+// proved the secret). Each string is at most kMaxIdentityBytes (frame.h) long.
 struct HandshakeInfo {
   std::string cluster_id;      // refuse peers of another cluster
   uint64_t topology_hash = 0;  // hash of the topology file's fingerprint
@@ -46,8 +64,18 @@ struct TcpTransportOptions {
   std::vector<PeerAddress> addresses;  // every node's address, index = peer id
   std::vector<int> neighbors;          // peers exchanged with (both directions), ascending
   HandshakeInfo handshake;
-  std::string secret;                       // shared cluster secret ("" = no real authentication)
-  uint32_t max_frame_bytes = 1u << 30;      // larger frames are refused (both directions)
+  // Shared cluster secret. "" or kDevelopmentSecret are accepted only when every address is a
+  // loopback address (then a warning is logged once per process); anything else is refused.
+  std::string secret;
+  // Largest payload accepted or sent, checked before anything is allocated. Peers set it from
+  // their model size (the largest message their algorithm can produce); 256 MiB otherwise.
+  uint32_t max_message_bytes = 256u << 20;
+  // Per neighbour: Send blocks while more than this many bytes wait to be written to it...
+  uint64_t max_queued_bytes = 256u << 20;
+  double send_timeout_s = 60;       // ...and returns Unavailable if they do not drain in this time
+  double handshake_timeout_s = 10;  // a connection not authenticated by then is closed
+  int max_unauthenticated = 64;     // connections in the handshake at once; more are closed
+  size_t buffer_pool_bytes = 256u << 20;    // receive/send buffers kept for reuse (BufferPool)
   double connect_backoff_initial_s = 0.05;  // first retry delay when a neighbour is not up yet
   double connect_backoff_max_s = 1.0;       // cap of the doubling retry delay
   int io_threads = 1;                       // threads running the network io_context
@@ -56,8 +84,9 @@ struct TcpTransportOptions {
   const std::atomic<bool>* stop = nullptr;
 };
 
-// Validates the options (ids in range, neighbours ascending and distinct, addresses present)
-// and returns an unstarted transport; Start listens, dials and handshakes.
+// Validates the options (ids in range, neighbours ascending and distinct, addresses present,
+// handshake identity fields at most kMaxIdentityBytes, limits positive, a real secret unless every
+// address is loopback) and returns an unstarted transport; Start listens, dials and handshakes.
 Result<std::unique_ptr<Transport>> MakeTcpTransport(const TcpTransportOptions& options);
 
 }  // namespace hearsay

@@ -71,5 +71,39 @@ TEST(LoadLibsvm, MissingOrEmptyFileIsAnError) {
   EXPECT_FALSE(LoadLibsvm(WriteFile("empty.svm", "# nothing\n"), 0).ok());
 }
 
+// Issue 8: a LIBSVM index of 1e10 gave "internal error: std::bad_alloc".
+TEST(LoadLibsvm, HugeIndexIsAValidationErrorBeforeAllocating) {
+  auto r = LoadLibsvm(WriteFile("huge_index.svm", "1 1:1\n-1 10000000000:1\n"), 0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("huge_index.svm: 2 examples x 10000000000 features"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find("largest feature index (10000000000)"), std::string::npos);
+}
+
+TEST(LoadLibsvm, TooManyClassesIsAValidationError) {
+  std::string text;
+  for (int i = 0; i < 50000; ++i) text += std::to_string(i) + " 1:1\n";
+  auto r = LoadLibsvm(WriteFile("classes.svm", text), 0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("50000 distinct labels"), std::string::npos)
+      << r.status().message();
+}
+
+// Issue 8: the reader read device files for tens of seconds (/dev/zero never ends).
+TEST(LoadLibsvm, RefusesDeviceFilesAndDirectories) {
+  for (const char* path : {"/dev/zero", "/dev/urandom", "/dev/null"}) {
+    auto r = LoadLibsvm(path, 0);
+    ASSERT_FALSE(r.ok()) << path;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << path;
+    EXPECT_NE(r.status().message().find("character device, not a regular file"), std::string::npos)
+        << r.status().message();
+  }
+  auto r = LoadLibsvm(::testing::TempDir(), 0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("directory"), std::string::npos) << r.status().message();
+}
+
 }  // namespace
 }  // namespace hearsay

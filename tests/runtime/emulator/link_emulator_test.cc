@@ -168,5 +168,37 @@ TEST(LinkEmulator, IngressCapacityDelaysTheReceiver) {
   EXPECT_LE(measured, 0.01 + 8 * 40100 / 2e6 + 0.25);
 }
 
+// An inner transport whose Send throws, as an allocation failure would: the emulator's scheduler
+// thread must not let it escape (std::terminate) but report it through Receive and Send.
+class ThrowingTransport final : public Transport {
+ public:
+  Status Start(TimePoint) override { return Status::Ok(); }
+  Status Send(Message) override { throw std::bad_alloc(); }
+  Result<Message> Receive(TimePoint deadline) override {
+    std::this_thread::sleep_until(std::min(deadline, DeadlineIn(0.05)));
+    return DeadlineExceeded("nothing");
+  }
+  Status Shutdown(TimePoint) override { return Status::Ok(); }
+  TransportStats stats() const override { return {}; }
+};
+
+TEST(LinkEmulator, ExceptionInTheSchedulerThreadIsReportedNotFatal) {
+  LinkParams link;
+  link.latency_s = 0.001;
+  auto t = MakeEmulatedTransport(std::make_unique<ThrowingTransport>(), Spec(2, link), 0, 1);
+  ASSERT_TRUE(t->Start(DeadlineIn(1)).ok());
+  ASSERT_TRUE(t->Send(Gossip(1, 1, 10)).ok());
+  Status seen;
+  const TimePoint deadline = DeadlineIn(10);
+  while (seen.ok() && Now() < deadline) {
+    Result<Message> r = t->Receive(DeadlineIn(0.1));
+    if (!r.ok() && r.status().code() != StatusCode::kDeadlineExceeded) seen = r.status();
+  }
+  ASSERT_EQ(seen.code(), StatusCode::kInternal) << seen.ToString();
+  EXPECT_NE(seen.message().find("scheduler thread failed"), std::string::npos) << seen.message();
+  EXPECT_EQ(t->Send(Gossip(1, 2, 10)).code(), StatusCode::kInternal);
+  (void)t->Shutdown(DeadlineIn(1));
+}
+
 }  // namespace
 }  // namespace hearsay

@@ -165,9 +165,11 @@ TEST(Launcher, InProcWritesSummaryAndCurvesAndLearns) {
     EXPECT_GT(r.final_point.accuracy, 0.5) << r.run;
     EXPECT_GT(r.final_point.mb_sent_per_peer, 0) << r.run;
   }
-  // Compression: DCD with qsgd:8 sends far fewer bytes than full-precision D-PSGD.
+  // Compression: DCD with qsgd:8 sends far fewer bytes than full-precision D-PSGD. The model has
+  // only 39 parameters, so the ~44 bytes of framing per message (prefix, header with sequence
+  // numbers, 16-byte MAC; docs/wire_format.md) keep the ratio near 0.5 rather than near 0.25.
   EXPECT_LT((*result)[1].final_point.mb_sent_per_peer,
-            0.5 * (*result)[0].final_point.mb_sent_per_peer);
+            0.6 * (*result)[0].final_point.mb_sent_per_peer);
   std::ifstream csv(o.out_dir + "/summary.csv");
   std::string header, row1, row2, extra;
   std::getline(csv, header);

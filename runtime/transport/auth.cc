@@ -1,0 +1,121 @@
+#include "runtime/transport/auth.h"
+
+#include <sodium.h>
+
+#include <cstring>
+
+namespace hearsay {
+namespace {
+
+static_assert(sizeof(crypto_onetimeauth_state) <= 256, "FrameMac::state_ is too small");
+static_assert(alignof(crypto_onetimeauth_state) <= 16, "FrameMac::state_ is under-aligned");
+static_assert(crypto_onetimeauth_BYTES == kMacBytes);
+static_assert(crypto_onetimeauth_KEYBYTES == 32);
+static_assert(crypto_stream_chacha20_ietf_KEYBYTES == kSessionKeyBytes);
+
+constexpr uint32_t kProtocolTag = 2;  // the wire protocol version these derivations belong to
+
+// Length-prefixed, so that no two field lists produce the same byte string.
+void AppendField(std::string* out, std::string_view field) {
+  const auto n = static_cast<uint32_t>(field.size());
+  out->append(reinterpret_cast<const char*>(&n), sizeof(n));
+  out->append(field);
+}
+
+std::string TranscriptBytes(std::string_view label, const Transcript& t) {
+  std::string m;
+  AppendField(&m, label);
+  AppendField(&m, std::to_string(kProtocolTag));
+  AppendField(&m, std::to_string(t.dialer));
+  AppendField(&m, std::to_string(t.acceptor));
+  AppendField(&m, t.dialer_nonce);
+  AppendField(&m, t.acceptor_nonce);
+  return m;
+}
+
+crypto_onetimeauth_state* State(unsigned char* storage) {
+  return reinterpret_cast<crypto_onetimeauth_state*>(storage);
+}
+
+}  // namespace
+
+Status InitCrypto() {
+  // sodium_init is thread-safe and returns 1 when already initialised.
+  if (sodium_init() < 0) return Internal("libsodium failed to initialise");
+  return Status::Ok();
+}
+
+std::string MakeNonce() {
+  (void)InitCrypto();
+  std::string nonce(kNonceBytes, '\0');
+  randombytes_buf(nonce.data(), nonce.size());
+  return nonce;
+}
+
+bool BytesEqual(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+ClusterKey::ClusterKey(std::string_view secret) {
+  (void)InitCrypto();
+  std::string m;
+  AppendField(&m, "hearsay/2 cluster key");
+  AppendField(&m, secret);
+  crypto_generichash(key_.data(), key_.size(), reinterpret_cast<const unsigned char*>(m.data()),
+                     m.size(), nullptr, 0);
+  sodium_memzero(m.data(), m.size());
+}
+
+ClusterKey::~ClusterKey() { sodium_memzero(key_.data(), key_.size()); }
+
+std::string ClusterKey::Proof(HandshakeRole role, const Transcript& t) const {
+  const std::string m = TranscriptBytes(
+      role == HandshakeRole::kDialer ? "hearsay/2 proof dialer" : "hearsay/2 proof acceptor", t);
+  std::string proof(kProofBytes, '\0');
+  crypto_generichash(reinterpret_cast<unsigned char*>(proof.data()), proof.size(),
+                     reinterpret_cast<const unsigned char*>(m.data()), m.size(), key_.data(),
+                     key_.size());
+  return proof;
+}
+
+SessionKeys ClusterKey::DeriveSessionKeys(const Transcript& t) const {
+  SessionKeys keys;
+  const std::string d2a = TranscriptBytes("hearsay/2 key d2a", t);
+  const std::string a2d = TranscriptBytes("hearsay/2 key a2d", t);
+  crypto_generichash(keys.dialer_to_acceptor.data(), keys.dialer_to_acceptor.size(),
+                     reinterpret_cast<const unsigned char*>(d2a.data()), d2a.size(), key_.data(),
+                     key_.size());
+  crypto_generichash(keys.acceptor_to_dialer.data(), keys.acceptor_to_dialer.size(),
+                     reinterpret_cast<const unsigned char*>(a2d.data()), a2d.size(), key_.data(),
+                     key_.size());
+  return keys;
+}
+
+FrameMac::FrameMac(const SessionKey& key, uint64_t seq) {
+  // The one-time Poly1305 key is the first block of ChaCha20 keystream under the direction's
+  // session key with the sequence number as nonce (RFC 8439 section 2.6).
+  unsigned char nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = {};
+  std::memcpy(nonce + sizeof(nonce) - sizeof(seq), &seq, sizeof(seq));
+  unsigned char one_time_key[crypto_onetimeauth_KEYBYTES];
+  crypto_stream_chacha20_ietf(one_time_key, sizeof(one_time_key), nonce, key.data());
+  crypto_onetimeauth_init(State(state_), one_time_key);
+  sodium_memzero(one_time_key, sizeof(one_time_key));
+}
+
+void FrameMac::Update(std::span<const uint8_t> bytes) {
+  if (!bytes.empty()) crypto_onetimeauth_update(State(state_), bytes.data(), bytes.size());
+}
+
+MacTag FrameMac::Final() {
+  MacTag tag;
+  crypto_onetimeauth_final(State(state_), tag.data());
+  return tag;
+}
+
+bool TagEquals(const MacTag& expected, std::span<const uint8_t> received) {
+  return received.size() == kMacBytes && crypto_verify_16(expected.data(), received.data()) == 0;
+}
+
+}  // namespace hearsay

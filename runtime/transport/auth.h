@@ -1,0 +1,91 @@
+// The cryptography of the wire protocol (docs/wire_format.md "Authentication"), all of it from
+// libsodium: random nonces, proofs of the cluster secret, per-connection session keys and the
+// per-frame MAC. Nothing here is hand-written cryptography.
+//
+//   K           = BLAKE2b-256("hearsay/2 cluster key" | secret)                 once per transport
+//   T           = version | dialer id | acceptor id | nonce_d | nonce_a         (length-prefixed)
+//   proof_role  = BLAKE2b-256 keyed with K over "hearsay/2 proof <role>" | T
+//   key_dir     = BLAKE2b-256 keyed with K over "hearsay/2 key <dir>" | T        dir: d2a, a2d
+//   frame MAC   = Poly1305 with the one-time key ChaCha20(key_dir, nonce = seq)[0..32) over
+//                 prefix | header | payload                                    (as in RFC 8439)
+//
+// Each connection has fresh nonces from both sides, so its keys are fresh; a (key, seq) pair is
+// used for one frame only, which is what Poly1305 requires.
+// Thread-safety: ClusterKey is immutable after construction and may be shared; FrameMac is a
+// value owned by one thread at a time; the free functions are thread-safe.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace hearsay {
+
+inline constexpr size_t kNonceBytes = 32;
+inline constexpr size_t kProofBytes = 32;
+inline constexpr size_t kSessionKeyBytes = 32;
+inline constexpr size_t kMacBytes = 16;
+
+using SessionKey = std::array<uint8_t, kSessionKeyBytes>;
+using MacTag = std::array<uint8_t, kMacBytes>;
+
+enum class HandshakeRole { kDialer, kAcceptor };
+
+// Initialises libsodium (idempotent, thread-safe). Internal when the library cannot start.
+Status InitCrypto();
+
+// kNonceBytes bytes from the operating system's random generator (libsodium randombytes).
+std::string MakeNonce();
+
+// Constant-time equality of two byte strings (false when the sizes differ).
+bool BytesEqual(std::string_view a, std::string_view b);
+
+// The identities and nonces one handshake binds its proofs and keys to.
+struct Transcript {
+  int dialer = -1;
+  int acceptor = -1;
+  std::string dialer_nonce;
+  std::string acceptor_nonce;
+};
+
+struct SessionKeys {
+  SessionKey dialer_to_acceptor{};
+  SessionKey acceptor_to_dialer{};
+};
+
+// The cluster key derived from the shared secret; wipes itself on destruction.
+class ClusterKey {
+ public:
+  explicit ClusterKey(std::string_view secret);
+  ~ClusterKey();
+  ClusterKey(const ClusterKey&) = delete;
+  ClusterKey& operator=(const ClusterKey&) = delete;
+
+  // kProofBytes bytes proving that the side playing `role` knows the secret, bound to t.
+  std::string Proof(HandshakeRole role, const Transcript& t) const;
+  SessionKeys DeriveSessionKeys(const Transcript& t) const;
+
+ private:
+  std::array<uint8_t, 32> key_{};
+};
+
+// Streaming MAC of one frame (prefix, header and payload may arrive in pieces).
+class FrameMac {
+ public:
+  FrameMac(const SessionKey& key, uint64_t seq);
+  void Update(std::span<const uint8_t> bytes);
+  MacTag Final();
+
+ private:
+  alignas(16) unsigned char state_[256];
+};
+
+// Constant-time check of a received tag.
+bool TagEquals(const MacTag& expected, std::span<const uint8_t> received);
+
+}  // namespace hearsay

@@ -1,0 +1,240 @@
+// Helpers of the TCP transport tests: free ports, options, starting transports together, and
+// RawPeer, a plain socket that plays a neighbour (honest or hostile) byte by byte, running the
+// real Handshake state machine when asked to authenticate.
+#pragma once
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runtime/transport/frame.h"
+#include "runtime/transport/frame_reader.h"
+#include "runtime/transport/handshake.h"
+#include "runtime/transport/tcp/tcp_transport.h"
+
+namespace hearsay::test {
+
+inline constexpr const char* kSecret = "s3cret-for-the-tcp-tests";
+
+// Ports the kernel reports free right now (bound together, then released).
+inline std::vector<uint16_t> FreePorts(int n) {
+  std::vector<int> fds;
+  std::vector<uint16_t> ports;
+  for (int i = 0; i < n; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ports.push_back(ntohs(addr.sin_port));
+    fds.push_back(fd);
+  }
+  for (int fd : fds) ::close(fd);
+  return ports;
+}
+
+inline HandshakeInfo Info() {
+  HandshakeInfo h;
+  h.cluster_id = "test-cluster";
+  h.topology_hash = 0x1234abcd5678ef00ull;
+  h.model_shape = "softmax(d=4,k=2) params=10";
+  h.algorithm = "dpsgd";
+  return h;
+}
+
+inline ClusterConfig Config() {
+  const HandshakeInfo i = Info();
+  return ClusterConfig{i.cluster_id, i.topology_hash, i.model_shape, i.algorithm};
+}
+
+inline TcpTransportOptions Options(int self, const std::vector<uint16_t>& ports,
+                                   std::vector<int> neighbors) {
+  TcpTransportOptions o;
+  o.self = self;
+  for (uint16_t p : ports) o.addresses.push_back({"127.0.0.1", p});
+  o.neighbors = std::move(neighbors);
+  o.handshake = Info();
+  o.secret = kSecret;
+  return o;
+}
+
+inline std::unique_ptr<Transport> Make(const TcpTransportOptions& o) {
+  Result<std::unique_ptr<Transport>> t = MakeTcpTransport(o);
+  EXPECT_TRUE(t.ok()) << t.status().ToString();
+  return t.ok() ? std::move(t).value() : nullptr;
+}
+
+// Starts every transport concurrently; returns their Start statuses.
+inline std::vector<Status> StartAll(std::vector<std::unique_ptr<Transport>>& ts, double seconds) {
+  std::vector<std::future<Status>> fs;
+  const TimePoint deadline = DeadlineIn(seconds);
+  for (auto& t : ts)
+    fs.push_back(std::async(std::launch::async, [&t, deadline] { return t->Start(deadline); }));
+  std::vector<Status> out;
+  for (auto& f : fs) out.push_back(f.get());
+  return out;
+}
+
+inline Message Gossip(int to, int64_t round, size_t bytes) {
+  Message m;
+  m.to = to;
+  m.round = round;
+  m.payload.resize(bytes);
+  for (size_t i = 0; i < bytes; ++i) m.payload[i] = static_cast<uint8_t>(i * 31 + round);
+  return m;
+}
+
+// A raw socket connected to a transport's port, playing peer `self` towards peer `peer`.
+class RawPeer {
+ public:
+  explicit RawPeer(uint16_t port, int self = 0, int peer = 1) : self_(self), peer_(peer) {
+    const TimePoint deadline = DeadlineIn(20);
+    while (Now() < deadline) {
+      fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      addr.sin_port = htons(port);
+      if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) break;
+      ::close(fd_);
+      fd_ = -1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    timeval tv{15, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    reader_.set_max_payload_bytes(1 << 20);
+  }
+  ~RawPeer() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  // Wraps an accepted socket (to play the acceptor with Accept).
+  static std::unique_ptr<RawPeer> Adopt(int fd, int self, int peer) {
+    std::unique_ptr<RawPeer> p(new RawPeer(self, peer));
+    p->fd_ = fd;
+    return p;
+  }
+  RawPeer(const RawPeer&) = delete;
+  RawPeer& operator=(const RawPeer&) = delete;
+  bool connected() const { return fd_ >= 0; }
+
+  void Write(std::span<const uint8_t> bytes) {
+    size_t off = 0;
+    while (off < bytes.size()) {
+      ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) return;
+      off += n;
+    }
+  }
+  // An unauthenticated frame (no MAC).
+  void WritePlain(const FrameHeader& h, const ByteBuffer& payload = {}) {
+    Write(EncodeFrameHead(h, static_cast<uint32_t>(payload.size()), false));
+    Write(payload);
+  }
+  // A frame MAC'd under this connection's send key (after Handshake), optionally corrupted after
+  // the MAC was computed.
+  void WriteMacd(const FrameHeader& h, const ByteBuffer& payload, bool corrupt_payload = false) {
+    ByteBuffer bytes = EncodeFrameHead(h, static_cast<uint32_t>(payload.size()), true);
+    const MacTag tag = ComputeFrameMac(hs_->send_key(), h.seq, bytes, payload);
+    bytes.insert(bytes.end(), payload.begin(), payload.end());
+    if (corrupt_payload) bytes[bytes.size() - 1] ^= 0x01;
+    bytes.insert(bytes.end(), tag.begin(), tag.end());
+    Write(bytes);
+  }
+  // A well-formed message frame with the next sequence number.
+  FrameHeader NextMessage(int64_t round) {
+    Message m;
+    m.from = self_;
+    m.to = peer_;
+    m.round = round;
+    return DataFrameHeader(m, ++seq_, 0);
+  }
+
+  Result<InFrame> ReadFrame() {
+    while (true) {
+      InFrame f;
+      HEARSAY_ASSIGN_OR_RETURN(bool got, reader_.Next(&f));
+      if (got) return f;
+      const std::span<uint8_t> space = reader_.ReadSpace();
+      const ssize_t n = ::recv(fd_, space.data(), space.size(), 0);
+      if (n <= 0) return Unavailable("closed");
+      reader_.Commit(static_cast<size_t>(n));
+    }
+  }
+  // True when the other side closes the connection (EOF or reset) within the receive timeout.
+  bool ClosedByPeer() {
+    uint8_t buf[4096];
+    while (true) {
+      ssize_t r = ::recv(fd_, buf, sizeof(buf), 0);
+      if (r == 0) return true;
+      if (r < 0) return errno == ECONNRESET;
+    }
+  }
+  // Runs the dialer side of the real handshake; true when the link opened.
+  bool Handshake(const std::string& secret, ClusterConfig config = Config()) {
+    HandshakeSetup s;
+    s.role = HandshakeRole::kDialer;
+    s.self = self_;
+    s.peer = peer_;
+    s.key = std::make_shared<const ClusterKey>(secret);
+    s.config = std::move(config);
+    hs_ = std::make_unique<hearsay::Handshake>(std::move(s));
+    Send(hs_->Hello());
+    return RunHandshake();
+  }
+  // Runs the acceptor side of the real handshake; true when the link opened.
+  bool Accept(const std::string& secret, ClusterConfig config = Config()) {
+    HandshakeSetup s;
+    s.role = HandshakeRole::kAcceptor;
+    s.self = self_;
+    s.key = std::make_shared<const ClusterKey>(secret);
+    s.config = std::move(config);
+    const int peer = peer_;
+    s.may_dial_us = [peer](int j) { return j == peer; };
+    hs_ = std::make_unique<hearsay::Handshake>(std::move(s));
+    return RunHandshake();
+  }
+  const std::string& last_error() const { return last_error_; }
+
+ private:
+  RawPeer(int self, int peer) : self_(self), peer_(peer) { reader_.set_max_payload_bytes(1 << 20); }
+  bool RunHandshake() {
+    while (true) {
+      Result<InFrame> f = ReadFrame();
+      if (!f.ok()) return false;
+      HandshakeStep step = hs_->OnFrame(*f);
+      if (hs_->keys_ready()) reader_.set_receive_key(hs_->receive_key());
+      last_error_ = step.error;
+      if (step.reply) Send(*step.reply);
+      if (step.outcome == HandshakeStep::Outcome::kOpen) return true;
+      if (step.outcome == HandshakeStep::Outcome::kFail) return false;
+    }
+  }
+  void Send(const ControlFrame& cf) {
+    if (cf.mac) {
+      WriteMacd(cf.header, {});
+    } else {
+      WritePlain(cf.header);
+    }
+  }
+
+  int fd_ = -1;
+  const int self_, peer_;
+  FrameReader reader_;
+  std::unique_ptr<hearsay::Handshake> hs_;
+  uint64_t seq_ = 0;
+  std::string last_error_;
+};
+
+}  // namespace hearsay::test
