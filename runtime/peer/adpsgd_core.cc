@@ -92,7 +92,7 @@ Status AdpsgdCore::SendRequest(int64_t t, CoreSink& sink) {
   payload_sent_ += m.payload.size();
   partner_ = j;
   partner_round_ = t;
-  return sink.Send(std::move(m));
+  return SendTo(sink, std::move(m));
 }
 
 Status AdpsgdCore::Serve(const Message& m, CoreSink& sink) {
@@ -115,7 +115,7 @@ Status AdpsgdCore::Serve(const Message& m, CoreSink& sink) {
   payload_sent_ += reply.payload.size();
   applied_.push_back(MessageId{j, m.round, MessageKind::kAvgRequest});
   staleness_.emplace_back(j, std::abs(round_ - m.round));
-  return sink.Send(std::move(reply));
+  return SendTo(sink, std::move(reply));
 }
 
 Status AdpsgdCore::ApplyReply(const Message& m) {

@@ -103,7 +103,7 @@ Status AllreduceCore::SendStep(uint32_t step, CoreSink& sink) {
     m.payload = forward_;
   }
   payload_sent_ += m.payload.size();
-  return sink.Send(std::move(m));
+  return SendTo(sink, std::move(m));
 }
 
 Status AllreduceCore::ReceiveStep(uint32_t step, ByteBuffer bytes) {

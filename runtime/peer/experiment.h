@@ -51,6 +51,9 @@ struct RunConfig {
   double duration_s = 0;          // > 0: the run also ends after this many seconds
   double eval_every_s = 0;        // > 0: snapshots on a time grid too (async evaluation)
   double compute_time_s = 0;      // simulator: seconds per local step (0 = measured)
+  double heartbeat_s = 0.5;       // heartbeat on idle links
+  double dead_after_s = 5;        // a silent neighbour is dead after this (> heartbeat)
+  int64_t min_neighbors = 0;      // live neighbours a peer needs to train (0 = none)
   int64_t rounds = 100;
   int64_t batch_size = 32;
   uint64_t seed = 1;              // run seed: model init, minibatches, codec randomness

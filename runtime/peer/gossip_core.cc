@@ -32,7 +32,14 @@ Status GossipCore::SetupProtocol(std::span<const float> x0) {
   ac.consensus_step = run.consensus_step;
   ac.seed = run.seed;
   ac.allow_biased = run.allow_biased;
-  ac.async = async();
+  const Topology& topo = *options_.topology->graph;
+  // Static graphs on the CPU run the asynchronous protocol machinery always, sync mode being
+  // staleness 0 (bit-identical to the classic synchronous loop): that is what lets a peer drop a
+  // dead neighbour, re-admit it and catch up on its late messages. Time-varying graphs (D-PSGD
+  // only) and device trainers keep the classic synchronous protocol.
+  static_path_ = !topo.time_varying() && run.device == "cpu";
+  tau_ = async() ? run.staleness : 0;
+  ac.async = static_path_;
   HEARSAY_ASSIGN_OR_RETURN(std::unique_ptr<Compressor> codec,
                            MakeCompressor(run.algorithm == "dpsgd" ? "identity" : run.compressor));
   const Topology& graph = *options_.topology->graph;
@@ -62,6 +69,7 @@ Status GossipCore::SetupProtocol(std::span<const float> x0) {
     const size_t deg = graph.Row(id, 1).size();
     last_received_.assign(deg, 0);
     last_absorbed_.assign(deg, 0);
+    was_dead_.assign(deg, 0);
   }
   if (options_.replay != nullptr && !async()) {
     return InvalidArgument(
@@ -98,7 +106,7 @@ void GossipCore::OnMessage(double now, Message msg) {
                      static_cast<int>(msg.kind), from);
     return;
   }
-  if (async()) {
+  if (static_path_) {
     const int pos = RowPos(from);
     if (pos < 0) {
       HEARSAY_LOG_WARN("peer {}: dropping a round-{} message from peer {}: not an in-neighbour",
@@ -112,9 +120,11 @@ void GossipCore::OnMessage(double now, Message msg) {
     }
     // An honest neighbour never runs more than staleness + 1 rounds ahead of this peer's own
     // round (it needs this peer's messages to get there); more is a protocol violation, and
-    // buffering it would let one neighbour grow this peer's memory without bound.
-    const int64_t tau = options_.run.staleness;
-    if (tau != kUnboundedStaleness && msg.round > round_ + tau + 1) {
+    // buffering it would let one neighbour grow this peer's memory without bound. A neighbour
+    // that was dead for this peer (a partition, a pause) trained without it meanwhile: it may be
+    // ahead by as much as it likes, and its messages are absorbed as they come.
+    const int64_t tau = tau_;
+    if (tau != kUnboundedStaleness && !was_dead_[pos] && msg.round > round_ + tau + 1) {
       SetFailed(from, "protocol violation: sent round " + std::to_string(msg.round) +
                           " while this peer is in round " + std::to_string(round_) +
                           " with staleness bound " + std::to_string(tau));
@@ -219,12 +229,27 @@ Status GossipCore::BeginRound(double now, CoreSink& sink) {
     m.round = round_;
     m.payload = out_;
     payload_sent_ += out_.size();
-    HEARSAY_RETURN_IF_ERROR(sink.Send(std::move(m)));
+    HEARSAY_RETURN_IF_ERROR(SendTo(sink, std::move(m)));
   }
   pending_[{round_, options_.id}] = std::move(out_);
   out_ = ByteBuffer();
   round_wait_began_ = now;
   return Status::Ok();
+}
+
+void GossipCore::OnNeighborDown(double now, int peer) {
+  if (!static_path_) return;  // the classic sync protocol fails the run instead
+  const int pos = RowPos(peer);
+  if (pos < 0) return;  // not an in-neighbour (an out-only link)
+  was_dead_[pos] = 1;
+  liveness_changes_.emplace_back(peer, false);
+}
+
+void GossipCore::OnNeighborUp(double now, int peer) {
+  if (!static_path_) return;
+  const int pos = RowPos(peer);
+  if (pos < 0) return;
+  liveness_changes_.emplace_back(peer, true);
 }
 
 bool GossipCore::ReadyToEnd(std::vector<int>* missing_out, bool* neighbour_gone) const {
@@ -238,7 +263,7 @@ bool GossipCore::ReadyToEnd(std::vector<int>* missing_out, bool* neighbour_gone)
     for (const MessageId& m : it->second) {
       if (!pending_.count({m.round, m.from})) missing.push_back(m.from);
     }
-  } else if (!async()) {
+  } else if (!static_path_) {
     for (int j : options_.topology->graph->InNeighbors(id, round_)) {
       if (j == id || pending_.count({round_, j})) continue;
       missing.push_back(j);
@@ -247,19 +272,23 @@ bool GossipCore::ReadyToEnd(std::vector<int>* missing_out, bool* neighbour_gone)
       }
     }
   } else {
-    const int64_t tau = options_.run.staleness;
+    const int64_t tau = tau_;
     const std::vector<Neighbor>& row = options_.topology->graph->Row(id, 1);
+    int live = 0;
     for (size_t p = 0; p < row.size(); ++p) {
       const int j = row[p].id;
-      if (j == id) continue;
-      if (!failed(j).empty()) {
-        missing.push_back(j);
-        *neighbour_gone = true;
-        continue;
-      }
+      if (j == id || !alive(j)) continue;  // a dead neighbour is not waited for
+      ++live;
       if (done_round(j) >= 0) continue;  // finished: its last state stays in the mix
       if (tau == kUnboundedStaleness) continue;
       if (last_received_[p] < round_ - tau) missing.push_back(j);
+    }
+    // Quorum: with fewer live neighbours than min_neighbors, wait (bounded by round_timeout)
+    // rather than train alone.
+    if (live < options_.run.min_neighbors && missing.empty()) {
+      for (size_t p = 0; p < row.size(); ++p) {
+        if (row[p].id != id && !alive(row[p].id)) missing.push_back(row[p].id);
+      }
     }
   }
   return missing.empty();
@@ -292,6 +321,11 @@ Status GossipCore::EndRound(double now, CoreSink& sink) {
                       std::to_string(round_));
     }
     for (const MessageId& m : rec->second) {
+      if (m.kind == MessageKind::kFailed || m.kind == MessageKind::kHeartbeat) {
+        HEARSAY_RETURN_IF_ERROR(algo_->SetNeighborLive(m.from, m.kind == MessageKind::kHeartbeat));
+        applied_.push_back(m);
+        continue;
+      }
       auto it = pending_.find({m.round, m.from});
       if (it == pending_.end()) {
         return Internal("replay of peer " + std::to_string(id) + " round " +
@@ -302,19 +336,36 @@ Status GossipCore::EndRound(double now, CoreSink& sink) {
     }
   } else {
     int64_t limit = round_;
-    if (async()) {
-      limit = run.staleness == kUnboundedStaleness ? std::numeric_limits<int64_t>::max()
-                                                   : round_ + run.staleness;
+    if (static_path_) {
+      limit = tau_ == kUnboundedStaleness ? std::numeric_limits<int64_t>::max() : round_ + tau_;
     }
-    while (!pending_.empty() && pending_.begin()->first.first <= limit) {
-      HEARSAY_RETURN_IF_ERROR(absorb(pending_.begin()));
+    // In (round, sender) order; a neighbour that came back after a death is caught up on all
+    // its messages, whatever their round (its copy must take every update, in order).
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      const int pos = static_path_ ? RowPos(it->first.second) : -1;
+      const bool catch_up = pos >= 0 && was_dead_[pos];
+      if (it->first.first > limit && !catch_up) {
+        ++it;
+        continue;
+      }
+      auto next = std::next(it);
+      HEARSAY_RETURN_IF_ERROR(absorb(it));
+      it = next;
     }
+    // Liveness changes take effect here, at a fixed point of the round (after the absorbs,
+    // before End), so that a replay applies them where the recorded run did.
+    for (const auto& [j, live] : liveness_changes_) {
+      HEARSAY_RETURN_IF_ERROR(algo_->SetNeighborLive(j, live));
+      applied_.push_back(
+          MessageId{j, round_, live ? MessageKind::kHeartbeat : MessageKind::kFailed});
+    }
+    liveness_changes_.clear();
   }
   HEARSAY_RETURN_IF_ERROR(algo_->End(round_).WithPrefix("peer " + std::to_string(id)));
   last_round_ = round_;
 
   RoundRecord rec = MakeRecord(now, round_, round_loss_);
-  if (async()) {
+  if (static_path_) {
     const std::vector<Neighbor>& row = options_.topology->graph->Row(id, 1);
     for (size_t p = 0; p < row.size(); ++p) {
       if (row[p].id == id) continue;
@@ -324,7 +375,9 @@ Status GossipCore::EndRound(double now, CoreSink& sink) {
       staleness_sum_ += static_cast<double>(s);
       ++staleness_count_;
     }
-    if (options_.replay == nullptr) HEARSAY_RETURN_IF_ERROR(sink.OnApplied(round_, applied_));
+    if (options_.replay == nullptr && RecordsReplayLog(run)) {
+      HEARSAY_RETURN_IF_ERROR(sink.OnApplied(round_, applied_));
+    }
   }
   rec.max_staleness = max_staleness_;
   rec.mean_staleness = staleness_count_ ? staleness_sum_ / staleness_count_ : 0.0;

@@ -38,6 +38,8 @@ class GossipCore final : public PeerCore {
   CoreStep Step(double now, CoreSink& sink) override;
 
   bool async() const { return options_.run.mode == RunMode::kAsync; }
+  void OnNeighborDown(double now, int peer) override;
+  void OnNeighborUp(double now, int peer) override;
   bool last_round_reached() const;  // round_ is the run's last (rounds, or the replay log's)
   CoreStep Run(double now, Job job, int64_t job_round, Phase after, bool overlapped);
   Status JobDone(double now);
@@ -64,6 +66,11 @@ class GossipCore final : public PeerCore {
   // Static rows (async): per row position, the latest round received and absorbed.
   std::vector<int64_t> last_received_;
   std::vector<int64_t> last_absorbed_;
+  std::vector<char> was_dead_;  // per row position: it was dead for this peer at some point
+  bool static_path_ = false;    // static graph on the CPU: the asynchronous machinery
+  int64_t tau_ = 0;             // staleness of that machinery (sync: 0)
+  // Drops / re-admissions not yet applied to the algorithm (EndRound applies them).
+  std::vector<std::pair<int, bool>> liveness_changes_;
   int64_t max_staleness_ = 0;
   double staleness_sum_ = 0;
   int64_t staleness_count_ = 0;

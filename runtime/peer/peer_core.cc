@@ -75,6 +75,9 @@ Status PeerCore::Setup() {
   link_neighbors_ = CommNeighbors(run, *options_.topology->graph, id);
   done_round_.assign(link_neighbors_.size(), -1);
   failed_.assign(link_neighbors_.size(), "");
+  final_.assign(link_neighbors_.size(), 0);
+  last_heard_.assign(link_neighbors_.size(), 0.0);
+  last_sent_.assign(link_neighbors_.size(), 0.0);
   return SetupProtocol(x0);
 }
 
@@ -95,9 +98,57 @@ const std::string& PeerCore::failed(int peer) const {
   return k < 0 ? kNone : failed_[k];
 }
 
-void PeerCore::SetFailed(int peer, std::string why) {
+void PeerCore::SetFailed(int peer, std::string why, bool final) {
   const int k = LinkIndex(peer);
-  if (k >= 0 && failed_[k].empty()) failed_[k] = std::move(why);
+  if (k < 0) return;
+  if (final) final_[k] = 1;
+  if (!failed_[k].empty()) return;
+  HEARSAY_LOG_WARN("peer {}: peer {} {}; going on without it", options_.id, peer,
+                   EscapeForLog(why, 400));
+  failed_[k] = std::move(why);
+  OnNeighborDown(now_, peer);
+}
+
+void PeerCore::LinkBroken(double now, int peer, const std::string& why) {
+  now_ = std::max(now_, now);
+  SetFailed(peer, "lost its link: " + why);
+}
+
+Status PeerCore::SendTo(CoreSink& sink, Message msg) {
+  const int k = LinkIndex(msg.to);
+  if (k >= 0) last_sent_[k] = now_;
+  return sink.Send(std::move(msg));
+}
+
+double PeerCore::heartbeat_s() const { return options_.run.heartbeat_s; }
+
+double PeerCore::dead_after_s() const {
+  // Never shorter than a few emulated round trips: a slow emulated link is not a dead peer.
+  const TopologySpec& spec = *options_.topology;
+  const double link = spec.link_defaults.latency_s + spec.link_defaults.jitter_s;
+  return std::max(options_.run.dead_after_s, 4 * link + heartbeat_s());
+}
+
+Status PeerCore::MaintainLinks(double now, CoreSink& sink) {
+  if (heartbeat_s() <= 0 || options_.replay != nullptr) return Status::Ok();
+  const double dead_after = dead_after_s();
+  for (size_t k = 0; k < link_neighbors_.size(); ++k) {
+    const int j = link_neighbors_[k];
+    if (failed_[k].empty() && done_round_[k] < 0 && now - last_heard_[k] > dead_after) {
+      char buf[64];
+      std::snprintf(buf, sizeof(buf), "silent for %.3g s", now - last_heard_[k]);
+      SetFailed(j, buf, /*final=*/false);
+    }
+    if (now - last_sent_[k] >= heartbeat_s()) {
+      Message m;
+      m.kind = MessageKind::kHeartbeat;
+      m.from = options_.id;
+      m.to = j;
+      m.round = round_;
+      (void)SendTo(sink, std::move(m));  // best effort
+    }
+  }
+  return Status::Ok();
 }
 
 double PeerCore::slowdown() const {
@@ -122,13 +173,27 @@ void PeerCore::Deliver(double now, Message msg) {
         options_.id, from);
     return;
   }
+  now_ = std::max(now_, now);
+  if (msg.kind == MessageKind::kLinkDown) {
+    const std::string why(msg.payload.begin(), msg.payload.end());
+    SetFailed(from, "lost its link: " + EscapeForLog(why, 400));
+    return;
+  }
+  last_heard_[link] = now;
+  if (!failed_[link].empty() && !final_[link]) {
+    // Heard again after a silence (a partition healed, a pause ended): alive.
+    HEARSAY_LOG_WARN("peer {}: peer {} is back ({})", options_.id, from, failed_[link]);
+    failed_[link].clear();
+    OnNeighborUp(now, from);
+  }
+  if (msg.kind == MessageKind::kHeartbeat) return;
   if (msg.kind == MessageKind::kDone) {
     done_round_[link] = msg.round;
     return;
   }
   if (msg.kind == MessageKind::kFailed) {
     const std::string reason(msg.payload.begin(), msg.payload.end());
-    failed_[link] = reason.empty() ? "no reason given" : EscapeForLog(reason, 400);
+    SetFailed(from, "failed: " + (reason.empty() ? std::string("no reason given") : reason));
     return;
   }
   OnMessage(now, std::move(msg));
@@ -192,6 +257,15 @@ Status PeerCore::TakeTimeSnapshots(double now, CoreSink& sink) {
 
 double PeerCore::NextTimer() const {
   double t = ProtocolTimer();
+  if (heartbeat_s() > 0 && options_.replay == nullptr) {
+    const double dead_after = dead_after_s();
+    for (size_t k = 0; k < link_neighbors_.size(); ++k) {
+      t = std::min(t, last_sent_[k] + heartbeat_s());
+      if (failed_[k].empty() && done_round_[k] < 0) {
+        t = std::min(t, last_heard_[k] + dead_after + 1e-9);
+      }
+    }
+  }
   if (options_.run.eval_every_s > 0) {
     t = std::min(t, static_cast<double>(next_time_snapshot_) * options_.run.eval_every_s);
   }
@@ -221,7 +295,7 @@ void PeerCore::Goodbye(CoreSink& sink, MessageKind kind, const std::string& reas
     m.to = j;
     m.round = last_round_;
     m.payload.assign(reason.begin(), reason.end());
-    (void)sink.Send(std::move(m));  // best effort: the link may be gone already
+    (void)SendTo(sink, std::move(m));  // best effort: the link may be gone already
   }
 }
 
@@ -259,7 +333,9 @@ CoreStep PeerCore::Advance(double now, CoreSink& sink) {
     if (job_overlapped_) overlap_s_ += dt;
     job_running_ = false;
   }
+  now_ = std::max(now_, now);
   if (Status s = TakeTimeSnapshots(now, sink); !s.ok()) return Fail(now, sink, std::move(s));
+  if (Status s = MaintainLinks(now, sink); !s.ok()) return Fail(now, sink, std::move(s));
   return Step(now, sink);
 }
 

@@ -59,7 +59,8 @@ inline constexpr double kNoWake = 1e300;  // CoreStep::wake_at when there is no 
 struct MessageId {
   int32_t from = 0;
   int64_t round = 0;
-  // kGossip; AD-PSGD: kAvgRequest (served), kAvgReply (applied), kDone (an average given up).
+  // kGossip; AD-PSGD: kAvgRequest (served), kAvgReply (applied), kDone (an average given up);
+  // liveness: kFailed (from was dropped from the mix), kHeartbeat (from was re-admitted).
   MessageKind kind = MessageKind::kGossip;
   bool operator==(const MessageId&) const = default;
 };
@@ -144,8 +145,11 @@ class PeerCore {
   // then reads only a snapshot taken when the job started.
   virtual bool ServesDuringCompute() const { return false; }
   virtual Status Service(double now, CoreSink& sink) { return Status::Ok(); }
-  // Ends the run from outside (a broken link, a stop request): says FAILED to the neighbours with
-  // the reason and returns kFailed; nothing more happens afterwards.
+  // The transport lost the link to `peer` (a crash, a reset): the neighbour is dead for this
+  // peer, which goes on without it (docs/faults.md).
+  void LinkBroken(double now, int peer, const std::string& why);
+  // Ends the run from outside (a stop request): says FAILED to the neighbours with the reason and
+  // returns kFailed; nothing more happens afterwards.
   CoreStep Abort(double now, CoreSink& sink, Status why) { return Fail(now, sink, std::move(why)); }
 
   int id() const { return options_.id; }
@@ -203,12 +207,24 @@ class PeerCore {
   int64_t round_ = 1;
   int64_t last_round_ = 0;  // last round completed
   // Per link neighbour (index in link_neighbors_; O(degree), not O(n), per peer): the last
-  // round it announced with DONE (-1: still running), and why it failed ("" = it did not).
+  // round it announced with DONE (-1: still running), and why it is dead ("" = alive). A dead
+  // neighbour is not waited for. Death by silence (no message for dead_after) is undone when the
+  // neighbour is heard again; death by FAILED, a broken link or a protocol violation is final.
   int64_t done_round(int peer) const;
   const std::string& failed(int peer) const;
-  void SetFailed(int peer, std::string why);
+  bool alive(int peer) const { return failed(peer).empty(); }
+  void SetFailed(int peer, std::string why, bool final = true);
+  // A neighbour died / came back (called once per change, from Deliver or Advance).
+  virtual void OnNeighborDown(double now, int peer) {}
+  virtual void OnNeighborUp(double now, int peer) {}
+  // Sends through the sink and notes the time (heartbeats go to links idle for `heartbeat`).
+  Status SendTo(CoreSink& sink, Message msg);
   std::vector<int64_t> done_round_;
   std::vector<std::string> failed_;
+  std::vector<char> final_;         // failed_ is final (no revival on a message)
+  std::vector<double> last_heard_;  // per link neighbour: when it was last heard from
+  std::vector<double> last_sent_;   // per link neighbour: when this peer last sent to it
+  double now_ = 0;                  // the latest time seen by Deliver or Advance
   // The last gradient: of round grad_round_, with its minibatch loss.
   std::vector<float> grad_;
   double grad_loss_ = 0;
@@ -220,6 +236,10 @@ class PeerCore {
  private:
   enum class State : uint8_t { kRunning, kFinished, kFailed };
   Status TakeTimeSnapshots(double now, CoreSink& sink);
+  // Heartbeats on idle links and the silence check (fault tolerance).
+  Status MaintainLinks(double now, CoreSink& sink);
+  double heartbeat_s() const;
+  double dead_after_s() const;
 
   State state_ = State::kRunning;
   Status fail_status_;

@@ -199,7 +199,8 @@ Result<ReplaySchedule> ReadReplayLog(const std::string& path) {
       }
       const auto kind = static_cast<MessageKind>(from % 8);
       if (kind != MessageKind::kGossip && kind != MessageKind::kAvgRequest &&
-          kind != MessageKind::kAvgReply && kind != MessageKind::kDone) {
+          kind != MessageKind::kAvgReply && kind != MessageKind::kDone &&
+          kind != MessageKind::kFailed && kind != MessageKind::kHeartbeat) {
         return Corruption(path + ": unknown message kind in the record at byte " +
                           std::to_string(at));
       }

@@ -30,6 +30,11 @@ enum class MessageKind : uint8_t {
   kAvgRequest = 4,  // AD-PSGD: "average with me", the sender's (encoded) model
   kAvgReply = 5,    // AD-PSGD: the (encoded) half-difference the responder applied
   kChunk = 6,       // all-reduce: one chunk of a reduce-scatter / all-gather step (`tag`)
+  kHeartbeat = 7,   // "still here", on a link that carried nothing else for a while
+  // Never on the wire: a transport hands this to Receive, from = the neighbour, payload = the
+  // reason, when the link to that neighbour broke before it said DONE (the peer goes on without
+  // it; docs/faults.md).
+  kLinkDown = 8,
 };
 
 struct Message {
@@ -63,7 +68,7 @@ class Transport {
   // Queues msg for peer msg.to and returns without waiting for the wire.
   virtual Status Send(Message msg) = 0;
   // Next arrived message. DeadlineExceeded when none arrives in time; Cancelled after Shutdown;
-  // Unavailable (naming the peer) when a link broke.
+  // a kLinkDown message when a link broke.
   virtual Result<Message> Receive(TimePoint deadline) = 0;
   // Delivers what is queued (bounded by deadline), then closes every link. Idempotent.
   virtual Status Shutdown(TimePoint deadline) = 0;

@@ -76,9 +76,15 @@ class InProcEndpoint final : public Transport {
       }
     }
     for (int peer : unfinished) {
-      state_->inboxes[peer]->PushError(Unavailable(
-          "peer " + std::to_string(self_) + " left before it finished (it sent no DONE to peer " +
-          std::to_string(peer) + ")"));
+      const std::string why = "peer " + std::to_string(self_) +
+                              " left before it finished (it sent no DONE to peer " +
+                              std::to_string(peer) + ")";
+      Message m;
+      m.kind = MessageKind::kLinkDown;
+      m.from = self_;
+      m.to = peer;
+      m.payload.assign(why.begin(), why.end());
+      state_->inboxes[peer]->Push(std::move(m));
     }
     inbox_.Cancel();
     return Status::Ok();

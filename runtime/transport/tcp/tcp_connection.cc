@@ -380,7 +380,7 @@ void Connection::Fail(const std::string& why, bool log_as_error) {
     // Unregister the link before reporting it, so that a caller who sees the error and then
     // sends to this peer gets Unavailable too.
     Close();
-    owner_->LinkBroken(Unavailable(msg));
+    owner_->LinkBroken(peer_.load(), msg);
     return;
   }
   Close();

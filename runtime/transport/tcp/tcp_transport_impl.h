@@ -69,7 +69,15 @@ class TcpTransport final : public Transport {
     ++messages_received_;
     inbox_.Push(std::move(msg));
   }
-  void LinkBroken(Status error) { inbox_.PushError(std::move(error)); }
+  // Tells the peer (through Receive) that the link to `peer` broke, and why.
+  void LinkBroken(int peer, const std::string& why) {
+    Message m;
+    m.kind = MessageKind::kLinkDown;
+    m.from = peer;
+    m.to = options_.self;
+    m.payload.assign(why.begin(), why.end());
+    inbox_.Push(std::move(m));
+  }
   // n message frames (bytes on the wire) to `peer` were written or dropped.
   void FramesDone(int peer, size_t n, uint64_t bytes);
   bool shutting_down() const { return shutting_down_.load(); }

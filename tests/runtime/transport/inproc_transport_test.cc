@@ -56,7 +56,7 @@ TEST(InProcTransport, ReceiveTimesOutWhenNothingArrives) {
   EXPECT_EQ(m.status().code(), StatusCode::kDeadlineExceeded);
 }
 
-TEST(InProcTransport, PeerLeavingWithoutDoneSurfacesAsUnavailable) {
+TEST(InProcTransport, PeerLeavingWithoutDoneSurfacesAsLinkDown) {
   InProcHub hub(3);
   auto a = hub.Endpoint(0);
   auto b = hub.Endpoint(1);
@@ -73,8 +73,11 @@ TEST(InProcTransport, PeerLeavingWithoutDoneSurfacesAsUnavailable) {
   ASSERT_TRUE(a->Receive(DeadlineIn(1)).ok());  // c's gossip
   ASSERT_TRUE(a->Receive(DeadlineIn(1)).ok());  // c's DONE
   Result<Message> broken = a->Receive(DeadlineIn(1));
-  ASSERT_EQ(broken.status().code(), StatusCode::kUnavailable);
-  EXPECT_NE(broken.status().message().find("peer 1"), std::string::npos);
+  ASSERT_TRUE(broken.ok()) << broken.status().ToString();
+  EXPECT_EQ(broken->kind, MessageKind::kLinkDown);
+  EXPECT_EQ(broken->from, 1);
+  const std::string why(broken->payload.begin(), broken->payload.end());
+  EXPECT_NE(why.find("peer 1"), std::string::npos) << why;
   EXPECT_EQ(a->Receive(DeadlineIn(0.05)).status().code(), StatusCode::kDeadlineExceeded);
 }
 
