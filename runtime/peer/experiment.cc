@@ -157,7 +157,7 @@ Status ParseRoot(const YamlContext& ctx, const YAML::Node& root, Experiment* exp
 
   // Defaults: top-level run keys, then `defaults:`.
   RunDraft defaults;
-  defaults.entry = root;
+  defaults.entry.reset(root);
   HEARSAY_RETURN_IF_ERROR(experiment_internal::ApplyRunKeys(ctx, root, &defaults));
   if (root["defaults"]) {
     HEARSAY_RETURN_IF_ERROR(
@@ -176,7 +176,7 @@ Status ParseRoot(const YamlContext& ctx, const YAML::Node& root, Experiment* exp
       HEARSAY_RETURN_IF_ERROR(
           ctx.CheckKeys(runs[k], "run " + std::to_string(k + 1), experiment_internal::RunKeys()));
       RunDraft d = defaults;
-      d.entry = runs[k];
+      d.entry.reset(runs[k]);
       d.run.name.clear();
       d.named = false;
       d.at.erase("name");

@@ -30,6 +30,12 @@ struct RunDraft {
   YAML::Node topology_at;                // the grid value that changed the topology
   std::optional<YAML::Node> faults;      // read once the run's topology is known
 
+  // Records that `value` set `key`. YAML::Node's operator= writes through to the node it refers
+  // to (it would rewrite the file's tree), so nodes are only ever rebound, never assigned.
+  void Set(const std::string& key, const YAML::Node& value) {
+    at.erase(key);
+    at.emplace(key, value);
+  }
   // The node to blame for `key`: where it was set, else the run's entry.
   YAML::Node At(const std::string& key) const;
   bool Has(const std::string& key) const { return at.count(key) > 0; }

@@ -34,19 +34,19 @@ Status ParseModel(const YamlContext& ctx, const YAML::Node& n, RunDraft* d) {
   if (n.IsScalar()) {
     HEARSAY_RETURN_IF_ERROR(ctx.GetEnum(n, "model kind", kModelKinds, &kind));
     m->kind = kModelKinds[kind];
-    d->at["model.kind"] = n;
+    d->Set("model.kind", n);
     return Status::Ok();
   }
   HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(n, "model", {"kind", "l2", "hidden"}));
   if (n["kind"]) {
     HEARSAY_RETURN_IF_ERROR(ctx.GetEnum(n["kind"], "model kind", kModelKinds, &kind));
     m->kind = kModelKinds[kind];
-    d->at["model.kind"] = n["kind"];
+    d->Set("model.kind", n["kind"]);
   }
   if (n["l2"]) {
     HEARSAY_RETURN_IF_ERROR(ctx.GetDouble(n["l2"], "model.l2", &m->l2));
     if (m->l2 < 0) return ctx.Error(n["l2"], "model.l2 must be >= 0");
-    d->at["model.l2"] = n["l2"];
+    d->Set("model.l2", n["l2"]);
   }
   if (const YAML::Node h = n["hidden"]) {
     m->hidden.clear();
@@ -59,7 +59,7 @@ Status ParseModel(const YamlContext& ctx, const YAML::Node& n, RunDraft* d) {
           ctx.GetIntIn(e, "model.hidden[" + std::to_string(k) + "]", 1, 1 << 20, &width));
       m->hidden.push_back(static_cast<int>(width));
     }
-    d->at["model.hidden"] = h;
+    d->Set("model.hidden", h);
   }
   return Status::Ok();
 }
@@ -75,7 +75,7 @@ Status ParseData(const YamlContext& ctx, const YAML::Node& n, RunDraft* d) {
     HEARSAY_RETURN_IF_ERROR(ctx.GetEnum(n["kind"], "data kind", kDataKinds, &index));
     data->kind = kDataKinds[index];
   }
-  auto mark = [&](const char* key) { d->at[std::string("data.") + key] = n[key]; };
+  auto mark = [&](const char* key) { d->Set(std::string("data.") + key, n[key]); };
   int64_t v = 0;
   if (n["samples"]) {
     HEARSAY_RETURN_IF_ERROR(ctx.GetIntIn(n["samples"], "data.samples", 2, int64_t{1} << 40, &v));
@@ -135,7 +135,7 @@ Status ParseData(const YamlContext& ctx, const YAML::Node& n, RunDraft* d) {
     HEARSAY_RETURN_IF_ERROR(ctx.GetEnum(n["partition"], "data partition", kPartitions, &index));
     data->partition = index == 0 ? PartitionMode::kIid : PartitionMode::kLabelSorted;
   }
-  d->at["data"] = n;
+  d->Set("data", n);
   return Status::Ok();
 }
 
@@ -297,11 +297,11 @@ Status ApplyRunKey(const YamlContext& ctx, const std::string& key, const YAML::N
                        "restart: P | pause: P | partition: [[...], [...]] | link_down: [a, b], "
                        "for: 10s}");
     }
-    d->faults = v;
+    d->faults.emplace(v);
   } else {
     return Internal("ApplyRunKey: no parser for run key '" + key + "'");
   }
-  d->at[key] = v;
+  d->Set(key, v);
   return Status::Ok();
 }
 
@@ -337,7 +337,7 @@ Status ApplyGridValue(const YamlContext& ctx, const std::string& key, const YAML
   } else {
     return ApplyRunKey(ctx, key, v, d);
   }
-  d->topology_at = v;
+  d->topology_at.reset(v);
   return Status::Ok();
 }
 
