@@ -81,7 +81,7 @@ Status SelectLinks(const YamlContext& ctx, const YAML::Node& e, const std::strin
 }
 
 // The link-parameter keys, with tc/netem's names as synonyms (rate = bandwidth, delay = latency).
-const std::vector<std::string> kLinkFieldKeys = {"bandwidth", "rate", "latency",
+const std::vector<std::string> kLinkFieldKeys = {"bandwidth", "rate",   "latency",
                                                  "delay",     "jitter", "loss"};
 
 std::vector<std::string> Keys(std::initializer_list<const char*> own) {
@@ -237,9 +237,10 @@ Status ParseTraces(YamlContext& ctx, const YAML::Node& traces, TopologySpec* spe
       }
     }
     if (fields != 1) {
-      return ctx.Error(e, what +
-                              ": give exactly one of bandwidth (rate), latency (delay), jitter, loss, "
-                              "naming a two-column file (time value)");
+      return ctx.Error(e,
+                       what +
+                           ": give exactly one of bandwidth (rate), latency (delay), jitter, loss, "
+                           "naming a two-column file (time value)");
     }
     std::string path, unit;
     HEARSAY_RETURN_IF_ERROR(ctx.GetString(file, what, &path));

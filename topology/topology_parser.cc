@@ -17,8 +17,6 @@
 namespace hearsay {
 namespace {
 
-
-
 constexpr int kDefaultBasePort = 17100;
 
 // `slowdown: F`: a straggler factor, finite and >= 1 (1 = full speed).
@@ -200,8 +198,8 @@ Status ParseEdges(const YamlContext& ctx, const YAML::Node& edges, Graph* g) {
 }
 
 // Reads `matrix:` and checks rows (with their line numbers), symmetry and columns.
-Status ParseMatrix(const YamlContext& ctx, const YAML::Node& m, bool directed,
-                   const Graph* pattern, WeightRows* out) {
+Status ParseMatrix(const YamlContext& ctx, const YAML::Node& m, bool directed, const Graph* pattern,
+                   WeightRows* out) {
   const int n = ctx.n;
   if (!m.IsSequence() || static_cast<int>(m.size()) != n) {
     return ctx.Error(m, "matrix: expected " + std::to_string(n) + " rows (one per node), got " +

@@ -54,9 +54,8 @@ constexpr Unit kExactBandwidthUnits[] = {
     {"GiB/s", 8 * 1073741824.0},
 };
 constexpr Unit kDurationUnits[] = {
-    {"ns", 1e-9},  {"us", 1e-6},  {"usec", 1e-6}, {"\xc2\xb5s", 1e-6}, {"ms", 1e-3},
-    {"msec", 1e-3}, {"s", 1},     {"sec", 1},     {"secs", 1},         {"min", 60},
-    {"mins", 60},  {"h", 3600},
+    {"ns", 1e-9}, {"us", 1e-6}, {"usec", 1e-6}, {"\xc2\xb5s", 1e-6}, {"ms", 1e-3}, {"msec", 1e-3},
+    {"s", 1},     {"sec", 1},   {"secs", 1},    {"min", 60},         {"mins", 60}, {"h", 3600},
 };
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
@@ -97,9 +96,10 @@ Result<double> ParseBandwidth(std::string_view text) {
   }
   // tc writes byte rates as `mbps`; hearsay has always read `Mbps` as bits. Refuse the spellings
   // that could be either rather than guess a factor of 8.
-  constexpr std::pair<const char*, const char*> kAmbiguous[] = {
-      {"kbps", "kbit or kB/s"}, {"mbps", "mbit or MB/s"}, {"gbps", "gbit or GB/s"},
-      {"tbps", "tbit or 1000GB/s"}};
+  constexpr std::pair<const char*, const char*> kAmbiguous[] = {{"kbps", "kbit or kB/s"},
+                                                                {"mbps", "mbit or MB/s"},
+                                                                {"gbps", "gbit or GB/s"},
+                                                                {"tbps", "tbit or 1000GB/s"}};
   for (const auto& [name, instead] : kAmbiguous) {
     if (EqualsIgnoreCase(unit, name)) {
       return InvalidArgument("bandwidth '" + std::string(text) + "': '" + std::string(unit) +

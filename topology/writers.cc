@@ -202,8 +202,7 @@ void WriteTraces(std::ostringstream& o, const TopologySpec& spec) {
   for (const LinkTrace& tr : spec.traces) {
     for (const auto& [f, to] : tr.links) {
       o << "  - {from: " << f << ", to: " << to << ", " << kField[static_cast<int>(tr.field)]
-        << ": " << Quote(tr.path) << (tr.unit.empty() ? "" : ", unit: " + Quote(tr.unit))
-        << "}\n";
+        << ": " << Quote(tr.path) << (tr.unit.empty() ? "" : ", unit: " + Quote(tr.unit)) << "}\n";
     }
   }
 }

@@ -54,7 +54,7 @@ Status YamlContext::GetDouble(const YAML::Node& node, const std::string& what, d
 }
 
 Status YamlContext::GetString(const YAML::Node& node, const std::string& what,
-                               std::string* out) const {
+                              std::string* out) const {
   if (!node.IsScalar()) return Error(node, what + ": expected a text value");
   *out = node.Scalar();
   return Status::Ok();
@@ -72,7 +72,7 @@ Status YamlContext::GetBool(const YAML::Node& node, const std::string& what, boo
 }
 
 Status YamlContext::GetBandwidth(const YAML::Node& node, const std::string& what,
-                                  double* bps) const {
+                                 double* bps) const {
   if (!node.IsScalar()) return Error(node, what + ": expected a bandwidth such as 20Mbit");
   auto r = ParseBandwidth(node.Scalar());
   if (!r.ok()) return Error(node, what + ": " + r.status().message());
@@ -81,7 +81,7 @@ Status YamlContext::GetBandwidth(const YAML::Node& node, const std::string& what
 }
 
 Status YamlContext::GetDuration(const YAML::Node& node, const std::string& what,
-                                 double* seconds) const {
+                                double* seconds) const {
   if (!node.IsScalar()) return Error(node, what + ": expected a duration such as 20ms");
   auto r = ParseDuration(node.Scalar(), bare_durations);
   if (!r.ok()) return Error(node, what + ": " + r.status().message());
@@ -97,9 +97,8 @@ Status YamlContext::CheckKeys(const YAML::Node& map, const std::string& what,
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     std::string valid;
     for (const std::string& a : allowed) valid += (valid.empty() ? "" : ", ") + a;
-    return Error(kv.first,
-                 what + ": unknown key '" + key + "'" + DidYouMean(key, allowed) +
-                     " (valid keys: " + valid + ")");
+    return Error(kv.first, what + ": unknown key '" + key + "'" + DidYouMean(key, allowed) +
+                               " (valid keys: " + valid + ")");
   }
   return Status::Ok();
 }
@@ -143,8 +142,8 @@ Status YamlContext::GetProbability(const YAML::Node& node, const std::string& wh
   auto r = ParseFraction(node.Scalar());
   if (!r.ok()) return Error(node, what + ": " + r.status().message());
   if (!(r.value() >= 0 && r.value() < 1)) {
-    return Error(node, what + " = " + node.Scalar() +
-                           "; a probability must be in [0, 1) (0.01 or 1%)");
+    return Error(node,
+                 what + " = " + node.Scalar() + "; a probability must be in [0, 1) (0.01 or 1%)");
   }
   *out = r.value();
   return Status::Ok();
@@ -158,8 +157,8 @@ Status YamlContext::GetEnum(const YAML::Node& node, const std::string& what,
   const std::string& s = node.Scalar();
   auto it = std::find(names.begin(), names.end(), s);
   if (it == names.end()) {
-    return Error(node, what + " '" + s + "' is unknown" + DidYouMean(s, names) + " (valid: " +
-                           valid + ")");
+    return Error(
+        node, what + " '" + s + "' is unknown" + DidYouMean(s, names) + " (valid: " + valid + ")");
   }
   *index = static_cast<int>(it - names.begin());
   return Status::Ok();
@@ -193,7 +192,7 @@ Status YamlContext::GetNode(const YAML::Node& node, const std::string& what, int
 }
 
 Status YamlContext::GetNodeSet(const YAML::Node& node, const std::string& what,
-                                std::vector<int>* ids) const {
+                               std::vector<int>* ids) const {
   if (node.IsSequence()) {
     for (size_t k = 0; k < node.size(); ++k) {
       HEARSAY_RETURN_IF_ERROR(GetNodeSet(node[k], what, ids));

@@ -58,8 +58,7 @@ struct YamlContext {
   // The value of the first of `names` present in `map` (synonyms such as bandwidth / rate);
   // an error when two of them are given; nullopt when none is present.
   Status GetSynonym(const YAML::Node& map, const std::string& what,
-                    std::initializer_list<const char*> names,
-                    std::optional<YAML::Node>* out) const;
+                    std::initializer_list<const char*> names, std::optional<YAML::Node>* out) const;
   // One node: an id 0..n-1 or a node name.
   Status GetNode(const YAML::Node& node, const std::string& what, int* id) const;
   // A set of nodes: a node, a group name, a list of nodes/groups, or a range "a..b".

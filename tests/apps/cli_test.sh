@@ -38,6 +38,8 @@ expect topo-suggestion 1 "did you mean 'show'" -- "$bin" topo shwo x.yaml
 expect missing-file 1 "x.yaml" -- "$bin" launch "$tmp/x.yaml"
 expect bad-transport 1 "transport" -- "$bin" launch "$src/examples/demo.yaml" --transport udp
 expect version 0 "hearsay .*commit" -- "$bin" --version
+expect topo-tc-names 0 "bandwidth: 20Mbit, latency: 20ms, jitter: 0s, loss: 0.01" -- \
+  "$bin" topo gen ring -n 4 --link rate=20mbit,delay=20msec,loss=1%
 printf 'topology: [1, 2\n' >"$tmp/bad.yaml"
 expect malformed-yaml 1 "bad.yaml:.*malformed YAML" -- "$bin" launch "$tmp/bad.yaml"
 cp "$src/examples/demo_ring8.yaml" "$tmp/ring.yaml"

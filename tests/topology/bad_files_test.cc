@@ -81,8 +81,10 @@ TEST(BadTopologyFile, UnknownKeysAndKindsListTheValidOnes) {
                "t.yaml:3:10: unknown weight rule 'fancy'; valid rules: uniform, metropolis");
   EXPECT_ERROR("nodes: 4\ngenerator: {kind: ring}\nlinks: {default: {bandwith: 1Mbit}}\n",
                "links.default: unknown key 'bandwith'; did you mean 'bandwidth'?");
-  EXPECT_ERROR("nodes: 4\ngenerator: {kind: rnig}\n", "unknown generator kind 'rnig'; did you mean 'ring'?");
-  EXPECT_ERROR("nodes: [alice, bob]\nedges: [[alice, bbo]]\n", "unknown node 'bbo'; did you mean 'bob'?");
+  EXPECT_ERROR("nodes: 4\ngenerator: {kind: rnig}\n",
+               "unknown generator kind 'rnig'; did you mean 'ring'?");
+  EXPECT_ERROR("nodes: [alice, bob]\nedges: [[alice, bbo]]\n",
+               "unknown node 'bbo'; did you mean 'bob'?");
 }
 
 TEST(BadTopologyFile, BadUnitsSayWhichUnitsExist) {
@@ -99,8 +101,9 @@ TEST(BadTopologyFile, BadUnitsSayWhichUnitsExist) {
   EXPECT_ERROR("nodes: 4\ngenerator: {kind: ring}\nlinks: {default: {rate: 20mbps}}\n",
                "t.yaml:3:25: links.default.bandwidth: bandwidth '20mbps': 'mbps' is ambiguous",
                "mbit or MB/s");
-  EXPECT_ERROR("nodes: 4\ngenerator: {kind: ring}\nlinks: {default: {rate: 1mbit, bandwidth: 2mbit}}\n",
-               "`bandwidth` and `rate` are two names for the same setting");
+  EXPECT_ERROR(
+      "nodes: 4\ngenerator: {kind: ring}\nlinks: {default: {rate: 1mbit, bandwidth: 2mbit}}\n",
+      "`bandwidth` and `rate` are two names for the same setting");
   EXPECT_ERROR("nodes: [{name: a, slowdown: 0.5}, b]\ngenerator: {kind: ring}\n",
                "t.yaml:1:29: nodes[0].slowdown = 0.5; a slowdown factor must be >= 1");
   EXPECT_ERROR("nodes: [{name: a, slowdown: .nan}, b]\ngenerator: {kind: ring}\n",

@@ -75,8 +75,7 @@ TEST(Units, RefusesByteRatesThatTcAndPeopleReadDifferently) {
   for (const char* text : {"20mbps", "1gbps", "5Kbps", "3MBPS"}) {
     auto r = ParseBandwidth(text);
     ASSERT_FALSE(r.ok()) << text;
-    EXPECT_NE(r.status().message().find("is ambiguous"), std::string::npos)
-        << r.status().message();
+    EXPECT_NE(r.status().message().find("is ambiguous"), std::string::npos) << r.status().message();
   }
   EXPECT_EQ(ParseBandwidth("20Mbps").value(), 20e6);  // the networking convention: bits
   EXPECT_EQ(ParseBandwidth("20kbps").value(), 20e3);

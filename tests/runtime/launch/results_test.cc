@@ -56,8 +56,9 @@ TEST(Progress, AveragesOnlyPeersThatReportedAndShowsNan) {
   dir.Write("peer_0.jsonl",
             "{\"round\": 1, \"loss\": 2.0, \"bytes_sent\": 1000000, \"wall_s\": 0.5}\n"
             "{\"round\": 2, \"loss\": 1.0, \"bytes_sent\": 3000000, \"wall_s\": 1.5}\n");
-  dir.Write("peer_1.jsonl", "{\"round\": 2, \"loss\": 0.5, \"bytes_sent\": 1000000, \"wall_s\": 1}\n"
-                            "{\"round\": 3, \"lo");  // a partial line waits for its end
+  dir.Write("peer_1.jsonl",
+            "{\"round\": 2, \"loss\": 0.5, \"bytes_sent\": 1000000, \"wall_s\": 1}\n"
+            "{\"round\": 3, \"lo");  // a partial line waits for its end
   ProgressTracker t(dir.path(), 3);
   t.Poll();
   EXPECT_EQ(t.reported(), 2);
@@ -88,8 +89,9 @@ TEST(Plot, IdenticalCurvesStayVisibleAndConsensusUsesALogScale) {
   EXPECT_EQ(Count(svg, "stroke-dasharray=\"7,4\""), 2u);  // b's line and its legend entry
   EXPECT_EQ(Count(svg, "<circle"), 5u);                   // a: 4 points + legend
   EXPECT_EQ(Count(svg, "<rect x="), 5u + 1u);             // b: squares; +1 the plot frame
-  const std::string log = LineChartSvg("c", "round", "consensus", {{"c", {0, 1, 2}, {0, 1e-2, 1e-4}}},
-                                       /*log_y=*/true);
+  const std::string log =
+      LineChartSvg("c", "round", "consensus", {{"c", {0, 1, 2}, {0, 1e-2, 1e-4}}},
+                   /*log_y=*/true);
   EXPECT_NE(log.find(">1e-4<"), std::string::npos) << log;
   EXPECT_NE(log.find(">1e-2<"), std::string::npos) << log;
   EXPECT_NE(log.find("consensus (log)"), std::string::npos);

@@ -50,13 +50,13 @@ class ExperimentFile : public ::testing::Test {
   std::string dir_;
 };
 
-#define EXPECT_ERROR(body, ...)                                                                 \
-  do {                                                                                          \
-    const std::string _err = ErrorOf(body);                                                     \
-    ASSERT_FALSE(_err.empty()) << "loaded a bad file:\n" << body;                               \
-    for (const char* _want : {__VA_ARGS__}) {                                                   \
+#define EXPECT_ERROR(body, ...)                                                                   \
+  do {                                                                                            \
+    const std::string _err = ErrorOf(body);                                                       \
+    ASSERT_FALSE(_err.empty()) << "loaded a bad file:\n" << body;                                 \
+    for (const char* _want : {__VA_ARGS__}) {                                                     \
       EXPECT_NE(_err.find(_want), std::string::npos) << "missing '" << _want << "' in: " << _err; \
-    }                                                                                           \
+    }                                                                                             \
   } while (0)
 
 TEST_F(ExperimentFile, DurationsTakeUnitsAndBareSeconds) {
@@ -146,10 +146,10 @@ TEST_F(ExperimentFile, MisspeltKeysAndNamesGetASuggestionAndALine) {
 TEST_F(ExperimentFile, ModelAndDataErrorsNameFileAndLine) {
   EXPECT_ERROR("model: resnet\n", "exp.yaml:3:8: model kind 'resnet' is unknown",
                "valid: logistic, softmax, mlp");
-  EXPECT_ERROR("model: {kind: logistic}\n", "exp.yaml:3:15: run 'dpsgd':",
-               "logistic is binary but the data has 3 classes");
-  EXPECT_ERROR("model: {kind: softmax, hidden: [8]}\n", "exp.yaml:3:15:",
-               "model.hidden is only used by kind mlp");
+  EXPECT_ERROR("model: {kind: logistic}\n",
+               "exp.yaml:3:15: run 'dpsgd':", "logistic is binary but the data has 3 classes");
+  EXPECT_ERROR("model: {kind: softmax, hidden: [8]}\n",
+               "exp.yaml:3:15:", "model.hidden is only used by kind mlp");
   EXPECT_ERROR("model: {kind: mlp, hidden: [8, 0]}\n",
                "exp.yaml:3:32: model.hidden[1] = 0; must be from 1");
   EXPECT_ERROR("model: {kind: softmax, l2: -1}\n", "exp.yaml:3:28: model.l2 must be >= 0");
@@ -186,20 +186,21 @@ TEST_F(ExperimentFile, ModelErrorsFoundWhenTheDataIsReadNameTheExperimentLine) {
 }
 
 TEST_F(ExperimentFile, TimeoutsMustBeFinitePositiveAndBelowAWeek) {
-  EXPECT_ERROR("round_timeout: 1.0e10\n", "exp.yaml:3:16: round_timeout = 1.0e10",
-               "7-day limit");
+  EXPECT_ERROR("round_timeout: 1.0e10\n", "exp.yaml:3:16: round_timeout = 1.0e10", "7-day limit");
   EXPECT_ERROR("round_timeout: .nan\n", "exp.yaml:3:16: round_timeout: duration '.nan'");
   EXPECT_ERROR("connect_timeout: .inf\n", "connect_timeout: duration '.inf'");
   EXPECT_ERROR("round_timeout: 0\n", "round_timeout must be > 0");
   EXPECT_ERROR("heartbeat: -1s\n", "duration '-1s' is negative");
-  EXPECT_ERROR("heartbeat: 2s\ndead_after: 1s\n", "exp.yaml:4:13: run 'dpsgd': dead_after (1s) "
+  EXPECT_ERROR("heartbeat: 2s\ndead_after: 1s\n",
+               "exp.yaml:4:13: run 'dpsgd': dead_after (1s) "
                "must be longer than heartbeat (2s)");
   EXPECT_ERROR("compute_time: 0\n", "compute_time must be > 0");
   EXPECT_ERROR("target_loss: .nan\n", "target_loss: expected a number");
 }
 
 TEST_F(ExperimentFile, RunNamesAndClusterIdsAreChecked) {
-  EXPECT_ERROR("runs:\n  - {name: ../../x}\n", "exp.yaml:4:12: run name '../../x' has the "
+  EXPECT_ERROR("runs:\n  - {name: ../../x}\n",
+               "exp.yaml:4:12: run name '../../x' has the "
                "character '/'");
   EXPECT_ERROR("runs:\n  - {name: ..}\n", "run name '..' would name a folder outside");
   EXPECT_ERROR("runs:\n  - {name: \"a b\"}\n", "has the character ' '");
@@ -215,10 +216,10 @@ TEST_F(ExperimentFile, RunNamesAndClusterIdsAreChecked) {
 
 TEST_F(ExperimentFile, DataTooLargeForThisMachineIsAValidationError) {
   EXPECT_ERROR("defaults:\n  data: {samples: 1000000000000, features: 100000}\n",
-               "exp.yaml:4:19: run 'dpsgd': the data set (", "more than half of this machine's "
+               "exp.yaml:4:19: run 'dpsgd': the data set (",
+               "more than half of this machine's "
                "memory");
-  EXPECT_ERROR("defaults:\n  data: {features: 4000000, classes: 50000}\n",
-               "the models of 4 peers");
+  EXPECT_ERROR("defaults:\n  data: {features: 4000000, classes: 50000}\n", "the models of 4 peers");
 }
 
 TEST_F(ExperimentFile, SecretFileResolvesAgainstTheExperimentFolder) {
@@ -283,9 +284,10 @@ TEST_F(ExperimentFile, BadGridsAreErrorsWithALine) {
   EXPECT_ERROR("grid:\n  lattency: [1ms]\n", "did you mean 'latency'?");
   EXPECT_ERROR("grid:\n  lr: []\n", "exp.yaml:4:7: grid.lr: expected a non-empty list");
   EXPECT_ERROR("grid:\n  lr: 0.1\n", "grid.lr: expected a non-empty list");
-  EXPECT_ERROR("grid:\n  latency: [20]\n", "exp.yaml:4:13: grid latency: duration '20' has no unit");
-  EXPECT_ERROR("grid:\n  generator: [donut]\n", "exp.yaml:4:15: grid value 'donut': ",
-               "unknown generator kind 'donut'");
+  EXPECT_ERROR("grid:\n  latency: [20]\n",
+               "exp.yaml:4:13: grid latency: duration '20' has no unit");
+  EXPECT_ERROR("grid:\n  generator: [donut]\n",
+               "exp.yaml:4:15: grid value 'donut': ", "unknown generator kind 'donut'");
   EXPECT_ERROR("grid:\n  algorithm: [dpsgd, sgd]\n", "exp.yaml:4:22: algorithm 'sgd' is unknown");
   EXPECT_ERROR("grid:\n  name: [a, b]\n", "grid: unknown key 'name'");
   EXPECT_ERROR("runs:\n  - {name: a}\n  - {name: a}\n", "two runs are named 'a'");
@@ -344,13 +346,14 @@ TEST_F(ExperimentFile, BadFaultsAreErrorsWithALine) {
   EXPECT_ERROR("faults:\n  - {at: 1s, at_round: 3, kill: 2}\n", "not both");
   EXPECT_ERROR("faults:\n  - {at: 1s, kil: 2}\n", "did you mean 'kill'?");
   EXPECT_ERROR("faults: {at: 1s}\n", "faults: expected a list");
-  EXPECT_ERROR("min_neighbors: 3\n", "exp.yaml:3:16: run 'dpsgd': min_neighbors is 3 but peer 0 "
+  EXPECT_ERROR("min_neighbors: 3\n",
+               "exp.yaml:3:16: run 'dpsgd': min_neighbors is 3 but peer 0 "
                "has only 2 neighbours");
 }
 
 TEST_F(ExperimentFile, ResolvedConfigNamesEveryKeyAndNoSecret) {
-  auto exp = Load(
-      "secret: hunter2\ngrid:\n  latency: [5ms, 50ms]\nfaults:\n  - {at: 1s, kill: 2}\n");
+  auto exp =
+      Load("secret: hunter2\ngrid:\n  latency: [5ms, 50ms]\nfaults:\n  - {at: 1s, kill: 2}\n");
   ASSERT_TRUE(exp.ok()) << exp.status().message();
   std::vector<const RunConfig*> runs;
   for (const auto& r : exp->runs) runs.push_back(&r);
