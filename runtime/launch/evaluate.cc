@@ -64,28 +64,18 @@ EvalPoint EvaluateInitialModel(const Workload& workload, uint64_t seed) {
   return p;
 }
 
-Result<EvalPoint> EvaluateRound(const Workload& workload, const std::string& run_dir,
-                                const std::vector<std::map<int64_t, RoundMetrics>>& metrics,
-                                int64_t round) {
-  const int num_peers = static_cast<int>(metrics.size());
+namespace {
+
+// The average of the models in `paths` (one per peer, in peer-id order), evaluated.
+Result<EvalPoint> EvaluateModels(const Workload& workload, const std::vector<std::string>& paths) {
+  const int num_peers = static_cast<int>(paths.size());
   const size_t d = workload.model->num_params();
   std::vector<std::vector<float>> xs(num_peers);
   std::vector<double> sum(d, 0.0);
-  EvalPoint p;
-  p.round = round;
-  double mb = 0;
   for (int i = 0; i < num_peers; ++i) {
-    HEARSAY_RETURN_IF_ERROR(
-        ReadModel(run_dir + "/snap_r" + std::to_string(round) + "_p" + std::to_string(i) + ".f32",
-                  d, &xs[i]));
+    HEARSAY_RETURN_IF_ERROR(ReadModel(paths[i], d, &xs[i]));
     for (size_t k = 0; k < d; ++k) sum[k] += xs[i][k];
-    auto m = metrics[i].find(round);
-    if (m != metrics[i].end()) {
-      p.wall_s = std::max(p.wall_s, m->second.wall_s);
-      mb += m->second.bytes_sent / 1e6;
-    }
   }
-  p.mb_sent_per_peer = mb / num_peers;
   std::vector<float> avg(d);
   for (size_t k = 0; k < d; ++k) avg[k] = static_cast<float>(sum[k] / num_peers);
   double consensus = 0;
@@ -95,8 +85,33 @@ Result<EvalPoint> EvaluateRound(const Workload& workload, const std::string& run
       consensus += diff * diff;
     }
   }
+  EvalPoint p;
   p.consensus = consensus / num_peers;
   Evaluate(workload, avg, &p);
+  return p;
+}
+
+}  // namespace
+
+Result<EvalPoint> EvaluateRound(const Workload& workload, const std::string& run_dir,
+                                const std::vector<std::map<int64_t, RoundMetrics>>& metrics,
+                                int64_t round) {
+  const int num_peers = static_cast<int>(metrics.size());
+  std::vector<std::string> paths;
+  for (int i = 0; i < num_peers; ++i) {
+    paths.push_back(run_dir + "/snap_r" + std::to_string(round) + "_p" + std::to_string(i) +
+                    ".f32");
+  }
+  HEARSAY_ASSIGN_OR_RETURN(EvalPoint p, EvaluateModels(workload, paths));
+  p.round = round;
+  double mb = 0;
+  for (int i = 0; i < num_peers; ++i) {
+    auto m = metrics[i].find(round);
+    if (m == metrics[i].end()) continue;
+    p.wall_s = std::max(p.wall_s, m->second.wall_s);
+    mb += m->second.bytes_sent / 1e6;
+  }
+  p.mb_sent_per_peer = mb / num_peers;
   return p;
 }
 
@@ -109,15 +124,32 @@ Result<std::vector<EvalPoint>> EvaluateRun(const Workload& workload, const std::
     metrics[i] = ReadPeerMetrics(run_dir, i);
     last = std::min(last, metrics[i].empty() ? int64_t{0} : metrics[i].rbegin()->first);
   }
-  if (rounds != kUnlimitedRounds) last = rounds;
+  const bool by_time = rounds == kUnlimitedRounds;
+  if (!by_time) last = rounds;
   std::vector<EvalPoint> curve = {EvaluateInitialModel(workload, seed)};
   for (int64_t k = 1; last > 0 && k <= (last - 1) / eval_every; ++k) {  // k * eval_every < last
     HEARSAY_ASSIGN_OR_RETURN(EvalPoint p,
                              EvaluateRound(workload, run_dir, metrics, k * eval_every));
     curve.push_back(p);
   }
-  if (last > 0) {
+  if (last > 0 && !by_time) {
     HEARSAY_ASSIGN_OR_RETURN(EvalPoint p, EvaluateRound(workload, run_dir, metrics, last));
+    curve.push_back(p);
+  } else if (last > 0) {
+    // A run bounded by its duration: peers stop wherever the time runs out, so the last point is
+    // their final models, labelled with the last round every peer completed.
+    std::vector<std::string> paths;
+    for (int i = 0; i < num_peers; ++i) {
+      paths.push_back(run_dir + "/peer_" + std::to_string(i) + ".final.f32");
+    }
+    HEARSAY_ASSIGN_OR_RETURN(EvalPoint p, EvaluateModels(workload, paths));
+    p.round = last;
+    double mb = 0;
+    for (const auto& m : metrics) {
+      p.wall_s = std::max(p.wall_s, m.rbegin()->second.wall_s);
+      mb += m.rbegin()->second.bytes_sent / 1e6;
+    }
+    p.mb_sent_per_peer = mb / num_peers;
     curve.push_back(p);
   }
   std::ofstream out(run_dir + "/eval.jsonl", std::ios::trunc);

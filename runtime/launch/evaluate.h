@@ -50,8 +50,9 @@ Result<EvalPoint> EvaluateRound(const Workload& workload, const std::string& run
                                 int64_t round);
 
 // Evaluates round 0 and every evaluation round (multiples of eval_every, and the last round) of
-// a run, writes run_dir/eval.jsonl. `rounds` is the run's bound; kUnlimitedRounds (a run bounded
-// by its duration) evaluates up to the last round every peer completed.
+// a run, writes run_dir/eval.jsonl. `rounds` is the run's bound; with kUnlimitedRounds (a run
+// bounded by its duration) the evaluation rounds go up to the last round every peer completed
+// and the last point averages the peers' final models (peer_<i>.final.f32).
 Result<std::vector<EvalPoint>> EvaluateRun(const Workload& workload, const std::string& run_dir,
                                            int num_peers, uint64_t seed, int64_t rounds,
                                            int64_t eval_every);

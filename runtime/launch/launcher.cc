@@ -50,6 +50,8 @@ Status RunInProc(const LaunchOptions& o, const RunConfig& run,
   const int n = run.topology->size();
   InProcHub hub(n);
   std::atomic<bool> stop_all{false};
+  std::mutex first_mu;
+  int first_failure = -1;
   std::vector<Status> results(n);
   std::vector<std::thread> threads;
   for (int i = 0; i < n; ++i) {
@@ -72,7 +74,12 @@ Status RunInProc(const LaunchOptions& o, const RunConfig& run,
       } catch (...) {
         results[i] = Internal("peer " + std::to_string(i) + ": unknown exception");
       }
-      if (!results[i].ok()) stop_all = true;  // a failed peer stops its siblings
+      if (!results[i].ok()) {
+        // The first peer to fail is the root cause; its siblings fail because of it.
+        std::lock_guard<std::mutex> lock(first_mu);
+        if (first_failure < 0) first_failure = i;
+        stop_all = true;  // a failed peer stops its siblings
+      }
     });
   }
   // Watch for Ctrl-C while the peers run.
@@ -88,7 +95,12 @@ Status RunInProc(const LaunchOptions& o, const RunConfig& run,
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   joiner.join();
-  // Report the root cause: the first failure that is not a sibling's cancellation.
+  // Ctrl-C: whatever the peers said on the way out, the run was interrupted.
+  if (o.stop && o.stop->load()) return Cancelled("interrupted");
+  // Else the root cause: the first peer that failed (not a sibling stopped because of it).
+  if (first_failure >= 0 && results[first_failure].code() != StatusCode::kCancelled) {
+    return results[first_failure];
+  }
   for (const Status& s : results) {
     if (!s.ok() && s.code() != StatusCode::kCancelled) return s;
   }
@@ -149,6 +161,8 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
     ShowProgress(o, tracker->Line(run.name, run.rounds, run.duration_s), false);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  // Ctrl-C reaches the children too (one process group): their exits are not the cause.
+  if (o.stop && o.stop->load()) return Cancelled("interrupted");
   return failure;
 }
 

@@ -194,9 +194,11 @@ TEST(Evaluate, RoundZeroIsTheSharedInitialModel) {
   EXPECT_GT(metrics[3].at(6).bytes_sent, 0);
   auto unlimited = EvaluateRun(*w, o.out_dir + "/dpsgd", 4, 5, kUnlimitedRounds, 3);
   ASSERT_TRUE(unlimited.ok()) << unlimited.status().message();
-  ASSERT_EQ(unlimited->size(), 3u);
+  ASSERT_EQ(unlimited->size(), 3u);  // rounds 0, 3 and the final models
   EXPECT_EQ(unlimited->back().round, 6);
-  EXPECT_EQ(unlimited->back().train_loss, r.final_point.train_loss);
+  EXPECT_EQ(unlimited->back().train_loss, r.final_point.train_loss);  // finals = round 6 here
+  EXPECT_EQ(unlimited->back().consensus, r.final_point.consensus);
+  EXPECT_EQ(unlimited->back().wall_s, r.final_point.wall_s);
 }
 
 TEST(Launch, RunXIntoAnExistingFolderKeepsTheOtherRuns) {
