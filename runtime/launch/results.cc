@@ -27,6 +27,14 @@ const std::vector<std::string> kCurveColumns = {
     "run",        "round",     "wall_seconds", "mb_sent_per_peer",
     "train_loss", "test_loss", "accuracy",     "consensus_distance"};
 
+// The summary column of a grid key: the key itself, or `grid_<key>` where the key is already a
+// column of its own with another meaning (`compressor` is "fp32" for dpsgd whatever the grid).
+std::string GridColumn(const std::string& key) {
+  const bool taken =
+      std::find(kSummaryColumns.begin(), kSummaryColumns.end(), key) != kSummaryColumns.end();
+  return taken ? "grid_" + key : key;
+}
+
 std::string Printf(const char* format, double v) {
   char buf[64];
   std::snprintf(buf, sizeof(buf), format, v);
@@ -46,7 +54,7 @@ Row SummaryRow(const RunSummary& r) {
              {"mb_sent_per_peer", Printf("%.6f", f.mb_sent_per_peer)},
              {"wall_seconds", Printf("%.3f", f.wall_s)},
              {"transport", r.transport}};
-  for (const auto& [key, value] : r.grid_values) row[key] = value;
+  for (const auto& [key, value] : r.grid_values) row[GridColumn(key)] = value;
   return row;
 }
 
@@ -157,7 +165,9 @@ Status WriteResults(const std::vector<RunSummary>& runs, const std::string& out_
     summary.push_back(SummaryRow(r));
     order.push_back(r.run);
     placed.insert(r.run);
-    for (const auto& [key, value] : r.grid_values) MergeColumns(&summary_columns, {key});
+    for (const auto& [key, value] : r.grid_values) {
+      MergeColumns(&summary_columns, {GridColumn(key)});
+    }
   };
   for (const Row& row : old_summary) {
     auto name = row.find("run");

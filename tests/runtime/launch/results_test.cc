@@ -118,7 +118,7 @@ TEST(Results, KeepOthersReplacesOnlyTheGivenRuns) {
   const size_t a_at = first.find("\na,") + 1;
   const std::string a_row = first.substr(a_at, first.find('\n', a_at) - a_at + 1);
   RunSummary c = Summary("c", 0.125);
-  c.grid_values = {{"bandwidth", "10Mbit"}};
+  c.grid_values = {{"bandwidth", "10Mbit"}, {"compressor", "qsgd:4"}};
   ASSERT_TRUE(WriteResults({Summary("b", 0.3), c}, dir.path(), true).ok());
   auto table = ParseCsv(dir.Read("summary.csv"), "summary.csv");
   ASSERT_TRUE(table.ok()) << table.status().message();
@@ -128,9 +128,12 @@ TEST(Results, KeepOthersReplacesOnlyTheGivenRuns) {
   EXPECT_EQ(table->rows[1][table->Column("final_loss")], "0.3");
   EXPECT_EQ(table->rows[2][0], "c");
   EXPECT_EQ(table->rows[2][table->Column("bandwidth")], "10Mbit");
+  // A grid key that is already a column with another meaning gets its own column.
+  EXPECT_EQ(table->rows[2][table->Column("compressor")], "fp32");
+  EXPECT_EQ(table->rows[2][table->Column("grid_compressor")], "qsgd:4");
   EXPECT_EQ(table->rows[0][table->Column("bandwidth")], "");
-  // a's row is kept as it was, with an empty cell for the new grid column.
-  EXPECT_NE(dir.Read("summary.csv").find("\n" + a_row.substr(0, a_row.size() - 1) + ",\n"),
+  // a's row is kept as it was, with empty cells for the new grid columns.
+  EXPECT_NE(dir.Read("summary.csv").find("\n" + a_row.substr(0, a_row.size() - 1) + ",,\n"),
             std::string::npos)
       << dir.Read("summary.csv");
   auto curves = ParseCsv(dir.Read("curves.csv"), "curves.csv");
