@@ -1,5 +1,7 @@
 #include "runtime/launch/launcher.h"
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -13,6 +15,8 @@
 #include "runtime/launch/progress.h"
 #include "runtime/peer/experiment.h"
 #include "runtime/peer/peer.h"
+#include "runtime/sim/replay.h"
+#include "runtime/sim/simulator.h"
 #include "runtime/transport/inproc/inproc_transport.h"
 #include "topology/units.h"
 
@@ -54,6 +58,7 @@ Status RunInProc(const LaunchOptions& o, const RunConfig& run,
   int first_failure = -1;
   std::vector<Status> results(n);
   std::vector<std::thread> threads;
+  const TimePoint epoch = Now();  // one time origin for every peer (time-grid snapshots)
   for (int i = 0; i < n; ++i) {
     std::unique_ptr<Transport> t = hub.Endpoint(i);
     if (run.emulate) t = MakeEmulatedTransport(std::move(t), run.topology, i, run.seed);
@@ -67,6 +72,7 @@ Status RunInProc(const LaunchOptions& o, const RunConfig& run,
         po.workload = workload;
         po.out_dir = run_dir;
         po.stop = &stop_all;
+        po.epoch = epoch;
         Peer peer(std::move(po));
         results[i] = peer.Run(*t);
       } catch (const std::exception& e) {
@@ -108,6 +114,49 @@ Status RunInProc(const LaunchOptions& o, const RunConfig& run,
     if (!s.ok()) return s;
   }
   return Status::Ok();
+}
+
+// Runs one run in the discrete-event simulator (virtual time) and evaluates it in memory; round
+// 0 is the shared initial model, as for real runs.
+Result<std::vector<EvalPoint>> RunSim(const LaunchOptions& o, const RunConfig& run,
+                                      std::shared_ptr<const Workload> workload,
+                                      const std::string& run_dir) {
+  SimOptions so;
+  so.run = run;
+  so.topology = run.topology;
+  so.workload = workload;
+  so.out_dir = run_dir;
+  so.stop = o.stop;
+  HEARSAY_ASSIGN_OR_RETURN(SimResult r, Simulate(so));
+  std::vector<EvalPoint> curve = {EvaluateInitialModel(*workload, run.seed)};
+  for (const SimEvalPoint& e : r.evals) {
+    if (e.key.kind != SnapshotKey::Kind::kRound) continue;
+    EvalPoint p;
+    p.round = e.key.index;
+    p.wall_s = e.wall_s;
+    p.mb_sent_per_peer = e.mb_sent_per_peer;
+    p.train_loss = e.train_loss;
+    p.test_loss = e.test_loss;
+    p.accuracy = e.accuracy;
+    p.consensus = e.consensus;
+    curve.push_back(p);
+  }
+  if (curve.size() == 1)
+    return Internal("run '" + run.name + "': the simulation evaluated nothing");
+  std::ofstream out(run_dir + "/eval.jsonl", std::ios::trunc);
+  for (const EvalPoint& p : curve) {
+    nlohmann::json j = {{"round", p.round},
+                        {"wall_s", p.wall_s},
+                        {"mb_sent_per_peer", p.mb_sent_per_peer},
+                        {"train_loss", p.train_loss},
+                        {"test_loss", p.test_loss},
+                        {"accuracy", p.accuracy},
+                        {"consensus_distance", p.consensus},
+                        {"simulated", true}};
+    out << j.dump() << '\n';
+  }
+  if (!out) return Unavailable(run_dir + "/eval.jsonl: cannot write");
+  return curve;
 }
 
 // Runs the peers of one run as `hearsay peer` processes.
@@ -195,18 +244,23 @@ Result<RunSummary> LaunchRun(const LaunchOptions& o, const Experiment& exp, cons
   const std::string run_dir = out_dir + "/" + run.name;
   HEARSAY_RETURN_IF_ERROR(ClearRunDir(run_dir));
   HEARSAY_RETURN_IF_ERROR(WriteFile(run_dir + "/config.yaml", ResolvedConfigYaml(exp, {&run})));
+  HEARSAY_RETURN_IF_ERROR(WriteRunIdentity(run_dir, RunIdentity{exp.source, run.name}));
   HEARSAY_ASSIGN_OR_RETURN(Workload w, BuildWorkload(run, n));
   auto workload = std::make_shared<const Workload>(std::move(w));
-  ProgressTracker tracker(run_dir, n);
-  Status s = exp.transport == TransportKind::kInproc
-                 ? RunInProc(o, run, workload, run_dir, &tracker)
-                 : RunProcesses(o, exp, run, run_dir, &tracker);
-  tracker.Poll();
-  ShowProgress(o, tracker.Line(run.name, run.rounds, run.duration_s), true);
-  HEARSAY_RETURN_IF_ERROR(s);
-  HEARSAY_ASSIGN_OR_RETURN(
-      std::vector<EvalPoint> curve,
-      EvaluateRun(*workload, run_dir, n, run.seed, run.rounds, run.eval_every));
+  std::vector<EvalPoint> curve;
+  if (exp.transport == TransportKind::kSim) {
+    HEARSAY_ASSIGN_OR_RETURN(curve, RunSim(o, run, workload, run_dir));
+  } else {
+    ProgressTracker tracker(run_dir, n);
+    Status s = exp.transport == TransportKind::kInproc
+                   ? RunInProc(o, run, workload, run_dir, &tracker)
+                   : RunProcesses(o, exp, run, run_dir, &tracker);
+    tracker.Poll();
+    ShowProgress(o, tracker.Line(run.name, run.rounds, run.duration_s), true);
+    HEARSAY_RETURN_IF_ERROR(s);
+    HEARSAY_ASSIGN_OR_RETURN(
+        curve, EvaluateRun(*workload, run_dir, n, run.seed, run.rounds, run.eval_every));
+  }
   RunSummary sum;
   sum.run = run.name;
   sum.algorithm = AlgorithmName(run.algorithm);
@@ -245,11 +299,6 @@ Result<std::vector<RunSummary>> Launch(const LaunchOptions& o) {
   if (o.dry_run) {
     if (o.progress) PrintPlan(o, exp, selected, out_dir);
     return std::vector<RunSummary>{};
-  }
-  if (exp.transport == TransportKind::kSim) {
-    return Unimplemented(
-        "transport sim: the virtual-time simulator is not part of this build yet; run with "
-        "--transport inproc or --transport tcp");
   }
   std::error_code ec;
   fs::create_directories(out_dir, ec);

@@ -268,13 +268,36 @@ TEST(Launch, DryRunPrintsTheResolvedConfigAndStartsNothing) {
             std::string::npos)
       << text;
   EXPECT_EQ(Count(text, "\n  - name: "), 4u) << text;
-  // The simulator is not in this build yet: a clear refusal before anything starts.
-  o.dry_run = false;
-  o.transport = TransportKind::kSim;
-  auto sim = Launch(o);
-  ASSERT_FALSE(sim.ok());
-  EXPECT_EQ(sim.status().code(), StatusCode::kUnimplemented);
-  EXPECT_FALSE(fs::exists(o.out_dir));
+}
+
+// A grid runs in the simulator unless the file or the command line says otherwise; its
+// outputs have the same shape as a real run's, round 0 included, one column per grid key.
+TEST(Launch, GridRunsInTheSimulatorByDefault) {
+  Folder dir;
+  dir.Write("topo.yaml", kTopology);
+  LaunchOptions o;
+  o.experiment_path =
+      dir.Write("exp.yaml",
+                "topology: topo.yaml\nmodel: softmax\n"
+                "data: {kind: synthetic, samples: 400, features: 6, classes: 3, seed: 3}\n"
+                "rounds: 6\nbatch_size: 8\nseed: 5\neval_every: 3\ncompute_time: 1ms\n"
+                "grid:\n  lr: [0.1, 0.3]\n");
+  o.out_dir = dir.path() + "/out";
+  auto result = Launch(o);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  ASSERT_EQ(result->size(), 2u);
+  for (const RunSummary& r : *result) {
+    EXPECT_EQ(r.transport, "sim");
+    ASSERT_EQ(r.curve.size(), 3u) << r.run;  // rounds 0, 3, 6
+    EXPECT_EQ(r.curve[0].round, 0);
+    EXPECT_EQ(r.rounds, 6);
+    EXPECT_LT(r.final_point.train_loss, r.curve[0].train_loss);
+  }
+  auto table = ParseCsv(dir.Read("out/summary.csv"), "summary.csv");
+  ASSERT_TRUE(table.ok());
+  ASSERT_NE(table->Column("lr"), -1);
+  EXPECT_EQ(table->rows[1][table->Column("lr")], "0.3");
+  EXPECT_EQ(table->rows[1][0], "dpsgd-0.3");
 }
 
 }  // namespace
