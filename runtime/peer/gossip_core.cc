@@ -33,9 +33,9 @@ Status GossipCore::SetupProtocol(std::span<const float> x0) {
   ac.seed = run.seed;
   ac.allow_biased = run.allow_biased;
   ac.async = async();
-  HEARSAY_ASSIGN_OR_RETURN(std::unique_ptr<Compressor> codec,
-                           MakeCompressor(run.algorithm == AlgorithmKind::kDpsgd ? "identity"
-                                                                                 : run.compressor));
+  HEARSAY_ASSIGN_OR_RETURN(
+      std::unique_ptr<Compressor> codec,
+      MakeCompressor(run.algorithm == AlgorithmKind::kDpsgd ? "identity" : run.compressor));
   const Topology& graph = *options_.topology->graph;
   if (run.device.kind == DeviceKind::kCpu) {
     HEARSAY_ASSIGN_OR_RETURN(algorithm_,
