@@ -180,7 +180,7 @@ int main(int argc, char** argv) {
   Setup o = Make("bandwidth: 100Mbit, latency: 5ms", "rounds: 60\n", 2, 1.0, 4096, 256);
   for (const Config& a : algos) {
     RunConfig run = o.exp.runs.front();
-    run.algorithm = a.algorithm;
+    run.algorithm = ParseAlgorithm(a.algorithm).value();
     run.compressor = a.compressor;
     run.name = a.algorithm;
     InProcHub hub(2);
