@@ -93,7 +93,11 @@ Status YamlContext::CheckKeys(const YAML::Node& map, const std::string& what,
                               const std::vector<std::string>& allowed) const {
   if (!map.IsMap()) return Error(map, what + ": expected a map of `key: value`");
   for (const auto& kv : map) {
-    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+    if (!kv.first.IsScalar()) {
+      return Error(kv.first, what + ": a key must be a plain name, not a YAML " +
+                                 (kv.first.IsMap() ? "mapping" : "list") + " (`? ...` form)");
+    }
+    const std::string key = kv.first.Scalar();
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     std::string valid;
     for (const std::string& a : allowed) valid += (valid.empty() ? "" : ", ") + a;

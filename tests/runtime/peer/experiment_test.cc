@@ -143,6 +143,24 @@ TEST_F(ExperimentFile, MisspeltKeysAndNamesGetASuggestionAndALine) {
   EXPECT_ERROR("staleness: 1.5\n", "staleness '1.5' must be an integer");
 }
 
+// Found by fuzz/experiment_fuzz: a YAML complex key (a mapping used as a key) used to escape
+// LoadExperiment as an exception; it is a one-line error now (fuzz/corpus keeps the input).
+TEST_F(ExperimentFile, ComplexKeysAreAnErrorNotACrash) {
+  EXPECT_ERROR("defaults:\n  model: softmax\n? data:\n    kind: synthetic\n",
+               "exp.yaml:5:3: experiment: a key must be a plain name, not a YAML mapping");
+  EXPECT_ERROR("runs:\n  - {? [a, b] : 1}\n", "run 1: a key must be a plain name, not a YAML list");
+  std::ifstream finding(std::string(HEARSAY_TEST_SOURCE_DIR) +
+                        "/fuzz/corpus/experiment_fuzz/non_scalar_key.yaml");
+  ASSERT_TRUE(finding.good());
+  const std::string text((std::istreambuf_iterator<char>(finding)),
+                         std::istreambuf_iterator<char>());
+  Write("topo.yaml", "nodes: 4\nbase_port: 17100\ngenerator: {kind: ring}\n");
+  auto r = LoadExperiment(Write("finding.yaml", text));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("a key must be a plain name"), std::string::npos)
+      << r.status().message();
+}
+
 TEST_F(ExperimentFile, ModelAndDataErrorsNameFileAndLine) {
   EXPECT_ERROR("model: resnet\n", "exp.yaml:3:8: model kind 'resnet' is unknown",
                "valid: logistic, softmax, mlp");
