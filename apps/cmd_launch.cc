@@ -15,20 +15,22 @@ namespace {
 
 struct LaunchArgs {
   std::string experiment;
-  std::string transport = "tcp";
+  std::string transport;  // "" = the experiment's
   std::string out;
   std::vector<std::string> runs;
   std::string log_level = "warn";
+  bool dry_run = false;
 };
 
 int RunLaunch(const LaunchArgs& a) {
   InitLogging("launch", a.log_level);
   LaunchOptions o;
   o.experiment_path = a.experiment;
-  o.transport = a.transport;
+  if (!a.transport.empty()) o.transport = ParseTransport(a.transport).value();  // CLI11 checked
   o.out_dir = a.out;
   o.runs = a.runs;
   o.log_level = a.log_level;
+  o.dry_run = a.dry_run;
   o.stop = &InstallStopHandlers();
   o.progress = &std::cout;
   o.progress_is_tty = isatty(STDOUT_FILENO);
@@ -42,11 +44,16 @@ int RunLaunch(const LaunchArgs& a) {
   if (!result.ok()) {
     std::cout << std::flush;
     std::cerr << "hearsay launch: " << result.status().message() << "\n";
-    if (result.status().code() == StatusCode::kCancelled) return 130;
-    return result.status().code() == StatusCode::kInvalidArgument ||
-                   result.status().code() == StatusCode::kNotFound
-               ? 1
-               : 2;
+    switch (result.status().code()) {
+      case StatusCode::kCancelled:
+        return 130;
+      case StatusCode::kInvalidArgument:  // the experiment file, a run name: nothing started
+      case StatusCode::kNotFound:
+      case StatusCode::kUnimplemented:  // a transport or feature this build lacks
+        return 1;
+      default:
+        return 2;
+    }
   }
   return 0;
 }
@@ -59,19 +66,24 @@ void RegisterLaunchCommand(CLI::App& app) {
       "launch",
       "Run an experiment: every run in the file, one after another, each on all nodes of the\n"
       "topology, through the network emulator. Shows live progress, then a table; writes\n"
-      "OUT/summary.csv, OUT/curves.csv and per-peer metrics in OUT/<run>/.\n"
-      "Exit codes: 0 done, 1 bad input, 2 run failed, 130 interrupted (Ctrl-C).");
+      "OUT/config.yaml (what ran), OUT/summary.csv, OUT/curves.csv, plots, and per-peer\n"
+      "metrics in OUT/<run>/.\n"
+      "Exit codes: 0 done, 1 bad input or usage, 2 run failed, 130 interrupted (Ctrl-C).");
   cmd->add_option("experiment", args->experiment, "Experiment file (YAML)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--transport,-t", args->transport,
                   "tcp: one `hearsay peer` process per node over loopback TCP;\n"
-                  "inproc: peers as threads of this process;\n"
-                  "sim: all peers in a discrete-event simulation in virtual time")
-      ->check(CLI::IsMember({"tcp", "inproc", "sim"}))
-      ->capture_default_str();
+                  "inproc: peers as threads of this process; sim: virtual time\n"
+                  "(default: the experiment's `transport:`, else tcp, or sim with a grid)")
+      ->check(CLI::IsMember(TransportNames()));
   cmd->add_option("--out,-o", args->out, "Output folder (default: the experiment's `output:`)");
-  cmd->add_option("--run", args->runs, "Only this run (repeatable; default: all runs)");
+  cmd->add_option("--run", args->runs,
+                  "Only this run (repeatable; default: all runs). The other runs' rows in\n"
+                  "OUT/summary.csv and OUT/curves.csv, and their plots, are kept");
+  cmd->add_flag("--dry-run", args->dry_run,
+                "Print the resolved configuration (OUT/config.yaml) and the runs it would\n"
+                "start; start nothing, write nothing");
   cmd->add_option("--log-level", args->log_level, "Peers' log level: debug | info | warn | error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();

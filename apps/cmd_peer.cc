@@ -49,18 +49,18 @@ int RunPeer(const PeerArgs& a) {
   RunConfig resolved = *found;
   resolved.secret = std::move(secret->secret);
   const RunConfig* run = &resolved;
-  if (a.id < 0 || a.id >= exp->topology->size()) {
+  if (a.id < 0 || a.id >= run->topology->size()) {
     std::cerr << "hearsay peer: --id " << a.id << " is not a node of " << exp->topology_path
-              << " (ids are 0.." << exp->topology->size() - 1 << ")\n";
+              << " (ids are 0.." << run->topology->size() - 1 << ")\n";
     return 1;
   }
-  auto workload = BuildWorkload(*run, exp->topology->size());
+  auto workload = BuildWorkload(*run, run->topology->size());
   if (!workload.ok()) {
     std::cerr << "hearsay peer: " << workload.status().message() << "\n";
     return 1;
   }
   auto shared = std::make_shared<const Workload>(std::move(workload).value());
-  auto transport = MakePeerTcpTransport(*run, exp->topology, *shared->model, a.id, &stop);
+  auto transport = MakePeerTcpTransport(*run, run->topology, *shared->model, a.id, &stop);
   if (!transport.ok()) {
     std::cerr << "hearsay peer: " << transport.status().message() << "\n";
     return 1;
@@ -68,13 +68,13 @@ int RunPeer(const PeerArgs& a) {
   PeerOptions po;
   po.id = a.id;
   po.run = *run;
-  po.topology = exp->topology;
+  po.topology = run->topology;
   po.workload = shared;
   po.out_dir = a.out.empty() ? exp->output_dir + "/" + run->name : a.out;
   po.stop = &stop;
   Peer peer(std::move(po));
   HEARSAY_LOG_INFO("run '{}': {} on {} peers, {} rounds", run->name, AlgorithmLabel(*run),
-                   exp->topology->size(), run->rounds);
+                   run->topology->size(), run->rounds);
   Status s = peer.Run(**transport);
   if (s.code() == StatusCode::kCancelled && stop.load()) {
     HEARSAY_LOG_INFO("stopped by signal {}; metrics flushed", StopSignal());

@@ -39,7 +39,7 @@ int RunReplay(const ReplayArgs& a) {
     std::cerr << "hearsay replay: " << id.experiment << " has no run named '" << id.run << "'\n";
     return 1;
   }
-  auto report = ReplayRecordedRun(*run, exp->topology, a.run_dir);
+  auto report = ReplayRecordedRun(*run, run->topology, a.run_dir);
   if (!report.ok()) {
     std::cerr << "hearsay replay: " << report.status().message() << "\n";
     const StatusCode c = report.status().code();

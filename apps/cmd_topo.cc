@@ -50,7 +50,11 @@ LinkParams ParseLinkFlag(const std::string& text) {
     if (eq == std::string::npos) {
       Fail("gen", "--link '" + item + "': expected key=value (bandwidth, latency, jitter, loss)");
     }
-    const std::string key = item.substr(0, eq), value = item.substr(eq + 1);
+    std::string key = item.substr(0, eq);
+    const std::string value = item.substr(eq + 1);
+    // tc/netem's names, as in topology files.
+    if (key == "rate") key = "bandwidth";
+    if (key == "delay") key = "latency";
     if (key == "bandwidth") {
       auto b = ParseBandwidth(value);
       if (!b.ok()) Fail("gen", "--link: " + b.status().message());
@@ -60,13 +64,14 @@ LinkParams ParseLinkFlag(const std::string& text) {
       if (!d.ok()) Fail("gen", "--link: " + d.status().message());
       (key == "latency" ? p.latency_s : p.jitter_s) = d.value();
     } else if (key == "loss") {
-      char* end = nullptr;
-      p.loss = std::strtod(value.c_str(), &end);
-      if (*end != '\0' || p.loss < 0 || p.loss >= 1) {
-        Fail("gen", "--link loss='" + value + "': a probability in [0, 1)");
+      auto f = ParseFraction(value);
+      if (!f.ok() || !(f.value() >= 0 && f.value() < 1)) {
+        Fail("gen", "--link loss='" + value + "': a probability in [0, 1) (0.01 or 1%)");
       }
+      p.loss = f.value();
     } else {
-      Fail("gen", "--link: unknown key '" + key + "'; valid: bandwidth, latency, jitter, loss");
+      Fail("gen", "--link: unknown key '" + key +
+                      "'; valid: bandwidth (rate), latency (delay), jitter, loss");
     }
   }
   return p;
@@ -191,7 +196,8 @@ void RegisterTopoCommands(CLI::App& app) {
   g->add_option("-w,--weights", gen->opt.weights,
                 "uniform | metropolis | max-degree (default metropolis)");
   g->add_option("--link", gen->link,
-                "Link defaults, e.g. bandwidth=20Mbit,latency=20ms,jitter=1ms,loss=0");
+                "Link defaults, e.g. bandwidth=20Mbit,latency=20ms,jitter=1ms,loss=0\n"
+                "(tc names too: rate=20mbit,delay=20msec,loss=1%)");
   g->add_option("--host", gen->opt.host, "Host of every node (default 127.0.0.1)");
   g->add_option("--base-port", gen->opt.base_port, "Port of node 0 (default 17100)");
   g->add_flag("--explicit", gen->explicit_edges, "Write edges/matrix instead of the generator");

@@ -2,6 +2,8 @@
 
 namespace hearsay {
 const char* RuntimeVersion() { return HEARSAY_VERSION_STRING; }
+const char* GitCommit() { return HEARSAY_GIT_DESCRIBE; }
+const char* BuildOptions() { return HEARSAY_BUILD_OPTIONS; }
 bool BuiltWithCuda() {
 #ifdef HEARSAY_WITH_CUDA
   return true;

@@ -113,35 +113,24 @@ double DenseContraction(const std::vector<std::shared_ptr<const StaticTopology>>
   return svd.singularValues()(0);
 }
 
-}  // namespace
+using Phases = std::vector<std::shared_ptr<const StaticTopology>>;
 
-Result<TopologyAnalysis> AnalyzeTopology(const std::shared_ptr<const Topology>& topology,
-                                         const AnalysisOptions& options) {
-  if (!topology || topology->size() < 1) return InvalidArgument("no topology to analyse");
-  TopologyAnalysis a;
-  const int n = topology->size();
-  a.nodes = n;
-  a.period = topology->period();
-  std::vector<std::shared_ptr<const StaticTopology>> phases;
-  for (int r = 1; r <= a.period; ++r) {
-    auto p = PhaseAt(topology, r);
-    if (!p) return InvalidArgument("round " + std::to_string(r) + " of the topology is malformed");
-    phases.push_back(std::move(p));
-  }
-
-  // Degrees, connectivity and diameter of the union graph.
+// Degrees, connectivity and diameter of the union of the period's graphs; also whether every
+// phase is symmetric and doubly stochastic.
+void AnalyzeStructure(const Phases& phases, int n, const AnalysisOptions& options,
+                      TopologyAnalysis* a) {
   Graph u{n, true, {}};
-  a.symmetric = true;
-  a.doubly_stochastic = true;
+  a->symmetric = true;
+  a->doubly_stochastic = true;
   for (const auto& p : phases) {
     for (int i = 0; i < n; ++i) {
       for (int j : p->InNeighbors(i, 1)) u.edges.push_back({j, i});
     }
-    a.symmetric &= p->symmetric();
-    a.doubly_stochastic &= InspectWeights(p->rows()).doubly_stochastic();
+    a->symmetric &= p->symmetric();
+    a->doubly_stochastic &= InspectWeights(p->rows()).doubly_stochastic();
   }
   u.Normalize();
-  a.links = static_cast<int64_t>(u.edges.size());
+  a->links = static_cast<int64_t>(u.edges.size());
   const auto in = u.InAdjacency(), out = u.OutAdjacency();
   auto stats = [n](const std::vector<std::vector<int>>& adj) {
     DegreeStats s{std::numeric_limits<int>::max(), 0, 0};
@@ -153,44 +142,40 @@ Result<TopologyAnalysis> AnalyzeTopology(const std::shared_ptr<const Topology>& 
     s.mean /= n;
     return s;
   };
-  a.in_degree = stats(in);
-  a.out_degree = stats(out);
-  a.components = static_cast<int>(WeakComponents(n, in, out).size());
+  a->in_degree = stats(in);
+  a->out_degree = stats(out);
+  a->components = static_cast<int>(WeakComponents(n, in, out).size());
   const auto from0 = BfsDistances(out, 0), to0 = BfsDistances(in, 0);
-  a.strongly_connected = std::none_of(from0.begin(), from0.end(), [](int d) { return d < 0; }) &&
-                         std::none_of(to0.begin(), to0.end(), [](int d) { return d < 0; });
-  if (a.strongly_connected) {
-    const bool all = static_cast<int64_t>(n) * (a.links + n) <= options.diameter_work;
-    const int sources = all ? n : std::min(n, 32);
-    a.diameter_exact = all;
-    a.diameter = 0;
-    for (int k = 0; k < sources; ++k) {
-      const int s = all ? k : static_cast<int>((static_cast<int64_t>(k) * n) / sources);
-      const auto d = BfsDistances(out, s);
-      a.diameter = std::max(a.diameter, *std::max_element(d.begin(), d.end()));
-    }
+  a->strongly_connected = std::none_of(from0.begin(), from0.end(), [](int d) { return d < 0; }) &&
+                          std::none_of(to0.begin(), to0.end(), [](int d) { return d < 0; });
+  if (!a->strongly_connected) return;
+  // All-pairs BFS while it is cheap; past the work cap, BFS from evenly spread sources gives a
+  // lower bound (reported as such).
+  const bool all = static_cast<int64_t>(n) * (a->links + n) <= options.diameter_work;
+  const int sources = all ? n : std::min(n, 32);
+  a->diameter_exact = all;
+  a->diameter = 0;
+  for (int k = 0; k < sources; ++k) {
+    const int s = all ? k : static_cast<int>((static_cast<int64_t>(k) * n) / sources);
+    const auto d = BfsDistances(out, s);
+    a->diameter = std::max(a->diameter, *std::max_element(d.begin(), d.end()));
   }
+}
 
-  if (!options.spectral) return a;
-  if (!a.doubly_stochastic) {
-    a.second_eigenvalue = a.contraction = a.spectral_gap = std::nan("");
-    a.method = "n/a (weights not doubly stochastic)";
-    return a;
-  }
-  const bool sym_static = a.symmetric && a.period == 1;
-  if (n <= options.dense_limit) {
-    a.contraction = DenseContraction(phases, sym_static);
-    a.method = "dense";
-  } else if (sym_static) {
+// ||W_P ... W_1 - J||_2 by Lanczos on the deflated operator: W itself when it is static and
+// symmetric, else M^T M (whose largest eigenvalue is the squared norm).
+void LanczosContraction(const Phases& phases, int n, bool sym_static,
+                        const AnalysisOptions& options, TopologyAnalysis* a) {
+  Extremes e;
+  if (sym_static) {
     const StaticTopology& w = *phases.front();
-    Extremes e = Lanczos(
+    e = Lanczos(
         n, [&](const Vec& x, Vec* y) { Apply(w, x, y); }, options);
-    a.contraction = std::max(std::abs(e.min), std::abs(e.max));
-    a.method = "lanczos (" + std::to_string(e.iterations) + " iterations)";
+    a->contraction = std::max(std::abs(e.min), std::abs(e.max));
   } else {
     // sigma_max(M - J)^2 = lambda_max((M - J)^T (M - J)); M kills nothing but M - J kills 1.
     Vec tmp(n);
-    Extremes e = Lanczos(
+    e = Lanczos(
         n,
         [&](const Vec& x, Vec* y) {
           Vec cur = x;
@@ -206,16 +191,50 @@ Result<TopologyAnalysis> AnalyzeTopology(const std::shared_ptr<const Topology>& 
           *y = cur;
         },
         options);
-    a.contraction = std::sqrt(std::max(0.0, e.max));
-    a.method = "lanczos (" + std::to_string(e.iterations) + " iterations)";
+    a->contraction = std::sqrt(std::max(0.0, e.max));
   }
-  a.second_eigenvalue = a.period == 1 ? a.contraction : std::nan("");
-  if (a.period > 1) {
-    // Per-round second eigenvalue is reported for round 1's graph only when cheap; the
-    // period's contraction is what matters for a schedule.
-    a.second_eigenvalue = std::nan("");
+  a->method = "lanczos (" + std::to_string(e.iterations) + " iterations)";
+}
+
+// Contraction over one period, second eigenvalue and spectral gap (NaN without doubly
+// stochastic weights).
+void AnalyzeSpectrum(const Phases& phases, int n, const AnalysisOptions& options,
+                     TopologyAnalysis* a) {
+  if (!a->doubly_stochastic) {
+    a->second_eigenvalue = a->contraction = a->spectral_gap = std::nan("");
+    a->method = "n/a (weights not doubly stochastic)";
+    return;
   }
-  a.spectral_gap = 1.0 - std::pow(a.contraction, 1.0 / a.period);
+  const bool sym_static = a->symmetric && a->period == 1;
+  if (n <= options.dense_limit) {
+    a->contraction = DenseContraction(phases, sym_static);
+    a->method = "dense";
+  } else {
+    LanczosContraction(phases, n, sym_static, options, a);
+  }
+  // A schedule's per-round second eigenvalue is not reported: the period's contraction is what
+  // governs it.
+  a->second_eigenvalue = a->period == 1 ? a->contraction : std::nan("");
+  a->spectral_gap = 1.0 - std::pow(a->contraction, 1.0 / a->period);
+}
+
+}  // namespace
+
+Result<TopologyAnalysis> AnalyzeTopology(const std::shared_ptr<const Topology>& topology,
+                                         const AnalysisOptions& options) {
+  if (!topology || topology->size() < 1) return InvalidArgument("no topology to analyse");
+  TopologyAnalysis a;
+  const int n = topology->size();
+  a.nodes = n;
+  a.period = topology->period();
+  Phases phases;
+  for (int r = 1; r <= a.period; ++r) {
+    auto p = PhaseAt(topology, r);
+    if (!p) return InvalidArgument("round " + std::to_string(r) + " of the topology is malformed");
+    phases.push_back(std::move(p));
+  }
+  AnalyzeStructure(phases, n, options, &a);
+  if (options.spectral) AnalyzeSpectrum(phases, n, options, &a);
   return a;
 }
 

@@ -28,7 +28,7 @@ std::set<std::pair<int, int>> GraphLinks(const TopologySpec& spec) {
 // The links an entry names: `from:`/`to:` (nodes, groups, lists; either may be left out to mean
 // all nodes) or `between: [a, b]` (both directions). Only links of the graph are kept; naming
 // one node pair that is not a link is an error, as is a selection that matches nothing.
-Status SelectLinks(const ParseContext& ctx, const YAML::Node& e, const std::string& what,
+Status SelectLinks(const YamlContext& ctx, const YAML::Node& e, const std::string& what,
                    const std::set<std::pair<int, int>>& graph_links, Links* out) {
   std::vector<int> from, to;
   std::vector<int> all(ctx.n);
@@ -80,16 +80,30 @@ Status SelectLinks(const ParseContext& ctx, const YAML::Node& e, const std::stri
   return Status::Ok();
 }
 
-// bandwidth / latency / jitter / loss fields of an entry into an event-like change.
-Status ParseChange(const ParseContext& ctx, const YAML::Node& e, const std::string& what,
+// The link-parameter keys, with tc/netem's names as synonyms (rate = bandwidth, delay = latency).
+const std::vector<std::string> kLinkFieldKeys = {"bandwidth", "rate",   "latency",
+                                                 "delay",     "jitter", "loss"};
+
+std::vector<std::string> Keys(std::initializer_list<const char*> own) {
+  std::vector<std::string> keys(own.begin(), own.end());
+  keys.insert(keys.end(), kLinkFieldKeys.begin(), kLinkFieldKeys.end());
+  return keys;
+}
+
+// bandwidth (rate) / latency (delay) / jitter / loss fields of an entry into an event-like
+// change.
+Status ParseChange(const YamlContext& ctx, const YAML::Node& e, const std::string& what,
                    LinkEvent* c) {
   double v = 0;
-  if (e["bandwidth"]) {
-    HEARSAY_RETURN_IF_ERROR(ctx.GetBandwidth(e["bandwidth"], what + ".bandwidth", &v));
+  std::optional<YAML::Node> node;
+  HEARSAY_RETURN_IF_ERROR(ctx.GetSynonym(e, what, {"bandwidth", "rate"}, &node));
+  if (node) {
+    HEARSAY_RETURN_IF_ERROR(ctx.GetBandwidth(*node, what + ".bandwidth", &v));
     c->bandwidth_bps = v;
   }
-  if (e["latency"]) {
-    HEARSAY_RETURN_IF_ERROR(ctx.GetDuration(e["latency"], what + ".latency", &v));
+  HEARSAY_RETURN_IF_ERROR(ctx.GetSynonym(e, what, {"latency", "delay"}, &node));
+  if (node) {
+    HEARSAY_RETURN_IF_ERROR(ctx.GetDuration(*node, what + ".latency", &v));
     c->latency_s = v;
   }
   if (e["jitter"]) {
@@ -97,11 +111,7 @@ Status ParseChange(const ParseContext& ctx, const YAML::Node& e, const std::stri
     c->jitter_s = v;
   }
   if (e["loss"]) {
-    HEARSAY_RETURN_IF_ERROR(ctx.GetDouble(e["loss"], what + ".loss", &v));
-    if (v < 0 || v >= 1) {
-      return ctx.Error(
-          e["loss"], what + ".loss = " + e["loss"].Scalar() + "; loss is a probability in [0, 1)");
-    }
+    HEARSAY_RETURN_IF_ERROR(ctx.GetProbability(e["loss"], what + ".loss", &v));
     c->loss = v;
   }
   return Status::Ok();
@@ -114,12 +124,11 @@ void ApplyChange(const LinkEvent& c, LinkParams* p) {
   if (c.loss) p->loss = *c.loss;
 }
 
-Status ParseLinkSection(ParseContext& ctx, const YAML::Node& links, TopologySpec* spec,
+Status ParseLinkSection(YamlContext& ctx, const YAML::Node& links, TopologySpec* spec,
                         const std::set<std::pair<int, int>>& graph_links) {
   HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(links, "links", {"default", "overrides", "nodes"}));
   if (const YAML::Node d = links["default"]) {
-    HEARSAY_RETURN_IF_ERROR(
-        ctx.CheckKeys(d, "links.default", {"bandwidth", "latency", "jitter", "loss"}));
+    HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(d, "links.default", kLinkFieldKeys));
     LinkEvent c;
     HEARSAY_RETURN_IF_ERROR(ParseChange(ctx, d, "links.default", &c));
     ApplyChange(c, &spec->link_defaults);
@@ -143,8 +152,7 @@ Status ParseLinkSection(ParseContext& ctx, const YAML::Node& links, TopologySpec
     }
     for (size_t k = 0; k < ov.size(); ++k) {
       const std::string what = "links.overrides[" + std::to_string(k) + "]";
-      HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(
-          ov[k], what, {"from", "to", "between", "bandwidth", "latency", "jitter", "loss"}));
+      HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(ov[k], what, Keys({"from", "to", "between"})));
       Links sel;
       HEARSAY_RETURN_IF_ERROR(SelectLinks(ctx, ov[k], what, graph_links, &sel));
       LinkEvent c;
@@ -158,7 +166,7 @@ Status ParseLinkSection(ParseContext& ctx, const YAML::Node& links, TopologySpec
   return Status::Ok();
 }
 
-Status ParseEvents(ParseContext& ctx, const YAML::Node& events, TopologySpec* spec,
+Status ParseEvents(YamlContext& ctx, const YAML::Node& events, TopologySpec* spec,
                    const std::set<std::pair<int, int>>& graph_links) {
   if (!events.IsSequence()) {
     return ctx.Error(events,
@@ -168,9 +176,8 @@ Status ParseEvents(ParseContext& ctx, const YAML::Node& events, TopologySpec* sp
   for (size_t k = 0; k < events.size(); ++k) {
     const YAML::Node e = events[k];
     const std::string what = "events[" + std::to_string(k) + "]";
-    HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(e, what,
-                                          {"at", "round", "from", "to", "between", "state",
-                                           "bandwidth", "latency", "jitter", "loss"}));
+    HEARSAY_RETURN_IF_ERROR(
+        ctx.CheckKeys(e, what, Keys({"at", "round", "from", "to", "between", "state"})));
     LinkEvent ev;
     ev.line = e.Mark().line + 1;
     if (e["at"] && e["round"]) {
@@ -206,7 +213,7 @@ Status ParseEvents(ParseContext& ctx, const YAML::Node& events, TopologySpec* sp
   return Status::Ok();
 }
 
-Status ParseTraces(ParseContext& ctx, const YAML::Node& traces, TopologySpec* spec,
+Status ParseTraces(YamlContext& ctx, const YAML::Node& traces, TopologySpec* spec,
                    const std::set<std::pair<int, int>>& graph_links) {
   if (!traces.IsSequence()) {
     return ctx.Error(traces, "traces: expected a list of {from/to or between, bandwidth: FILE}");
@@ -214,16 +221,14 @@ Status ParseTraces(ParseContext& ctx, const YAML::Node& traces, TopologySpec* sp
   for (size_t k = 0; k < traces.size(); ++k) {
     const YAML::Node e = traces[k];
     const std::string what = "traces[" + std::to_string(k) + "]";
-    HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(
-        e, what, {"from", "to", "between", "bandwidth", "latency", "jitter", "loss", "unit"}));
+    HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(e, what, Keys({"from", "to", "between", "unit"})));
     LinkTrace tr;
     int fields = 0;
     YAML::Node file;
     const std::pair<const char*, LinkTrace::Field> kFields[] = {
-        {"bandwidth", LinkTrace::Field::kBandwidth},
-        {"latency", LinkTrace::Field::kLatency},
-        {"jitter", LinkTrace::Field::kJitter},
-        {"loss", LinkTrace::Field::kLoss}};
+        {"bandwidth", LinkTrace::Field::kBandwidth}, {"rate", LinkTrace::Field::kBandwidth},
+        {"latency", LinkTrace::Field::kLatency},     {"delay", LinkTrace::Field::kLatency},
+        {"jitter", LinkTrace::Field::kJitter},       {"loss", LinkTrace::Field::kLoss}};
     for (const auto& [key, field] : kFields) {
       if (e[key]) {
         ++fields;
@@ -232,9 +237,10 @@ Status ParseTraces(ParseContext& ctx, const YAML::Node& traces, TopologySpec* sp
       }
     }
     if (fields != 1) {
-      return ctx.Error(e, what +
-                              ": give exactly one of bandwidth, latency, jitter, loss, naming "
-                              "a two-column file (time value)");
+      return ctx.Error(e,
+                       what +
+                           ": give exactly one of bandwidth (rate), latency (delay), jitter, loss, "
+                           "naming a two-column file (time value)");
     }
     std::string path, unit;
     HEARSAY_RETURN_IF_ERROR(ctx.GetString(file, what, &path));
@@ -289,9 +295,12 @@ Result<std::vector<std::pair<double, double>>> ReadTraceFile(const std::string& 
       if (!b.ok()) return InvalidArgument(where + b.status().message() + " (or set `unit:`)");
       value = b.value();
     } else if (field == LinkTrace::Field::kLoss) {
-      if (!bare(v, &value) || value < 0 || value >= 1) {
-        return InvalidArgument(where + "loss '" + v + "' must be a probability in [0, 1)");
+      auto f = ParseFraction(v);
+      if (!f.ok() || !(f.value() >= 0 && f.value() < 1)) {
+        return InvalidArgument(where + "loss '" + v +
+                               "' must be a probability in [0, 1) (0.01 or 1%)");
       }
+      value = f.value();
     } else {
       auto d = ParseDuration(text);
       if (!d.ok()) return InvalidArgument(where + d.status().message() + " (or set `unit:`)");
@@ -308,7 +317,7 @@ Result<std::vector<std::pair<double, double>>> ReadTraceFile(const std::string& 
   return samples;
 }
 
-Status ParseLinks(ParseContext& ctx, const YAML::Node& root, TopologySpec* spec) {
+Status ParseLinks(YamlContext& ctx, const YAML::Node& root, TopologySpec* spec) {
   if (!ctx.groups.count("all")) {
     std::vector<int> all(ctx.n);
     for (int i = 0; i < ctx.n; ++i) all[i] = i;

@@ -10,7 +10,7 @@
 
 namespace hearsay::topology_internal {
 
-Status ParseLinks(ParseContext& ctx, const YAML::Node& root, TopologySpec* spec);
+Status ParseLinks(YamlContext& ctx, const YAML::Node& root, TopologySpec* spec);
 
 // Reads a two-column trace file ("time value" per line; '#' comments). Times are seconds or
 // carry a duration unit; values carry the field's unit (bandwidth / duration) unless `unit`

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/suggest.h"
 #include "topology/generators.h"
 #include "topology/link_parser.h"
 #include "topology/topology_spec.h"
@@ -16,11 +17,21 @@
 namespace hearsay {
 namespace {
 
-using topology_internal::ParseContext;
-
 constexpr int kDefaultBasePort = 17100;
 
-Status ParseNodes(ParseContext& ctx, const YAML::Node& root, TopologySpec* spec) {
+// `slowdown: F`: a straggler factor, finite and >= 1 (1 = full speed).
+Status GetSlowdown(const YamlContext& ctx, const YAML::Node& node, const std::string& what,
+                   double* out) {
+  HEARSAY_RETURN_IF_ERROR(ctx.GetDouble(node, what + ".slowdown", out));
+  if (*out < 1) {
+    return ctx.Error(node, what + ".slowdown = " + node.Scalar() +
+                               "; a slowdown factor must be >= 1 (1 = full speed, 4 = four "
+                               "times slower)");
+  }
+  return Status::Ok();
+}
+
+Status ParseNodes(YamlContext& ctx, const YAML::Node& root, TopologySpec* spec) {
   std::string host = "127.0.0.1";
   int64_t base_port = kDefaultBasePort;
   if (root["host"]) HEARSAY_RETURN_IF_ERROR(ctx.GetString(root["host"], "host", &host));
@@ -45,7 +56,7 @@ Status ParseNodes(ParseContext& ctx, const YAML::Node& root, TopologySpec* spec)
   } else if (nodes) {
     return ctx.Error(nodes,
                      "nodes: expected a count (8) or a list of {name, host, port, egress, "
-                     "ingress}");
+                     "ingress, slowdown}");
   }
   spec->nodes.assign(count, NodeSpec{});
   for (int64_t i = 0; i < count; ++i) {
@@ -61,7 +72,7 @@ Status ParseNodes(ParseContext& ctx, const YAML::Node& root, TopologySpec* spec)
         node.name = e.Scalar();
       } else {
         HEARSAY_RETURN_IF_ERROR(
-            ctx.CheckKeys(e, what, {"name", "host", "port", "egress", "ingress"}));
+            ctx.CheckKeys(e, what, {"name", "host", "port", "egress", "ingress", "slowdown"}));
         if (e["name"])
           HEARSAY_RETURN_IF_ERROR(ctx.GetString(e["name"], what + ".name", &node.name));
         if (e["host"])
@@ -84,6 +95,9 @@ Status ParseNodes(ParseContext& ctx, const YAML::Node& root, TopologySpec* spec)
         if (e["ingress"]) {
           HEARSAY_RETURN_IF_ERROR(
               ctx.GetBandwidth(e["ingress"], what + ".ingress", &node.ingress_bps));
+        }
+        if (e["slowdown"]) {
+          HEARSAY_RETURN_IF_ERROR(GetSlowdown(ctx, e["slowdown"], what, &node.slowdown));
         }
         continue;
       }
@@ -117,7 +131,7 @@ Status ParseNodes(ParseContext& ctx, const YAML::Node& root, TopologySpec* spec)
   return Status::Ok();
 }
 
-Status ParseGroups(ParseContext& ctx, const YAML::Node& root, TopologySpec* spec) {
+Status ParseGroups(YamlContext& ctx, const YAML::Node& root, TopologySpec* spec) {
   const YAML::Node groups = root["groups"];
   if (!groups) return Status::Ok();
   if (!groups.IsMap()) return ctx.Error(groups, "groups: expected `name: [nodes...]` entries");
@@ -129,9 +143,10 @@ Status ParseGroups(ParseContext& ctx, const YAML::Node& root, TopologySpec* spec
     }
     const std::string what = "groups." + name;
     std::vector<int> ids;
-    double egress = -1, ingress = -1;
+    double egress = -1, ingress = -1, slowdown = -1;
     if (kv.second.IsMap()) {
-      HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(kv.second, what, {"nodes", "egress", "ingress"}));
+      HEARSAY_RETURN_IF_ERROR(
+          ctx.CheckKeys(kv.second, what, {"nodes", "egress", "ingress", "slowdown"}));
       if (!kv.second["nodes"]) return ctx.Error(kv.second, what + ": missing `nodes:`");
       HEARSAY_RETURN_IF_ERROR(ctx.GetNodeSet(kv.second["nodes"], what, &ids));
       if (kv.second["egress"]) {
@@ -141,12 +156,16 @@ Status ParseGroups(ParseContext& ctx, const YAML::Node& root, TopologySpec* spec
         HEARSAY_RETURN_IF_ERROR(
             ctx.GetBandwidth(kv.second["ingress"], what + ".ingress", &ingress));
       }
+      if (kv.second["slowdown"]) {
+        HEARSAY_RETURN_IF_ERROR(GetSlowdown(ctx, kv.second["slowdown"], what, &slowdown));
+      }
     } else {
       HEARSAY_RETURN_IF_ERROR(ctx.GetNodeSet(kv.second, what, &ids));
     }
     for (int i : ids) {
       if (egress >= 0) spec->nodes[i].egress_bps = egress;
       if (ingress >= 0) spec->nodes[i].ingress_bps = ingress;
+      if (slowdown >= 1) spec->nodes[i].slowdown = slowdown;
     }
     ctx.groups[name] = ids;
     spec->groups[name] = ids;
@@ -155,7 +174,7 @@ Status ParseGroups(ParseContext& ctx, const YAML::Node& root, TopologySpec* spec
 }
 
 // Reads `edges: [[u, v], ...]` into g (node ids or names).
-Status ParseEdges(const ParseContext& ctx, const YAML::Node& edges, Graph* g) {
+Status ParseEdges(const YamlContext& ctx, const YAML::Node& edges, Graph* g) {
   if (!edges.IsSequence()) return ctx.Error(edges, "edges: expected a list of [u, v] pairs");
   for (size_t k = 0; k < edges.size(); ++k) {
     const YAML::Node e = edges[k];
@@ -179,8 +198,8 @@ Status ParseEdges(const ParseContext& ctx, const YAML::Node& edges, Graph* g) {
 }
 
 // Reads `matrix:` and checks rows (with their line numbers), symmetry and columns.
-Status ParseMatrix(const ParseContext& ctx, const YAML::Node& m, bool directed,
-                   const Graph* pattern, WeightRows* out) {
+Status ParseMatrix(const YamlContext& ctx, const YAML::Node& m, bool directed, const Graph* pattern,
+                   WeightRows* out) {
   const int n = ctx.n;
   if (!m.IsSequence() || static_cast<int>(m.size()) != n) {
     return ctx.Error(m, "matrix: expected " + std::to_string(n) + " rows (one per node), got " +
@@ -243,7 +262,7 @@ Status ParseMatrix(const ParseContext& ctx, const YAML::Node& m, bool directed,
   return Status::Ok();
 }
 
-Status ParseGenerator(const ParseContext& ctx, const YAML::Node& gen, GeneratorSpec* spec) {
+Status ParseGenerator(const YamlContext& ctx, const YAML::Node& gen, GeneratorSpec* spec) {
   if (gen.IsScalar()) {
     spec->kind = gen.Scalar();
   } else {
@@ -281,7 +300,8 @@ Status ParseGenerator(const ParseContext& ctx, const YAML::Node& gen, GeneratorS
     std::string valid;
     for (const auto& k : GeneratorKinds()) valid += (valid.empty() ? "" : ", ") + k;
     return ctx.Error(gen.IsMap() ? gen["kind"] : gen,
-                     "unknown generator kind '" + spec->kind + "'; valid kinds: " + valid);
+                     "unknown generator kind '" + spec->kind + "'" +
+                         DidYouMean(spec->kind, GeneratorKinds()) + "; valid kinds: " + valid);
   }
   spec->kind = kind;
   if (kind == "edge-list-file" && spec->path.empty()) {
@@ -291,7 +311,7 @@ Status ParseGenerator(const ParseContext& ctx, const YAML::Node& gen, GeneratorS
 }
 
 // One graph description (top level or one entry of `sequence:`) -> weights of its phases.
-Status ParseGraph(const ParseContext& ctx, const YAML::Node& at, bool directed,
+Status ParseGraph(const YamlContext& ctx, const YAML::Node& at, bool directed,
                   std::vector<WeightRows>* phases, TopologySpec* spec, bool* graph_directed) {
   const YAML::Node gen = at["generator"], edges = at["edges"], matrix = at["matrix"],
                    weights = at["weights"];
@@ -361,7 +381,7 @@ Status ParseGraph(const ParseContext& ctx, const YAML::Node& at, bool directed,
   return Status::Ok();
 }
 
-Status ParseRoot(ParseContext& ctx, const YAML::Node& root, TopologySpec* spec) {
+Status ParseRoot(YamlContext& ctx, const YAML::Node& root, TopologySpec* spec) {
   if (!root.IsMap()) {
     return ctx.Error(root,
                      "a topology file is a YAML map with at least `nodes:` and a graph "
@@ -436,10 +456,52 @@ Status ParseRoot(ParseContext& ctx, const YAML::Node& root, TopologySpec* spec) 
   return topology_internal::ParseLinks(ctx, root, spec);
 }
 
+// Writes a sweep's values into the parsed YAML tree, so the file's own rules (overrides
+// inheriting the defaults, node references, validation) apply to them unchanged.
+Status ApplyOverrides(const YamlContext& ctx, YAML::Node root, const TopologyOverrides& o) {
+  if (!root.IsMap()) return Status::Ok();  // ParseRoot explains what a topology file is
+  if (o.bandwidth_bps || o.latency_s) {
+    if (!root["links"]) root["links"] = YAML::Node(YAML::NodeType::Map);
+    YAML::Node links = root["links"];
+    if (!links.IsMap()) return Status::Ok();
+    if (!links["default"]) links["default"] = YAML::Node(YAML::NodeType::Map);
+    YAML::Node d = links["default"];
+    if (!d.IsMap()) return Status::Ok();
+    if (o.bandwidth_bps) {
+      d.remove("rate");
+      d["bandwidth"] = FormatBandwidth(*o.bandwidth_bps);
+    }
+    if (o.latency_s) {
+      d.remove("delay");
+      d["latency"] = FormatDuration(*o.latency_s);
+    }
+  }
+  if (o.generator) {
+    if (root["sequence"] || root["matrix"]) {
+      return ctx.Error(root["sequence"] ? root["sequence"] : root["matrix"],
+                       "a grid over `generator` replaces the graph, but this file gives it as " +
+                           std::string(root["sequence"] ? "a `sequence:`" : "a `matrix:`") +
+                           "; use a topology file with `generator:` or `edges:`");
+    }
+    root.remove("edges");
+    root["generator"] = YAML::Load(*o.generator);
+  }
+  if (o.nodes) {
+    if (root["nodes"] && !root["nodes"].IsScalar()) {
+      return ctx.Error(root["nodes"],
+                       "a grid over `n` sets the node count, but this file lists its nodes; "
+                       "give `nodes:` as a count");
+    }
+    root["nodes"] = *o.nodes;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
-Result<TopologySpec> ParseTopology(std::string_view yaml_text, const std::string& source_name) {
-  ParseContext ctx;
+Result<TopologySpec> ParseTopology(std::string_view yaml_text, const std::string& source_name,
+                                   const TopologyOverrides& overrides) {
+  YamlContext ctx;
   ctx.source = source_name;
   // Absolute, so a spec written back out (topo gen, round trips) still finds its trace files.
   ctx.folder = std::filesystem::absolute(std::filesystem::path(source_name)).parent_path().string();
@@ -452,6 +514,7 @@ Result<TopologySpec> ParseTopology(std::string_view yaml_text, const std::string
                              ": the file is empty; a topology file needs at least "
                              "`nodes:` and a graph");
     }
+    HEARSAY_RETURN_IF_ERROR(ApplyOverrides(ctx, root, overrides));
     HEARSAY_RETURN_IF_ERROR(ParseRoot(ctx, root, &spec));
   } catch (const YAML::ParserException& e) {
     return InvalidArgument(source_name + ":" + std::to_string(e.mark.line + 1) + ":" +
@@ -465,11 +528,15 @@ Result<TopologySpec> ParseTopology(std::string_view yaml_text, const std::string
 }
 
 Result<TopologySpec> LoadTopologyFile(const std::string& path) {
+  return LoadTopologyFile(path, TopologyOverrides{});
+}
+
+Result<TopologySpec> LoadTopologyFile(const std::string& path, const TopologyOverrides& overrides) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFound(path + ": cannot open the topology file");
   std::ostringstream text;
   text << in.rdbuf();
-  return ParseTopology(text.str(), path);
+  return ParseTopology(text.str(), path, overrides);
 }
 
 }  // namespace hearsay

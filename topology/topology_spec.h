@@ -106,9 +106,24 @@ struct TopologySpec {
   std::string Fingerprint() const;
 };
 
+// Values a sweep (an experiment's `grid:`) substitutes into a topology file before parsing it.
+// Unset fields keep the file's value. Overrides inherit them like the file's own defaults do.
+struct TopologyOverrides {
+  std::optional<double> bandwidth_bps;  // links.default.bandwidth
+  std::optional<double> latency_s;      // links.default.latency
+  // The graph: a generator kind ("ring") or a generator map in YAML flow style
+  // ("{kind: random-regular, degree: 4}"); replaces the file's generator, edges or matrix.
+  std::optional<std::string> generator;
+  std::optional<int> nodes;  // node count (the file must give `nodes:` as a count)
+  bool empty() const { return !bandwidth_bps && !latency_s && !generator && !nodes; }
+  bool operator==(const TopologyOverrides&) const = default;
+};
+
 // Parses a topology file; every error names the file, the line (and column where known) and the
 // problem, e.g. "ring.yaml:7:3: edge (2, 9): unknown node 9 (nodes are 0..7)".
 Result<TopologySpec> LoadTopologyFile(const std::string& path);
-Result<TopologySpec> ParseTopology(std::string_view yaml_text, const std::string& source_name);
+Result<TopologySpec> LoadTopologyFile(const std::string& path, const TopologyOverrides& overrides);
+Result<TopologySpec> ParseTopology(std::string_view yaml_text, const std::string& source_name,
+                                   const TopologyOverrides& overrides = {});
 
 }  // namespace hearsay

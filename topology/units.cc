@@ -33,19 +33,20 @@ struct Unit {
   double factor;
 };
 
-constexpr Unit kBandwidthUnits[] = {
-    {"bit", 1},
+// Bits per second; matched ignoring letter case, so tc's `20mbit` reads like `20Mbit`.
+constexpr Unit kBitUnits[] = {
+    {"bit", 1}, {"kbit", 1e3}, {"mbit", 1e6}, {"gbit", 1e9}, {"tbit", 1e12},
+};
+// Matched exactly: the capitalisation carries the meaning (bits here, bytes for tc's `mbps`).
+constexpr Unit kExactBandwidthUnits[] = {
     {"bps", 1},
-    {"kbit", 1e3},
     {"kbps", 1e3},
-    {"Mbit", 1e6},
     {"Mbps", 1e6},
-    {"Gbit", 1e9},
     {"Gbps", 1e9},
-    {"Tbit", 1e12},
     {"Tbps", 1e12},
     {"B/s", 8},
     {"kB/s", 8e3},
+    {"KB/s", 8e3},
     {"MB/s", 8e6},
     {"GB/s", 8e9},
     {"KiB/s", 8 * 1024.0},
@@ -53,8 +54,20 @@ constexpr Unit kBandwidthUnits[] = {
     {"GiB/s", 8 * 1073741824.0},
 };
 constexpr Unit kDurationUnits[] = {
-    {"ns", 1e-9}, {"us", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"min", 60},
+    {"ns", 1e-9}, {"us", 1e-6}, {"usec", 1e-6}, {"\xc2\xb5s", 1e-6}, {"ms", 1e-3}, {"msec", 1e-3},
+    {"s", 1},     {"sec", 1},   {"secs", 1},    {"min", 60},         {"mins", 60}, {"h", 3600},
 };
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -63,8 +76,9 @@ Result<double> ParseBandwidth(std::string_view text) {
   double v = 0;
   std::string_view unit;
   const std::string kValid =
-      "; use a number with a unit: bit, kbit, Mbit, Gbit (bits/s; also bps, kbps, Mbps, Gbps), "
-      "B/s, kB/s, MB/s, GB/s, KiB/s, MiB/s, GiB/s, e.g. 20Mbit; or 0 / unlimited";
+      "; use a number with a unit: bit, kbit, Mbit, Gbit (bits/s, any case: 20mbit; also bps, "
+      "kbps, Mbps, Gbps), B/s, kB/s, MB/s, GB/s, KiB/s, MiB/s, GiB/s, e.g. 20Mbit; or 0 / "
+      "unlimited";
   if (!SplitNumber(text, &v, &unit)) {
     return InvalidArgument("bandwidth '" + std::string(text) + "' is not a number with a unit" +
                            kValid);
@@ -74,24 +88,43 @@ Result<double> ParseBandwidth(std::string_view text) {
     if (v == 0) return 0.0;
     return InvalidArgument("bandwidth '" + std::string(text) + "' has no unit" + kValid);
   }
-  for (const Unit& u : kBandwidthUnits) {
+  for (const Unit& u : kBitUnits) {
+    if (EqualsIgnoreCase(unit, u.name)) return v * u.factor;
+  }
+  for (const Unit& u : kExactBandwidthUnits) {
     if (unit == u.name) return v * u.factor;
+  }
+  // tc writes byte rates as `mbps`; hearsay has always read `Mbps` as bits. Refuse the spellings
+  // that could be either rather than guess a factor of 8.
+  constexpr std::pair<const char*, const char*> kAmbiguous[] = {{"kbps", "kbit or kB/s"},
+                                                                {"mbps", "mbit or MB/s"},
+                                                                {"gbps", "gbit or GB/s"},
+                                                                {"tbps", "tbit or 1000GB/s"}};
+  for (const auto& [name, instead] : kAmbiguous) {
+    if (EqualsIgnoreCase(unit, name)) {
+      return InvalidArgument("bandwidth '" + std::string(text) + "': '" + std::string(unit) +
+                             "' is ambiguous (tc reads it as bytes per second, most people as "
+                             "bits); write " +
+                             instead);
+    }
   }
   return InvalidArgument("bandwidth '" + std::string(text) + "': unknown unit '" +
                          std::string(unit) + "'" + kValid);
 }
 
-Result<double> ParseDuration(std::string_view text) {
+Result<double> ParseDuration(std::string_view text, BareNumber bare) {
   double v = 0;
   std::string_view unit;
-  const std::string kValid = "; use a number with a unit: ns, us, ms, s, min, e.g. 20ms or 1.5s";
+  const std::string kValid =
+      "; use a number with a unit: ns, us, ms, s, min, h (also usec, msec, sec), e.g. 20ms or "
+      "1.5s";
   if (!SplitNumber(text, &v, &unit)) {
     return InvalidArgument("duration '" + std::string(text) + "' is not a number with a unit" +
                            kValid);
   }
   if (v < 0) return InvalidArgument("duration '" + std::string(text) + "' is negative");
   if (unit.empty()) {
-    if (v == 0) return 0.0;
+    if (v == 0 || bare == BareNumber::kSeconds) return v;
     return InvalidArgument("duration '" + std::string(text) + "' has no unit" + kValid);
   }
   for (const Unit& u : kDurationUnits) {
@@ -99,6 +132,17 @@ Result<double> ParseDuration(std::string_view text) {
   }
   return InvalidArgument("duration '" + std::string(text) + "': unknown unit '" +
                          std::string(unit) + "'" + kValid);
+}
+
+Result<double> ParseFraction(std::string_view text) {
+  double v = 0;
+  std::string_view unit;
+  if (!SplitNumber(text, &v, &unit) || !(unit.empty() || unit == "%")) {
+    return InvalidArgument("'" + std::string(text) +
+                           "' is not a fraction; write a number such as 0.01 or a percentage "
+                           "such as 1%");
+  }
+  return unit == "%" ? v / 100 : v;
 }
 
 std::string FormatDouble(double v) {

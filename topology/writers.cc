@@ -96,24 +96,17 @@ void WriteGenerator(std::ostringstream& o, const GeneratorSpec& g) {
   o << "}\n";
 }
 
-}  // namespace
-
-std::string WriteTopologyYaml(const TopologySpec& spec, const YamlWriteOptions& options) {
-  std::ostringstream o;
-  if (!options.header_comment.empty()) {
-    std::istringstream lines(options.header_comment);
-    std::string line;
-    while (std::getline(lines, line)) o << "# " << line << "\n";
-  }
+// `nodes:` as a count when names, hosts and ports follow the defaults, else one entry per node;
+// then `host:` and `base_port:`.
+void WriteNodes(std::ostringstream& o, const TopologySpec& spec) {
   const int n = spec.size();
-  // Nodes: a count when names, hosts and ports follow the defaults.
   const std::string host = n ? spec.nodes[0].host : "127.0.0.1";
   const int base_port = n ? spec.nodes[0].port : 17100;
   bool plain = true;
   for (int i = 0; i < n; ++i) {
     const NodeSpec& s = spec.nodes[i];
     plain &= s.name == "n" + std::to_string(i) && s.host == host && s.port == base_port + i &&
-             s.egress_bps == 0 && s.ingress_bps == 0;
+             s.egress_bps == 0 && s.ingress_bps == 0 && s.slowdown == 1;
   }
   if (plain) {
     o << "nodes: " << n << "\n";
@@ -123,26 +116,34 @@ std::string WriteTopologyYaml(const TopologySpec& spec, const YamlWriteOptions& 
       o << "  - {name: " << Quote(s.name) << ", host: " << Quote(s.host) << ", port: " << s.port;
       if (s.egress_bps > 0) o << ", egress: " << FormatBandwidth(s.egress_bps);
       if (s.ingress_bps > 0) o << ", ingress: " << FormatBandwidth(s.ingress_bps);
+      if (s.slowdown != 1) o << ", slowdown: " << FormatDouble(s.slowdown);
       o << "}\n";
     }
   }
   o << "host: " << Quote(host) << "\n";
   o << "base_port: " << base_port << "\n";
-  if (spec.directed) o << "directed: true\n";
-  if (!spec.groups.empty()) {
-    o << "groups:\n";
-    for (const auto& [name, ids] : spec.groups) {
-      o << "  " << Quote(name) << ": [";
-      for (size_t k = 0; k < ids.size(); ++k) o << (k ? ", " : "") << ids[k];
-      o << "]\n";
-    }
+}
+
+void WriteGroups(std::ostringstream& o, const TopologySpec& spec) {
+  if (spec.groups.empty()) return;
+  o << "groups:\n";
+  for (const auto& [name, ids] : spec.groups) {
+    o << "  " << Quote(name) << ": [";
+    for (size_t k = 0; k < ids.size(); ++k) o << (k ? ", " : "") << ids[k];
+    o << "]\n";
   }
+}
+
+// The graph: the generator when one made it (unless explicit edges are asked for), else edges
+// with their weight rule, an explicit matrix, or a sequence of matrices.
+void WriteGraph(std::ostringstream& o, const TopologySpec& spec, bool explicit_edges) {
   const Topology& t = *spec.graph;
   const bool have_rule = !spec.weight_rule.empty() && spec.weight_rule != "explicit";
-  if (spec.generator && !options.explicit_edges) {
+  if (spec.generator && !explicit_edges) {
     WriteGenerator(o, *spec.generator);
-    if (spec.generator->kind != "one-peer-exponential")
+    if (spec.generator->kind != "one-peer-exponential") {
       o << "weights: " << spec.weight_rule << "\n";
+    }
   } else if (t.period() == 1) {
     const auto& w = dynamic_cast<const StaticTopology&>(t);
     if (have_rule) {
@@ -160,45 +161,68 @@ std::string WriteTopologyYaml(const TopologySpec& spec, const YamlWriteOptions& 
       WriteMatrix(o, *p, "    ");
     }
   }
+}
+
+void WriteLinks(std::ostringstream& o, const TopologySpec& spec) {
   o << "links:\n";
   o << "  default: {" << LinkFields(spec.link_defaults, nullptr) << "}\n";
-  if (!spec.link_overrides.empty()) {
-    o << "  overrides:\n";
-    for (const auto& [link, p] : spec.link_overrides) {
-      std::string fields = LinkFields(p, &spec.link_defaults);
-      o << "    - {from: " << link.first << ", to: " << link.second
-        << (fields.empty() ? "" : ", " + fields) << "}\n";
+  if (spec.link_overrides.empty()) return;
+  o << "  overrides:\n";
+  for (const auto& [link, p] : spec.link_overrides) {
+    std::string fields = LinkFields(p, &spec.link_defaults);
+    o << "    - {from: " << link.first << ", to: " << link.second
+      << (fields.empty() ? "" : ", " + fields) << "}\n";
+  }
+}
+
+// Events and traces are written one entry per directed link, which keeps them exact.
+void WriteEvents(std::ostringstream& o, const TopologySpec& spec) {
+  if (spec.events.empty()) return;
+  o << "events:\n";
+  for (const LinkEvent& e : spec.events) {
+    for (const auto& [f, to] : e.links) {
+      o << "  - {"
+        << (e.at_round > 0 ? "round: " + std::to_string(e.at_round)
+                           : "at: " + FormatDuration(e.at_seconds))
+        << ", from: " << f << ", to: " << to;
+      if (e.up) o << ", state: " << (*e.up ? "up" : "down");
+      if (e.bandwidth_bps) o << ", bandwidth: " << FormatBandwidth(*e.bandwidth_bps);
+      if (e.latency_s) o << ", latency: " << FormatDuration(*e.latency_s);
+      if (e.jitter_s) o << ", jitter: " << FormatDuration(*e.jitter_s);
+      if (e.loss) o << ", loss: " << FormatDouble(*e.loss);
+      o << "}\n";
     }
   }
-  // Events and traces are written one entry per directed link, which keeps them exact.
-  if (!spec.events.empty()) {
-    o << "events:\n";
-    for (const LinkEvent& e : spec.events) {
-      for (const auto& [f, to] : e.links) {
-        o << "  - {"
-          << (e.at_round > 0 ? "round: " + std::to_string(e.at_round)
-                             : "at: " + FormatDuration(e.at_seconds))
-          << ", from: " << f << ", to: " << to;
-        if (e.up) o << ", state: " << (*e.up ? "up" : "down");
-        if (e.bandwidth_bps) o << ", bandwidth: " << FormatBandwidth(*e.bandwidth_bps);
-        if (e.latency_s) o << ", latency: " << FormatDuration(*e.latency_s);
-        if (e.jitter_s) o << ", jitter: " << FormatDuration(*e.jitter_s);
-        if (e.loss) o << ", loss: " << FormatDouble(*e.loss);
-        o << "}\n";
-      }
+}
+
+void WriteTraces(std::ostringstream& o, const TopologySpec& spec) {
+  if (spec.traces.empty()) return;
+  static const char* kField[] = {"bandwidth", "latency", "jitter", "loss"};
+  o << "traces:\n";
+  for (const LinkTrace& tr : spec.traces) {
+    for (const auto& [f, to] : tr.links) {
+      o << "  - {from: " << f << ", to: " << to << ", " << kField[static_cast<int>(tr.field)]
+        << ": " << Quote(tr.path) << (tr.unit.empty() ? "" : ", unit: " + Quote(tr.unit)) << "}\n";
     }
   }
-  if (!spec.traces.empty()) {
-    static const char* kField[] = {"bandwidth", "latency", "jitter", "loss"};
-    o << "traces:\n";
-    for (const LinkTrace& tr : spec.traces) {
-      for (const auto& [f, to] : tr.links) {
-        o << "  - {from: " << f << ", to: " << to << ", " << kField[static_cast<int>(tr.field)]
-          << ": " << Quote(tr.path) << (tr.unit.empty() ? "" : ", unit: " + Quote(tr.unit))
-          << "}\n";
-      }
-    }
+}
+
+}  // namespace
+
+std::string WriteTopologyYaml(const TopologySpec& spec, const YamlWriteOptions& options) {
+  std::ostringstream o;
+  if (!options.header_comment.empty()) {
+    std::istringstream lines(options.header_comment);
+    std::string line;
+    while (std::getline(lines, line)) o << "# " << line << "\n";
   }
+  WriteNodes(o, spec);
+  if (spec.directed) o << "directed: true\n";
+  WriteGroups(o, spec);
+  WriteGraph(o, spec, options.explicit_edges);
+  WriteLinks(o, spec);
+  WriteEvents(o, spec);
+  WriteTraces(o, spec);
   return o.str();
 }
 
@@ -229,6 +253,7 @@ std::string WriteDot(const TopologySpec& spec) {
     }
     if (s.egress_bps > 0) label += "\\negress " + FormatBandwidth(s.egress_bps);
     if (s.ingress_bps > 0) label += "\\ningress " + FormatBandwidth(s.ingress_bps);
+    if (s.slowdown != 1) label += "\\nslowdown " + Short(s.slowdown);
     o << "  " << i << " [label=\"" << label << "\"];\n";
   }
   // (from, to) -> label parts, over the period.

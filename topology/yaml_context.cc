@@ -4,11 +4,12 @@
 #include <cmath>
 #include <filesystem>
 
+#include "common/suggest.h"
 #include "topology/units.h"
 
-namespace hearsay::topology_internal {
+namespace hearsay {
 
-std::string ParseContext::Where(const YAML::Node& at) const {
+std::string YamlContext::Where(const YAML::Node& at) const {
   YAML::Mark m;
   try {
     m = at.Mark();
@@ -20,7 +21,7 @@ std::string ParseContext::Where(const YAML::Node& at) const {
   return s;
 }
 
-Status ParseContext::Error(const YAML::Node& at, const std::string& message) const {
+Status YamlContext::Error(const YAML::Node& at, const std::string& message) const {
   return InvalidArgument(Where(at) + ": " + message);
 }
 
@@ -30,7 +31,7 @@ std::string Scalar(const YAML::Node& node) {
 }
 }  // namespace
 
-Status ParseContext::GetInt(const YAML::Node& node, const std::string& what, int64_t* out) const {
+Status YamlContext::GetInt(const YAML::Node& node, const std::string& what, int64_t* out) const {
   try {
     if (node.IsScalar()) {
       *out = node.as<int64_t>();
@@ -41,7 +42,7 @@ Status ParseContext::GetInt(const YAML::Node& node, const std::string& what, int
   return Error(node, what + ": expected an integer, got '" + Scalar(node) + "'");
 }
 
-Status ParseContext::GetDouble(const YAML::Node& node, const std::string& what, double* out) const {
+Status YamlContext::GetDouble(const YAML::Node& node, const std::string& what, double* out) const {
   try {
     if (node.IsScalar()) {
       *out = node.as<double>();
@@ -52,14 +53,14 @@ Status ParseContext::GetDouble(const YAML::Node& node, const std::string& what, 
   return Error(node, what + ": expected a number, got '" + Scalar(node) + "'");
 }
 
-Status ParseContext::GetString(const YAML::Node& node, const std::string& what,
-                               std::string* out) const {
+Status YamlContext::GetString(const YAML::Node& node, const std::string& what,
+                              std::string* out) const {
   if (!node.IsScalar()) return Error(node, what + ": expected a text value");
   *out = node.Scalar();
   return Status::Ok();
 }
 
-Status ParseContext::GetBool(const YAML::Node& node, const std::string& what, bool* out) const {
+Status YamlContext::GetBool(const YAML::Node& node, const std::string& what, bool* out) const {
   try {
     if (node.IsScalar()) {
       *out = node.as<bool>();
@@ -70,8 +71,8 @@ Status ParseContext::GetBool(const YAML::Node& node, const std::string& what, bo
   return Error(node, what + ": expected true or false, got '" + Scalar(node) + "'");
 }
 
-Status ParseContext::GetBandwidth(const YAML::Node& node, const std::string& what,
-                                  double* bps) const {
+Status YamlContext::GetBandwidth(const YAML::Node& node, const std::string& what,
+                                 double* bps) const {
   if (!node.IsScalar()) return Error(node, what + ": expected a bandwidth such as 20Mbit");
   auto r = ParseBandwidth(node.Scalar());
   if (!r.ok()) return Error(node, what + ": " + r.status().message());
@@ -79,31 +80,95 @@ Status ParseContext::GetBandwidth(const YAML::Node& node, const std::string& wha
   return Status::Ok();
 }
 
-Status ParseContext::GetDuration(const YAML::Node& node, const std::string& what,
-                                 double* seconds) const {
+Status YamlContext::GetDuration(const YAML::Node& node, const std::string& what,
+                                double* seconds) const {
   if (!node.IsScalar()) return Error(node, what + ": expected a duration such as 20ms");
-  auto r = ParseDuration(node.Scalar());
+  auto r = ParseDuration(node.Scalar(), bare_durations);
   if (!r.ok()) return Error(node, what + ": " + r.status().message());
   *seconds = r.value();
   return Status::Ok();
 }
 
-Status ParseContext::CheckKeys(const YAML::Node& map, const std::string& what,
-                               std::initializer_list<const char*> allowed) const {
+Status YamlContext::CheckKeys(const YAML::Node& map, const std::string& what,
+                              const std::vector<std::string>& allowed) const {
   if (!map.IsMap()) return Error(map, what + ": expected a map of `key: value`");
   for (const auto& kv : map) {
-    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
-    bool ok = std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; });
-    if (!ok) {
-      std::string valid;
-      for (const char* a : allowed) valid += (valid.empty() ? "" : ", ") + std::string(a);
-      return Error(kv.first, what + ": unknown key '" + key + "'; valid keys: " + valid);
+    if (!kv.first.IsScalar()) {
+      return Error(kv.first, what + ": a key must be a plain name, not a YAML " +
+                                 (kv.first.IsMap() ? "mapping" : "list") + " (`? ...` form)");
     }
+    const std::string key = kv.first.Scalar();
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    std::string valid;
+    for (const std::string& a : allowed) valid += (valid.empty() ? "" : ", ") + a;
+    return Error(kv.first, what + ": unknown key '" + key + "'" + DidYouMean(key, allowed) +
+                               " (valid keys: " + valid + ")");
   }
   return Status::Ok();
 }
 
-Status ParseContext::GetNode(const YAML::Node& node, const std::string& what, int* id) const {
+Status YamlContext::CheckKeys(const YAML::Node& map, const std::string& what,
+                              std::initializer_list<const char*> allowed) const {
+  return CheckKeys(map, what, std::vector<std::string>(allowed.begin(), allowed.end()));
+}
+
+Status YamlContext::GetSynonym(const YAML::Node& map, const std::string& what,
+                               std::initializer_list<const char*> names,
+                               std::optional<YAML::Node>* out) const {
+  const char* found = nullptr;
+  out->reset();
+  for (const char* name : names) {
+    const YAML::Node v = map[name];
+    if (!v) continue;
+    if (found) {
+      return Error(v, what + ": `" + found + "` and `" + name +
+                          "` are two names for the same setting; give one");
+    }
+    found = name;
+    out->emplace(v);
+  }
+  return Status::Ok();
+}
+
+Status YamlContext::GetIntIn(const YAML::Node& node, const std::string& what, int64_t lo,
+                             int64_t hi, int64_t* out) const {
+  HEARSAY_RETURN_IF_ERROR(GetInt(node, what, out));
+  if (*out < lo || *out > hi) {
+    return Error(node, what + " = " + std::to_string(*out) + "; must be from " +
+                           std::to_string(lo) + " to " + std::to_string(hi));
+  }
+  return Status::Ok();
+}
+
+Status YamlContext::GetProbability(const YAML::Node& node, const std::string& what,
+                                   double* out) const {
+  if (!node.IsScalar()) return Error(node, what + ": expected a probability such as 0.01 or 1%");
+  auto r = ParseFraction(node.Scalar());
+  if (!r.ok()) return Error(node, what + ": " + r.status().message());
+  if (!(r.value() >= 0 && r.value() < 1)) {
+    return Error(node,
+                 what + " = " + node.Scalar() + "; a probability must be in [0, 1) (0.01 or 1%)");
+  }
+  *out = r.value();
+  return Status::Ok();
+}
+
+Status YamlContext::GetEnum(const YAML::Node& node, const std::string& what,
+                            const std::vector<std::string>& names, int* index) const {
+  std::string valid;
+  for (const std::string& a : names) valid += (valid.empty() ? "" : ", ") + a;
+  if (!node.IsScalar()) return Error(node, what + ": expected one of " + valid);
+  const std::string& s = node.Scalar();
+  auto it = std::find(names.begin(), names.end(), s);
+  if (it == names.end()) {
+    return Error(
+        node, what + " '" + s + "' is unknown" + DidYouMean(s, names) + " (valid: " + valid + ")");
+  }
+  *index = static_cast<int>(it - names.begin());
+  return Status::Ok();
+}
+
+Status YamlContext::GetNode(const YAML::Node& node, const std::string& what, int* id) const {
   const std::string range = n > 0 ? " (nodes are 0.." + std::to_string(n - 1) + ")" : "";
   if (!node.IsScalar()) return Error(node, what + ": expected a node id or name");
   const std::string& s = node.Scalar();
@@ -123,16 +188,15 @@ Status ParseContext::GetNode(const YAML::Node& node, const std::string& what, in
   }
   auto it = std::find(node_names.begin(), node_names.end(), s);
   if (it == node_names.end()) {
-    return Error(node, what + ": unknown node '" + s + "'" + range +
-                           " (names: n0, n1, ... or "
-                           "as the node list gives)");
+    return Error(node, what + ": unknown node '" + s + "'" + DidYouMean(s, node_names) + range +
+                           " (names: n0, n1, ... or as the node list gives)");
   }
   *id = static_cast<int>(it - node_names.begin());
   return Status::Ok();
 }
 
-Status ParseContext::GetNodeSet(const YAML::Node& node, const std::string& what,
-                                std::vector<int>* ids) const {
+Status YamlContext::GetNodeSet(const YAML::Node& node, const std::string& what,
+                               std::vector<int>* ids) const {
   if (node.IsSequence()) {
     for (size_t k = 0; k < node.size(); ++k) {
       HEARSAY_RETURN_IF_ERROR(GetNodeSet(node[k], what, ids));
@@ -172,10 +236,22 @@ Status ParseContext::GetNodeSet(const YAML::Node& node, const std::string& what,
   return Status::Ok();
 }
 
-std::string ParseContext::Resolve(const std::string& path) const {
+std::string YamlContext::Resolve(const std::string& path) const {
   std::filesystem::path p(path);
   if (p.is_absolute() || folder.empty()) return path;
   return (std::filesystem::path(folder) / p).string();
 }
 
-}  // namespace hearsay::topology_internal
+}  // namespace hearsay
+
+namespace hearsay {
+
+std::string YamlText(const YAML::Node& node) {
+  if (!node) return "";
+  if (node.IsScalar()) return node.Scalar();
+  YAML::Emitter e;
+  e << YAML::Flow << node;
+  return e.c_str();
+}
+
+}  // namespace hearsay

@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
   const std::vector<Config> algos = {{"dpsgd", "identity"}, {"dcd", "qsgd:8"}, {"choco", "qsgd:4"}};
   for (const Config& a : algos) {
     RunConfig sync = s.exp.runs.front();
-    sync.algorithm = a.algorithm;
+    sync.algorithm = ParseAlgorithm(a.algorithm).value();
     sync.compressor = a.compressor;
     sync.rounds = rounds;
     const SimResult base = Sim(s, sync);
@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
     }
     if (std::string(a.algorithm) == "dpsgd") {
       RunConfig ad = timed;
-      ad.algorithm = "adpsgd";
+      ad.algorithm = AlgorithmKind::kAdpsgd;
       const SimResult r = Sim(s, ad);
       const double t = TimeToTarget(r, target);
       std::printf("%-10s %-8s %-10s %11.2fs %9.2f %10.4f\n", "adpsgd", "async", "-", t, t / t_sync,
@@ -160,7 +160,7 @@ int main(int argc, char** argv) {
   Setup j = Make(links + ", jitter: 10ms", keys, 8, 1.0);
   for (const Config& a : algos) {
     RunConfig sync = j.exp.runs.front();
-    sync.algorithm = a.algorithm;
+    sync.algorithm = ParseAlgorithm(a.algorithm).value();
     sync.compressor = a.compressor;
     sync.rounds = rounds;
     RunConfig async = sync;
@@ -180,7 +180,7 @@ int main(int argc, char** argv) {
   Setup o = Make("bandwidth: 100Mbit, latency: 5ms", "rounds: 60\n", 2, 1.0, 4096, 256);
   for (const Config& a : algos) {
     RunConfig run = o.exp.runs.front();
-    run.algorithm = a.algorithm;
+    run.algorithm = ParseAlgorithm(a.algorithm).value();
     run.compressor = a.compressor;
     run.name = a.algorithm;
     InProcHub hub(2);

@@ -3,13 +3,16 @@
 // The launcher averages the peers' model snapshots of an evaluation round (in peer-id order, in
 // double precision), evaluates the average model on the training set (the objective) and on the
 // held-out set (loss and accuracy), and measures the consensus distance
-// (1/n) sum_i ||x_i - x_bar||^2. It also writes the results: eval.jsonl per run, curves.csv and
-// summary.csv per experiment, and the table printed at the end.
+// (1/n) sum_i ||x_i - x_bar||^2. Round 0 needs no snapshot: every peer starts from the same x0,
+// built from the run's seed, so its point is x0's losses with consensus 0.
+//
+// Cost: each peer's metrics file is read once per run (not once per evaluation round), so an
+// evaluation is linear in the number of rounds; each evaluated round reads n snapshots.
 // Thread-safety: free functions over files; no shared state.
 #pragma once
 
 #include <cstdint>
-#include <ostream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,24 +31,30 @@ struct EvalPoint {
   double consensus = 0;         // (1/n) sum_i ||x_i - x_bar||^2
 };
 
-struct RunSummary {
-  std::string run, algorithm, compressor, transport;
-  int64_t rounds = 0;
-  EvalPoint final_point;
-  std::vector<EvalPoint> curve;
+// What a peer's metrics line says about one round (the fields evaluation uses).
+struct RoundMetrics {
+  double wall_s = 0;
+  double bytes_sent = 0;
 };
+// Every round's metrics of peer_<peer>.jsonl, read in one pass. Lines that are not JSON objects
+// (a partial last line) are skipped; non-numeric fields (null) read as 0.
+std::map<int64_t, RoundMetrics> ReadPeerMetrics(const std::string& run_dir, int peer);
 
-// Reads peer_<i>.jsonl and snap_r<round>_p<i>.f32 (i = 0..n-1) in run_dir and evaluates `round`.
-Result<EvalPoint> EvaluateRound(const Workload& workload, const std::string& run_dir, int num_peers,
+// The round-0 point: x0 (Init from `seed`) evaluated; wall time, bytes and consensus are 0.
+EvalPoint EvaluateInitialModel(const Workload& workload, uint64_t seed);
+
+// Reads snap_r<round>_p<i>.f32 (i = 0..n-1) in run_dir and evaluates `round`; wall time and bytes
+// come from `metrics` (one map per peer, as ReadPeerMetrics returns).
+Result<EvalPoint> EvaluateRound(const Workload& workload, const std::string& run_dir,
+                                const std::vector<std::map<int64_t, RoundMetrics>>& metrics,
                                 int64_t round);
 
-// Evaluates every round that has snapshots from all peers, writes run_dir/eval.jsonl.
+// Evaluates round 0 and every evaluation round (multiples of eval_every, and the last round) of
+// a run, writes run_dir/eval.jsonl. `rounds` is the run's bound; with kUnlimitedRounds (a run
+// bounded by its duration) the evaluation rounds go up to the last round every peer completed
+// and the last point averages the peers' final models (peer_<i>.final.f32).
 Result<std::vector<EvalPoint>> EvaluateRun(const Workload& workload, const std::string& run_dir,
-                                           int num_peers, int64_t rounds, int64_t eval_every);
-
-// out_dir/summary.csv (one row per run) and out_dir/curves.csv (one row per evaluation).
-Status WriteSummaryFiles(const std::vector<RunSummary>& runs, const std::string& out_dir);
-// The closing table, one row per run.
-void PrintSummaryTable(const std::vector<RunSummary>& runs, std::ostream& os);
+                                           int num_peers, uint64_t seed, int64_t rounds,
+                                           int64_t eval_every);
 
 }  // namespace hearsay

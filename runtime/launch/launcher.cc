@@ -11,73 +11,19 @@
 
 #include "common/clock.h"
 #include "runtime/emulator/link_emulator.h"
-#include "runtime/launch/plot.h"
 #include "runtime/launch/process.h"
+#include "runtime/launch/progress.h"
+#include "runtime/peer/experiment.h"
 #include "runtime/peer/peer.h"
 #include "runtime/sim/replay.h"
 #include "runtime/sim/simulator.h"
 #include "runtime/transport/inproc/inproc_transport.h"
+#include "topology/units.h"
 
 namespace hearsay {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Follows the peers' metrics files to show progress without re-reading them.
-class ProgressTracker {
- public:
-  ProgressTracker(std::string run_dir, int n) : run_dir_(std::move(run_dir)), peers_(n) {}
-
-  void Poll() {
-    for (size_t i = 0; i < peers_.size(); ++i) {
-      std::ifstream f(run_dir_ + "/peer_" + std::to_string(i) + ".jsonl");
-      if (!f) continue;
-      f.seekg(peers_[i].offset);
-      std::string line;
-      while (std::getline(f, line)) {
-        if (f.eof()) break;  // partial line: read again next time
-        peers_[i].offset += static_cast<std::streamoff>(line.size() + 1);
-        auto j = nlohmann::json::parse(line, nullptr, false);
-        if (!j.is_object()) continue;
-        peers_[i].round = j.value("round", int64_t{0});
-        peers_[i].loss = j.value("loss", 0.0);
-        peers_[i].mb = j.value("bytes_sent", 0.0) / 1e6;
-        peers_[i].wall = j.value("wall_s", 0.0);
-      }
-    }
-  }
-
-  std::string Line(const std::string& run, int64_t rounds) const {
-    int64_t slowest = INT64_MAX, fastest = 0;
-    int slow_peer = 0;
-    double loss = 0, mb = 0, wall = 0;
-    for (size_t i = 0; i < peers_.size(); ++i) {
-      if (peers_[i].round < slowest) {
-        slowest = peers_[i].round;
-        slow_peer = static_cast<int>(i);
-      }
-      fastest = std::max(fastest, peers_[i].round);
-      loss += peers_[i].loss / peers_.size();
-      mb += peers_[i].mb / peers_.size();
-      wall = std::max(wall, peers_[i].wall);
-    }
-    std::ostringstream s;
-    s << "[" << run << "] round " << slowest << "/" << rounds;
-    if (fastest > slowest) s << " (peer " << slow_peer << " slowest; fastest at " << fastest << ")";
-    s << std::fixed << std::setprecision(4) << "  local loss " << loss << std::setprecision(2)
-      << "  " << mb << " MB/peer  " << std::setprecision(1) << wall << " s";
-    return s.str();
-  }
-
- private:
-  struct PeerProgress {
-    std::streamoff offset = 0;
-    int64_t round = 0;
-    double loss = 0, mb = 0, wall = 0;
-  };
-  std::string run_dir_;
-  std::vector<PeerProgress> peers_;
-};
 
 void ShowProgress(const LaunchOptions& o, const std::string& line, bool final_line) {
   if (!o.progress) return;
@@ -102,30 +48,44 @@ Status ClearRunDir(const std::string& dir) {
 }
 
 // Runs the peers of one run as threads over the in-process transport.
-Status RunInProc(const LaunchOptions& o, const Experiment& exp, const RunConfig& run,
+Status RunInProc(const LaunchOptions& o, const RunConfig& run,
                  std::shared_ptr<const Workload> workload, const std::string& run_dir,
                  ProgressTracker* tracker) {
-  const int n = exp.topology->size();
+  const int n = run.topology->size();
   InProcHub hub(n);
   std::atomic<bool> stop_all{false};
+  std::mutex first_mu;
+  int first_failure = -1;
   std::vector<Status> results(n);
   std::vector<std::thread> threads;
-  const TimePoint epoch = Now();
+  const TimePoint epoch = Now();  // one time origin for every peer (time-grid snapshots)
   for (int i = 0; i < n; ++i) {
     std::unique_ptr<Transport> t = hub.Endpoint(i);
-    if (run.emulate) t = MakeEmulatedTransport(std::move(t), exp.topology, i, run.seed);
+    if (run.emulate) t = MakeEmulatedTransport(std::move(t), run.topology, i, run.seed);
     threads.emplace_back([&, i, t = std::move(t)]() mutable {
-      PeerOptions po;
-      po.id = i;
-      po.run = run;
-      po.topology = exp.topology;
-      po.workload = workload;
-      po.out_dir = run_dir;
-      po.stop = &stop_all;
-      po.epoch = epoch;
-      Peer peer(std::move(po));
-      results[i] = peer.Run(*t);
-      if (!results[i].ok()) stop_all = true;  // a failed peer stops its siblings
+      // A peer thread ends in a Status, whatever escapes: its siblings then stop cleanly.
+      try {
+        PeerOptions po;
+        po.id = i;
+        po.run = run;
+        po.topology = run.topology;
+        po.workload = workload;
+        po.out_dir = run_dir;
+        po.stop = &stop_all;
+        po.epoch = epoch;
+        Peer peer(std::move(po));
+        results[i] = peer.Run(*t);
+      } catch (const std::exception& e) {
+        results[i] = Internal("peer " + std::to_string(i) + ": " + e.what());
+      } catch (...) {
+        results[i] = Internal("peer " + std::to_string(i) + ": unknown exception");
+      }
+      if (!results[i].ok()) {
+        // The first peer to fail is the root cause; its siblings fail because of it.
+        std::lock_guard<std::mutex> lock(first_mu);
+        if (first_failure < 0) first_failure = i;
+        stop_all = true;  // a failed peer stops its siblings
+      }
     });
   }
   // Watch for Ctrl-C while the peers run.
@@ -137,11 +97,16 @@ Status RunInProc(const LaunchOptions& o, const Experiment& exp, const RunConfig&
   while (!finished) {
     if (o.stop && o.stop->load()) stop_all = true;
     tracker->Poll();
-    ShowProgress(o, tracker->Line(run.name, run.rounds), false);
+    ShowProgress(o, tracker->Line(run.name, run.rounds, run.duration_s), false);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   joiner.join();
-  // Report the root cause: the first failure that is not a sibling's cancellation.
+  // Ctrl-C: whatever the peers said on the way out, the run was interrupted.
+  if (o.stop && o.stop->load()) return Cancelled("interrupted");
+  // Else the root cause: the first peer that failed (not a sibling stopped because of it).
+  if (first_failure >= 0 && results[first_failure].code() != StatusCode::kCancelled) {
+    return results[first_failure];
+  }
   for (const Status& s : results) {
     if (!s.ok() && s.code() != StatusCode::kCancelled) return s;
   }
@@ -151,21 +116,19 @@ Status RunInProc(const LaunchOptions& o, const Experiment& exp, const RunConfig&
   return Status::Ok();
 }
 
-// Runs one run in the discrete-event simulator (virtual time) and evaluates it in memory.
-Result<std::vector<EvalPoint>> RunSim(const LaunchOptions& o, const Experiment& exp,
-                                      const RunConfig& run,
+// Runs one run in the discrete-event simulator (virtual time) and evaluates it in memory; round
+// 0 is the shared initial model, as for real runs.
+Result<std::vector<EvalPoint>> RunSim(const LaunchOptions& o, const RunConfig& run,
                                       std::shared_ptr<const Workload> workload,
-                                      const std::string& run_dir, double* virtual_s) {
+                                      const std::string& run_dir) {
   SimOptions so;
   so.run = run;
-  so.topology = exp.topology;
+  so.topology = run.topology;
   so.workload = workload;
   so.out_dir = run_dir;
   so.stop = o.stop;
   HEARSAY_ASSIGN_OR_RETURN(SimResult r, Simulate(so));
-  *virtual_s = r.virtual_seconds;
-  std::vector<EvalPoint> curve;
-  std::ofstream out(run_dir + "/eval.jsonl", std::ios::trunc);
+  std::vector<EvalPoint> curve = {EvaluateInitialModel(*workload, run.seed)};
   for (const SimEvalPoint& e : r.evals) {
     if (e.key.kind != SnapshotKey::Kind::kRound) continue;
     EvalPoint p;
@@ -177,6 +140,11 @@ Result<std::vector<EvalPoint>> RunSim(const LaunchOptions& o, const Experiment& 
     p.accuracy = e.accuracy;
     p.consensus = e.consensus;
     curve.push_back(p);
+  }
+  if (curve.size() == 1)
+    return Internal("run '" + run.name + "': the simulation evaluated nothing");
+  std::ofstream out(run_dir + "/eval.jsonl", std::ios::trunc);
+  for (const EvalPoint& p : curve) {
     nlohmann::json j = {{"round", p.round},
                         {"wall_s", p.wall_s},
                         {"mb_sent_per_peer", p.mb_sent_per_peer},
@@ -187,14 +155,14 @@ Result<std::vector<EvalPoint>> RunSim(const LaunchOptions& o, const Experiment& 
                         {"simulated", true}};
     out << j.dump() << '\n';
   }
-  if (curve.empty()) return Internal("run '" + run.name + "': the simulation evaluated nothing");
+  if (!out) return Unavailable(run_dir + "/eval.jsonl: cannot write");
   return curve;
 }
 
 // Runs the peers of one run as `hearsay peer` processes.
 Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConfig& run,
                     const std::string& run_dir, ProgressTracker* tracker) {
-  const int n = exp.topology->size();
+  const int n = run.topology->size();
   std::vector<ChildProcess> children;
   for (int i = 0; i < n; ++i) {
     std::vector<std::string> argv = {
@@ -239,76 +207,121 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
       for (auto& c : children) c.Kill();
     }
     tracker->Poll();
-    ShowProgress(o, tracker->Line(run.name, run.rounds), false);
+    ShowProgress(o, tracker->Line(run.name, run.rounds, run.duration_s), false);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  // Ctrl-C reaches the children too (one process group): their exits are not the cause.
+  if (o.stop && o.stop->load()) return Cancelled("interrupted");
   return failure;
+}
+
+Status WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::trunc | std::ios::binary);
+  f << text;
+  if (!f) return Unavailable(path + ": cannot write");
+  return Status::Ok();
+}
+
+// The dry run's report: the resolved configuration, then one line per run it would start.
+void PrintPlan(const LaunchOptions& o, const Experiment& exp,
+               const std::vector<const RunConfig*>& selected, const std::string& out_dir) {
+  std::ostream& os = *o.progress;
+  os << ResolvedConfigYaml(exp, selected) << "\n# runs (" << selected.size() << "), transport "
+     << TransportName(exp.transport) << ", output " << out_dir << "; dry run: nothing started\n";
+  for (const RunConfig* r : selected) {
+    os << "#   " << r->name << ": " << AlgorithmLabel(*r) << ", " << r->topology->size()
+       << " peers, "
+       << (r->rounds == kUnlimitedRounds ? "for " + FormatDuration(r->duration_s)
+                                         : std::to_string(r->rounds) + " rounds")
+       << ", " << ModeName(r->mode) << "\n";
+  }
+}
+
+// Runs one run, start to summary.
+Result<RunSummary> LaunchRun(const LaunchOptions& o, const Experiment& exp, const RunConfig& run,
+                             const std::string& out_dir) {
+  const int n = run.topology->size();
+  const std::string run_dir = out_dir + "/" + run.name;
+  HEARSAY_RETURN_IF_ERROR(ClearRunDir(run_dir));
+  HEARSAY_RETURN_IF_ERROR(WriteFile(run_dir + "/config.yaml", ResolvedConfigYaml(exp, {&run})));
+  HEARSAY_RETURN_IF_ERROR(WriteRunIdentity(run_dir, RunIdentity{exp.source, run.name}));
+  HEARSAY_ASSIGN_OR_RETURN(Workload w, BuildWorkload(run, n));
+  auto workload = std::make_shared<const Workload>(std::move(w));
+  std::vector<EvalPoint> curve;
+  if (exp.transport == TransportKind::kSim) {
+    HEARSAY_ASSIGN_OR_RETURN(curve, RunSim(o, run, workload, run_dir));
+  } else {
+    ProgressTracker tracker(run_dir, n);
+    Status s = exp.transport == TransportKind::kInproc
+                   ? RunInProc(o, run, workload, run_dir, &tracker)
+                   : RunProcesses(o, exp, run, run_dir, &tracker);
+    tracker.Poll();
+    ShowProgress(o, tracker.Line(run.name, run.rounds, run.duration_s), true);
+    HEARSAY_RETURN_IF_ERROR(s);
+    HEARSAY_ASSIGN_OR_RETURN(
+        curve, EvaluateRun(*workload, run_dir, n, run.seed, run.rounds, run.eval_every));
+  }
+  RunSummary sum;
+  sum.run = run.name;
+  sum.algorithm = AlgorithmName(run.algorithm);
+  sum.compressor = CompressorLabel(run);
+  sum.transport = TransportName(exp.transport);
+  sum.rounds = curve.back().round;
+  sum.grid_values = run.grid_values;
+  sum.final_point = curve.back();
+  sum.curve = std::move(curve);
+  return sum;
 }
 
 }  // namespace
 
 Result<std::vector<RunSummary>> Launch(const LaunchOptions& o) {
   HEARSAY_ASSIGN_OR_RETURN(Experiment exp, LoadExperiment(o.experiment_path));
-  if (o.transport != "tcp" && o.transport != "inproc" && o.transport != "sim") {
-    return InvalidArgument("transport '" + o.transport + "' is unknown (valid: tcp, inproc, sim)");
-  }
+  if (o.transport) exp.transport = *o.transport;
+  std::vector<const RunConfig*> selected;
   for (const auto& name : o.runs) {
-    if (!exp.FindRun(name)) {
+    const RunConfig* run = exp.FindRun(name);
+    if (!run) {
       std::string valid;
       for (const auto& r : exp.runs) valid += (valid.empty() ? "" : ", ") + r.name;
       return InvalidArgument(o.experiment_path + ": no run named '" + name + "' (runs: " + valid +
                              ")");
     }
+    if (std::find(selected.begin(), selected.end(), run) == selected.end()) {
+      selected.push_back(run);
+    }
   }
-  const std::string out_dir = o.out_dir.empty() ? exp.output_dir : o.out_dir;
+  if (o.runs.empty()) {
+    for (const RunConfig& r : exp.runs) selected.push_back(&r);
+  }
+  exp.output_dir = o.out_dir.empty() ? exp.output_dir : o.out_dir;
+  const std::string& out_dir = exp.output_dir;
+  if (o.dry_run) {
+    if (o.progress) PrintPlan(o, exp, selected, out_dir);
+    return std::vector<RunSummary>{};
+  }
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) return Unavailable(out_dir + ": cannot create output folder: " + ec.message());
-  const int n = exp.topology->size();
+  std::vector<const RunConfig*> all;
+  for (const RunConfig& r : exp.runs) all.push_back(&r);
+  HEARSAY_RETURN_IF_ERROR(WriteFile(out_dir + "/config.yaml", ResolvedConfigYaml(exp, all)));
 
   std::vector<RunSummary> summaries;
-  for (const RunConfig& run : exp.runs) {
-    if (!o.runs.empty() && std::find(o.runs.begin(), o.runs.end(), run.name) == o.runs.end()) {
-      continue;
-    }
+  for (const RunConfig* run : selected) {
     if (o.stop && o.stop->load()) return Cancelled("interrupted");
-    const std::string run_dir = out_dir + "/" + run.name;
-    HEARSAY_RETURN_IF_ERROR(ClearRunDir(run_dir));
-    HEARSAY_RETURN_IF_ERROR(WriteRunIdentity(run_dir, RunIdentity{exp.source, run.name}));
-    HEARSAY_ASSIGN_OR_RETURN(Workload w, BuildWorkload(run, n));
-    auto workload = std::make_shared<const Workload>(std::move(w));
-    std::vector<EvalPoint> curve;
-    if (o.transport == "sim") {
-      double virtual_s = 0;
-      HEARSAY_ASSIGN_OR_RETURN(curve, RunSim(o, exp, run, workload, run_dir, &virtual_s));
-    } else {
-      ProgressTracker tracker(run_dir, n);
-      Status s = o.transport == "inproc" ? RunInProc(o, exp, run, workload, run_dir, &tracker)
-                                         : RunProcesses(o, exp, run, run_dir, &tracker);
-      tracker.Poll();
-      ShowProgress(o, tracker.Line(run.name, run.rounds), true);
-      if (!s.ok()) return s;
-      HEARSAY_ASSIGN_OR_RETURN(curve,
-                               EvaluateRun(*workload, run_dir, n, run.rounds, run.eval_every));
-    }
-    RunSummary sum;
-    sum.run = run.name;
-    sum.algorithm = run.algorithm;
-    sum.compressor = run.algorithm == "dpsgd" ? "fp32" : run.compressor;
-    sum.transport = o.transport;
-    sum.rounds = run.rounds;
-    sum.final_point = curve.back();
-    sum.curve = std::move(curve);
+    HEARSAY_ASSIGN_OR_RETURN(RunSummary sum, LaunchRun(o, exp, *run, out_dir));
     summaries.push_back(std::move(sum));
-    HEARSAY_RETURN_IF_ERROR(WriteSummaryFiles(summaries, out_dir));
-    HEARSAY_RETURN_IF_ERROR(WritePlots(summaries, out_dir));
+    // After every run, so an interrupted experiment keeps what it finished.
+    HEARSAY_RETURN_IF_ERROR(WriteResults(summaries, out_dir, /*keep_others=*/!o.runs.empty()));
   }
   if (o.progress) {
     *o.progress << '\n';
     PrintSummaryTable(summaries, *o.progress);
     *o.progress << "\nresults: " << out_dir << "/summary.csv, " << out_dir << "/curves.csv, plots "
-                << out_dir << "/loss_vs_{rounds,time,mb}.svg, per-peer "
-                << "metrics in " << out_dir << "/<run>/\n";
+                << out_dir << "/{loss_vs_rounds,loss_vs_time,loss_vs_mb,consensus_vs_rounds}.svg, "
+                << "configuration " << out_dir << "/config.yaml, per-peer metrics in " << out_dir
+                << "/<run>/\n";
   }
   return summaries;
 }

@@ -45,10 +45,54 @@ std::string Escape(const std::string& s) {
   return out;
 }
 
+constexpr int kMarkersPerSeries = 10;
+// Dash patterns and marker shapes cycle at other periods than the colours, so two runs differ in
+// at least two of colour, dashes and marker.
+const char* const kDashes[] = {"", "7,4", "2,3", "10,3,2,3"};
+constexpr int kShapes = 6;
+
+// One marker centred at (x, y): circle, square, triangle, diamond, inverted triangle, cross.
+void Marker(std::ostringstream& o, int shape, double x, double y, const char* color) {
+  const double r = 4;
+  switch (shape % kShapes) {
+    case 0:
+      o << "<circle cx=\"" << x << "\" cy=\"" << y << "\" r=\"" << r << "\"";
+      break;
+    case 1:
+      o << "<rect x=\"" << x - r << "\" y=\"" << y - r << "\" width=\"" << 2 * r << "\" height=\""
+        << 2 * r << "\"";
+      break;
+    case 2:
+      o << "<polygon points=\"" << x << ',' << y - r << ' ' << x - r << ',' << y + r << ' ' << x + r
+        << ',' << y + r << "\"";
+      break;
+    case 3:
+      o << "<polygon points=\"" << x << ',' << y - r << ' ' << x + r << ',' << y << ' ' << x << ','
+        << y + r << ' ' << x - r << ',' << y << "\"";
+      break;
+    case 4:
+      o << "<polygon points=\"" << x << ',' << y + r << ' ' << x - r << ',' << y - r << ' ' << x + r
+        << ',' << y - r << "\"";
+      break;
+    default:
+      o << "<path d=\"M" << x - r << ',' << y - r << " L" << x + r << ',' << y + r << " M" << x - r
+        << ',' << y + r << " L" << x + r << ',' << y - r << "\" stroke-width=\"2\"";
+      break;
+  }
+  o << " fill=\"white\" stroke=\"" << color << "\"/>\n";
+}
+
 }  // namespace
 
 std::string LineChartSvg(const std::string& title, const std::string& x_label,
-                         const std::string& y_label, const std::vector<Series>& series) {
+                         const std::string& y_label, const std::vector<Series>& input, bool log_y) {
+  // Log scale: plot log10(y) and label the ticks with powers of ten.
+  std::vector<Series> series = input;
+  if (log_y) {
+    for (Series& s : series) {
+      for (double& y : s.y) y = y > 0 ? std::log10(y) : std::nan("");
+    }
+  }
   double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
   for (const Series& s : series) {
     for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
@@ -62,12 +106,14 @@ std::string LineChartSvg(const std::string& title, const std::string& x_label,
   if (!std::isfinite(x0)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
   if (x1 - x0 < 1e-12) x1 = x0 + 1;
   if (y1 - y0 < 1e-12) y1 = y0 + 1;
-  const double xs = TickStep(x1 - x0, 6), ys = TickStep(y1 - y0, 6);
+  const double xs = TickStep(x1 - x0, 6),
+               ys = log_y ? std::max(1.0, std::ceil((y1 - y0) / 6)) : TickStep(y1 - y0, 6);
   x0 = std::floor(x0 / xs) * xs, x1 = std::ceil(x1 / xs) * xs;
   y0 = std::floor(y0 / ys) * ys, y1 = std::ceil(y1 / ys) * ys;
   const double pw = kWidth - kLeft - kRight, ph = kHeight - kTop - kBottom;
   auto px = [&](double x) { return kLeft + (x - x0) / (x1 - x0) * pw; };
   auto py = [&](double y) { return kTop + (1 - (y - y0) / (y1 - y0)) * ph; };
+  auto y_tick = [&](double y) { return log_y ? "1e" + Num(std::round(y)) : Num(y); };
 
   std::ostringstream o;
   o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << kWidth << "\" height=\"" << kHeight
@@ -83,27 +129,43 @@ std::string LineChartSvg(const std::string& title, const std::string& x_label,
   for (double y = y0; y <= y1 + ys / 2; y += ys) {
     o << "<line x1=\"" << kLeft << "\" y1=\"" << py(y) << "\" x2=\"" << kLeft + pw << "\" y2=\""
       << py(y) << "\" stroke=\"#e5e5e5\"/>\n<text x=\"" << kLeft - 6 << "\" y=\"" << py(y) + 4
-      << "\" text-anchor=\"end\">" << Num(y) << "</text>\n";
+      << "\" text-anchor=\"end\">" << y_tick(y) << "</text>\n";
   }
   o << "<rect x=\"" << kLeft << "\" y=\"" << kTop << "\" width=\"" << pw << "\" height=\"" << ph
     << "\" fill=\"none\" stroke=\"#333\"/>\n"
     << "<text x=\"" << kLeft + pw / 2 << "\" y=\"" << kHeight - 14 << "\" text-anchor=\"middle\">"
     << Escape(x_label) << "</text>\n"
     << "<text transform=\"translate(18," << kTop + ph / 2
-    << ") rotate(-90)\" text-anchor=\"middle\">" << Escape(y_label) << "</text>\n";
-  for (size_t k = 0; k < series.size(); ++k) {
+    << ") rotate(-90)\" text-anchor=\"middle\">" << Escape(y_label + (log_y ? " (log)" : ""))
+    << "</text>\n";
+  const int count = static_cast<int>(series.size());
+  for (int k = 0; k < count; ++k) {
     const Series& s = series[k];
     const char* color = kColors[k % (sizeof(kColors) / sizeof(kColors[0]))];
-    o << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"2\" points=\"";
+    const char* dash = kDashes[k % (sizeof(kDashes) / sizeof(kDashes[0]))];
+    const std::string dash_attr =
+        *dash ? std::string(" stroke-dasharray=\"") + dash + "\"" : std::string();
+    std::vector<std::pair<double, double>> pts;
     for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
-      if (std::isfinite(s.x[i]) && std::isfinite(s.y[i]))
-        o << px(s.x[i]) << ',' << py(s.y[i]) << ' ';
+      if (std::isfinite(s.x[i]) && std::isfinite(s.y[i])) pts.push_back({px(s.x[i]), py(s.y[i])});
     }
+    o << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"2\"" << dash_attr
+      << " points=\"";
+    for (const auto& [x, y] : pts) o << x << ',' << y << ' ';
     o << "\"/>\n";
+    // Markers on every point of short curves; on long ones, about kMarkersPerSeries of them,
+    // staggered by series so that coinciding curves show each other's markers.
+    const size_t n = pts.size();
+    const size_t step = std::max<size_t>(1, n / kMarkersPerSeries);
+    const size_t first = step > 1 ? (static_cast<size_t>(k) * step / std::max(1, count)) % step : 0;
+    for (size_t i = first; i < n; i += step) Marker(o, k, pts[i].first, pts[i].second, color);
     const double ly = kTop + 14 + 20 * static_cast<double>(k);
-    o << "<line x1=\"" << kLeft + pw + 14 << "\" y1=\"" << ly - 4 << "\" x2=\"" << kLeft + pw + 38
-      << "\" y2=\"" << ly - 4 << "\" stroke=\"" << color << "\" stroke-width=\"3\"/>\n<text x=\""
-      << kLeft + pw + 44 << "\" y=\"" << ly << "\">" << Escape(s.name) << "</text>\n";
+    o << "<line x1=\"" << kLeft + pw + 10 << "\" y1=\"" << ly - 4 << "\" x2=\"" << kLeft + pw + 42
+      << "\" y2=\"" << ly - 4 << "\" stroke=\"" << color << "\" stroke-width=\"2\"" << dash_attr
+      << "/>\n";
+    Marker(o, k, kLeft + pw + 26, ly - 4, color);
+    o << "<text x=\"" << kLeft + pw + 48 << "\" y=\"" << ly << "\">" << Escape(s.name)
+      << "</text>\n";
   }
   o << "</svg>\n";
   return o.str();
@@ -112,40 +174,40 @@ std::string LineChartSvg(const std::string& title, const std::string& x_label,
 Status WritePlots(const std::vector<RunSummary>& runs, const std::string& out_dir) {
   struct Chart {
     const char* file;
+    const char* title;
     const char* x_label;
-    double EvalPoint::*x;
+    const char* y_label;
+    double (*x)(const EvalPoint&);
+    double (*y)(const EvalPoint&);
+    bool log_y;
   };
-  const Chart charts[] = {{"loss_vs_time.svg", "wall time (s)", &EvalPoint::wall_s},
-                          {"loss_vs_mb.svg", "MB sent per peer", &EvalPoint::mb_sent_per_peer}};
-  auto write = [&](const std::string& file, const std::string& text) -> Status {
-    std::ofstream f(out_dir + "/" + file, std::ios::trunc);
-    f << text;
-    if (!f) return Unavailable(out_dir + "/" + file + ": cannot write");
-    return Status::Ok();
-  };
-  std::vector<Series> by_round;
-  for (const RunSummary& r : runs) {
-    Series s{r.run, {}, {}};
-    for (const EvalPoint& p : r.curve) {
-      s.x.push_back(static_cast<double>(p.round));
-      s.y.push_back(p.train_loss);
-    }
-    by_round.push_back(std::move(s));
-  }
-  HEARSAY_RETURN_IF_ERROR(write("loss_vs_rounds.svg", LineChartSvg("average-model training loss",
-                                                                   "round", "loss", by_round)));
+  auto round = [](const EvalPoint& p) { return static_cast<double>(p.round); };
+  auto wall = [](const EvalPoint& p) { return p.wall_s; };
+  auto mb = [](const EvalPoint& p) { return p.mb_sent_per_peer; };
+  auto loss = [](const EvalPoint& p) { return p.train_loss; };
+  auto consensus = [](const EvalPoint& p) { return p.consensus; };
+  const Chart charts[] = {
+      {"loss_vs_rounds.svg", "average-model training loss", "round", "loss", +round, +loss, false},
+      {"loss_vs_time.svg", "average-model training loss", "wall time (s)", "loss", +wall, +loss,
+       false},
+      {"loss_vs_mb.svg", "average-model training loss", "MB sent per peer", "loss", +mb, +loss,
+       false},
+      {"consensus_vs_rounds.svg", "consensus distance (1/n) sum ||x_i - x_bar||^2", "round",
+       "consensus distance", +round, +consensus, true}};
   for (const Chart& c : charts) {
     std::vector<Series> series;
     for (const RunSummary& r : runs) {
       Series s{r.run, {}, {}};
       for (const EvalPoint& p : r.curve) {
-        s.x.push_back(p.*(c.x));
-        s.y.push_back(p.train_loss);
+        s.x.push_back(c.x(p));
+        s.y.push_back(c.y(p));
       }
       series.push_back(std::move(s));
     }
-    HEARSAY_RETURN_IF_ERROR(
-        write(c.file, LineChartSvg("average-model training loss", c.x_label, "loss", series)));
+    const std::string path = out_dir + "/" + c.file;
+    std::ofstream f(path, std::ios::trunc);
+    f << LineChartSvg(c.title, c.x_label, c.y_label, series, c.log_y);
+    if (!f) return Unavailable(path + ": cannot write");
   }
   return Status::Ok();
 }

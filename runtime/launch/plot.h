@@ -1,8 +1,11 @@
 // SVG line charts of an experiment's curves, so results can be read without a plotting stack.
 //
-// WritePlots writes three charts into out_dir, one line per run: the average model's training
-// loss against rounds (loss_vs_rounds.svg), against wall time (loss_vs_time.svg) and against
-// megabytes sent per peer (loss_vs_mb.svg). The same numbers are in curves.csv.
+// WritePlots writes four charts into out_dir, one line per run, starting at round 0: the average
+// model's training loss against rounds (loss_vs_rounds.svg), against wall time
+// (loss_vs_time.svg) and against megabytes sent per peer (loss_vs_mb.svg), and the consensus
+// distance against rounds on a log scale (consensus_vs_rounds.svg). Each run has its own colour,
+// dash pattern and marker shape, with markers staggered between runs, so runs whose curves
+// coincide stay visible. The same numbers are in curves.csv.
 // Thread-safety: free functions; no shared state.
 #pragma once
 
@@ -10,7 +13,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "runtime/launch/evaluate.h"
+#include "runtime/launch/results.h"
 
 namespace hearsay {
 
@@ -19,9 +22,11 @@ struct Series {
   std::vector<double> x, y;
 };
 
-// One self-contained SVG document: axes with ticks, one polyline per series, a legend.
+// One self-contained SVG document: axes with ticks, one polyline per series (with markers), a
+// legend. Non-finite points are skipped; with log_y, so are points <= 0.
 std::string LineChartSvg(const std::string& title, const std::string& x_label,
-                         const std::string& y_label, const std::vector<Series>& series);
+                         const std::string& y_label, const std::vector<Series>& series,
+                         bool log_y = false);
 
 Status WritePlots(const std::vector<RunSummary>& runs, const std::string& out_dir);
 

@@ -1,244 +1,238 @@
+// The experiment file's structure: top-level keys, `defaults:`, `runs:` and the `grid:` that
+// multiplies them (docs/experiment_format.md). Run keys are read by run_keys.cc and checked by
+// run_validation.cc; every yaml-cpp exception is caught here.
 #include "runtime/peer/experiment.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <filesystem>
+#include <map>
 #include <set>
 
-#include "compressors/compressor.h"
+#include "runtime/peer/experiment_parser.h"
 
 namespace hearsay {
 namespace {
 
 namespace fs = std::filesystem;
+using experiment_internal::RunDraft;
 
-// Parsing context: the file name, for "file:line:col: message" errors.
-struct Ctx {
-  std::string file;
-  Status Error(const YAML::Node& node, const std::string& msg) const {
-    const YAML::Mark m = node.Mark();
-    if (m.line >= 0) {
-      return InvalidArgument(file + ":" + std::to_string(m.line + 1) + ":" +
-                             std::to_string(m.column + 1) + ": " + msg);
-    }
-    return InvalidArgument(file + ": " + msg);
-  }
-};
-
-template <typename T>
-Status Get(const Ctx& ctx, const YAML::Node& map, const char* key, T* out) {
-  const YAML::Node n = map[key];
-  if (!n) return Status::Ok();
-  try {
-    *out = n.as<T>();
-  } catch (const YAML::Exception&) {
-    return ctx.Error(n, std::string("`") + key + "` has an invalid value '" +
-                            (n.IsScalar() ? n.Scalar() : std::string("<not a scalar>")) + "'");
-  }
-  return Status::Ok();
+bool NameChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+         c == ':';
 }
 
-Status CheckKeys(const Ctx& ctx, const YAML::Node& map, const std::set<std::string>& allowed,
-                 const std::string& where) {
-  if (!map.IsMap()) return ctx.Error(map, where + " must be a mapping");
-  for (const auto& kv : map) {
-    const std::string key = kv.first.as<std::string>();
-    if (!allowed.count(key)) {
-      std::string valid;
-      for (const auto& a : allowed) valid += (valid.empty() ? "" : ", ") + a;
-      return ctx.Error(kv.first,
-                       "unknown key `" + key + "` in " + where + " (valid: " + valid + ")");
+// A generated name (never a user's): each run of characters a folder name must not hold
+// becomes one '_' ("then(randk:0.5, natural)" -> "then_randk:0.5_natural").
+std::string NamePart(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (NameChar(c)) {
+      out += c;
+    } else if (!out.empty() && out.back() != '_') {
+      out += '_';
     }
   }
-  return Status::Ok();
-}
-
-Status ParseModel(const Ctx& ctx, const YAML::Node& n, ModelConfig* m) {
-  if (n.IsScalar()) {
-    m->kind = n.Scalar();
-    return Status::Ok();
-  }
-  HEARSAY_RETURN_IF_ERROR(CheckKeys(ctx, n, {"kind", "l2", "hidden"}, "model"));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "kind", &m->kind));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "l2", &m->l2));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "hidden", &m->hidden));
-  if (m->l2 < 0) return ctx.Error(n["l2"], "model l2 must be >= 0");
-  return Status::Ok();
-}
-
-Status ParseData(const Ctx& ctx, const YAML::Node& n, const fs::path& base, DataConfig* d) {
-  HEARSAY_RETURN_IF_ERROR(
-      CheckKeys(ctx, n,
-                {"kind", "samples", "features", "classes", "noise", "separation", "seed", "path",
-                 "test_path", "test_fraction", "partition"},
-                "data"));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "kind", &d->kind));
-  if (d->kind != "synthetic" && d->kind != "libsvm") {
-    return ctx.Error(n["kind"],
-                     "data kind '" + d->kind + "' is unknown (valid: synthetic, libsvm)");
-  }
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "samples", &d->synthetic.samples));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "classes", &d->synthetic.classes));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "noise", &d->synthetic.noise));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "separation", &d->synthetic.separation));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "seed", &d->synthetic.seed));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "test_fraction", &d->test_fraction));
-  if (d->kind == "synthetic") {
-    HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "features", &d->synthetic.features));
-    if (d->synthetic.samples < 2) return ctx.Error(n, "data samples must be >= 2");
-    if (d->synthetic.features < 1) return ctx.Error(n, "data features must be >= 1");
-    if (d->synthetic.classes < 2) return ctx.Error(n, "data classes must be >= 2");
-  } else {
-    HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "features", &d->features));
-    HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "path", &d->path));
-    HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "test_path", &d->test_path));
-    if (d->path.empty()) return ctx.Error(n, "libsvm data needs `path:`");
-    if (fs::path(d->path).is_relative()) d->path = (base / d->path).string();
-    if (!d->test_path.empty() && fs::path(d->test_path).is_relative()) {
-      d->test_path = (base / d->test_path).string();
-    }
-  }
-  if (!(d->test_fraction > 0 && d->test_fraction < 1)) {
-    return ctx.Error(n["test_fraction"], "test_fraction must be in (0, 1)");
-  }
-  std::string partition = "iid";
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "partition", &partition));
-  if (partition == "iid") {
-    d->partition = PartitionMode::kIid;
-  } else if (partition == "label_sorted" || partition == "non-iid" || partition == "noniid") {
-    d->partition = PartitionMode::kLabelSorted;
-  } else {
-    return ctx.Error(n["partition"],
-                     "partition '" + partition + "' is unknown (valid: iid, label_sorted)");
-  }
-  return Status::Ok();
-}
-
-Status ParseLr(const Ctx& ctx, const YAML::Node& n, LrSchedule* lr) {
-  if (n.IsScalar()) {
-    try {
-      lr->kind = "constant";
-      lr->base = n.as<double>();
-    } catch (const YAML::Exception&) {
-      return ctx.Error(n, "lr must be a number or {kind, base, decay, step_every}");
-    }
-  } else {
-    HEARSAY_RETURN_IF_ERROR(CheckKeys(ctx, n, {"kind", "base", "decay", "step_every"}, "lr"));
-    HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "kind", &lr->kind));
-    HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "base", &lr->base));
-    HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "decay", &lr->decay));
-    HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "step_every", &lr->step_every));
-  }
-  Status s = lr->Validate();
-  if (!s.ok()) return ctx.Error(n, s.message());
-  return Status::Ok();
-}
-
-const std::set<std::string> kRunKeys = {
-    "name",   "algorithm", "compressor",    "consensus_step",  "allow_biased", "model",
-    "data",   "lr",        "rounds",        "batch_size",      "seed",         "eval_every",
-    "device", "emulate",   "round_timeout", "connect_timeout", "cluster_id",   "secret",
-    "mode",   "staleness", "duration",      "eval_every_s",    "compute_time"};
-
-// Applies the run keys present in `n` on top of *run.
-Status ApplyRunKeys(const Ctx& ctx, const YAML::Node& n, const fs::path& base, RunConfig* run) {
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "name", &run->name));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "algorithm", &run->algorithm));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "compressor", &run->compressor));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "consensus_step", &run->consensus_step));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "allow_biased", &run->allow_biased));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "rounds", &run->rounds));
-  if (n["mode"]) {
-    std::string mode;
-    HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "mode", &mode));
-    if (mode == "sync") {
-      run->mode = RunMode::kSync;
-    } else if (mode == "async") {
-      run->mode = RunMode::kAsync;
-    } else {
-      return ctx.Error(n["mode"], "mode '" + mode + "' is unknown (valid: sync, async)");
-    }
-  }
-  if (n["staleness"]) {
-    if (n["staleness"].IsScalar() && n["staleness"].Scalar() == "unbounded") {
-      run->staleness = kUnboundedStaleness;
-    } else {
-      HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "staleness", &run->staleness));
-      if (run->staleness < 0) {
-        return ctx.Error(n["staleness"], "staleness must be an integer >= 0 or `unbounded`");
-      }
-    }
-  }
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "duration", &run->duration_s));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "eval_every_s", &run->eval_every_s));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "compute_time", &run->compute_time_s));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "batch_size", &run->batch_size));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "seed", &run->seed));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "eval_every", &run->eval_every));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "device", &run->device));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "emulate", &run->emulate));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "round_timeout", &run->round_timeout_s));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "connect_timeout", &run->connect_timeout_s));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "cluster_id", &run->cluster_id));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, n, "secret", &run->secret));
-  if (n["model"]) HEARSAY_RETURN_IF_ERROR(ParseModel(ctx, n["model"], &run->model));
-  if (n["data"]) HEARSAY_RETURN_IF_ERROR(ParseData(ctx, n["data"], base, &run->data));
-  if (n["lr"]) HEARSAY_RETURN_IF_ERROR(ParseLr(ctx, n["lr"], &run->lr));
-  return Status::Ok();
-}
-
-// Checks that need the whole run (after defaults and overrides are merged).
-Status ValidateRun(const Ctx& ctx, const YAML::Node& n, const RunConfig& run,
-                   const TopologySpec& topology) {
-  static const std::set<std::string> kAlgorithms = {"dpsgd", "dcd",    "ecd",
-                                                    "choco", "adpsgd", "allreduce"};
-  if (!kAlgorithms.count(run.algorithm)) {
-    return ctx.Error(n["algorithm"] ? n["algorithm"] : n,
-                     "run '" + run.name + "': algorithm '" + run.algorithm +
-                         "' is unknown (valid: dpsgd, dcd, ecd, choco, adpsgd, allreduce)");
-  }
-  auto codec = MakeCompressor(run.compressor);
-  if (!codec.ok()) {
-    return ctx.Error(n["compressor"] ? n["compressor"] : n,
-                     "run '" + run.name + "': " + codec.status().message());
-  }
-  if ((run.algorithm == "dcd" || run.algorithm == "ecd") && !(*codec)->Unbiased() &&
-      !run.allow_biased) {
-    return ctx.Error(n["compressor"] ? n["compressor"] : n,
-                     "run '" + run.name + "': " + run.algorithm +
-                         " needs an unbiased compressor, '" + run.compressor +
-                         "' is biased (use choco, an unbiased codec, or allow_biased: true)");
-  }
-  if (run.algorithm != "dpsgd" && topology.graph->time_varying()) {
-    return ctx.Error(n["algorithm"] ? n["algorithm"] : n,
-                     "run '" + run.name + "': " + run.algorithm +
-                         " keeps per-neighbour state and needs a static topology, but " +
-                         topology.source + " changes every round (period " +
-                         std::to_string(topology.graph->period()) + "); use dpsgd");
-  }
-  if (run.rounds < 1) return ctx.Error(n, "run '" + run.name + "': rounds must be >= 1");
-  if (run.batch_size < 1) return ctx.Error(n, "run '" + run.name + "': batch_size must be >= 1");
-  if (run.eval_every < 1) return ctx.Error(n, "run '" + run.name + "': eval_every must be >= 1");
-  if (!(run.consensus_step > 0 && run.consensus_step <= 1)) {
-    return ctx.Error(n, "run '" + run.name + "': consensus_step must be in (0, 1]");
-  }
-  if (run.device != "cpu" && run.device.rfind("cuda", 0) != 0) {
-    return ctx.Error(n["device"] ? n["device"] : n, "run '" + run.name + "': device '" +
-                                                        run.device +
-                                                        "' is unknown (valid: cpu, cuda, cuda:N)");
-  }
-  if (run.round_timeout_s <= 0 || run.connect_timeout_s <= 0) {
-    return ctx.Error(n, "run '" + run.name + "': timeouts must be > 0");
-  }
-  return Status::Ok();
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  return out.empty() ? "x" : out;
 }
 
 // "dpsgd", "dcd-qsgd:8", ...
 std::string DefaultRunName(const RunConfig& run) {
-  return run.algorithm == "dpsgd" ? run.algorithm : run.algorithm + "-" + run.compressor;
+  return run.algorithm == AlgorithmKind::kDpsgd
+             ? AlgorithmName(run.algorithm)
+             : std::string(AlgorithmName(run.algorithm)) + "-" + NamePart(run.compressor);
+}
+
+// The experiment-level keys, on top of the run keys allowed at the top level.
+std::vector<std::string> TopLevelKeys() {
+  std::vector<std::string> keys = experiment_internal::RunKeys();
+  for (const char* k : {"topology", "output", "defaults", "runs", "grid", "transport"}) {
+    keys.push_back(k);
+  }
+  return keys;
+}
+
+struct GridAxis {
+  std::string key;
+  YAML::Node values;  // non-empty sequence
+};
+
+Result<std::vector<GridAxis>> ReadGrid(const YamlContext& ctx, const YAML::Node& grid) {
+  std::vector<std::string> allowed;
+  for (const auto& k : experiment_internal::RunKeys()) {
+    if (k != "name") allowed.push_back(k);
+  }
+  for (const auto& k : experiment_internal::TopologyGridKeys()) allowed.push_back(k);
+  HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(grid, "grid", allowed));
+  std::vector<GridAxis> axes;
+  for (const auto& kv : grid) {
+    const std::string key = kv.first.Scalar();
+    if (!kv.second.IsSequence() || kv.second.size() == 0) {
+      return ctx.Error(kv.second, "grid." + key +
+                                      ": expected a non-empty list of values, e.g. [1Mbit, "
+                                      "10Mbit]");
+    }
+    axes.push_back({key, kv.second});
+  }
+  return axes;
+}
+
+// The topology of a draft: the experiment's, or a re-read of its file with the grid's values
+// (one per distinct set of values, shared between the runs that use it).
+Status ResolveTopology(
+    const YamlContext& ctx, const Experiment& exp, RunDraft* d,
+    std::vector<std::pair<TopologyOverrides, std::shared_ptr<const TopologySpec>>>* cache) {
+  if (d->topology.empty()) {
+    d->run.topology = exp.topology;
+    return Status::Ok();
+  }
+  for (const auto& [o, spec] : *cache) {
+    if (o == d->topology) {
+      d->run.topology = spec;
+      return Status::Ok();
+    }
+  }
+  auto spec = LoadTopologyFile(exp.topology_path, d->topology);
+  if (!spec.ok()) {
+    return spec.status().WithPrefix(ctx.Where(d->topology_at) + ": grid value '" +
+                                    YamlText(d->topology_at) + "'");
+  }
+  auto shared = std::make_shared<const TopologySpec>(std::move(spec).value());
+  cache->push_back({d->topology, shared});
+  d->run.topology = shared;
+  return Status::Ok();
+}
+
+// Every combination of the axes' values applied to `base`, first axis slowest.
+Status ExpandGrid(const YamlContext& ctx, const std::vector<GridAxis>& axes, const RunDraft& base,
+                  std::vector<RunDraft>* out) {
+  std::vector<size_t> pick(axes.size(), 0);
+  while (true) {
+    RunDraft d = base;
+    std::string suffix;
+    for (size_t a = 0; a < axes.size(); ++a) {
+      const YAML::Node v = axes[a].values[pick[a]];
+      HEARSAY_RETURN_IF_ERROR(experiment_internal::ApplyGridValue(ctx, axes[a].key, v, &d));
+      const std::string text = YamlText(v);
+      d.run.grid_values.push_back({axes[a].key, text});
+      // Unnamed runs already carry algorithm and compressor in their default name.
+      if (d.named || (axes[a].key != "algorithm" && axes[a].key != "compressor")) {
+        suffix += "-" + NamePart(text);
+      }
+    }
+    if (!d.named) d.run.name = DefaultRunName(d.run);
+    d.run.name += suffix;
+    out->push_back(std::move(d));
+    size_t a = axes.size();
+    while (a > 0 && ++pick[a - 1] == axes[a - 1].values.size()) pick[--a] = 0;
+    if (a == 0) return Status::Ok();
+  }
+}
+
+Status ParseRoot(const YamlContext& ctx, const YAML::Node& root, Experiment* exp) {
+  if (!root.IsMap()) return ctx.Error(root, "an experiment file must be a YAML mapping");
+  HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(root, "experiment", TopLevelKeys()));
+  if (root["name"]) HEARSAY_RETURN_IF_ERROR(ctx.GetString(root["name"], "name", &exp->name));
+  if (root["output"]) {
+    HEARSAY_RETURN_IF_ERROR(ctx.GetString(root["output"], "output", &exp->output_dir));
+  }
+  if (!root["topology"]) return ctx.Error(root, "missing `topology:` (path of a topology file)");
+  std::string topo;
+  HEARSAY_RETURN_IF_ERROR(ctx.GetString(root["topology"], "topology", &topo));
+  exp->topology_path = ctx.Resolve(topo);
+  auto spec = LoadTopologyFile(exp->topology_path);
+  if (!spec.ok()) return spec.status().WithPrefix(ctx.Where(root["topology"]) + ": topology");
+  exp->topology = std::make_shared<TopologySpec>(std::move(spec).value());
+
+  std::vector<GridAxis> axes;
+  if (root["grid"]) {
+    HEARSAY_ASSIGN_OR_RETURN(axes, ReadGrid(ctx, root["grid"]));
+    for (const auto& a : axes) exp->grid_keys.push_back(a.key);
+  }
+  exp->transport = axes.empty() ? TransportKind::kTcp : TransportKind::kSim;
+  if (root["transport"]) {
+    int index = 0;
+    HEARSAY_RETURN_IF_ERROR(ctx.GetEnum(root["transport"], "transport", TransportNames(), &index));
+    exp->transport = static_cast<TransportKind>(index);
+  }
+
+  // Defaults: top-level run keys, then `defaults:`.
+  RunDraft defaults;
+  defaults.entry.reset(root);
+  HEARSAY_RETURN_IF_ERROR(experiment_internal::ApplyRunKeys(ctx, root, &defaults));
+  if (root["defaults"]) {
+    HEARSAY_RETURN_IF_ERROR(
+        ctx.CheckKeys(root["defaults"], "defaults", experiment_internal::RunKeys()));
+    HEARSAY_RETURN_IF_ERROR(experiment_internal::ApplyRunKeys(ctx, root["defaults"], &defaults));
+  }
+  std::vector<RunDraft> base;
+  if (!root["runs"]) {
+    base.push_back(defaults);
+  } else {
+    const YAML::Node runs = root["runs"];
+    if (!runs.IsSequence() || runs.size() == 0) {
+      return ctx.Error(runs, "`runs:` must be a non-empty list of runs");
+    }
+    for (size_t k = 0; k < runs.size(); ++k) {
+      HEARSAY_RETURN_IF_ERROR(
+          ctx.CheckKeys(runs[k], "run " + std::to_string(k + 1), experiment_internal::RunKeys()));
+      RunDraft d = defaults;
+      d.entry.reset(runs[k]);
+      d.run.name.clear();
+      d.named = false;
+      d.at.erase("name");
+      HEARSAY_RETURN_IF_ERROR(experiment_internal::ApplyRunKeys(ctx, runs[k], &d));
+      base.push_back(std::move(d));
+    }
+  }
+  std::vector<RunDraft> drafts;
+  for (RunDraft& d : base) {
+    if (axes.empty()) {
+      if (!d.named) d.run.name = DefaultRunName(d.run);
+      drafts.push_back(std::move(d));
+    } else {
+      HEARSAY_RETURN_IF_ERROR(ExpandGrid(ctx, axes, d, &drafts));
+    }
+  }
+
+  std::vector<std::pair<TopologyOverrides, std::shared_ptr<const TopologySpec>>> topologies;
+  std::set<std::string> names;
+  for (RunDraft& d : drafts) {
+    // `duration:` without `rounds:` bounds the run by time alone.
+    if (d.run.duration_s > 0 && !d.Has("rounds")) d.run.rounds = kUnlimitedRounds;
+    HEARSAY_RETURN_IF_ERROR(ResolveTopology(ctx, *exp, &d, &topologies));
+    HEARSAY_RETURN_IF_ERROR(experiment_internal::ValidateRun(ctx, &d));
+    d.run.model_at = ctx.Where(d.At(d.Has("model.kind") ? "model.kind" : "model"));
+    d.run.data_at = ctx.Where(d.At("data"));
+    if (!names.insert(d.run.name).second) {
+      return ctx.Error(d.At("name"),
+                       "two runs are named '" + d.run.name + "'; give each run a unique `name:`");
+    }
+    exp->runs.push_back(std::move(d.run));
+  }
+  return Status::Ok();
 }
 
 }  // namespace
+
+Status CheckRunName(const std::string& name) {
+  if (name.empty()) return InvalidArgument("a run name must not be empty");
+  if (name.size() > kMaxRunNameLength) {
+    return InvalidArgument("run name '" + name.substr(0, 40) + "...' has " +
+                           std::to_string(name.size()) + " characters; at most " +
+                           std::to_string(kMaxRunNameLength) + " (it names a folder)");
+  }
+  if (name == "." || name == "..") {
+    return InvalidArgument("run name '" + name + "' would name a folder outside the run's own");
+  }
+  for (char c : name) {
+    if (!NameChar(c)) {
+      return InvalidArgument("run name '" + name + "' has the character '" + std::string(1, c) +
+                             "'; run names name folders and may hold only letters, digits and "
+                             ". _ : -");
+    }
+  }
+  return Status::Ok();
+}
 
 const RunConfig* Experiment::FindRun(const std::string& name) const {
   for (const auto& r : runs) {
@@ -247,83 +241,30 @@ const RunConfig* Experiment::FindRun(const std::string& name) const {
   return nullptr;
 }
 
-std::string AlgorithmLabel(const RunConfig& run) {
-  return run.algorithm + "/" + (run.algorithm == "dpsgd" ? std::string("fp32") : run.compressor);
-}
-
 Result<Experiment> LoadExperiment(const std::string& path) {
-  Ctx ctx{path};
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    return NotFound(path + ": cannot open experiment file");
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ":" +
-                           std::to_string(e.mark.column + 1) + ": malformed YAML: " + e.msg);
-  }
-  if (!root.IsMap()) return ctx.Error(root, "an experiment file must be a YAML mapping");
-  std::set<std::string> top = kRunKeys;
-  top.insert({"topology", "output", "defaults", "runs"});
-  HEARSAY_RETURN_IF_ERROR(CheckKeys(ctx, root, top, "the experiment"));
-
+  YamlContext ctx;
+  ctx.source = path;
+  ctx.folder = fs::absolute(fs::path(path)).parent_path().string();
+  ctx.bare_durations = BareNumber::kSeconds;
   Experiment exp;
   exp.source = path;
-  const fs::path base = fs::path(path).parent_path();
   exp.name = fs::path(path).stem().string();
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, root, "name", &exp.name));
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, root, "output", &exp.output_dir));
-
-  if (!root["topology"]) return ctx.Error(root, "missing `topology:` (path of a topology file)");
-  std::string topo;
-  HEARSAY_RETURN_IF_ERROR(Get(ctx, root, "topology", &topo));
-  exp.topology_path = fs::path(topo).is_relative() ? (base / topo).string() : topo;
-  auto spec = LoadTopologyFile(exp.topology_path);
-  if (!spec.ok()) {
-    const YAML::Mark m = root["topology"].Mark();
-    return spec.status().WithPrefix(path + ":" + std::to_string(m.line + 1) + ":" +
-                                    std::to_string(m.column + 1) + ": topology");
+  std::error_code ec;
+  if (fs::exists(path, ec) && !fs::is_regular_file(path, ec)) {
+    return InvalidArgument(path + ": not a regular file");
   }
-  exp.topology = std::make_shared<TopologySpec>(std::move(spec).value());
-
-  // Defaults: top-level run keys, then `defaults:`.
-  RunConfig defaults;
-  HEARSAY_RETURN_IF_ERROR(ApplyRunKeys(ctx, root, base, &defaults));
-  if (root["defaults"]) {
-    HEARSAY_RETURN_IF_ERROR(CheckKeys(ctx, root["defaults"], kRunKeys, "defaults"));
-    HEARSAY_RETURN_IF_ERROR(ApplyRunKeys(ctx, root["defaults"], base, &defaults));
-  }
-
-  std::set<std::string> names;
-  if (!root["runs"]) {
-    if (defaults.name.empty()) defaults.name = DefaultRunName(defaults);
-    HEARSAY_RETURN_IF_ERROR(ValidateRun(ctx, root, defaults, *exp.topology));
-    exp.runs.push_back(defaults);
-  } else {
-    const YAML::Node runs = root["runs"];
-    if (!runs.IsSequence() || runs.size() == 0) {
-      return ctx.Error(runs, "`runs:` must be a non-empty list of runs");
-    }
-    for (size_t k = 0; k < runs.size(); ++k) {
-      const YAML::Node n = runs[k];
-      HEARSAY_RETURN_IF_ERROR(CheckKeys(ctx, n, kRunKeys, "run " + std::to_string(k + 1)));
-      RunConfig run = defaults;
-      run.name.clear();
-      HEARSAY_RETURN_IF_ERROR(ApplyRunKeys(ctx, n, base, &run));
-      if (run.name.empty()) run.name = DefaultRunName(run);
-      for (char& c : run.name) {
-        if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
-              c == ':')) {
-          c = '_';  // run names become folder names
-        }
-      }
-      if (!names.insert(run.name).second) {
-        return ctx.Error(n,
-                         "two runs are named '" + run.name + "'; give each run a unique `name:`");
-      }
-      HEARSAY_RETURN_IF_ERROR(ValidateRun(ctx, n, run, *exp.topology));
-      exp.runs.push_back(run);
-    }
+  try {
+    YAML::Node root = YAML::LoadFile(path);
+    HEARSAY_RETURN_IF_ERROR(ParseRoot(ctx, root, &exp));
+  } catch (const YAML::BadFile&) {
+    return NotFound(path + ": cannot open experiment file");
+  } catch (const YAML::ParserException& e) {
+    return InvalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ":" +
+                           std::to_string(e.mark.column + 1) + ": malformed YAML: " + e.msg);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(path + ": " + e.what());
+  } catch (const std::exception& e) {
+    return Internal(path + ": unexpected error while reading the experiment: " + e.what());
   }
   return exp;
 }

@@ -28,7 +28,7 @@ Status GossipCore::SetupProtocol(std::span<const float> x0) {
   const RunConfig& run = options_.run;
   const int id = options_.id;
   AlgorithmConfig ac;
-  ac.name = run.algorithm;
+  ac.name = AlgorithmName(run.algorithm);
   ac.consensus_step = run.consensus_step;
   ac.seed = run.seed;
   ac.allow_biased = run.allow_biased;
@@ -37,23 +37,24 @@ Status GossipCore::SetupProtocol(std::span<const float> x0) {
   // staleness 0 (bit-identical to the classic synchronous loop): that is what lets a peer drop a
   // dead neighbour, re-admit it and catch up on its late messages. Time-varying graphs (D-PSGD
   // only) and device trainers keep the classic synchronous protocol.
-  static_path_ = !topo.time_varying() && run.device == "cpu";
+  static_path_ = !topo.time_varying() && run.device.kind == DeviceKind::kCpu;
   tau_ = async() ? run.staleness : 0;
   ac.async = static_path_;
-  HEARSAY_ASSIGN_OR_RETURN(std::unique_ptr<Compressor> codec,
-                           MakeCompressor(run.algorithm == "dpsgd" ? "identity" : run.compressor));
+  HEARSAY_ASSIGN_OR_RETURN(
+      std::unique_ptr<Compressor> codec,
+      MakeCompressor(run.algorithm == AlgorithmKind::kDpsgd ? "identity" : run.compressor));
   const Topology& graph = *options_.topology->graph;
-  if (run.device == "cpu") {
+  if (run.device.kind == DeviceKind::kCpu) {
     HEARSAY_ASSIGN_OR_RETURN(algorithm_,
                              MakeAlgorithm(ac, options_.topology->graph, id, x0, std::move(codec)));
     algo_ = algorithm_.get();
   } else {
     if (async()) {
-      return Unimplemented("mode: async runs on the CPU algorithms; device '" + run.device +
-                           "' supports mode: sync only");
+      return Unimplemented("mode: async runs on the CPU algorithms; device '" +
+                           run.device.ToString() + "' supports mode: sync only");
     }
     DeviceTrainerArgs args;
-    args.device = run.device;
+    args.device = run.device.ToString();
     args.algorithm = ac;
     args.topology = options_.topology->graph;
     args.self = id;

@@ -32,15 +32,16 @@ std::vector<int> LinkNeighbors(const Topology& graph, int self) {
 }
 
 std::vector<int> CommNeighbors(const RunConfig& run, const Topology& graph, int self) {
-  if (run.algorithm == "allreduce") return AllreduceCore::RingNeighbors(graph.size(), self);
+  if (run.algorithm == AlgorithmKind::kAllreduce)
+    return AllreduceCore::RingNeighbors(graph.size(), self);
   return LinkNeighbors(graph, self);
 }
 
 Result<std::unique_ptr<PeerCore>> PeerCore::Make(PeerCoreOptions options) {
   std::unique_ptr<PeerCore> core;
-  if (options.run.algorithm == "adpsgd") {
+  if (options.run.algorithm == AlgorithmKind::kAdpsgd) {
     core.reset(new AdpsgdCore(std::move(options)));
-  } else if (options.run.algorithm == "allreduce") {
+  } else if (options.run.algorithm == AlgorithmKind::kAllreduce) {
     core.reset(new AllreduceCore(std::move(options)));
   } else {
     core.reset(new GossipCore(std::move(options)));

@@ -259,7 +259,7 @@ std::vector<int> LinkNeighbors(const Topology& graph, int self);
 std::vector<int> CommNeighbors(const RunConfig& run, const Topology& graph, int self);
 // Whether the run's peers record a replay log (asynchronous runs and AD-PSGD).
 inline bool RecordsReplayLog(const RunConfig& run) {
-  return run.mode == RunMode::kAsync || run.algorithm == "adpsgd";
+  return run.mode == RunMode::kAsync || run.algorithm == AlgorithmKind::kAdpsgd;
 }
 
 }  // namespace hearsay

@@ -4,8 +4,15 @@
 
 namespace hearsay {
 
-Result<Workload> BuildWorkload(const RunConfig& run, int num_peers) {
-  Workload w;
+namespace {
+
+// Data errors name the data file (and its line); the prefix says which experiment setting led
+// there.
+Status AtData(const RunConfig& run, const Status& s) {
+  return run.data_at.empty() ? s : s.WithPrefix(run.data_at + ": data");
+}
+
+Status ReadData(const RunConfig& run, int num_peers, Workload& w) {
   const DataConfig& d = run.data;
   if (d.kind == "synthetic") {
     HEARSAY_ASSIGN_OR_RETURN(Dataset all, MakeSynthetic(d.synthetic));
@@ -36,8 +43,21 @@ Result<Workload> BuildWorkload(const RunConfig& run, int num_peers) {
                            " peers");
   }
   w.shards = PartitionIndices(w.train, num_peers, d.partition, run.seed);
-  HEARSAY_ASSIGN_OR_RETURN(w.model,
-                           MakeModel(run.model, w.train.num_features, w.train.num_classes));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Workload> BuildWorkload(const RunConfig& run, int num_peers) {
+  Workload w;
+  Status data = ReadData(run, num_peers, w);
+  if (!data.ok()) return AtData(run, data);
+  auto model = MakeModel(run.model, w.train.num_features, w.train.num_classes);
+  if (!model.ok()) {
+    return model.status().WithPrefix((run.model_at.empty() ? "" : run.model_at + ": ") + "run '" +
+                                     run.name + "'");
+  }
+  w.model = std::move(model).value();
   return w;
 }
 

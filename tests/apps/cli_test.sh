@@ -29,10 +29,17 @@ expect help-launch 0 "--transport" -- "$bin" launch --help
 expect help-peer 0 "--experiment" -- "$bin" peer --help
 expect help-topo 0 "show" -- "$bin" topo --help
 expect help-codec 0 "" -- "$bin" codec --help
-expect no-subcommand 106 "" -- "$bin"
-expect unknown-flag 109 "--bogus" -- "$bin" launch "$src/examples/demo.yaml" --bogus
-expect missing-file 105 "x.yaml" -- "$bin" launch "$tmp/x.yaml"
-expect bad-transport 105 "transport" -- "$bin" launch "$src/examples/demo.yaml" --transport udp
+# Exit codes, as --help documents: 1 for bad input or usage, CLI11's own errors included.
+expect no-subcommand 1 "A subcommand is required" -- "$bin"
+expect unknown-flag 1 "--bogus" -- "$bin" launch "$src/examples/demo.yaml" --bogus
+expect flag-suggestion 1 "did you mean '--out'" -- "$bin" launch "$src/examples/demo.yaml" --ot x
+expect command-suggestion 1 "unknown command 'lauch'; did you mean 'launch'" -- "$bin" lauch x.yaml
+expect topo-suggestion 1 "did you mean 'show'" -- "$bin" topo shwo x.yaml
+expect missing-file 1 "x.yaml" -- "$bin" launch "$tmp/x.yaml"
+expect bad-transport 1 "transport" -- "$bin" launch "$src/examples/demo.yaml" --transport udp
+expect version 0 "hearsay .*commit" -- "$bin" --version
+expect topo-tc-names 0 "bandwidth: 20Mbit, latency: 20ms, jitter: 0s, loss: 0.01" -- \
+  "$bin" topo gen ring -n 4 --link rate=20mbit,delay=20msec,loss=1%
 printf 'topology: [1, 2\n' >"$tmp/bad.yaml"
 expect malformed-yaml 1 "bad.yaml:.*malformed YAML" -- "$bin" launch "$tmp/bad.yaml"
 cp "$src/examples/demo_ring8.yaml" "$tmp/ring.yaml"
@@ -50,11 +57,43 @@ runs:
   - {name: a, algorithm: dpsgd}
   - {name: b, algorithm: choco, compressor: "qsgd:4"}
 YAML
+printf 'topology: ring.yaml\nrouns: 5\n' >"$tmp/key.yaml"
+expect key-suggestion 1 "key.yaml:2:1: .*unknown key 'rouns'; did you mean 'rounds'" -- "$bin" launch "$tmp/key.yaml"
+printf 'topology: ring.yaml\nmodel: resnet\n' >"$tmp/model.yaml"
+expect model-error-line 1 "model.yaml:2:8: model kind 'resnet' is unknown" -- "$bin" launch "$tmp/model.yaml"
+expect dry-run 0 "dry run: nothing started" -- "$bin" launch "$tmp/tiny.yaml" --dry-run --out "$tmp/dry"
+if [ ! -e "$tmp/dry" ] && "$bin" launch "$tmp/tiny.yaml" --dry-run | grep -q "algorithm: choco"; then
+  echo "ok   dry-run-writes-nothing"; passes=$((passes + 1))
+else
+  echo "FAIL dry-run-writes-nothing"; fails=$((fails + 1))
+fi
 expect launch-inproc 0 "choco" -- "$bin" launch "$tmp/tiny.yaml" --transport inproc --out "$tmp/out"
 if [ "$(wc -l <"$tmp/out/summary.csv")" -eq 3 ]; then
   echo "ok   summary-rows"; passes=$((passes + 1))
 else
   echo "FAIL summary-rows"; fails=$((fails + 1))
+fi
+if grep -q "^hearsay:" "$tmp/out/config.yaml" && grep -q "name: b" "$tmp/out/config.yaml"; then
+  echo "ok   config-yaml"; passes=$((passes + 1))
+else
+  echo "FAIL config-yaml"; fails=$((fails + 1))
+fi
+# 2: the run failed (a round waits longer than round_timeout on a 2 s link).
+printf 'nodes: 4\nbase_port: 17500\ngenerator: {kind: ring}\nlinks: {default: {latency: 2s}}\n' >"$tmp/slow.yaml"
+printf 'topology: slow.yaml\ndata: {samples: 400, features: 8, classes: 3}\nrounds: 3\nround_timeout: 200ms\n' >"$tmp/fail.yaml"
+expect run-failed 2 "waited" -- "$bin" launch "$tmp/fail.yaml" --transport inproc --out "$tmp/fail"
+# 130: interrupted (SIGINT while the peers train).
+printf 'topology: ring.yaml\ndata: {samples: 400, features: 8, classes: 3}\nrounds: 1000000\nemulate: false\n' >"$tmp/long.yaml"
+"$bin" launch "$tmp/long.yaml" --transport inproc --out "$tmp/long" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 100); do [ -s "$tmp/long/dpsgd/peer_0.jsonl" ] && break; sleep 0.1; done
+kill -INT "$pid"
+wait "$pid"
+code=$?
+if [ "$code" -eq 130 ]; then
+  echo "ok   interrupted"; passes=$((passes + 1))
+else
+  echo "FAIL interrupted: exit $code, want 130"; fails=$((fails + 1))
 fi
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -73,13 +73,18 @@ TEST(BadTopologyFile, DirectedColumnsMustSumToOne) {
 
 TEST(BadTopologyFile, UnknownKeysAndKindsListTheValidOnes) {
   EXPECT_ERROR("nodes: 4\ngenerator: {kind: ring}\nweigths: uniform\n",
-               "t.yaml:3:1: topology: unknown key 'weigths'; valid keys:", "weights");
+               "t.yaml:3:1: topology: unknown key 'weigths'; did you mean 'weights'? (valid keys:",
+               "traces");
   EXPECT_ERROR("nodes: 4\ngenerator: {kind: donut}\n",
                "t.yaml:2:19: unknown generator kind 'donut'; valid kinds: ring, torus");
   EXPECT_ERROR("nodes: 4\ngenerator: {kind: ring}\nweights: fancy\n",
                "t.yaml:3:10: unknown weight rule 'fancy'; valid rules: uniform, metropolis");
   EXPECT_ERROR("nodes: 4\ngenerator: {kind: ring}\nlinks: {default: {bandwith: 1Mbit}}\n",
-               "links.default: unknown key 'bandwith'");
+               "links.default: unknown key 'bandwith'; did you mean 'bandwidth'?");
+  EXPECT_ERROR("nodes: 4\ngenerator: {kind: rnig}\n",
+               "unknown generator kind 'rnig'; did you mean 'ring'?");
+  EXPECT_ERROR("nodes: [alice, bob]\nedges: [[alice, bbo]]\n",
+               "unknown node 'bbo'; did you mean 'bob'?");
 }
 
 TEST(BadTopologyFile, BadUnitsSayWhichUnitsExist) {
@@ -88,7 +93,21 @@ TEST(BadTopologyFile, BadUnitsSayWhichUnitsExist) {
   EXPECT_ERROR("nodes: 4\ngenerator: {kind: ring}\nlinks: {default: {latency: 20 parsecs}}\n",
                "unknown unit 'parsecs'", "ms");
   EXPECT_ERROR("nodes: 4\ngenerator: {kind: ring}\nlinks: {default: {loss: 1.5}}\n",
-               "loss is a probability in [0, 1)");
+               "links.default.loss = 1.5; a probability must be in [0, 1)");
+  EXPECT_ERROR("nodes: 4\ngenerator: {kind: ring}\nlinks: {default: {loss: 100%}}\n",
+               "links.default.loss = 100%; a probability must be in [0, 1)");
+  EXPECT_ERROR("nodes: 4\ngenerator: {kind: ring}\nlinks: {default: {loss: 1 percent}}\n",
+               "links.default.loss: '1 percent' is not a fraction");
+  EXPECT_ERROR("nodes: 4\ngenerator: {kind: ring}\nlinks: {default: {rate: 20mbps}}\n",
+               "t.yaml:3:25: links.default.bandwidth: bandwidth '20mbps': 'mbps' is ambiguous",
+               "mbit or MB/s");
+  EXPECT_ERROR(
+      "nodes: 4\ngenerator: {kind: ring}\nlinks: {default: {rate: 1mbit, bandwidth: 2mbit}}\n",
+      "`bandwidth` and `rate` are two names for the same setting");
+  EXPECT_ERROR("nodes: [{name: a, slowdown: 0.5}, b]\ngenerator: {kind: ring}\n",
+               "t.yaml:1:29: nodes[0].slowdown = 0.5; a slowdown factor must be >= 1");
+  EXPECT_ERROR("nodes: [{name: a, slowdown: .nan}, b]\ngenerator: {kind: ring}\n",
+               "nodes[0].slowdown: expected a number");
 }
 
 TEST(BadTopologyFile, WeightRuleThatDoesNotFitTheGraph) {

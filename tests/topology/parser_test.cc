@@ -251,3 +251,120 @@ TEST(TopologyFile, TwoSiteExampleHasASlowInterSiteLink) {
 
 }  // namespace
 }  // namespace hearsay
+
+namespace hearsay {
+namespace {
+
+// tc/netem's names and units read exactly like hearsay's own.
+TEST(TopologyFile, TcNetemSynonymsMeanTheSameAsHearsayNames) {
+  auto tc = Parse(R"(
+nodes: 4
+generator: {kind: ring}
+links:
+  default: {rate: 20mbit, delay: 20msec, jitter: 1ms, loss: 1%}
+  overrides:
+    - {between: [0, 1], rate: 500kbit, delay: 0.1sec, loss: 0.5%}
+events:
+  - {at: 2sec, between: [1, 2], rate: 1gbit, delay: 300usec}
+)");
+  ASSERT_TRUE(tc.ok()) << tc.status().message();
+  auto own = Parse(R"(
+nodes: 4
+generator: {kind: ring}
+links:
+  default: {bandwidth: 20Mbit, latency: 20ms, jitter: 1ms, loss: 0.01}
+  overrides:
+    - {between: [0, 1], bandwidth: 500kbit, latency: 100ms, loss: 0.005}
+events:
+  - {at: 2s, between: [1, 2], bandwidth: 1Gbit, latency: 300us}
+)");
+  ASSERT_TRUE(own.ok()) << own.status().message();
+  EXPECT_EQ(tc->link_defaults, own->link_defaults);
+  EXPECT_EQ(tc->link_defaults.bandwidth_bps, 20e6);
+  EXPECT_DOUBLE_EQ(tc->link_defaults.loss, 0.01);
+  EXPECT_EQ(tc->LinkAt(0, 1, 0), own->LinkAt(0, 1, 0));
+  EXPECT_EQ(tc->LinkAt(0, 1, 0).bandwidth_bps, 500e3);
+  EXPECT_DOUBLE_EQ(tc->LinkAt(1, 0, 0).latency_s, 0.1);
+  EXPECT_EQ(tc->LinkAt(1, 2, 3), own->LinkAt(1, 2, 3));
+  EXPECT_EQ(tc->LinkAt(1, 2, 3).bandwidth_bps, 1e9);
+  EXPECT_EQ(tc->Fingerprint(), own->Fingerprint());
+}
+
+TEST(TopologyFile, TraceFilesAcceptPercentLossAndTheRateName) {
+  auto dir = testing::TempDir("tc_trace");
+  testing::WriteFile(dir / "loss.txt", "0 1%\n1s 0.02\n2s 5%\n");
+  testing::WriteFile(dir / "rate.txt", "0 10mbit\n500ms 2mbit\n");
+  testing::WriteFile(dir / "t.yaml",
+                     "nodes: 3\ngenerator: {kind: ring}\ntraces:\n"
+                     "  - {between: [0, 1], loss: loss.txt}\n"
+                     "  - {from: 1, to: 2, rate: rate.txt}\n");
+  auto spec = LoadTopologyFile((dir / "t.yaml").string());
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_DOUBLE_EQ(spec->LinkAt(0, 1, 0.5).loss, 0.01);
+  EXPECT_DOUBLE_EQ(spec->LinkAt(1, 0, 2.5).loss, 0.05);
+  EXPECT_EQ(spec->LinkAt(1, 2, 0.7).bandwidth_bps, 2e6);
+  testing::WriteFile(dir / "bad.txt", "0 150%\n");
+  testing::WriteFile(dir / "b.yaml",
+                     "nodes: 3\ngenerator: {kind: ring}\ntraces:\n"
+                     "  - {between: [0, 1], loss: bad.txt}\n");
+  auto bad = LoadTopologyFile((dir / "b.yaml").string());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("bad.txt:1: loss '150%' must be a probability"),
+            std::string::npos)
+      << bad.status().message();
+}
+
+TEST(TopologyFile, NodesAndGroupsCarryASlowdownFactor) {
+  auto spec = Parse(R"(
+nodes: [{name: a, slowdown: 4}, b, c, d]
+generator: {kind: ring}
+groups:
+  slow: {nodes: [c], slowdown: 2.5}
+)");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(spec->nodes[0].slowdown, 4);
+  EXPECT_EQ(spec->nodes[1].slowdown, 1);
+  EXPECT_EQ(spec->nodes[2].slowdown, 2.5);
+}
+
+// A sweep's values land in the file before parsing, so overrides still inherit the defaults.
+TEST(TopologyFile, OverridesReplaceLinkDefaultsGeneratorAndNodeCount) {
+  const std::string file = R"(
+nodes: 8
+generator: {kind: random-regular, degree: 4, seed: 3}
+links:
+  default: {rate: 20Mbit, delay: 20ms}
+  overrides:
+    - {between: [0, 1], jitter: 2ms}
+)";
+  TopologyOverrides o;
+  o.bandwidth_bps = 1e6;
+  o.latency_s = 0.1;
+  o.generator = "ring";
+  o.nodes = 6;
+  auto spec = ParseTopology(file, "t.yaml", o);
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(spec->size(), 6);
+  EXPECT_EQ(spec->generator->kind, "ring");
+  EXPECT_EQ(spec->graph->InNeighbors(0, 1), (std::vector<int>{1, 5}));
+  EXPECT_EQ(spec->link_defaults.bandwidth_bps, 1e6);
+  EXPECT_DOUBLE_EQ(spec->link_defaults.latency_s, 0.1);
+  EXPECT_EQ(spec->LinkAt(0, 1, 0).bandwidth_bps, 1e6);  // the override inherits the new default
+  EXPECT_DOUBLE_EQ(spec->LinkAt(0, 1, 0).jitter_s, 0.002);
+  TopologyOverrides map;
+  map.generator = "{kind: random-regular, degree: 3, seed: 5}";
+  auto rr = ParseTopology(file, "t.yaml", map);
+  ASSERT_TRUE(rr.ok()) << rr.status().message();
+  EXPECT_EQ(rr->generator->degree, 3);
+
+  TopologyOverrides n;
+  n.nodes = 4;
+  auto listed = ParseTopology("nodes: [a, b, c]\ngenerator: {kind: ring}\n", "t.yaml", n);
+  ASSERT_FALSE(listed.ok());
+  EXPECT_NE(listed.status().message().find("t.yaml:1:8: a grid over `n` sets the node count"),
+            std::string::npos)
+      << listed.status().message();
+}
+
+}  // namespace
+}  // namespace hearsay

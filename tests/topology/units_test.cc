@@ -50,3 +50,44 @@ TEST(Units, FormatParsesBackToTheSameValue) {
 
 }  // namespace
 }  // namespace hearsay
+
+namespace hearsay {
+namespace {
+
+TEST(Units, AcceptsTcSpellings) {
+  EXPECT_EQ(ParseBandwidth("20mbit").value(), 20e6);
+  EXPECT_EQ(ParseBandwidth("1gbit").value(), 1e9);
+  EXPECT_EQ(ParseBandwidth("500Kbit").value(), 500e3);
+  EXPECT_EQ(ParseBandwidth("64kbit").value(), 64e3);
+  EXPECT_EQ(ParseBandwidth("2KB/s").value(), 16e3);
+  EXPECT_DOUBLE_EQ(ParseDuration("20msec").value(), 0.02);
+  EXPECT_DOUBLE_EQ(ParseDuration("300usec").value(), 300e-6);
+  EXPECT_DOUBLE_EQ(ParseDuration("2sec").value(), 2);
+  EXPECT_DOUBLE_EQ(ParseDuration("1h").value(), 3600);
+  EXPECT_DOUBLE_EQ(ParseFraction("1%").value(), 0.01);
+  EXPECT_DOUBLE_EQ(ParseFraction("0.25").value(), 0.25);
+  EXPECT_DOUBLE_EQ(ParseFraction(" 2.5 %").value(), 0.025);
+  EXPECT_FALSE(ParseFraction("1 percent").ok());
+  EXPECT_FALSE(ParseFraction("%").ok());
+}
+
+TEST(Units, RefusesByteRatesThatTcAndPeopleReadDifferently) {
+  for (const char* text : {"20mbps", "1gbps", "5Kbps", "3MBPS"}) {
+    auto r = ParseBandwidth(text);
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_NE(r.status().message().find("is ambiguous"), std::string::npos) << r.status().message();
+  }
+  EXPECT_EQ(ParseBandwidth("20Mbps").value(), 20e6);  // the networking convention: bits
+  EXPECT_EQ(ParseBandwidth("20kbps").value(), 20e3);
+}
+
+TEST(Units, BareDurationsAreSecondsOnlyWhenAsked) {
+  EXPECT_FALSE(ParseDuration("30").ok());
+  EXPECT_EQ(ParseDuration("30", BareNumber::kSeconds).value(), 30);
+  EXPECT_EQ(ParseDuration("0.5", BareNumber::kSeconds).value(), 0.5);
+  EXPECT_DOUBLE_EQ(ParseDuration("20ms", BareNumber::kSeconds).value(), 0.02);
+  EXPECT_FALSE(ParseDuration("-1", BareNumber::kSeconds).ok());
+}
+
+}  // namespace
+}  // namespace hearsay

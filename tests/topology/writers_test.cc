@@ -88,6 +88,19 @@ TEST(YamlWriter, ParsedFilesWithOverridesEventsAndNodesRoundTrip) {
   }
 }
 
+TEST(YamlWriter, SlowdownFactorsRoundTrip) {
+  auto spec = ParseTopology(
+      "nodes: [{name: a, slowdown: 4}, b, {name: c, slowdown: 1.5}]\ngenerator: {kind: ring}\n",
+      "t.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  const std::string text = WriteTopologyYaml(spec.value());
+  EXPECT_NE(text.find("slowdown: 4"), std::string::npos) << text;
+  auto back = ParseTopology(text, "back.yaml");
+  ASSERT_TRUE(back.ok()) << back.status().message() << "\n" << text;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(back->nodes[i].slowdown, spec->nodes[i].slowdown) << i;
+  EXPECT_NE(WriteDot(spec.value()).find("slowdown 4"), std::string::npos);
+}
+
 std::string RunDotCanon(const std::string& dot_text, int* rc) {
   auto dir = testing::TempDir("dot");
   testing::WriteFile(dir / "g.dot", dot_text);

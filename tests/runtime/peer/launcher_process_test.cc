@@ -77,7 +77,7 @@ class LauncherProcesses : public ::testing::Test {
   LaunchOptions Options(const std::string& exp) {
     LaunchOptions o;
     o.experiment_path = exp;
-    o.transport = "tcp";
+    o.transport = TransportKind::kTcp;
     o.out_dir = dir_ + "/out";
     o.peer_binary = HearsayBinary();
     return o;
@@ -101,7 +101,7 @@ TEST_F(LauncherProcesses, RunsPeersAsProcessesAndGathersResults) {
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   ASSERT_EQ(result->size(), 1u);
   EXPECT_EQ((*result)[0].transport, "tcp");
-  EXPECT_EQ((*result)[0].curve.size(), 2u);  // rounds 5 and 10
+  EXPECT_EQ((*result)[0].curve.size(), 3u);  // rounds 0, 5 and 10
   EXPECT_GT((*result)[0].final_point.mb_sent_per_peer, 0);
   EXPECT_TRUE(fs::exists(o.out_dir + "/summary.csv"));
   EXPECT_EQ(LivePeers(), 0);

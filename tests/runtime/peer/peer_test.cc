@@ -153,14 +153,14 @@ TEST(Launcher, InProcWritesSummaryAndCurvesAndLearns) {
                              "  - {name: dcd8, algorithm: dcd, compressor: \"qsgd:8\"}\n"));
   LaunchOptions o;
   o.experiment_path = path;
-  o.transport = "inproc";
+  o.transport = TransportKind::kInproc;
   o.out_dir = dir.path() + "/out";
   auto result = Launch(o);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   ASSERT_EQ(result->size(), 2u);
   for (const RunSummary& r : *result) {
     EXPECT_EQ(r.rounds, 12);
-    ASSERT_EQ(r.curve.size(), 3u);                                // rounds 4, 8, 12
+    ASSERT_EQ(r.curve.size(), 4u);                                // rounds 0, 4, 8, 12
     EXPECT_LT(r.final_point.train_loss, std::log(3.0)) << r.run;  // below chance level
     EXPECT_GT(r.final_point.accuracy, 0.5) << r.run;
     EXPECT_GT(r.final_point.mb_sent_per_peer, 0) << r.run;
@@ -216,8 +216,8 @@ TEST(Experiment, ErrorsNameFileLineAndProblem) {
   } cases[] = {
       {Experiment("algorithm: dcd\ncompressor: \"qsgd:9\"\n"), "qsgd:9"},
       {Experiment("algorithm: sgdx\n"), "algorithm 'sgdx' is unknown"},
-      {Experiment("runs:\n  - {name: r, rounds: 0}\n"), "rounds must be >= 1"},
-      {Experiment("colour: blue\n"), "unknown key `colour`"},
+      {Experiment("runs:\n  - {name: r, rounds: 0}\n"), "rounds = 0; must be from 1"},
+      {Experiment("colour: blue\n"), "unknown key 'colour'"},
       {"topology: missing.yaml\n", "missing.yaml"},
       {"topology: topo.yaml\nrounds: [1\n", "malformed YAML"},
       {Experiment("runs:\n  - {name: a}\n  - {name: a}\n"), "two runs are named 'a'"},

@@ -208,7 +208,7 @@ TEST_P(AdpsgdRing, FinishesAndMatchesDpsgd) {
                ExperimentYaml("compute_time: 0.002\n", 150));
   RunConfig dpsgd = exp.runs.front();
   RunConfig adpsgd = dpsgd;
-  adpsgd.algorithm = "adpsgd";
+  adpsgd.algorithm = AlgorithmKind::kAdpsgd;
   adpsgd.compressor = "identity";
   auto d = RunSim(exp, dpsgd);
   auto a = RunSim(exp, adpsgd);

@@ -1,0 +1,37 @@
+// The results of an experiment's runs: OUT/summary.csv (one row per run), OUT/curves.csv (one
+// row per evaluation), the SVG plots, and the table printed at the end.
+//
+// Both CSV files are RFC 4180 (runtime/launch/csv.h). When a launch runs only some runs into a
+// folder that already has results (`launch --run X --out DIR`), the other runs' rows are kept
+// (and their curves re-read for the plots); X's rows are replaced in place or appended.
+// Thread-safety: free functions over files; no shared state.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "runtime/launch/evaluate.h"
+
+namespace hearsay {
+
+struct RunSummary {
+  std::string run, algorithm, compressor, transport;
+  int64_t rounds = 0;                                            // rounds the run completed
+  std::vector<std::pair<std::string, std::string>> grid_values;  // one column per key
+  EvalPoint final_point;
+  std::vector<EvalPoint> curve;  // round 0 first
+};
+
+// Writes out_dir/summary.csv, out_dir/curves.csv and the plots for `runs`. With keep_others, the
+// rows of runs not in `runs` that the files already hold stay (in their order).
+Status WriteResults(const std::vector<RunSummary>& runs, const std::string& out_dir,
+                    bool keep_others);
+
+// The closing table, one row per run.
+void PrintSummaryTable(const std::vector<RunSummary>& runs, std::ostream& os);
+
+}  // namespace hearsay

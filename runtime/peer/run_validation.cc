@@ -1,0 +1,292 @@
+// Checks on a merged run (defaults, the run's entry and grid values applied) and its fault
+// schedule. Every error names the node that set the offending value, so the user is sent to the
+// line to change even when the value was inherited from `defaults:`.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "compressors/compressor.h"
+#include "runtime/peer/experiment.h"
+#include "runtime/peer/experiment_parser.h"
+
+namespace hearsay::experiment_internal {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Gigabytes(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f GB", bytes / 1e9);
+  return buf;
+}
+
+bool IsStateful(AlgorithmKind a) {
+  return a == AlgorithmKind::kDcd || a == AlgorithmKind::kEcd || a == AlgorithmKind::kChoco;
+}
+
+// Every peer this one exchanges messages with in some round (in- and out-neighbours).
+std::vector<std::set<int>> NeighborSets(const Topology& graph) {
+  std::vector<std::set<int>> out(graph.size());
+  for (int64_t t = 1; t <= graph.period(); ++t) {
+    for (int i = 0; i < graph.size(); ++i) {
+      for (int j : graph.InNeighbors(i, t)) {
+        out[i].insert(j);
+        out[j].insert(i);
+      }
+    }
+  }
+  return out;
+}
+
+Status CheckCodec(const YamlContext& ctx, const RunDraft& d) {
+  const RunConfig& run = d.run;
+  auto codec = MakeCompressor(run.compressor);
+  if (!codec.ok()) {
+    return ctx.Error(d.At("compressor"), "run '" + run.name + "': " + codec.status().message());
+  }
+  if ((run.algorithm == AlgorithmKind::kDcd || run.algorithm == AlgorithmKind::kEcd) &&
+      !(*codec)->Unbiased() && !run.allow_biased) {
+    return ctx.Error(d.At("compressor"),
+                     "run '" + run.name + "': " + AlgorithmName(run.algorithm) +
+                         " needs an unbiased compressor, '" + run.compressor +
+                         "' is biased (use choco, an unbiased codec, or allow_biased: true)");
+  }
+  const Topology& graph = *run.topology->graph;
+  if (IsStateful(run.algorithm) && graph.time_varying()) {
+    return ctx.Error(d.At("algorithm"),
+                     "run '" + run.name + "': " + AlgorithmName(run.algorithm) +
+                         " keeps per-neighbour state and needs a static topology, but " +
+                         run.topology->source + " changes every round (period " +
+                         std::to_string(graph.period()) + "); use dpsgd");
+  }
+  if (!(run.consensus_step > 0 && run.consensus_step <= 1)) {
+    return ctx.Error(d.At("consensus_step"),
+                     "run '" + run.name + "': consensus_step must be in (0, 1]");
+  }
+  return Status::Ok();
+}
+
+// The model, the data set and the peers' model copies must fit in this machine: a validation
+// error here instead of std::bad_alloc in the middle of a run.
+Status CheckModelAndData(const YamlContext& ctx, const RunDraft& d) {
+  const RunConfig& run = d.run;
+  const DataConfig& data = run.data;
+  const int n = run.topology->size();
+  if (data.kind == "libsvm") {
+    if (data.path.empty()) return ctx.Error(d.At("data"), "libsvm data needs `path:`");
+    for (const auto& [key, path] :
+         {std::pair<std::string, std::string>{"path", data.path}, {"test_path", data.test_path}}) {
+      if (path.empty()) continue;
+      std::error_code ec;
+      const auto status = fs::status(path, ec);
+      if (ec || !fs::exists(status)) {
+        return ctx.Error(d.At("data." + key), "data." + key + ": cannot open '" + path +
+                                                  "' (relative paths are resolved against "
+                                                  "the experiment file's folder)");
+      }
+      if (!fs::is_regular_file(status)) {
+        return ctx.Error(d.At("data." + key),
+                         "data." + key + ": '" + path + "' is not a regular file");
+      }
+    }
+    if (!run.model.hidden.empty() && run.model.kind != "mlp") {
+      return ctx.Error(d.At("model.hidden"), "model.hidden is only used by kind mlp");
+    }
+    return Status::Ok();  // sizes are known once the file is read (errors carry its line)
+  }
+  const SyntheticConfig& s = data.synthetic;
+  if (s.features < 1) return ctx.Error(d.At("data.features"), "data.features must be >= 1");
+  auto model = MakeModel(run.model, s.features, s.classes);
+  if (!model.ok()) {
+    const std::string key = d.Has("model.kind") ? "model.kind" : "model";
+    return ctx.Error(d.At(key), "run '" + run.name + "': " + model.status().message());
+  }
+  // Every peer keeps its model, a gradient and up to one copy per neighbour (plus a little);
+  // in-process runs and the simulator hold all peers in this one process.
+  int max_degree = 0;
+  for (const auto& nb : NeighborSets(*run.topology->graph)) {
+    max_degree = std::max(max_degree, static_cast<int>(nb.size()));
+  }
+  const double data_bytes =
+      static_cast<double>(s.samples) * (static_cast<double>(s.features) + 1) * 4;
+  const double model_bytes = static_cast<double>((*model)->num_params()) * 4 * n * (max_degree + 4);
+  const double limit = static_cast<double>(PhysicalMemoryBytes()) / 2;
+  if (data_bytes + model_bytes > limit) {
+    const std::string key = d.Has("data.samples") ? "data.samples" : "data";
+    return ctx.Error(
+        d.At(key), "run '" + run.name + "': the data set (" + Gigabytes(data_bytes) +
+                       ") and the models of " + std::to_string(n) + " peers (" +
+                       Gigabytes(model_bytes) + ") need more than half of this machine's memory (" +
+                       Gigabytes(2 * limit) + "); make samples, features or classes smaller");
+  }
+  return Status::Ok();
+}
+
+Status CheckTimingAndQuorum(const YamlContext& ctx, const RunDraft& d) {
+  const RunConfig& run = d.run;
+  if (run.dead_after_s <= run.heartbeat_s) {
+    return ctx.Error(d.At(d.Has("dead_after") ? "dead_after" : "heartbeat"),
+                     "run '" + run.name + "': dead_after (" + FormatDuration(run.dead_after_s) +
+                         ") must be longer than heartbeat (" + FormatDuration(run.heartbeat_s) +
+                         "), or every idle neighbour would be declared dead");
+  }
+  if (run.min_neighbors > 0) {
+    const auto sets = NeighborSets(*run.topology->graph);
+    for (size_t i = 0; i < sets.size(); ++i) {
+      if (static_cast<int64_t>(sets[i].size()) < run.min_neighbors) {
+        return ctx.Error(d.At("min_neighbors"), "run '" + run.name + "': min_neighbors is " +
+                                                    std::to_string(run.min_neighbors) +
+                                                    " but peer " + std::to_string(i) +
+                                                    " has only " + std::to_string(sets[i].size()) +
+                                                    " neighbours; it could never train");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+// One entry of `faults:` -> FaultSpec, with its peers resolved against the run's topology.
+Status ParseFault(const YamlContext& ctx, const RunConfig& run, const YAML::Node& e,
+                  const std::string& what, FaultSpec* f) {
+  HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(
+      e, what, {"at", "at_round", "kill", "restart", "pause", "partition", "link_down", "for"}));
+  f->line = e.Mark().line + 1;
+  if (e["at"] && e["at_round"]) {
+    return ctx.Error(e, what + ": give `at:` (a time such as 30s) or `at_round:`, not both");
+  }
+  if (e["at"]) {
+    HEARSAY_RETURN_IF_ERROR(ctx.GetDuration(e["at"], what + ".at", &f->at_s));
+    if (run.duration_s > 0 && f->at_s >= run.duration_s) {
+      return ctx.Error(e["at"], what + ".at = " + FormatDuration(f->at_s) +
+                                    " is after the run's end (duration " +
+                                    FormatDuration(run.duration_s) + ")");
+    }
+  } else if (e["at_round"]) {
+    HEARSAY_RETURN_IF_ERROR(ctx.GetIntIn(e["at_round"], what + ".at_round", 1,
+                                         std::numeric_limits<int64_t>::max(), &f->at_round));
+    if (run.rounds != kUnlimitedRounds && f->at_round > run.rounds) {
+      return ctx.Error(e["at_round"], what + ".at_round = " + std::to_string(f->at_round) +
+                                          " is after the run's end (" + std::to_string(run.rounds) +
+                                          " rounds)");
+    }
+  } else {
+    return ctx.Error(e, what + ": say when: `at: 30s` (since the run started) or `at_round: R`");
+  }
+  static const std::vector<std::pair<const char*, FaultSpec::Kind>> kActions = {
+      {"kill", FaultSpec::Kind::kKill},
+      {"restart", FaultSpec::Kind::kRestart},
+      {"pause", FaultSpec::Kind::kPause},
+      {"partition", FaultSpec::Kind::kPartition},
+      {"link_down", FaultSpec::Kind::kLinkDown}};
+  YAML::Node action;
+  int actions = 0;
+  for (const auto& [key, kind] : kActions) {
+    if (!e[key]) continue;
+    ++actions;
+    f->kind = kind;
+    action.reset(e[key]);
+  }
+  if (actions != 1) {
+    return ctx.Error(e, what + ": give exactly one of kill, restart, pause, partition, link_down");
+  }
+  const std::string name = what + "." + FaultKindName(f->kind);
+  if (f->kind == FaultSpec::Kind::kPartition) {
+    if (!action.IsSequence() || action.size() == 0) {
+      return ctx.Error(action, name + ": expected a list of node groups, [[0, 1], [2, 3]]");
+    }
+    std::set<int> seen;
+    for (size_t k = 0; k < action.size(); ++k) {
+      std::vector<int> group;
+      HEARSAY_RETURN_IF_ERROR(ctx.GetNodeSet(action[k], name, &group));
+      for (int id : group) {
+        if (!seen.insert(id).second) {
+          return ctx.Error(action[k], name + ": node " + std::to_string(id) +
+                                          " is in two groups; partition groups must not "
+                                          "overlap");
+        }
+      }
+      f->groups.push_back(std::move(group));
+    }
+    if (f->groups.size() == 1 && static_cast<int>(seen.size()) == run.topology->size()) {
+      return ctx.Error(action, name + ": one group holding every node cuts nothing");
+    }
+  } else if (f->kind == FaultSpec::Kind::kLinkDown) {
+    if (!action.IsSequence() || action.size() != 2) {
+      return ctx.Error(action, name + ": expected two peers, [a, b]");
+    }
+    int a = 0, b = 0;
+    HEARSAY_RETURN_IF_ERROR(ctx.GetNode(action[0], name, &a));
+    HEARSAY_RETURN_IF_ERROR(ctx.GetNode(action[1], name, &b));
+    if (!NeighborSets(*run.topology->graph)[a].count(b)) {
+      return ctx.Error(action, name + ": peers " + std::to_string(a) + " and " + std::to_string(b) +
+                                   " are not neighbours; there is no link "
+                                   "to take down");
+    }
+    f->peers = {a, b};
+  } else {
+    int p = 0;
+    HEARSAY_RETURN_IF_ERROR(ctx.GetNode(action, name, &p));
+    f->peers = {p};
+  }
+  const bool timed = f->kind == FaultSpec::Kind::kPause || f->kind == FaultSpec::Kind::kPartition ||
+                     f->kind == FaultSpec::Kind::kLinkDown;
+  if (e["for"]) {
+    if (!timed) {
+      return ctx.Error(e["for"], what +
+                                     ": `for:` applies to pause, partition and link_down, not "
+                                     "to " +
+                                     FaultKindName(f->kind));
+    }
+    HEARSAY_RETURN_IF_ERROR(ctx.GetDuration(e["for"], what + ".for", &f->for_s));
+    if (f->for_s <= 0) return ctx.Error(e["for"], what + ".for must be > 0");
+  } else if (f->kind == FaultSpec::Kind::kPause) {
+    return ctx.Error(e, what +
+                            ": a pause needs `for:` (how long; a pause that never ends is a "
+                            "kill)");
+  }
+  return Status::Ok();
+}
+
+Status ParseFaults(const YamlContext& exp_ctx, RunDraft* d) {
+  d->run.faults.clear();
+  if (!d->faults) return Status::Ok();
+  // Peers are named as in the run's topology file: ids, node names, groups, ranges.
+  YamlContext ctx = exp_ctx;
+  const TopologySpec& topo = *d->run.topology;
+  ctx.n = topo.size();
+  ctx.node_names.clear();
+  for (const NodeSpec& node : topo.nodes) ctx.node_names.push_back(node.name);
+  ctx.groups = topo.groups;
+  const YAML::Node list = *d->faults;
+  for (size_t k = 0; k < list.size(); ++k) {
+    FaultSpec f;
+    HEARSAY_RETURN_IF_ERROR(
+        ParseFault(ctx, d->run, list[k], "faults[" + std::to_string(k) + "]", &f));
+    d->run.faults.push_back(std::move(f));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+uint64_t PhysicalMemoryBytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return uint64_t{1} << 40;  // unknown: do not refuse
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page);
+}
+
+Status ValidateRun(const YamlContext& ctx, RunDraft* d) {
+  const RunConfig& run = d->run;
+  Status name = CheckRunName(run.name);
+  if (!name.ok()) return ctx.Error(d->At("name"), name.message());
+  HEARSAY_RETURN_IF_ERROR(CheckCodec(ctx, *d));
+  HEARSAY_RETURN_IF_ERROR(CheckModelAndData(ctx, *d));
+  HEARSAY_RETURN_IF_ERROR(CheckTimingAndQuorum(ctx, *d));
+  return ParseFaults(ctx, d);
+}
+
+}  // namespace hearsay::experiment_internal

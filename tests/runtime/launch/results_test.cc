@@ -1,0 +1,304 @@
+// The launcher's outputs: progress lines, evaluation (round 0 included), summary/curves files
+// that keep other runs' rows, plots that keep identical curves visible, config.yaml, --dry-run.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "runtime/launch/csv.h"
+#include "runtime/launch/evaluate.h"
+#include "runtime/launch/launcher.h"
+#include "runtime/launch/plot.h"
+#include "runtime/launch/progress.h"
+#include "runtime/launch/results.h"
+#include "runtime/peer/experiment.h"
+
+namespace hearsay {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Folder {
+ public:
+  Folder() {
+    char tmpl[] = "/tmp/hearsay_results_test_XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~Folder() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+  std::string Write(const std::string& name, const std::string& text) const {
+    std::ofstream(path_ + "/" + name) << text;
+    return path_ + "/" + name;
+  }
+  std::string Read(const std::string& name) const {
+    std::ifstream f(path_ + "/" + name);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  }
+
+ private:
+  std::string path_;
+};
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(Progress, AveragesOnlyPeersThatReportedAndShowsNan) {
+  Folder dir;
+  dir.Write("peer_0.jsonl",
+            "{\"round\": 1, \"loss\": 2.0, \"bytes_sent\": 1000000, \"wall_s\": 0.5}\n"
+            "{\"round\": 2, \"loss\": 1.0, \"bytes_sent\": 3000000, \"wall_s\": 1.5}\n");
+  dir.Write("peer_1.jsonl",
+            "{\"round\": 2, \"loss\": 0.5, \"bytes_sent\": 1000000, \"wall_s\": 1}\n"
+            "{\"round\": 3, \"lo");  // a partial line waits for its end
+  ProgressTracker t(dir.path(), 3);
+  t.Poll();
+  EXPECT_EQ(t.reported(), 2);
+  const std::string line = t.Line("r", 10, 0);
+  // Peer 2 has not reported: it is the slowest, but the loss averages peers 0 and 1 only.
+  EXPECT_NE(line.find("[r] round 0/10 (peer 2 slowest; fastest at 2)"), std::string::npos) << line;
+  EXPECT_NE(line.find("2/3 reporting"), std::string::npos) << line;
+  EXPECT_NE(line.find("local loss 0.7500"), std::string::npos) << line;
+  EXPECT_NE(line.find("2.00 MB/peer"), std::string::npos) << line;
+  EXPECT_NE(line.find("1.5 s"), std::string::npos) << line;
+  // A diverged run writes "loss": null; the tracker shows it instead of failing.
+  dir.Write("peer_2.jsonl", "{\"round\": 2, \"loss\": null, \"bytes_sent\": 1, \"wall_s\": 1}\n");
+  t.Poll();
+  const std::string nan_line = t.Line("r", kUnlimitedRounds, 60);
+  EXPECT_NE(nan_line.find("round 2 (until 60s)"), std::string::npos) << nan_line;
+  EXPECT_NE(nan_line.find("local loss nan"), std::string::npos) << nan_line;
+  ProgressTracker empty(dir.path() + "/none", 2);
+  empty.Poll();
+  EXPECT_NE(empty.Line("e", 5, 0).find("waiting for the peers' first round"), std::string::npos);
+}
+
+TEST(Plot, IdenticalCurvesStayVisibleAndConsensusUsesALogScale) {
+  const Series a{"a", {0, 1, 2, 3}, {1.0, 0.5, 0.25, 0.125}};
+  Series b = a;
+  b.name = "b";
+  const std::string svg = LineChartSvg("t", "round", "loss", {a, b});
+  EXPECT_EQ(Count(svg, "<polyline"), 2u);
+  EXPECT_EQ(Count(svg, "stroke-dasharray=\"7,4\""), 2u);  // b's line and its legend entry
+  EXPECT_EQ(Count(svg, "<circle"), 5u);                   // a: 4 points + legend
+  EXPECT_EQ(Count(svg, "<rect x="), 5u + 1u);             // b: squares; +1 the plot frame
+  const std::string log =
+      LineChartSvg("c", "round", "consensus", {{"c", {0, 1, 2}, {0, 1e-2, 1e-4}}},
+                   /*log_y=*/true);
+  EXPECT_NE(log.find(">1e-4<"), std::string::npos) << log;
+  EXPECT_NE(log.find(">1e-2<"), std::string::npos) << log;
+  EXPECT_NE(log.find("consensus (log)"), std::string::npos);
+  EXPECT_EQ(Count(log, "<circle"), 3u);  // the 0 at round 0 has no place on a log scale
+}
+
+RunSummary Summary(const std::string& run, double loss) {
+  RunSummary r;
+  r.run = run;
+  r.algorithm = "dpsgd";
+  r.compressor = "fp32";
+  r.transport = "inproc";
+  r.rounds = 4;
+  r.curve = {EvalPoint{0, 0, 0, 2 * loss, 2 * loss, 0.1, 0},
+             EvalPoint{4, 1.0, 2.0, loss, loss, 0.9, 0.01}};
+  r.final_point = r.curve.back();
+  return r;
+}
+
+TEST(Results, KeepOthersReplacesOnlyTheGivenRuns) {
+  Folder dir;
+  ASSERT_TRUE(WriteResults({Summary("a", 0.5), Summary("b", 0.25)}, dir.path(), false).ok());
+  const std::string first = dir.Read("summary.csv");
+  const size_t a_at = first.find("\na,") + 1;
+  const std::string a_row = first.substr(a_at, first.find('\n', a_at) - a_at + 1);
+  RunSummary c = Summary("c", 0.125);
+  c.grid_values = {{"bandwidth", "10Mbit"}, {"compressor", "qsgd:4"}};
+  ASSERT_TRUE(WriteResults({Summary("b", 0.3), c}, dir.path(), true).ok());
+  auto table = ParseCsv(dir.Read("summary.csv"), "summary.csv");
+  ASSERT_TRUE(table.ok()) << table.status().message();
+  ASSERT_EQ(table->rows.size(), 3u);
+  EXPECT_EQ(table->rows[0][0], "a");
+  EXPECT_EQ(table->rows[1][0], "b");
+  EXPECT_EQ(table->rows[1][table->Column("final_loss")], "0.3");
+  EXPECT_EQ(table->rows[2][0], "c");
+  EXPECT_EQ(table->rows[2][table->Column("bandwidth")], "10Mbit");
+  // A grid key that is already a column with another meaning gets its own column.
+  EXPECT_EQ(table->rows[2][table->Column("compressor")], "fp32");
+  EXPECT_EQ(table->rows[2][table->Column("grid_compressor")], "qsgd:4");
+  EXPECT_EQ(table->rows[0][table->Column("bandwidth")], "");
+  // a's row is kept as it was, with empty cells for the new grid columns.
+  EXPECT_NE(dir.Read("summary.csv").find("\n" + a_row.substr(0, a_row.size() - 1) + ",,\n"),
+            std::string::npos)
+      << dir.Read("summary.csv");
+  auto curves = ParseCsv(dir.Read("curves.csv"), "curves.csv");
+  ASSERT_TRUE(curves.ok());
+  ASSERT_EQ(curves->rows.size(), 6u);  // two points per run, a's kept
+  EXPECT_EQ(curves->rows[0][0], "a");
+  EXPECT_EQ(curves->rows[0][1], "0");
+  const std::string plot = dir.Read("loss_vs_rounds.svg");
+  EXPECT_EQ(Count(plot, "<polyline"), 3u);
+  for (const char* name : {">a<", ">b<", ">c<"}) EXPECT_NE(plot.find(name), std::string::npos);
+  EXPECT_EQ(Count(dir.Read("consensus_vs_rounds.svg"), "<polyline"), 3u);
+  // Without keep_others the folder holds exactly the given runs.
+  ASSERT_TRUE(WriteResults({Summary("z", 1)}, dir.path(), false).ok());
+  EXPECT_EQ(ParseCsv(dir.Read("summary.csv"), "s")->rows.size(), 1u);
+}
+
+constexpr const char* kTopology =
+    "nodes: 4\nbase_port: 17400\ngenerator: {kind: ring}\n"
+    "links:\n  default: {bandwidth: 1Gbit, latency: 0ms}\n";
+
+std::string TinyExperiment(const std::string& extra) {
+  return "topology: topo.yaml\nmodel: softmax\n"
+         "data: {kind: synthetic, samples: 400, features: 6, classes: 3, seed: 3}\n"
+         "rounds: 6\nbatch_size: 8\nlr: 0.2\nseed: 5\neval_every: 3\nemulate: false\n"
+         "transport: inproc\n" +
+         extra;
+}
+
+TEST(Evaluate, RoundZeroIsTheSharedInitialModel) {
+  Folder dir;
+  dir.Write("topo.yaml", kTopology);
+  auto exp = LoadExperiment(dir.Write("exp.yaml", TinyExperiment("")));
+  ASSERT_TRUE(exp.ok()) << exp.status().message();
+  LaunchOptions o;
+  o.experiment_path = dir.path() + "/exp.yaml";
+  o.out_dir = dir.path() + "/out";
+  auto result = Launch(o);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  const RunSummary& r = result->front();
+  ASSERT_EQ(r.curve.size(), 3u);  // rounds 0, 3, 6
+  EXPECT_EQ(r.curve[0].round, 0);
+  EXPECT_EQ(r.curve[0].consensus, 0);
+  EXPECT_EQ(r.curve[0].wall_s, 0);
+  auto w = BuildWorkload(exp->runs.front(), 4);
+  ASSERT_TRUE(w.ok());
+  const EvalPoint x0 = EvaluateInitialModel(*w, 5);
+  EXPECT_EQ(r.curve[0].train_loss, x0.train_loss);
+  EXPECT_NEAR(x0.train_loss, std::log(3.0), 0.2);  // an untrained 3-class model
+  EXPECT_LT(r.final_point.train_loss, x0.train_loss);
+  EXPECT_GT(r.curve[1].consensus, 0);
+  // eval.jsonl has the same points, round 0 first.
+  std::ifstream eval(o.out_dir + "/dpsgd/eval.jsonl");
+  std::string first;
+  std::getline(eval, first);
+  EXPECT_EQ(first.rfind("{\"accuracy\":", 0), 0u) << first;
+  EXPECT_NE(first.find("\"round\":0"), std::string::npos) << first;
+  // A run bounded by time is evaluated up to the last round every peer completed.
+  std::vector<std::map<int64_t, RoundMetrics>> metrics;
+  for (int i = 0; i < 4; ++i) metrics.push_back(ReadPeerMetrics(o.out_dir + "/dpsgd", i));
+  EXPECT_EQ(metrics[3].size(), 6u);
+  EXPECT_GT(metrics[3].at(6).bytes_sent, 0);
+  auto unlimited = EvaluateRun(*w, o.out_dir + "/dpsgd", 4, 5, kUnlimitedRounds, 3);
+  ASSERT_TRUE(unlimited.ok()) << unlimited.status().message();
+  ASSERT_EQ(unlimited->size(), 3u);  // rounds 0, 3 and the final models
+  EXPECT_EQ(unlimited->back().round, 6);
+  EXPECT_EQ(unlimited->back().train_loss, r.final_point.train_loss);  // finals = round 6 here
+  EXPECT_EQ(unlimited->back().consensus, r.final_point.consensus);
+  EXPECT_EQ(unlimited->back().wall_s, r.final_point.wall_s);
+}
+
+TEST(Launch, RunXIntoAnExistingFolderKeepsTheOtherRuns) {
+  Folder dir;
+  dir.Write("topo.yaml", kTopology);
+  const std::string exp = dir.Write(
+      "exp.yaml", TinyExperiment("runs:\n  - {name: a}\n"
+                                 "  - {name: b, algorithm: choco, compressor: \"then(randk:0.5, "
+                                 "natural)\"}\n"));
+  LaunchOptions o;
+  o.experiment_path = exp;
+  o.out_dir = dir.path() + "/out";
+  ASSERT_TRUE(Launch(o).ok());
+  std::ifstream s0(o.out_dir + "/summary.csv");
+  std::string header, row_a, row_b;
+  std::getline(s0, header);
+  std::getline(s0, row_a);
+  std::getline(s0, row_b);
+  EXPECT_NE(row_b.find("\"then(randk:0.5, natural)\""), std::string::npos) << row_b;
+  o.runs = {"b"};
+  o.transport = TransportKind::kInproc;
+  auto again = Launch(o);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  ASSERT_EQ(again->size(), 1u);
+  std::ifstream s1(o.out_dir + "/summary.csv");
+  std::string header1, row_a1, row_b1, extra;
+  std::getline(s1, header1);
+  std::getline(s1, row_a1);
+  std::getline(s1, row_b1);
+  EXPECT_EQ(header1, header);
+  EXPECT_EQ(row_a1, row_a) << "run a's row must be kept as it was";
+  EXPECT_EQ(row_b1.rfind("b,choco,", 0), 0u) << row_b1;
+  EXPECT_FALSE(std::getline(s1, extra)) << extra;
+  std::ifstream plot(o.out_dir + "/loss_vs_time.svg");
+  const std::string svg((std::istreambuf_iterator<char>(plot)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(Count(svg, "<polyline"), 2u);
+  EXPECT_NE(svg.find(">a<"), std::string::npos);
+  // Both folders say what produced them.
+  std::ifstream cfg(o.out_dir + "/b/config.yaml");
+  const std::string c((std::istreambuf_iterator<char>(cfg)), std::istreambuf_iterator<char>());
+  EXPECT_NE(c.find("name: b"), std::string::npos) << c;
+  EXPECT_EQ(c.find("name: a\n"), std::string::npos) << c;
+  EXPECT_TRUE(fs::exists(o.out_dir + "/config.yaml"));
+}
+
+TEST(Launch, DryRunPrintsTheResolvedConfigAndStartsNothing) {
+  Folder dir;
+  dir.Write("topo.yaml", kTopology);
+  LaunchOptions o;
+  o.experiment_path = dir.Write(
+      "exp.yaml", TinyExperiment("grid:\n  bandwidth: [1Mbit, 10Mbit]\n  lr: [0.1, 0.3]\n"));
+  o.out_dir = dir.path() + "/out";
+  o.dry_run = true;
+  std::ostringstream printed;
+  o.progress = &printed;
+  auto result = Launch(o);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  EXPECT_TRUE(result->empty());
+  EXPECT_FALSE(fs::exists(o.out_dir)) << "a dry run writes nothing";
+  const std::string text = printed.str();
+  EXPECT_NE(text.find("commit:"), std::string::npos) << text;
+  EXPECT_NE(text.find("# runs (4), transport inproc"), std::string::npos) << text;
+  EXPECT_NE(text.find("#   dpsgd-10Mbit-0.3: dpsgd/fp32, 4 peers, 6 rounds, sync"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(Count(text, "\n  - name: "), 4u) << text;
+}
+
+// A grid runs in the simulator unless the file or the command line says otherwise; its
+// outputs have the same shape as a real run's, round 0 included, one column per grid key.
+TEST(Launch, GridRunsInTheSimulatorByDefault) {
+  Folder dir;
+  dir.Write("topo.yaml", kTopology);
+  LaunchOptions o;
+  o.experiment_path =
+      dir.Write("exp.yaml",
+                "topology: topo.yaml\nmodel: softmax\n"
+                "data: {kind: synthetic, samples: 400, features: 6, classes: 3, seed: 3}\n"
+                "rounds: 6\nbatch_size: 8\nseed: 5\neval_every: 3\ncompute_time: 1ms\n"
+                "grid:\n  lr: [0.1, 0.3]\n");
+  o.out_dir = dir.path() + "/out";
+  auto result = Launch(o);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  ASSERT_EQ(result->size(), 2u);
+  for (const RunSummary& r : *result) {
+    EXPECT_EQ(r.transport, "sim");
+    ASSERT_EQ(r.curve.size(), 3u) << r.run;  // rounds 0, 3, 6
+    EXPECT_EQ(r.curve[0].round, 0);
+    EXPECT_EQ(r.rounds, 6);
+    EXPECT_LT(r.final_point.train_loss, r.curve[0].train_loss);
+  }
+  auto table = ParseCsv(dir.Read("out/summary.csv"), "summary.csv");
+  ASSERT_TRUE(table.ok());
+  ASSERT_NE(table->Column("lr"), -1);
+  EXPECT_EQ(table->rows[1][table->Column("lr")], "0.3");
+  EXPECT_EQ(table->rows[1][0], "dpsgd-0.3");
+}
+
+}  // namespace
+}  // namespace hearsay
