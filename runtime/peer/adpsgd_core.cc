@@ -196,7 +196,7 @@ Status AdpsgdCore::ProcessInbox(double now, CoreSink& sink, int64_t record_round
   return Status::Ok();
 }
 
-void AdpsgdCore::Compute() { ComputeGradient(x_read_, job_round_); }
+void AdpsgdCore::Compute() { ComputeLocalWork(x_read_, job_round_); }
 
 Status AdpsgdCore::Service(double now, CoreSink& sink) {
   if (options_.replay != nullptr || finished()) return Status::Ok();
@@ -235,7 +235,7 @@ CoreStep AdpsgdCore::Step(double now, CoreSink& sink) {
         }
         reply_wait_began_ = -1;
         if (Status s = CheckLoss(round_); !s.ok()) return Fail(now, sink, std::move(s));
-        const auto lr = static_cast<float>(run.lr.At(round_));
+        const float lr = work_lr(round_);
         for (size_t k = 0; k < x_.size(); ++k) x_[k] -= lr * grad_[k];
         RoundRecord rec = MakeRecord(now, round_, grad_loss_);
         for (const auto& [j, s] : staleness_) {

@@ -187,7 +187,7 @@ CoreStep AllreduceCore::Step(double now, CoreSink& sink) {
           return Wait(now, deadline);
         }
         // The mean gradient over all peers' minibatches.
-        const float scale = static_cast<float>(run.lr.At(round_)) / static_cast<float>(n_);
+        const float scale = work_lr(round_) / static_cast<float>(n_);
         for (size_t k = 0; k < x_.size(); ++k) x_[k] -= scale * acc_[k];
         last_round_ = round_;
         const bool last = round_ >= run.rounds || bounded_by_duration(now);

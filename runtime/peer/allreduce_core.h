@@ -11,6 +11,8 @@
 //   all-gather, steps k = 0..n-2: send chunk (i + 1 - k) mod n (its own sum first, then what it
 //     received) to i+1; the chunk (i - k) mod n received from i-1 replaces acc's.
 //   x <- x - lr_t * acc / n
+// With local steps (docs/algorithms.md) acc starts from the pseudo-gradient update u_i instead of
+// g_i and x <- s - acc / n: with H > 1 and an outer Nesterov optimizer this is DiLoCo exactly.
 // Messages carry (round, tag = step 0..2n-3). Per round each peer sends 2(n-1) chunks, 2(n-1)/n
 // of the model, and every round takes 2(n-1) one-hop latencies in sequence -- the latency term
 // that makes gossip win on high-latency networks. Every sum is computed once, by one peer, and its
@@ -37,7 +39,7 @@ class AllreduceCore final : public PeerCore {
   // The ring's two neighbours of `self` among n peers (one when n = 2), ascending.
   static std::vector<int> RingNeighbors(int n, int self);
 
-  void Compute() override { ComputeGradient(x_, job_round_); }
+  void Compute() override { ComputeLocalWork(x_, job_round_); }
   std::span<const float> params() const override { return x_; }
 
  private:

@@ -91,6 +91,25 @@ void EmitRun(YAML::Emitter& e, const RunConfig& r, const Experiment& exp) {
   e << YAML::Key << "consensus_step" << YAML::Value << Num(r.consensus_step);
   e << YAML::Key << "allow_biased" << YAML::Value << r.allow_biased;
   EmitModelDataLr(e, r);
+  const OptimizerConfig& o = r.optimizer;
+  e << YAML::Key << "optimizer" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  e << YAML::Key << "kind" << YAML::Value << o.kind;
+  if (o.kind == "momentum" || o.kind == "nesterov") {
+    e << YAML::Key << "momentum" << YAML::Value << Num(o.momentum);
+  } else if (o.kind == "adamw") {
+    e << YAML::Key << "beta1" << YAML::Value << Num(o.beta1) << YAML::Key << "beta2" << YAML::Value
+      << Num(o.beta2) << YAML::Key << "eps" << YAML::Value << Num(o.eps) << YAML::Key
+      << "weight_decay" << YAML::Value << Num(o.weight_decay);
+  }
+  e << YAML::EndMap;
+  e << YAML::Key << "local_steps" << YAML::Value << r.local_steps;
+  e << YAML::Key << "outer_optimizer" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  e << YAML::Key << "kind" << YAML::Value << r.outer_optimizer.kind << YAML::Key << "lr"
+    << YAML::Value << Num(r.outer_optimizer.lr);
+  if (r.outer_optimizer.kind == "nesterov") {
+    e << YAML::Key << "momentum" << YAML::Value << Num(r.outer_optimizer.momentum);
+  }
+  e << YAML::EndMap;
   if (r.rounds == kUnlimitedRounds) {
     e << YAML::Comment("rounds: unlimited (`duration` bounds the run)");
   } else {

@@ -177,7 +177,7 @@ CoreStep GossipCore::Run(double now, Job job, int64_t job_round, Phase after, bo
 void GossipCore::Compute() {
   if (phase_ != Phase::kComputing) return;
   if (job_ == Job::kGradient) {
-    ComputeGradient(algo_->params(), job_round_);
+    ComputeLocalWork(algo_->params(), job_round_);
     return;
   }
   out_.clear();
@@ -206,7 +206,7 @@ Status GossipCore::JobDone(double now) {
 
 Status GossipCore::BeginRound(double now, CoreSink& sink) {
   const RunConfig& run = options_.run;
-  const auto lr = static_cast<float>(run.lr.At(round_));
+  const float lr = work_lr(round_);
   if (trainer_) {
     // The device job ran the gradient and Begin in Compute(); out_ holds the payload.
     round_loss_ = grad_loss_;

@@ -73,6 +73,9 @@ Status PeerCore::Setup() {
   sampler_ = std::make_unique<MinibatchSampler>(workload_->train, workload_->shards[id],
                                                 run.batch_size, run.seed, id);
   grad_.resize(model.num_params());
+  scratch_grad_.resize(model.num_params());
+  HEARSAY_ASSIGN_OR_RETURN(optimizer_, MakeOptimizer(run.optimizer, model.num_params()));
+  outer_ = std::make_unique<OuterOptimizer>(run.outer_optimizer, model.num_params());
   link_neighbors_ = CommNeighbors(run, *options_.topology->graph, id);
   done_round_.assign(link_neighbors_.size(), -1);
   failed_.assign(link_neighbors_.size(), "");
@@ -207,13 +210,45 @@ CoreStep PeerCore::StartJob(double now, int64_t job_round, bool overlapped) {
   job_started_ = now;
   CoreStep step;
   step.kind = CoreStep::Kind::kCompute;
+  step.work = options_.run.local_steps;
   return step;
 }
 
-void PeerCore::ComputeGradient(std::span<const float> at, int64_t batch_round) {
-  const Batch batch = sampler_->Next(batch_round);
-  grad_loss_ = workload_->model->LossAndGradient(at, batch, grad_);
-  grad_round_ = batch_round;
+bool PeerCore::plain_steps() const {
+  const RunConfig& run = options_.run;
+  return run.local_steps == 1 && run.optimizer.kind == "sgd" && run.outer_optimizer.identity();
+}
+
+float PeerCore::work_lr(int64_t round) const {
+  const RunConfig& run = options_.run;
+  if (run.local_steps == 1 && run.outer_optimizer.identity()) return run.lr.At(round);
+  return 1.0f;
+}
+
+void PeerCore::ComputeLocalWork(std::span<const float> s, int64_t round) {
+  const RunConfig& run = options_.run;
+  const Model& model = *workload_->model;
+  grad_round_ = round;
+  if (plain_steps()) {
+    grad_loss_ = model.LossAndGradient(s, sampler_->Next(round), grad_);
+    return;
+  }
+  if (run.local_steps == 1 && run.outer_optimizer.identity()) {
+    grad_loss_ = model.LossAndGradient(s, sampler_->Next(round), scratch_grad_);
+    optimizer_->Direction(s, scratch_grad_, grad_);
+    return;
+  }
+  const int64_t h = run.local_steps;
+  local_.assign(s.begin(), s.end());
+  double loss = 0;
+  for (int64_t k = 1; k <= h; ++k) {
+    const int64_t step = (round - 1) * h + k;  // the inner step's index: batch and step size
+    loss += model.LossAndGradient(local_, sampler_->Next(step), scratch_grad_);
+    optimizer_->Step(local_, scratch_grad_, run.lr.At(step), grad_);
+  }
+  grad_loss_ = loss / static_cast<double>(h);
+  for (size_t k = 0; k < local_.size(); ++k) local_[k] = s[k] - local_[k];  // Delta = s - x_H
+  outer_->Update(local_, grad_);
 }
 
 Status PeerCore::CheckLoss(int64_t at_round) const {
@@ -231,6 +266,7 @@ RoundRecord PeerCore::MakeRecord(double now, int64_t round, double loss) const {
   rec.wall_s = now;
   rec.loss = loss;
   rec.lr = options_.run.lr.At(round);
+  rec.inner_steps = round * options_.run.local_steps;
   rec.payload_bytes_sent = payload_sent_;
   rec.compute_s = compute_s_;
   rec.wait_s = wait_s_;
@@ -322,8 +358,8 @@ CoreStep PeerCore::Fail(double now, CoreSink& sink, Status why) {
 }
 
 CoreStep PeerCore::Advance(double now, CoreSink& sink) {
-  if (state_ == State::kFinished) return CoreStep{CoreStep::Kind::kFinished, kNoWake, {}};
-  if (state_ == State::kFailed) return CoreStep{CoreStep::Kind::kFailed, kNoWake, fail_status_};
+  if (state_ == State::kFinished) return CoreStep{CoreStep::Kind::kFinished, 1, kNoWake, {}};
+  if (state_ == State::kFailed) return CoreStep{CoreStep::Kind::kFailed, 1, kNoWake, fail_status_};
   if (wait_started_ >= 0) {
     wait_s_ += std::max(0.0, now - wait_started_);
     wait_started_ = -1;

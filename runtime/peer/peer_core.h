@@ -47,6 +47,7 @@
 #include "common/status.h"
 #include "runtime/algorithms/algorithm.h"
 #include "runtime/data/sampler.h"
+#include "runtime/model/optimizer.h"
 #include "runtime/peer/experiment.h"
 #include "runtime/peer/workload.h"
 #include "runtime/transport/transport.h"
@@ -84,9 +85,10 @@ struct RoundRecord {
   double loss = 0;    // minibatch loss of round `round`'s gradient
   double lr = 0;
   uint64_t payload_bytes_sent = 0;
-  double compute_s = 0;  // local computation
-  double wait_s = 0;     // waiting for messages
-  double overlap_s = 0;  // the part of compute_s that ran while a round's payloads travelled
+  double compute_s = 0;     // local computation
+  double wait_s = 0;        // waiting for messages
+  double overlap_s = 0;     // the part of compute_s that ran while a round's payloads travelled
+  int64_t inner_steps = 0;  // local (inner) steps so far: round x local_steps
   // Staleness at this round's mix: (in-neighbour, rounds behind), and running aggregates.
   std::vector<std::pair<int, int64_t>> staleness;
   int64_t max_staleness = 0;
@@ -108,6 +110,7 @@ class CoreSink {
 struct CoreStep {
   enum class Kind : uint8_t { kCompute, kWait, kFinished, kFailed };
   Kind kind = Kind::kWait;
+  int64_t work = 1;          // kCompute: local steps in the job (the simulator's time model)
   double wake_at = kNoWake;  // kWait: call Advance again at this time even if nothing arrives
   Status status;             // kFailed: why
 };
@@ -182,8 +185,16 @@ class PeerCore {
   // which accounts the job's time before Step runs again (job_done() is then true once).
   CoreStep StartJob(double now, int64_t job_round, bool overlapped);
   bool job_running() const { return job_running_; }
-  // The minibatch gradient of `batch_round` at `at` into grad_ (loss into grad_loss_).
-  void ComputeGradient(std::span<const float> at, int64_t batch_round);
+  // The local work of communication round `round` from model s (ALGORITHMS.md "Local steps and
+  // outer optimizers"), into grad_ (mean minibatch loss into grad_loss_); the algorithms then
+  // apply work_lr(round) * grad_ where plain SGD applies lr_t * g:
+  //   plain (H = 1, inner sgd, outer sgd lr 1): grad_ = g(s), batch t       (today's algorithms)
+  //   H = 1, another inner optimizer:           grad_ = Direction(s, g)
+  //   otherwise: H inner steps from s (batches and step sizes of inner steps (t-1)H+1 .. tH),
+  //              grad_ = u = OuterOpt(s - x_H), work_lr = 1
+  void ComputeLocalWork(std::span<const float> s, int64_t round);
+  float work_lr(int64_t round) const;
+  bool plain_steps() const;  // the plain case above
   // Aborted when the last gradient's loss is not finite (the run diverged).
   Status CheckLoss(int64_t at_round) const;
 
@@ -228,6 +239,9 @@ class PeerCore {
   // The last gradient: of round grad_round_, with its minibatch loss.
   std::vector<float> grad_;
   double grad_loss_ = 0;
+  std::unique_ptr<Optimizer> optimizer_;     // inner optimizer (state per peer, never sent)
+  std::unique_ptr<OuterOptimizer> outer_;    // outer optimizer (pseudo-gradient)
+  std::vector<float> local_, scratch_grad_;  // the local copy of H inner steps, a gradient
   int64_t grad_round_ = 0;
   int64_t job_round_ = 0;
   uint64_t payload_sent_ = 0;

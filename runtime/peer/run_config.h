@@ -21,6 +21,7 @@
 #include "runtime/data/synthetic.h"
 #include "runtime/model/lr_schedule.h"
 #include "runtime/model/model.h"
+#include "runtime/model/optimizer.h"
 #include "topology/topology_spec.h"
 
 namespace hearsay {
@@ -98,6 +99,10 @@ struct RunConfig {
   ModelConfig model;                                // softmax, l2 1e-4
   DataConfig data;                                  // synthetic
   LrSchedule lr;                                    // 0.1 constant
+  // Local steps and optimizers (issue 14; docs/algorithms.md "Local steps and outer optimizers").
+  OptimizerConfig optimizer;             // inner optimizer: sgd
+  int64_t local_steps = 1;               // inner steps per communication round (H >= 1)
+  OuterOptimizerConfig outer_optimizer;  // on the pseudo-gradient: sgd, lr 1 (plain local SGD)
   int64_t rounds = 100;     // local steps per peer; kUnlimitedRounds when only duration bounds it
   int64_t batch_size = 32;  // minibatch per peer and round
   uint64_t seed = 1;        // run seed: model init, minibatches, codec randomness

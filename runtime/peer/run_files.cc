@@ -105,6 +105,7 @@ Status RunFiles::WriteRound(const RoundRecord& r, uint64_t bytes_sent, uint64_t 
   PutNumber(&s, r.loss);
   s.append(",\"lr\":");
   PutNumber(&s, r.lr);
+  fmt::format_to(std::back_inserter(s), ",\"inner_steps\":{}", r.inner_steps);
   fmt::format_to(std::back_inserter(s),
                  ",\"payload_bytes_sent\":{},\"bytes_sent\":{},\"bytes_received\":{}",
                  r.payload_bytes_sent, bytes_sent, bytes_received);

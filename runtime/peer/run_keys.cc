@@ -64,6 +64,60 @@ Status ParseModel(const YamlContext& ctx, const YAML::Node& n, RunDraft* d) {
   return Status::Ok();
 }
 
+const std::vector<std::string> kOptimizers = {"sgd", "momentum", "nesterov", "adamw"};
+const std::vector<std::string> kOuterOptimizers = {"sgd", "nesterov"};
+
+// `optimizer: adamw` or `optimizer: {kind: adamw, beta1: 0.9, ...}`.
+Status ParseOptimizer(const YamlContext& ctx, const YAML::Node& n, OptimizerConfig* o) {
+  int kind = 0;
+  const YAML::Node k = n.IsScalar() ? n : n["kind"];
+  if (!n.IsScalar()) {
+    HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(
+        n, "optimizer", {"kind", "momentum", "beta1", "beta2", "eps", "weight_decay"}));
+  }
+  if (k) {
+    HEARSAY_RETURN_IF_ERROR(ctx.GetEnum(k, "optimizer", kOptimizers, &kind));
+    o->kind = kOptimizers[kind];
+  }
+  if (!n.IsScalar()) {
+    for (const auto& [key, field] :
+         std::vector<std::pair<const char*, double*>>{{"momentum", &o->momentum},
+                                                      {"beta1", &o->beta1},
+                                                      {"beta2", &o->beta2},
+                                                      {"eps", &o->eps},
+                                                      {"weight_decay", &o->weight_decay}}) {
+      if (n[key])
+        HEARSAY_RETURN_IF_ERROR(ctx.GetDouble(n[key], std::string("optimizer.") + key, field));
+    }
+  }
+  Status s = o->Validate();
+  if (!s.ok()) return ctx.Error(n, "optimizer: " + s.message());
+  return Status::Ok();
+}
+
+// `outer_optimizer: nesterov` or `outer_optimizer: {kind: nesterov, lr: 0.7, momentum: 0.9}`.
+Status ParseOuterOptimizer(const YamlContext& ctx, const YAML::Node& n, OuterOptimizerConfig* o) {
+  int kind = 0;
+  const YAML::Node k = n.IsScalar() ? n : n["kind"];
+  if (!n.IsScalar()) {
+    HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(n, "outer_optimizer", {"kind", "lr", "momentum"}));
+  }
+  if (k) {
+    HEARSAY_RETURN_IF_ERROR(ctx.GetEnum(k, "outer_optimizer", kOuterOptimizers, &kind));
+    o->kind = kOuterOptimizers[kind];
+  }
+  if (!n.IsScalar()) {
+    if (n["lr"]) HEARSAY_RETURN_IF_ERROR(ctx.GetDouble(n["lr"], "outer_optimizer.lr", &o->lr));
+    if (n["momentum"]) {
+      HEARSAY_RETURN_IF_ERROR(
+          ctx.GetDouble(n["momentum"], "outer_optimizer.momentum", &o->momentum));
+    }
+  }
+  Status s = o->Validate();
+  if (!s.ok()) return ctx.Error(n, s.message());
+  return Status::Ok();
+}
+
 Status ParseData(const YamlContext& ctx, const YAML::Node& n, RunDraft* d) {
   DataConfig* data = &d->run.data;
   HEARSAY_RETURN_IF_ERROR(
@@ -200,14 +254,15 @@ YAML::Node RunDraft::At(const std::string& key) const {
 
 const std::vector<std::string>& RunKeys() {
   static const std::vector<std::string> kKeys = {
-      "name",          "algorithm",  "compressor",    "consensus_step",
-      "allow_biased",  "model",      "data",          "lr",
-      "rounds",        "batch_size", "seed",          "eval_every",
-      "device",        "emulate",    "round_timeout", "connect_timeout",
-      "cluster_id",    "secret",     "secret_file",   "mode",
-      "staleness",     "duration",   "eval_every_s",  "compute_time",
-      "target_loss",   "heartbeat",  "dead_after",    "checkpoint_every",
-      "min_neighbors", "faults"};
+      "name",           "algorithm",  "compressor",    "consensus_step",
+      "allow_biased",   "model",      "data",          "lr",
+      "rounds",         "batch_size", "seed",          "eval_every",
+      "device",         "emulate",    "round_timeout", "connect_timeout",
+      "cluster_id",     "secret",     "secret_file",   "mode",
+      "staleness",      "duration",   "eval_every_s",  "compute_time",
+      "target_loss",    "heartbeat",  "dead_after",    "checkpoint_every",
+      "min_neighbors",  "faults",     "optimizer",     "local_steps",
+      "outer_optimizer"};
   return kKeys;
 }
 
@@ -290,6 +345,12 @@ Status ApplyRunKey(const YamlContext& ctx, const std::string& key, const YAML::N
     HEARSAY_RETURN_IF_ERROR(ctx.GetIntIn(v, "checkpoint_every", 0, kMax, &r.checkpoint_every));
   } else if (key == "min_neighbors") {
     HEARSAY_RETURN_IF_ERROR(ctx.GetIntIn(v, "min_neighbors", 0, 1 << 20, &r.min_neighbors));
+  } else if (key == "optimizer") {
+    HEARSAY_RETURN_IF_ERROR(ParseOptimizer(ctx, v, &r.optimizer));
+  } else if (key == "local_steps") {
+    HEARSAY_RETURN_IF_ERROR(ctx.GetIntIn(v, "local_steps", 1, 1 << 20, &r.local_steps));
+  } else if (key == "outer_optimizer") {
+    HEARSAY_RETURN_IF_ERROR(ParseOuterOptimizer(ctx, v, &r.outer_optimizer));
   } else if (key == "faults") {
     if (!v.IsSequence()) {
       return ctx.Error(v,

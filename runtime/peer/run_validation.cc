@@ -270,6 +270,27 @@ Status ParseFaults(const YamlContext& exp_ctx, RunDraft* d) {
   return Status::Ok();
 }
 
+// Local steps and an outer optimizer: every algorithm but AD-PSGD (whose steps are single
+// gradient steps between pairwise averages) and the device trainers (their step is one fused
+// kernel sequence).
+Status CheckLocalSteps(const YamlContext& ctx, const RunDraft& d) {
+  const RunConfig& run = d.run;
+  const bool local = run.local_steps > 1 || !run.outer_optimizer.identity();
+  if (local && run.algorithm == AlgorithmKind::kAdpsgd) {
+    return ctx.Error(d.At(run.local_steps > 1 ? "local_steps" : "outer_optimizer"),
+                     "run '" + run.name +
+                         "': adpsgd averages after every step; local_steps and outer_optimizer "
+                         "apply to the other algorithms");
+  }
+  if ((local || run.optimizer.kind != "sgd") && run.device.kind != DeviceKind::kCpu) {
+    return ctx.Error(d.At(local ? "local_steps" : "optimizer"),
+                     "run '" + run.name + "': device " + run.device.ToString() +
+                         " runs plain SGD with one step per round; other optimizers and local "
+                         "steps run on the CPU");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 uint64_t PhysicalMemoryBytes() {
@@ -286,6 +307,7 @@ Status ValidateRun(const YamlContext& ctx, RunDraft* d) {
   HEARSAY_RETURN_IF_ERROR(CheckCodec(ctx, *d));
   HEARSAY_RETURN_IF_ERROR(CheckModelAndData(ctx, *d));
   HEARSAY_RETURN_IF_ERROR(CheckTimingAndQuorum(ctx, *d));
+  HEARSAY_RETURN_IF_ERROR(CheckLocalSteps(ctx, *d));
   return ParseFaults(ctx, d);
 }
 

@@ -294,7 +294,8 @@ Status Simulation::Wake(int peer, double now) {
     case CoreStep::Kind::kCompute: {
       p.core->Compute();
       p.state = PeerState::kComputing;
-      Push(now + compute_time_s_ * p.slowdown, EventClass::kWake, peer, ++p.timer_gen);
+      Push(now + compute_time_s_ * p.slowdown * static_cast<double>(step.work), EventClass::kWake,
+           peer, ++p.timer_gen);
       return Status::Ok();
     }
     case CoreStep::Kind::kWait:
