@@ -61,6 +61,7 @@ Status GossipCore::SetupProtocol(std::span<const float> x0) {
     args.x0 = x0;
     args.compressor = std::move(codec);
     args.model = run.model;
+    if (!workload_) return Unimplemented("an external model runs on the CPU (device: cpu)");
     args.num_features = workload_->train.num_features;
     args.num_classes = workload_->train.num_classes;
     HEARSAY_ASSIGN_OR_RETURN(trainer_, MakeDeviceTrainer(std::move(args)));
@@ -205,7 +206,6 @@ Status GossipCore::JobDone(double now) {
 }
 
 Status GossipCore::BeginRound(double now, CoreSink& sink) {
-  const RunConfig& run = options_.run;
   const float lr = work_lr(round_);
   if (trainer_) {
     // The device job ran the gradient and Begin in Compute(); out_ holds the payload.

@@ -24,6 +24,14 @@ constexpr double kFlushSeconds = 0.25;
 Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
     const RunConfig& run, std::shared_ptr<const TopologySpec> topology, const Model& model, int id,
     const std::atomic<bool>* stop) {
+  return MakePeerTcpTransport(run, std::move(topology),
+                              model.Describe() + " params=" + std::to_string(model.num_params()),
+                              model.num_params(), id, stop);
+}
+
+Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
+    const RunConfig& run, std::shared_ptr<const TopologySpec> topology,
+    const std::string& model_shape, size_t num_params, int id, const std::atomic<bool>* stop) {
   TcpTransportOptions o;
   o.self = id;
   o.stop = stop;
@@ -31,12 +39,12 @@ Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
   o.neighbors = CommNeighbors(run, *topology->graph, id);
   o.handshake.cluster_id = run.cluster_id;
   o.handshake.topology_hash = TopologyHash(*topology);
-  o.handshake.model_shape = model.Describe() + " params=" + std::to_string(model.num_params());
+  o.handshake.model_shape = model_shape;
   o.handshake.algorithm = AlgorithmLabel(run);
   o.secret = run.secret;
   // No codec needs more than 64 bits per parameter (sparse index + value); larger payloads are
   // refused before anything is allocated (docs/security.md).
-  const uint64_t max_message = 8 * static_cast<uint64_t>(model.num_params()) + (1u << 20);
+  const uint64_t max_message = 8 * static_cast<uint64_t>(num_params) + (1u << 20);
   o.max_message_bytes = static_cast<uint32_t>(std::min<uint64_t>(max_message, UINT32_MAX));
   HEARSAY_ASSIGN_OR_RETURN(std::unique_ptr<Transport> tcp, MakeTcpTransport(o));
   if (!run.emulate) return tcp;
@@ -44,28 +52,6 @@ Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
 }
 
 namespace {
-
-// The core's outputs for a daemon: frames go to the transport, records to the run folder.
-class DaemonSink final : public CoreSink {
- public:
-  DaemonSink(Transport& transport, RunFiles* files) : transport_(transport), files_(files) {}
-  Status Send(Message msg) override { return transport_.Send(std::move(msg)); }
-  Status OnRound(const RoundRecord& r) override {
-    if (!files_) return Status::Ok();
-    const TransportStats st = transport_.stats();
-    return files_->WriteRound(r, st.bytes_sent, st.bytes_received);
-  }
-  Status OnSnapshot(const SnapshotKey& key, std::span<const float> x, double) override {
-    return files_ ? files_->WriteSnapshot(key, x) : Status::Ok();
-  }
-  Status OnApplied(int64_t round, std::span<const MessageId> applied) override {
-    return files_ ? files_->WriteApplied(round, applied) : Status::Ok();
-  }
-
- private:
-  Transport& transport_;
-  RunFiles* files_;
-};
 
 // Sleeps `seconds` in slices, returning early when `stop` is set.
 void SleepUnlessStopped(double seconds, const std::atomic<bool>* stop) {
@@ -78,6 +64,22 @@ void SleepUnlessStopped(double seconds, const std::atomic<bool>* stop) {
 }
 
 }  // namespace
+
+Status DaemonSink::Send(Message msg) { return transport_.Send(std::move(msg)); }
+
+Status DaemonSink::OnRound(const RoundRecord& r) {
+  if (!files_) return Status::Ok();
+  const TransportStats st = transport_.stats();
+  return files_->WriteRound(r, st.bytes_sent, st.bytes_received);
+}
+
+Status DaemonSink::OnSnapshot(const SnapshotKey& key, std::span<const float> x, double) {
+  return files_ ? files_->WriteSnapshot(key, x) : Status::Ok();
+}
+
+Status DaemonSink::OnApplied(int64_t round, std::span<const MessageId> applied) {
+  return files_ ? files_->WriteApplied(round, applied) : Status::Ok();
+}
 
 Peer::Peer(PeerOptions options) : options_(std::move(options)) {}
 Peer::~Peer() = default;

@@ -24,6 +24,7 @@
 #include "common/status.h"
 #include "runtime/peer/experiment.h"
 #include "runtime/peer/peer_core.h"
+#include "runtime/peer/run_files.h"
 #include "runtime/peer/workload.h"
 #include "runtime/transport/transport.h"
 
@@ -64,11 +65,31 @@ class Peer {
   std::unique_ptr<PeerCore> core_;
 };
 
+// The core's outputs for a peer with a transport: frames go to the transport, records to the run
+// folder (null: none).
+class DaemonSink final : public CoreSink {
+ public:
+  DaemonSink(Transport& transport, RunFiles* files) : transport_(transport), files_(files) {}
+  Status Send(Message msg) override;
+  Status OnRound(const RoundRecord& r) override;
+  Status OnSnapshot(const SnapshotKey& key, std::span<const float> x, double now) override;
+  Status OnApplied(int64_t round, std::span<const MessageId> applied) override;
+
+ private:
+  Transport& transport_;
+  RunFiles* files_;
+};
+
 // TCP transport for peer `id` of the run (addresses from the topology file, handshake from the
 // run), wrapped by the network emulator when run.emulate. `stop` (optional) interrupts the wait
 // for neighbours at start.
 Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
     const RunConfig& run, std::shared_ptr<const TopologySpec> topology, const Model& model, int id,
+    const std::atomic<bool>* stop = nullptr);
+// The same for a model described only by its shape (an external model: embedded_peer.h).
+Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
+    const RunConfig& run, std::shared_ptr<const TopologySpec> topology,
+    const std::string& model_shape, size_t num_params, int id,
     const std::atomic<bool>* stop = nullptr);
 
 }  // namespace hearsay

@@ -62,20 +62,27 @@ Status PeerCore::Setup() {
                            options_.topology->source + " (ids are 0.." + std::to_string(n - 1) +
                            ")");
   }
-  workload_ = options_.workload;
-  if (!workload_) {
-    HEARSAY_ASSIGN_OR_RETURN(Workload w, BuildWorkload(run, n));
-    workload_ = std::make_shared<Workload>(std::move(w));
+  std::vector<float> x0;
+  if (options_.external_model) {
+    if (options_.x0.empty()) return InvalidArgument("external model: the initial model is empty");
+    x0 = options_.x0;
+  } else {
+    workload_ = options_.workload;
+    if (!workload_) {
+      HEARSAY_ASSIGN_OR_RETURN(Workload w, BuildWorkload(run, n));
+      workload_ = std::make_shared<Workload>(std::move(w));
+    }
+    const Model& model = *workload_->model;
+    x0.resize(model.num_params());
+    model.Init(run.seed, x0);
+    sampler_ = std::make_unique<MinibatchSampler>(workload_->train, workload_->shards[id],
+                                                  run.batch_size, run.seed, id);
   }
-  const Model& model = *workload_->model;
-  std::vector<float> x0(model.num_params());
-  model.Init(run.seed, x0);
-  sampler_ = std::make_unique<MinibatchSampler>(workload_->train, workload_->shards[id],
-                                                run.batch_size, run.seed, id);
-  grad_.resize(model.num_params());
-  scratch_grad_.resize(model.num_params());
-  HEARSAY_ASSIGN_OR_RETURN(optimizer_, MakeOptimizer(run.optimizer, model.num_params()));
-  outer_ = std::make_unique<OuterOptimizer>(run.outer_optimizer, model.num_params());
+  const size_t d = x0.size();
+  grad_.resize(d);
+  scratch_grad_.resize(d);
+  HEARSAY_ASSIGN_OR_RETURN(optimizer_, MakeOptimizer(run.optimizer, d));
+  outer_ = std::make_unique<OuterOptimizer>(run.outer_optimizer, d);
   link_neighbors_ = CommNeighbors(run, *options_.topology->graph, id);
   done_round_.assign(link_neighbors_.size(), -1);
   failed_.assign(link_neighbors_.size(), "");
@@ -216,19 +223,50 @@ CoreStep PeerCore::StartJob(double now, int64_t job_round, bool overlapped) {
 
 bool PeerCore::plain_steps() const {
   const RunConfig& run = options_.run;
+  if (options_.external_model) return false;
   return run.local_steps == 1 && run.optimizer.kind == "sgd" && run.outer_optimizer.identity();
 }
 
 float PeerCore::work_lr(int64_t round) const {
   const RunConfig& run = options_.run;
+  if (options_.external_model) return 1.0f;  // the host's steps are in the pseudo-gradient
   if (run.local_steps == 1 && run.outer_optimizer.identity()) return run.lr.At(round);
   return 1.0f;
 }
 
+Status PeerCore::SetExternalModel(std::span<const float> x, double loss) {
+  if (!options_.external_model) {
+    return FailedPrecondition("peer " + std::to_string(options_.id) +
+                              " trains its own model; SetExternalModel is for external models");
+  }
+  if (x.size() != grad_.size()) {
+    return InvalidArgument("peer " + std::to_string(options_.id) + ": the model has " +
+                           std::to_string(x.size()) + " values; this run's has " +
+                           std::to_string(grad_.size()));
+  }
+  for (float v : x) {
+    if (!std::isfinite(v)) {
+      return Aborted("peer " + std::to_string(options_.id) +
+                     ": the model after the local steps has non-finite values (diverged)");
+    }
+  }
+  external_.assign(x.begin(), x.end());
+  external_loss_ = loss;
+  return Status::Ok();
+}
+
 void PeerCore::ComputeLocalWork(std::span<const float> s, int64_t round) {
   const RunConfig& run = options_.run;
-  const Model& model = *workload_->model;
   grad_round_ = round;
+  if (options_.external_model) {
+    // The host did the local steps: Delta = s - x_host, then the outer optimizer.
+    local_.resize(s.size());
+    for (size_t k = 0; k < s.size(); ++k) local_[k] = s[k] - external_[k];
+    outer_->Update(local_, grad_);
+    grad_loss_ = std::isfinite(external_loss_) ? external_loss_ : 0.0;
+    return;
+  }
+  const Model& model = *workload_->model;
   if (plain_steps()) {
     grad_loss_ = model.LossAndGradient(s, sampler_->Next(round), grad_);
     return;

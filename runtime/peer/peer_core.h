@@ -124,6 +124,12 @@ struct PeerCoreOptions {
   std::shared_ptr<const TopologySpec> topology;
   std::shared_ptr<const Workload> workload;  // built from `run` when null
   const ReplaySchedule* replay = nullptr;    // replay mode: absorb exactly this (async runs)
+  // External model (runtime/peer/embedded_peer.h): the model lives in the host program, which does
+  // the local steps itself; x0 is its initial model (the same on every peer). The run's model and
+  // data are then not built, and each compute job takes the host's model after its local steps
+  // (SetExternalModel) as the round's local work: u = OuterOpt(s - x_host).
+  bool external_model = false;
+  std::vector<float> x0;
 };
 
 // The interface every driver uses, and the machinery every protocol shares: the workload and
@@ -147,6 +153,10 @@ class PeerCore {
   // thread than the one running Compute() -- never concurrently with Advance or Deliver; Compute
   // then reads only a snapshot taken when the job started.
   virtual bool ServesDuringCompute() const { return false; }
+  // External model: the host's model after its local steps, for the job the last kCompute asked
+  // for (call Compute() after it). Errors: wrong size, non-finite values, not external.
+  Status SetExternalModel(std::span<const float> x, double loss);
+  bool external_model() const { return options_.external_model; }
   virtual Status Service(double now, CoreSink& sink) { return Status::Ok(); }
   // The transport lost the link to `peer` (a crash, a reset): the neighbour is dead for this
   // peer, which goes on without it (docs/faults.md).
@@ -166,7 +176,8 @@ class PeerCore {
   bool finished() const { return state_ != State::kRunning; }
   // The node's compute slowdown factor (topology node `slowdown`, >= 1).
   double slowdown() const;
-  const Workload& workload() const { return *workload_; }
+  // The run's workload (not built for an external model: null then).
+  const Workload* workload() const { return workload_.get(); }
   const RunConfig& run() const { return options_.run; }
 
  protected:
@@ -242,6 +253,8 @@ class PeerCore {
   std::unique_ptr<Optimizer> optimizer_;     // inner optimizer (state per peer, never sent)
   std::unique_ptr<OuterOptimizer> outer_;    // outer optimizer (pseudo-gradient)
   std::vector<float> local_, scratch_grad_;  // the local copy of H inner steps, a gradient
+  std::vector<float> external_;              // external model: the host's model for the job
+  double external_loss_ = 0;
   int64_t grad_round_ = 0;
   int64_t job_round_ = 0;
   uint64_t payload_sent_ = 0;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -23,22 +24,30 @@
 
 namespace hearsay::testing_util {
 
-// A base port such that [base, base + count) looked free a moment ago.
+// A base port such that [base, base + count) was free a moment ago: every port of the range is
+// bound at once, then released. The range is drawn below the kernel's ephemeral range (32768 and
+// up on Linux), where the outgoing connections of concurrently running tests take their ports --
+// a base taken from there collides with them now and then under `ctest -j`.
 inline int FreePortBase(int count) {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-    socklen_t len = sizeof(a);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    const int base = ntohs(a.sin_port);
-    close(fd);
-    if (base + count < 65000) return base;
+  static std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(getpid()));
+  std::uniform_int_distribution<int> pick(10000, 32000 - count);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int base = pick(rng);
+    std::vector<int> fds;
+    bool free = true;
+    for (int p = base; p < base + count && free; ++p) {
+      int fd = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      a.sin_port = htons(static_cast<uint16_t>(p));
+      free = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+      if (fd >= 0) fds.push_back(fd);
+    }
+    for (int fd : fds) close(fd);
+    if (free) return base;
   }
-  return 20000 + getpid() % 20000;
+  return 20000 + getpid() % 10000;
 }
 
 class TempDir {

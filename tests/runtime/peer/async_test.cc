@@ -197,7 +197,9 @@ TEST_P(AsyncCopiesStayExact, EveryHolderMatchesTheOwner) {
   auto r = RunSim(exp, exp.runs.front(), &checker);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   checker.CheckSequences();
-  if (std::string(GetParam()) == "dcd") EXPECT_GT(checker.compared(), 100);
+  if (std::string(GetParam()) == "dcd") {
+    EXPECT_GT(checker.compared(), 100);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Algorithms, AsyncCopiesStayExact, ::testing::Values("dcd", "choco"));

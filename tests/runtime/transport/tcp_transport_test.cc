@@ -250,7 +250,7 @@ TEST(TcpTransport, OverlongIdentityIsRefusedUpFrontWithTheReason) {
 // accepted. Both now need every address to be loopback.
 TEST(TcpTransport, DevelopmentOrEmptySecretOnlyOnLoopback) {
   const auto ports = FreePorts(2);
-  for (const std::string secret : {std::string(kDevelopmentSecret), std::string()}) {
+  for (const std::string& secret : {std::string(kDevelopmentSecret), std::string()}) {
     auto o = Options(0, ports, {1});
     o.secret = secret;
     EXPECT_TRUE(MakeTcpTransport(o).ok()) << "loopback, secret '" << secret << "'";
