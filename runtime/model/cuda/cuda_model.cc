@@ -10,7 +10,7 @@
 #include <cstring>
 #include <vector>
 
-#include "compressors/cuda/cuda_check.h"
+#include "common/cuda/cuda_check.h"
 #include "runtime/model/cuda/model_kernels.h"
 
 namespace hearsay::cuda {

@@ -18,8 +18,8 @@
 #include <span>
 #include <string>
 
+#include "common/cuda/cuda_device.h"
 #include "common/status.h"
-#include "runtime/cuda/cuda_device.h"
 #include "runtime/data/dataset.h"
 #include "runtime/model/model.h"
 
