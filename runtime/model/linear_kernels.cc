@@ -13,13 +13,18 @@ namespace {
 #pragma GCC diagnostic ignored "-Wpsabi"
 typedef float V8 __attribute__((vector_size(32)));
 
-inline V8 Load(const float* p) {
+// The helpers and bodies below are always inlined into an AVX2 and a baseline entry point, so
+// each gets compiled for both (an explicit dispatch, not target_clones: ifunc resolvers run at
+// load time, before a ThreadSanitizer runtime is up).
+#define HEARSAY_INLINE inline __attribute__((always_inline))
+
+HEARSAY_INLINE V8 Load(const float* p) {
   V8 v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
 
-inline void Store(float* p, V8 v) { std::memcpy(p, &v, sizeof v); }
+HEARSAY_INLINE void Store(float* p, V8 v) { std::memcpy(p, &v, sizeof v); }
 
 constexpr int64_t kLanes = 16;  // partial sums per dot product (two V8)
 // Features per chunk: k weight rows and n batch rows of 1024 floats (4 KiB each) stay in L2
@@ -31,8 +36,8 @@ constexpr int kSegment = 8;  // gradient outputs kept in registers: 8 V8 = 64 fl
 // hi - lo a multiple of 16. Each load of x serves kC classes; per (row, class) lane l still adds
 // its products in increasing f.
 template <int kC>
-inline void DotLanes(const float* x, const float* w, int64_t d, int64_t lo, int64_t hi,
-                     float* sums) {
+HEARSAY_INLINE void DotLanes(const float* x, const float* w, int64_t d, int64_t lo, int64_t hi,
+                             float* sums) {
   V8 s[kC][2];
   for (int c = 0; c < kC; ++c) {
     s[c][0] = Load(sums + c * kLanes);
@@ -51,18 +56,15 @@ inline void DotLanes(const float* x, const float* w, int64_t d, int64_t lo, int6
   }
 }
 
-inline float Reduce(const float* s) {
+HEARSAY_INLINE float Reduce(const float* s) {
   float t[8];
   for (int l = 0; l < 8; ++l) t[l] = s[l] + s[l + 8];
   for (int l = 0; l < 4; ++l) t[l] = t[l] + t[l + 4];
   return (t[0] + t[2]) + (t[1] + t[3]);
 }
 
-}  // namespace
-
-__attribute__((target_clones("avx2", "default"))) void RowWeightDots(const Batch& batch,
-                                                                     const float* w, int64_t d,
-                                                                     int32_t k, float* out) {
+HEARSAY_INLINE void RowWeightDotsBody(const Batch& batch, const float* w, int64_t d, int32_t k,
+                                      float* out) {
   const int64_t n = batch.rows;
   const int64_t body = d / kLanes * kLanes;  // the rest is added one feature at a time
   std::vector<float> sums(static_cast<size_t>(n * k * kLanes), 0.0f);
@@ -87,10 +89,8 @@ __attribute__((target_clones("avx2", "default"))) void RowWeightDots(const Batch
   }
 }
 
-__attribute__((target_clones("avx2", "default"))) void WeightGradient(const Batch& batch,
-                                                                      const float* g, int64_t d,
-                                                                      int32_t k, float l2,
-                                                                      const float* w, float* gw) {
+HEARSAY_INLINE void WeightGradientBody(const Batch& batch, const float* g, int64_t d, int32_t k,
+                                       float l2, const float* w, float* gw) {
   const int64_t n = batch.rows;
   const V8 l2v = {l2, l2, l2, l2, l2, l2, l2, l2};
   for (int64_t lo = 0; lo < d; lo += kChunk) {
@@ -118,6 +118,43 @@ __attribute__((target_clones("avx2", "default"))) void WeightGradient(const Batc
       }
     }
   }
+}
+
+__attribute__((target("avx2"))) void RowWeightDotsAvx2(const Batch& batch, const float* w,
+                                                       int64_t d, int32_t k, float* out) {
+  RowWeightDotsBody(batch, w, d, k, out);
+}
+void RowWeightDotsBaseline(const Batch& batch, const float* w, int64_t d, int32_t k, float* out) {
+  RowWeightDotsBody(batch, w, d, k, out);
+}
+__attribute__((target("avx2"))) void WeightGradientAvx2(const Batch& batch, const float* g,
+                                                        int64_t d, int32_t k, float l2,
+                                                        const float* w, float* gw) {
+  WeightGradientBody(batch, g, d, k, l2, w, gw);
+}
+void WeightGradientBaseline(const Batch& batch, const float* g, int64_t d, int32_t k, float l2,
+                            const float* w, float* gw) {
+  WeightGradientBody(batch, g, d, k, l2, w, gw);
+}
+
+bool HasAvx2() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
+  return has;
+}
+
+}  // namespace
+
+void RowWeightDots(const Batch& batch, const float* w, int64_t d, int32_t k, float* out) {
+  HasAvx2() ? RowWeightDotsAvx2(batch, w, d, k, out) : RowWeightDotsBaseline(batch, w, d, k, out);
+}
+
+void WeightGradient(const Batch& batch, const float* g, int64_t d, int32_t k, float l2,
+                    const float* w, float* gw) {
+  HasAvx2() ? WeightGradientAvx2(batch, g, d, k, l2, w, gw)
+            : WeightGradientBaseline(batch, g, d, k, l2, w, gw);
 }
 
 }  // namespace hearsay
