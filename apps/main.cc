@@ -11,9 +11,6 @@
 #include "apps/commands.h"
 #include "common/suggest.h"
 #include "runtime/version.h"
-#ifdef HEARSAY_WITH_CUDA
-#include "runtime/cuda/cuda_trainer.h"
-#endif
 
 namespace {
 
@@ -105,9 +102,8 @@ int main(int argc, char** argv) {
                                         (hearsay::BuiltWithCuda() ? " (cuda)" : " (cpu only)") +
                                         ", commit " + hearsay::GitCommit());
   app.require_subcommand(1);
-#ifdef HEARSAY_WITH_CUDA
-  hearsay::cuda::RegisterCudaBackend();
-#endif
+  // CUDA support is not registered here: the runtime loads the CUDA plugin the first time a run
+  // asks for `device: cuda` (runtime/peer/device_backend.h), so CPU runs never map CUDA.
   hearsay::apps::RegisterLaunchCommand(app);
   hearsay::apps::RegisterPeerCommand(app);
   hearsay::apps::RegisterReplayCommand(app);

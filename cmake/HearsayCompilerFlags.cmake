@@ -1,5 +1,6 @@
-# Warnings and code generation shared by every hearsay target.
+# Warnings and code generation shared by every hearsay target (hearsay::flags).
 add_library(hearsay_flags INTERFACE)
+add_library(hearsay::flags ALIAS hearsay_flags)
 target_compile_options(hearsay_flags INTERFACE
   $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>
   # GCC 12 at -O3 reports false -Wrestrict positives inside std::string (GCC bug 105329).

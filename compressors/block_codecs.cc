@@ -63,13 +63,8 @@ class SignCodec final : public Compressor {
       }
     }
     const bool stream = d * sizeof(float) >= kernels::kStreamBytes;
-    for (size_t b = 0; b < nb; ++b) {
-      float s;
-      std::memcpy(&s, scales.data() + 4 * b, 4);
-      const size_t lo = b * block_;
-      kernels::SignDecode(signs.data() + lo / 8, std::min<size_t>(block_, d - lo), s,
-                          out.data() + lo, stream);
-    }
+    kernels::SignDecodeBlocks(scales.data(), signs.data(), d, static_cast<size_t>(block_),
+                              out.data(), stream);
     if (stream) kernels::StoreFence();
     return Status::Ok();
   }

@@ -16,12 +16,19 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/byte_buffer.h"
 #include "common/random.h"
 #include "common/status.h"
 
 namespace hearsay {
+
+// Buffers ef(C) lends to EncodeWithFeedback, kept across rounds so no call allocates.
+struct FeedbackScratch {
+  std::vector<float> sent;     // p = x + residual
+  std::vector<float> decoded;  // decode(encode(p)), or what a codec needs of it
+};
 
 class Compressor {
  public:
@@ -41,6 +48,15 @@ class Compressor {
   // Corruption and leave `out` unspecified but never touch memory outside it.
   virtual Status Decode(std::span<const uint8_t> bytes, const RngKey& key,
                         std::span<float> out) const = 0;
+
+  // Error feedback (ef(C), error_feedback.h): appends Encode(p) for p = x + residual and sets
+  // residual = p - decode(that encoding), element for element the same floats as Encode, Decode
+  // into a vector q and residual[i] = p[i] - q[i]. residual.size() == x.size(). The default does
+  // exactly those steps (leaving the residual unchanged on failure); codecs that can skip some
+  // override it -- the sparsifiers, whose decoding is zero off k elements, form p in the residual
+  // itself, so on failure it holds p. Not thread-safe (it encodes).
+  virtual Status EncodeWithFeedback(std::span<const float> x, std::span<float> residual,
+                                    const RngKey& key, ByteBuffer* out, FeedbackScratch* scratch);
 };
 
 // Builds a codec from its spec string ("identity", "qsgd:8", ...). Errors name the spec and what

@@ -1,8 +1,35 @@
+// ef(C) and the generic form of Compressor::EncodeWithFeedback.
+//
+// Why ef(topk) used to cost 1.9x topk: besides the unavoidable p = x + e (read x and e, write p),
+// it decoded its own bytes into a dense vector -- zero-filling d floats and scattering k -- and
+// then read p and that vector again to write e: about seven extra passes over d floats, plus
+// topk's own allocations. Codecs whose decoding is sparse now override EncodeWithFeedback and
+// touch only the kept elements after forming p (sparse.cc).
 #include "compressors/error_feedback.h"
 
 #include <string>
 
 namespace hearsay {
+
+Status Compressor::EncodeWithFeedback(std::span<const float> x, std::span<float> residual,
+                                      const RngKey& key, ByteBuffer* out,
+                                      FeedbackScratch* scratch) {
+  const size_t d = x.size();
+  std::vector<float>& p = scratch->sent;
+  p.resize(d);
+  for (size_t i = 0; i < d; ++i) p[i] = x[i] + residual[i];
+  const size_t start = out->size();
+  HEARSAY_RETURN_IF_ERROR(Encode(p, key, out));
+  std::vector<float>& q = scratch->decoded;
+  q.resize(d);
+  Status s = Decode(std::span<const uint8_t>(*out).subspan(start), key, q);
+  if (!s.ok()) {
+    out->resize(start);
+    return Internal(Spec() + ": could not decode its own encoding: " + s.message());
+  }
+  for (size_t i = 0; i < d; ++i) residual[i] = p[i] - q[i];
+  return Status::Ok();
+}
 
 Status ErrorFeedback::Encode(std::span<const float> x, const RngKey& key, ByteBuffer* out) {
   const size_t d = x.size();
@@ -12,21 +39,9 @@ Status ErrorFeedback::Encode(std::span<const float> x, const RngKey& key, ByteBu
                            std::to_string(residual_.size()) + " to " + std::to_string(d) +
                            "; use one ef codec per tensor");
   }
-  // p and q live in member buffers: allocating (and page-faulting) d floats per call used to
-  // cost more than the inner codec.
-  std::vector<float>& p = sent_;
-  p.resize(d);
-  for (size_t i = 0; i < d; ++i) p[i] = x[i] + residual_[i];
-  const size_t start = out->size();
-  HEARSAY_RETURN_IF_ERROR(inner_->Encode(p, key, out));
-  decoded_.resize(d);
-  Status s = inner_->Decode(std::span<const uint8_t>(*out).subspan(start), key, decoded_);
-  if (!s.ok()) {
-    out->resize(start);
-    return Internal(Spec() + ": could not decode its own encoding: " + s.message());
-  }
-  for (size_t i = 0; i < d; ++i) residual_[i] = p[i] - decoded_[i];
-  return Status::Ok();
+  // Scratch lives in members: allocating (and page-faulting) d floats per call used to cost more
+  // than the inner codec.
+  return inner_->EncodeWithFeedback(x, residual_, key, out, &scratch_);
 }
 
 }  // namespace hearsay

@@ -35,8 +35,7 @@ class ErrorFeedback final : public Compressor {
  private:
   std::unique_ptr<Compressor> inner_;
   std::vector<float> residual_;
-  std::vector<float> sent_;     // scratch, reused across calls: p = x + e
-  std::vector<float> decoded_;  // scratch, reused across calls: q = decode(encode(p))
+  FeedbackScratch scratch_;  // reused across calls
 };
 
 }  // namespace hearsay

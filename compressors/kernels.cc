@@ -1,5 +1,5 @@
-// Run-time dispatch between the portable and AVX2 kernels. The CPU check runs once; the test
-// override is an atomic flag read per call (calls are per block or per vector, so its cost is
+// Run-time dispatch between the portable, AVX2 and AVX-512 kernels. The CPU check runs once; the
+// test override is an atomic read per call (calls are per block or per vector, so its cost is
 // noise).
 #include <atomic>
 
@@ -8,25 +8,33 @@
 namespace hearsay::kernels {
 namespace {
 
-std::atomic<bool> force_portable{false};
+std::atomic<int> level_cap{static_cast<int>(KernelLevel::kAvx512)};
 
-bool CpuHasAvx2() {
-  static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") != 0;
-  }();
-  return has;
-}
+bool UseAvx512() { return ActiveKernelLevel() >= KernelLevel::kAvx512; }
 
 }  // namespace
 
-bool UseAvx2() { return CpuHasAvx2() && !force_portable.load(std::memory_order_relaxed); }
+KernelLevel BestKernelLevel() {
+  static const KernelLevel best = [] {
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2")) return KernelLevel::kPortable;
+    return __builtin_cpu_supports("avx512f") ? KernelLevel::kAvx512 : KernelLevel::kAvx2;
+  }();
+  return best;
+}
 
-ScopedPortableKernels::ScopedPortableKernels() : previous_(force_portable.exchange(true)) {}
-ScopedPortableKernels::~ScopedPortableKernels() { force_portable.store(previous_); }
+KernelLevel ActiveKernelLevel() {
+  const int cap = level_cap.load(std::memory_order_relaxed);
+  const int best = static_cast<int>(BestKernelLevel());
+  return static_cast<KernelLevel>(cap < best ? cap : best);
+}
+
+ScopedKernelLevel::ScopedKernelLevel(KernelLevel cap)
+    : previous_(level_cap.exchange(static_cast<int>(cap))) {}
+ScopedKernelLevel::~ScopedKernelLevel() { level_cap.store(previous_); }
 
 void StoreFence() {
-  if (CpuHasAvx2()) avx2::StoreFence();
+  if (BestKernelLevel() >= KernelLevel::kAvx2) avx2::StoreFence();
 }
 
 uint32_t MaxAbsBits(const float* x, size_t n) {
@@ -37,6 +45,12 @@ void PackSigns(const float* x, size_t n, uint8_t* signs) {
   UseAvx2() ? avx2::PackSigns(x, n, signs) : portable::PackSigns(x, n, signs);
 }
 
+size_t CollectAtLeast(const float* x, size_t n, uint32_t index, uint32_t threshold, size_t cap,
+                      uint32_t* idx, float* vals, uint32_t* max_bits) {
+  return UseAvx2() ? avx2::CollectAtLeast(x, n, index, threshold, cap, idx, vals, max_bits)
+                   : portable::CollectAtLeast(x, n, index, threshold, cap, idx, vals, max_bits);
+}
+
 void BlockSums(const float* x, size_t nblocks, size_t block, bool squares, double* sums) {
   UseAvx2() ? avx2::BlockSums(x, nblocks, block, squares, sums)
             : portable::BlockSums(x, nblocks, block, squares, sums);
@@ -44,6 +58,9 @@ void BlockSums(const float* x, size_t nblocks, size_t block, bool squares, doubl
 
 void QsgdQuantize(const float* x, size_t n, uint32_t index, DitherKey dk, float prescale,
                   float inv_step, int32_t max_level, uint8_t* levels, uint8_t* signs) {
+  if (UseAvx512()) {
+    return avx512::QsgdQuantize(x, n, index, dk, prescale, inv_step, max_level, levels, signs);
+  }
   UseAvx2() ? avx2::QsgdQuantize(x, n, index, dk, prescale, inv_step, max_level, levels, signs)
             : portable::QsgdQuantize(x, n, index, dk, prescale, inv_step, max_level, levels, signs);
 }
@@ -52,6 +69,38 @@ void QsgdDequantize(const uint8_t* levels, const uint8_t* signs, size_t n, float
                     bool stream) {
   UseAvx2() ? avx2::QsgdDequantize(levels, signs, n, step, y, stream)
             : portable::QsgdDequantize(levels, signs, n, step, y, stream);
+}
+
+void QsgdQuantizePacked(const float* x, size_t n, uint32_t index, DitherKey dk, float prescale,
+                        float inv_step, int32_t max_level, int bits, uint8_t* plane,
+                        uint8_t* signs) {
+  if (UseAvx512()) {
+    return avx512::QsgdQuantizePacked(x, n, index, dk, prescale, inv_step, max_level, bits, plane,
+                                      signs);
+  }
+  UseAvx2()
+      ? avx2::QsgdQuantizePacked(x, n, index, dk, prescale, inv_step, max_level, bits, plane, signs)
+      : portable::QsgdQuantizePacked(x, n, index, dk, prescale, inv_step, max_level, bits, plane,
+                                     signs);
+}
+
+void QsgdDequantizePacked(const uint8_t* plane, const uint8_t* signs, size_t n, int bits,
+                          float step, float* y, bool stream) {
+  UseAvx2() ? avx2::QsgdDequantizePacked(plane, signs, n, bits, step, y, stream)
+            : portable::QsgdDequantizePacked(plane, signs, n, bits, step, y, stream);
+}
+
+void QsgdDecodeBlocks(const uint8_t* scales, const uint8_t* plane, const uint8_t* signs, size_t n,
+                      size_t block, int bits, int32_t max_level, float* y, bool stream) {
+  UseAvx2()
+      ? avx2::QsgdDecodeBlocks(scales, plane, signs, n, block, bits, max_level, y, stream)
+      : portable::QsgdDecodeBlocks(scales, plane, signs, n, block, bits, max_level, y, stream);
+}
+
+void SignDecodeBlocks(const uint8_t* scales, const uint8_t* signs, size_t n, size_t block, float* y,
+                      bool stream) {
+  UseAvx2() ? avx2::SignDecodeBlocks(scales, signs, n, block, y, stream)
+            : portable::SignDecodeBlocks(scales, signs, n, block, y, stream);
 }
 
 void SignDecode(const uint8_t* signs, size_t n, float scale, float* y, bool stream) {

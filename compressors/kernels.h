@@ -1,6 +1,7 @@
-// Hot loops of the codecs, in two implementations that produce identical bytes: a portable one
-// (plain C++, auto-vectorised for the x86-64-v2 baseline) and an AVX2 one (intrinsics, compiled
-// with __attribute__((target("avx2"))) and chosen at run time with __builtin_cpu_supports).
+// Hot loops of the codecs, in implementations that produce identical bytes: a portable one
+// (plain C++, auto-vectorised for the x86-64-v2 baseline), an AVX2 one (intrinsics, compiled
+// with __attribute__((target("avx2"))) and chosen at run time with __builtin_cpu_supports), and
+// AVX-512 versions of the qsgd quantisers, whose cost is the per-element dither hash.
 //
 // Each kernel here is a pure function of its arguments and of codec_math.h's per-element
 // arithmetic; the AVX2 versions do the same IEEE operations in the same order per element (no
@@ -12,7 +13,7 @@
 // be a multiple of 8 except for the last call of a vector. Decoders given `stream` = true may
 // use non-temporal stores (for outputs far larger than the caches); call StoreFence() after.
 //
-// Thread-safety: pure functions; ScopedPortableKernels changes a process-wide switch and is for
+// Thread-safety: pure functions; ScopedKernelLevel changes a process-wide switch and is for
 // single-threaded tests only.
 #pragma once
 
@@ -24,21 +25,35 @@
 namespace hearsay::kernels {
 
 // Outputs of at least this many bytes are written with non-temporal stores by the decoders.
-inline constexpr size_t kStreamBytes = size_t{16} << 20;
+// Measured on the AMD EPYC (Zen 4) bench machine, plain stores beat non-temporal ones for every
+// decoder at 64M elements (256 MiB out, 1.1-1.7x memcpy against 0.98-1.05x; docs/compressors.md),
+// so only outputs beyond 1 GiB stream.
+inline constexpr size_t kStreamBytes = size_t{1} << 30;
 
+enum class KernelLevel : int { kPortable = 0, kAvx2 = 1, kAvx512 = 2 };
+
+// The best level this CPU supports, and the one in use (the best, unless a test capped it).
+KernelLevel BestKernelLevel();
+KernelLevel ActiveKernelLevel();
 // True when the AVX2 kernels are in use (CPU support, and not forced off by a test).
-bool UseAvx2();
+inline bool UseAvx2() { return ActiveKernelLevel() >= KernelLevel::kAvx2; }
 
-// Forces the portable kernels while alive (tests that compare the two paths).
-class ScopedPortableKernels {
+// Caps the level in use while alive (tests that compare the paths).
+class ScopedKernelLevel {
  public:
-  ScopedPortableKernels();
-  ~ScopedPortableKernels();
-  ScopedPortableKernels(const ScopedPortableKernels&) = delete;
-  ScopedPortableKernels& operator=(const ScopedPortableKernels&) = delete;
+  explicit ScopedKernelLevel(KernelLevel cap);
+  ~ScopedKernelLevel();
+  ScopedKernelLevel(const ScopedKernelLevel&) = delete;
+  ScopedKernelLevel& operator=(const ScopedKernelLevel&) = delete;
 
  private:
-  bool previous_;
+  int previous_;
+};
+
+// Forces the portable kernels while alive.
+class ScopedPortableKernels : public ScopedKernelLevel {
+ public:
+  ScopedPortableKernels() : ScopedKernelLevel(KernelLevel::kPortable) {}
 };
 
 // Orders non-temporal stores before later stores (sfence); a no-op on the portable path.
@@ -49,6 +64,12 @@ uint32_t MaxAbsBits(const float* x, size_t n);
 
 // Sign plane of n values.
 void PackSigns(const float* x, size_t n, uint8_t* signs);
+
+// top-k candidates: for i < n in order, every x[i] whose magnitude bits are >= threshold is
+// stored as (index + i, x[i]) while fewer than `cap` are stored. Returns how many qualify (which
+// may exceed cap) and sets *max_bits to MaxAbsBits(x, n).
+size_t CollectAtLeast(const float* x, size_t n, uint32_t index, uint32_t threshold, size_t cap,
+                      uint32_t* idx, float* vals, uint32_t* max_bits);
 
 // Per block b < nblocks of `block` elements starting at x + b * block: the sum of |x| (or of
 // x^2 when `squares`) in double, added in index order, as the scalar loop
@@ -63,8 +84,27 @@ void QsgdQuantize(const float* x, size_t n, uint32_t index, DitherKey dk, float 
 void QsgdDequantize(const uint8_t* levels, const uint8_t* signs, size_t n, float step, float* y,
                     bool stream);
 
+// qsgd with levels of bits <= 4: QsgdQuantize, but the levels go straight into their packed
+// plane (wire.h's layout; `plane` is the byte of element 0, so n must be a multiple of 8 except
+// for the last call of a vector) instead of a byte per level.
+void QsgdQuantizePacked(const float* x, size_t n, uint32_t index, DitherKey dk, float prescale,
+                        float inv_step, int32_t max_level, int bits, uint8_t* plane,
+                        uint8_t* signs);
+// qsgd with levels of bits <= 4: QsgdDequantize reading the packed plane directly.
+void QsgdDequantizePacked(const uint8_t* plane, const uint8_t* signs, size_t n, int bits,
+                          float step, float* y, bool stream);
+
+// qsgd decode of a whole vector: n elements in blocks of `block` (a multiple of 8; the last block
+// may be shorter), block b with step = scale_b / max_level where scale_b is the b-th little-endian
+// float of `scales`, levels of `bits` (1..8) in `plane`. One call instead of one per block.
+void QsgdDecodeBlocks(const uint8_t* scales, const uint8_t* plane, const uint8_t* signs, size_t n,
+                      size_t block, int bits, int32_t max_level, float* y, bool stream);
+
 // sign: y = +-scale by the sign plane.
 void SignDecode(const uint8_t* signs, size_t n, float scale, float* y, bool stream);
+// sign decode of a whole vector in blocks of `block`, block b with the b-th float of `scales`.
+void SignDecodeBlocks(const uint8_t* scales, const uint8_t* signs, size_t n, size_t block, float* y,
+                      bool stream);
 
 // natural: exponents NaturalExponent(|x|, word_i) and the signs; returns MaxAbsBits(x, n) so the
 // caller can refuse values that cannot round up (the output is then garbage).

@@ -124,6 +124,39 @@ HEARSAY_AVX2 void PackSigns(const float* x, size_t n, uint8_t* signs) {
   portable::PackSigns(x + i, n - i, signs + i / 8);
 }
 
+HEARSAY_AVX2 size_t CollectAtLeast(const float* x, size_t n, uint32_t index, uint32_t threshold,
+                                   size_t cap, uint32_t* idx, float* vals, uint32_t* max_bits) {
+  // Magnitude bits are below 2^31, so a signed compare with threshold - 1 is `>= threshold`
+  // (threshold 0 compares with -1: everything qualifies).
+  const __m256i below = _mm256_set1_epi32(static_cast<int>(threshold) - 1);
+  __m256i mx = _mm256_setzero_si256();
+  size_t count = 0, i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i a = AbsBits(Load8(x + i));
+    mx = _mm256_max_epu32(mx, a);
+    uint32_t hits = static_cast<uint32_t>(
+        _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(a, below))));
+    while (hits != 0) {  // rare for small k: a branch per hit, none per miss
+      const uint32_t j = static_cast<uint32_t>(__builtin_ctz(hits));
+      hits &= hits - 1;
+      if (count < cap) {
+        idx[count] = index + static_cast<uint32_t>(i) + j;
+        vals[count] = x[i + j];
+      }
+      ++count;
+    }
+  }
+  uint32_t m = 0;
+  const size_t stored = count < cap ? count : cap;
+  count += portable::CollectAtLeast(x + i, n - i, index + static_cast<uint32_t>(i), threshold,
+                                    cap - stored, idx + stored, vals + stored, &m);
+  alignas(32) uint32_t lanes[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), mx);
+  for (uint32_t v : lanes) m = v > m ? v : m;
+  *max_bits = m;
+  return count;
+}
+
 namespace {
 
 // Adds element i..i+3 of four blocks (rows r[0..3], `stride` floats apart) to acc, one block per
@@ -208,6 +241,189 @@ HEARSAY_AVX2 void QsgdDequantize(const uint8_t* levels, const uint8_t* signs, si
     Store(y + i, _mm256_or_si256(_mm256_castps_si256(v), SignMask(signs[i / 8])), mode);
   }
   portable::QsgdDequantize(levels + i, signs + i / 8, n - i, step, y + i, false);
+}
+
+namespace {
+
+// Bit offsets of the 8 levels of one plane group: level j at bits [j * kBits, (j + 1) * kBits).
+template <int kBits>
+HEARSAY_AVX2 inline __m256i GroupShifts() {
+  return _mm256_setr_epi32(0, kBits, 2 * kBits, 3 * kBits, 4 * kBits, 5 * kBits, 6 * kBits,
+                           7 * kBits);
+}
+
+// Packs 32 levels (four vectors of 8, each below 2^kBits, kBits <= 4) into their 4 * kBits plane
+// bytes. Shifted into place the levels of a group occupy disjoint bits, so adding is OR-ing:
+// three horizontal adds and one add of the halves leave group k's 8 * kBits bits in word k.
+template <int kBits>
+HEARSAY_AVX2 inline void PackLevels(const __m256i l[4], uint8_t* dst) {
+  const __m256i sh = GroupShifts<kBits>();
+  const __m256i h = _mm256_hadd_epi32(
+      _mm256_hadd_epi32(_mm256_sllv_epi32(l[0], sh), _mm256_sllv_epi32(l[1], sh)),
+      _mm256_hadd_epi32(_mm256_sllv_epi32(l[2], sh), _mm256_sllv_epi32(l[3], sh)));
+  __m128i w = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+  if constexpr (kBits < 4) {  // keep the low kBits bytes of each word, in order
+    const __m128i keep =
+        kBits == 1   ? _mm_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)
+        : kBits == 2 ? _mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1)
+                     : _mm_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1);
+    w = _mm_shuffle_epi8(w, keep);
+  }
+  alignas(16) uint8_t bytes[16];
+  _mm_store_si128(reinterpret_cast<__m128i*>(bytes), w);
+  std::memcpy(dst, bytes, 4 * kBits);
+}
+
+template <int kBits>
+HEARSAY_AVX2 void QsgdQuantizePackedT(const float* x, size_t n, uint32_t index, DitherKey dk,
+                                      float prescale, float inv_step, int32_t max_level,
+                                      uint8_t* plane, uint8_t* signs) {
+  const __m256i k0 = _mm256_set1_epi32(static_cast<int>(dk.k0));
+  const __m256i k1 = _mm256_set1_epi32(static_cast<int>(dk.k1));
+  const __m256 pre = _mm256_set1_ps(prescale), inv = _mm256_set1_ps(inv_step);
+  const __m256i maxl = _mm256_set1_epi32(max_level);
+  __m256i idx = Iota(index);
+  const __m256i eight = _mm256_set1_epi32(8);
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m256i l[4];
+    uint32_t sb = 0;
+    for (int k = 0; k < 4; ++k) {  // the arithmetic of QsgdQuantize, operation for operation
+      const __m256i bits = Load8(x + i + 8 * k);
+      sb |= static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(bits))) << (8 * k);
+      const __m256 a = _mm256_mul_ps(_mm256_castsi256_ps(AbsBits(bits)), pre);
+      const __m256 u = Uniform(Words(idx, k0, k1));
+      idx = _mm256_add_epi32(idx, eight);
+      const __m256 t = _mm256_mul_ps(a, inv);
+      l[k] = _mm256_min_epi32(_mm256_cvttps_epi32(_mm256_add_ps(t, u)), maxl);
+    }
+    PackLevels<kBits>(l, plane + i / 8 * kBits);
+    std::memcpy(signs + i / 8, &sb, 4);
+  }
+  portable::QsgdQuantizePacked(x + i, n - i, index + static_cast<uint32_t>(i), dk, prescale,
+                               inv_step, max_level, kBits, plane + i / 8 * kBits, signs + i / 8);
+}
+
+// Eight levels at a time: the group's kBits bytes broadcast, shifted per lane and masked.
+template <int kBits>
+HEARSAY_AVX2 void QsgdDequantizePackedT(const uint8_t* plane, const uint8_t* signs, size_t n,
+                                        float step, float* y, int mode) {
+  const __m256i sh = GroupShifts<kBits>();
+  const __m256i mask = _mm256_set1_epi32((1 << kBits) - 1);
+  const __m256 st = _mm256_set1_ps(step);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint32_t group = 0;
+    std::memcpy(&group, plane + i / 8 * kBits, kBits);
+    const __m256i lv =
+        _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(static_cast<int>(group)), sh), mask);
+    const __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(lv), st);
+    Store(y + i, _mm256_or_si256(_mm256_castps_si256(v), SignMask(signs[i / 8])), mode);
+  }
+  portable::QsgdDequantizePacked(plane + i / 8 * kBits, signs + i / 8, n - i, kBits, step, y + i,
+                                 false);
+}
+
+// Eight 8-bit levels at a time (QsgdDequantize's loop, for the block loop below to inline).
+HEARSAY_AVX2 inline void DequantizeBytes(const uint8_t* levels, const uint8_t* signs, size_t n,
+                                         float step, float* y, int mode) {
+  const __m256 st = _mm256_set1_ps(step);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(Widen8(levels + i)), st);
+    Store(y + i, _mm256_or_si256(_mm256_castps_si256(v), SignMask(signs[i / 8])), mode);
+  }
+  portable::QsgdDequantize(levels + i, signs + i / 8, n - i, step, y + i, false);
+}
+
+template <int kBits>
+HEARSAY_AVX2 void DecodeBlocksT(const uint8_t* scales, const uint8_t* plane, const uint8_t* signs,
+                                size_t n, size_t block, int32_t max_level, float* y, int mode) {
+  for (size_t lo = 0, b = 0; lo < n; lo += block, ++b) {
+    float s;
+    std::memcpy(&s, scales + 4 * b, 4);
+    const float step = s / static_cast<float>(max_level);  // as the portable path
+    const size_t m = n - lo < block ? n - lo : block;
+    if constexpr (kBits == 8) {
+      DequantizeBytes(plane + lo, signs + lo / 8, m, step, y + lo, mode);
+    } else {
+      QsgdDequantizePackedT<kBits>(plane + lo / 8 * kBits, signs + lo / 8, m, step, y + lo, mode);
+    }
+  }
+}
+
+}  // namespace
+
+HEARSAY_AVX2 void QsgdQuantizePacked(const float* x, size_t n, uint32_t index, DitherKey dk,
+                                     float prescale, float inv_step, int32_t max_level, int bits,
+                                     uint8_t* plane, uint8_t* signs) {
+  switch (bits) {
+    case 1:
+      return QsgdQuantizePackedT<1>(x, n, index, dk, prescale, inv_step, max_level, plane, signs);
+    case 2:
+      return QsgdQuantizePackedT<2>(x, n, index, dk, prescale, inv_step, max_level, plane, signs);
+    case 3:
+      return QsgdQuantizePackedT<3>(x, n, index, dk, prescale, inv_step, max_level, plane, signs);
+    case 4:
+      return QsgdQuantizePackedT<4>(x, n, index, dk, prescale, inv_step, max_level, plane, signs);
+    default:  // wider levels: the byte-per-level portable path
+      return portable::QsgdQuantizePacked(x, n, index, dk, prescale, inv_step, max_level, bits,
+                                          plane, signs);
+  }
+}
+
+HEARSAY_AVX2 void QsgdDequantizePacked(const uint8_t* plane, const uint8_t* signs, size_t n,
+                                       int bits, float step, float* y, bool stream) {
+  const int mode = StoreMode(y, stream);
+  switch (bits) {
+    case 1:
+      return QsgdDequantizePackedT<1>(plane, signs, n, step, y, mode);
+    case 2:
+      return QsgdDequantizePackedT<2>(plane, signs, n, step, y, mode);
+    case 3:
+      return QsgdDequantizePackedT<3>(plane, signs, n, step, y, mode);
+    case 4:
+      return QsgdDequantizePackedT<4>(plane, signs, n, step, y, mode);
+    default:
+      return portable::QsgdDequantizePacked(plane, signs, n, bits, step, y, stream);
+  }
+}
+
+HEARSAY_AVX2 void QsgdDecodeBlocks(const uint8_t* scales, const uint8_t* plane,
+                                   const uint8_t* signs, size_t n, size_t block, int bits,
+                                   int32_t max_level, float* y, bool stream) {
+  // y + lo keeps y's alignment (blocks are multiples of 8 floats), so one store mode serves all.
+  const int mode = StoreMode(y, stream);
+  switch (bits) {
+    case 1:
+      return DecodeBlocksT<1>(scales, plane, signs, n, block, max_level, y, mode);
+    case 2:
+      return DecodeBlocksT<2>(scales, plane, signs, n, block, max_level, y, mode);
+    case 3:
+      return DecodeBlocksT<3>(scales, plane, signs, n, block, max_level, y, mode);
+    case 4:
+      return DecodeBlocksT<4>(scales, plane, signs, n, block, max_level, y, mode);
+    case 8:
+      return DecodeBlocksT<8>(scales, plane, signs, n, block, max_level, y, mode);
+    default:
+      return portable::QsgdDecodeBlocks(scales, plane, signs, n, block, bits, max_level, y, stream);
+  }
+}
+
+HEARSAY_AVX2 void SignDecodeBlocks(const uint8_t* scales, const uint8_t* signs, size_t n,
+                                   size_t block, float* y, bool stream) {
+  const int mode = StoreMode(y, stream);
+  for (size_t lo = 0, b = 0; lo < n; lo += block, ++b) {
+    uint32_t s;
+    std::memcpy(&s, scales + 4 * b, 4);
+    const __m256i sv = _mm256_set1_epi32(static_cast<int>(s));
+    const size_t m = n - lo < block ? n - lo : block;
+    size_t i = 0;
+    for (; i + 8 <= m; i += 8) {
+      Store(y + lo + i, _mm256_or_si256(sv, SignMask(signs[(lo + i) / 8])), mode);
+    }
+    portable::SignDecode(signs + (lo + i) / 8, m - i, BitsFloat(s), y + lo + i, false);
+  }
 }
 
 HEARSAY_AVX2 void SignDecode(const uint8_t* signs, size_t n, float scale, float* y, bool stream) {

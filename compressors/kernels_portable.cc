@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "compressors/kernels_impl.h"
+#include "compressors/wire.h"
 
 namespace hearsay::kernels::portable {
 namespace {
@@ -32,6 +33,25 @@ void PackSigns(const float* x, size_t n, uint8_t* signs) {
   const size_t full = n / 8;
   for (size_t g = 0; g < full; ++g) signs[g] = SignByte(x + 8 * g, 8);
   if (n % 8 != 0) signs[full] = SignByte(x + 8 * full, n % 8);
+}
+
+size_t CollectAtLeast(const float* x, size_t n, uint32_t index, uint32_t threshold, size_t cap,
+                      uint32_t* idx, float* vals, uint32_t* max_bits) {
+  size_t count = 0;
+  uint32_t m = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t a = FloatBits(x[i]) & 0x7FFFFFFFu;
+    m = a > m ? a : m;
+    if (a >= threshold) {
+      if (count < cap) {
+        idx[count] = index + static_cast<uint32_t>(i);
+        vals[count] = x[i];
+      }
+      ++count;
+    }
+  }
+  *max_bits = m;
+  return count;
 }
 
 void BlockSums(const float* x, size_t nblocks, size_t block, bool squares, double* sums) {
@@ -69,6 +89,32 @@ void QsgdDequantize(const uint8_t* levels, const uint8_t* signs, size_t n, float
   for (; i < n; ++i) y[i] = QsgdValue(levels[i], SignBit(signs, i), step);
 }
 
+// The packed forms go through a small byte buffer and wire.h's PackBits/UnpackBits, 512 levels
+// (a multiple of 8) at a time.
+void QsgdQuantizePacked(const float* x, size_t n, uint32_t index, DitherKey dk, float prescale,
+                        float inv_step, int32_t max_level, int bits, uint8_t* plane,
+                        uint8_t* signs) {
+  constexpr size_t kChunk = 512;
+  uint8_t levels[kChunk];
+  for (size_t c = 0; c < n; c += kChunk) {
+    const size_t m = n - c < kChunk ? n - c : kChunk;
+    QsgdQuantize(x + c, m, index + static_cast<uint32_t>(c), dk, prescale, inv_step, max_level,
+                 levels, signs + c / 8);
+    PackBits(levels, m, bits, plane + c * bits / 8);
+  }
+}
+
+void QsgdDequantizePacked(const uint8_t* plane, const uint8_t* signs, size_t n, int bits,
+                          float step, float* y, bool stream) {
+  constexpr size_t kChunk = 512;
+  uint8_t levels[kChunk];
+  for (size_t c = 0; c < n; c += kChunk) {
+    const size_t m = n - c < kChunk ? n - c : kChunk;
+    UnpackBits(plane + c * bits / 8, m, bits, levels);
+    QsgdDequantize(levels, signs + c / 8, m, step, y + c, stream);
+  }
+}
+
 void SignDecode(const uint8_t* signs, size_t n, float scale, float* y, bool /*stream*/) {
   const uint32_t s = FloatBits(scale);
   size_t i = 0;
@@ -77,6 +123,30 @@ void SignDecode(const uint8_t* signs, size_t n, float scale, float* y, bool /*st
     for (uint32_t j = 0; j < 8; ++j) y[i + j] = BitsFloat(s | (((sb >> j) & 1u) << 31));
   }
   for (; i < n; ++i) y[i] = BitsFloat(s | (SignBit(signs, i) << 31));
+}
+
+void QsgdDecodeBlocks(const uint8_t* scales, const uint8_t* plane, const uint8_t* signs, size_t n,
+                      size_t block, int bits, int32_t max_level, float* y, bool stream) {
+  for (size_t lo = 0, b = 0; lo < n; lo += block, ++b) {
+    float s;
+    std::memcpy(&s, scales + 4 * b, 4);
+    const float step = s / static_cast<float>(max_level);
+    const size_t m = n - lo < block ? n - lo : block;
+    if (bits == 8) {
+      QsgdDequantize(plane + lo, signs + lo / 8, m, step, y + lo, stream);
+    } else {
+      QsgdDequantizePacked(plane + lo * bits / 8, signs + lo / 8, m, bits, step, y + lo, stream);
+    }
+  }
+}
+
+void SignDecodeBlocks(const uint8_t* scales, const uint8_t* signs, size_t n, size_t block, float* y,
+                      bool stream) {
+  for (size_t lo = 0, b = 0; lo < n; lo += block, ++b) {
+    float s;
+    std::memcpy(&s, scales + 4 * b, 4);
+    SignDecode(signs + lo / 8, n - lo < block ? n - lo : block, s, y + lo, stream);
+  }
 }
 
 uint32_t NaturalEncode(const float* x, size_t n, uint32_t index, DitherKey dk, uint8_t* signs,

@@ -2,10 +2,11 @@
 // and one fp32 scale per block (layout in docs/compressors.md "qsgd").
 //
 // Per block the encoder (1) finds the scale (max |x|, or the 2-norm), (2) maps each |x| to a
-// level with QsgdLevel and the element's dither uniform and packs the signs in the same pass
-// (kernels.h), (3) packs levels narrower than a byte into their plane. Blocks are multiples of 8
-// elements, so each block starts on a byte in both planes. The block is read from memory once:
-// the scale pass leaves it in cache for the quantisation pass.
+// level with QsgdLevel and the element's dither uniform, writing the level straight into its
+// packed plane and the sign into the sign plane in the same pass (kernels.h). Blocks are
+// multiples of 8 elements, so each block starts on a byte in both planes. The block is read from
+// memory once: the scale pass leaves it in cache for the quantisation pass. The decoder reads the
+// packed levels directly too: no byte-per-level intermediate on either side.
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -17,8 +18,6 @@
 
 namespace hearsay {
 namespace {
-
-constexpr size_t kChunk = 512;  // elements quantised per inner call (multiple of 8)
 
 // Tiny scales would make max_level / scale overflow; such blocks are pre-scaled by 2^100
 // (exact: a power of two) before quantisation.
@@ -53,7 +52,6 @@ class QsgdCodec final : public Compressor {
     uint8_t* planes = signs + DivUp(d, 8);
     const DitherKey dk = MakeDitherKey(key);
     kernels::BlockSumStream norms(x.data(), d, static_cast<size_t>(o_.block), /*squares=*/true);
-    uint8_t levels[kChunk];
     for (size_t b = 0; b < nb; ++b) {
       const size_t lo = b * o_.block;
       const size_t n = std::min<size_t>(o_.block, d - lo);
@@ -78,14 +76,13 @@ class QsgdCodec final : public Compressor {
       std::memcpy(scales + 4 * b, &s, 4);
       const float prescale = s < kTinyScale ? kPrescale : 1.0f;
       const float inv_step = s > 0 ? static_cast<float>(max_level_) / (s * prescale) : 0.0f;
-      for (size_t c = 0; c < n; c += kChunk) {
-        const size_t m = std::min(kChunk, n - c);
-        const size_t at = lo + c;
-        // 8-bit levels are their own plane; narrower ones are packed from a chunk buffer.
-        uint8_t* dst = o_.bits == 8 ? planes + at : levels;
-        kernels::QsgdQuantize(x.data() + at, m, static_cast<uint32_t>(at), dk, prescale, inv_step,
-                              max_level_, dst, signs + at / 8);
-        if (o_.bits != 8) PackBits(levels, m, o_.bits, planes + at * o_.bits / 8);
+      if (o_.bits == 8) {  // 8-bit levels are their own plane
+        kernels::QsgdQuantize(x.data() + lo, n, static_cast<uint32_t>(lo), dk, prescale, inv_step,
+                              max_level_, planes + lo, signs + lo / 8);
+      } else {
+        kernels::QsgdQuantizePacked(x.data() + lo, n, static_cast<uint32_t>(lo), dk, prescale,
+                                    inv_step, max_level_, o_.bits, planes + lo * o_.bits / 8,
+                                    signs + lo / 8);
       }
     }
     return Status::Ok();
@@ -111,25 +108,9 @@ class QsgdCodec final : public Compressor {
       }
     }
     const bool stream = d * sizeof(float) >= kernels::kStreamBytes;
-    uint8_t levels[kChunk];
-    for (size_t b = 0; b < nb; ++b) {
-      float s;
-      std::memcpy(&s, scales.data() + 4 * b, 4);
-      const float step = s / static_cast<float>(max_level_);
-      const size_t lo = b * o_.block;
-      const size_t n = std::min<size_t>(o_.block, d - lo);
-      for (size_t c = 0; c < n; c += kChunk) {
-        const size_t m = std::min(kChunk, n - c);
-        const size_t at = lo + c;
-        const uint8_t* lv = levels;
-        if (o_.bits == 8) {
-          lv = planes.data() + at;
-        } else {
-          UnpackBits(planes.data() + at * o_.bits / 8, m, o_.bits, levels);
-        }
-        kernels::QsgdDequantize(lv, signs.data() + at / 8, m, step, out.data() + at, stream);
-      }
-    }
+    kernels::QsgdDecodeBlocks(scales.data(), planes.data(), signs.data(), d,
+                              static_cast<size_t>(o_.block), o_.bits, max_level_, out.data(),
+                              stream);
     if (stream) kernels::StoreFence();
     return Status::Ok();
   }

@@ -1,7 +1,7 @@
-// Sparsifiers and then(C1, C2). Top-k selection is a two-pass radix select on the 16 high bits
-// of |x| (exponent and 8 mantissa bits): pass 1 builds a 65536-bin histogram, which fixes the
-// threshold bin; pass 2 keeps everything above it and collects the threshold bin's elements,
-// among which an exact partial sort picks the rest. Both passes stream the input once.
+// Sparsifiers and then(C1, C2). Top-k selection is TopKSelector's (topk.h): a sampled threshold,
+// one streaming pass for the candidates and a linear-time selection among them, exact.
+// Encoders and decoders keep no per-call allocations: indices and values live in member scratch
+// (encode) or are read straight from the payload and rand-k's formula (decode).
 #include "compressors/sparse.h"
 
 #include <algorithm>
@@ -11,23 +11,45 @@
 
 #include "compressors/codec_math.h"
 #include "compressors/kernels.h"
+#include "compressors/topk.h"
 #include "compressors/wire.h"
 
 namespace hearsay {
 namespace {
 
-constexpr int kBinShift = 15;
-constexpr size_t kBins = size_t{1} << 16;
-
-__attribute__((target_clones("avx2", "default"))) uint32_t Histogram(const float* x, size_t n,
-                                                                     uint32_t* hist) {
-  uint32_t m = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const uint32_t a = FloatBits(x[i]) & 0x7FFFFFFFu;
-    m = a > m ? a : m;
-    ++hist[a >> kBinShift];
+// The rand-k strata [floor(j d / k), floor((j + 1) d / k)) for j = 0, 1, ... in order, without
+// a division per stratum (two 64-bit divisions per kept element used to dominate rand-k): the
+// quotient and remainder of j d / k advance by those of d / k.
+class RandKStrata {
+ public:
+  RandKStrata(size_t d, size_t k)
+      : k_(k), step_q_(k == 0 ? 0 : d / k), step_r_(k == 0 ? 0 : d % k) {}
+  // Stratum j (the next one): its first index and its size.
+  void Next(uint64_t* lo, uint64_t* size) {
+    *lo = q_;
+    q_ += step_q_;
+    r_ += step_r_;
+    if (r_ >= k_) {
+      r_ -= k_;
+      ++q_;
+    }
+    *size = q_ - *lo;
   }
-  return m;
+
+ private:
+  uint64_t k_, step_q_, step_r_;
+  uint64_t q_ = 0, r_ = 0;
+};
+
+// The element picked in stratum j (RandKIndices): one draw of the index stream.
+uint32_t RandKPick(DitherKey dk, size_t j, uint64_t lo, uint64_t size) {
+  return static_cast<uint32_t>(lo + ((static_cast<uint64_t>(DitherWord(dk, j)) * size) >> 32));
+}
+
+uint32_t LoadU32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
 }
 
 }  // namespace
@@ -42,46 +64,21 @@ size_t SparseK(double ratio, size_t d) {
 std::vector<uint32_t> RandKIndices(const RngKey& key, size_t d, size_t k) {
   std::vector<uint32_t> idx(k);
   const DitherKey dk = MakeDitherKey(key, kStreamCodecIndex);
+  RandKStrata strata(d, k);
   for (size_t j = 0; j < k; ++j) {
-    const uint64_t lo = j * d / k, hi = (j + 1) * d / k;
-    const uint64_t pick = (static_cast<uint64_t>(DitherWord(dk, j)) * (hi - lo)) >> 32;
-    idx[j] = static_cast<uint32_t>(lo + pick);
+    uint64_t lo, size;
+    strata.Next(&lo, &size);
+    idx[j] = RandKPick(dk, j, lo, size);
   }
   return idx;
 }
 
 Result<std::vector<uint32_t>> TopKIndices(std::span<const float> x, size_t k) {
-  std::vector<uint32_t> hist(kBins, 0);
-  const uint32_t max_bits = Histogram(x.data(), x.size(), hist.data());
-  if (max_bits >= 0x7F800000u) return InvalidArgument("topk: input has a NaN or infinite value");
-  std::vector<uint32_t> kept;
-  if (k == 0) return kept;
-  size_t above = 0;
-  size_t bin = kBins - 1;
-  while (above + hist[bin] < k) above += hist[bin--];
-  const size_t need = k - above;  // taken from `bin`, 1..hist[bin]
-  kept.reserve(k);
-  std::vector<uint32_t> ties;
-  ties.reserve(hist[bin]);
-  const uint32_t threshold = static_cast<uint32_t>(bin);
-  for (size_t i = 0; i < x.size(); ++i) {
-    const uint32_t b = (FloatBits(x[i]) & 0x7FFFFFFFu) >> kBinShift;
-    if (b > threshold) kept.push_back(static_cast<uint32_t>(i));
-    if (b == threshold) ties.push_back(static_cast<uint32_t>(i));
-  }
-  auto larger = [&x](uint32_t a, uint32_t b) {
-    const uint32_t fa = FloatBits(x[a]) & 0x7FFFFFFFu, fb = FloatBits(x[b]) & 0x7FFFFFFFu;
-    return fa != fb ? fa > fb : a < b;
-  };
-  if (need < ties.size()) {
-    std::nth_element(ties.begin(), ties.begin() + need, ties.end(), larger);
-    ties.resize(need);
-    std::sort(ties.begin(), ties.end());
-  }
-  const size_t mid = kept.size();
-  kept.insert(kept.end(), ties.begin(), ties.end());
-  std::inplace_merge(kept.begin(), kept.begin() + mid, kept.end());
-  return kept;
+  TopKSelector selector;
+  std::vector<uint32_t> idx;
+  std::vector<float> vals;
+  HEARSAY_RETURN_IF_ERROR(selector.Select(x, k, &idx, &vals));
+  return idx;
 }
 
 namespace {
@@ -115,32 +112,41 @@ class SparseCodec final : public Compressor {
     const size_t d = x.size();
     HEARSAY_RETURN_IF_ERROR(CheckEncodable(Spec(), d));
     const size_t k = SparseK(ratio_, d);
-    std::vector<uint32_t> idx;
     if (kind_ == SparseKind::kTopK) {
-      auto r = TopKIndices(x, k);
-      if (!r.ok()) return r.status().WithPrefix(Spec());
-      idx = std::move(r).value();
+      Status s = selector_.Select(x, k, &idx_, &vals_);
+      if (!s.ok()) return s.WithPrefix(Spec());
     } else {
       // Like every other lossy codec, refuse non-finite input, even where no index falls: a
       // diverged model must fail loudly here, not travel on as a few lucky finite values.
       if (kernels::MaxAbsBits(x.data(), d) >= 0x7F800000u) {
         return InvalidArgument(Spec() + ": input has a NaN or infinite value");
       }
-      idx = RandKIndices(key, d, k);
-    }
-    vals_.resize(k);
-    for (size_t j = 0; j < k; ++j) {
-      vals_[j] = x[idx[j]] * Scale(d, k, j);
-      if (!std::isfinite(vals_[j])) {  // randk_unbiased's d/k scale can overflow float32
-        return InvalidArgument(Spec() + ": value " + std::to_string(x[idx[j]]) + " at index " +
-                               std::to_string(idx[j]) + " overflows float32 when scaled by " +
-                               std::to_string(Scale(d, k, j)));
+      idx_.resize(k);
+      vals_.resize(k);
+      scale_.resize(k);
+      const DitherKey dk = MakeDitherKey(key, kStreamCodecIndex);
+      RandKStrata strata(d, k);
+      for (size_t j = 0; j < k; ++j) {
+        uint64_t lo, size;
+        strata.Next(&lo, &size);
+        idx_[j] = RandKPick(dk, j, lo, size);
+        // randk_unbiased scales the j-th kept value by its stratum's size.
+        scale_[j] = kind_ == SparseKind::kRandKUnbiased ? static_cast<float>(size) : 1.0f;
+      }
+      // The gather in its own short loop: its cache misses overlap many at a time.
+      for (size_t j = 0; j < k; ++j) vals_[j] = x[idx_[j]] * scale_[j];
+      for (size_t j = 0; j < k; ++j) {
+        if (!std::isfinite(vals_[j])) {  // randk_unbiased's d/k scale can overflow float32
+          return InvalidArgument(Spec() + ": value " + std::to_string(x[idx_[j]]) + " at index " +
+                                 std::to_string(idx_[j]) + " overflows float32 when scaled by " +
+                                 std::to_string(scale_[j]));
+        }
       }
     }
     const size_t start = out->size();
     AppendHeader(out, tag(), values_ ? 1 : 0, d);
     AppendPod<uint32_t>(out, static_cast<uint32_t>(k));
-    if (kind_ == SparseKind::kTopK) AppendBytes(out, idx.data(), 4 * k);
+    if (kind_ == SparseKind::kTopK) AppendBytes(out, idx_.data(), 4 * k);
     if (!values_) {
       AppendBytes(out, vals_.data(), 4 * k);
       return Status::Ok();
@@ -148,6 +154,32 @@ class SparseCodec final : public Compressor {
     Status s = values_->Encode(vals_, key, out);
     if (!s.ok()) out->resize(start);
     return s;
+  }
+
+  // ef(S) and ef(then(S, C)): decode(encode(p)) is zero except at the k kept indices, so p is
+  // formed in the residual itself and only those k elements change afterwards -- no dense
+  // decoded vector, no second pass over d elements.
+  Status EncodeWithFeedback(std::span<const float> x, std::span<float> residual, const RngKey& key,
+                            ByteBuffer* out, FeedbackScratch* scratch) override {
+    const size_t d = x.size();
+    for (size_t i = 0; i < d; ++i) residual[i] = x[i] + residual[i];
+    const size_t start = out->size();
+    HEARSAY_RETURN_IF_ERROR(Encode(residual, key, out));
+    const size_t k = idx_.size();
+    std::span<const float> q(vals_);  // raw values decode to exactly what was sent
+    if (values_) {
+      const size_t at = start + kHeaderBytes + 4 + (kind_ == SparseKind::kTopK ? 4 * k : 0);
+      scratch->decoded.resize(k);
+      Status s = values_->Decode(std::span<const uint8_t>(*out).subspan(at), key,
+                                 std::span<float>(scratch->decoded));
+      if (!s.ok()) {
+        out->resize(start);
+        return Internal(Spec() + ": could not decode its own encoding: " + s.message());
+      }
+      q = scratch->decoded;
+    }
+    for (size_t j = 0; j < k; ++j) residual[idx_[j]] = residual[idx_[j]] - q[j];
+    return Status::Ok();
   }
 
   Status Decode(std::span<const uint8_t> bytes, const RngKey& key,
@@ -161,34 +193,51 @@ class SparseCodec final : public Compressor {
       return Corruption(Spec() + ": payload keeps " + std::to_string(k) + " values, expected " +
                         std::to_string(SparseK(ratio_, d)));
     }
-    std::vector<uint32_t> idx(k);
+    std::span<const uint8_t> raw_idx;
     if (kind_ == SparseKind::kTopK) {
-      std::span<const uint8_t> raw;
-      HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "indices", 4 * size_t{k}, &raw));
-      if (k != 0) std::memcpy(idx.data(), raw.data(), raw.size());
+      HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "indices", 4 * size_t{k}, &raw_idx));
+      uint32_t prev = 0;
       for (size_t j = 0; j < k; ++j) {
-        if (idx[j] >= d || (j > 0 && idx[j] <= idx[j - 1])) {
-          return Corruption(Spec() + ": index " + std::to_string(idx[j]) + " at position " +
+        const uint32_t i = LoadU32(raw_idx.data() + 4 * j);
+        if (i >= d || (j > 0 && i <= prev)) {
+          return Corruption(Spec() + ": index " + std::to_string(i) + " at position " +
                             std::to_string(j) + " is out of range or not ascending");
         }
+        prev = i;
       }
-    } else {
-      idx = RandKIndices(key, d, k);
     }
-    std::vector<float> vals(k);
     std::span<const uint8_t> rest;
     HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "values", r.remaining(), &rest));
+    std::vector<float> decoded;  // then(S, C): the k values C decodes
     if (values_) {
-      HEARSAY_RETURN_IF_ERROR(values_->Decode(rest, key, vals).WithPrefix(Spec()));
-    } else {
-      if (rest.size() != 4 * size_t{k}) {
-        return Corruption(Spec() + ": expected " + std::to_string(4 * size_t{k}) +
-                          " bytes of values, got " + std::to_string(rest.size()));
+      decoded.resize(k);
+      HEARSAY_RETURN_IF_ERROR(values_->Decode(rest, key, decoded).WithPrefix(Spec()));
+    } else if (rest.size() != 4 * size_t{k}) {
+      return Corruption(Spec() + ": expected " + std::to_string(4 * size_t{k}) +
+                        " bytes of values, got " + std::to_string(rest.size()));
+    }
+    // Indices first (rand-k's from the key), then the scatter in a short loop with prefetches:
+    // its stores miss the cache and overlap best when nothing else is in flight.
+    std::vector<uint32_t> randk_idx;
+    const uint8_t* idx_bytes = raw_idx.data();
+    if (kind_ != SparseKind::kTopK) {
+      randk_idx.resize(k);
+      const DitherKey dk = MakeDitherKey(key, kStreamCodecIndex);
+      RandKStrata strata(d, k);
+      for (size_t j = 0; j < k; ++j) {
+        uint64_t lo, size;
+        strata.Next(&lo, &size);
+        randk_idx[j] = RandKPick(dk, j, lo, size);
       }
-      if (k != 0) std::memcpy(vals.data(), rest.data(), rest.size());
+      idx_bytes = reinterpret_cast<const uint8_t*>(randk_idx.data());
     }
     std::fill(out.begin(), out.end(), 0.0f);
-    for (size_t j = 0; j < k; ++j) out[idx[j]] = vals[j];
+    const uint8_t* vals = values_ ? reinterpret_cast<const uint8_t*>(decoded.data()) : rest.data();
+    constexpr size_t kAhead = 16;
+    for (size_t j = 0; j < k; ++j) {
+      if (j + kAhead < k) __builtin_prefetch(&out[LoadU32(idx_bytes + 4 * (j + kAhead))], 1);
+      std::memcpy(&out[LoadU32(idx_bytes + 4 * j)], vals + 4 * j, 4);
+    }
     return Status::Ok();
   }
 
@@ -198,16 +247,14 @@ class SparseCodec final : public Compressor {
            : kind_ == SparseKind::kRandK ? CodecTag::kRandK
                                          : CodecTag::kRandKUnbiased;
   }
-  // randk_unbiased scales the j-th kept value by its stratum's size.
-  float Scale(size_t d, size_t k, size_t j) const {
-    if (kind_ != SparseKind::kRandKUnbiased) return 1.0f;
-    return static_cast<float>((j + 1) * d / k - j * d / k);
-  }
-
   SparseKind kind_;
   double ratio_;
   std::unique_ptr<Compressor> values_;
-  std::vector<float> vals_;  // encode scratch
+  // Encode scratch, reused: the kept indices and values of the last encoding.
+  TopKSelector selector_;
+  std::vector<uint32_t> idx_;
+  std::vector<float> vals_;
+  std::vector<float> scale_;  // rand-k: per kept value
 };
 
 }  // namespace

@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
+#include "common/cuda/cuda_device.h"
 #include "compressors/compressor.h"
 #include "compressors/cuda/cuda_codec.h"
-#include "runtime/cuda/cuda_device.h"
 #include "runtime/cuda/update_kernels.h"
 #include "runtime/model/cuda/cuda_model.h"
 #include "runtime/model/model.h"

@@ -9,27 +9,16 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "common/cuda/cuda_check.h"
+#include "common/cuda/launch.cuh"
 #include "compressors/codec_math.h"
 #include "compressors/cuda/codec_kernels.h"
-#include "compressors/cuda/cuda_check.h"
 
 namespace hearsay::cuda {
 namespace {
 
-constexpr int kThreads = 256;
 constexpr float kTinyScale = 0x1p-100f;  // as qsgd.cc
 constexpr float kPrescale = 0x1p100f;
-
-cudaStream_t S(void* stream) { return static_cast<cudaStream_t>(stream); }
-
-unsigned Blocks(size_t items) {
-  const size_t b = (items + kThreads - 1) / kThreads;
-  return static_cast<unsigned>(std::max<size_t>(1, std::min<size_t>(b, size_t{1} << 20)));
-}
-
-#define HEARSAY_GRID_LOOP(i, n)                                         \
-  for (size_t i = blockIdx.x * size_t{kThreads} + threadIdx.x; i < (n); \
-       i += size_t{gridDim.x} * kThreads)
 
 __device__ __forceinline__ void Apply(const DecodeApply& a, float* y, size_t k, float v) {
   switch (a.op) {
@@ -261,7 +250,7 @@ Status CheckBlockBits(const char* what, int block, int bits) {
 }  // namespace
 
 Status LaunchWriteHeader(uint8_t* dst, uint8_t tag, uint8_t param, uint32_t d, void* stream) {
-  HeaderKernel<<<1, 1, 0, S(stream)>>>(dst, tag, param, d);
+  HeaderKernel<<<1, 1, 0, AsStream(stream)>>>(dst, tag, param, d);
   return LaunchStatus("HeaderKernel");
 }
 
@@ -270,9 +259,9 @@ Status LaunchHalfEncode(const float* x, size_t n, bool bf16, uint8_t* out, void*
   if (!Aligned(out, 2)) return InvalidArgument("half encode: output not 2-byte aligned");
   auto* o = reinterpret_cast<uint16_t*>(out);
   if (bf16) {
-    HalfEncodeKernel<true><<<Blocks(n), kThreads, 0, S(stream)>>>(x, n, o);
+    HalfEncodeKernel<true><<<GridBlocks(n), kThreads, 0, AsStream(stream)>>>(x, n, o);
   } else {
-    HalfEncodeKernel<false><<<Blocks(n), kThreads, 0, S(stream)>>>(x, n, o);
+    HalfEncodeKernel<false><<<GridBlocks(n), kThreads, 0, AsStream(stream)>>>(x, n, o);
   }
   return LaunchStatus("HalfEncodeKernel");
 }
@@ -283,9 +272,9 @@ Status LaunchHalfDecode(const uint8_t* in, size_t n, bool bf16, float* y, const 
   if (!Aligned(in, 2)) return InvalidArgument("half decode: input not 2-byte aligned");
   const auto* i = reinterpret_cast<const uint16_t*>(in);
   if (bf16) {
-    HalfDecodeKernel<true><<<Blocks(n), kThreads, 0, S(stream)>>>(i, n, y, apply);
+    HalfDecodeKernel<true><<<GridBlocks(n), kThreads, 0, AsStream(stream)>>>(i, n, y, apply);
   } else {
-    HalfDecodeKernel<false><<<Blocks(n), kThreads, 0, S(stream)>>>(i, n, y, apply);
+    HalfDecodeKernel<false><<<GridBlocks(n), kThreads, 0, AsStream(stream)>>>(i, n, y, apply);
   }
   return LaunchStatus("HalfDecodeKernel");
 }
@@ -294,19 +283,19 @@ Status LaunchRawDecode(const uint8_t* in, size_t n, float* y, const DecodeApply&
                        void* stream) {
   if (n == 0) return Status::Ok();
   if (!Aligned(in, 4)) return InvalidArgument("fp32 decode: input not 4-byte aligned");
-  RawDecodeKernel<<<Blocks(n), kThreads, 0, S(stream)>>>(reinterpret_cast<const float*>(in), n, y,
-                                                         apply);
+  RawDecodeKernel<<<GridBlocks(n), kThreads, 0, AsStream(stream)>>>(
+      reinterpret_cast<const float*>(in), n, y, apply);
   return LaunchStatus("RawDecodeKernel");
 }
 
 Status LaunchQsgdScales(const float* x, size_t n, int block, bool l2, uint8_t* scales,
                         uint64_t* bad_block, void* stream) {
   HEARSAY_RETURN_IF_ERROR(CheckBlockBits("qsgd scales", block, 8));
-  HEARSAY_CUDA_RETURN_IF_ERROR(cudaMemsetAsync(bad_block, 0xFF, sizeof(uint64_t), S(stream)),
+  HEARSAY_CUDA_RETURN_IF_ERROR(cudaMemsetAsync(bad_block, 0xFF, sizeof(uint64_t), AsStream(stream)),
                                "qsgd scales: reset of the error word");
   if (n == 0) return Status::Ok();
   const size_t nb = (n + block - 1) / block;
-  QsgdScalesKernel<<<Blocks(nb * 32), kThreads, 0, S(stream)>>>(
+  QsgdScalesKernel<<<GridBlocks(nb * 32), kThreads, 0, AsStream(stream)>>>(
       x, n, static_cast<size_t>(block), l2, scales,
       reinterpret_cast<unsigned long long*>(bad_block));
   return LaunchStatus("QsgdScalesKernel");
@@ -316,7 +305,7 @@ Status LaunchQsgdQuantize(const float* x, size_t n, int block, int bits, const u
                           uint32_t k0, uint32_t k1, uint8_t* signs, uint8_t* planes, void* stream) {
   HEARSAY_RETURN_IF_ERROR(CheckBlockBits("qsgd quantize", block, bits));
   if (n == 0) return Status::Ok();
-  QsgdQuantizeKernel<<<Blocks((n + 7) / 8), kThreads, 0, S(stream)>>>(
+  QsgdQuantizeKernel<<<GridBlocks((n + 7) / 8), kThreads, 0, AsStream(stream)>>>(
       x, n, static_cast<size_t>(block), bits, scales, DitherKey{k0, k1}, signs, planes);
   return LaunchStatus("QsgdQuantizeKernel");
 }
@@ -326,23 +315,23 @@ Status LaunchQsgdDecode(const uint8_t* scales, const uint8_t* signs, const uint8
                         void* stream) {
   HEARSAY_RETURN_IF_ERROR(CheckBlockBits("qsgd decode", block, bits));
   if (n == 0) return Status::Ok();
-  QsgdDecodeKernel<<<Blocks((n + 7) / 8), kThreads, 0, S(stream)>>>(
+  QsgdDecodeKernel<<<GridBlocks((n + 7) / 8), kThreads, 0, AsStream(stream)>>>(
       scales, signs, planes, n, static_cast<size_t>(block), bits, y, apply);
   return LaunchStatus("QsgdDecodeKernel");
 }
 
 Status LaunchPackSigns(const float* x, size_t n, uint8_t* signs, void* stream) {
   if (n == 0) return Status::Ok();
-  PackSignsKernel<<<Blocks((n + 7) / 8), kThreads, 0, S(stream)>>>(x, n, signs);
+  PackSignsKernel<<<GridBlocks((n + 7) / 8), kThreads, 0, AsStream(stream)>>>(x, n, signs);
   return LaunchStatus("PackSignsKernel");
 }
 
 Status LaunchNaturalEncode(const float* x, size_t n, uint32_t k0, uint32_t k1, uint8_t* signs,
                            uint8_t* exps, uint64_t* too_large, void* stream) {
-  HEARSAY_CUDA_RETURN_IF_ERROR(cudaMemsetAsync(too_large, 0xFF, sizeof(uint64_t), S(stream)),
+  HEARSAY_CUDA_RETURN_IF_ERROR(cudaMemsetAsync(too_large, 0xFF, sizeof(uint64_t), AsStream(stream)),
                                "natural encode: reset of the error word");
   if (n == 0) return Status::Ok();
-  NaturalEncodeKernel<<<Blocks((n + 7) / 8), kThreads, 0, S(stream)>>>(
+  NaturalEncodeKernel<<<GridBlocks((n + 7) / 8), kThreads, 0, AsStream(stream)>>>(
       x, n, DitherKey{k0, k1}, signs, exps, reinterpret_cast<unsigned long long*>(too_large));
   return LaunchStatus("NaturalEncodeKernel");
 }
@@ -350,18 +339,18 @@ Status LaunchNaturalEncode(const float* x, size_t n, uint32_t k0, uint32_t k1, u
 Status LaunchNaturalDecode(const uint8_t* signs, const uint8_t* exps, size_t n, float* y,
                            const DecodeApply& apply, void* stream) {
   if (n == 0) return Status::Ok();
-  NaturalDecodeKernel<<<Blocks(n), kThreads, 0, S(stream)>>>(signs, exps, n, y, apply);
+  NaturalDecodeKernel<<<GridBlocks(n), kThreads, 0, AsStream(stream)>>>(signs, exps, n, y, apply);
   return LaunchStatus("NaturalDecodeKernel");
 }
 
 Status LaunchSignScales(const float* x, size_t n, int block, uint8_t* scales, uint64_t* bad_block,
                         void* stream) {
   HEARSAY_RETURN_IF_ERROR(CheckBlockBits("sign scales", block, 1));
-  HEARSAY_CUDA_RETURN_IF_ERROR(cudaMemsetAsync(bad_block, 0xFF, sizeof(uint64_t), S(stream)),
+  HEARSAY_CUDA_RETURN_IF_ERROR(cudaMemsetAsync(bad_block, 0xFF, sizeof(uint64_t), AsStream(stream)),
                                "sign scales: reset of the error word");
   if (n == 0) return Status::Ok();
   const size_t nb = (n + block - 1) / block;
-  SignScalesKernel<<<Blocks(nb * 32), kThreads, 0, S(stream)>>>(
+  SignScalesKernel<<<GridBlocks(nb * 32), kThreads, 0, AsStream(stream)>>>(
       x, n, static_cast<size_t>(block), scales, reinterpret_cast<unsigned long long*>(bad_block));
   return LaunchStatus("SignScalesKernel");
 }
@@ -370,8 +359,8 @@ Status LaunchSignDecode(const uint8_t* scales, const uint8_t* signs, size_t n, i
                         const DecodeApply& apply, void* stream) {
   HEARSAY_RETURN_IF_ERROR(CheckBlockBits("sign decode", block, 1));
   if (n == 0) return Status::Ok();
-  SignDecodeKernel<<<Blocks(n), kThreads, 0, S(stream)>>>(scales, signs, n,
-                                                          static_cast<size_t>(block), y, apply);
+  SignDecodeKernel<<<GridBlocks(n), kThreads, 0, AsStream(stream)>>>(
+      scales, signs, n, static_cast<size_t>(block), y, apply);
   return LaunchStatus("SignDecodeKernel");
 }
 

@@ -11,9 +11,9 @@
 #include <limits>
 #include <vector>
 
+#include "common/cuda/cuda_check.h"
 #include "compressors/codec_math.h"
 #include "compressors/codecs.h"
-#include "compressors/cuda/cuda_check.h"
 #include "compressors/cuda/sparse_kernels.h"
 #include "compressors/sparse.h"
 #include "compressors/spec.h"

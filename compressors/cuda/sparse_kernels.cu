@@ -10,25 +10,13 @@
 #include <cstdint>
 #include <cub/device/device_radix_sort.cuh>
 
+#include "common/cuda/cuda_check.h"
+#include "common/cuda/launch.cuh"
 #include "compressors/codec_math.h"
-#include "compressors/cuda/cuda_check.h"
 #include "compressors/cuda/sparse_kernels.h"
 
 namespace hearsay::cuda {
 namespace {
-
-constexpr int kThreads = 256;
-
-cudaStream_t S(void* stream) { return static_cast<cudaStream_t>(stream); }
-
-unsigned Blocks(size_t items) {
-  const size_t b = (items + kThreads - 1) / kThreads;
-  return static_cast<unsigned>(std::max<size_t>(1, std::min<size_t>(b, size_t{1} << 20)));
-}
-
-#define HEARSAY_GRID_LOOP(i, n)                                         \
-  for (size_t i = blockIdx.x * size_t{kThreads} + threadIdx.x; i < (n); \
-       i += size_t{gridDim.x} * kThreads)
 
 __global__ void SparseHeaderKernel(uint8_t* dst, uint8_t tag, uint8_t param, uint32_t d,
                                    uint32_t k) {
@@ -90,14 +78,14 @@ size_t Align256(size_t b) { return (b + 255) / 256 * 256; }
 
 Status LaunchSparseHeader(uint8_t* dst, uint8_t tag, uint8_t param, uint32_t d, uint32_t k,
                           void* stream) {
-  SparseHeaderKernel<<<1, 1, 0, S(stream)>>>(dst, tag, param, d, k);
+  SparseHeaderKernel<<<1, 1, 0, AsStream(stream)>>>(dst, tag, param, d, k);
   return LaunchStatus("SparseHeaderKernel");
 }
 
 Status LaunchRandKIndices(uint32_t k0, uint32_t k1, size_t d, size_t k, uint32_t* idx,
                           void* stream) {
   if (k == 0) return Status::Ok();
-  RandKKernel<<<Blocks(k), kThreads, 0, S(stream)>>>(DitherKey{k0, k1}, d, k, idx);
+  RandKKernel<<<GridBlocks(k), kThreads, 0, AsStream(stream)>>>(DitherKey{k0, k1}, d, k, idx);
   return LaunchStatus("RandKKernel");
 }
 
@@ -111,17 +99,18 @@ Status LaunchTopKIndices(const float* x, size_t d, size_t k, uint32_t* idx, uint
   const int n = static_cast<int>(d);
   size_t sort_bytes = 0, keep_bytes = 0;
   cub::DoubleBuffer<uint32_t> query_keys, query_ids;  // size queries only (no pointers read)
-  HEARSAY_CUDA_RETURN_IF_ERROR(cub::DeviceRadixSort::SortPairsDescending(
-                                   nullptr, sort_bytes, query_keys, query_ids, n, 0, 31, S(stream)),
-                               "topk: sort size query");
+  HEARSAY_CUDA_RETURN_IF_ERROR(
+      cub::DeviceRadixSort::SortPairsDescending(nullptr, sort_bytes, query_keys, query_ids, n, 0,
+                                                31, AsStream(stream)),
+      "topk: sort size query");
   HEARSAY_CUDA_RETURN_IF_ERROR(
       cub::DeviceRadixSort::SortKeys(nullptr, keep_bytes, query_keys, static_cast<int>(k), 0, 32,
-                                     S(stream)),
+                                     AsStream(stream)),
       "topk: index sort size query");
   const size_t vec = Align256(4 * d);
   const size_t temp = std::max(sort_bytes, keep_bytes);
   void* scratch = nullptr;
-  HEARSAY_CUDA_RETURN_IF_ERROR(cudaMallocAsync(&scratch, 4 * vec + temp, S(stream)),
+  HEARSAY_CUDA_RETURN_IF_ERROR(cudaMallocAsync(&scratch, 4 * vec + temp, AsStream(stream)),
                                "topk: scratch allocation");
   auto* base = static_cast<uint8_t*>(scratch);
   auto* keys0 = reinterpret_cast<uint32_t*>(base);
@@ -131,46 +120,48 @@ Status LaunchTopKIndices(const float* x, size_t d, size_t k, uint32_t* idx, uint
   void* temp_p = base + 4 * vec;
   // The work between allocation and release; the scratch is released whatever it returns.
   const Status st = [&]() -> Status {
-    MagnitudeKeysKernel<<<Blocks(d), kThreads, 0, S(stream)>>>(
+    MagnitudeKeysKernel<<<GridBlocks(d), kThreads, 0, AsStream(stream)>>>(
         x, d, keys0, ids0, reinterpret_cast<unsigned long long*>(bad), bad_value);
     HEARSAY_RETURN_IF_ERROR(LaunchStatus("MagnitudeKeysKernel"));
     cub::DoubleBuffer<uint32_t> keys(keys0, keys1), ids(ids0, ids1);
     size_t b = temp;
     HEARSAY_CUDA_RETURN_IF_ERROR(
-        cub::DeviceRadixSort::SortPairsDescending(temp_p, b, keys, ids, n, 0, 31, S(stream)),
+        cub::DeviceRadixSort::SortPairsDescending(temp_p, b, keys, ids, n, 0, 31, AsStream(stream)),
         "topk: magnitude sort");
     if (k == 0) return Status::Ok();
     // The first k ids are the kept set; sort them ascending, using the free key buffer.
     cub::DoubleBuffer<uint32_t> kept(ids.Current(), keys.Current());
     b = temp;
-    HEARSAY_CUDA_RETURN_IF_ERROR(
-        cub::DeviceRadixSort::SortKeys(temp_p, b, kept, static_cast<int>(k), 0, 32, S(stream)),
-        "topk: index sort");
+    HEARSAY_CUDA_RETURN_IF_ERROR(cub::DeviceRadixSort::SortKeys(
+                                     temp_p, b, kept, static_cast<int>(k), 0, 32, AsStream(stream)),
+                                 "topk: index sort");
     return CudaStatus(
-        cudaMemcpyAsync(idx, kept.Current(), 4 * k, cudaMemcpyDeviceToDevice, S(stream)),
+        cudaMemcpyAsync(idx, kept.Current(), 4 * k, cudaMemcpyDeviceToDevice, AsStream(stream)),
         "topk: copy of the indices");
   }();
-  const Status freed = CudaStatus(cudaFreeAsync(scratch, S(stream)), "topk: scratch release");
+  const Status freed =
+      CudaStatus(cudaFreeAsync(scratch, AsStream(stream)), "topk: scratch release");
   return st.ok() ? freed : st;
 }
 
 Status LaunchSparseGather(const float* x, const uint32_t* idx, size_t d, size_t k, bool unbiased,
                           float* vals, void* stream) {
   if (k == 0) return Status::Ok();
-  GatherKernel<<<Blocks(k), kThreads, 0, S(stream)>>>(x, idx, d, k, unbiased, vals);
+  GatherKernel<<<GridBlocks(k), kThreads, 0, AsStream(stream)>>>(x, idx, d, k, unbiased, vals);
   return LaunchStatus("GatherKernel");
 }
 
 Status LaunchSparseScatter(const uint32_t* idx, const float* vals, size_t k, float* y,
                            void* stream) {
   if (k == 0) return Status::Ok();
-  ScatterKernel<<<Blocks(k), kThreads, 0, S(stream)>>>(idx, vals, k, y);
+  ScatterKernel<<<GridBlocks(k), kThreads, 0, AsStream(stream)>>>(idx, vals, k, y);
   return LaunchStatus("ScatterKernel");
 }
 
 Status LaunchTakeErrorIfNone(uint64_t* word, const uint64_t* other, void* stream) {
-  TakeErrorKernel<<<1, 1, 0, S(stream)>>>(reinterpret_cast<unsigned long long*>(word),
-                                          reinterpret_cast<const unsigned long long*>(other));
+  TakeErrorKernel<<<1, 1, 0, AsStream(stream)>>>(
+      reinterpret_cast<unsigned long long*>(word),
+      reinterpret_cast<const unsigned long long*>(other));
   return LaunchStatus("TakeErrorKernel");
 }
 

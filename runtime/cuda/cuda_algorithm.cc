@@ -8,10 +8,10 @@
 #include <cstring>
 #include <utility>
 
-#include "compressors/cuda/cuda_check.h"
+#include "common/cuda/cuda_check.h"
+#include "common/cuda/cuda_device.h"
 #include "compressors/cuda/cuda_codec.h"
 #include "runtime/algorithms/round_protocol.h"
-#include "runtime/cuda/cuda_device.h"
 #include "runtime/cuda/update_kernels.h"
 
 namespace hearsay::cuda {

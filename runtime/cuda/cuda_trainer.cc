@@ -2,8 +2,8 @@
 
 #include <string>
 
+#include "common/cuda/cuda_device.h"
 #include "runtime/cuda/cuda_algorithm.h"
-#include "runtime/cuda/cuda_device.h"
 #include "runtime/model/cuda/cuda_model.h"
 #include "runtime/peer/device_backend.h"
 

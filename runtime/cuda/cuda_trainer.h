@@ -4,7 +4,9 @@
 // trainers keep parameters, gradients and replicas on the GPU: each round uploads the minibatch,
 // computes loss and gradient with the CUDA model (cuBLAS), and runs the algorithm's Begin on the
 // device; only encoded bytes cross to the host. A machine without a usable GPU fails at start
-// with the message of CheckCudaDevice. Thread-safety: call RegisterCudaBackend once at start.
+// with the message of CheckCudaDevice. `hearsay` gets here through the plugin's entry point
+// (plugin.cc), loaded on demand; programs that link hearsay::cuda call RegisterCudaBackend
+// themselves. Thread-safety: call RegisterCudaBackend once, before peers start.
 #pragma once
 
 namespace hearsay::cuda {

@@ -5,13 +5,12 @@
 
 #include <algorithm>
 
-#include "compressors/cuda/cuda_check.h"
+#include "common/cuda/cuda_check.h"
+#include "common/cuda/launch.cuh"
 #include "runtime/cuda/update_kernels.h"
 
 namespace hearsay::cuda {
 namespace {
-
-constexpr int kThreads = 256;
 
 struct MixArgs {
   const float* src[kMaxMixSources];
@@ -20,11 +19,6 @@ struct MixArgs {
   bool accumulate;  // continue from out[k] instead of 0.0f
 };
 
-unsigned Blocks(size_t n) {
-  const size_t b = (n + kThreads - 1) / kThreads;
-  return static_cast<unsigned>(std::min<size_t>(b, size_t{1} << 20));
-}
-
 __device__ __forceinline__ float Mix(const MixArgs& a, float start, size_t k) {
   float acc = start;
   for (int p = 0; p < a.count; ++p) acc += a.w[p] * a.src[p][k];
@@ -32,15 +26,11 @@ __device__ __forceinline__ float Mix(const MixArgs& a, float start, size_t k) {
 }
 
 __global__ void SgdKernel(float* x, const float* g, float lr, size_t n) {
-  for (size_t k = blockIdx.x * size_t{kThreads} + threadIdx.x; k < n;
-       k += size_t{gridDim.x} * kThreads) {
-    x[k] = x[k] - lr * g[k];
-  }
+  HEARSAY_GRID_LOOP(k, n) { x[k] = x[k] - lr * g[k]; }
 }
 
 __global__ void MomentumKernel(float* x, float* v, const float* g, float lr, float mu, size_t n) {
-  for (size_t k = blockIdx.x * size_t{kThreads} + threadIdx.x; k < n;
-       k += size_t{gridDim.x} * kThreads) {
+  HEARSAY_GRID_LOOP(k, n) {
     const float vk = mu * v[k] + g[k];
     v[k] = vk;
     x[k] = x[k] - lr * vk;
@@ -48,24 +38,17 @@ __global__ void MomentumKernel(float* x, float* v, const float* g, float lr, flo
 }
 
 __global__ void MixKernel(float* out, MixArgs a, size_t n) {
-  for (size_t k = blockIdx.x * size_t{kThreads} + threadIdx.x; k < n;
-       k += size_t{gridDim.x} * kThreads) {
-    out[k] = Mix(a, a.accumulate ? out[k] : 0.0f, k);
-  }
+  HEARSAY_GRID_LOOP(k, n) { out[k] = Mix(a, a.accumulate ? out[k] : 0.0f, k); }
 }
 
 __global__ void DpsgdEndKernel(float* x, const float* acc, const float* g, float lr, size_t n) {
-  for (size_t k = blockIdx.x * size_t{kThreads} + threadIdx.x; k < n;
-       k += size_t{gridDim.x} * kThreads) {
-    x[k] = acc[k] - lr * g[k];
-  }
+  HEARSAY_GRID_LOOP(k, n) { x[k] = acc[k] - lr * g[k]; }
 }
 
 // DCD: diff = (mix - lr g) - x. With a.count == 0 and a.accumulate the mix is already in diff.
 __global__ void DcdBeginKernel(float* diff, MixArgs a, const float* g, float lr, const float* x,
                                size_t n) {
-  for (size_t k = blockIdx.x * size_t{kThreads} + threadIdx.x; k < n;
-       k += size_t{gridDim.x} * kThreads) {
+  HEARSAY_GRID_LOOP(k, n) {
     const float mix = Mix(a, a.accumulate ? diff[k] : 0.0f, k);
     diff[k] = (mix - lr * g[k]) - x[k];
   }
@@ -73,8 +56,7 @@ __global__ void DcdBeginKernel(float* diff, MixArgs a, const float* g, float lr,
 
 __global__ void EcdBeginKernel(float* x_new, float* z, MixArgs a, const float* g, float lr,
                                const float* x, double half_t, size_t n) {
-  for (size_t k = blockIdx.x * size_t{kThreads} + threadIdx.x; k < n;
-       k += size_t{gridDim.x} * kThreads) {
+  HEARSAY_GRID_LOOP(k, n) {
     float xn = Mix(a, a.accumulate ? x_new[k] : 0.0f, k);
     xn -= lr * g[k];
     x_new[k] = xn;
@@ -85,16 +67,13 @@ __global__ void EcdBeginKernel(float* x_new, float* z, MixArgs a, const float* g
 
 __global__ void ChocoBeginKernel(float* x_new, float* diff, const float* x, const float* g,
                                  float lr, float gamma, const float* m, const float* xh, size_t n) {
-  for (size_t k = blockIdx.x * size_t{kThreads} + threadIdx.x; k < n;
-       k += size_t{gridDim.x} * kThreads) {
+  HEARSAY_GRID_LOOP(k, n) {
     const float local = x[k] - lr * g[k];
     const float xn = local + gamma * (m[k] - xh[k]);
     x_new[k] = xn;
     diff[k] = xn - xh[k];
   }
 }
-
-cudaStream_t S(void* stream) { return static_cast<cudaStream_t>(stream); }
 
 Status CheckSources(std::span<const float* const> sources, std::span<const float> weights) {
   if (sources.size() != weights.size()) {
@@ -135,14 +114,14 @@ Result<MixArgs> PrepareMix(float* out, std::span<const float* const> sources,
 
 Status LaunchSgdUpdate(float* x, const float* g, float lr, size_t n, void* stream) {
   if (n == 0) return Status::Ok();
-  SgdKernel<<<Blocks(n), kThreads, 0, S(stream)>>>(x, g, lr, n);
+  SgdKernel<<<GridBlocks(n), kThreads, 0, AsStream(stream)>>>(x, g, lr, n);
   return LaunchStatus("SgdKernel");
 }
 
 Status LaunchMomentumUpdate(float* x, float* v, const float* g, float lr, float mu, size_t n,
                             void* stream) {
   if (n == 0) return Status::Ok();
-  MomentumKernel<<<Blocks(n), kThreads, 0, S(stream)>>>(x, v, g, lr, mu, n);
+  MomentumKernel<<<GridBlocks(n), kThreads, 0, AsStream(stream)>>>(x, v, g, lr, mu, n);
   return LaunchStatus("MomentumKernel");
 }
 
@@ -151,10 +130,11 @@ Status LaunchWeightedMix(float* out, std::span<const float* const> sources,
   HEARSAY_RETURN_IF_ERROR(CheckSources(sources, weights));
   if (n == 0) return Status::Ok();
   if (sources.empty()) {
-    return CudaStatus(cudaMemsetAsync(out, 0, n * sizeof(float), S(stream)), "weighted mix");
+    return CudaStatus(cudaMemsetAsync(out, 0, n * sizeof(float), AsStream(stream)), "weighted mix");
   }
   for (size_t at = 0; at < sources.size(); at += kMaxMixSources) {
-    MixKernel<<<Blocks(n), kThreads, 0, S(stream)>>>(out, Chunk(sources, weights, at, at != 0), n);
+    MixKernel<<<GridBlocks(n), kThreads, 0, AsStream(stream)>>>(
+        out, Chunk(sources, weights, at, at != 0), n);
     HEARSAY_RETURN_IF_ERROR(LaunchStatus("MixKernel"));
   }
   return Status::Ok();
@@ -163,7 +143,7 @@ Status LaunchWeightedMix(float* out, std::span<const float* const> sources,
 Status LaunchDpsgdEnd(float* x, const float* acc, const float* g, float lr, size_t n,
                       void* stream) {
   if (n == 0) return Status::Ok();
-  DpsgdEndKernel<<<Blocks(n), kThreads, 0, S(stream)>>>(x, acc, g, lr, n);
+  DpsgdEndKernel<<<GridBlocks(n), kThreads, 0, AsStream(stream)>>>(x, acc, g, lr, n);
   return LaunchStatus("DpsgdEndKernel");
 }
 
@@ -172,7 +152,7 @@ Status LaunchDcdBegin(float* diff, std::span<const float* const> replicas,
                       size_t n, void* stream) {
   if (n == 0) return CheckSources(replicas, weights);
   HEARSAY_ASSIGN_OR_RETURN(MixArgs a, PrepareMix(diff, replicas, weights, n, stream));
-  DcdBeginKernel<<<Blocks(n), kThreads, 0, S(stream)>>>(diff, a, g, lr, x, n);
+  DcdBeginKernel<<<GridBlocks(n), kThreads, 0, AsStream(stream)>>>(diff, a, g, lr, x, n);
   return LaunchStatus("DcdBeginKernel");
 }
 
@@ -181,14 +161,16 @@ Status LaunchEcdBegin(float* x_new, float* z, std::span<const float* const> esti
                       double half_t, size_t n, void* stream) {
   if (n == 0) return CheckSources(estimates, weights);
   HEARSAY_ASSIGN_OR_RETURN(MixArgs a, PrepareMix(x_new, estimates, weights, n, stream));
-  EcdBeginKernel<<<Blocks(n), kThreads, 0, S(stream)>>>(x_new, z, a, g, lr, x, half_t, n);
+  EcdBeginKernel<<<GridBlocks(n), kThreads, 0, AsStream(stream)>>>(x_new, z, a, g, lr, x, half_t,
+                                                                   n);
   return LaunchStatus("EcdBeginKernel");
 }
 
 Status LaunchChocoBegin(float* x_new, float* diff, const float* x, const float* g, float lr,
                         float gamma, const float* m, const float* xh, size_t n, void* stream) {
   if (n == 0) return Status::Ok();
-  ChocoBeginKernel<<<Blocks(n), kThreads, 0, S(stream)>>>(x_new, diff, x, g, lr, gamma, m, xh, n);
+  ChocoBeginKernel<<<GridBlocks(n), kThreads, 0, AsStream(stream)>>>(x_new, diff, x, g, lr, gamma,
+                                                                     m, xh, n);
   return LaunchStatus("ChocoBeginKernel");
 }
 

@@ -6,8 +6,11 @@
 // So Next(t) returns the same rows whatever was asked before (restarts, replays, skipped rounds).
 // A batch_size < 1 or >= the partition size means full batch (all rows, every round).
 //
-// Ownership: keeps a reference to `data` (which must outlive the sampler) and owns the scratch
-// rows that the returned Batch points into; the Batch stays valid until the next Next() call.
+// The returned Batch is a gather view (Batch::row_index) into `data`: the features are not copied,
+// only the row numbers and the labels of the batch are written.
+//
+// Ownership: keeps a reference to `data` (which must outlive the sampler) and owns the row numbers
+// and labels that the returned Batch points into; the Batch stays valid until the next Next().
 // Thread-safety: none (Next mutates scratch); copies are independent.
 #pragma once
 
@@ -41,7 +44,7 @@ class MinibatchSampler {
   int64_t cached_epoch_[2] = {-1, -1};
   std::vector<int64_t> cached_order_[2];
   int next_slot_ = 0;
-  std::vector<float> features_;
+  std::vector<int64_t> rows_;
   std::vector<int32_t> labels_;
 };
 

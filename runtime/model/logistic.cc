@@ -4,8 +4,10 @@
 #include <cassert>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 #include "runtime/data/random_draws.h"
+#include "runtime/model/linear_kernels.h"
 
 namespace hearsay {
 namespace {
@@ -39,34 +41,28 @@ double LogisticRegression::Evaluate(std::span<const float> params, const Batch& 
   const float b = params[static_cast<size_t>(d_)];
   const bool want_grad = !grad.empty();
   double loss = 0;
-  Eigen::VectorXf z;  // becomes dL/dz in place when want_grad
+  std::vector<float> z(static_cast<size_t>(n));  // becomes dL/dz in place when want_grad
   if (n > 0) {
-    Eigen::Map<const RowMatrixF> x(batch.features, n, d_);
-    z.noalias() = x * w;
+    RowWeightDots(batch, params.data(), d_, 1, z.data());  // read in place: linear_kernels.h
     for (int64_t i = 0; i < n; ++i) {
       const int32_t y = batch.labels[i];
       assert(y == 0 || y == 1);
-      const double zi = static_cast<double>(z(i) + b);
+      const double zi = static_cast<double>(z[static_cast<size_t>(i)] + b);
       // log(1 + e^z) computed stably.
       loss += std::max(zi, 0.0) + std::log1p(std::exp(-std::fabs(zi))) - y * zi;
       if (want_grad) {
         const double sig =
             zi >= 0 ? 1.0 / (1.0 + std::exp(-zi)) : std::exp(zi) / (1.0 + std::exp(zi));
-        z(i) = static_cast<float>((sig - y) / static_cast<double>(n));
+        z[static_cast<size_t>(i)] = static_cast<float>((sig - y) / static_cast<double>(n));
       }
     }
     loss /= static_cast<double>(n);
   }
   if (want_grad) {
     assert(grad.size() == num_params());
-    Eigen::Map<Eigen::VectorXf> gw(grad.data(), d_);
-    gw = static_cast<float>(l2_) * w;
+    WeightGradient(batch, z.data(), d_, 1, static_cast<float>(l2_), params.data(), grad.data());
     float gb = 0;
-    if (n > 0) {
-      Eigen::Map<const RowMatrixF> x(batch.features, n, d_);
-      gw.noalias() += x.transpose() * z;
-      gb = z.sum();
-    }
+    for (float v : z) gb += v;
     grad[static_cast<size_t>(d_)] = gb;
   }
   return loss + 0.5 * l2_ * static_cast<double>(w.squaredNorm());
@@ -83,13 +79,12 @@ double LogisticRegression::Loss(std::span<const float> params, const Batch& batc
 
 double LogisticRegression::Accuracy(std::span<const float> params, const Batch& batch) const {
   if (batch.rows == 0) return 0;
-  Eigen::Map<const Eigen::VectorXf> w(params.data(), d_);
-  Eigen::Map<const RowMatrixF> x(batch.features, batch.rows, d_);
-  const Eigen::VectorXf z = x * w;
+  std::vector<float> z(static_cast<size_t>(batch.rows));
+  RowWeightDots(batch, params.data(), d_, 1, z.data());
   const float b = params[static_cast<size_t>(d_)];
   int64_t correct = 0;
   for (int64_t i = 0; i < batch.rows; ++i) {
-    correct += ((z(i) + b > 0) == (batch.labels[i] == 1)) ? 1 : 0;
+    correct += ((z[static_cast<size_t>(i)] + b > 0) == (batch.labels[i] == 1)) ? 1 : 0;
   }
   return static_cast<double>(correct) / static_cast<double>(batch.rows);
 }

@@ -68,7 +68,10 @@ double Mlp::Evaluate(std::span<const float> params, const Batch& batch,
   // acts[l] = input of layer l (acts[0] is the batch); the last one holds the logits.
   std::vector<RowMatrixF> acts(layers + 1);
   if (n > 0) {
-    acts[0] = Eigen::Map<const RowMatrixF>(batch.features, n, sizes_[0]);
+    acts[0].resize(n, sizes_[0]);  // the batch's rows (a gather view or contiguous)
+    for (int64_t i = 0; i < n; ++i) {
+      acts[0].row(i) = Eigen::Map<const Eigen::RowVectorXf>(batch.Row(i), sizes_[0]);
+    }
     for (size_t l = 0; l < layers; ++l) {
       acts[l + 1].noalias() = acts[l] * weights(l).transpose();
       acts[l + 1].rowwise() += bias(l).transpose();
@@ -131,7 +134,10 @@ double Mlp::Loss(std::span<const float> params, const Batch& batch) const {
 double Mlp::Accuracy(std::span<const float> params, const Batch& batch) const {
   if (batch.rows == 0) return 0;
   const size_t layers = sizes_.size() - 1;
-  RowMatrixF a = Eigen::Map<const RowMatrixF>(batch.features, batch.rows, sizes_[0]);
+  RowMatrixF a(batch.rows, sizes_[0]);
+  for (int64_t i = 0; i < batch.rows; ++i) {
+    a.row(i) = Eigen::Map<const Eigen::RowVectorXf>(batch.Row(i), sizes_[0]);
+  }
   for (size_t l = 0; l < layers; ++l) {
     Eigen::Map<const RowMatrixF> w(params.data() + offsets_[l], sizes_[l + 1], sizes_[l]);
     Eigen::Map<const Eigen::VectorXf> b(

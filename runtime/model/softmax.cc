@@ -1,11 +1,14 @@
 #include "runtime/model/softmax.h"
 
 #include <Eigen/Dense>
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 #include "runtime/data/random_draws.h"
+#include "runtime/model/linear_kernels.h"
 
 namespace hearsay {
 namespace {
@@ -31,51 +34,51 @@ void SoftmaxRegression::Init(uint64_t seed, std::span<float> params) const {
   for (size_t i = nw; i < params.size(); ++i) params[i] = 0.0f;
 }
 
+// Logits and gradient go through linear_kernels.h: the batch is read in place (no gather copy)
+// and neither operand is packed. Bits differ from the Eigen version this replaced (another
+// summation order), within float rounding; every peer computes the same ones.
 double SoftmaxRegression::Evaluate(std::span<const float> params, const Batch& batch,
                                    std::span<float> grad) const {
   assert(params.size() == num_params());
   assert(batch.rows == 0 || batch.cols == d_);
   const int64_t n = batch.rows;
   Eigen::Map<const RowMatrixF> w(params.data(), k_, d_);
-  Eigen::Map<const Eigen::VectorXf> b(params.data() + k_ * d_, k_);
+  const float* b = params.data() + k_ * d_;
   const double penalty = 0.5 * l2_ * static_cast<double>(w.squaredNorm());
   const bool want_grad = !grad.empty();
 
   double loss = 0;
-  RowMatrixF logits;  // n x k, becomes dL/dlogits in place when want_grad
+  std::vector<float> logits(static_cast<size_t>(n * k_));  // becomes dL/dlogits (want_grad)
   if (n > 0) {
-    Eigen::Map<const RowMatrixF> x(batch.features, n, d_);
-    logits.noalias() = x * w.transpose();
-    logits.rowwise() += b.transpose();
+    RowWeightDots(batch, params.data(), d_, k_, logits.data());
     for (int64_t i = 0; i < n; ++i) {
       const int32_t y = batch.labels[i];
       assert(y >= 0 && y < k_);
-      auto row = logits.row(i);
-      const float m = row.maxCoeff();
+      float* row = logits.data() + i * k_;
+      for (int32_t c = 0; c < k_; ++c) row[c] += b[c];
+      const float m = *std::max_element(row, row + k_);
       double sum = 0;
-      for (int32_t c = 0; c < k_; ++c) sum += std::exp(static_cast<double>(row(c) - m));
-      loss += std::log(sum) + static_cast<double>(m) - static_cast<double>(row(y));
+      for (int32_t c = 0; c < k_; ++c) sum += std::exp(static_cast<double>(row[c] - m));
+      loss += std::log(sum) + static_cast<double>(m) - static_cast<double>(row[y]);
       if (want_grad) {
         const double inv = 1.0 / (sum * static_cast<double>(n));
         for (int32_t c = 0; c < k_; ++c) {
-          row(c) = static_cast<float>(std::exp(static_cast<double>(row(c) - m)) * inv);
+          row[c] = static_cast<float>(std::exp(static_cast<double>(row[c] - m)) * inv);
         }
-        row(y) -= static_cast<float>(1.0 / static_cast<double>(n));
+        row[y] -= static_cast<float>(1.0 / static_cast<double>(n));
       }
     }
     loss /= static_cast<double>(n);
   }
   if (want_grad) {
     assert(grad.size() == num_params());
-    Eigen::Map<RowMatrixF> gw(grad.data(), k_, d_);
-    Eigen::Map<Eigen::VectorXf> gb(grad.data() + k_ * d_, k_);
-    gw = static_cast<float>(l2_) * w;
-    if (n > 0) {
-      Eigen::Map<const RowMatrixF> x(batch.features, n, d_);
-      gw.noalias() += logits.transpose() * x;
-      gb = logits.colwise().sum().transpose();
-    } else {
-      gb.setZero();
+    float* gb = grad.data() + k_ * d_;
+    WeightGradient(batch, logits.data(), d_, k_, static_cast<float>(l2_), params.data(),
+                   grad.data());
+    for (int32_t c = 0; c < k_; ++c) {
+      float s = 0.0f;
+      for (int64_t i = 0; i < n; ++i) s += logits[static_cast<size_t>(i * k_ + c)];
+      gb[c] = s;
     }
   }
   return loss + penalty;
@@ -92,15 +95,16 @@ double SoftmaxRegression::Loss(std::span<const float> params, const Batch& batch
 
 double SoftmaxRegression::Accuracy(std::span<const float> params, const Batch& batch) const {
   if (batch.rows == 0) return 0;
-  Eigen::Map<const RowMatrixF> w(params.data(), k_, d_);
-  Eigen::Map<const Eigen::VectorXf> b(params.data() + k_ * d_, k_);
-  Eigen::Map<const RowMatrixF> x(batch.features, batch.rows, d_);
-  RowMatrixF logits = x * w.transpose();
-  logits.rowwise() += b.transpose();
+  const float* b = params.data() + k_ * d_;
+  std::vector<float> logits(static_cast<size_t>(batch.rows * k_));
+  RowWeightDots(batch, params.data(), d_, k_, logits.data());
   int64_t correct = 0;
   for (int64_t i = 0; i < batch.rows; ++i) {
-    Eigen::Index best = 0;
-    logits.row(i).maxCoeff(&best);
+    const float* row = logits.data() + i * k_;
+    int32_t best = 0;
+    for (int32_t c = 1; c < k_; ++c) {
+      if (row[c] + b[c] > row[best] + b[best]) best = c;  // first maximum, as maxCoeff
+    }
     correct += (best == batch.labels[i]) ? 1 : 0;
   }
   return static_cast<double>(correct) / static_cast<double>(batch.rows);

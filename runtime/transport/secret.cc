@@ -5,7 +5,6 @@
 #include <cstdlib>
 
 #include "common/regular_file.h"
-#include "runtime/transport/tcp/tcp_transport.h"
 
 namespace hearsay {
 namespace {

@@ -21,6 +21,9 @@ namespace hearsay {
 
 inline constexpr size_t kMaxSecretFileBytes = 4096;
 inline constexpr size_t kMinSecretBytes = 16;
+// The development secret every run had before secrets were required; equal to RunConfig's default
+// `secret`. Accepted only on loopback-only clusters.
+inline constexpr const char* kDevelopmentSecret = "hearsay-dev-secret";
 
 struct SecretSources {
   std::string secret_file;         // "" = none

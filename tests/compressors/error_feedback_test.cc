@@ -1,6 +1,8 @@
 // ef(C): the residual carries across rounds, and the sum of sent values tracks the sum of inputs.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "compressors/compressor.h"
 #include "compressors/error_feedback.h"
 #include "tests/compressors/test_util.h"
@@ -61,6 +63,31 @@ TEST(ErrorFeedback, ResidualCarriesAcrossRounds) {
   EXPECT_EQ(y[0], 0.0f);
   EXPECT_FLOAT_EQ(y[1], 0.55f);
   EXPECT_FLOAT_EQ(ef.residual()[0], 0.5f);
+}
+
+// The sparsifiers' fused EncodeWithFeedback (p formed in the residual, only kept elements
+// updated) gives the bytes and the residual, bit for bit, of the plain definition: p = x + e,
+// encode p, decode, e = p - q.
+TEST(ErrorFeedback, FusedSparsePathEqualsTheDefinition) {
+  for (const char* spec : {"topk:0.05", "randk:0.1", "randk_unbiased:0.07", "then(topk:0.1,qsgd:4)",
+                           "then(randk:0.2,natural)", "qsgd:2", "sign"}) {
+    ErrorFeedback ef(MustMake(spec));
+    auto plain = MustMake(spec);
+    const size_t d = 70001;
+    std::vector<float> e(d, 0.0f), p(d), q(d);
+    for (uint32_t t = 1; t <= 4; ++t) {
+      const auto x = SeededVector(d, 40 + t, t == 2 ? 1e-3f : 1.0f);
+      ByteBuffer got, want;
+      ASSERT_TRUE(ef.Encode(x, Key(2, t), &got).ok()) << spec;
+      for (size_t i = 0; i < d; ++i) p[i] = x[i] + e[i];
+      ASSERT_TRUE(plain->Encode(p, Key(2, t), &want).ok()) << spec;
+      ASSERT_TRUE(plain->Decode(want, Key(2, t), q).ok()) << spec;
+      for (size_t i = 0; i < d; ++i) e[i] = p[i] - q[i];
+      ASSERT_TRUE(got == want) << spec << " round " << t;
+      ASSERT_EQ(0, std::memcmp(ef.residual().data(), e.data(), d * sizeof(float)))
+          << spec << " round " << t;
+    }
+  }
 }
 
 TEST(ErrorFeedback, RefusesAChangedVectorLength) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/random.h"
+#include "compressors/wire.h"
 
 namespace hearsay::kernels {
 namespace {
@@ -29,20 +30,27 @@ std::vector<float> RandomFloats(size_t n, uint64_t seed, uint32_t max_exponent =
   return x;
 }
 
-// Runs `f` on both paths and expects the same bytes in `out` (cleared with 0xAB first).
+// Runs `f` at every kernel level this CPU has (AVX-512, AVX2, portable) and expects the same
+// bytes in `out` (cleared with 0xAB before each run).
 template <typename T>
 void ExpectSameOnBothPaths(std::vector<T>* out, const std::function<void()>& f, const char* what) {
   if (!UseAvx2()) GTEST_SKIP() << "no AVX2 on this CPU";
-  std::memset(out->data(), 0xAB, out->size() * sizeof(T));
-  f();
-  const std::vector<T> fast = *out;
+  std::vector<T> portable_out;
   {
     ScopedPortableKernels portable;
     ASSERT_FALSE(UseAvx2());
     std::memset(out->data(), 0xAB, out->size() * sizeof(T));
     f();
+    portable_out = *out;
   }
-  ASSERT_EQ(0, std::memcmp(fast.data(), out->data(), out->size() * sizeof(T))) << what;
+  for (int level = static_cast<int>(BestKernelLevel()); level > 0; --level) {
+    ScopedKernelLevel cap(static_cast<KernelLevel>(level));
+    ASSERT_EQ(static_cast<int>(ActiveKernelLevel()), level);
+    std::memset(out->data(), 0xAB, out->size() * sizeof(T));
+    f();
+    ASSERT_EQ(0, std::memcmp(portable_out.data(), out->data(), out->size() * sizeof(T)))
+        << what << " at kernel level " << level;
+  }
 }
 
 constexpr size_t kLengths[] = {0, 1, 7, 8, 9, 31, 32, 33, 64, 100, 256, 1000, 4103};
@@ -71,6 +79,17 @@ TEST(Kernels, EncodersMatchPortable) {
               },
               "qsgd");
         }
+        for (int bits = 1; bits <= 8; ++bits) {  // packed planes, 4103 % 8 != 0 included
+          const int32_t max_level = (1 << bits) - 1;
+          const float inv = static_cast<float>(max_level) / (scale * prescale);
+          ExpectSameOnBothPaths(
+              &out,
+              [&] {
+                QsgdQuantizePacked(v, n, index, dk, prescale, inv, max_level, bits, out.data(),
+                                   out.data() + n + 8);
+              },
+              "qsgd packed");
+        }
       }
       std::vector<uint32_t> ret(1);
       ExpectSameOnBothPaths(
@@ -97,6 +116,31 @@ TEST(Kernels, EncodersMatchPortable) {
   }
 }
 
+// The packed kernels write exactly the plane wire.h's PackBits writes: levels quantised one byte
+// each and then packed give the same bytes, and unpacking gives the levels back.
+TEST(Kernels, PackedQsgdPlaneIsWiresLayout) {
+  const DitherKey dk = MakeDitherKey(RngKey{9, 2, 5, 0, 0});
+  const auto x = RandomFloats(1003, 77, 140);
+  const size_t n = x.size();
+  const float scale = BitsFloat(MaxAbsBits(x.data(), n));
+  for (int bits = 1; bits <= 8; ++bits) {
+    const int32_t max_level = (1 << bits) - 1;
+    const float inv = static_cast<float>(max_level) / scale;
+    std::vector<uint8_t> levels(n), signs(n / 8 + 1), want(n), got(n, 0xAB), signs2(n / 8 + 1);
+    QsgdQuantize(x.data(), n, 0, dk, 1.0f, inv, max_level, levels.data(), signs.data());
+    PackBits(levels.data(), n, bits, want.data());
+    QsgdQuantizePacked(x.data(), n, 0, dk, 1.0f, inv, max_level, bits, got.data(), signs2.data());
+    const size_t plane = (n * bits + 7) / 8;
+    EXPECT_EQ(0, std::memcmp(want.data(), got.data(), plane)) << bits << " bits";
+    EXPECT_EQ(signs, signs2);
+    EXPECT_GT(*std::max_element(levels.begin(), levels.end()), 0) << "input quantised to zeros";
+    std::vector<float> y(n), y_ref(n);
+    QsgdDequantizePacked(got.data(), signs.data(), n, bits, 0.5f, y.data(), false);
+    QsgdDequantize(levels.data(), signs.data(), n, 0.5f, y_ref.data(), false);
+    EXPECT_EQ(0, std::memcmp(y.data(), y_ref.data(), n * sizeof(float))) << bits << " bits";
+  }
+}
+
 TEST(Kernels, BlockSumsMatchPortable) {
   const auto x = RandomFloats(4096 * 19 + 5, 4, 160);
   for (size_t block : {size_t{8}, size_t{12}, size_t{256}, size_t{4096}}) {
@@ -113,6 +157,11 @@ TEST(Kernels, DecodersMatchPortable) {
   const auto bytes_f = RandomFloats(5000, 5);
   std::vector<uint8_t> bytes(5000 * 4);
   std::memcpy(bytes.data(), bytes_f.data(), bytes.size());
+  std::vector<uint8_t> scales(4 * 600);  // per-block scales: finite, positive, varied
+  for (size_t b = 0; b < 600; ++b) {
+    const float s = 0.001f * static_cast<float>(b * b % 977 + 1);
+    std::memcpy(scales.data() + 4 * b, &s, 4);
+  }
   for (size_t n : kLengths) {
     for (bool stream : {false, true}) {
       for (size_t off : {size_t{0}, size_t{1}, size_t{4}}) {
@@ -127,6 +176,31 @@ TEST(Kernels, DecodersMatchPortable) {
               StoreFence();
             },
             "qsgd");
+        for (int bits = 1; bits <= 8; ++bits) {
+          ExpectSameOnBothPaths(
+              &out,
+              [&] {
+                QsgdDequantizePacked(a, b, n, bits, 0.37f, y, stream);
+                StoreFence();
+              },
+              "qsgd packed");
+        }
+        for (int bits : {1, 2, 3, 4, 5, 8}) {
+          ExpectSameOnBothPaths(
+              &out,
+              [&] {
+                QsgdDecodeBlocks(scales.data(), a, b, n, 16, bits, (1 << bits) - 1, y, stream);
+                StoreFence();
+              },
+              "qsgd blocks");
+        }
+        ExpectSameOnBothPaths(
+            &out,
+            [&] {
+              SignDecodeBlocks(scales.data(), b, n, 24, y, stream);
+              StoreFence();
+            },
+            "sign blocks");
         ExpectSameOnBothPaths(
             &out,
             [&] {

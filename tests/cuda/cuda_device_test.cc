@@ -1,5 +1,5 @@
 // Device query: runs on every machine (no GPU needed for these).
-#include "runtime/cuda/cuda_device.h"
+#include "common/cuda/cuda_device.h"
 
 #include <gtest/gtest.h>
 

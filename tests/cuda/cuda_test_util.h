@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "common/cuda/cuda_device.h"
 #include "common/random.h"
-#include "runtime/cuda/cuda_device.h"
 
 namespace hearsay::cuda::testing {
 

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <vector>
 
-#include "compressors/cuda/cuda_check.h"
+#include "common/cuda/cuda_check.h"
 #include "runtime/model/cuda/model_kernels.h"
 
 namespace hearsay::cuda {
@@ -328,8 +328,10 @@ Status CudaBatch::Upload(const Batch& batch, void* stream) {
   if (labels_.size() < nl) {
     HEARSAY_ASSIGN_OR_RETURN(labels_, DeviceBuffer<int32_t>::Create(nl));
   }
+  // A gather view (the sampler's) is made contiguous on the host first: one copy either way.
+  const Batch rows = Contiguous(batch, &host_rows_);
   HEARSAY_RETURN_IF_ERROR(
-      CopyToDevice(features_.data(), batch.features, 4 * nf, stream, "features"));
+      CopyToDevice(features_.data(), rows.features, 4 * nf, stream, "features"));
   HEARSAY_RETURN_IF_ERROR(CopyToDevice(labels_.data(), batch.labels, 4 * nl, stream, "labels"));
   rows_ = batch.rows;
   cols_ = batch.cols;

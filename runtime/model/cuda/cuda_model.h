@@ -17,9 +17,10 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
+#include "common/cuda/cuda_device.h"
 #include "common/status.h"
-#include "runtime/cuda/cuda_device.h"
 #include "runtime/data/dataset.h"
 #include "runtime/model/model.h"
 
@@ -44,6 +45,9 @@ class CudaBatch {
   DeviceBuffer<float> features_;
   DeviceBuffer<int32_t> labels_;
   int64_t rows_ = 0, cols_ = 0;
+  // Host rows of a gathered batch. Pageable memory: the copy from it completes before Upload
+  // returns, so it can be refilled next round.
+  std::vector<float> host_rows_;
 };
 
 class CudaModel {

@@ -4,18 +4,15 @@
 
 #include <algorithm>
 
-#include "compressors/cuda/cuda_check.h"
+#include "common/cuda/cuda_check.h"
+#include "common/cuda/launch.cuh"
 #include "runtime/model/cuda/model_kernels.h"
 
 namespace hearsay::cuda {
 namespace {
 
-constexpr int kThreads = 256;
-cudaStream_t S(void* stream) { return static_cast<cudaStream_t>(stream); }
-unsigned Blocks(size_t n) {
-  return static_cast<unsigned>(
-      std::max<size_t>(1, std::min<size_t>((n + kThreads - 1) / kThreads, size_t{1} << 16)));
-}
+// The atomics of the loss reductions add one value per block: fewer blocks, less contention.
+constexpr size_t kModelMaxBlocks = size_t{1} << 16;
 
 __device__ __forceinline__ double BlockSum(double v) {
   __shared__ double part[kThreads / 32];
@@ -107,8 +104,7 @@ __global__ void ColumnSumsKernel(const float* m, int64_t n, int32_t k, float* ou
 
 __global__ void SumKernel(const float* v, size_t n, bool squares, double* acc) {
   double s = 0;
-  for (size_t i = blockIdx.x * size_t{kThreads} + threadIdx.x; i < n;
-       i += size_t{gridDim.x} * kThreads) {
+  HEARSAY_GRID_LOOP(i, n) {
     const double x = v[i];
     s += squares ? x * x : x;
   }
@@ -117,25 +113,18 @@ __global__ void SumKernel(const float* v, size_t n, bool squares, double* acc) {
 }
 
 __global__ void ScaleKernel(float* y, const float* x, float a, size_t n) {
-  for (size_t i = blockIdx.x * size_t{kThreads} + threadIdx.x; i < n;
-       i += size_t{gridDim.x} * kThreads) {
-    y[i] = a * x[i];
-  }
+  HEARSAY_GRID_LOOP(i, n) { y[i] = a * x[i]; }
 }
 
 __global__ void BiasReluKernel(float* z, const float* bias, size_t count, int32_t s) {
-  for (size_t i = blockIdx.x * size_t{kThreads} + threadIdx.x; i < count;
-       i += size_t{gridDim.x} * kThreads) {
+  HEARSAY_GRID_LOOP(i, count) {
     const float v = z[i] + bias[i % static_cast<size_t>(s)];
     z[i] = v > 0.0f ? v : 0.0f;
   }
 }
 
 __global__ void ReluBackwardKernel(float* act, const float* prev, size_t count) {
-  for (size_t i = blockIdx.x * size_t{kThreads} + threadIdx.x; i < count;
-       i += size_t{gridDim.x} * kThreads) {
-    act[i] = act[i] > 0.0f ? prev[i] : 0.0f;
-  }
+  HEARSAY_GRID_LOOP(i, count) { act[i] = act[i] > 0.0f ? prev[i] : 0.0f; }
 }
 
 }  // namespace
@@ -143,8 +132,8 @@ __global__ void ReluBackwardKernel(float* act, const float* prev, size_t count) 
 Status LaunchLogisticRows(const float* z, float bias, const int32_t* labels, int64_t n, float* dz,
                           double* loss_acc, int64_t* correct_acc, void* stream) {
   if (n <= 0) return Status::Ok();
-  LogisticRowsKernel<<<Blocks(n), kThreads, 0, S(stream)>>>(z, bias, labels, n, dz, loss_acc,
-                                                            correct_acc);
+  LogisticRowsKernel<<<GridBlocks(n, kModelMaxBlocks), kThreads, 0, AsStream(stream)>>>(
+      z, bias, labels, n, dz, loss_acc, correct_acc);
   return LaunchStatus("LogisticRowsKernel");
 }
 
@@ -152,39 +141,41 @@ Status LaunchSoftmaxRows(float* logits, const float* bias, const int32_t* labels
                          int32_t k, bool want_grad, double* loss_acc, int64_t* correct_acc,
                          void* stream) {
   if (n <= 0) return Status::Ok();
-  SoftmaxRowsKernel<<<Blocks(n), kThreads, 0, S(stream)>>>(logits, bias, labels, n, k, want_grad,
-                                                           loss_acc, correct_acc);
+  SoftmaxRowsKernel<<<GridBlocks(n, kModelMaxBlocks), kThreads, 0, AsStream(stream)>>>(
+      logits, bias, labels, n, k, want_grad, loss_acc, correct_acc);
   return LaunchStatus("SoftmaxRowsKernel");
 }
 
 Status LaunchColumnSums(const float* m, int64_t n, int32_t k, float* out, void* stream) {
   if (k <= 0) return Status::Ok();
-  ColumnSumsKernel<<<Blocks(k), kThreads, 0, S(stream)>>>(m, n, k, out);
+  ColumnSumsKernel<<<GridBlocks(k, kModelMaxBlocks), kThreads, 0, AsStream(stream)>>>(m, n, k, out);
   return LaunchStatus("ColumnSumsKernel");
 }
 
 Status LaunchSum(const float* v, size_t n, bool squares, double* acc, void* stream) {
   if (n == 0) return Status::Ok();
-  SumKernel<<<Blocks(n), kThreads, 0, S(stream)>>>(v, n, squares, acc);
+  SumKernel<<<GridBlocks(n, kModelMaxBlocks), kThreads, 0, AsStream(stream)>>>(v, n, squares, acc);
   return LaunchStatus("SumKernel");
 }
 
 Status LaunchScale(float* y, const float* x, float a, size_t n, void* stream) {
   if (n == 0) return Status::Ok();
-  ScaleKernel<<<Blocks(n), kThreads, 0, S(stream)>>>(y, x, a, n);
+  ScaleKernel<<<GridBlocks(n, kModelMaxBlocks), kThreads, 0, AsStream(stream)>>>(y, x, a, n);
   return LaunchStatus("ScaleKernel");
 }
 
 Status LaunchBiasRelu(float* z, const float* bias, int64_t n, int32_t s, void* stream) {
   const size_t count = static_cast<size_t>(n) * static_cast<size_t>(s);
   if (count == 0) return Status::Ok();
-  BiasReluKernel<<<Blocks(count), kThreads, 0, S(stream)>>>(z, bias, count, s);
+  BiasReluKernel<<<GridBlocks(count, kModelMaxBlocks), kThreads, 0, AsStream(stream)>>>(z, bias,
+                                                                                        count, s);
   return LaunchStatus("BiasReluKernel");
 }
 
 Status LaunchReluBackward(float* act, const float* prev, size_t count, void* stream) {
   if (count == 0) return Status::Ok();
-  ReluBackwardKernel<<<Blocks(count), kThreads, 0, S(stream)>>>(act, prev, count);
+  ReluBackwardKernel<<<GridBlocks(count, kModelMaxBlocks), kThreads, 0, AsStream(stream)>>>(
+      act, prev, count);
   return LaunchStatus("ReluBackwardKernel");
 }
 

@@ -37,13 +37,10 @@
 #include <vector>
 
 #include "common/status.h"
+#include "runtime/transport/secret.h"  // kDevelopmentSecret
 #include "runtime/transport/transport.h"
 
 namespace hearsay {
-
-// The development secret every run had before secrets were required; equal to RunConfig's default
-// `secret`. Accepted only on loopback-only clusters.
-inline constexpr const char* kDevelopmentSecret = "hearsay-dev-secret";
 
 struct PeerAddress {
   std::string host;  // name or address, e.g. "127.0.0.1"

@@ -24,11 +24,38 @@ Dataset Numbered(int64_t n) {
 std::vector<float> Rows(const Batch& b) {
   std::vector<float> r;
   for (int64_t i = 0; i < b.rows; ++i) {
-    r.push_back(b.features[i * b.cols]);
-    EXPECT_EQ(b.features[i * b.cols + 1], -b.features[i * b.cols]);  // whole rows gathered
-    EXPECT_EQ(b.labels[i], static_cast<int32_t>(b.features[i * b.cols]) % 2);
+    const float* row = b.Row(i);
+    r.push_back(row[0]);
+    EXPECT_EQ(row[1], -row[0]);                                // whole rows
+    EXPECT_EQ(b.labels[i], static_cast<int32_t>(row[0]) % 2);  // the row's own label
   }
   return r;
+}
+
+// The batch is a view of the dataset's rows (no copy of the features), and Contiguous() gives
+// the same rows as one matrix.
+TEST(MinibatchSampler, BatchViewsTheDatasetRowsWithoutCopying) {
+  const Dataset data = Numbered(50);
+  std::vector<int64_t> idx(50);
+  for (int64_t i = 0; i < 50; ++i) idx[static_cast<size_t>(i)] = i;
+  MinibatchSampler s(data, idx, 7, 3, 1);
+  const Batch b = s.Next(4);
+  ASSERT_NE(b.row_index, nullptr);
+  for (int64_t i = 0; i < b.rows; ++i) {
+    const float* row = b.Row(i);
+    EXPECT_GE(row, data.features.data());
+    EXPECT_LT(row, data.features.data() + data.features.size());
+  }
+  std::vector<float> scratch;
+  const Batch c = Contiguous(b, &scratch);
+  EXPECT_EQ(c.row_index, nullptr);
+  EXPECT_EQ(c.features, scratch.data());
+  ASSERT_EQ(c.rows, b.rows);
+  for (int64_t i = 0; i < b.rows; ++i) {
+    EXPECT_EQ(c.Row(i)[0], b.Row(i)[0]);
+    EXPECT_EQ(c.Row(i)[1], b.Row(i)[1]);
+  }
+  EXPECT_EQ(c.labels, b.labels);
 }
 
 TEST(MinibatchSampler, BatchOfARoundDoesNotDependOnCallHistory) {

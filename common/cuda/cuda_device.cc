@@ -1,11 +1,11 @@
 // Device query and RAII owners of cuda_device.h, on the CUDA runtime API.
-#include "runtime/cuda/cuda_device.h"
+#include "common/cuda/cuda_device.h"
 
 #include <cuda_runtime_api.h>
 
 #include <cstdio>
 
-#include "compressors/cuda/cuda_check.h"
+#include "common/cuda/cuda_check.h"
 
 namespace hearsay::cuda {
 
