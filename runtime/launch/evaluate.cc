@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 
@@ -51,9 +52,25 @@ std::map<int64_t, RoundMetrics> ReadPeerMetrics(const std::string& run_dir, int 
     if (!j.is_object()) continue;
     auto round = j.find("round");
     if (round == j.end() || !round->is_number_integer()) continue;
-    out[round->get<int64_t>()] = {Number(j, "wall_s", 0), Number(j, "bytes_sent", 0)};
+    out[round->get<int64_t>()] = {Number(j, "wall_s", 0), Number(j, "bytes_sent", 0),
+                                  Number(j, "max_staleness", 0), Number(j, "mean_staleness", 0)};
   }
   return out;
+}
+
+RunStaleness ReadRunStaleness(const std::string& run_dir, int num_peers) {
+  RunStaleness s;
+  double sum = 0;
+  int64_t count = 0;
+  for (int i = 0; i < num_peers; ++i) {
+    for (const auto& [round, m] : ReadPeerMetrics(run_dir, i)) {
+      s.max = std::max(s.max, static_cast<int64_t>(m.max_staleness));
+      sum += m.mean_staleness;
+      ++count;
+    }
+  }
+  s.mean = count ? sum / static_cast<double>(count) : 0.0;
+  return s;
 }
 
 EvalPoint EvaluateInitialModel(const Workload& workload, uint64_t seed) {
@@ -95,33 +112,41 @@ Result<EvalPoint> EvaluateModels(const Workload& workload, const std::vector<std
 
 Result<EvalPoint> EvaluateRound(const Workload& workload, const std::string& run_dir,
                                 const std::vector<std::map<int64_t, RoundMetrics>>& metrics,
-                                int64_t round) {
+                                int64_t round, const std::vector<char>* alive) {
   const int num_peers = static_cast<int>(metrics.size());
   std::vector<std::string> paths;
+  std::vector<int> peers;
   for (int i = 0; i < num_peers; ++i) {
-    paths.push_back(run_dir + "/snap_r" + std::to_string(round) + "_p" + std::to_string(i) +
-                    ".f32");
+    std::string path =
+        run_dir + "/snap_r" + std::to_string(round) + "_p" + std::to_string(i) + ".f32";
+    std::error_code ec;
+    if (alive && !(*alive)[i] && !std::filesystem::exists(path, ec)) continue;
+    paths.push_back(std::move(path));
+    peers.push_back(i);
   }
+  if (paths.empty())
+    return NotFound(run_dir + ": no peer left a model of round " + std::to_string(round));
   HEARSAY_ASSIGN_OR_RETURN(EvalPoint p, EvaluateModels(workload, paths));
   p.round = round;
   double mb = 0;
-  for (int i = 0; i < num_peers; ++i) {
+  for (int i : peers) {
     auto m = metrics[i].find(round);
     if (m == metrics[i].end()) continue;
     p.wall_s = std::max(p.wall_s, m->second.wall_s);
     mb += m->second.bytes_sent / 1e6;
   }
-  p.mb_sent_per_peer = mb / num_peers;
+  p.mb_sent_per_peer = mb / static_cast<double>(peers.size());
   return p;
 }
 
 Result<std::vector<EvalPoint>> EvaluateRun(const Workload& workload, const std::string& run_dir,
                                            int num_peers, uint64_t seed, int64_t rounds,
-                                           int64_t eval_every) {
+                                           int64_t eval_every, const std::vector<char>* alive) {
   std::vector<std::map<int64_t, RoundMetrics>> metrics(num_peers);
   int64_t last = std::numeric_limits<int64_t>::max();
   for (int i = 0; i < num_peers; ++i) {
     metrics[i] = ReadPeerMetrics(run_dir, i);
+    if (alive && !(*alive)[i]) continue;
     last = std::min(last, metrics[i].empty() ? int64_t{0} : metrics[i].rbegin()->first);
   }
   const bool by_time = rounds == kUnlimitedRounds;
@@ -129,27 +154,29 @@ Result<std::vector<EvalPoint>> EvaluateRun(const Workload& workload, const std::
   std::vector<EvalPoint> curve = {EvaluateInitialModel(workload, seed)};
   for (int64_t k = 1; last > 0 && k <= (last - 1) / eval_every; ++k) {  // k * eval_every < last
     HEARSAY_ASSIGN_OR_RETURN(EvalPoint p,
-                             EvaluateRound(workload, run_dir, metrics, k * eval_every));
+                             EvaluateRound(workload, run_dir, metrics, k * eval_every, alive));
     curve.push_back(p);
   }
   if (last > 0 && !by_time) {
-    HEARSAY_ASSIGN_OR_RETURN(EvalPoint p, EvaluateRound(workload, run_dir, metrics, last));
+    HEARSAY_ASSIGN_OR_RETURN(EvalPoint p, EvaluateRound(workload, run_dir, metrics, last, alive));
     curve.push_back(p);
   } else if (last > 0) {
     // A run bounded by its duration: peers stop wherever the time runs out, so the last point is
     // their final models, labelled with the last round every peer completed.
     std::vector<std::string> paths;
-    for (int i = 0; i < num_peers; ++i) {
-      paths.push_back(run_dir + "/peer_" + std::to_string(i) + ".final.f32");
-    }
-    HEARSAY_ASSIGN_OR_RETURN(EvalPoint p, EvaluateModels(workload, paths));
-    p.round = last;
     double mb = 0;
-    for (const auto& m : metrics) {
-      p.wall_s = std::max(p.wall_s, m.rbegin()->second.wall_s);
-      mb += m.rbegin()->second.bytes_sent / 1e6;
+    EvalPoint p;
+    for (int i = 0; i < num_peers; ++i) {
+      if (alive && !(*alive)[i]) continue;
+      paths.push_back(run_dir + "/peer_" + std::to_string(i) + ".final.f32");
+      p.wall_s = std::max(p.wall_s, metrics[i].rbegin()->second.wall_s);
+      mb += metrics[i].rbegin()->second.bytes_sent / 1e6;
     }
-    p.mb_sent_per_peer = mb / num_peers;
+    const double wall_s = p.wall_s;
+    HEARSAY_ASSIGN_OR_RETURN(p, EvaluateModels(workload, paths));
+    p.round = last;
+    p.wall_s = wall_s;
+    p.mb_sent_per_peer = mb / static_cast<double>(paths.size());
     curve.push_back(p);
   }
   std::ofstream out(run_dir + "/eval.jsonl", std::ios::trunc);

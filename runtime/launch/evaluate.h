@@ -35,26 +35,41 @@ struct EvalPoint {
 struct RoundMetrics {
   double wall_s = 0;
   double bytes_sent = 0;
+  double max_staleness = 0;   // rounds behind at use, worst edge (0 in sync mode)
+  double mean_staleness = 0;  // mean over the round's absorbed neighbour updates
 };
 // Every round's metrics of peer_<peer>.jsonl, read in one pass. Lines that are not JSON objects
 // (a partial last line) are skipped; non-numeric fields (null) read as 0.
 std::map<int64_t, RoundMetrics> ReadPeerMetrics(const std::string& run_dir, int peer);
 
+// Staleness over a whole run (every peer, every round): the worst, and the mean of the rounds'
+// means. Read from the per-peer JSON lines.
+struct RunStaleness {
+  int64_t max = 0;
+  double mean = 0;
+};
+RunStaleness ReadRunStaleness(const std::string& run_dir, int num_peers);
+
 // The round-0 point: x0 (Init from `seed`) evaluated; wall time, bytes and consensus are 0.
 EvalPoint EvaluateInitialModel(const Workload& workload, uint64_t seed);
 
 // Reads snap_r<round>_p<i>.f32 (i = 0..n-1) in run_dir and evaluates `round`; wall time and bytes
-// come from `metrics` (one map per peer, as ReadPeerMetrics returns).
+// come from `metrics` (one map per peer, as ReadPeerMetrics returns). With `alive` (one flag per
+// peer), a dead peer counts where it left a snapshot of the round and is left out where it did
+// not (it died before); every live peer's snapshot must be there.
 Result<EvalPoint> EvaluateRound(const Workload& workload, const std::string& run_dir,
                                 const std::vector<std::map<int64_t, RoundMetrics>>& metrics,
-                                int64_t round);
+                                int64_t round, const std::vector<char>* alive = nullptr);
 
 // Evaluates round 0 and every evaluation round (multiples of eval_every, and the last round) of
 // a run, writes run_dir/eval.jsonl. `rounds` is the run's bound; with kUnlimitedRounds (a run
 // bounded by its duration) the evaluation rounds go up to the last round every peer completed
-// and the last point averages the peers' final models (peer_<i>.final.f32).
+// and the last point averages the peers' final models (peer_<i>.final.f32). With `alive`, a run
+// some of whose peers died: the last round is the live peers' and the last point averages the
+// live peers' models (docs/faults.md).
 Result<std::vector<EvalPoint>> EvaluateRun(const Workload& workload, const std::string& run_dir,
                                            int num_peers, uint64_t seed, int64_t rounds,
-                                           int64_t eval_every);
+                                           int64_t eval_every,
+                                           const std::vector<char>* alive = nullptr);
 
 }  // namespace hearsay

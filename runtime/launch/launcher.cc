@@ -10,7 +10,9 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "common/logging.h"
 #include "runtime/emulator/link_emulator.h"
+#include "runtime/launch/faults.h"
 #include "runtime/launch/process.h"
 #include "runtime/launch/progress.h"
 #include "runtime/peer/experiment.h"
@@ -40,18 +42,28 @@ Status ClearRunDir(const std::string& dir) {
   if (ec) return Unavailable(dir + ": cannot create folder: " + ec.message());
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    if (name.rfind("peer_", 0) == 0 || name.rfind("snap_", 0) == 0 || name == "eval.jsonl") {
+    if (name.rfind("peer_", 0) == 0 || name.rfind("snap_", 0) == 0 || name == "eval.jsonl" ||
+        name == "peers.csv" || name == "faults.jsonl") {
       fs::remove(e.path(), ec);
     }
   }
   return Status::Ok();
 }
 
+// Peer i had completed a round when it ended (its metrics file has a line): a failure after that
+// is a dead peer its neighbours can go on without; one before is a run that could not start.
+bool ReportedARound(const std::string& run_dir, int i) {
+  std::error_code ec;
+  const auto size = fs::file_size(run_dir + "/peer_" + std::to_string(i) + ".jsonl", ec);
+  return !ec && size > 0;
+}
+
 // Runs the peers of one run as threads over the in-process transport.
 Status RunInProc(const LaunchOptions& o, const RunConfig& run,
                  std::shared_ptr<const Workload> workload, const std::string& run_dir,
-                 ProgressTracker* tracker) {
+                 ProgressTracker* tracker, std::vector<PeerOutcome>* outcomes) {
   const int n = run.topology->size();
+  const bool survive = SurvivesDeadPeers(run);
   InProcHub hub(n);
   std::atomic<bool> stop_all{false};
   std::mutex first_mu;
@@ -84,7 +96,8 @@ Status RunInProc(const LaunchOptions& o, const RunConfig& run,
         // The first peer to fail is the root cause; its siblings fail because of it.
         std::lock_guard<std::mutex> lock(first_mu);
         if (first_failure < 0) first_failure = i;
-        stop_all = true;  // a failed peer stops its siblings
+        // A peer that dies mid-run is dropped by its neighbours, who go on without it.
+        if (!survive || !ReportedARound(run_dir, i)) stop_all = true;
       }
     });
   }
@@ -103,6 +116,17 @@ Status RunInProc(const LaunchOptions& o, const RunConfig& run,
   joiner.join();
   // Ctrl-C: whatever the peers said on the way out, the run was interrupted.
   if (o.stop && o.stop->load()) return Cancelled("interrupted");
+  outcomes->assign(n, PeerOutcome{});
+  int finished_ok = 0;
+  bool started_up = !stop_all;  // no peer failed before its first round
+  for (int i = 0; i < n; ++i) {
+    if (results[i].ok()) {
+      ++finished_ok;
+    } else {
+      (*outcomes)[i] = {PeerOutcome::State::kFailed, results[i].ToString()};
+    }
+  }
+  if (survive && started_up && finished_ok > 0) return Status::Ok();  // the survivors' run
   // Else the root cause: the first peer that failed (not a sibling stopped because of it).
   if (first_failure >= 0 && results[first_failure].code() != StatusCode::kCancelled) {
     return results[first_failure];
@@ -159,10 +183,24 @@ Result<std::vector<EvalPoint>> RunSim(const LaunchOptions& o, const RunConfig& r
   return curve;
 }
 
-// Runs the peers of one run as `hearsay peer` processes.
+// The last non-empty line of a peer's log (its error, usually).
+std::string LastLogLine(const std::string& path) {
+  std::string tail;
+  std::ifstream log(path);
+  for (std::string line; std::getline(log, line);) {
+    if (!line.empty()) tail = line;
+  }
+  return tail;
+}
+
+// Runs the peers of one run as `hearsay peer` processes. A peer that fails (or is killed, by the
+// fault schedule or from outside) stops its siblings unless the run survives dead peers; then
+// they finish without it, and the run succeeds if at least one did.
 Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConfig& run,
-                    const std::string& run_dir, ProgressTracker* tracker) {
+                    const std::string& run_dir, ProgressTracker* tracker,
+                    std::vector<PeerOutcome>* outcomes) {
   const int n = run.topology->size();
+  const bool survive = SurvivesDeadPeers(run);
   std::vector<ChildProcess> children;
   for (int i = 0; i < n; ++i) {
     std::vector<std::string> argv = {
@@ -172,8 +210,13 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
     if (!child.ok()) return child.status().WithPrefix("run '" + run.name + "'");
     children.push_back(std::move(child).value());
   }
+  const TimePoint started = Now();
+  FaultRunner faults(run, run_dir);
+  outcomes->assign(n, PeerOutcome{});
+  std::vector<char> ended(n, 0);
   Status failure;
   bool stopping = false;
+  bool started_up = true;  // no peer failed before its first round
   TimePoint kill_at{};
   while (true) {
     bool all_done = true;
@@ -183,23 +226,36 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
         all_done = false;
         continue;
       }
-      if (*code != 0 && failure.ok() && !stopping) {
-        std::string tail;
-        std::ifstream log(run_dir + "/peer_" + std::to_string(i) + ".log");
-        for (std::string line; std::getline(log, line);) {
-          if (!line.empty()) tail = line;
-        }
+      if (ended[i]) continue;
+      ended[i] = 1;
+      if (*code == 0) continue;
+      const std::string log = run_dir + "/peer_" + std::to_string(i) + ".log";
+      PeerOutcome& out = (*outcomes)[i];
+      if (!faults.killed(i).empty()) {
+        out = {PeerOutcome::State::kKilled, faults.killed(i)};
+      } else {
+        const std::string tail = LastLogLine(log);
+        out = {PeerOutcome::State::kFailed,
+               "exited with code " + std::to_string(*code) + (tail.empty() ? "" : ": " + tail)};
+      }
+      if (stopping) continue;                               // stopped by the launcher: not a cause
+      if (!ReportedARound(run_dir, i)) started_up = false;  // it never got going
+      HEARSAY_LOG_WARN("run '{}': peer {} {} (log: {}){}", run.name, i, out.reason, log,
+                       survive ? "; the others go on without it" : "");
+      if (failure.ok() && out.state == PeerOutcome::State::kFailed) {
+        failure = Unavailable("run '" + run.name + "': peer " + std::to_string(i) + " " +
+                              out.reason + " (log: " + log + ")");
+      } else if (failure.ok()) {
         failure =
-            Unavailable("run '" + run.name + "': peer " + std::to_string(i) + " exited with code " +
-                        std::to_string(*code) + (tail.empty() ? "" : ": " + tail) +
-                        " (log: " + run_dir + "/peer_" + std::to_string(i) + ".log)");
+            Unavailable("run '" + run.name + "': peer " + std::to_string(i) + " " + out.reason);
       }
     }
     if (all_done) break;
     const bool interrupted = o.stop && o.stop->load();
-    if ((!failure.ok() || interrupted) && !stopping) {
+    if (((!failure.ok() && !(survive && started_up)) || interrupted) && !stopping) {
       stopping = true;
-      if (interrupted && failure.ok()) failure = Cancelled("interrupted");
+      if (interrupted) failure = Cancelled("interrupted");
+      faults.ResumeAll(&children);
       for (auto& c : children) c.Terminate();
       kill_at = DeadlineIn(5);
     }
@@ -207,11 +263,17 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
       for (auto& c : children) c.Kill();
     }
     tracker->Poll();
+    if (!stopping) faults.Step(SecondsSince(started), *tracker, &children);
     ShowProgress(o, tracker->Line(run.name, run.rounds, run.duration_s), false);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   // Ctrl-C reaches the children too (one process group): their exits are not the cause.
   if (o.stop && o.stop->load()) return Cancelled("interrupted");
+  int finished_ok = 0;
+  for (const PeerOutcome& out : *outcomes) {
+    finished_ok += out.state == PeerOutcome::State::kFinished ? 1 : 0;
+  }
+  if (survive && started_up && finished_ok > 0) return Status::Ok();  // the survivors' run
   return failure;
 }
 
@@ -248,24 +310,36 @@ Result<RunSummary> LaunchRun(const LaunchOptions& o, const Experiment& exp, cons
   HEARSAY_ASSIGN_OR_RETURN(Workload w, BuildWorkload(run, n));
   auto workload = std::make_shared<const Workload>(std::move(w));
   std::vector<EvalPoint> curve;
+  std::vector<PeerOutcome> outcomes(n);
   if (exp.transport == TransportKind::kSim) {
     HEARSAY_ASSIGN_OR_RETURN(curve, RunSim(o, run, workload, run_dir));
   } else {
     ProgressTracker tracker(run_dir, n);
     Status s = exp.transport == TransportKind::kInproc
-                   ? RunInProc(o, run, workload, run_dir, &tracker)
-                   : RunProcesses(o, exp, run, run_dir, &tracker);
+                   ? RunInProc(o, run, workload, run_dir, &tracker, &outcomes)
+                   : RunProcesses(o, exp, run, run_dir, &tracker, &outcomes);
     tracker.Poll();
     ShowProgress(o, tracker.Line(run.name, run.rounds, run.duration_s), true);
+    HEARSAY_RETURN_IF_ERROR(WritePeerOutcomes(run_dir, outcomes));
     HEARSAY_RETURN_IF_ERROR(s);
+    std::vector<char> alive(n);
+    for (int i = 0; i < n; ++i) alive[i] = outcomes[i].state == PeerOutcome::State::kFinished;
     HEARSAY_ASSIGN_OR_RETURN(
-        curve, EvaluateRun(*workload, run_dir, n, run.seed, run.rounds, run.eval_every));
+        curve, EvaluateRun(*workload, run_dir, n, run.seed, run.rounds, run.eval_every, &alive));
   }
   RunSummary sum;
   sum.run = run.name;
   sum.algorithm = AlgorithmName(run.algorithm);
   sum.compressor = CompressorLabel(run);
   sum.transport = TransportName(exp.transport);
+  sum.simulated = exp.transport == TransportKind::kSim;
+  sum.peers = n;
+  for (const PeerOutcome& out : outcomes) {
+    sum.peers_alive += out.state == PeerOutcome::State::kFinished ? 1 : 0;
+  }
+  const RunStaleness staleness = ReadRunStaleness(run_dir, n);
+  sum.max_staleness = staleness.max;
+  sum.mean_staleness = staleness.mean;
   sum.rounds = curve.back().round;
   sum.grid_values = run.grid_values;
   sum.final_point = curve.back();
@@ -293,6 +367,9 @@ Result<std::vector<RunSummary>> Launch(const LaunchOptions& o) {
   }
   if (o.runs.empty()) {
     for (const RunConfig& r : exp.runs) selected.push_back(&r);
+  }
+  for (const RunConfig* run : selected) {  // before anything starts
+    HEARSAY_RETURN_IF_ERROR(CheckFaults(*run, exp.transport, exp.source));
   }
   exp.output_dir = o.out_dir.empty() ? exp.output_dir : o.out_dir;
   const std::string& out_dir = exp.output_dir;

@@ -75,6 +75,10 @@ std::optional<int> ChildProcess::Poll() {
   return exit_code_;
 }
 
+void ChildProcess::Signal(int sig) {
+  if (pid_ > 0 && !exit_code_) kill(pid_, sig);
+}
+
 void ChildProcess::Terminate() {
   if (pid_ > 0 && !exit_code_) kill(pid_, SIGTERM);
 }

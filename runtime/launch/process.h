@@ -33,6 +33,8 @@ class ChildProcess {
   // Sends SIGTERM (clean stop), or SIGKILL.
   void Terminate();
   void Kill();
+  // Sends `sig` (SIGSTOP, SIGCONT: the fault schedule's pause) to a child still running.
+  void Signal(int sig);
   pid_t pid() const { return pid_; }
 
  private:

@@ -21,8 +21,9 @@ namespace fs = std::filesystem;
 using Row = std::map<std::string, std::string>;
 
 const std::vector<std::string> kSummaryColumns = {
-    "run",      "algorithm",          "compressor",       "rounds",       "final_loss", "test_loss",
-    "accuracy", "consensus_distance", "mb_sent_per_peer", "wall_seconds", "transport"};
+    "run",       "algorithm",   "compressor",         "rounds",           "final_loss",
+    "test_loss", "accuracy",    "consensus_distance", "mb_sent_per_peer", "wall_seconds",
+    "transport", "peers_alive", "simulated",          "max_staleness",    "mean_staleness"};
 const std::vector<std::string> kCurveColumns = {
     "run",        "round",     "wall_seconds", "mb_sent_per_peer",
     "train_loss", "test_loss", "accuracy",     "consensus_distance"};
@@ -53,7 +54,11 @@ Row SummaryRow(const RunSummary& r) {
              {"consensus_distance", Printf("%.6g", f.consensus)},
              {"mb_sent_per_peer", Printf("%.6f", f.mb_sent_per_peer)},
              {"wall_seconds", Printf("%.3f", f.wall_s)},
-             {"transport", r.transport}};
+             {"transport", r.transport},
+             {"peers_alive", std::to_string(r.peers_alive)},
+             {"simulated", r.simulated ? "true" : "false"},
+             {"max_staleness", std::to_string(r.max_staleness)},
+             {"mean_staleness", Printf("%.4g", r.mean_staleness)}};
   for (const auto& [key, value] : r.grid_values) row[GridColumn(key)] = value;
   return row;
 }

@@ -20,7 +20,11 @@ namespace hearsay {
 
 struct RunSummary {
   std::string run, algorithm, compressor, transport;
-  int64_t rounds = 0;                                            // rounds the run completed
+  int peers = 0, peers_alive = 0;  // peers that finished (others died: OUT/<run>/peers.csv)
+  bool simulated = false;          // virtual time (--transport sim): wall_seconds are virtual
+  int64_t max_staleness = 0;       // rounds behind at use, worst over peers, edges and rounds
+  double mean_staleness = 0;       // mean over peers and rounds
+  int64_t rounds = 0;              // rounds the run completed
   std::vector<std::pair<std::string, std::string>> grid_values;  // one column per key
   EvalPoint final_point;
   std::vector<EvalPoint> curve;  // round 0 first

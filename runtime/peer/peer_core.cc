@@ -127,8 +127,18 @@ void PeerCore::LinkBroken(double now, int peer, const std::string& why) {
 
 Status PeerCore::SendTo(CoreSink& sink, Message msg) {
   const int k = LinkIndex(msg.to);
-  if (k >= 0) last_sent_[k] = now_;
-  return sink.Send(std::move(msg));
+  if (k < 0) return sink.Send(std::move(msg));
+  if (!failed_[k].empty() && final_[k]) return Status::Ok();  // dead for good: nobody reads
+  last_sent_[k] = now_;
+  const int to = msg.to;
+  Status s = sink.Send(std::move(msg));
+  if (s.code() == StatusCode::kUnavailable) {
+    // The link is gone (the neighbour crashed; its link-down event may still be on its way):
+    // a dead neighbour, which each core handles (dropped, or the run fails naming it).
+    SetFailed(to, "lost its link: " + s.message());
+    return Status::Ok();
+  }
+  return s;
 }
 
 double PeerCore::heartbeat_s() const { return options_.run.heartbeat_s; }

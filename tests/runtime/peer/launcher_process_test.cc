@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -57,7 +58,9 @@ class LauncherProcesses : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
   // A 4-node ring whose node 3 listens on `port3` (0 = base_port + 3).
-  std::string WriteExperiment(int rounds, int port3, const std::string& latency) {
+  std::string WriteExperiment(
+      int rounds, int port3, const std::string& latency,
+      const std::string& extra = "algorithm: dcd\ncompressor: \"qsgd:8\"\n") {
     const int base = FreePort();
     std::ostringstream topo;
     topo << "nodes:\n";
@@ -71,7 +74,8 @@ class LauncherProcesses : public ::testing::Test {
         << "topology: topo.yaml\nmodel: softmax\n"
         << "data: {kind: synthetic, samples: 400, features: 8, classes: 3}\n"
         << "rounds: " << rounds << "\nlr: 0.1\neval_every: 5\nconnect_timeout: 20\n"
-        << "round_timeout: 20\nalgorithm: dcd\ncompressor: \"qsgd:8\"\n";
+        << "round_timeout: 20\n"
+        << extra;
     return dir_ + "/exp.yaml";
   }
   LaunchOptions Options(const std::string& exp) {
@@ -137,6 +141,87 @@ TEST_F(LauncherProcesses, StopFlagEndsTheRunAndLeavesNoChildren) {
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kCancelled) << result.status().ToString();
   EXPECT_EQ(LivePeers(), 0);
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream f(path);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+// A peer killed with SIGKILL mid-run (the fault schedule's `kill`): its neighbours go on without
+// it, the launcher lets the survivors finish, evaluates the average of their models and succeeds;
+// the loss is close to the fault-free run's (issue 11: within 5%).
+struct KillCase {
+  const char* name;
+  const char* keys;
+  int victim;
+};
+class LauncherSurvives : public LauncherProcesses,
+                         public ::testing::WithParamInterface<KillCase> {};
+
+TEST_P(LauncherSurvives, KilledPeerIsDroppedAndTheSurvivorsFinish) {
+  const KillCase& c = GetParam();
+  const std::string keys = std::string(c.keys) + "heartbeat: 200ms\ndead_after: 2s\n";
+  LaunchOptions clean = Options(WriteExperiment(60, 0, "10ms", keys));
+  clean.out_dir = dir_ + "/clean";
+  auto fault_free = Launch(clean);
+  ASSERT_TRUE(fault_free.ok()) << fault_free.status().ToString();
+  const double clean_loss = (*fault_free)[0].final_point.train_loss;
+
+  LaunchOptions o = Options(WriteExperiment(
+      60, 0, "10ms",
+      keys + "faults:\n  - {at_round: 10, kill: " + std::to_string(c.victim) + "}\n"));
+  auto result = Launch(o);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const RunSummary& sum = (*result)[0];
+  EXPECT_EQ(sum.peers, 4);
+  EXPECT_EQ(sum.peers_alive, 3);
+  EXPECT_EQ(sum.rounds, 60);
+  EXPECT_TRUE(std::isfinite(sum.final_point.train_loss));
+  EXPECT_LT(std::abs(sum.final_point.train_loss - clean_loss), 0.05 * clean_loss)
+      << "with a dead peer " << sum.final_point.train_loss << ", fault-free " << clean_loss;
+  const std::string run_dir = o.out_dir + "/" + sum.run;
+  const std::string peers = ReadAll(run_dir + "/peers.csv");
+  EXPECT_NE(peers.find(std::to_string(c.victim) + ",killed,killed by the fault schedule"),
+            std::string::npos)
+      << peers;
+  EXPECT_NE(ReadAll(run_dir + "/faults.jsonl")
+                .find("\"action\":\"kill\",\"peer\":" + std::to_string(c.victim)),
+            std::string::npos);
+  // Its neighbours say why they went on without it.
+  const int neighbour = (c.victim + 1) % 4;
+  const std::string log = ReadAll(run_dir + "/peer_" + std::to_string(neighbour) + ".log");
+  EXPECT_NE(log.find("peer " + std::to_string(c.victim) + " lost its link"), std::string::npos)
+      << log;
+  EXPECT_NE(ReadAll(o.out_dir + "/summary.csv").find("peers_alive"), std::string::npos);
+  EXPECT_EQ(LivePeers(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Algorithms, LauncherSurvives,
+    ::testing::Values(
+        KillCase{"dcd", "algorithm: dcd\ncompressor: \"qsgd:8\"\n", 3},
+        KillCase{"choco", "algorithm: choco\ncompressor: \"qsgd:4\"\nconsensus_step: 0.5\n", 1}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(LauncherProcesses, FaultsThatAreNotExecutedYetAreRefusedBeforeAnythingStarts) {
+  LaunchOptions o = Options(WriteExperiment(
+      20, 0, "1ms",
+      "algorithm: dcd\ncompressor: \"qsgd:8\"\nfaults:\n  - {at_round: 5, restart: 2}\n"));
+  auto result = Launch(o);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(result.status().message().find("fault 'restart' is not executed yet"),
+            std::string::npos)
+      << result.status().message();
+  EXPECT_FALSE(fs::exists(o.out_dir + "/summary.csv"));
+  // A kill in a run whose algorithm needs every peer is refused too.
+  o = Options(
+      WriteExperiment(20, 0, "1ms", "algorithm: allreduce\nfaults:\n  - {at_round: 5, kill: 2}\n"));
+  result = Launch(o);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("does not go on without a dead peer"), std::string::npos)
+      << result.status().message();
 }
 
 }  // namespace

@@ -1,0 +1,118 @@
+#include "runtime/launch/faults.h"
+
+#include <csignal>
+#include <fstream>
+
+#include "runtime/launch/csv.h"
+
+namespace hearsay {
+
+bool SurvivesDeadPeers(const RunConfig& run) {
+  // AD-PSGD picks partners without asking who is alive, and a ring all-reduce needs every peer:
+  // both would wait for a dead peer until round_timeout (docs/faults.md).
+  const bool drops = run.algorithm == AlgorithmKind::kDpsgd ||
+                     run.algorithm == AlgorithmKind::kDcd || run.algorithm == AlgorithmKind::kEcd ||
+                     run.algorithm == AlgorithmKind::kChoco;
+  return drops && run.heartbeat_s > 0;
+}
+
+Status CheckFaults(const RunConfig& run, TransportKind transport, const std::string& source) {
+  for (const FaultSpec& f : run.faults) {
+    const std::string where = source + ":" + std::to_string(f.line) + ": run '" + run.name +
+                              "': fault '" + FaultKindName(f.kind) + "'";
+    if (f.kind != FaultSpec::Kind::kKill && f.kind != FaultSpec::Kind::kPause) {
+      return InvalidArgument(where + " is not executed yet (kill and pause are; docs/faults.md)");
+    }
+    if (transport != TransportKind::kTcp) {
+      return InvalidArgument(where + " needs peer processes: launch with --transport tcp (" +
+                             TransportName(transport) + " runs execute no faults yet)");
+    }
+    if (!SurvivesDeadPeers(run)) {
+      return InvalidArgument(where + ": " + AlgorithmName(run.algorithm) +
+                             (run.heartbeat_s > 0 ? " does not go on without a dead peer"
+                                                  : " with heartbeat 0 detects no dead peer") +
+                             " (docs/faults.md)");
+    }
+  }
+  return Status::Ok();
+}
+
+const char* PeerStateName(PeerOutcome::State state) {
+  switch (state) {
+    case PeerOutcome::State::kFinished:
+      return "finished";
+    case PeerOutcome::State::kFailed:
+      return "failed";
+    case PeerOutcome::State::kKilled:
+      return "killed";
+  }
+  return "?";
+}
+
+Status WritePeerOutcomes(const std::string& run_dir, const std::vector<PeerOutcome>& outcomes) {
+  std::ofstream f(run_dir + "/peers.csv", std::ios::trunc);
+  f << CsvRow({"peer", "status", "reason"});
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    f << CsvRow({std::to_string(i), PeerStateName(outcomes[i].state), outcomes[i].reason});
+  }
+  if (!f) return Unavailable(run_dir + "/peers.csv: cannot write");
+  return Status::Ok();
+}
+
+FaultRunner::FaultRunner(const RunConfig& run, std::string run_dir)
+    : faults_(run.faults),
+      fired_(run.faults.size(), 0),
+      resume_at_(run.topology->size(), -1.0),
+      killed_(run.topology->size()) {
+  if (!faults_.empty()) log_ = std::fopen((run_dir + "/faults.jsonl").c_str(), "w");
+}
+
+FaultRunner::~FaultRunner() {
+  if (log_) std::fclose(log_);
+}
+
+void FaultRunner::Record(double t, const char* action, int peer, int line) {
+  if (!log_) return;
+  std::fprintf(log_, "{\"t\":%.3f,\"action\":\"%s\",\"peer\":%d,\"line\":%d}\n", t, action, peer,
+               line);
+  std::fflush(log_);
+}
+
+void FaultRunner::Step(double elapsed_s, const ProgressTracker& progress,
+                       std::vector<ChildProcess>* peers) {
+  for (size_t p = 0; p < resume_at_.size(); ++p) {
+    if (resume_at_[p] >= 0 && elapsed_s >= resume_at_[p]) {
+      (*peers)[p].Signal(SIGCONT);
+      resume_at_[p] = -1;
+      Record(elapsed_s, "resume", static_cast<int>(p), 0);
+    }
+  }
+  for (size_t k = 0; k < faults_.size(); ++k) {
+    const FaultSpec& f = faults_[k];
+    if (fired_[k] || f.peers.empty()) continue;
+    const int peer = f.peers[0];
+    const bool due = f.at_s >= 0 ? elapsed_s >= f.at_s : progress.round(peer) >= f.at_round;
+    if (!due) continue;
+    fired_[k] = 1;
+    ChildProcess& child = (*peers)[peer];
+    if (child.Poll()) continue;  // already gone
+    if (f.kind == FaultSpec::Kind::kKill) {
+      child.Kill();
+      killed_[peer] = "killed by the fault schedule (line " + std::to_string(f.line) + ")";
+      Record(elapsed_s, "kill", peer, f.line);
+    } else if (f.kind == FaultSpec::Kind::kPause) {
+      child.Signal(SIGSTOP);
+      resume_at_[peer] = elapsed_s + f.for_s;
+      Record(elapsed_s, "pause", peer, f.line);
+    }
+  }
+}
+
+void FaultRunner::ResumeAll(std::vector<ChildProcess>* peers) {
+  for (size_t p = 0; p < resume_at_.size(); ++p) {
+    if (resume_at_[p] >= 0) (*peers)[p].Signal(SIGCONT);
+    resume_at_[p] = -1;
+  }
+}
+
+}  // namespace hearsay

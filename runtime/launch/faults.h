@@ -1,0 +1,70 @@
+// Peer failures as the launcher sees them: which runs survive a dead peer, the outcome of each
+// peer, and the executor of a run's fault schedule (`faults:`, docs/faults.md).
+//
+// A run survives a dead peer when its algorithm drops dead neighbours (D-PSGD, DCD, ECD, CHOCO)
+// and liveness is on (`heartbeat` > 0): the launcher then lets the other peers finish, and the
+// run succeeds when at least one peer finished; its summary says how many (`peers_alive`) and
+// OUT/<run>/peers.csv says what became of each peer.
+//
+// FaultRunner fires `kill` (SIGKILL) and `pause` (SIGSTOP, SIGCONT `for` seconds later) at their
+// time (`at:`, seconds since the peers were started) or round (`at_round: R`, as soon as the
+// launcher reads that the peer completed round R) against the peer processes of a TCP run, and
+// records each action in OUT/<run>/faults.jsonl. The other kinds (restart, partition,
+// link_down) are refused before anything starts (CheckFaults), as are faults in in-process and
+// simulated runs: nothing in a schedule is silently ignored.
+// Thread-safety: one owner thread (the launcher's polling loop).
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "runtime/launch/process.h"
+#include "runtime/launch/progress.h"
+#include "runtime/peer/run_config.h"
+
+namespace hearsay {
+
+// True when the run's peers go on without a dead neighbour (see above).
+bool SurvivesDeadPeers(const RunConfig& run);
+
+// The schedule can be executed for this run and transport; else a one-line InvalidArgument
+// naming `source`:line of the first fault that cannot.
+Status CheckFaults(const RunConfig& run, TransportKind transport, const std::string& source);
+
+struct PeerOutcome {
+  enum class State { kFinished, kFailed, kKilled };
+  State state = State::kFinished;
+  std::string reason;  // kFailed / kKilled: why (exit code and last log line, the fault's line)
+};
+const char* PeerStateName(PeerOutcome::State state);  // "finished" | "failed" | "killed"
+
+// Writes run_dir/peers.csv: peer,status,reason (RFC 4180).
+Status WritePeerOutcomes(const std::string& run_dir, const std::vector<PeerOutcome>& outcomes);
+
+class FaultRunner {
+ public:
+  FaultRunner(const RunConfig& run, std::string run_dir);
+  ~FaultRunner();
+  FaultRunner(const FaultRunner&) = delete;
+  FaultRunner& operator=(const FaultRunner&) = delete;
+
+  // Fires what is due at `elapsed_s` seconds since the peers started, given their progress.
+  void Step(double elapsed_s, const ProgressTracker& progress, std::vector<ChildProcess>* peers);
+  // Resumes every peer this runner paused (the run is ending).
+  void ResumeAll(std::vector<ChildProcess>* peers);
+  // Peer `i` was killed by the schedule; why ("" if not).
+  const std::string& killed(int i) const { return killed_[i]; }
+
+ private:
+  void Record(double t, const char* action, int peer, int line);
+
+  std::vector<FaultSpec> faults_;
+  std::vector<char> fired_;          // per fault
+  std::vector<double> resume_at_;    // per peer: when to SIGCONT (< 0: not paused)
+  std::vector<std::string> killed_;  // per peer
+  std::FILE* log_ = nullptr;         // run_dir/faults.jsonl
+};
+
+}  // namespace hearsay
