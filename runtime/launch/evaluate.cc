@@ -139,6 +139,48 @@ Result<EvalPoint> EvaluateRound(const Workload& workload, const std::string& run
   return p;
 }
 
+Status WriteTimeCurve(const std::string& run_dir, const std::vector<EvalPoint>& points) {
+  std::ofstream out(run_dir + "/eval_time.jsonl", std::ios::trunc);
+  for (const EvalPoint& p : points) {
+    nlohmann::json j = {{"time_s", p.wall_s},
+                        {"train_loss", p.train_loss},
+                        {"test_loss", p.test_loss},
+                        {"accuracy", p.accuracy},
+                        {"consensus_distance", p.consensus}};
+    out << j.dump() << '\n';
+  }
+  if (!out) return Unavailable(run_dir + "/eval_time.jsonl: cannot write");
+  return Status::Ok();
+}
+
+Result<std::vector<EvalPoint>> EvaluateTimeGrid(const Workload& workload,
+                                                const std::string& run_dir, int num_peers,
+                                                double eval_every_s,
+                                                const std::vector<char>* alive) {
+  std::vector<EvalPoint> points;
+  if (eval_every_s <= 0) return points;
+  for (int64_t k = 1;; ++k) {
+    std::vector<std::string> paths;
+    bool complete = true;
+    for (int i = 0; i < num_peers && complete; ++i) {
+      std::string path =
+          run_dir + "/snap_t" + std::to_string(k) + "_p" + std::to_string(i) + ".f32";
+      std::error_code ec;
+      if (std::filesystem::exists(path, ec)) {
+        paths.push_back(std::move(path));
+      } else if (!alive || (*alive)[i]) {
+        complete = false;  // a live peer had finished before this grid time
+      }
+    }
+    if (!complete || paths.empty()) break;
+    HEARSAY_ASSIGN_OR_RETURN(EvalPoint p, EvaluateModels(workload, paths));
+    p.wall_s = static_cast<double>(k) * eval_every_s;
+    points.push_back(p);
+  }
+  if (!points.empty()) HEARSAY_RETURN_IF_ERROR(WriteTimeCurve(run_dir, points));
+  return points;
+}
+
 Result<std::vector<EvalPoint>> EvaluateRun(const Workload& workload, const std::string& run_dir,
                                            int num_peers, uint64_t seed, int64_t rounds,
                                            int64_t eval_every, const std::vector<char>* alive) {

@@ -72,4 +72,16 @@ Result<std::vector<EvalPoint>> EvaluateRun(const Workload& workload, const std::
                                            int64_t eval_every,
                                            const std::vector<char>* alive = nullptr);
 
+// The time grid (`eval_every_s`, asynchronous runs): the average model at t = k x eval_every_s
+// for k = 1, 2, ... from snap_t<k>_p<i>.f32, as long as every live peer left its snapshot of k
+// (dead peers count while they left one). wall_s is the grid time t; round is 0. Writes
+// run_dir/eval_time.jsonl (nothing when the grid is off or empty).
+Result<std::vector<EvalPoint>> EvaluateTimeGrid(const Workload& workload,
+                                                const std::string& run_dir, int num_peers,
+                                                double eval_every_s,
+                                                const std::vector<char>* alive = nullptr);
+// Writes the time-grid points to run_dir/eval_time.jsonl ({"time_s", losses, accuracy,
+// consensus_distance}).
+Status WriteTimeCurve(const std::string& run_dir, const std::vector<EvalPoint>& points);
+
 }  // namespace hearsay

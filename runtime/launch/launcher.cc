@@ -43,7 +43,7 @@ Status ClearRunDir(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
     if (name.rfind("peer_", 0) == 0 || name.rfind("snap_", 0) == 0 || name == "eval.jsonl" ||
-        name == "peers.csv" || name == "faults.jsonl") {
+        name == "eval_time.jsonl" || name == "peers.csv" || name == "faults.jsonl") {
       fs::remove(e.path(), ec);
     }
   }
@@ -144,7 +144,8 @@ Status RunInProc(const LaunchOptions& o, const RunConfig& run,
 // 0 is the shared initial model, as for real runs.
 Result<std::vector<EvalPoint>> RunSim(const LaunchOptions& o, const RunConfig& run,
                                       std::shared_ptr<const Workload> workload,
-                                      const std::string& run_dir) {
+                                      const std::string& run_dir,
+                                      std::vector<EvalPoint>* time_curve) {
   SimOptions so;
   so.run = run;
   so.topology = run.topology;
@@ -154,6 +155,15 @@ Result<std::vector<EvalPoint>> RunSim(const LaunchOptions& o, const RunConfig& r
   HEARSAY_ASSIGN_OR_RETURN(SimResult r, Simulate(so));
   std::vector<EvalPoint> curve = {EvaluateInitialModel(*workload, run.seed)};
   for (const SimEvalPoint& e : r.evals) {
+    if (e.key.kind == SnapshotKey::Kind::kTime) {
+      EvalPoint p;
+      p.wall_s = static_cast<double>(e.key.index) * run.eval_every_s;
+      p.train_loss = e.train_loss;
+      p.test_loss = e.test_loss;
+      p.accuracy = e.accuracy;
+      p.consensus = e.consensus;
+      time_curve->push_back(p);
+    }
     if (e.key.kind != SnapshotKey::Kind::kRound) continue;
     EvalPoint p;
     p.round = e.key.index;
@@ -180,6 +190,7 @@ Result<std::vector<EvalPoint>> RunSim(const LaunchOptions& o, const RunConfig& r
     out << j.dump() << '\n';
   }
   if (!out) return Unavailable(run_dir + "/eval.jsonl: cannot write");
+  if (!time_curve->empty()) HEARSAY_RETURN_IF_ERROR(WriteTimeCurve(run_dir, *time_curve));
   return curve;
 }
 
@@ -309,10 +320,10 @@ Result<RunSummary> LaunchRun(const LaunchOptions& o, const Experiment& exp, cons
   HEARSAY_RETURN_IF_ERROR(WriteRunIdentity(run_dir, RunIdentity{exp.source, run.name}));
   HEARSAY_ASSIGN_OR_RETURN(Workload w, BuildWorkload(run, n));
   auto workload = std::make_shared<const Workload>(std::move(w));
-  std::vector<EvalPoint> curve;
+  std::vector<EvalPoint> curve, time_curve;
   std::vector<PeerOutcome> outcomes(n);
   if (exp.transport == TransportKind::kSim) {
-    HEARSAY_ASSIGN_OR_RETURN(curve, RunSim(o, run, workload, run_dir));
+    HEARSAY_ASSIGN_OR_RETURN(curve, RunSim(o, run, workload, run_dir, &time_curve));
   } else {
     ProgressTracker tracker(run_dir, n);
     Status s = exp.transport == TransportKind::kInproc
@@ -326,6 +337,8 @@ Result<RunSummary> LaunchRun(const LaunchOptions& o, const Experiment& exp, cons
     for (int i = 0; i < n; ++i) alive[i] = outcomes[i].state == PeerOutcome::State::kFinished;
     HEARSAY_ASSIGN_OR_RETURN(
         curve, EvaluateRun(*workload, run_dir, n, run.seed, run.rounds, run.eval_every, &alive));
+    HEARSAY_ASSIGN_OR_RETURN(time_curve,
+                             EvaluateTimeGrid(*workload, run_dir, n, run.eval_every_s, &alive));
   }
   RunSummary sum;
   sum.run = run.name;
@@ -344,6 +357,7 @@ Result<RunSummary> LaunchRun(const LaunchOptions& o, const Experiment& exp, cons
   sum.grid_values = run.grid_values;
   sum.final_point = curve.back();
   sum.curve = std::move(curve);
+  sum.time_curve = std::move(time_curve);
   return sum;
 }
 

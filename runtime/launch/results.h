@@ -27,7 +27,8 @@ struct RunSummary {
   int64_t rounds = 0;              // rounds the run completed
   std::vector<std::pair<std::string, std::string>> grid_values;  // one column per key
   EvalPoint final_point;
-  std::vector<EvalPoint> curve;  // round 0 first
+  std::vector<EvalPoint> curve;       // round 0 first
+  std::vector<EvalPoint> time_curve;  // eval_every_s: the time grid (OUT/<run>/eval_time.jsonl)
 };
 
 // Writes out_dir/summary.csv, out_dir/curves.csv and the plots for `runs`. With keep_others, the

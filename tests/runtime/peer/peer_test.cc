@@ -145,6 +145,41 @@ TEST_P(DistributedEqualsInProcess, FinalModelsAreBitIdentical) {
 INSTANTIATE_TEST_SUITE_P(Algorithms, DistributedEqualsInProcess,
                          ::testing::Values("dpsgd", "dcd", "ecd", "choco"));
 
+// Asynchronous runs are also evaluated on a time grid (eval_every_s): the average of the
+// snapshots every peer took at t = k x eval_every_s, in real runs and in the simulator.
+TEST(Launcher, AsyncRunsAreEvaluatedOnATimeGrid) {
+  for (TransportKind transport : {TransportKind::kInproc, TransportKind::kSim}) {
+    TempDir dir;
+    dir.Write("topo.yaml", RingTopology(4, FreePortBase(4), "5ms"));
+    const std::string path = dir.Write(
+        "exp.yaml", Experiment("runs:\n  - {name: a, algorithm: dcd, compressor: \"qsgd:8\", "
+                               "mode: async, staleness: 2, eval_every_s: 0.02, rounds: 60}\n"));
+    LaunchOptions o;
+    o.experiment_path = path;
+    o.transport = transport;
+    o.out_dir = dir.path() + "/out";
+    auto result = Launch(o);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    const RunSummary& r = result->front();
+    // 60 rounds, at most 3 ahead of a 5 ms neighbour: over 100 ms, at least 3 points of 20 ms.
+    ASSERT_GE(r.time_curve.size(), 3u) << TransportName(transport);
+    for (size_t k = 0; k < r.time_curve.size(); ++k) {
+      EXPECT_DOUBLE_EQ(r.time_curve[k].wall_s, 0.02 * static_cast<double>(k + 1));
+      EXPECT_TRUE(std::isfinite(r.time_curve[k].train_loss));
+      EXPECT_GT(r.time_curve[k].train_loss, 0);
+    }
+    // Training: the last grid point is below the first.
+    EXPECT_LT(r.time_curve.back().train_loss, r.time_curve.front().train_loss);
+    std::ifstream f(o.out_dir + "/a/eval_time.jsonl");
+    size_t lines = 0;
+    for (std::string line; std::getline(f, line);) {
+      EXPECT_NE(line.find("\"time_s\""), std::string::npos) << line;
+      ++lines;
+    }
+    EXPECT_EQ(lines, r.time_curve.size()) << TransportName(transport);
+  }
+}
+
 TEST(Launcher, InProcWritesSummaryAndCurvesAndLearns) {
   TempDir dir;
   dir.Write("topo.yaml", RingTopology(4, FreePortBase(4), "1ms"));
