@@ -204,6 +204,29 @@ INSTANTIATE_TEST_SUITE_P(
         KillCase{"choco", "algorithm: choco\ncompressor: \"qsgd:4\"\nconsensus_step: 0.5\n", 1}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// `pause`: SIGSTOP, then SIGCONT; the neighbours declare the paused peer dead after dead_after,
+// go on without it, and re-admit it when it speaks again; all four finish.
+TEST_F(LauncherProcesses, PausedPeerIsDroppedThenReadmitted) {
+  LaunchOptions o = Options(WriteExperiment(
+      150, 0, "10ms",
+      "algorithm: dcd\ncompressor: \"qsgd:8\"\nheartbeat: 100ms\ndead_after: 500ms\n"
+      "faults:\n  - {at_round: 10, pause: 2, for: 1500ms}\n"));
+  auto result = Launch(o);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const RunSummary& sum = (*result)[0];
+  EXPECT_EQ(sum.peers_alive, 4);
+  EXPECT_EQ(sum.rounds, 150);
+  EXPECT_TRUE(std::isfinite(sum.final_point.train_loss));
+  const std::string run_dir = o.out_dir + "/" + sum.run;
+  const std::string faults = ReadAll(run_dir + "/faults.jsonl");
+  EXPECT_NE(faults.find("\"action\":\"pause\",\"peer\":2"), std::string::npos) << faults;
+  EXPECT_NE(faults.find("\"action\":\"resume\",\"peer\":2"), std::string::npos) << faults;
+  const std::string log = ReadAll(run_dir + "/peer_1.log");
+  EXPECT_NE(log.find("peer 2 silent for"), std::string::npos) << log;
+  EXPECT_NE(log.find("peer 2 is back"), std::string::npos) << log;
+  EXPECT_EQ(LivePeers(), 0);
+}
+
 TEST_F(LauncherProcesses, FaultsThatAreNotExecutedYetAreRefusedBeforeAnythingStarts) {
   LaunchOptions o = Options(WriteExperiment(
       20, 0, "1ms",
