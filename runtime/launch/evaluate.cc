@@ -221,6 +221,12 @@ Result<std::vector<EvalPoint>> EvaluateRun(const Workload& workload, const std::
     p.mb_sent_per_peer = mb / static_cast<double>(paths.size());
     curve.push_back(p);
   }
+  HEARSAY_RETURN_IF_ERROR(WriteRoundCurve(run_dir, curve, /*simulated=*/false));
+  return curve;
+}
+
+Status WriteRoundCurve(const std::string& run_dir, const std::vector<EvalPoint>& curve,
+                       bool simulated) {
   std::ofstream out(run_dir + "/eval.jsonl", std::ios::trunc);
   for (const EvalPoint& p : curve) {
     nlohmann::json j = {{"round", p.round},
@@ -230,10 +236,11 @@ Result<std::vector<EvalPoint>> EvaluateRun(const Workload& workload, const std::
                         {"test_loss", p.test_loss},
                         {"accuracy", p.accuracy},
                         {"consensus_distance", p.consensus}};
+    if (simulated) j["simulated"] = true;
     out << j.dump() << '\n';
   }
   if (!out) return Unavailable(run_dir + "/eval.jsonl: cannot write");
-  return curve;
+  return Status::Ok();
 }
 
 }  // namespace hearsay

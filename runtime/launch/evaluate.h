@@ -80,6 +80,9 @@ Result<std::vector<EvalPoint>> EvaluateTimeGrid(const Workload& workload,
                                                 const std::string& run_dir, int num_peers,
                                                 double eval_every_s,
                                                 const std::vector<char>* alive = nullptr);
+// Writes the round curve to run_dir/eval.jsonl (`"simulated": true` on simulated runs).
+Status WriteRoundCurve(const std::string& run_dir, const std::vector<EvalPoint>& curve,
+                       bool simulated);
 // Writes the time-grid points to run_dir/eval_time.jsonl ({"time_s", losses, accuracy,
 // consensus_distance}).
 Status WriteTimeCurve(const std::string& run_dir, const std::vector<EvalPoint>& points);

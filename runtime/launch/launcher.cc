@@ -177,19 +177,7 @@ Result<std::vector<EvalPoint>> RunSim(const LaunchOptions& o, const RunConfig& r
   }
   if (curve.size() == 1)
     return Internal("run '" + run.name + "': the simulation evaluated nothing");
-  std::ofstream out(run_dir + "/eval.jsonl", std::ios::trunc);
-  for (const EvalPoint& p : curve) {
-    nlohmann::json j = {{"round", p.round},
-                        {"wall_s", p.wall_s},
-                        {"mb_sent_per_peer", p.mb_sent_per_peer},
-                        {"train_loss", p.train_loss},
-                        {"test_loss", p.test_loss},
-                        {"accuracy", p.accuracy},
-                        {"consensus_distance", p.consensus},
-                        {"simulated", true}};
-    out << j.dump() << '\n';
-  }
-  if (!out) return Unavailable(run_dir + "/eval.jsonl: cannot write");
+  HEARSAY_RETURN_IF_ERROR(WriteRoundCurve(run_dir, curve, /*simulated=*/true));
   if (!time_curve->empty()) HEARSAY_RETURN_IF_ERROR(WriteTimeCurve(run_dir, *time_curve));
   return curve;
 }
