@@ -91,6 +91,26 @@ void RegisterLaunchCommand(CLI::App& app) {
     const int rc = RunLaunch(*args);
     if (rc != 0) throw CLI::RuntimeError(rc);
   });
+
+  // `hearsay simulate EXP` = `hearsay launch EXP --transport sim` (docs/simulator.md).
+  auto sim = std::make_shared<LaunchArgs>();
+  CLI::App* scmd = app.add_subcommand(
+      "simulate",
+      "Run an experiment in virtual time (the same as `launch --transport sim`): every peer in\n"
+      "this process, the emulator's link model deciding when each message arrives, each local\n"
+      "step taking `compute_time`; same outputs as launch (docs/simulator.md).");
+  scmd->add_option("experiment", sim->experiment, "Experiment file (YAML)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  scmd->add_option("--out,-o", sim->out, "Output folder (default: the experiment's `output:`)");
+  scmd->add_option("--run", sim->runs, "Only this run (repeatable; default: all runs)");
+  scmd->add_flag("--dry-run", sim->dry_run,
+                 "Print the resolved configuration and the runs; start nothing");
+  scmd->callback([sim] {
+    sim->transport = "sim";
+    const int rc = RunLaunch(*sim);
+    if (rc != 0) throw CLI::RuntimeError(rc);
+  });
 }
 
 }  // namespace hearsay::apps

@@ -1,4 +1,4 @@
-// hearsay: one executable, several subcommands (peer, launch, topo, codec).
+// hearsay: one executable, several subcommands (peer, launch, simulate, replay, topo, codec).
 // The only place exceptions are caught: library code returns Status. Exit codes, as --help says:
 // 0 success, 1 bad input or usage (CLI11's own parse errors included), 2 run failed,
 // 130 interrupted. Misspelt subcommands and flags get a "did you mean".

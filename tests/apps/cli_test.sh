@@ -67,6 +67,14 @@ if [ ! -e "$tmp/dry" ] && "$bin" launch "$tmp/tiny.yaml" --dry-run | grep -q "al
 else
   echo "FAIL dry-run-writes-nothing"; fails=$((fails + 1))
 fi
+expect simulate 0 "simulate.*virtual time" -- "$bin" --help
+expect simulate-dry-run 0 "transport sim" -- "$bin" simulate "$tmp/tiny.yaml" --dry-run
+expect simulate-runs 0 "choco" -- "$bin" simulate "$tmp/tiny.yaml" --out "$tmp/sim"
+if grep -q ",sim,8,true," "$tmp/sim/summary.csv"; then
+  echo "ok   simulate-summary"; passes=$((passes + 1))
+else
+  echo "FAIL simulate-summary"; head -3 "$tmp/sim/summary.csv"; fails=$((fails + 1))
+fi
 expect launch-inproc 0 "choco" -- "$bin" launch "$tmp/tiny.yaml" --transport inproc --out "$tmp/out"
 if [ "$(wc -l <"$tmp/out/summary.csv")" -eq 3 ]; then
   echo "ok   summary-rows"; passes=$((passes + 1))
