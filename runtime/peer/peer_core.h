@@ -157,6 +157,9 @@ class PeerCore {
   // for (call Compute() after it). Errors: wrong size, non-finite values, not external.
   Status SetExternalModel(std::span<const float> x, double loss);
   bool external_model() const { return options_.external_model; }
+  // The round whose local work the last kCompute asked for (ahead of round() when the protocol
+  // overlaps the next computation with this round's gossip).
+  int64_t job_round() const { return job_round_; }
   virtual Status Service(double now, CoreSink& sink) { return Status::Ok(); }
   // The transport lost the link to `peer` (a crash, a reset): the neighbour is dead for this
   // peer, which goes on without it (docs/faults.md).
