@@ -58,9 +58,13 @@ Result<std::unique_ptr<EmbeddedPeer>> EmbeddedPeer::Start(EmbeddedPeerOptions op
     HEARSAY_ASSIGN_OR_RETURN(
         p->files_, RunFiles::Open(o.out_dir, o.id, RecordsReplayLog(o.run), kFlushSeconds));
   }
-  HEARSAY_RETURN_IF_ERROR(p->transport_->Start(DeadlineIn(o.run.connect_timeout_s))
-                              .WithPrefix("peer " + std::to_string(o.id)));
   p->sink_ = std::make_unique<DaemonSink>(*p->transport_, p->files_.get());
+  Status started = p->transport_->Start(DeadlineIn(o.run.connect_timeout_s));
+  if (!started.ok()) {
+    p->shut_down_ = true;  // no link came up: nobody to say goodbye to
+    (void)p->transport_->Shutdown(DeadlineIn(1));
+    return started.WithPrefix("peer " + std::to_string(o.id));
+  }
   p->start_ = Now();
   HEARSAY_ASSIGN_OR_RETURN(bool more, p->DriveToCompute());
   if (!more) {

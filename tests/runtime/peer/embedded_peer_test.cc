@@ -133,6 +133,23 @@ TEST(EmbeddedPeer, RefusesWhatItCannotRun) {
   EXPECT_NE(p.status().message().find("initial model is empty"), std::string::npos);
 }
 
+// Neighbours that never come: Start fails with the reason after connect_timeout (and leaves
+// nothing behind to say goodbye with).
+TEST(EmbeddedPeer, StartFailsCleanlyWhenNeighboursNeverCome) {
+  TempDir dir;
+  const Experiment exp = Load(dir, "algorithm: dpsgd\nconnect_timeout: 0.3\n");
+  EmbeddedPeerOptions o;
+  o.run = exp.runs.front();
+  o.topology = exp.topology;
+  std::vector<float> x0(5, 0.f);
+  auto t = MakePeerTcpTransport(o.run, o.topology, "external:5", 5, 0);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  auto p = EmbeddedPeer::Start(o, x0, std::move(t).value());
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kDeadlineExceeded) << p.status().ToString();
+  EXPECT_NE(p.status().message().find("peer 0"), std::string::npos) << p.status().ToString();
+}
+
 // A non-finite model from the host fails this peer with the reason, and its neighbours hear why.
 TEST(EmbeddedPeer, NonFiniteHostModelFailsThePeerWithTheReason) {
   TempDir dir;
