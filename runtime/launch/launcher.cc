@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -13,6 +14,7 @@
 #include "common/logging.h"
 #include "runtime/emulator/link_emulator.h"
 #include "runtime/launch/faults.h"
+#include "runtime/launch/addresses.h"
 #include "runtime/launch/process.h"
 #include "runtime/launch/progress.h"
 #include "runtime/peer/experiment.h"
@@ -43,7 +45,8 @@ Status ClearRunDir(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
     if (name.rfind("peer_", 0) == 0 || name.rfind("snap_", 0) == 0 || name == "eval.jsonl" ||
-        name == "eval_time.jsonl" || name == "peers.csv" || name == "faults.jsonl") {
+        name == "eval_time.jsonl" || name == "peers.csv" || name == "faults.jsonl" ||
+        name == "addresses.yaml") {
       fs::remove(e.path(), ec);
     }
   }
@@ -200,11 +203,24 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
                     std::vector<PeerOutcome>* outcomes) {
   const int n = run.topology->size();
   const bool survive = SurvivesDeadPeers(run);
+  // `base_port: auto`: free ports on this host, held until the run ends so that a concurrent
+  // launch cannot pick them, and recorded in the run folder for the peers (and the user).
+  PortReservation ports;
+  std::vector<std::string> address_args;
+  if (std::any_of(run.topology->nodes.begin(), run.topology->nodes.end(),
+                  [](const NodeSpec& s) { return s.port == 0; })) {
+    TopologySpec chosen = *run.topology;
+    HEARSAY_ASSIGN_OR_RETURN(ports, PortReservation::Reserve(&chosen));
+    const std::string book = run_dir + "/addresses.yaml";
+    HEARSAY_RETURN_IF_ERROR(WriteAddressBook(book, chosen, run.name));
+    address_args = {"--addresses", book};
+  }
   std::vector<ChildProcess> children;
   for (int i = 0; i < n; ++i) {
     std::vector<std::string> argv = {
         o.peer_binary, "peer",   "--experiment", exp.source, "--id",        std::to_string(i),
         "--run",       run.name, "--out",        run_dir,    "--log-level", o.log_level};
+    argv.insert(argv.end(), address_args.begin(), address_args.end());
     auto child = ChildProcess::Spawn(argv, run_dir + "/peer_" + std::to_string(i) + ".log");
     if (!child.ok()) return child.status().WithPrefix("run '" + run.name + "'");
     children.push_back(std::move(child).value());
