@@ -107,6 +107,7 @@ int main(int argc, char** argv) {
   hearsay::apps::RegisterLaunchCommand(app);
   hearsay::apps::RegisterPeerCommand(app);
   hearsay::apps::RegisterReplayCommand(app);
+  hearsay::apps::RegisterReportCommand(app);
   hearsay::apps::RegisterTopoCommands(app);
   hearsay::apps::RegisterCodecCommand(app);
   if (!CheckSubcommandWords(app, argc, argv)) return 1;

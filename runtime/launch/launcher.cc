@@ -13,10 +13,11 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "runtime/emulator/link_emulator.h"
-#include "runtime/launch/faults.h"
 #include "runtime/launch/addresses.h"
+#include "runtime/launch/faults.h"
 #include "runtime/launch/process.h"
 #include "runtime/launch/progress.h"
+#include "runtime/launch/report.h"
 #include "runtime/peer/experiment.h"
 #include "runtime/peer/peer.h"
 #include "runtime/sim/replay.h"
@@ -324,45 +325,23 @@ Result<RunSummary> LaunchRun(const LaunchOptions& o, const Experiment& exp, cons
   HEARSAY_RETURN_IF_ERROR(WriteRunIdentity(run_dir, RunIdentity{exp.source, run.name}));
   HEARSAY_ASSIGN_OR_RETURN(Workload w, BuildWorkload(run, n));
   auto workload = std::make_shared<const Workload>(std::move(w));
-  std::vector<EvalPoint> curve, time_curve;
   std::vector<PeerOutcome> outcomes(n);
   if (exp.transport == TransportKind::kSim) {
-    HEARSAY_ASSIGN_OR_RETURN(curve, RunSim(o, run, workload, run_dir, &time_curve));
-  } else {
-    ProgressTracker tracker(run_dir, n);
-    Status s = exp.transport == TransportKind::kInproc
-                   ? RunInProc(o, run, workload, run_dir, &tracker, &outcomes)
-                   : RunProcesses(o, exp, run, run_dir, &tracker, &outcomes);
-    tracker.Poll();
-    ShowProgress(o, tracker.Line(run.name, run.rounds, run.duration_s), true);
-    HEARSAY_RETURN_IF_ERROR(WritePeerOutcomes(run_dir, outcomes));
-    HEARSAY_RETURN_IF_ERROR(s);
-    std::vector<char> alive(n);
-    for (int i = 0; i < n; ++i) alive[i] = outcomes[i].state == PeerOutcome::State::kFinished;
-    HEARSAY_ASSIGN_OR_RETURN(
-        curve, EvaluateRun(*workload, run_dir, n, run.seed, run.rounds, run.eval_every, &alive));
-    HEARSAY_ASSIGN_OR_RETURN(time_curve,
-                             EvaluateTimeGrid(*workload, run_dir, n, run.eval_every_s, &alive));
+    std::vector<EvalPoint> time_curve;
+    HEARSAY_ASSIGN_OR_RETURN(std::vector<EvalPoint> curve,
+                             RunSim(o, run, workload, run_dir, &time_curve));
+    return MakeRunSummary(exp, run, run_dir, outcomes, std::move(curve), std::move(time_curve));
   }
-  RunSummary sum;
-  sum.run = run.name;
-  sum.algorithm = AlgorithmName(run.algorithm);
-  sum.compressor = CompressorLabel(run);
-  sum.transport = TransportName(exp.transport);
-  sum.simulated = exp.transport == TransportKind::kSim;
-  sum.peers = n;
-  for (const PeerOutcome& out : outcomes) {
-    sum.peers_alive += out.state == PeerOutcome::State::kFinished ? 1 : 0;
-  }
-  const RunStaleness staleness = ReadRunStaleness(run_dir, n);
-  sum.max_staleness = staleness.max;
-  sum.mean_staleness = staleness.mean;
-  sum.rounds = curve.back().round;
-  sum.grid_values = run.grid_values;
-  sum.final_point = curve.back();
-  sum.curve = std::move(curve);
-  sum.time_curve = std::move(time_curve);
-  return sum;
+  ProgressTracker tracker(run_dir, n);
+  Status s = exp.transport == TransportKind::kInproc
+                 ? RunInProc(o, run, workload, run_dir, &tracker, &outcomes)
+                 : RunProcesses(o, exp, run, run_dir, &tracker, &outcomes);
+  tracker.Poll();
+  ShowProgress(o, tracker.Line(run.name, run.rounds, run.duration_s), true);
+  HEARSAY_RETURN_IF_ERROR(WritePeerOutcomes(run_dir, outcomes));
+  HEARSAY_RETURN_IF_ERROR(s);
+  // The same evaluation `hearsay report` runs on peers started by other means.
+  return SummarizeRunFolder(exp, run, *workload, run_dir, outcomes);
 }
 
 }  // namespace

@@ -81,6 +81,24 @@ else
   else fail "concurrent-launches: $ports distinct ports (want 8), $rows summary rows (want 2)"; fi
 fi
 
+# --- hearsay report rebuilds what launch wrote, from the peers' files alone ------------------
+mkdir rep
+cp -r out1/a rep/a
+rm -f rep/a/eval.jsonl
+if "$bin" report rep >report.txt 2>&1; then
+  same=1
+  for f in summary.csv curves.csv a/eval.jsonl loss_vs_rounds.svg loss_vs_time.svg loss_vs_mb.svg \
+    consensus_vs_rounds.svg; do
+    cmp -s "out1/$f" "rep/$f" || { same=0; echo "  differs: $f"; }
+  done
+  if [ $same -eq 1 ]; then ok report-equals-launch; else fail report-equals-launch; fi
+else
+  fail "report-equals-launch: exit $?"; cat report.txt
+fi
+mkdir empty
+expect report-empty 1 "^hearsay report: empty: no run folder names its experiment" -- "$bin" report empty
+expect report-unknown-run 1 "no run named 'zz'" -- "$bin" report rep --run zz
+
 # --- bind: listen on every interface, advertise loopback ---------------------------------------
 printf 'nodes: 4\nbase_port: auto\nbind: 0.0.0.0\ngenerator: {kind: ring}\n' >ring.yaml
 if HEARSAY_SECRET=deploy-test-secret-0123456789abcdef "$bin" launch exp.yaml -o out3 >l3.txt 2>&1 &&
@@ -129,7 +147,7 @@ for i in 0 1 2 3; do
   [ $i -eq 0 ] && extra=(--metrics-port "$m_port")
   [ $i -eq 1 ] && extra=(--log-format json --progress-every 0.5)
   [ $i -eq 2 ] && extra=(--log-level debug)
-  "${clean[@]}" HEARSAY_RANK=$i "$bin" peer -e slow.yaml --addresses book.yaml --out run \
+  "${clean[@]}" HEARSAY_RANK=$i "$bin" peer -e slow.yaml --addresses book.yaml --out byhand/m \
     "${extra[@]}" >peer$i.log 2>&1 &
   pids+=($!)
 done
@@ -190,6 +208,13 @@ lines = [json.loads(l) for l in open("peer1.log") if l.strip()]
 assert all({"ts", "level", "msg"} <= set(l) for l in lines), lines[:2]
 assert any(l["msg"].startswith("round ") and "rounds/s" in l["msg"] for l in lines), lines
 '; then ok json-progress-lines; else fail json-progress-lines; head -3 peer1.log; fi
+# Peers started by hand: `report` gives them the launcher's summary.
+if "$bin" report byhand -e slow.yaml >report2.txt 2>&1 && grep -q '^m,dpsgd,' byhand/summary.csv &&
+  [ "$(grep -c '^m,' byhand/curves.csv)" -eq 4 ]; then
+  ok report-by-hand
+else
+  fail report-by-hand; cat report2.txt byhand/summary.csv
+fi
 debug=$(grep -c 'round [0-9]* at .* s: loss' peer2.log)
 if [ "$debug" -ge 150 ]; then ok "debug-lines ($debug)"; else fail "debug-lines: $debug, want >= 150"; fi
 
