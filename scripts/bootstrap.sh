@@ -13,7 +13,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libsodium-dev
 )
 if [ "${1:-}" = "--ci" ]; then
-  packages+=(clang-14 libfuzzer-14-dev clang-format)
+  # openmpi-bin: the mpirun deployment test (tests/apps/deploy_test.sh skips without it).
+  packages+=(clang-14 libfuzzer-14-dev clang-format openmpi-bin)
 fi
 
 missing=()

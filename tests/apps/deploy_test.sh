@@ -81,6 +81,42 @@ else
   else fail "concurrent-launches: $ports distinct ports (want 8), $rows summary rows (want 2)"; fi
 fi
 
+# --- mpirun: four peers, ranks from OMPI_COMM_WORLD_RANK, models bit-identical to launch's ----
+free_ports() {  # free_ports N: N ports free right now on 127.0.0.1
+  "$py" -c '
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])' "$1"
+}
+write_book() {  # write_book FILE PORT...: an address book of 127.0.0.1 peers
+  local file=$1 i=0
+  shift
+  echo "nodes:" >"$file"
+  for p in "$@"; do echo "  - {name: n$i, host: 127.0.0.1, port: $p}" >>"$file"; i=$((i + 1)); done
+}
+if command -v mpirun >/dev/null 2>&1; then
+  # shellcheck disable=SC2046
+  write_book mpi_book.yaml $(free_ports 4)
+  # Open MPI refuses root unless told (CI containers run as root); --oversubscribe: 2-core CI.
+  if OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 60 mpirun --oversubscribe \
+    -np 4 env -u SLURM_PROCID -u PMI_RANK -u HEARSAY_RANK "$bin" peer -e exp.yaml \
+    --addresses mpi_book.yaml --out mpi/a --log-level error >mpirun.txt 2>&1; then
+    same=0
+    total=0
+    for f in out1/a/*.f32; do
+      total=$((total + 1))
+      cmp -s "$f" "mpi/a/$(basename "$f")" && same=$((same + 1))
+    done
+    if [ "$total" -eq 12 ] && [ "$same" -eq "$total" ]; then ok "mpirun-equals-launch ($same models)"
+    else fail "mpirun-equals-launch: $same of $total model files identical (want 12)"; fi
+  else
+    fail "mpirun: exit $?"; tail -n 5 mpirun.txt
+  fi
+else
+  echo "skip mpirun-equals-launch: no mpirun (Debian: apt-get install openmpi-bin)"
+fi
+
 # --- hearsay report rebuilds what launch wrote, from the peers' files alone ------------------
 mkdir rep
 cp -r out1/a rep/a
@@ -120,18 +156,8 @@ fi
 # --- live metrics during a run -----------------------------------------------------------------
 # Four peers started by hand, ranks from HEARSAY_RANK, ports from an address book; emulated
 # 20 ms links make the run last a few seconds.
-read -r m_port taken p0 p1 p2 p3 < <("$py" - <<'PY'
-import socket
-socks = [socket.socket() for _ in range(6)]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])
-PY
-)
-{
-  echo "nodes:"
-  i=0
-  for p in $p0 $p1 $p2 $p3; do echo "  - {name: n$i, host: 127.0.0.1, port: $p}"; i=$((i + 1)); done
-} >book.yaml
+read -r m_port p0 p1 p2 p3 < <(free_ports 5)
+write_book book.yaml "$p0" "$p1" "$p2" "$p3"
 cat >slow.yaml <<YAML
 topology: slow_ring.yaml
 data: {kind: synthetic, samples: 400, features: 8, classes: 3}
