@@ -117,6 +117,42 @@ else
   echo "skip mpirun-equals-launch: no mpirun (Debian: apt-get install openmpi-bin)"
 fi
 
+# --- launch --hosts over ssh ------------------------------------------------------------------
+# A fake `ssh` first on PATH runs the remote command here (no sshd in CI) and notes where each
+# command was meant to go; 127.0.0.1 and 127.0.0.2 are both this machine (loopback).
+mkdir fakebin
+cat >fakebin/ssh <<'SH'
+#!/bin/sh
+while [ $# -gt 0 ]; do case $1 in -o) shift 2 ;; -*) shift ;; *) break ;; esac; done
+dest=$1
+shift
+echo "$dest" >>"$FAKE_SSH_LOG"
+exec /bin/sh -c "$*"
+SH
+chmod +x fakebin/ssh
+printf '# two machines\n127.0.0.1 slots=2\nalice@127.0.0.2 slots=2   # peers 2, 3\n' >hosts.txt
+if PATH="$tmp/fakebin:$PATH" FAKE_SSH_LOG="$tmp/ssh_calls.txt" "$bin" launch exp.yaml -o outh \
+  --hosts hosts.txt >lh.txt 2>&1 && grep -q '^a,' outh/summary.csv; then
+  # One push of the address book per host, then one ssh per peer in id order.
+  calls=$(tr '\n' ' ' <ssh_calls.txt)
+  hosts_in_book=$(grep -o 'host: "[0-9.]*"' outh/a/addresses.yaml | tr '\n' ' ')
+  if [ "$calls" = "127.0.0.1 alice@127.0.0.2 127.0.0.1 127.0.0.1 alice@127.0.0.2 alice@127.0.0.2 " ] &&
+    [ "$hosts_in_book" = 'host: "127.0.0.1" host: "127.0.0.1" host: "127.0.0.2" host: "127.0.0.2" ' ] &&
+    cmp -s outh/a/peer_3.final.f32 out1/a/peer_3.final.f32; then
+    ok launch-hosts-ssh
+  else
+    fail "launch-hosts-ssh: ssh calls '$calls', book '$hosts_in_book'"
+  fi
+else
+  fail launch-hosts-ssh; tail -n 3 lh.txt
+fi
+printf 'h1 slots=2\nh2 slot=2\n' >bad_hosts.txt
+expect hosts-bad-line 1 "^hearsay launch: bad_hosts.txt:2: unknown field 'slot=2'" -- \
+  "$bin" launch exp.yaml -o outx --hosts bad_hosts.txt
+printf 'h1 slots=3\n' >few_hosts.txt
+expect hosts-too-few 1 "few_hosts.txt: 3 slots for 4 peers" -- \
+  "$bin" launch exp.yaml -o outx --hosts few_hosts.txt
+
 # --- hearsay report rebuilds what launch wrote, from the peers' files alone ------------------
 mkdir rep
 cp -r out1/a rep/a
