@@ -5,7 +5,7 @@
 # Usage: deploy_test.sh HEARSAY_BIN SOURCE_DIR. Bounded: about 20 s.
 set -u
 bin=$(realpath "$1")
-src=$2
+src=$(realpath "$2")
 py=/usr/bin/python3
 tmp=$(mktemp -d)
 pids=()
@@ -133,8 +133,8 @@ chmod +x fakebin/ssh
 printf '# two machines\n127.0.0.1 slots=2\nalice@127.0.0.2 slots=2   # peers 2, 3\n' >hosts.txt
 if PATH="$tmp/fakebin:$PATH" FAKE_SSH_LOG="$tmp/ssh_calls.txt" "$bin" launch exp.yaml -o outh \
   --hosts hosts.txt >lh.txt 2>&1 && grep -q '^a,' outh/summary.csv; then
-  # One push of the address book per host, then one ssh per peer in id order.
-  calls=$(tr '\n' ' ' <ssh_calls.txt)
+  # One push of the address book per host, then one ssh per peer (they start concurrently).
+  calls="$(head -n 2 ssh_calls.txt | tr '\n' ' ')$(tail -n +3 ssh_calls.txt | sort | tr '\n' ' ')"
   hosts_in_book=$(grep -o 'host: "[0-9.]*"' outh/a/addresses.yaml | tr '\n' ' ')
   if [ "$calls" = "127.0.0.1 alice@127.0.0.2 127.0.0.1 127.0.0.1 alice@127.0.0.2 alice@127.0.0.2 " ] &&
     [ "$hosts_in_book" = 'host: "127.0.0.1" host: "127.0.0.1" host: "127.0.0.2" host: "127.0.0.2" ' ] &&
@@ -250,12 +250,23 @@ while time.time() < deadline:
         bad = [k for k, f in want.items() if k not in values or not f(values[k])]
         if bad: sys.exit(f"round {rnd}: wrong or missing {bad}")
         if not ctype.startswith("text/plain; version=0.0.4"): sys.exit(f"content type {ctype}")
+        open("scrape_metrics.txt", "w").write(last)
         print(f"scraped round {rnd:.0f}, {len(values)} samples")
         sys.exit(0)
     time.sleep(0.1)
 sys.exit("never saw round 5; last scrape:\n" + last[:2000])
 PY
 if [ $? -eq 0 ]; then ok "metrics-scrape ($(cat scrape.txt))"; else fail "metrics-scrape"; cat scrape.txt; fi
+# Every series the Grafana dashboard plots is one the endpoint serves.
+if "$py" - "$src/examples/grafana/hearsay.json" <<'PY'
+import json, re, sys
+served = set(re.findall(r"^# TYPE (\S+)", open("scrape_metrics.txt").read(), re.M))
+dash = json.load(open(sys.argv[1]))
+used = {m for p in dash["panels"] for t in p["targets"] for m in re.findall(r"hearsay_\w+", t["expr"])}
+missing = used - served
+sys.exit(f"dashboard uses unserved series {sorted(missing)}" if missing or not used else 0)
+PY
+then ok grafana-series; else fail grafana-series; fi
 # The endpoint's port is taken now: a second peer with it is a one-line error, exit 1.
 expect metrics-port-in-use 1 "^hearsay peer: --metrics-port: metrics endpoint 127.0.0.1:$m_port: cannot listen" \
   -- "${clean[@]}" HEARSAY_RANK=0 "$bin" peer -e slow.yaml --addresses book.yaml --metrics-port "$m_port"
