@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
       "hearsay"};
   app.set_version_flag("--version", std::string("hearsay ") + hearsay::RuntimeVersion() +
                                         (hearsay::BuiltWithCuda() ? " (cuda)" : " (cpu only)") +
-                                        ", commit " + hearsay::GitCommit());
+                                        ", commit " + hearsay::GitCommit() +
+                                        "\nbuild: " + hearsay::BuildOptions());
   app.require_subcommand(1);
   // CUDA support is not registered here: the runtime loads the CUDA plugin the first time a run
   // asks for `device: cuda` (runtime/peer/device_backend.h), so CPU runs never map CUDA.

@@ -291,5 +291,13 @@ fi
 debug=$(grep -c 'round [0-9]* at .* s: loss' peer2.log)
 if [ "$debug" -ge 150 ]; then ok "debug-lines ($debug)"; else fail "debug-lines: $debug, want >= 150"; fi
 
+# Packaging: --version names the build options; the license and citation files are there.
+if "$bin" --version | grep -qE '^build: type=.* compiler=.* cuda=' &&
+  grep -q 'Apache License' "$src/LICENSE" && grep -q '^cff-version: 1.2.0' "$src/CITATION.cff"; then
+  ok version-and-license
+else
+  fail version-and-license; "$bin" --version
+fi
+
 echo "deploy_test: $passes passed, $fails failed"
 [ $fails -eq 0 ]
