@@ -19,6 +19,7 @@ struct LaunchArgs {
   std::string out;
   std::vector<std::string> runs;
   std::string log_level = "warn";
+  std::string hosts;
   bool dry_run = false;
 };
 
@@ -31,6 +32,7 @@ int RunLaunch(const LaunchArgs& a) {
   o.runs = a.runs;
   o.log_level = a.log_level;
   o.dry_run = a.dry_run;
+  o.hosts_file = a.hosts;
   o.stop = &InstallStopHandlers();
   o.progress = &std::cout;
   o.progress_is_tty = isatty(STDOUT_FILENO);
@@ -81,6 +83,11 @@ void RegisterLaunchCommand(CLI::App& app) {
   cmd->add_option("--run", args->runs,
                   "Only this run (repeatable; default: all runs). The other runs' rows in\n"
                   "OUT/summary.csv and OUT/curves.csv, and their plots, are kept");
+  cmd->add_option("--hosts", args->hosts,
+                  "Start the peers on these hosts over ssh (transport tcp): one `[user@]host\n"
+                  "slots=N` a line, peers placed in id order; the binary, the experiment and\n"
+                  "the working folder must be at the same paths there (docs/deploy.md)")
+      ->check(CLI::ExistingFile);
   cmd->add_flag("--dry-run", args->dry_run,
                 "Print the resolved configuration (OUT/config.yaml) and the runs it would\n"
                 "start; start nothing, write nothing");

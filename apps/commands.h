@@ -16,5 +16,6 @@ void RegisterCodecCommand(CLI::App& app);   // apps/cmd_codec.cc:  hearsay codec
 void RegisterPeerCommand(CLI::App& app);    // apps/cmd_peer.cc:   hearsay peer
 void RegisterLaunchCommand(CLI::App& app);  // apps/cmd_launch.cc: hearsay launch
 void RegisterReplayCommand(CLI::App& app);  // apps/cmd_replay.cc: hearsay replay
+void RegisterReportCommand(CLI::App& app);  // apps/cmd_report.cc: hearsay report
 
 }  // namespace hearsay::apps

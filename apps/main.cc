@@ -100,13 +100,15 @@ int main(int argc, char** argv) {
       "hearsay"};
   app.set_version_flag("--version", std::string("hearsay ") + hearsay::RuntimeVersion() +
                                         (hearsay::BuiltWithCuda() ? " (cuda)" : " (cpu only)") +
-                                        ", commit " + hearsay::GitCommit());
+                                        ", commit " + hearsay::GitCommit() +
+                                        "\nbuild: " + hearsay::BuildOptions());
   app.require_subcommand(1);
   // CUDA support is not registered here: the runtime loads the CUDA plugin the first time a run
   // asks for `device: cuda` (runtime/peer/device_backend.h), so CPU runs never map CUDA.
   hearsay::apps::RegisterLaunchCommand(app);
   hearsay::apps::RegisterPeerCommand(app);
   hearsay::apps::RegisterReplayCommand(app);
+  hearsay::apps::RegisterReportCommand(app);
   hearsay::apps::RegisterTopoCommands(app);
   hearsay::apps::RegisterCodecCommand(app);
   if (!CheckSubcommandWords(app, argc, argv)) return 1;

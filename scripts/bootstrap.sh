@@ -14,7 +14,8 @@ packages=(
   python3-dev python3-numpy python3-pytest pybind11-dev
 )
 if [ "${1:-}" = "--ci" ]; then
-  packages+=(clang-14 libfuzzer-14-dev clang-format)
+  # openmpi-bin: the mpirun deployment test (tests/apps/deploy_test.sh skips without it).
+  packages+=(clang-14 libfuzzer-14-dev clang-format openmpi-bin)
 fi
 
 missing=()

@@ -1,6 +1,7 @@
 // The topology-file grammar (docs/topology_format.md): nodes, groups and the gossip graph.
 // Links, events and traces are read by link_parser.cc. Every yaml-cpp exception is caught here.
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -31,15 +32,68 @@ Status GetSlowdown(const YamlContext& ctx, const YAML::Node& node, const std::st
   return Status::Ok();
 }
 
+// `bind: HOST`, `HOST:PORT`, `[IPV6]:PORT` or a bare IPv6 address (more than one colon): where a
+// node listens when that is not its advertised host:port.
+Status GetBind(const YamlContext& ctx, const YAML::Node& node, const std::string& what,
+               std::string* host, uint16_t* port) {
+  std::string text;
+  HEARSAY_RETURN_IF_ERROR(ctx.GetString(node, what, &text));
+  std::string port_text;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string::npos || (close + 1 < text.size() && text[close + 1] != ':')) {
+      return ctx.Error(node, what + " '" + text + "': expected [IPV6] or [IPV6]:PORT");
+    }
+    *host = text.substr(1, close - 1);
+    if (close + 1 < text.size()) port_text = text.substr(close + 2);
+  } else if (std::count(text.begin(), text.end(), ':') == 1) {
+    *host = text.substr(0, text.find(':'));
+    port_text = text.substr(text.find(':') + 1);
+  } else {
+    *host = text;
+  }
+  if (host->empty()) {
+    return ctx.Error(node, what + " '" + text + "': no host (0.0.0.0 listens on every interface)");
+  }
+  *port = 0;
+  if (!port_text.empty() || (text.size() > 0 && text.back() == ':')) {
+    int p = 0;
+    const auto [ptr, ec] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), p);
+    if (port_text.empty() || ec != std::errc() || ptr != port_text.data() + port_text.size() ||
+        p < 1 || p > 65535) {
+      return ctx.Error(node, what + " '" + text + "': the port is not a TCP port (1..65535)");
+    }
+    *port = static_cast<uint16_t>(p);
+  }
+  return Status::Ok();
+}
+
 Status ParseNodes(YamlContext& ctx, const YAML::Node& root, TopologySpec* spec) {
   std::string host = "127.0.0.1";
   int64_t base_port = kDefaultBasePort;
+  // `base_port: auto`: ports are chosen when the run is launched (port 0 until then).
+  bool auto_ports = false;
   if (root["host"]) HEARSAY_RETURN_IF_ERROR(ctx.GetString(root["host"], "host", &host));
   if (root["base_port"]) {
-    HEARSAY_RETURN_IF_ERROR(ctx.GetInt(root["base_port"], "base_port", &base_port));
-    if (base_port < 1 || base_port > 65535) {
-      return ctx.Error(root["base_port"],
-                       "base_port " + std::to_string(base_port) + " is not a TCP port (1..65535)");
+    if (root["base_port"].IsScalar() && root["base_port"].Scalar() == "auto") {
+      auto_ports = true;
+    } else {
+      HEARSAY_RETURN_IF_ERROR(ctx.GetInt(root["base_port"], "base_port", &base_port));
+      if (base_port < 1 || base_port > 65535) {
+        return ctx.Error(root["base_port"], "base_port " + std::to_string(base_port) +
+                                                " is not a TCP port (1..65535) or auto");
+      }
+    }
+  }
+  std::string bind_host;
+  if (root["bind"]) {
+    uint16_t bind_port = 0;
+    HEARSAY_RETURN_IF_ERROR(GetBind(ctx, root["bind"], "bind", &bind_host, &bind_port));
+    if (bind_port != 0) {
+      return ctx.Error(root["bind"],
+                       "bind: give a host here (0.0.0.0); a port can only be bound per node "
+                       "(nodes[i].bind: HOST:PORT)");
     }
   }
   const YAML::Node nodes = root["nodes"];
@@ -63,7 +117,8 @@ Status ParseNodes(YamlContext& ctx, const YAML::Node& root, TopologySpec* spec) 
     NodeSpec& node = spec->nodes[i];
     node.name = "n" + std::to_string(i);
     node.host = host;
-    const int64_t port = base_port + i;
+    node.bind_host = bind_host;
+    const int64_t port = auto_ports ? 0 : base_port + i;
     node.port = static_cast<uint16_t>(port);
     if (nodes && nodes.IsSequence()) {
       const YAML::Node e = nodes[i];
@@ -71,8 +126,8 @@ Status ParseNodes(YamlContext& ctx, const YAML::Node& root, TopologySpec* spec) 
       if (e.IsScalar()) {
         node.name = e.Scalar();
       } else {
-        HEARSAY_RETURN_IF_ERROR(
-            ctx.CheckKeys(e, what, {"name", "host", "port", "egress", "ingress", "slowdown"}));
+        HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(
+            e, what, {"name", "host", "port", "bind", "egress", "ingress", "slowdown"}));
         if (e["name"])
           HEARSAY_RETURN_IF_ERROR(ctx.GetString(e["name"], what + ".name", &node.name));
         if (e["host"])
@@ -87,6 +142,10 @@ Status ParseNodes(YamlContext& ctx, const YAML::Node& root, TopologySpec* spec) 
         } else if (port > 65535) {
           return ctx.Error(e, what + ": base_port + " + std::to_string(i) +
                                   " runs past port 65535; give a port");
+        }
+        if (e["bind"]) {
+          HEARSAY_RETURN_IF_ERROR(
+              GetBind(ctx, e["bind"], what + ".bind", &node.bind_host, &node.bind_port));
         }
         if (e["egress"]) {
           HEARSAY_RETURN_IF_ERROR(
@@ -120,6 +179,7 @@ Status ParseNodes(YamlContext& ctx, const YAML::Node& root, TopologySpec* spec) 
   // Two nodes may not listen on the same host:port.
   std::map<std::pair<std::string, int>, int> seen;
   for (int i = 0; i < ctx.n; ++i) {
+    if (spec->nodes[i].port == 0) continue;  // chosen at launch, distinct then
     auto [it, fresh] = seen.insert({{spec->nodes[i].host, spec->nodes[i].port}, i});
     if (!fresh) {
       return ctx.Error(nodes ? nodes : root,
@@ -389,8 +449,8 @@ Status ParseRoot(YamlContext& ctx, const YAML::Node& root, TopologySpec* spec) {
   }
   HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(
       root, "topology",
-      {"name", "description", "nodes", "host", "base_port", "directed", "generator", "edges",
-       "weights", "matrix", "sequence", "groups", "links", "events", "traces"}));
+      {"name", "description", "nodes", "host", "base_port", "bind", "directed", "generator",
+       "edges", "weights", "matrix", "sequence", "groups", "links", "events", "traces"}));
   bool directed = false;
   if (root["directed"])
     HEARSAY_RETURN_IF_ERROR(ctx.GetBool(root["directed"], "directed", &directed));

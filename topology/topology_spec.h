@@ -32,9 +32,14 @@ struct LinkParams {
 };
 
 struct NodeSpec {
-  std::string name;  // "n0" unless the file names it
-  std::string host = "127.0.0.1";
-  uint16_t port = 0;       // base_port + index unless the file gives one
+  std::string name;                // "n0" unless the file names it
+  std::string host = "127.0.0.1";  // advertised: where the other peers connect
+  uint16_t port = 0;  // base_port + index unless the file gives one; 0 = `base_port: auto`
+                      // (chosen at launch, runtime/launch/addresses.h)
+  // Where this node listens, when that is not host:port (`bind:`, e.g. 0.0.0.0 behind NAT or in
+  // a container): "" = host; bind_port 0 = port.
+  std::string bind_host{};
+  uint16_t bind_port = 0;
   double egress_bps = 0;   // uplink capacity shared by all outgoing links; 0 = unlimited
   double ingress_bps = 0;  // downlink capacity shared by all incoming links; 0 = unlimited
   double slowdown = 1;     // local computation takes this many times longer (stragglers); >= 1

@@ -96,24 +96,38 @@ void WriteGenerator(std::ostringstream& o, const GeneratorSpec& g) {
   o << "}\n";
 }
 
-// `nodes:` as a count when names, hosts and ports follow the defaults, else one entry per node;
-// then `host:` and `base_port:`.
+// `bind:` as the file would write it: HOST, HOST:PORT, [IPV6]:PORT.
+std::string BindText(const std::string& host, uint16_t port) {
+  const bool v6 = host.find(':') != std::string::npos;
+  if (port == 0) return host;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+// `nodes:` as a count when names, hosts, ports and binds follow the defaults, else one entry per
+// node; then `host:`, `base_port:` (`auto` when every port is chosen at launch) and `bind:`.
 void WriteNodes(std::ostringstream& o, const TopologySpec& spec) {
   const int n = spec.size();
   const std::string host = n ? spec.nodes[0].host : "127.0.0.1";
+  // Any node without a port: `base_port: auto` (the others keep theirs in the node list).
+  const bool auto_ports = std::any_of(spec.nodes.begin(), spec.nodes.end(),
+                                      [](const NodeSpec& s) { return s.port == 0; });
   const int base_port = n ? spec.nodes[0].port : 17100;
+  const std::string bind = n ? spec.nodes[0].bind_host : "";
   bool plain = true;
   for (int i = 0; i < n; ++i) {
     const NodeSpec& s = spec.nodes[i];
-    plain &= s.name == "n" + std::to_string(i) && s.host == host && s.port == base_port + i &&
-             s.egress_bps == 0 && s.ingress_bps == 0 && s.slowdown == 1;
+    plain &= s.name == "n" + std::to_string(i) && s.host == host &&
+             s.port == (auto_ports ? 0 : base_port + i) && s.bind_host == bind &&
+             s.bind_port == 0 && s.egress_bps == 0 && s.ingress_bps == 0 && s.slowdown == 1;
   }
   if (plain) {
     o << "nodes: " << n << "\n";
   } else {
     o << "nodes:\n";
     for (const NodeSpec& s : spec.nodes) {
-      o << "  - {name: " << Quote(s.name) << ", host: " << Quote(s.host) << ", port: " << s.port;
+      o << "  - {name: " << Quote(s.name) << ", host: " << Quote(s.host);
+      if (s.port != 0) o << ", port: " << s.port;
+      if (!s.bind_host.empty()) o << ", bind: " << Quote(BindText(s.bind_host, s.bind_port));
       if (s.egress_bps > 0) o << ", egress: " << FormatBandwidth(s.egress_bps);
       if (s.ingress_bps > 0) o << ", ingress: " << FormatBandwidth(s.ingress_bps);
       if (s.slowdown != 1) o << ", slowdown: " << FormatDouble(s.slowdown);
@@ -121,7 +135,12 @@ void WriteNodes(std::ostringstream& o, const TopologySpec& spec) {
     }
   }
   o << "host: " << Quote(host) << "\n";
-  o << "base_port: " << base_port << "\n";
+  if (auto_ports) {
+    o << "base_port: auto\n";
+  } else {
+    o << "base_port: " << base_port << "\n";
+  }
+  if (plain && !bind.empty()) o << "bind: " << Quote(bind) << "\n";
 }
 
 void WriteGroups(std::ostringstream& o, const TopologySpec& spec) {

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -12,9 +13,13 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "runtime/emulator/link_emulator.h"
+#include "runtime/launch/addresses.h"
 #include "runtime/launch/faults.h"
+#include "runtime/launch/hosts_file.h"
 #include "runtime/launch/process.h"
 #include "runtime/launch/progress.h"
+#include "runtime/launch/remote.h"
+#include "runtime/launch/report.h"
 #include "runtime/peer/experiment.h"
 #include "runtime/peer/peer.h"
 #include "runtime/sim/replay.h"
@@ -43,7 +48,8 @@ Status ClearRunDir(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
     if (name.rfind("peer_", 0) == 0 || name.rfind("snap_", 0) == 0 || name == "eval.jsonl" ||
-        name == "eval_time.jsonl" || name == "peers.csv" || name == "faults.jsonl") {
+        name == "eval_time.jsonl" || name == "peers.csv" || name == "faults.jsonl" ||
+        name == "addresses.yaml") {
       fs::remove(e.path(), ec);
     }
   }
@@ -192,19 +198,74 @@ std::string LastLogLine(const std::string& path) {
   return tail;
 }
 
-// Runs the peers of one run as `hearsay peer` processes. A peer that fails (or is killed, by the
-// fault schedule or from outside) stops its siblings unless the run survives dead peers; then
-// they finish without it, and the run succeeds if at least one did.
+// Copies back the run folder of every host whose peers' files are not visible here (OUT not
+// shared between the hosts).
+Status GatherRunFolders(const std::string& ssh, const HostsFile& hosts,
+                        const std::vector<int>& placement, const std::string& run_dir,
+                        const std::string& remote_dir) {
+  std::error_code ec;
+  for (size_t h = 0; h < hosts.hosts.size(); ++h) {
+    bool missing = false;
+    for (size_t i = 0; i < placement.size(); ++i) {
+      missing |= placement[i] == static_cast<int>(h) &&
+                 !fs::exists(run_dir + "/peer_" + std::to_string(i) + ".jsonl", ec);
+    }
+    if (!missing) continue;
+    HEARSAY_RETURN_IF_ERROR(
+        PullFolder(ssh, hosts.hosts[h].destination, remote_dir, run_dir + "/ssh.log"));
+  }
+  return Status::Ok();
+}
+
+// Runs the peers of one run as `hearsay peer` processes, here or over ssh on `hosts`. A peer
+// that fails (or is killed, by the fault schedule or from outside) stops its siblings unless the
+// run survives dead peers; then they finish without it, and the run succeeds if at least one did.
 Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConfig& run,
-                    const std::string& run_dir, ProgressTracker* tracker,
+                    const std::string& run_dir, const HostsFile* hosts, ProgressTracker* tracker,
                     std::vector<PeerOutcome>* outcomes) {
   const int n = run.topology->size();
   const bool survive = SurvivesDeadPeers(run);
+  TopologySpec chosen = *run.topology;
+  std::vector<int> placement;
+  if (hosts) {
+    HEARSAY_ASSIGN_OR_RETURN(placement, hosts->Place(n));
+    for (int i = 0; i < n; ++i) chosen.nodes[i].host = hosts->hosts[placement[i]].host;
+  }
+  // `base_port: auto`: free ports on this host, held until the run ends so that a concurrent
+  // launch cannot pick them, and recorded in the run folder for the peers (and the user).
+  PortReservation ports;
+  std::vector<std::string> address_args;
+  const bool auto_ports = std::any_of(chosen.nodes.begin(), chosen.nodes.end(),
+                                      [](const NodeSpec& s) { return s.port == 0; });
+  if (auto_ports || hosts) {
+    HEARSAY_ASSIGN_OR_RETURN(ports, PortReservation::Reserve(&chosen));
+    const std::string book = run_dir + "/addresses.yaml";
+    HEARSAY_RETURN_IF_ERROR(WriteAddressBook(book, chosen, run.name));
+    address_args = {"--addresses", book};
+  }
+  std::string ssh;
+  std::error_code ec;
+  const std::string cwd = fs::current_path(ec).string();
+  const std::string remote_dir = fs::absolute(run_dir, ec).string();  // ssh starts in $HOME
+  if (hosts) {
+    HEARSAY_ASSIGN_OR_RETURN(ssh, FindOnPath(o.ssh));
+    // Every host needs the address book before its peers start (OUT may not be shared).
+    for (size_t h = 0; h < hosts->hosts.size(); ++h) {
+      if (std::find(placement.begin(), placement.end(), static_cast<int>(h)) == placement.end()) {
+        continue;
+      }
+      HEARSAY_RETURN_IF_ERROR(PushFile(ssh, hosts->hosts[h].destination,
+                                       remote_dir + "/addresses.yaml", run_dir + "/ssh.log")
+                                  .WithPrefix("run '" + run.name + "'"));
+    }
+  }
   std::vector<ChildProcess> children;
   for (int i = 0; i < n; ++i) {
     std::vector<std::string> argv = {
         o.peer_binary, "peer",   "--experiment", exp.source, "--id",        std::to_string(i),
         "--run",       run.name, "--out",        run_dir,    "--log-level", o.log_level};
+    argv.insert(argv.end(), address_args.begin(), address_args.end());
+    if (hosts) argv = SshArgv(ssh, hosts->hosts[placement[i]].destination, cwd, argv);
     auto child = ChildProcess::Spawn(argv, run_dir + "/peer_" + std::to_string(i) + ".log");
     if (!child.ok()) return child.status().WithPrefix("run '" + run.name + "'");
     children.push_back(std::move(child).value());
@@ -272,8 +333,11 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
   for (const PeerOutcome& out : *outcomes) {
     finished_ok += out.state == PeerOutcome::State::kFinished ? 1 : 0;
   }
-  if (survive && started_up && finished_ok > 0) return Status::Ok();  // the survivors' run
-  return failure;
+  Status result = failure;
+  if (survive && started_up && finished_ok > 0) result = Status::Ok();  // the survivors' run
+  if (!hosts || !result.ok()) return result;
+  return GatherRunFolders(ssh, *hosts, placement, run_dir, remote_dir)
+      .WithPrefix("run '" + run.name + "'");
 }
 
 Status WriteFile(const std::string& path, const std::string& text) {
@@ -300,7 +364,7 @@ void PrintPlan(const LaunchOptions& o, const Experiment& exp,
 
 // Runs one run, start to summary.
 Result<RunSummary> LaunchRun(const LaunchOptions& o, const Experiment& exp, const RunConfig& run,
-                             const std::string& out_dir) {
+                             const std::string& out_dir, const HostsFile* hosts) {
   const int n = run.topology->size();
   const std::string run_dir = out_dir + "/" + run.name;
   HEARSAY_RETURN_IF_ERROR(ClearRunDir(run_dir));
@@ -308,45 +372,23 @@ Result<RunSummary> LaunchRun(const LaunchOptions& o, const Experiment& exp, cons
   HEARSAY_RETURN_IF_ERROR(WriteRunIdentity(run_dir, RunIdentity{exp.source, run.name}));
   HEARSAY_ASSIGN_OR_RETURN(Workload w, BuildWorkload(run, n));
   auto workload = std::make_shared<const Workload>(std::move(w));
-  std::vector<EvalPoint> curve, time_curve;
   std::vector<PeerOutcome> outcomes(n);
   if (exp.transport == TransportKind::kSim) {
-    HEARSAY_ASSIGN_OR_RETURN(curve, RunSim(o, run, workload, run_dir, &time_curve));
-  } else {
-    ProgressTracker tracker(run_dir, n);
-    Status s = exp.transport == TransportKind::kInproc
-                   ? RunInProc(o, run, workload, run_dir, &tracker, &outcomes)
-                   : RunProcesses(o, exp, run, run_dir, &tracker, &outcomes);
-    tracker.Poll();
-    ShowProgress(o, tracker.Line(run.name, run.rounds, run.duration_s), true);
-    HEARSAY_RETURN_IF_ERROR(WritePeerOutcomes(run_dir, outcomes));
-    HEARSAY_RETURN_IF_ERROR(s);
-    std::vector<char> alive(n);
-    for (int i = 0; i < n; ++i) alive[i] = outcomes[i].state == PeerOutcome::State::kFinished;
-    HEARSAY_ASSIGN_OR_RETURN(
-        curve, EvaluateRun(*workload, run_dir, n, run.seed, run.rounds, run.eval_every, &alive));
-    HEARSAY_ASSIGN_OR_RETURN(time_curve,
-                             EvaluateTimeGrid(*workload, run_dir, n, run.eval_every_s, &alive));
+    std::vector<EvalPoint> time_curve;
+    HEARSAY_ASSIGN_OR_RETURN(std::vector<EvalPoint> curve,
+                             RunSim(o, run, workload, run_dir, &time_curve));
+    return MakeRunSummary(exp, run, run_dir, outcomes, std::move(curve), std::move(time_curve));
   }
-  RunSummary sum;
-  sum.run = run.name;
-  sum.algorithm = AlgorithmName(run.algorithm);
-  sum.compressor = CompressorLabel(run);
-  sum.transport = TransportName(exp.transport);
-  sum.simulated = exp.transport == TransportKind::kSim;
-  sum.peers = n;
-  for (const PeerOutcome& out : outcomes) {
-    sum.peers_alive += out.state == PeerOutcome::State::kFinished ? 1 : 0;
-  }
-  const RunStaleness staleness = ReadRunStaleness(run_dir, n);
-  sum.max_staleness = staleness.max;
-  sum.mean_staleness = staleness.mean;
-  sum.rounds = curve.back().round;
-  sum.grid_values = run.grid_values;
-  sum.final_point = curve.back();
-  sum.curve = std::move(curve);
-  sum.time_curve = std::move(time_curve);
-  return sum;
+  ProgressTracker tracker(run_dir, n);
+  Status s = exp.transport == TransportKind::kInproc
+                 ? RunInProc(o, run, workload, run_dir, &tracker, &outcomes)
+                 : RunProcesses(o, exp, run, run_dir, hosts, &tracker, &outcomes);
+  tracker.Poll();
+  ShowProgress(o, tracker.Line(run.name, run.rounds, run.duration_s), true);
+  HEARSAY_RETURN_IF_ERROR(WritePeerOutcomes(run_dir, outcomes));
+  HEARSAY_RETURN_IF_ERROR(s);
+  // The same evaluation `hearsay report` runs on peers started by other means.
+  return SummarizeRunFolder(exp, run, *workload, run_dir, outcomes);
 }
 
 }  // namespace
@@ -373,6 +415,19 @@ Result<std::vector<RunSummary>> Launch(const LaunchOptions& o) {
   for (const RunConfig* run : selected) {  // before anything starts
     HEARSAY_RETURN_IF_ERROR(CheckFaults(*run, exp.transport, exp.source));
   }
+  std::optional<HostsFile> hosts;
+  if (!o.hosts_file.empty()) {
+    if (exp.transport != TransportKind::kTcp) {
+      return InvalidArgument(
+          "--hosts starts `hearsay peer` processes over ssh: it needs transport "
+          "tcp, not " +
+          std::string(TransportName(exp.transport)));
+    }
+    HEARSAY_ASSIGN_OR_RETURN(hosts, LoadHostsFile(o.hosts_file));
+    for (const RunConfig* run : selected) {  // too few slots: before anything starts
+      HEARSAY_RETURN_IF_ERROR(hosts->Place(run->topology->size()).status());
+    }
+  }
   exp.output_dir = o.out_dir.empty() ? exp.output_dir : o.out_dir;
   const std::string& out_dir = exp.output_dir;
   if (o.dry_run) {
@@ -389,7 +444,8 @@ Result<std::vector<RunSummary>> Launch(const LaunchOptions& o) {
   std::vector<RunSummary> summaries;
   for (const RunConfig* run : selected) {
     if (o.stop && o.stop->load()) return Cancelled("interrupted");
-    HEARSAY_ASSIGN_OR_RETURN(RunSummary sum, LaunchRun(o, exp, *run, out_dir));
+    HEARSAY_ASSIGN_OR_RETURN(RunSummary sum,
+                             LaunchRun(o, exp, *run, out_dir, hosts ? &*hosts : nullptr));
     summaries.push_back(std::move(sum));
     // After every run, so an interrupted experiment keeps what it finished.
     HEARSAY_RETURN_IF_ERROR(WriteResults(summaries, out_dir, /*keep_others=*/!o.runs.empty()));

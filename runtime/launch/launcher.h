@@ -29,11 +29,15 @@ namespace hearsay {
 
 struct LaunchOptions {
   std::string experiment_path;
-  std::optional<TransportKind> transport;   // overrides the experiment's `transport:`
-  std::string out_dir;                      // "" = the experiment's `output:`
-  std::vector<std::string> runs;            // only these runs (empty = all); keeps other rows
-  std::string peer_binary;                  // tcp: the `hearsay` executable to spawn
-  std::string log_level = "warn";           // peers' log level
+  std::optional<TransportKind> transport;  // overrides the experiment's `transport:`
+  std::string out_dir;                     // "" = the experiment's `output:`
+  std::vector<std::string> runs;           // only these runs (empty = all); keeps other rows
+  std::string peer_binary;                 // tcp: the `hearsay` executable to spawn
+  std::string log_level = "warn";          // peers' log level
+  // tcp: start the peers on these hosts over ssh (runtime/launch/hosts_file.h, remote.h);
+  // "" = all on this machine. `ssh` is the client to run (found on PATH).
+  std::string hosts_file;
+  std::string ssh = "ssh";
   bool dry_run = false;                     // print the resolved config and run list only
   const std::atomic<bool>* stop = nullptr;  // Ctrl-C
   std::ostream* progress = nullptr;         // live progress and the final table (null = quiet)

@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "runtime/emulator/link_emulator.h"
+#include "runtime/metrics/round_reporter.h"
 #include "runtime/peer/run_files.h"
 #include "runtime/transport/tcp/tcp_transport.h"
 
@@ -35,7 +36,15 @@ Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
   TcpTransportOptions o;
   o.self = id;
   o.stop = stop;
-  for (const NodeSpec& n : topology->nodes) o.addresses.push_back(PeerAddress{n.host, n.port});
+  for (const NodeSpec& n : topology->nodes) {
+    if (n.port == 0) {
+      return FailedPrecondition(topology->source + ": node " + n.name +
+                                " has no port (base_port: auto); ports are chosen by `hearsay "
+                                "launch`, or give the peer its --addresses file");
+    }
+    o.addresses.push_back(PeerAddress{n.host, n.port});
+  }
+  o.bind = PeerAddress{topology->nodes[id].bind_host, topology->nodes[id].bind_port};
   o.neighbors = CommNeighbors(run, *topology->graph, id);
   o.handshake.cluster_id = run.cluster_id;
   o.handshake.topology_hash = TopologyHash(*topology);
@@ -152,11 +161,21 @@ Status Peer::RunLoop(Transport& transport) {
     HEARSAY_ASSIGN_OR_RETURN(
         files, RunFiles::Open(options_.out_dir, id, RecordsReplayLog(run), kFlushSeconds));
   }
-  HEARSAY_RETURN_IF_ERROR(
-      transport.Start(DeadlineIn(run.connect_timeout_s)).WithPrefix("peer " + std::to_string(id)));
+  PeerMetrics* metrics = options_.metrics;
+  if (metrics) metrics->SetState(PeerState::kConnecting);
+  Status started =
+      transport.Start(DeadlineIn(run.connect_timeout_s)).WithPrefix("peer " + std::to_string(id));
+  if (!started.ok()) {
+    if (metrics) metrics->SetState(PeerState::kFailed);
+    return started;
+  }
+  if (metrics) metrics->SetState(PeerState::kRunning);
   const TimePoint start = options_.epoch.value_or(Now());
   const auto since_start = [&] { return Duration(Now() - start).count(); };
-  DaemonSink sink(transport, files.get());
+  RoundReporter reporter(run.rounds, run.duration_s, metrics, options_.progress_every_s);
+  // Live reporting (issue 15): metrics, progress and debug lines after each recorded round.
+  DaemonSink daemon_sink(transport, files.get());
+  ReportingSink sink(daemon_sink, transport, reporter);
   const double slowdown = core_->slowdown();
   Status status;
   while (true) {
@@ -219,6 +238,11 @@ Status Peer::RunLoop(Transport& transport) {
   if (status.ok()) status = flushed;
   if (status.ok() && !shut.ok()) {
     HEARSAY_LOG_WARN("peer {}: shutdown: {}", id, shut.ToString());
+  }
+  if (metrics) {
+    metrics->SetState(status.ok()                               ? PeerState::kDone
+                      : status.code() == StatusCode::kCancelled ? PeerState::kStopped
+                                                                : PeerState::kFailed);
   }
   return status;
 }

@@ -22,6 +22,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "runtime/metrics/peer_metrics.h"
 #include "runtime/peer/experiment.h"
 #include "runtime/peer/peer_core.h"
 #include "runtime/peer/run_files.h"
@@ -40,6 +41,11 @@ struct PeerOptions {
   // The run's time origin (wall_s = 0, the time grid of eval_every_s); default: when the
   // transport is up. The in-process runner gives all its peers the same one.
   std::optional<TimePoint> epoch;
+  // Live reporting (runtime/metrics/, issue 15): the series `--metrics-port` serves (null =
+  // none; must outlive Run), and an info progress line every this many seconds of run time
+  // (0 = none). Debug lines per round follow the log level.
+  PeerMetrics* metrics = nullptr;
+  double progress_every_s = 0;
 };
 
 class Peer {
@@ -81,8 +87,9 @@ class DaemonSink final : public CoreSink {
 };
 
 // TCP transport for peer `id` of the run (addresses from the topology file, handshake from the
-// run), wrapped by the network emulator when run.emulate. `stop` (optional) interrupts the wait
-// for neighbours at start.
+// run; it listens on the node's `bind:` when set), wrapped by the network emulator when
+// run.emulate. FailedPrecondition when a node has no port yet (`base_port: auto` not resolved).
+// `stop` (optional) interrupts the wait for neighbours at start.
 Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
     const RunConfig& run, std::shared_ptr<const TopologySpec> topology, const Model& model, int id,
     const std::atomic<bool>* stop = nullptr);

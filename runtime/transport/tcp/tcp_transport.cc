@@ -259,7 +259,9 @@ Status TcpTransport::Start(TimePoint deadline) {
     endpoints_[j] = std::move(results);
   }
   if (has_lower) {
-    const PeerAddress& a = options_.addresses[self];
+    PeerAddress a = options_.addresses[self];
+    if (!options_.bind.host.empty()) a.host = options_.bind.host;
+    if (options_.bind.port != 0) a.port = options_.bind.port;
     ErrorCode ec;
     auto results = resolver.resolve(a.host, std::to_string(a.port), ec);
     if (ec || results.empty()) {
@@ -437,6 +439,14 @@ Status CheckSecret(const TcpTransportOptions& options) {
           "let anyone who can reach the peers join the run; set HEARSAY_SECRET or `secret_file:` "
           "(docs/security.md)");
     }
+  }
+  // Listening on a public interface (bind: 0.0.0.0) exposes the peer however it is advertised.
+  if (!options.bind.host.empty() && !IsLoopback(options.bind.host)) {
+    return InvalidArgument(
+        "no cluster secret: this peer listens on " + options.bind.host +
+        ", not a loopback address, so the built-in development secret (or an empty one) would "
+        "let anyone who can reach it join the run; set HEARSAY_SECRET or `secret_file:` "
+        "(docs/security.md)");
   }
   static std::once_flag warned;
   std::call_once(warned, [] {

@@ -60,6 +60,9 @@ struct TcpTransportOptions {
   int self = 0;                        // this peer's id
   std::vector<PeerAddress> addresses;  // every node's address, index = peer id
   std::vector<int> neighbors;          // peers exchanged with (both directions), ascending
+  // Where this peer listens when that is not addresses[self] (a container, NAT, 0.0.0.0): host
+  // "" = addresses[self].host, port 0 = addresses[self].port. Others still dial addresses[self].
+  PeerAddress bind;
   HandshakeInfo handshake;
   // Shared cluster secret. "" or kDevelopmentSecret are accepted only when every address is a
   // loopback address (then a warning is logged once per process); anything else is refused.

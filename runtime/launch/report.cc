@@ -1,0 +1,161 @@
+#include "runtime/launch/report.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "runtime/launch/csv.h"
+
+#include "runtime/sim/replay.h"
+
+namespace hearsay {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool HasPeerFiles(const std::string& run_dir) {
+  std::error_code ec;
+  return fs::exists(run_dir + "/peer_0.jsonl", ec);
+}
+
+// The experiment a run folder of DIR names in its run.json (the first one found, by name).
+Result<std::string> ExperimentFromRunFolders(const std::string& dir) {
+  std::error_code ec;
+  std::vector<std::string> folders;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.is_directory(ec)) folders.push_back(e.path().string());
+  }
+  if (ec) return NotFound(dir + ": cannot read the folder: " + ec.message());
+  std::sort(folders.begin(), folders.end());
+  for (const std::string& f : folders) {
+    auto id = ReadRunIdentity(f);
+    if (id.ok()) return id->experiment;
+  }
+  return InvalidArgument(dir +
+                         ": no run folder names its experiment (run.json); give --experiment");
+}
+
+}  // namespace
+
+RunSummary MakeRunSummary(const Experiment& exp, const RunConfig& run, const std::string& run_dir,
+                          const std::vector<PeerOutcome>& outcomes, std::vector<EvalPoint> curve,
+                          std::vector<EvalPoint> time_curve) {
+  const int n = run.topology->size();
+  RunSummary sum;
+  sum.run = run.name;
+  sum.algorithm = AlgorithmName(run.algorithm);
+  sum.compressor = CompressorLabel(run);
+  sum.transport = TransportName(exp.transport);
+  sum.simulated = exp.transport == TransportKind::kSim;
+  sum.peers = n;
+  for (const PeerOutcome& out : outcomes) {
+    sum.peers_alive += out.state == PeerOutcome::State::kFinished ? 1 : 0;
+  }
+  const RunStaleness staleness = ReadRunStaleness(run_dir, n);
+  sum.max_staleness = staleness.max;
+  sum.mean_staleness = staleness.mean;
+  sum.rounds = curve.back().round;
+  sum.grid_values = run.grid_values;
+  sum.final_point = curve.back();
+  sum.curve = std::move(curve);
+  sum.time_curve = std::move(time_curve);
+  return sum;
+}
+
+Result<RunSummary> SummarizeRunFolder(const Experiment& exp, const RunConfig& run,
+                                      const Workload& workload, const std::string& run_dir,
+                                      const std::vector<PeerOutcome>& outcomes) {
+  const int n = run.topology->size();
+  std::vector<char> alive(n);
+  for (int i = 0; i < n; ++i) alive[i] = outcomes[i].state == PeerOutcome::State::kFinished;
+  HEARSAY_ASSIGN_OR_RETURN(
+      std::vector<EvalPoint> curve,
+      EvaluateRun(workload, run_dir, n, run.seed, run.rounds, run.eval_every, &alive));
+  HEARSAY_ASSIGN_OR_RETURN(std::vector<EvalPoint> time_curve,
+                           EvaluateTimeGrid(workload, run_dir, n, run.eval_every_s, &alive));
+  return MakeRunSummary(exp, run, run_dir, outcomes, std::move(curve), std::move(time_curve));
+}
+
+std::vector<PeerOutcome> ReadPeerOutcomes(const std::string& run_dir, int num_peers) {
+  std::vector<PeerOutcome> outcomes(num_peers);
+  std::ifstream f(run_dir + "/peers.csv", std::ios::binary);
+  if (f) {
+    std::stringstream text;
+    text << f.rdbuf();
+    auto table = ParseCsv(text.str(), run_dir + "/peers.csv");
+    const int peer = table.ok() ? table->Column("peer") : -1;
+    const int status = table.ok() ? table->Column("status") : -1;
+    const int reason = table.ok() ? table->Column("reason") : -1;
+    if (peer >= 0 && status >= 0 && reason >= 0) {
+      for (const auto& row : table->rows) {
+        const int i = std::atoi(row[peer].c_str());
+        if (i < 0 || i >= num_peers) continue;
+        const std::string& st = row[status];
+        outcomes[i].state = st == "finished" ? PeerOutcome::State::kFinished
+                            : st == "killed" ? PeerOutcome::State::kKilled
+                                             : PeerOutcome::State::kFailed;
+        outcomes[i].reason = row[reason];
+      }
+      return outcomes;
+    }
+  }
+  // Peers started by other means: the final model is the last thing a finishing peer writes.
+  std::error_code ec;
+  for (int i = 0; i < num_peers; ++i) {
+    if (!fs::exists(run_dir + "/peer_" + std::to_string(i) + ".final.f32", ec)) {
+      outcomes[i] = {PeerOutcome::State::kFailed, "left no final model"};
+    }
+  }
+  return outcomes;
+}
+
+Result<std::vector<RunSummary>> BuildReport(const ReportOptions& o) {
+  std::error_code ec;
+  if (!fs::is_directory(o.dir, ec)) return NotFound(o.dir + ": not a folder");
+  std::string experiment_path = o.experiment_path;
+  if (experiment_path.empty()) {
+    HEARSAY_ASSIGN_OR_RETURN(experiment_path, ExperimentFromRunFolders(o.dir));
+  }
+  HEARSAY_ASSIGN_OR_RETURN(Experiment exp, LoadExperiment(experiment_path));
+  std::vector<const RunConfig*> selected;
+  for (const std::string& name : o.runs) {
+    const RunConfig* run = exp.FindRun(name);
+    if (!run) {
+      std::string valid;
+      for (const auto& r : exp.runs) valid += (valid.empty() ? "" : ", ") + r.name;
+      return InvalidArgument(experiment_path + ": no run named '" + name + "' (runs: " + valid +
+                             ")");
+    }
+    if (!HasPeerFiles(o.dir + "/" + name)) {
+      return NotFound(o.dir + "/" + name + ": no peer files (peer_0.jsonl)");
+    }
+    if (std::find(selected.begin(), selected.end(), run) == selected.end()) {
+      selected.push_back(run);
+    }
+  }
+  if (o.runs.empty()) {
+    for (const RunConfig& r : exp.runs) {
+      if (HasPeerFiles(o.dir + "/" + r.name)) selected.push_back(&r);
+    }
+  }
+  if (selected.empty()) {
+    return NotFound(o.dir + ": no run of " + experiment_path +
+                    " has peer files here (DIR/<run>/peer_0.jsonl)");
+  }
+  std::vector<RunSummary> summaries;
+  for (const RunConfig* run : selected) {
+    HEARSAY_ASSIGN_OR_RETURN(Workload w, BuildWorkload(*run, run->topology->size()));
+    const std::string run_dir = o.dir + "/" + run->name;
+    auto sum =
+        SummarizeRunFolder(exp, *run, w, run_dir, ReadPeerOutcomes(run_dir, run->topology->size()));
+    if (!sum.ok()) return sum.status().WithPrefix("run '" + run->name + "'");
+    summaries.push_back(std::move(sum).value());
+  }
+  HEARSAY_RETURN_IF_ERROR(WriteResults(summaries, o.dir, /*keep_others=*/!o.runs.empty()));
+  if (o.progress) PrintSummaryTable(summaries, *o.progress);
+  return summaries;
+}
+
+}  // namespace hearsay
