@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
+#include "topology/profiles.h"
 #include "topology/static_topology.h"
 #include "topology/units.h"
 
@@ -81,8 +83,9 @@ Status SelectLinks(const YamlContext& ctx, const YAML::Node& e, const std::strin
 }
 
 // The link-parameter keys, with tc/netem's names as synonyms (rate = bandwidth, delay = latency).
-const std::vector<std::string> kLinkFieldKeys = {"bandwidth", "rate",   "latency",
-                                                 "delay",     "jitter", "loss"};
+// `profile:` names a preset whose fields the entry's own fields then override.
+const std::vector<std::string> kLinkFieldKeys = {"bandwidth", "rate", "latency", "delay",
+                                                 "jitter",    "loss", "profile"};
 
 std::vector<std::string> Keys(std::initializer_list<const char*> own) {
   std::vector<std::string> keys(own.begin(), own.end());
@@ -92,7 +95,7 @@ std::vector<std::string> Keys(std::initializer_list<const char*> own) {
 
 // bandwidth (rate) / latency (delay) / jitter / loss fields of an entry into an event-like
 // change.
-Status ParseChange(const YamlContext& ctx, const YAML::Node& e, const std::string& what,
+Status ParseFields(const YamlContext& ctx, const YAML::Node& e, const std::string& what,
                    LinkEvent* c) {
   double v = 0;
   std::optional<YAML::Node> node;
@@ -117,6 +120,37 @@ Status ParseChange(const YamlContext& ctx, const YAML::Node& e, const std::strin
   return Status::Ok();
 }
 
+// The compiled-in profile a `profile:` value names; an unknown name is an error at its line with
+// the closest name and the valid ones.
+Result<LinkProfile> ProfileAt(const YamlContext& ctx, const YAML::Node& node,
+                              const std::string& what) {
+  const std::vector<std::string> names = BuiltinProfileNames();
+  int index = 0;
+  HEARSAY_RETURN_IF_ERROR(ctx.GetEnum(node, what, names, &index));
+  auto profile = LoadBuiltinProfile(names[static_cast<size_t>(index)]);
+  if (!profile.ok()) return ctx.Error(node, what + ": " + profile.status().message());
+  return profile;
+}
+
+// An entry's link fields: its `profile:`'s first, then its own on top.
+Status ParseLinkEntry(const YamlContext& ctx, const YAML::Node& e, const std::string& what,
+                      LinkEvent* c) {
+  if (const YAML::Node p = e["profile"]) {
+    HEARSAY_ASSIGN_OR_RETURN(LinkProfile profile, ProfileAt(ctx, p, what + ".profile"));
+    if (!profile.regions.empty()) {
+      return ctx.Error(p, what + ".profile: " + profile.name +
+                              " is a matrix between regions, not one link; use it for the whole "
+                              "file: `links: {profile: " +
+                              profile.name + "}`");
+    }
+    c->bandwidth_bps = profile.link.bandwidth_bps;
+    c->latency_s = profile.link.latency_s;
+    c->jitter_s = profile.link.jitter_s;
+    c->loss = profile.link.loss;
+  }
+  return ParseFields(ctx, e, what, c);
+}
+
 void ApplyChange(const LinkEvent& c, LinkParams* p) {
   if (c.bandwidth_bps) p->bandwidth_bps = *c.bandwidth_bps;
   if (c.latency_s) p->latency_s = *c.latency_s;
@@ -124,13 +158,44 @@ void ApplyChange(const LinkEvent& c, LinkParams* p) {
   if (c.loss) p->loss = *c.loss;
 }
 
+// The parts of a whole-file profile beyond its link fields: node capacities for nodes that set
+// none, and the latency matrix between regions as overrides of the graph's links.
+Status ApplyProfileToFile(const YamlContext& ctx, const YAML::Node& at, const LinkProfile& profile,
+                          TopologySpec* spec, const std::set<std::pair<int, int>>& graph_links) {
+  for (auto& n : spec->nodes) {
+    if (profile.egress_bps && n.egress_bps <= 0) n.egress_bps = *profile.egress_bps;
+    if (profile.ingress_bps && n.ingress_bps <= 0) n.ingress_bps = *profile.ingress_bps;
+  }
+  if (profile.regions.empty()) return Status::Ok();
+  auto region = ProfileRegions(profile, ctx.n, spec->groups);
+  if (!region.ok()) return ctx.Error(at, "links.profile: " + region.status().message());
+  for (const auto& [f, t] : graph_links) {
+    const int rf = (*region)[static_cast<size_t>(f)], rt = (*region)[static_cast<size_t>(t)];
+    if (rf == rt) continue;
+    for (const auto& b : profile.between) {
+      if ((b.a == rf && b.b == rt) || (b.a == rt && b.b == rf)) {
+        auto it = spec->link_overrides.try_emplace({f, t}, spec->link_defaults).first;
+        ApplyChange(b.link, &it->second);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 Status ParseLinkSection(YamlContext& ctx, const YAML::Node& links, TopologySpec* spec,
                         const std::set<std::pair<int, int>>& graph_links) {
-  HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(links, "links", {"default", "overrides", "nodes"}));
+  HEARSAY_RETURN_IF_ERROR(
+      ctx.CheckKeys(links, "links", {"profile", "default", "overrides", "nodes"}));
+  // The whole file's profile comes first: every explicit key below overrides it.
+  std::optional<LinkProfile> profile;
+  if (const YAML::Node p = links["profile"]) {
+    HEARSAY_ASSIGN_OR_RETURN(profile, ProfileAt(ctx, p, "links.profile"));
+    ApplyChange(profile->link, &spec->link_defaults);
+  }
   if (const YAML::Node d = links["default"]) {
     HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(d, "links.default", kLinkFieldKeys));
     LinkEvent c;
-    HEARSAY_RETURN_IF_ERROR(ParseChange(ctx, d, "links.default", &c));
+    HEARSAY_RETURN_IF_ERROR(ParseLinkEntry(ctx, d, "links.default", &c));
     ApplyChange(c, &spec->link_defaults);
   }
   if (const YAML::Node nd = links["nodes"]) {
@@ -146,6 +211,8 @@ Status ParseLinkSection(YamlContext& ctx, const YAML::Node& links, TopologySpec*
       for (auto& n : spec->nodes) n.ingress_bps = n.ingress_bps > 0 ? n.ingress_bps : v;
     }
   }
+  if (profile)
+    HEARSAY_RETURN_IF_ERROR(ApplyProfileToFile(ctx, links["profile"], *profile, spec, graph_links));
   if (const YAML::Node ov = links["overrides"]) {
     if (!ov.IsSequence()) {
       return ctx.Error(ov, "links.overrides: expected a list of {from, to, bandwidth, ...}");
@@ -156,7 +223,7 @@ Status ParseLinkSection(YamlContext& ctx, const YAML::Node& links, TopologySpec*
       Links sel;
       HEARSAY_RETURN_IF_ERROR(SelectLinks(ctx, ov[k], what, graph_links, &sel));
       LinkEvent c;
-      HEARSAY_RETURN_IF_ERROR(ParseChange(ctx, ov[k], what, &c));
+      HEARSAY_RETURN_IF_ERROR(ParseLinkEntry(ctx, ov[k], what, &c));
       for (const auto& l : sel) {
         auto it = spec->link_overrides.try_emplace(l, spec->link_defaults).first;
         ApplyChange(c, &it->second);
@@ -202,7 +269,7 @@ Status ParseEvents(YamlContext& ctx, const YAML::Node& events, TopologySpec* spe
       }
       ev.up = state == "up";
     }
-    HEARSAY_RETURN_IF_ERROR(ParseChange(ctx, e, what, &ev));
+    HEARSAY_RETURN_IF_ERROR(ParseLinkEntry(ctx, e, what, &ev));
     if (!ev.up && !ev.bandwidth_bps && !ev.latency_s && !ev.jitter_s && !ev.loss) {
       return ctx.Error(e, what +
                               ": changes nothing; give state: down|up or a new bandwidth, "
@@ -221,7 +288,9 @@ Status ParseTraces(YamlContext& ctx, const YAML::Node& traces, TopologySpec* spe
   for (size_t k = 0; k < traces.size(); ++k) {
     const YAML::Node e = traces[k];
     const std::string what = "traces[" + std::to_string(k) + "]";
-    HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(e, what, Keys({"from", "to", "between", "unit"})));
+    std::vector<std::string> keys = Keys({"from", "to", "between", "unit"});
+    keys.erase(std::find(keys.begin(), keys.end(), "profile"));  // a trace is a file per field
+    HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(e, what, keys));
     LinkTrace tr;
     int fields = 0;
     YAML::Node file;
@@ -315,6 +384,11 @@ Result<std::vector<std::pair<double, double>>> ReadTraceFile(const std::string& 
   }
   if (samples.empty()) return InvalidArgument("trace file '" + path + "' has no samples");
   return samples;
+}
+
+Status ParseChange(const YamlContext& ctx, const YAML::Node& e, const std::string& what,
+                   LinkEvent* c) {
+  return ParseFields(ctx, e, what, c);
 }
 
 Status ParseLinks(YamlContext& ctx, const YAML::Node& root, TopologySpec* spec) {

@@ -12,6 +12,11 @@ namespace hearsay::topology_internal {
 
 Status ParseLinks(YamlContext& ctx, const YAML::Node& root, TopologySpec* spec);
 
+// The bandwidth (rate) / latency (delay) / jitter / loss fields of a map into `c` (fields it lacks
+// are left as they are); network profiles (topology/profiles.cc) use it for their own files.
+Status ParseChange(const YamlContext& ctx, const YAML::Node& e, const std::string& what,
+                   LinkEvent* c);
+
 // Reads a two-column trace file ("time value" per line; '#' comments). Times are seconds or
 // carry a duration unit; values carry the field's unit (bandwidth / duration) unless `unit`
 // is given, loss is a bare probability. Samples must have increasing times.

@@ -1,7 +1,5 @@
 #include "runtime/data/libsvm.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -17,21 +15,6 @@
 
 namespace hearsay {
 namespace {
-
-// Half the machine's memory: the dense feature matrix must leave room for the model, the replicas
-// and the other peers of an in-process run.
-uint64_t DenseBudgetBytes() {
-  const long pages = ::sysconf(_SC_PHYS_PAGES);
-  const long page = ::sysconf(_SC_PAGESIZE);
-  if (pages <= 0 || page <= 0) return uint64_t{8} << 30;
-  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 2;
-}
-
-std::string GiB(double bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.1f GiB", bytes / (1 << 30));
-  return buf;
-}
 
 struct Entry {
   int64_t index;  // 1-based
@@ -123,7 +106,7 @@ Status ParseLine(std::string_view line, const std::string& where, int64_t num_fe
 
 Result<Dataset> LoadLibsvm(const std::string& path, int64_t num_features,
                            uint64_t max_dense_bytes) {
-  const uint64_t budget = max_dense_bytes > 0 ? max_dense_bytes : DenseBudgetBytes();
+  const uint64_t budget = max_dense_bytes > 0 ? max_dense_bytes : DefaultDenseBudgetBytes();
   if (num_features < 0) {
     return InvalidArgument(path + ": num_features = " + std::to_string(num_features) +
                            "; use 0 to infer it or a positive count");
@@ -167,8 +150,9 @@ Result<Dataset> LoadLibsvm(const std::string& path, int64_t num_features,
   const double dense_bytes = 4.0 * static_cast<double>(rows.size()) * static_cast<double>(d);
   if (dense_bytes > static_cast<double>(budget)) {
     return InvalidArgument(path + ": " + std::to_string(rows.size()) + " examples x " +
-                           std::to_string(d) + " features need " + GiB(dense_bytes) +
-                           " as dense float32, more than the " + GiB(static_cast<double>(budget)) +
+                           std::to_string(d) + " features need " + FormatGiB(dense_bytes) +
+                           " as dense float32, more than the " +
+                           FormatGiB(static_cast<double>(budget)) +
                            " allowed (half of this machine's memory); is the largest feature "
                            "index (" +
                            std::to_string(max_index) + ") right?");

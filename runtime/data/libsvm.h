@@ -14,6 +14,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "runtime/data/data_limits.h"
 #include "runtime/data/dataset.h"
 
 namespace hearsay {
@@ -21,8 +22,8 @@ namespace hearsay {
 // Only regular files of at most kMaxLibsvmFileBytes are read (a device such as /dev/zero would be
 // read for ever). The dense matrix must fit in max_dense_bytes and the labels be at
 // most kMaxLibsvmClasses distinct values; both are checked before anything large is allocated.
-inline constexpr uint64_t kMaxLibsvmFileBytes = uint64_t{64} << 30;
-inline constexpr size_t kMaxLibsvmClasses = 10000;
+inline constexpr uint64_t kMaxLibsvmFileBytes = kMaxDataFileBytes;
+inline constexpr size_t kMaxLibsvmClasses = kMaxDataClasses;
 
 // num_features = 0 infers the dimension from the largest index; otherwise an index above
 // num_features is an error. max_dense_bytes bounds the dense matrix (0 = half the machine's

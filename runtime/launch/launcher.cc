@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <limits>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -131,6 +133,13 @@ Status RunInProc(const LaunchOptions& o, const RunConfig& run,
     } else {
       (*outcomes)[i] = {PeerOutcome::State::kFailed, results[i].ToString()};
     }
+  }
+  // A peer whose training diverged makes the run a diverged result, whatever the others did.
+  if (first_failure >= 0 && DivergedRound(results[first_failure]) >= 0) {
+    return results[first_failure];
+  }
+  for (const Status& s : results) {
+    if (DivergedRound(s) >= 0) return s;
   }
   if (survive && started_up && finished_ok > 0) return Status::Ok();  // the survivors' run
   // Else the root cause: the first peer that failed (not a sibling stopped because of it).
@@ -275,6 +284,7 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
   outcomes->assign(n, PeerOutcome{});
   std::vector<char> ended(n, 0);
   Status failure;
+  Status diverged;  // the first peer that exited saying its training diverged
   bool stopping = false;
   bool started_up = true;  // no peer failed before its first round
   TimePoint kill_at{};
@@ -297,6 +307,12 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
         const std::string tail = LastLogLine(log);
         out = {PeerOutcome::State::kFailed,
                "exited with code " + std::to_string(*code) + (tail.empty() ? "" : ": " + tail)};
+        // A peer that diverged exits 2 ("run failed") and says so on its last line. Its
+        // neighbours may exit too, seeing its links close, and be polled first: the divergence
+        // is still the root cause, and the run a diverged result as in-process.
+        if (*code == 2 && diverged.ok() && DivergedRound(Aborted(tail)) >= 0) {
+          diverged = Aborted(tail);
+        }
       }
       if (stopping) continue;                               // stopped by the launcher: not a cause
       if (!ReportedARound(run_dir, i)) started_up = false;  // it never got going
@@ -329,6 +345,7 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
   }
   // Ctrl-C reaches the children too (one process group): their exits are not the cause.
   if (o.stop && o.stop->load()) return Cancelled("interrupted");
+  if (!diverged.ok()) return diverged;
   int finished_ok = 0;
   for (const PeerOutcome& out : *outcomes) {
     finished_ok += out.state == PeerOutcome::State::kFinished ? 1 : 0;
@@ -362,7 +379,59 @@ void PrintPlan(const LaunchOptions& o, const Experiment& exp,
   }
 }
 
-// Runs one run, start to summary.
+// The summary of a run that diverged at `round`: a result, not an error. Its curve is round 0
+// and the evaluation rounds before the divergence whose snapshots every peer wrote (none in the
+// simulator, which keeps its evaluations in memory); the final losses are nan, so that no table
+// or sort mistakes the run for one that finished.
+RunSummary DivergedSummary(const RunConfig& run, const Workload& workload,
+                           const std::string& run_dir, bool snapshots, int64_t round,
+                           const Status& why) {
+  const int n = run.topology->size();
+  std::vector<EvalPoint> curve = {EvaluateInitialModel(workload, run.seed)};
+  if (snapshots && run.eval_every > 0) {
+    std::vector<std::map<int64_t, RoundMetrics>> metrics;
+    for (int i = 0; i < n; ++i) metrics.push_back(ReadPeerMetrics(run_dir, i));
+    for (int64_t r = run.eval_every; r < round; r += run.eval_every) {
+      Result<EvalPoint> p = EvaluateRound(workload, run_dir, metrics, r);
+      if (!p.ok()) break;  // a peer stopped before writing this round's snapshot
+      curve.push_back(*p);
+    }
+  }
+  RunSummary sum;
+  sum.status = "diverged";
+  sum.diverged_round = round;
+  sum.reason = why.message();
+  sum.rounds = round > 0 ? round - 1 : 0;
+  sum.final_point = curve.back();
+  sum.final_point.round = sum.rounds;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  sum.final_point.train_loss = sum.final_point.test_loss = nan;
+  sum.final_point.accuracy = sum.final_point.consensus = nan;
+  sum.curve = std::move(curve);
+  return sum;
+}
+
+// A diverged run's summary: the fields every summary has, then the divergence (status, round,
+// reason, nan losses); the launch says so and goes on with the next run.
+RunSummary ReportDiverged(const LaunchOptions& o, const Experiment& exp, const RunConfig& run,
+                          const std::string& run_dir, const std::vector<PeerOutcome>& outcomes,
+                          RunSummary diverged) {
+  RunSummary sum = MakeRunSummary(exp, run, run_dir, outcomes, diverged.curve, {});
+  sum.status = diverged.status;
+  sum.diverged_round = diverged.diverged_round;
+  sum.reason = diverged.reason;
+  sum.rounds = diverged.rounds;
+  sum.final_point = diverged.final_point;
+  if (o.progress) {
+    *o.progress << "run '" << run.name << "' diverged at round " << sum.diverged_round << ": "
+                << sum.reason << "; going on with the next run\n"
+                << std::flush;
+  }
+  return sum;
+}
+
+// Runs one run, start to summary. A run whose training diverged (a peer's Aborted status) ends
+// in a summary with status "diverged"; every other error is returned.
 Result<RunSummary> LaunchRun(const LaunchOptions& o, const Experiment& exp, const RunConfig& run,
                              const std::string& out_dir, const HostsFile* hosts) {
   const int n = run.topology->size();
@@ -375,9 +444,15 @@ Result<RunSummary> LaunchRun(const LaunchOptions& o, const Experiment& exp, cons
   std::vector<PeerOutcome> outcomes(n);
   if (exp.transport == TransportKind::kSim) {
     std::vector<EvalPoint> time_curve;
-    HEARSAY_ASSIGN_OR_RETURN(std::vector<EvalPoint> curve,
-                             RunSim(o, run, workload, run_dir, &time_curve));
-    return MakeRunSummary(exp, run, run_dir, outcomes, std::move(curve), std::move(time_curve));
+    Result<std::vector<EvalPoint>> sim = RunSim(o, run, workload, run_dir, &time_curve);
+    if (sim.ok()) {
+      return MakeRunSummary(exp, run, run_dir, outcomes, std::move(sim).value(),
+                            std::move(time_curve));
+    }
+    if (DivergedRound(sim.status()) < 0) return sim.status();
+    return ReportDiverged(o, exp, run, run_dir, outcomes,
+                          DivergedSummary(run, *workload, run_dir, /*snapshots=*/false,
+                                          DivergedRound(sim.status()), sim.status()));
   }
   ProgressTracker tracker(run_dir, n);
   Status s = exp.transport == TransportKind::kInproc
@@ -386,9 +461,12 @@ Result<RunSummary> LaunchRun(const LaunchOptions& o, const Experiment& exp, cons
   tracker.Poll();
   ShowProgress(o, tracker.Line(run.name, run.rounds, run.duration_s), true);
   HEARSAY_RETURN_IF_ERROR(WritePeerOutcomes(run_dir, outcomes));
-  HEARSAY_RETURN_IF_ERROR(s);
   // The same evaluation `hearsay report` runs on peers started by other means.
-  return SummarizeRunFolder(exp, run, *workload, run_dir, outcomes);
+  if (s.ok()) return SummarizeRunFolder(exp, run, *workload, run_dir, outcomes);
+  if (DivergedRound(s) < 0) return s;
+  return ReportDiverged(
+      o, exp, run, run_dir, outcomes,
+      DivergedSummary(run, *workload, run_dir, /*snapshots=*/true, DivergedRound(s), s));
 }
 
 }  // namespace
@@ -444,9 +522,31 @@ Result<std::vector<RunSummary>> Launch(const LaunchOptions& o) {
   std::vector<RunSummary> summaries;
   for (const RunConfig* run : selected) {
     if (o.stop && o.stop->load()) return Cancelled("interrupted");
-    HEARSAY_ASSIGN_OR_RETURN(RunSummary sum,
-                             LaunchRun(o, exp, *run, out_dir, hosts ? &*hosts : nullptr));
-    summaries.push_back(std::move(sum));
+    Result<RunSummary> result = LaunchRun(o, exp, *run, out_dir, hosts ? &*hosts : nullptr);
+    if (!result.ok()) {
+      // A failed run (not an interrupted one) gets its row, status failed, before the launch
+      // stops with the error: summary.csv says which run failed and why.
+      if (result.status().code() != StatusCode::kCancelled) {
+        RunSummary failed;
+        failed.run = run->name;
+        failed.algorithm = AlgorithmName(run->algorithm);
+        failed.compressor = CompressorLabel(*run);
+        failed.transport = TransportName(exp.transport);
+        failed.simulated = exp.transport == TransportKind::kSim;
+        failed.peers = run->topology->size();
+        failed.grid_values = run->grid_values;
+        failed.status = "failed";
+        failed.reason = result.status().message();
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        failed.final_point.train_loss = failed.final_point.test_loss = nan;
+        failed.final_point.accuracy = failed.final_point.consensus = nan;
+        summaries.push_back(std::move(failed));
+        Status written = WriteResults(summaries, out_dir, /*keep_others=*/!o.runs.empty());
+        if (!written.ok()) HEARSAY_LOG_WARN("{}", written.message());
+      }
+      return result.status();
+    }
+    summaries.push_back(std::move(result).value());
     // After every run, so an interrupted experiment keeps what it finished.
     HEARSAY_RETURN_IF_ERROR(WriteResults(summaries, out_dir, /*keep_others=*/!o.runs.empty()));
   }

@@ -46,7 +46,10 @@ struct LaunchOptions {
 
 // Runs the experiment. Returns the summaries of the runs it ran (also written to summary.csv;
 // none for a dry run), or the first error (naming the run and peer). Bad input (the experiment,
-// an unknown run) is InvalidArgument or NotFound, before anything is written.
+// an unknown run) is InvalidArgument or NotFound, before anything is written. A run that diverged
+// (a peer's loss became non-finite) is a result: its summary has status "diverged" and the launch
+// goes on. A run that failed otherwise gets a summary.csv row with status "failed", then its
+// error is returned.
 Result<std::vector<RunSummary>> Launch(const LaunchOptions& options);
 
 }  // namespace hearsay

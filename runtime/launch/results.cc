@@ -1,6 +1,7 @@
 #include "runtime/launch/results.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include "runtime/launch/csv.h"
 #include "runtime/launch/plot.h"
@@ -21,9 +23,12 @@ namespace fs = std::filesystem;
 using Row = std::map<std::string, std::string>;
 
 const std::vector<std::string> kSummaryColumns = {
-    "run",       "algorithm",   "compressor",         "rounds",           "final_loss",
-    "test_loss", "accuracy",    "consensus_distance", "mb_sent_per_peer", "wall_seconds",
-    "transport", "peers_alive", "simulated",          "max_staleness",    "mean_staleness"};
+    "run",          "algorithm",          "compressor",
+    "rounds",       "final_loss",         "test_loss",
+    "accuracy",     "consensus_distance", "mb_sent_per_peer",
+    "wall_seconds", "transport",          "peers_alive",
+    "simulated",    "max_staleness",      "mean_staleness",
+    "status",       "diverged_round",     "reason"};
 const std::vector<std::string> kCurveColumns = {
     "run",        "round",     "wall_seconds", "mb_sent_per_peer",
     "train_loss", "test_loss", "accuracy",     "consensus_distance"};
@@ -58,7 +63,10 @@ Row SummaryRow(const RunSummary& r) {
              {"peers_alive", std::to_string(r.peers_alive)},
              {"simulated", r.simulated ? "true" : "false"},
              {"max_staleness", std::to_string(r.max_staleness)},
-             {"mean_staleness", Printf("%.4g", r.mean_staleness)}};
+             {"mean_staleness", Printf("%.4g", r.mean_staleness)},
+             {"status", r.status},
+             {"diverged_round", r.diverged_round >= 0 ? std::to_string(r.diverged_round) : ""},
+             {"reason", r.reason}};
   for (const auto& [key, value] : r.grid_values) row[GridColumn(key)] = value;
   return row;
 }
@@ -152,6 +160,18 @@ std::string Fixed(double v, int digits) {
 
 }  // namespace
 
+int64_t DivergedRound(const Status& s) {
+  if (s.code() != StatusCode::kAborted) return -1;
+  static constexpr std::string_view kMark = " diverged at round ";
+  const std::string& m = s.message();
+  const size_t at = m.find(kMark);
+  if (at == std::string::npos) return -1;
+  int64_t round = -1;
+  const char* begin = m.data() + at + kMark.size();
+  const auto [end, ec] = std::from_chars(begin, m.data() + m.size(), round);
+  return ec == std::errc() && end != begin ? round : -1;
+}
+
 Status WriteResults(const std::vector<RunSummary>& runs, const std::string& out_dir,
                     bool keep_others) {
   std::vector<std::string> summary_columns = kSummaryColumns, old_summary_columns, old_curve_cols;
@@ -214,7 +234,7 @@ Status WriteResults(const std::vector<RunSummary>& runs, const std::string& out_
 
 void PrintSummaryTable(const std::vector<RunSummary>& runs, std::ostream& os) {
   const std::vector<std::string> head = {"run",      "algorithm", "compressor", "rounds", "loss",
-                                         "test acc", "consensus", "MB/peer",    "wall s"};
+                                         "test acc", "consensus", "MB/peer",    "wall s", "status"};
   std::vector<std::vector<std::string>> rows;
   for (const RunSummary& r : runs) {
     const EvalPoint& f = r.final_point;
@@ -222,7 +242,9 @@ void PrintSummaryTable(const std::vector<RunSummary>& runs, std::ostream& os) {
     cons << std::scientific << std::setprecision(2) << f.consensus;
     rows.push_back({r.run, r.algorithm, r.compressor, std::to_string(r.rounds),
                     Fixed(f.train_loss, 4), Fixed(100 * f.accuracy, 1) + "%", cons.str(),
-                    Fixed(f.mb_sent_per_peer, 2), Fixed(f.wall_s, 1)});
+                    Fixed(f.mb_sent_per_peer, 2), Fixed(f.wall_s, 1),
+                    r.status == "diverged" ? "diverged at round " + std::to_string(r.diverged_round)
+                                           : r.status});
   }
   std::vector<size_t> w(head.size());
   for (size_t k = 0; k < head.size(); ++k) {
@@ -231,7 +253,8 @@ void PrintSummaryTable(const std::vector<RunSummary>& runs, std::ostream& os) {
   }
   auto print = [&](const std::vector<std::string>& cells) {
     for (size_t k = 0; k < cells.size(); ++k) {
-      os << (k ? "  " : "") << (k < 3 ? std::left : std::right) << std::setw(w[k]) << cells[k];
+      os << (k ? "  " : "") << (k < 3 || k == 9 ? std::left : std::right) << std::setw(w[k])
+         << cells[k];
     }
     os << std::right << '\n';
   };

@@ -25,11 +25,21 @@ struct RunSummary {
   int64_t max_staleness = 0;       // rounds behind at use, worst over peers, edges and rounds
   double mean_staleness = 0;       // mean over peers and rounds
   int64_t rounds = 0;              // rounds the run completed
+  // How the run ended: "ok"; "diverged" (a peer's loss became non-finite at diverged_round: a
+  // result, and the experiment goes on); "failed" (an error stopped it; the launch stops too).
+  // summary.csv has them in its status, diverged_round and reason columns.
+  std::string status = "ok";
+  int64_t diverged_round = -1;  // status diverged: the round whose loss was not finite
+  std::string reason;           // diverged or failed: the peer's one-line message
   std::vector<std::pair<std::string, std::string>> grid_values;  // one column per key
   EvalPoint final_point;
   std::vector<EvalPoint> curve;       // round 0 first
   std::vector<EvalPoint> time_curve;  // eval_every_s: the time grid (OUT/<run>/eval_time.jsonl)
 };
+
+// "peer K diverged at round R: ..." (an Aborted status from a peer core): R, or -1 when `s` is
+// not a divergence.
+int64_t DivergedRound(const Status& s);
 
 // Writes out_dir/summary.csv, out_dir/curves.csv and the plots for `runs`. With keep_others, the
 // rows of runs not in `runs` that the files already hold stay (in their order).

@@ -39,11 +39,27 @@ void EmitModelDataLr(YAML::Emitter& e, const RunConfig& r) {
   } else {
     e << YAML::Key << "path" << YAML::Value << d.path;
     if (!d.test_path.empty()) e << YAML::Key << "test_path" << YAML::Value << d.test_path;
-    e << YAML::Key << "features" << YAML::Value << d.features;
+    if (d.kind == "libsvm") e << YAML::Key << "features" << YAML::Value << d.features;
+    if (d.kind == "idx") {
+      e << YAML::Key << "labels" << YAML::Value << d.labels;
+      if (!d.test_labels.empty()) {
+        e << YAML::Key << "test_labels" << YAML::Value << d.test_labels;
+      }
+    }
+    if (d.kind == "csv") {
+      e << YAML::Key << "label_column" << YAML::Value << d.csv.label_column;
+      e << YAML::Key << "header" << YAML::Value << CsvHeaderName(d.csv.header);
+      e << YAML::Key << "delimiter" << YAML::Value
+        << (d.csv.delimiter == '\t'  ? std::string("tab")
+            : d.csv.delimiter == ' ' ? std::string("space")
+                                     : std::string(1, d.csv.delimiter));
+    }
   }
   e << YAML::Key << "test_fraction" << YAML::Value << Num(d.test_fraction);
-  e << YAML::Key << "partition" << YAML::Value
-    << (d.partition == PartitionMode::kIid ? "iid" : "label_sorted");
+  e << YAML::Key << "partition" << YAML::Value << PartitionName(d.partition);
+  if (d.partition == PartitionMode::kDirichlet) {
+    e << YAML::Key << "alpha" << YAML::Value << Num(d.alpha);
+  }
   e << YAML::EndMap;
   e << YAML::Key << "lr" << YAML::Value << YAML::Flow << YAML::BeginMap;
   e << YAML::Key << "kind" << YAML::Value << r.lr.kind;

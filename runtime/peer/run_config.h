@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "runtime/data/csv_data.h"
 #include "runtime/data/partition.h"
 #include "runtime/data/synthetic.h"
 #include "runtime/model/lr_schedule.h"
@@ -81,13 +82,17 @@ struct FaultSpec {
 const char* FaultKindName(FaultSpec::Kind kind);  // "kill", "restart", ...
 
 struct DataConfig {
-  std::string kind = "synthetic";                 // synthetic | libsvm
-  SyntheticConfig synthetic;                      // kind == synthetic
-  std::string path;                               // kind == libsvm: training file
-  std::string test_path;                          // kind == libsvm: optional held-out file
-  int64_t features = 0;                           // libsvm: feature count (0 = infer)
-  double test_fraction = 0.2;                     // held-out share when no test file is given
-  PartitionMode partition = PartitionMode::kIid;  // iid | label_sorted
+  std::string kind = "synthetic";  // synthetic | libsvm | csv | idx
+  SyntheticConfig synthetic;       // kind == synthetic
+  std::string path;                // libsvm, csv: training file; idx: training images
+  std::string test_path;           // optional held-out file (idx: held-out images)
+  std::string labels;              // idx: training labels file
+  std::string test_labels;         // idx: held-out labels (required with test_path)
+  int64_t features = 0;            // libsvm: feature count (0 = infer)
+  CsvOptions csv;                  // csv: label_column 0, header auto, delimiter ','
+  double test_fraction = 0.2;      // held-out share when no test file is given
+  PartitionMode partition = PartitionMode::kIid;  // iid | label_sorted | dirichlet
+  double alpha = 0.5;  // dirichlet: concentration, in (0, 1e6]; smaller = more skewed
 };
 
 struct RunConfig {

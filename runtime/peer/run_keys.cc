@@ -11,8 +11,10 @@ namespace hearsay::experiment_internal {
 namespace {
 
 const std::vector<std::string> kModelKinds = {"logistic", "softmax", "mlp"};
-const std::vector<std::string> kDataKinds = {"synthetic", "libsvm"};
-const std::vector<std::string> kPartitions = {"iid", "label_sorted", "non-iid", "noniid"};
+const std::vector<std::string> kDataKinds = {"synthetic", "libsvm", "csv", "idx"};
+const std::vector<std::string> kPartitions = {"iid", "label_sorted", "non-iid", "noniid",
+                                              "dirichlet"};
+const std::vector<std::string> kCsvHeaders = {"auto", "true", "false", "yes", "no"};
 const std::vector<std::string> kLrKinds = {"constant", "inverse", "step"};
 
 // A timeout or period: finite, > 0 (or >= 0 where 0 means "off"), at most kMaxDurationSeconds.
@@ -118,16 +120,58 @@ Status ParseOuterOptimizer(const YamlContext& ctx, const YAML::Node& n, OuterOpt
   return Status::Ok();
 }
 
+// The keys of csv and idx files: labels files (idx) and the CSV dialect.
+Status ParseDataFileKeys(const YamlContext& ctx, const YAML::Node& n, RunDraft* d) {
+  DataConfig* data = &d->run.data;
+  auto mark = [&](const char* key) { d->Set(std::string("data.") + key, n[key]); };
+  std::string text;
+  for (const char* key : {"labels", "test_labels"}) {
+    if (!n[key]) continue;
+    HEARSAY_RETURN_IF_ERROR(ctx.GetString(n[key], std::string("data.") + key, &text));
+    if (text.empty()) return ctx.Error(n[key], std::string("data.") + key + ": give a file");
+    (std::string(key) == "labels" ? data->labels : data->test_labels) = ctx.Resolve(text);
+    mark(key);
+  }
+  if (n["label_column"]) {
+    HEARSAY_RETURN_IF_ERROR(
+        ctx.GetIntIn(n["label_column"], "data.label_column", -1, 1 << 24, &data->csv.label_column));
+    mark("label_column");
+  }
+  if (n["header"]) {
+    int index = 0;
+    HEARSAY_RETURN_IF_ERROR(ctx.GetEnum(n["header"], "data.header", kCsvHeaders, &index));
+    data->csv.header = index == 0                 ? CsvHeader::kAuto
+                       : index == 1 || index == 3 ? CsvHeader::kYes
+                                                  : CsvHeader::kNo;
+    mark("header");
+  }
+  if (n["delimiter"]) {
+    HEARSAY_RETURN_IF_ERROR(ctx.GetString(n["delimiter"], "data.delimiter", &text));
+    if (text == "tab" || text == "\\t") text = "\t";
+    if (text == "space") text = " ";
+    if (text.size() != 1 || text == "\"" || text == "\n" || text == "\r") {
+      return ctx.Error(n["delimiter"], "data.delimiter '" + text +
+                                           "': give one character such as ',' or ';', or tab or "
+                                           "space (a quote or line break cannot separate fields)");
+    }
+    data->csv.delimiter = text[0];
+    mark("delimiter");
+  }
+  return Status::Ok();
+}
+
 Status ParseData(const YamlContext& ctx, const YAML::Node& n, RunDraft* d) {
   DataConfig* data = &d->run.data;
   HEARSAY_RETURN_IF_ERROR(
       ctx.CheckKeys(n, "data",
                     {"kind", "samples", "features", "classes", "noise", "separation", "seed",
-                     "path", "test_path", "test_fraction", "partition"}));
+                     "path", "test_path", "labels", "test_labels", "label_column", "header",
+                     "delimiter", "test_fraction", "partition", "alpha"}));
   int index = 0;
   if (n["kind"]) {
     HEARSAY_RETURN_IF_ERROR(ctx.GetEnum(n["kind"], "data kind", kDataKinds, &index));
     data->kind = kDataKinds[index];
+    d->Set("data.kind", n["kind"]);
   }
   auto mark = [&](const char* key) { d->Set(std::string("data.") + key, n[key]); };
   int64_t v = 0;
@@ -185,9 +229,23 @@ Status ParseData(const YamlContext& ctx, const YAML::Node& n, RunDraft* d) {
     data->test_path = path.empty() ? path : ctx.Resolve(path);
     mark("test_path");
   }
+  HEARSAY_RETURN_IF_ERROR(ParseDataFileKeys(ctx, n, d));
   if (n["partition"]) {
     HEARSAY_RETURN_IF_ERROR(ctx.GetEnum(n["partition"], "data partition", kPartitions, &index));
-    data->partition = index == 0 ? PartitionMode::kIid : PartitionMode::kLabelSorted;
+    data->partition = index == 0   ? PartitionMode::kIid
+                      : index == 4 ? PartitionMode::kDirichlet
+                                   : PartitionMode::kLabelSorted;
+    mark("partition");
+  }
+  if (n["alpha"]) {
+    HEARSAY_RETURN_IF_ERROR(ctx.GetDouble(n["alpha"], "data.alpha", &data->alpha));
+    if (!(data->alpha > 0 && data->alpha <= kMaxDirichletAlpha)) {
+      return ctx.Error(n["alpha"], "data.alpha = " + n["alpha"].Scalar() +
+                                       "; the Dirichlet concentration must be > 0 and at most "
+                                       "1e6 (smaller = more label skew; 0.1 is strong, 100 "
+                                       "almost iid)");
+    }
+    mark("alpha");
   }
   d->Set("data", n);
   return Status::Ok();

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "compressors/compressor.h"
+#include "runtime/data/idx.h"
 #include "runtime/peer/experiment.h"
 #include "runtime/peer/experiment_parser.h"
 
@@ -69,16 +70,58 @@ Status CheckCodec(const YamlContext& ctx, const RunDraft& d) {
   return Status::Ok();
 }
 
+// Keys that belong to another kind of data, or to another partition, would silently do nothing:
+// each is an error naming the line that set it.
+Status CheckDataKeys(const YamlContext& ctx, const RunDraft& d) {
+  const DataConfig& data = d.run.data;
+  const std::string at_kind = d.Has("data.kind") ? "data.kind" : "data";
+  for (const char* key : {"label_column", "header", "delimiter"}) {
+    if (d.Has(std::string("data.") + key) && data.kind != "csv") {
+      return ctx.Error(d.At(std::string("data.") + key),
+                       std::string("data.") + key + " applies to kind csv, not " + data.kind);
+    }
+  }
+  for (const char* key : {"labels", "test_labels"}) {
+    if (d.Has(std::string("data.") + key) && data.kind != "idx") {
+      return ctx.Error(d.At(std::string("data.") + key),
+                       std::string("data.") + key + " applies to kind idx, not " + data.kind);
+    }
+  }
+  if (data.kind == "idx") {
+    if (data.labels.empty()) {
+      return ctx.Error(d.At(at_kind),
+                       "idx data needs `labels:` (the labels file beside the images `path:`)");
+    }
+    if (data.test_path.empty() != data.test_labels.empty()) {
+      return ctx.Error(d.At(data.test_path.empty() ? "data.test_labels" : "data.test_path"),
+                       "idx data: give `test_path:` (images) and `test_labels:` together");
+    }
+  }
+  if (d.Has("data.alpha") && data.partition != PartitionMode::kDirichlet) {
+    return ctx.Error(d.At("data.alpha"),
+                     "data.alpha is the Dirichlet concentration; it needs partition: dirichlet "
+                     "(the partition is " +
+                         std::string(PartitionName(data.partition)) + ")");
+  }
+  return Status::Ok();
+}
+
 // The model, the data set and the peers' model copies must fit in this machine: a validation
 // error here instead of std::bad_alloc in the middle of a run.
 Status CheckModelAndData(const YamlContext& ctx, const RunDraft& d) {
   const RunConfig& run = d.run;
   const DataConfig& data = run.data;
   const int n = run.topology->size();
-  if (data.kind == "libsvm") {
-    if (data.path.empty()) return ctx.Error(d.At("data"), "libsvm data needs `path:`");
-    for (const auto& [key, path] :
-         {std::pair<std::string, std::string>{"path", data.path}, {"test_path", data.test_path}}) {
+  HEARSAY_RETURN_IF_ERROR(CheckDataKeys(ctx, d));
+  if (data.kind != "synthetic") {
+    if (data.path.empty()) {
+      return ctx.Error(d.At("data"), data.kind + " data needs `path:`" +
+                                         (data.kind == "idx" ? " (the images file)" : ""));
+    }
+    for (const auto& [key, path] : {std::pair<std::string, std::string>{"path", data.path},
+                                    {"test_path", data.test_path},
+                                    {"labels", data.labels},
+                                    {"test_labels", data.test_labels}}) {
       if (path.empty()) continue;
       std::error_code ec;
       const auto status = fs::status(path, ec);
@@ -90,6 +133,13 @@ Status CheckModelAndData(const YamlContext& ctx, const RunDraft& d) {
       if (!fs::is_regular_file(status)) {
         return ctx.Error(d.At("data." + key),
                          "data." + key + ": '" + path + "' is not a regular file");
+      }
+      // An IDX header that disagrees with the file's size (a truncated download) is known
+      // without reading the data: report it before any run starts.
+      if (data.kind == "idx") {
+        Status header = CheckIdxHeader(path);
+        if (!header.ok())
+          return ctx.Error(d.At("data." + key), "data." + key + ": " + header.message());
       }
     }
     if (!run.model.hidden.empty() && run.model.kind != "mlp") {

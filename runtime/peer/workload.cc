@@ -1,5 +1,7 @@
 #include "runtime/peer/workload.h"
 
+#include "runtime/data/csv_data.h"
+#include "runtime/data/idx.h"
 #include "runtime/data/libsvm.h"
 
 namespace hearsay {
@@ -12,6 +14,15 @@ Status AtData(const RunConfig& run, const Status& s) {
   return run.data_at.empty() ? s : s.WithPrefix(run.data_at + ": data");
 }
 
+// One data file (with its labels file for idx). `features`: libsvm's declared width (the test
+// file takes the training file's).
+Result<Dataset> LoadFile(const DataConfig& d, const std::string& path, const std::string& labels,
+                         int64_t features) {
+  if (d.kind == "csv") return LoadCsv(path, d.csv);
+  if (d.kind == "idx") return LoadIdx(path, labels);
+  return LoadLibsvm(path, features);
+}
+
 Status ReadData(const RunConfig& run, int num_peers, Workload& w) {
   const DataConfig& d = run.data;
   if (d.kind == "synthetic") {
@@ -20,14 +31,15 @@ Status ReadData(const RunConfig& run, int num_peers, Workload& w) {
     w.train = std::move(split.train);
     w.test = std::move(split.test);
   } else {
-    HEARSAY_ASSIGN_OR_RETURN(Dataset all, LoadLibsvm(d.path, d.features));
+    HEARSAY_ASSIGN_OR_RETURN(Dataset all, LoadFile(d, d.path, d.labels, d.features));
     if (d.test_path.empty()) {
       TrainTest split = SplitTrainTest(all, d.test_fraction, run.seed);
       w.train = std::move(split.train);
       w.test = std::move(split.test);
     } else {
       w.train = std::move(all);
-      HEARSAY_ASSIGN_OR_RETURN(w.test, LoadLibsvm(d.test_path, w.train.num_features));
+      HEARSAY_ASSIGN_OR_RETURN(w.test,
+                               LoadFile(d, d.test_path, d.test_labels, w.train.num_features));
       if (w.test.num_features != w.train.num_features) {
         return InvalidArgument(d.test_path + ": has " + std::to_string(w.test.num_features) +
                                " features, the training file " + d.path + " has " +
@@ -42,7 +54,7 @@ Status ReadData(const RunConfig& run, int num_peers, Workload& w) {
                            " training examples cannot be shared by " + std::to_string(num_peers) +
                            " peers");
   }
-  w.shards = PartitionIndices(w.train, num_peers, d.partition, run.seed);
+  w.shards = PartitionIndices(w.train, num_peers, d.partition, run.seed, d.alpha);
   return Status::Ok();
 }
 

@@ -40,6 +40,12 @@ expect bad-transport 1 "transport" -- "$bin" launch "$src/examples/demo.yaml" --
 expect version 0 "hearsay .*commit" -- "$bin" --version
 expect topo-tc-names 0 "bandwidth: 20Mbit, latency: 20ms, jitter: 0s, loss: 0.01" -- \
   "$bin" topo gen ring -n 4 --link rate=20mbit,delay=20msec,loss=1%
+# Network profiles are compiled in: found from any folder; a misspelt one is a line error.
+printf 'nodes: 6\ngenerator: {kind: ring}\nlinks: {profile: wan-3-continents}\n' >"$tmp/wan.yaml"
+expect profile-found 0 "0 -> 5: 1Gbit, 109ms" -- bash -c "cd / && '$(readlink -f "$bin")' topo show '$tmp/wan.yaml'"
+printf 'nodes: 4\ngenerator: {kind: ring}\nlinks:\n  default: {profile: datacentre}\n' >"$tmp/prof.yaml"
+expect profile-suggestion 1 "prof.yaml:4:22: .*'datacentre' is unknown; did you mean 'datacenter'" -- \
+  "$bin" topo show "$tmp/prof.yaml"
 printf 'topology: [1, 2\n' >"$tmp/bad.yaml"
 expect malformed-yaml 1 "bad.yaml:.*malformed YAML" -- "$bin" launch "$tmp/bad.yaml"
 cp "$src/examples/demo_ring8.yaml" "$tmp/ring.yaml"
@@ -90,6 +96,19 @@ fi
 printf 'nodes: 4\nbase_port: 17500\ngenerator: {kind: ring}\nlinks: {default: {latency: 2s}}\n' >"$tmp/slow.yaml"
 printf 'topology: slow.yaml\ndata: {samples: 400, features: 8, classes: 3}\nrounds: 3\nround_timeout: 200ms\n' >"$tmp/fail.yaml"
 expect run-failed 2 "waited" -- "$bin" launch "$tmp/fail.yaml" --transport inproc --out "$tmp/fail"
+# 0: a run that diverges is a result (status diverged in summary.csv), and the next run still
+# runs; over tcp the peer process's exit and last log line carry the divergence.
+printf 'topology: ring.yaml\ndata: {samples: 400, features: 8, classes: 3}\nrounds: 4\neval_every: 2\nemulate: false\nruns:\n  - {name: boom, lr: 1.0e30}\n  - {name: fine}\n' >"$tmp/diverge.yaml"
+for transport in inproc tcp; do
+  expect "diverged-$transport" 0 "run 'boom' diverged at round [0-9]+: .*going on" -- \
+    "$bin" launch "$tmp/diverge.yaml" --transport $transport --out "$tmp/div-$transport"
+  if grep -qE '^boom,.*,diverged,[0-9]+,' "$tmp/div-$transport/summary.csv" &&
+    grep -qE '^fine,.*,ok,,' "$tmp/div-$transport/summary.csv"; then
+    echo "ok   diverged-$transport-summary"; passes=$((passes + 1))
+  else
+    echo "FAIL diverged-$transport-summary"; cat "$tmp/div-$transport/summary.csv"; fails=$((fails + 1))
+  fi
+done
 # 130: interrupted (SIGINT while the peers train).
 printf 'topology: ring.yaml\ndata: {samples: 400, features: 8, classes: 3}\nrounds: 1000000\nemulate: false\n' >"$tmp/long.yaml"
 "$bin" launch "$tmp/long.yaml" --transport inproc --out "$tmp/long" >/dev/null 2>&1 &

@@ -47,7 +47,18 @@ def write_experiment(tmp_path, algorithm="dpsgd", extra=""):
     return str(exp)
 
 
-def run_peers(exp, targets, x0, steps=None, out_dir=""):
+def run_threads(body, errors):
+    """body(i) for every rank on its own thread; the errors they recorded must all be None."""
+    threads = [threading.Thread(target=body, args=(i,)) for i in range(N)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads), "a peer thread hangs"
+    assert errors == [None] * N, errors
+
+
+def run_peers(exp, targets, x0, out_dir=""):
     finals, errors = [None] * N, [None] * N
 
     def body(i):
@@ -68,12 +79,7 @@ def run_peers(exp, targets, x0, steps=None, out_dir=""):
         except Exception as e:  # reported by the test
             errors[i] = e
 
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(N)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert errors == [None] * N, errors
+    run_threads(body, errors)
     return finals
 
 
@@ -161,12 +167,7 @@ def test_torch_gossip(tmp_path):
         except Exception as e:
             errors[i] = e
 
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(N)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert errors == [None] * N, errors
+    run_threads(body, errors)
     for first, w in results:
         err = np.abs(w.T - w_true).max()
         assert err < 0.5 * np.abs(w_true).max(), (first, err)

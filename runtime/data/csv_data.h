@@ -1,0 +1,48 @@
+// Numeric CSV classification files: one example per line, a label column and feature columns.
+//
+//   label,pixel0,pixel1,...        <- optional header (see CsvHeader)
+//   5,0,0.25,...
+//
+// Format (docs/experiment_format.md "Data files"):
+//   - fields are separated by `delimiter` (one character; ',' by default). With ' ' as the
+//     delimiter, runs of spaces separate fields and leading/trailing spaces are ignored;
+//   - a field may be quoted ("1.5", with "" for a quote inside); spaces around a field and a
+//     trailing '\r' (CRLF files) are ignored, as is a UTF-8 byte-order mark at the start;
+//   - blank lines are skipped; there are no comment lines (CSV has none);
+//   - every line has as many fields as the first one;
+//   - the label is a non-negative integer (written 3 or 3.0), used as the class id directly, so
+//     train and test files agree on classes; num_classes = max(largest label + 1, 2);
+//   - every feature is a finite number (no empty fields, no nan / inf).
+// Errors name "path:line" (and the column, 1-based, where one field is at fault) and the reason.
+// Only regular files of at most kMaxDataFileBytes are opened; the dense matrix must fit in
+// max_dense_bytes (0 = half the machine's memory), checked while reading.
+// Thread-safety: pure function (reads the file).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+#include "runtime/data/dataset.h"
+
+namespace hearsay {
+
+enum class CsvHeader {
+  kAuto,  // the first non-blank line is a header when its label field is not a number
+  kYes,   // the first non-blank line is a header
+  kNo,    // every line is an example
+};
+
+struct CsvOptions {
+  int64_t label_column = 0;             // 0-based column of the label; -1 = the last column
+  CsvHeader header = CsvHeader::kAuto;  // auto
+  char delimiter = ',';                 // field separator
+};
+
+// "auto" | "true" | "false" (also yes/no): the names experiment files use.
+const char* CsvHeaderName(CsvHeader header);
+
+Result<Dataset> LoadCsv(const std::string& path, const CsvOptions& options,
+                        uint64_t max_dense_bytes = 0);
+
+}  // namespace hearsay

@@ -1,0 +1,174 @@
+// The `data:` keys of csv and idx files and of the dirichlet partition: parsed, validated with
+// file:line, written back by the resolved config, and read into a workload
+// (docs/experiment_format.md "Data").
+#include <yaml-cpp/yaml.h>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "runtime/peer/experiment.h"
+#include "runtime/peer/workload.h"
+
+namespace hearsay {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Be32(uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+          static_cast<char>(v)};
+}
+
+class ExperimentData : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/hearsay_experiment_data_test_XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    Write("ring.yaml",
+          "nodes: 4\nbase_port: 17300\ngenerator: {kind: ring}\n"
+          "links:\n  default: {bandwidth: 20Mbit, latency: 20ms}\n");
+    // 40 examples, 3 classes, 2 features; the label is the last column.
+    std::string csv = "x1;x2;y\n";
+    for (int i = 0; i < 40; ++i) {
+      csv += std::to_string(i) + ";" + std::to_string(i % 7) + ";" + std::to_string(i % 3) + "\n";
+    }
+    Write("data.csv", csv);
+    // 8 images of 2 x 2 pixels and their labels.
+    std::string images = std::string("\0\0\x08\x03", 4) + Be32(8) + Be32(2) + Be32(2);
+    for (int i = 0; i < 32; ++i) images += static_cast<char>(i * 8);
+    Write("img.idx", images);
+    std::string labels = std::string("\0\0\x08\x01", 4) + Be32(8);
+    for (int i = 0; i < 8; ++i) labels += static_cast<char>(i % 2);
+    Write("lab.idx", labels);
+    Write("short.idx", images.substr(0, images.size() - 3));
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::string Write(const std::string& name, const std::string& bytes) {
+    std::ofstream(dir_ + "/" + name, std::ios::binary) << bytes;
+    return dir_ + "/" + name;
+  }
+  Result<Experiment> Load(const std::string& data) {
+    return LoadExperiment(
+        Write("exp.yaml", "topology: ring.yaml\nmodel: {kind: softmax}\n" + data));
+  }
+  std::string ErrorOf(const std::string& data) {
+    auto r = Load(data);
+    return r.ok() ? std::string() : r.status().message();
+  }
+  std::string dir_;
+};
+
+#define EXPECT_ERROR(body, ...)                                                                   \
+  do {                                                                                            \
+    const std::string _err = ErrorOf(body);                                                       \
+    ASSERT_FALSE(_err.empty()) << "loaded a bad file:\n" << body;                                 \
+    EXPECT_EQ(_err.find('\n'), std::string::npos) << _err;                                        \
+    for (const char* _want : {__VA_ARGS__}) {                                                     \
+      EXPECT_NE(_err.find(_want), std::string::npos) << "missing '" << _want << "' in: " << _err; \
+    }                                                                                             \
+  } while (0)
+
+TEST_F(ExperimentData, CsvKeysAreReadIntoAWorkload) {
+  auto exp = Load(
+      "data: {kind: csv, path: data.csv, label_column: -1, header: true, delimiter: ';',\n"
+      "       test_fraction: 0.25, partition: dirichlet, alpha: 0.2}\n");
+  ASSERT_TRUE(exp.ok()) << exp.status().message();
+  const DataConfig& d = exp->runs.front().data;
+  EXPECT_EQ(d.kind, "csv");
+  EXPECT_EQ(d.path, dir_ + "/data.csv");
+  EXPECT_EQ(d.csv.label_column, -1);
+  EXPECT_EQ(d.csv.header, CsvHeader::kYes);
+  EXPECT_EQ(d.csv.delimiter, ';');
+  EXPECT_EQ(d.partition, PartitionMode::kDirichlet);
+  EXPECT_EQ(d.alpha, 0.2);
+  auto w = BuildWorkload(exp->runs.front(), 4);
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_EQ(w->train.size() + w->test.size(), 40);
+  EXPECT_EQ(w->test.size(), 10);
+  EXPECT_EQ(w->train.num_features, 2);
+  EXPECT_EQ(w->train.num_classes, 3);
+  int64_t shard_rows = 0;
+  for (const auto& s : w->shards) {
+    EXPECT_FALSE(s.empty());
+    shard_rows += static_cast<int64_t>(s.size());
+  }
+  EXPECT_EQ(shard_rows, 30);
+  // The resolved config writes the keys back, and it reads back the same.
+  std::vector<const RunConfig*> runs{&exp->runs.front()};
+  const YAML::Node back = YAML::Load(ResolvedConfigYaml(*exp, runs))["runs"][0]["data"];
+  EXPECT_EQ(back["kind"].as<std::string>(), "csv");
+  EXPECT_EQ(back["label_column"].as<int>(), -1);
+  EXPECT_EQ(back["header"].as<std::string>(), "true");
+  EXPECT_EQ(back["delimiter"].as<std::string>(), ";");
+  EXPECT_EQ(back["partition"].as<std::string>(), "dirichlet");
+  EXPECT_EQ(back["alpha"].as<double>(), 0.2);
+}
+
+TEST_F(ExperimentData, IdxKeysAreReadIntoAWorkload) {
+  auto exp = Load(
+      "data: {kind: idx, path: img.idx, labels: lab.idx, test_path: img.idx, "
+      "test_labels: lab.idx}\n");
+  ASSERT_TRUE(exp.ok()) << exp.status().message();
+  auto w = BuildWorkload(exp->runs.front(), 4);
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_EQ(w->train.size(), 8);
+  EXPECT_EQ(w->test.size(), 8);
+  EXPECT_EQ(w->train.num_features, 4);
+  EXPECT_EQ(w->train.features[5], 40.0f / 255.0f);
+  std::vector<const RunConfig*> runs{&exp->runs.front()};
+  const YAML::Node back = YAML::Load(ResolvedConfigYaml(*exp, runs))["runs"][0]["data"];
+  EXPECT_EQ(back["labels"].as<std::string>(), dir_ + "/lab.idx");
+  EXPECT_EQ(back["test_labels"].as<std::string>(), dir_ + "/lab.idx");
+}
+
+TEST_F(ExperimentData, BadDataKeysAreOneLineErrorsWithFileAndLine) {
+  EXPECT_ERROR("data: {kind: csv}\n", "exp.yaml:3:7: csv data needs `path:`");
+  EXPECT_ERROR("data: {kind: idx, path: img.idx}\n", "exp.yaml:3:", "idx data needs `labels:`");
+  EXPECT_ERROR("data: {kind: idx, path: img.idx, labels: lab.idx, test_path: img.idx}\n",
+               "exp.yaml:3:", "give `test_path:` (images) and `test_labels:` together");
+  EXPECT_ERROR("data: {kind: idx, path: short.idx, labels: lab.idx}\n",
+               "exp.yaml:3:25: data.path: ",
+               "short.idx: IDX header says 8 x 2 x 2 bytes of data (48 bytes in all), the file "
+               "has 45 bytes (truncated?)");
+  EXPECT_ERROR("data: {kind: idx, path: img.idx, labels: nope.idx}\n",
+               "exp.yaml:3:42: data.labels: cannot open '");
+  EXPECT_ERROR("data: {kind: libsvm, path: data.csv, header: true}\n",
+               "exp.yaml:3:46: data.header applies to kind csv, not libsvm");
+  EXPECT_ERROR("data: {kind: csv, path: data.csv, labels: lab.idx}\n",
+               "exp.yaml:3:43: data.labels applies to kind idx, not csv");
+  EXPECT_ERROR("data: {kind: csv, path: data.csv, delimiter: '::'}\n",
+               "exp.yaml:3:46: data.delimiter '::': give one character");
+  EXPECT_ERROR("data: {kind: csv, path: data.csv, header: maybe}\n",
+               "exp.yaml:3:43: data.header 'maybe' is unknown");
+  EXPECT_ERROR("data: {kind: csv, path: data.csv, label_column: -2}\n",
+               "exp.yaml:3:49:", "data.label_column");
+  EXPECT_ERROR("data: {partition: dirichlet, alpha: 0}\n",
+               "exp.yaml:3:37: data.alpha = 0; the Dirichlet concentration must be > 0");
+  EXPECT_ERROR("data: {partition: dirichlet, alpha: -1}\n", "exp.yaml:3:37: data.alpha = -1");
+  EXPECT_ERROR("data: {partition: dirichlet, alpha: .nan}\n", "exp.yaml:3:37:", "data.alpha");
+  EXPECT_ERROR("data: {partition: dirichlet, alpha: .inf}\n", "exp.yaml:3:37:", "data.alpha");
+  EXPECT_ERROR("data: {partition: iid, alpha: 0.5}\n",
+               "exp.yaml:3:31: data.alpha is the Dirichlet concentration; it needs partition: "
+               "dirichlet (the partition is iid)");
+  EXPECT_ERROR("data: {partition: dirichlet, alpah: 0.5}\n", "exp.yaml:3:", "alpha");
+  // A file error found when the data is read names the experiment line and the file's line.
+  Write("bad.csv", "0,1\n1,x\n");
+  auto exp = Load("data: {kind: csv, path: bad.csv}\n");
+  ASSERT_TRUE(exp.ok()) << exp.status().message();
+  auto w = BuildWorkload(exp->runs.front(), 4);
+  ASSERT_FALSE(w.ok());
+  EXPECT_NE(w.status().message().find("exp.yaml:3:7: data: "), std::string::npos)
+      << w.status().message();
+  EXPECT_NE(w.status().message().find("bad.csv:2: column 2: 'x' is not a number"),
+            std::string::npos)
+      << w.status().message();
+}
+
+}  // namespace
+}  // namespace hearsay
