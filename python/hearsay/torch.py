@@ -51,3 +51,46 @@ class Gossip:
 
     def close(self):
         self.peer.close()
+
+
+class GossipOptimizer:
+    """An inner optimizer whose parameters are gossiped every ``local_steps`` of its steps.
+
+        inner = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        opt = hearsay.torch.GossipOptimizer(model.parameters(), inner, experiment="exp.yaml",
+                                            rank=rank, local_steps=4)
+        while not opt.finished:
+            opt.zero_grad(); loss = loss_fn(model(x), y); loss.backward(); opt.step(loss.item())
+
+    ``step`` runs the inner optimizer's step, and after every ``local_steps`` of them one gossip
+    round (``Gossip.step``). ``finished`` turns True once the run's rounds are done; the
+    parameters then hold the final model.
+    """
+
+    def __init__(self, params, inner_optimizer, experiment, rank, local_steps=1, run=None,
+                 out_dir=""):
+        if local_steps < 1:
+            raise ValueError(f"local_steps must be >= 1, not {local_steps}")
+        self.inner = inner_optimizer
+        self.local_steps = int(local_steps)
+        self.gossip = Gossip(params, experiment, rank, run=run, out_dir=out_dir)
+        self.finished = False
+        self._steps = 0
+
+    def zero_grad(self, set_to_none=True):
+        self.inner.zero_grad(set_to_none=set_to_none)
+
+    def step(self, loss=float("nan")):
+        if self.finished:
+            raise RuntimeError("the run has ended: no more steps")
+        self.inner.step()
+        self._steps += 1
+        if self._steps % self.local_steps == 0:
+            self.finished = not self.gossip.step(loss)
+            if self.finished:
+                self.gossip.close()
+        return self.finished
+
+    @property
+    def param_groups(self):
+        return self.inner.param_groups

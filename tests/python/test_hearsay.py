@@ -171,3 +171,35 @@ def test_torch_gossip(tmp_path):
     for first, w in results:
         err = np.abs(w.T - w_true).max()
         assert err < 0.5 * np.abs(w_true).max(), (first, err)
+
+
+def test_gossip_optimizer_wraps_an_inner_optimizer(tmp_path):
+    torch = pytest.importorskip("torch")
+    import hearsay.torch as ht
+
+    exp = write_experiment(tmp_path, "dpsgd")
+    rng = np.random.default_rng(4)
+    targets = [torch.from_numpy(rng.normal(size=3).astype(np.float32)) for _ in range(N)]
+    finals, errors = [None] * N, [None] * N
+
+    def body(i):
+        try:
+            w = torch.nn.Parameter(torch.zeros(3))
+            opt = ht.GossipOptimizer([w], torch.optim.SGD([w], lr=0.1), exp, rank=i,
+                                     local_steps=2)
+            steps = 0
+            while not opt.finished:
+                opt.zero_grad()
+                loss = 0.5 * ((w - targets[i]) ** 2).sum()
+                loss.backward()
+                opt.step(loss.item())
+                steps += 1
+            finals[i] = (steps, w.detach().numpy().copy())
+        except Exception as e:
+            errors[i] = e
+
+    run_threads(body, errors)
+    mean_target = torch.stack(targets).mean(0).numpy()
+    for steps, w in finals:
+        assert steps == 2 * ROUNDS  # two inner steps per gossip round
+        assert np.abs(w - mean_target).max() < 0.5
