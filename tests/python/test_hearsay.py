@@ -203,3 +203,17 @@ def test_gossip_optimizer_wraps_an_inner_optimizer(tmp_path):
     for steps, w in finals:
         assert steps == 2 * ROUNDS  # two inner steps per gossip round
         assert np.abs(w - mean_target).max() < 0.5
+
+
+def test_digits_example_learns():
+    pytest.importorskip("torch")
+    import subprocess
+    import sys
+
+    root = os.environ.get("HEARSAY_SOURCE_DIR",
+                          os.path.join(os.path.dirname(__file__), "..", ".."))
+    out = subprocess.run([sys.executable, os.path.join(root, "examples/python/digits_torch.py"),
+                          "--rounds", "60"], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    line = [l for l in out.stdout.splitlines() if l.startswith("average model")][0]
+    assert float(line.split()[-1]) > 0.85, out.stdout
