@@ -37,7 +37,7 @@ Status CheckFaults(const RunConfig& run, TransportKind transport, const std::str
   return Status::Ok();
 }
 
-const char* PeerStateName(PeerOutcome::State state) {
+const char* PeerOutcomeName(PeerOutcome::State state) {
   switch (state) {
     case PeerOutcome::State::kFinished:
       return "finished";
@@ -53,7 +53,7 @@ Status WritePeerOutcomes(const std::string& run_dir, const std::vector<PeerOutco
   std::ofstream f(run_dir + "/peers.csv", std::ios::trunc);
   f << CsvRow({"peer", "status", "reason"});
   for (size_t i = 0; i < outcomes.size(); ++i) {
-    f << CsvRow({std::to_string(i), PeerStateName(outcomes[i].state), outcomes[i].reason});
+    f << CsvRow({std::to_string(i), PeerOutcomeName(outcomes[i].state), outcomes[i].reason});
   }
   if (!f) return Unavailable(run_dir + "/peers.csv: cannot write");
   return Status::Ok();

@@ -38,7 +38,7 @@ struct PeerOutcome {
   State state = State::kFinished;
   std::string reason;  // kFailed / kKilled: why (exit code and last log line, the fault's line)
 };
-const char* PeerStateName(PeerOutcome::State state);  // "finished" | "failed" | "killed"
+const char* PeerOutcomeName(PeerOutcome::State state);  // "finished" | "failed" | "killed"
 
 // Writes run_dir/peers.csv: peer,status,reason (RFC 4180).
 Status WritePeerOutcomes(const std::string& run_dir, const std::vector<PeerOutcome>& outcomes);
