@@ -12,10 +12,15 @@
 #include <optional>
 #include <string>
 
+#include "common/byte_buffer.h"
+#include "common/random.h"
+#include "compressors/compressor.h"
 #include "runtime/peer/embedded_peer.h"
 #include "runtime/peer/experiment.h"
 #include "runtime/peer/peer.h"
 #include "runtime/version.h"
+#include "topology/analysis.h"
+#include "topology/topology_spec.h"
 
 namespace py = pybind11;
 using hearsay::EmbeddedPeer;
@@ -112,9 +117,93 @@ class PyPeer {
   std::unique_ptr<EmbeddedPeer> peer_;
 };
 
+// A codec (compressors/compressor.h) for Python: encode a float32 vector to the exact bytes a
+// peer would send, decode them back.
+class PyCodec {
+ public:
+  explicit PyCodec(const std::string& spec) {
+    auto c = hearsay::MakeCompressor(spec);
+    if (!c.ok()) Throw(c.status());
+    codec_ = std::move(c).value();
+  }
+  py::bytes Encode(const FloatArray& x, uint64_t seed, uint32_t peer, uint32_t round) {
+    if (x.ndim() != 1) throw py::value_error("x must be a 1-D float32 array");
+    hearsay::ByteBuffer out;
+    const hearsay::RngKey key{seed, peer, round, 0, 0};
+    hearsay::Status s = codec_->Encode(
+        std::span<const float>(x.data(), static_cast<size_t>(x.shape(0))), key, &out);
+    if (!s.ok()) Throw(s);
+    return py::bytes(reinterpret_cast<const char*>(out.data()), out.size());
+  }
+  FloatArray Decode(const py::bytes& bytes, size_t n, uint64_t seed, uint32_t peer,
+                    uint32_t round) const {
+    const std::string_view b = bytes;
+    FloatArray out(static_cast<py::ssize_t>(n));
+    auto view = out.mutable_unchecked<1>();
+    const hearsay::RngKey key{seed, peer, round, 0, 0};
+    hearsay::Status s = codec_->Decode(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(b.data()), b.size()), key,
+        std::span<float>(view.mutable_data(0), n));
+    if (!s.ok()) Throw(s);
+    return out;
+  }
+  std::string spec() const { return codec_->Spec(); }
+  bool unbiased() const { return codec_->Unbiased(); }
+  double bits_per_element(size_t d) const { return codec_->BitsPerElement(d); }
+
+ private:
+  std::unique_ptr<hearsay::Compressor> codec_;
+};
+
+// A topology file as Python data: nodes, the mixing matrix of round 1, the spectral analysis.
+py::dict LoadTopology(const std::string& path) {
+  auto spec = hearsay::LoadTopologyFile(path);
+  if (!spec.ok()) Throw(spec.status());
+  const auto& graph = spec->graph;
+  const int n = graph->size();
+  py::array_t<double> w({n, n});
+  auto wv = w.mutable_unchecked<2>();
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < n; ++j) wv(i, j) = 0;
+    for (const hearsay::Neighbor& nb : graph->Row(i, 1)) wv(i, nb.id) = nb.weight;
+  }
+  py::list names;
+  for (const auto& node : spec->nodes) names.append(node.name);
+  py::dict d;
+  d["nodes"] = n;
+  d["names"] = names;
+  d["weights"] = w;
+  d["period"] = graph->period();
+  auto a = hearsay::AnalyzeTopology(graph);
+  if (a.ok()) {
+    d["spectral_gap"] = a->spectral_gap;
+    d["second_eigenvalue"] = a->second_eigenvalue;
+    d["diameter"] = a->diameter;
+    d["symmetric"] = a->symmetric;
+    d["doubly_stochastic"] = a->doubly_stochastic;
+  }
+  return d;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_hearsay, m) {
+  py::class_<PyCodec>(m, "Codec", R"doc(
+A hearsay codec (docs/compressors.md), e.g. Codec("qsgd:8"). encode(x, seed=0, peer=0, round=0)
+returns the exact bytes a peer sends for the float32 vector x (the random draws of stochastic
+codecs are keyed by seed, peer and round); decode(data, n, seed, peer, round) inverts it.
+)doc")
+      .def(py::init<const std::string&>(), py::arg("spec"))
+      .def("encode", &PyCodec::Encode, py::arg("x").noconvert(), py::arg("seed") = 0,
+           py::arg("peer") = 0, py::arg("round") = 0)
+      .def("decode", &PyCodec::Decode, py::arg("data"), py::arg("n"), py::arg("seed") = 0,
+           py::arg("peer") = 0, py::arg("round") = 0)
+      .def_property_readonly("spec", &PyCodec::spec)
+      .def_property_readonly("unbiased", &PyCodec::unbiased)
+      .def("bits_per_element", &PyCodec::bits_per_element, py::arg("d"));
+  m.def("load_topology", &LoadTopology, py::arg("path"),
+        "A topology file: nodes, names, the mixing matrix W (round 1), period, and its analysis "
+        "(spectral_gap, second_eigenvalue, diameter, symmetric, doubly_stochastic)");
   m.doc() = "hearsay: decentralized gossip training; the peer of a run whose model is yours.";
   m.attr("__version__") = hearsay::RuntimeVersion();
   py::class_<PyPeer>(m, "Peer", R"doc(

@@ -13,11 +13,13 @@ peers' addresses) exactly as for ``hearsay launch``; each process (or thread) is
     peer.close()
 
 For PyTorch, ``hearsay.torch.Gossip`` does the flattening (see its docstring).
+``hearsay.Codec("qsgd:8").encode(x)`` gives the exact bytes a peer would send for x, and
+``hearsay.load_topology(path)`` a topology file's mixing matrix and spectral gap.
 """
 
 import os
 
-from ._hearsay import Peer, __version__  # noqa: F401
+from ._hearsay import Codec, Peer, __version__, load_topology  # noqa: F401
 
 _RANK_VARIABLES = ("HEARSAY_RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK")
 

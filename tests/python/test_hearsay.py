@@ -217,3 +217,38 @@ def test_digits_example_learns():
     assert out.returncode == 0, out.stderr[-2000:]
     line = [l for l in out.stdout.splitlines() if l.startswith("average model")][0]
     assert float(line.split()[-1]) > 0.85, out.stdout
+
+
+def test_codec_round_trips_and_refuses_bad_bytes():
+    x = np.random.default_rng(5).normal(size=1000).astype(np.float32)
+    ident = hearsay.Codec("identity")
+    data = ident.encode(x)
+    np.testing.assert_array_equal(ident.decode(data, len(x)), x)
+    q = hearsay.Codec("qsgd:8")
+    assert q.unbiased and q.spec == "qsgd:8"
+    data = q.encode(x, seed=1, peer=2, round=3)
+    assert len(data) < len(x) * 4 / 3  # about 8 bits per element plus block scales
+    assert data == q.encode(x, seed=1, peer=2, round=3)  # deterministic per key
+    y = q.decode(data, len(x), seed=1, peer=2, round=3)
+    assert np.abs(y - x).max() < 0.05 * np.abs(x).max()
+    with pytest.raises((ValueError, RuntimeError)):
+        q.decode(data[:-7], len(x))
+    with pytest.raises(ValueError, match="qsgd:9"):
+        hearsay.Codec("qsgd:9")
+    with pytest.raises(TypeError):
+        q.encode(x.astype(np.float64))
+
+
+def test_load_topology(tmp_path):
+    path = tmp_path / "ring.yaml"
+    path.write_text("nodes: 6\ngenerator: {kind: ring}\nweights: metropolis\n")
+    t = hearsay.load_topology(str(path))
+    w = t["weights"]
+    assert t["nodes"] == 6 and w.shape == (6, 6)
+    np.testing.assert_allclose(w.sum(axis=1), 1.0)
+    np.testing.assert_allclose(w, w.T)
+    assert w[0, 1] == pytest.approx(1 / 3) and w[0, 3] == 0
+    eig = np.sort(np.abs(np.linalg.eigvalsh(w)))
+    assert t["spectral_gap"] == pytest.approx(1 - eig[-2], abs=1e-9)
+    with pytest.raises(ValueError):
+        hearsay.load_topology(str(tmp_path / "missing.yaml"))
