@@ -185,7 +185,19 @@ class EmulatedTransport final : public Transport {
         for (Message& m : out) {
           const int to = m.to;
           Status s = inner_->Send(std::move(m));
-          if (!s.ok()) {
+          if (s.code() == StatusCode::kUnavailable) {
+            // The link to `to` is gone (the neighbour died): tell this peer as the transports
+            // do, with a link-down event from that neighbour, instead of failing a later Send
+            // to somebody else with this error.
+            Message down;
+            down.kind = MessageKind::kLinkDown;
+            down.from = to;
+            down.to = self_;
+            const std::string why = s.message();
+            down.payload.assign(why.begin(), why.end());
+            std::lock_guard<std::mutex> relock(mu_);
+            held_.emplace_front(VirtualNow(), std::move(down));
+          } else if (!s.ok()) {
             HEARSAY_LOG_WARN("peer {}: emulated delivery to peer {} failed: {}", self_, to,
                              s.ToString());
             std::lock_guard<std::mutex> relock(mu_);

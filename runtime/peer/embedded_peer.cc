@@ -86,16 +86,7 @@ double EmbeddedPeer::Since() const { return Duration(Now() - start_).count(); }
 Result<bool> EmbeddedPeer::DriveToCompute() {
   const int id = options_.id;
   while (true) {
-    Status status;
-    // Hand the core everything that has arrived, without blocking.
-    while (true) {
-      Result<Message> r = transport_->Receive(Now());
-      if (!r.ok()) {
-        if (r.status().code() != StatusCode::kDeadlineExceeded) status = r.status();
-        break;
-      }
-      core_->Deliver(Since(), std::move(r).value());
-    }
+    Status status = DeliverArrived(*transport_, *core_, start_);
     if (status.ok() && options_.stop && options_.stop->load()) {
       status = Cancelled("peer " + std::to_string(id) + ": stopped in round " +
                          std::to_string(core_->round()));
@@ -112,18 +103,10 @@ Result<bool> EmbeddedPeer::DriveToCompute() {
       return step.status;
     }
     if (step.kind == CoreStep::Kind::kCompute) return true;
-    // kWait: block for the next message, a timer, or the stop-flag poll.
-    TimePoint deadline = DeadlineIn(kPollSeconds);
-    if (step.wake_at < kNoWake) {
-      deadline = std::min(deadline, start_ + std::chrono::duration_cast<SteadyClock::duration>(
-                                                 Duration(step.wake_at)));
-    }
-    Result<Message> r = transport_->Receive(deadline);
-    if (r.ok()) {
-      core_->Deliver(Since(), std::move(r).value());
-    } else if (r.status().code() != StatusCode::kDeadlineExceeded) {
-      failure_ = r.status().WithPrefix("peer " + std::to_string(id) + " round " +
-                                       std::to_string(core_->round()));
+    status = WaitAndDeliver(*transport_, *core_, step.wake_at, start_);
+    if (!status.ok()) {
+      failure_ = status.WithPrefix("peer " + std::to_string(id) + " round " +
+                                   std::to_string(core_->round()));
       (void)core_->Abort(Since(), *sink_, failure_);
       return failure_;
     }

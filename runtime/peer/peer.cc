@@ -22,6 +22,31 @@ constexpr double kFlushSeconds = 0.25;
 
 }  // namespace
 
+Status DeliverArrived(Transport& transport, PeerCore& core, TimePoint start) {
+  while (true) {
+    Result<Message> r = transport.Receive(Now());
+    if (!r.ok()) {
+      return r.status().code() == StatusCode::kDeadlineExceeded ? Status::Ok() : r.status();
+    }
+    core.Deliver(Duration(Now() - start).count(), std::move(r).value());
+  }
+}
+
+Status WaitAndDeliver(Transport& transport, PeerCore& core, double wake_at, TimePoint start) {
+  // A bounded wait, so the caller polls its stop flag at least every kPollSeconds.
+  TimePoint deadline = DeadlineIn(kPollSeconds);
+  if (wake_at < kNoWake) {
+    deadline = std::min(
+        deadline, start + std::chrono::duration_cast<SteadyClock::duration>(Duration(wake_at)));
+  }
+  Result<Message> r = transport.Receive(deadline);
+  if (r.ok()) {
+    core.Deliver(Duration(Now() - start).count(), std::move(r).value());
+    return Status::Ok();
+  }
+  return r.status().code() == StatusCode::kDeadlineExceeded ? Status::Ok() : r.status();
+}
+
 Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
     const RunConfig& run, std::shared_ptr<const TopologySpec> topology, const Model& model, int id,
     const std::atomic<bool>* stop) {
@@ -179,15 +204,7 @@ Status Peer::RunLoop(Transport& transport) {
   const double slowdown = core_->slowdown();
   Status status;
   while (true) {
-    // Hand the core everything that has arrived, without blocking.
-    while (true) {
-      Result<Message> r = transport.Receive(Now());
-      if (!r.ok()) {
-        if (r.status().code() != StatusCode::kDeadlineExceeded) status = r.status();
-        break;
-      }
-      core_->Deliver(since_start(), std::move(r).value());
-    }
+    status = DeliverArrived(transport, *core_, start);
     if (status.ok() && options_.stop && options_.stop->load()) {
       status = Cancelled("peer " + std::to_string(id) + ": stopped in round " +
                          std::to_string(core_->round()));
@@ -217,18 +234,10 @@ Status Peer::RunLoop(Transport& transport) {
       continue;
     }
     // kWait: block for the next message, a timer, or the stop-flag poll.
-    TimePoint deadline = DeadlineIn(kPollSeconds);
-    if (step.wake_at < kNoWake) {
-      const TimePoint wake =
-          start + std::chrono::duration_cast<SteadyClock::duration>(Duration(step.wake_at));
-      deadline = std::min(deadline, wake);
-    }
-    Result<Message> r = transport.Receive(deadline);
-    if (r.ok()) {
-      core_->Deliver(since_start(), std::move(r).value());
-    } else if (r.status().code() != StatusCode::kDeadlineExceeded) {
-      status = r.status().WithPrefix("peer " + std::to_string(id) + " round " +
-                                     std::to_string(core_->round()));
+    status = WaitAndDeliver(transport, *core_, step.wake_at, start);
+    if (!status.ok()) {
+      status = status.WithPrefix("peer " + std::to_string(id) + " round " +
+                                 std::to_string(core_->round()));
       (void)core_->Abort(since_start(), sink, status);
       break;
     }

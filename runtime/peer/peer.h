@@ -86,6 +86,15 @@ class DaemonSink final : public CoreSink {
   RunFiles* files_;
 };
 
+// The driver loop's two network steps, shared by the daemon (Peer) and EmbeddedPeer. Times
+// given to the core are seconds since `start`.
+// Hands `core` everything that has arrived, without blocking; a transport error is returned.
+Status DeliverArrived(Transport& transport, PeerCore& core, TimePoint start);
+// Blocks until a message arrives (and delivers it), the core's wake-up `wake_at` (kNoWake: none)
+// or a short poll interval passes, so the caller can check its stop flag; a transport error is
+// returned.
+Status WaitAndDeliver(Transport& transport, PeerCore& core, double wake_at, TimePoint start);
+
 // TCP transport for peer `id` of the run (addresses from the topology file, handshake from the
 // run; it listens on the node's `bind:` when set), wrapped by the network emulator when
 // run.emulate. FailedPrecondition when a node has no port yet (`base_port: auto` not resolved).
