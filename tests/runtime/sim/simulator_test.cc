@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "runtime/data/sampler.h"
@@ -227,6 +228,62 @@ TEST_P(AdpsgdRing, FinishesAndMatchesDpsgd) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Rings, AdpsgdRing, ::testing::Values(5, 8));
+
+// Records, for each peer and round, which senders' messages it applied.
+struct Applied : SimObserver {
+  std::map<std::pair<int, int64_t>, std::set<int>> from;  // (peer, round) -> senders
+  void OnApplied(int peer, int64_t round, std::span<const MessageId> applied) override {
+    for (const MessageId& m : applied) from[{peer, round}].insert(m.from);
+  }
+};
+
+// A link that goes down (messages held) and comes back: both ends declare each other dead after
+// dead_after and train on without each other, then re-admit each other when the held messages
+// arrive, and mix again. Deterministic in the simulator.
+// DISABLED: it finds an open problem (issue 11). Peers 1 and 2 declare each other dead at ~0.12 s
+// and "back" ~10 ms later (something crosses the down link), but peer 1 then absorbs none of
+// peer 2's gossip until the end of the run (rounds 398-400), and does not wait for it although
+// it is live again: either the emulator's `state: down` / `up` events do not hold and release
+// every kind of message alike, or the re-admitted neighbour (was_dead_) is never required again.
+TEST(Simulator, DISABLED_DeadNeighbourIsDroppedAndReadmittedWhenItsLinkReturns) {
+  TempDir dir;
+  const std::string topo = RingYaml(4, 30000, "bandwidth: 100Mbit, latency: 1ms") +
+                           "events:\n  - {round: 10, between: [1, 2], state: down}\n"
+                           "  - {at: 0.5s, between: [1, 2], state: up}\n";
+  Experiment exp =
+      LoadFrom(dir, topo,
+               ExperimentYaml("algorithm: dcd\ncompressor: \"qsgd:8\"\ncompute_time: 0.001\n"
+                              "heartbeat: 20ms\ndead_after: 100ms\n"
+                              "mode: async\nstaleness: 0\n",  // = sync, with the absorb log
+                              400));
+  Applied applied;
+  auto r = RunSim(exp, exp.runs.front(), &applied);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(exp.runs.front().mode, RunMode::kAsync);
+  ASSERT_GT(applied.from.size(), 1000u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(r->final_rounds[i], 400) << "peer " << i;
+  int without = 0, with_after = 0;
+  int64_t first_without = -1, last_without = -1;
+  for (int64_t round = 1; round <= 400; ++round) {
+    const auto it = applied.from.find({1, round});
+    const bool has2 = it != applied.from.end() && it->second.count(2) > 0;
+    if (!has2 && round > 10) {
+      ++without;
+      if (first_without < 0) first_without = round;
+      last_without = round;
+    }
+    if (has2 && first_without > 0 && round > last_without) ++with_after;
+  }
+  EXPECT_GT(without, 0) << "peer 1 never went on without peer 2";
+  EXPECT_GT(with_after, 50) << "peer 2 was not re-admitted (last round without it: " << last_without
+                            << ")";
+  // Peer 0, whose links never broke, mixed with both neighbours (and itself) in every round.
+  for (int64_t round = 1; round <= 400; ++round) {
+    const size_t senders = applied.from[std::make_pair(0, round)].size();
+    EXPECT_EQ(senders, 3u) << "round " << round;
+    if (senders != 3u) break;
+  }
+}
 
 }  // namespace
 }  // namespace hearsay
