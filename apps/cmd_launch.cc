@@ -20,6 +20,7 @@ struct LaunchArgs {
   std::vector<std::string> runs;
   std::string log_level = "warn";
   std::string hosts;
+  std::string resume;  // OUT of an earlier launch to resume from its checkpoints
   bool dry_run = false;
 };
 
@@ -29,6 +30,15 @@ int RunLaunch(const LaunchArgs& a) {
   o.experiment_path = a.experiment;
   if (!a.transport.empty()) o.transport = ParseTransport(a.transport).value();  // CLI11 checked
   o.out_dir = a.out;
+  if (!a.resume.empty()) {
+    if (!a.out.empty() && a.out != a.resume) {
+      std::cerr << "hearsay launch: --resume " << a.resume << " writes into that folder; drop --out "
+                << a.out << "\n";
+      return 1;
+    }
+    o.out_dir = a.resume;
+    o.resume = true;
+  }
   o.runs = a.runs;
   o.log_level = a.log_level;
   o.dry_run = a.dry_run;
@@ -88,6 +98,11 @@ void RegisterLaunchCommand(CLI::App& app) {
                   "slots=N` a line, peers placed in id order; the binary, the experiment and\n"
                   "the working folder must be at the same paths there (docs/deploy.md)")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--resume", args->resume,
+                  "Resume the runs of an earlier launch into OUT from their last checkpoints\n"
+                  "(runs with `checkpoint_every`; every peer continues from the latest round\n"
+                  "all peers checkpointed; runs without checkpoints start afresh)")
+      ->check(CLI::ExistingDirectory);
   cmd->add_flag("--dry-run", args->dry_run,
                 "Print the resolved configuration (OUT/config.yaml) and the runs it would\n"
                 "start; start nothing, write nothing");

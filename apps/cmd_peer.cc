@@ -28,6 +28,7 @@ struct PeerArgs {
   std::optional<double> progress_every_s;
   std::string log_level = "info";
   std::string log_format = "text";
+  int64_t resume_round = 0;  // > 0: continue from this peer's checkpoint of that round
 };
 
 // Without a terminal (a job log, a file) a daemon says how it is doing every this many seconds.
@@ -116,6 +117,7 @@ int RunPeer(const PeerArgs& a) {
   po.workload = shared;
   po.out_dir = a.out.empty() ? exp->output_dir + "/" + run->name : a.out;
   po.stop = &stop;
+  po.resume_round = a.resume_round;
   po.metrics = metrics.get();
   po.progress_every_s = a.progress_every_s.value_or(
       isatty(STDOUT_FILENO) || isatty(STDERR_FILENO) ? 0 : kDefaultProgressSeconds);
@@ -173,6 +175,11 @@ void RegisterPeerCommand(CLI::App& app) {
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   cmd->add_option("--log-format", args->log_format, "text | json (one object per line)")
       ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--resume-round", args->resume_round,
+                  "Continue from this peer's checkpoint of round R in the run folder (every\n"
+                  "peer of the run must resume from the same round; `hearsay launch --resume`\n"
+                  "picks it)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 62));
   cmd->callback([args] {
     const int rc = RunPeer(*args);
     if (rc != 0) throw CLI::RuntimeError(rc);

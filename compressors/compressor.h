@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/byte_buffer.h"
+#include "common/state_io.h"
 #include "common/random.h"
 #include "common/status.h"
 
@@ -57,6 +58,11 @@ class Compressor {
   // itself, so on failure it holds p. Not thread-safe (it encodes).
   virtual Status EncodeWithFeedback(std::span<const float> x, std::span<float> residual,
                                     const RngKey& key, ByteBuffer* out, FeedbackScratch* scratch);
+
+  // Sender state that survives a round (checkpoints): none for a stateless codec; ef(C) writes
+  // its residual. LoadState reads what SaveState wrote (Corruption on a mismatch).
+  virtual void SaveState(StateWriter& w) const {}
+  virtual Status LoadState(StateReader& r) { return Status::Ok(); }
 };
 
 // Builds a codec from its spec string ("identity", "qsgd:8", ...). Errors name the spec and what

@@ -29,6 +29,9 @@ class ErrorFeedback final : public Compressor {
     return inner_->Decode(bytes, key, out);
   }
 
+  void SaveState(StateWriter& w) const override { w.Floats(residual_); }
+  Status LoadState(StateReader& r) override { return r.AnyFloats(&residual_, "ef residual"); }
+
   // The current residual (empty before the first Encode).
   std::span<const float> residual() const { return residual_; }
 

@@ -70,6 +70,14 @@ Result<std::vector<float>> Algorithm::PublicCopy(int j) const {
   return Unimplemented(name() + " keeps no copy of peer " + std::to_string(j));
 }
 
+Status Algorithm::SaveState(StateWriter&) const {
+  return Unimplemented(name() + ": this algorithm cannot write checkpoints");
+}
+
+Status Algorithm::LoadState(StateReader&) {
+  return Unimplemented(name() + ": this algorithm cannot read checkpoints");
+}
+
 Status Algorithm::SetNeighborLive(int j, bool live) {
   return Unimplemented(name() + " cannot drop or re-admit neighbours");
 }

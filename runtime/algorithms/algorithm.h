@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "common/byte_buffer.h"
+#include "common/state_io.h"
 #include "common/status.h"
 #include "compressors/compressor.h"
 #include "topology/topology.h"
@@ -78,6 +79,12 @@ class Algorithm {
   // (docs/faults.md); the copy of j is still updated by any message of j that arrives, so it is
   // exact again when j comes back. Unimplemented by default.
   virtual Status SetNeighborLive(int j, bool live);
+  // Checkpoints: the whole state between rounds (after End, before the next Begin) -- model,
+  // per-neighbour copies, mixing weights, protocol position, codec state. LoadState reads it back
+  // into an algorithm built from the same experiment (Corruption on any mismatch) and leaves it
+  // as if End(round) had just run. Unimplemented by default (device algorithms).
+  virtual Status SaveState(StateWriter& w) const;
+  virtual Status LoadState(StateReader& r);
 };
 
 // Builds the algorithm for peer `self` with initial model x0 (the same on every peer).

@@ -32,6 +32,13 @@ class Choco final : public GossipAlgorithm {
   Status DoAbsorb(int64_t round, size_t pos, int from, float weight,
                   std::span<const uint8_t> payload) override;
   void OnReweight(size_t pos, double dw) override;
+  std::vector<std::vector<float>*> StateVectors() override {
+    std::vector<std::vector<float>*> v;
+    for (auto& c : copies_) v.push_back(&c);
+    v.push_back(&xh_);
+    v.push_back(&m_);
+    return v;
+  }
 
  private:
   std::vector<std::vector<float>> copies_;  // xh_j by row position (self's slot unused)

@@ -30,6 +30,11 @@ class Dcd final : public GossipAlgorithm {
   Status DoBegin(int64_t round, std::span<const float> grad, float lr, ByteBuffer* out) override;
   Status DoAbsorb(int64_t round, size_t pos, int from, float weight,
                   std::span<const uint8_t> payload) override;
+  std::vector<std::vector<float>*> StateVectors() override {
+    std::vector<std::vector<float>*> v;
+    for (auto& c : replicas_) v.push_back(&c);
+    return v;
+  }
 
  private:
   std::vector<std::vector<float>> replicas_;  // by position in Row(self); self's slot unused

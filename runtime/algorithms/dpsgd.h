@@ -27,6 +27,11 @@ class DPsgd final : public GossipAlgorithm {
   Status DoBegin(int64_t round, std::span<const float> grad, float lr, ByteBuffer* out) override;
   Status DoAbsorb(int64_t round, size_t pos, int from, float weight,
                   std::span<const uint8_t> payload) override;
+  std::vector<std::vector<float>*> StateVectors() override {
+    std::vector<std::vector<float>*> v;
+    for (auto& c : latest_) v.push_back(&c);
+    return v;
+  }
   Status DoEnd(int64_t round) override;
   bool late_gradient() const override { return true; }
   Status SetGradient(int64_t round, std::span<const float> grad) override;

@@ -28,6 +28,11 @@ class Ecd final : public GossipAlgorithm {
   Status DoBegin(int64_t round, std::span<const float> grad, float lr, ByteBuffer* out) override;
   Status DoAbsorb(int64_t round, size_t pos, int from, float weight,
                   std::span<const uint8_t> payload) override;
+  std::vector<std::vector<float>*> StateVectors() override {
+    std::vector<std::vector<float>*> v;
+    for (auto& c : estimates_) v.push_back(&c);
+    return v;
+  }
 
  private:
   std::vector<std::vector<float>> estimates_;  // y_j by position in Row(self), self included

@@ -121,4 +121,39 @@ Status GossipAlgorithm::End(int64_t round) {
   return Status::Ok();
 }
 
+Status GossipAlgorithm::SaveState(StateWriter& w) const {
+  if (protocol_.in_round()) {
+    return FailedPrecondition(name() + ": a checkpoint needs a round boundary (round " +
+                              std::to_string(protocol_.round()) + " is open)");
+  }
+  w.I64(protocol_.round());
+  w.Ints(protocol_.last_absorbed());
+  w.Floats(x_);
+  w.Doubles(weights_);
+  w.Chars(live_);
+  if (compressor_) compressor_->SaveState(w);
+  // StateVectors is not const (LoadState fills the same vectors); saving only reads them.
+  for (const std::vector<float>* v : const_cast<GossipAlgorithm*>(this)->StateVectors()) {
+    w.Floats(*v);
+  }
+  return Status::Ok();
+}
+
+Status GossipAlgorithm::LoadState(StateReader& r) {
+  int64_t round = 0;
+  HEARSAY_RETURN_IF_ERROR(r.I64(&round, "round"));
+  // The absorbed rounds: one per row position, or none (synchronous rows keep none).
+  std::vector<int64_t> last;
+  HEARSAY_RETURN_IF_ERROR(r.AnyInts(&last, "absorbed rounds"));
+  HEARSAY_RETURN_IF_ERROR(protocol_.Restore(*topology_, round, std::move(last)));
+  HEARSAY_RETURN_IF_ERROR(r.Floats(&x_, "model"));
+  HEARSAY_RETURN_IF_ERROR(r.Doubles(&weights_, "mixing weights"));
+  HEARSAY_RETURN_IF_ERROR(r.Chars(&live_, "live neighbours"));
+  if (compressor_) HEARSAY_RETURN_IF_ERROR(compressor_->LoadState(r));
+  for (std::vector<float>* v : StateVectors()) {
+    HEARSAY_RETURN_IF_ERROR(r.Floats(v, "per-neighbour copy"));
+  }
+  return Status::Ok();
+}
+
 }  // namespace hearsay

@@ -33,6 +33,8 @@ class GossipAlgorithm : public Algorithm {
   Status SetNeighborLive(int j, bool live) final;
   Status Absorb(int64_t round, int from, std::span<const uint8_t> payload) final;
   Status End(int64_t round) final;
+  Status SaveState(StateWriter& w) const final;
+  Status LoadState(StateReader& r) final;
 
  protected:
   // The algorithm's rules. `out` is empty on entry. On error, state must be unchanged.
@@ -44,6 +46,9 @@ class GossipAlgorithm : public Algorithm {
   // Called by SetNeighborLive before the weights change: W_ij becomes W_ij + dw and W_ii
   // becomes W_ii - dw (pos: j's row position). CHOCO adjusts its weighted sum.
   virtual void OnReweight(size_t pos, double dw) {}
+  // The algorithm's own state vectors beyond x_ (replicas, estimates, public copies), in a fixed
+  // order, for checkpoints; scratch space is not state. Vectors may be empty (unused slots).
+  virtual std::vector<std::vector<float>*> StateVectors() { return {}; }
 
   // The mixing weight of row position p (static rows: the topology's, after fault re-weighting).
   float weight(size_t p) const { return static_cast<float>(weights_[p]); }

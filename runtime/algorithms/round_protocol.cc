@@ -50,6 +50,20 @@ void RoundProtocol::Open(int64_t round, RoundRow row) {
   if (last_.size() != row.row->size()) last_.assign(row.row->size(), 0);
 }
 
+Status RoundProtocol::Restore(const Topology& topology, int64_t round, std::vector<int64_t> last) {
+  if (round < 1) return Corruption("checkpoint: round " + std::to_string(round) + " is not >= 1");
+  HEARSAY_ASSIGN_OR_RETURN(row_, LookUpRow(topology, round));
+  if (!last.empty() && last.size() != row_.row->size()) {
+    return Corruption("checkpoint: " + std::to_string(last.size()) +
+                      " absorbed rounds for a row of " + std::to_string(row_.row->size()));
+  }
+  in_round_ = false;
+  round_ = round;
+  absorbed_ = 0;
+  last_ = std::move(last);
+  return Status::Ok();
+}
+
 void RoundProtocol::Absorbed(size_t pos, int64_t round) {
   absorbed_ = pos + 1;
   if (pos < last_.size()) last_[pos] = round;

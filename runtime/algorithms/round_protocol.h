@@ -58,6 +58,9 @@ class RoundProtocol {
   [[nodiscard]] Status CheckEnd(const std::string& name, int64_t round) const;
   // Closes the open round.
   void Close() { in_round_ = false; }
+  // Checkpoints: puts the protocol back after round `round` ended (no round open), with the
+  // async per-position last rounds `last` (empty, or one per row position).
+  [[nodiscard]] Status Restore(const Topology& topology, int64_t round, std::vector<int64_t> last);
 
   int self() const { return self_; }
   // The open (or last) round's row, in ascending peer id; only valid after the first Open.

@@ -22,6 +22,7 @@
 #include "runtime/launch/progress.h"
 #include "runtime/launch/remote.h"
 #include "runtime/launch/report.h"
+#include "runtime/peer/checkpoint.h"
 #include "runtime/peer/experiment.h"
 #include "runtime/peer/peer.h"
 #include "runtime/sim/replay.h"
@@ -43,19 +44,59 @@ void ShowProgress(const LaunchOptions& o, const std::string& line, bool final_li
   }
 }
 
-Status ClearRunDir(const std::string& dir) {
+// Removes an earlier run's outputs from its folder. A resumed run keeps the peers' metrics,
+// snapshots and checkpoints (the peers keep the rounds up to the checkpoint and rewrite the
+// rest); the launcher's own files are written again either way.
+Status ClearRunDir(const std::string& dir, bool resuming) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Unavailable(dir + ": cannot create folder: " + ec.message());
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    if (name.rfind("peer_", 0) == 0 || name.rfind("snap_", 0) == 0 || name == "eval.jsonl" ||
-        name == "eval_time.jsonl" || name == "peers.csv" || name == "faults.jsonl" ||
-        name == "addresses.yaml") {
+    const bool peer_file = name.rfind("peer_", 0) == 0 || name.rfind("snap_", 0) == 0;
+    if ((peer_file && !resuming) || name == "eval.jsonl" || name == "eval_time.jsonl" ||
+        name == "peers.csv" || name == "faults.jsonl" || name == "addresses.yaml") {
       fs::remove(e.path(), ec);
     }
   }
+  if (!resuming) fs::remove_all(CheckpointDir(dir), ec);
   return Status::Ok();
+}
+
+// --resume: the round each selected run continues from (0 = from the start), checked before
+// anything starts: every peer's checkpoint of that round is readable and of this run.
+Result<std::map<std::string, int64_t>> ResumeRounds(const Experiment& exp,
+                                                     const std::vector<const RunConfig*>& runs,
+                                                     const std::string& out_dir) {
+  std::map<std::string, int64_t> rounds;
+  bool any = false;
+  for (const RunConfig* run : runs) {
+    const int n = run->topology->size();
+    const std::string run_dir = out_dir + "/" + run->name;
+    const std::vector<int64_t> common = CommonCheckpointRounds(run_dir, n);
+    rounds[run->name] = common.empty() ? 0 : common.back();
+    if (common.empty()) continue;
+    if (exp.transport == TransportKind::kSim) {
+      return InvalidArgument("--resume: run '" + run->name +
+                             "' is simulated; simulated runs do not resume (run them again)");
+    }
+    if (!run->faults.empty()) {
+      return InvalidArgument("--resume: run '" + run->name +
+                             "' has a fault schedule; resuming one is not supported");
+    }
+    const uint64_t fp = CheckpointFingerprint(*run, *run->topology);
+    for (int i = 0; i < n; ++i) {
+      Result<ByteBuffer> c = ReadCheckpoint(run_dir, i, common.back(), fp);
+      if (!c.ok()) return InvalidArgument("--resume: " + c.status().message());
+    }
+    any = true;
+  }
+  if (!any) {
+    return InvalidArgument("--resume " + out_dir +
+                           ": no run of the experiment has a checkpoint of every peer there "
+                           "(runs write them with checkpoint_every: N)");
+  }
+  return rounds;
 }
 
 // Peer i had completed a round when it ended (its metrics file has a line): a failure after that
@@ -69,7 +110,8 @@ bool ReportedARound(const std::string& run_dir, int i) {
 // Runs the peers of one run as threads over the in-process transport.
 Status RunInProc(const LaunchOptions& o, const RunConfig& run,
                  std::shared_ptr<const Workload> workload, const std::string& run_dir,
-                 ProgressTracker* tracker, std::vector<PeerOutcome>* outcomes) {
+                 int64_t resume_round, ProgressTracker* tracker,
+                 std::vector<PeerOutcome>* outcomes) {
   const int n = run.topology->size();
   const bool survive = SurvivesDeadPeers(run);
   InProcHub hub(n);
@@ -93,6 +135,7 @@ Status RunInProc(const LaunchOptions& o, const RunConfig& run,
         po.out_dir = run_dir;
         po.stop = &stop_all;
         po.epoch = epoch;
+        po.resume_round = resume_round;
         Peer peer(std::move(po));
         results[i] = peer.Run(*t);
       } catch (const std::exception& e) {
@@ -230,8 +273,8 @@ Status GatherRunFolders(const std::string& ssh, const HostsFile& hosts,
 // that fails (or is killed, by the fault schedule or from outside) stops its siblings unless the
 // run survives dead peers; then they finish without it, and the run succeeds if at least one did.
 Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConfig& run,
-                    const std::string& run_dir, const HostsFile* hosts, ProgressTracker* tracker,
-                    std::vector<PeerOutcome>* outcomes) {
+                    const std::string& run_dir, int64_t resume_round, const HostsFile* hosts,
+                    ProgressTracker* tracker, std::vector<PeerOutcome>* outcomes) {
   const int n = run.topology->size();
   const bool survive = SurvivesDeadPeers(run);
   TopologySpec chosen = *run.topology;
@@ -274,6 +317,9 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
         o.peer_binary, "peer",   "--experiment", exp.source, "--id",        std::to_string(i),
         "--run",       run.name, "--out",        run_dir,    "--log-level", o.log_level};
     argv.insert(argv.end(), address_args.begin(), address_args.end());
+    if (resume_round > 0) {
+      argv.insert(argv.end(), {"--resume-round", std::to_string(resume_round)});
+    }
     if (hosts) argv = SshArgv(ssh, hosts->hosts[placement[i]].destination, cwd, argv);
     auto child = ChildProcess::Spawn(argv, run_dir + "/peer_" + std::to_string(i) + ".log");
     if (!child.ok()) return child.status().WithPrefix("run '" + run.name + "'");
@@ -433,10 +479,16 @@ RunSummary ReportDiverged(const LaunchOptions& o, const Experiment& exp, const R
 // Runs one run, start to summary. A run whose training diverged (a peer's Aborted status) ends
 // in a summary with status "diverged"; every other error is returned.
 Result<RunSummary> LaunchRun(const LaunchOptions& o, const Experiment& exp, const RunConfig& run,
-                             const std::string& out_dir, const HostsFile* hosts) {
+                             const std::string& out_dir, int64_t resume_round,
+                             const HostsFile* hosts) {
   const int n = run.topology->size();
   const std::string run_dir = out_dir + "/" + run.name;
-  HEARSAY_RETURN_IF_ERROR(ClearRunDir(run_dir));
+  HEARSAY_RETURN_IF_ERROR(ClearRunDir(run_dir, resume_round > 0));
+  if (resume_round > 0 && o.progress) {
+    *o.progress << "run '" << run.name << "': resuming from the checkpoints of round "
+                << resume_round << "\n"
+                << std::flush;
+  }
   HEARSAY_RETURN_IF_ERROR(WriteFile(run_dir + "/config.yaml", ResolvedConfigYaml(exp, {&run})));
   HEARSAY_RETURN_IF_ERROR(WriteRunIdentity(run_dir, RunIdentity{exp.source, run.name}));
   HEARSAY_ASSIGN_OR_RETURN(Workload w, BuildWorkload(run, n));
@@ -456,8 +508,8 @@ Result<RunSummary> LaunchRun(const LaunchOptions& o, const Experiment& exp, cons
   }
   ProgressTracker tracker(run_dir, n);
   Status s = exp.transport == TransportKind::kInproc
-                 ? RunInProc(o, run, workload, run_dir, &tracker, &outcomes)
-                 : RunProcesses(o, exp, run, run_dir, hosts, &tracker, &outcomes);
+                 ? RunInProc(o, run, workload, run_dir, resume_round, &tracker, &outcomes)
+                 : RunProcesses(o, exp, run, run_dir, resume_round, hosts, &tracker, &outcomes);
   tracker.Poll();
   ShowProgress(o, tracker.Line(run.name, run.rounds, run.duration_s), true);
   HEARSAY_RETURN_IF_ERROR(WritePeerOutcomes(run_dir, outcomes));
@@ -512,6 +564,10 @@ Result<std::vector<RunSummary>> Launch(const LaunchOptions& o) {
     if (o.progress) PrintPlan(o, exp, selected, out_dir);
     return std::vector<RunSummary>{};
   }
+  std::map<std::string, int64_t> resume_rounds;
+  if (o.resume) {
+    HEARSAY_ASSIGN_OR_RETURN(resume_rounds, ResumeRounds(exp, selected, out_dir));
+  }
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) return Unavailable(out_dir + ": cannot create output folder: " + ec.message());
@@ -522,7 +578,9 @@ Result<std::vector<RunSummary>> Launch(const LaunchOptions& o) {
   std::vector<RunSummary> summaries;
   for (const RunConfig* run : selected) {
     if (o.stop && o.stop->load()) return Cancelled("interrupted");
-    Result<RunSummary> result = LaunchRun(o, exp, *run, out_dir, hosts ? &*hosts : nullptr);
+    Result<RunSummary> result =
+        LaunchRun(o, exp, *run, out_dir, o.resume ? resume_rounds[run->name] : 0,
+                  hosts ? &*hosts : nullptr);
     if (!result.ok()) {
       // A failed run (not an interrupted one) gets its row, status failed, before the launch
       // stops with the error: summary.csv says which run failed and why.

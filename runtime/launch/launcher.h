@@ -39,6 +39,11 @@ struct LaunchOptions {
   std::string hosts_file;
   std::string ssh = "ssh";
   bool dry_run = false;                     // print the resolved config and run list only
+  // Resume the runs in out_dir from their checkpoints (docs/faults.md "Checkpoints and resume").
+  // Each run continues from the latest round for which every peer has a checkpoint; runs with
+  // none start afresh; InvalidArgument when no selected run has any, or they belong to another
+  // experiment (nothing is started then).
+  bool resume = false;
   const std::atomic<bool>* stop = nullptr;  // Ctrl-C
   std::ostream* progress = nullptr;         // live progress and the final table (null = quiet)
   bool progress_is_tty = false;             // rewrite one progress line in place

@@ -61,6 +61,9 @@ class ReportingSink final : public CoreSink {
   Status OnApplied(int64_t round, std::span<const MessageId> applied) override {
     return inner_.OnApplied(round, applied);
   }
+  Status OnCheckpoint(int64_t round, std::span<const uint8_t> state) override {
+    return inner_.OnCheckpoint(round, state);
+  }
 
  private:
   CoreSink& inner_;

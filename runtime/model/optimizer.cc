@@ -13,6 +13,8 @@ class Sgd final : public Optimizer {
     std::copy(g.begin(), g.end(), d.begin());
   }
   bool is_sgd() const override { return true; }
+  void SaveState(StateWriter&) const override {}
+  Status LoadState(StateReader&) override { return Status::Ok(); }
 };
 
 class Momentum final : public Optimizer {
@@ -24,6 +26,8 @@ class Momentum final : public Optimizer {
       d[k] = nesterov_ ? g[k] + m_ * v_[k] : v_[k];
     }
   }
+  void SaveState(StateWriter& w) const override { w.Floats(v_); }
+  Status LoadState(StateReader& r) override { return r.Floats(&v_, "momentum buffer"); }
 
  private:
   float m_;
@@ -52,6 +56,16 @@ class AdamW final : public Optimizer {
       const float vhat = m2_[k] / c2;
       d[k] = mhat / (std::sqrt(vhat) + eps_) + wd_ * x[k];
     }
+  }
+  void SaveState(StateWriter& w) const override {
+    w.I64(k_);
+    w.Floats(m1_);
+    w.Floats(m2_);
+  }
+  Status LoadState(StateReader& r) override {
+    HEARSAY_RETURN_IF_ERROR(r.I64(&k_, "adamw step count"));
+    HEARSAY_RETURN_IF_ERROR(r.Floats(&m1_, "adamw first moment"));
+    return r.Floats(&m2_, "adamw second moment");
   }
 
  private:
@@ -129,6 +143,12 @@ void OuterOptimizer::Update(std::span<const float> delta, std::span<float> u) {
     v_[k] = m * v_[k] + delta[k];
     u[k] = lr * (delta[k] + m * v_[k]);
   }
+}
+
+void OuterOptimizer::SaveState(StateWriter& w) const { w.Floats(v_); }
+
+Status OuterOptimizer::LoadState(StateReader& r) {
+  return r.Floats(&v_, "outer optimizer momentum");
 }
 
 }  // namespace hearsay

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "common/state_io.h"
 #include "common/status.h"
 
 namespace hearsay {
@@ -57,6 +58,9 @@ class Optimizer {
   // x <- x - lr * Direction(x, g); `scratch` has x's size.
   void Step(std::span<float> x, std::span<const float> g, float lr, std::span<float> scratch);
   virtual bool is_sgd() const { return false; }
+  // The optimizer's state (checkpoints): what SaveState wrote, LoadState reads back.
+  virtual void SaveState(StateWriter& w) const = 0;
+  virtual Status LoadState(StateReader& r) = 0;
 };
 
 // Errors: those of Validate.
@@ -67,6 +71,8 @@ class OuterOptimizer {
   OuterOptimizer(const OuterOptimizerConfig& config, size_t dim);
   // u from Delta (both of the model's size).
   void Update(std::span<const float> delta, std::span<float> u);
+  void SaveState(StateWriter& w) const;
+  Status LoadState(StateReader& r);
 
  private:
   OuterOptimizerConfig config_;

@@ -386,6 +386,45 @@ Status GossipCore::EndRound(double now, CoreSink& sink) {
   return MaybeSnapshotRound(now, sink, round_, last_round_reached());
 }
 
+// Checkpoints are taken between rounds of a synchronous run: every message of the rounds up to
+// the checkpoint has been absorbed, and the messages of later rounds are sent again by the
+// resumed neighbours, so the buffered ones are not part of the state.
+Status GossipCore::CheckpointSupport() const {
+  if (!algorithm_) {
+    return Unimplemented("device '" + options_.run.device.ToString() +
+                         "' does not write checkpoints");
+  }
+  if (async() || options_.replay != nullptr) return Unimplemented("checkpoints need mode: sync");
+  return Status::Ok();
+}
+
+Status GossipCore::SaveProtocolState(StateWriter& w) const {
+  HEARSAY_RETURN_IF_ERROR(CheckpointSupport());
+  HEARSAY_RETURN_IF_ERROR(algo_->SaveState(w));
+  w.I64(max_staleness_);
+  w.F64(staleness_sum_);
+  w.I64(staleness_count_);
+  return Status::Ok();
+}
+
+Status GossipCore::LoadProtocolState(StateReader& r) {
+  HEARSAY_RETURN_IF_ERROR(CheckpointSupport());
+  HEARSAY_RETURN_IF_ERROR(algo_->LoadState(r));
+  HEARSAY_RETURN_IF_ERROR(r.I64(&max_staleness_, "max staleness"));
+  HEARSAY_RETURN_IF_ERROR(r.F64(&staleness_sum_, "staleness sum"));
+  HEARSAY_RETURN_IF_ERROR(r.I64(&staleness_count_, "staleness count"));
+  std::fill(last_received_.begin(), last_received_.end(), last_round_);
+  std::fill(last_absorbed_.begin(), last_absorbed_.end(), last_round_);
+  // The next step is Begin(round_): its gradient is in hand (computed during the checkpoint's
+  // round), or D-PSGD computes it after Begin.
+  if (!algo_->late_gradient() && grad_round_ != round_) {
+    return Corruption("the gradient in hand is of round " + std::to_string(grad_round_) +
+                      ", not of round " + std::to_string(round_));
+  }
+  phase_ = Phase::kBegin;
+  return Status::Ok();
+}
+
 CoreStep GossipCore::Step(double now, CoreSink& sink) {
   const int id = options_.id;
   const RunConfig& run = options_.run;
@@ -424,6 +463,7 @@ CoreStep GossipCore::Step(double now, CoreSink& sink) {
         if (ReadyToEnd(&missing, &gone)) {
           if (Status s = EndRound(now, sink); !s.ok()) return Fail(now, sink, std::move(s));
           if (last_round_reached() || bounded_by_duration(now)) return Finish(now, sink);
+          if (Status s = MaybeCheckpoint(sink); !s.ok()) return Fail(now, sink, std::move(s));
           ++round_;
           phase_ = Phase::kBegin;
           continue;

@@ -36,6 +36,9 @@ class GossipCore final : public PeerCore {
   Status SetupProtocol(std::span<const float> x0) override;
   void OnMessage(double now, Message msg) override;
   CoreStep Step(double now, CoreSink& sink) override;
+  Status SaveProtocolState(StateWriter& w) const override;
+  Status LoadProtocolState(StateReader& r) override;
+  Status CheckpointSupport() const;
 
   bool async() const { return options_.run.mode == RunMode::kAsync; }
   void OnNeighborDown(double now, int peer) override;

@@ -9,6 +9,7 @@
 #include "common/logging.h"
 #include "runtime/emulator/link_emulator.h"
 #include "runtime/metrics/round_reporter.h"
+#include "runtime/peer/checkpoint.h"
 #include "runtime/peer/run_files.h"
 #include "runtime/transport/tcp/tcp_transport.h"
 
@@ -111,6 +112,10 @@ Status DaemonSink::OnSnapshot(const SnapshotKey& key, std::span<const float> x, 
   return files_ ? files_->WriteSnapshot(key, x) : Status::Ok();
 }
 
+Status DaemonSink::OnCheckpoint(int64_t round, std::span<const uint8_t> state) {
+  return files_ ? files_->WriteCheckpoint(round, fingerprint_, state) : Status::Ok();
+}
+
 Status DaemonSink::OnApplied(int64_t round, std::span<const MessageId> applied) {
   return files_ ? files_->WriteApplied(round, applied) : Status::Ok();
 }
@@ -180,11 +185,19 @@ Status Peer::RunLoop(Transport& transport) {
   co.run = run;
   co.topology = options_.topology;
   co.workload = options_.workload;
+  const uint64_t fingerprint = CheckpointFingerprint(run, *options_.topology);
+  if (options_.resume_round > 0) {
+    if (options_.out_dir.empty()) return InvalidArgument("resume: the peer has no run folder");
+    HEARSAY_ASSIGN_OR_RETURN(
+        ByteBuffer state,
+        ReadCheckpoint(options_.out_dir, id, options_.resume_round, fingerprint));
+    co.resume_state = std::make_shared<const ByteBuffer>(std::move(state));
+  }
   HEARSAY_ASSIGN_OR_RETURN(core_, PeerCore::Make(std::move(co)));
   std::unique_ptr<RunFiles> files;
   if (!options_.out_dir.empty()) {
-    HEARSAY_ASSIGN_OR_RETURN(
-        files, RunFiles::Open(options_.out_dir, id, RecordsReplayLog(run), kFlushSeconds));
+    HEARSAY_ASSIGN_OR_RETURN(files, RunFiles::Open(options_.out_dir, id, RecordsReplayLog(run),
+                                                   kFlushSeconds, options_.resume_round));
   }
   PeerMetrics* metrics = options_.metrics;
   if (metrics) metrics->SetState(PeerState::kConnecting);
@@ -199,7 +212,7 @@ Status Peer::RunLoop(Transport& transport) {
   const auto since_start = [&] { return Duration(Now() - start).count(); };
   RoundReporter reporter(run.rounds, run.duration_s, metrics, options_.progress_every_s);
   // Live reporting (issue 15): metrics, progress and debug lines after each recorded round.
-  DaemonSink daemon_sink(transport, files.get());
+  DaemonSink daemon_sink(transport, files.get(), fingerprint);
   ReportingSink sink(daemon_sink, transport, reporter);
   const double slowdown = core_->slowdown();
   Status status;

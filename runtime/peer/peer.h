@@ -46,6 +46,9 @@ struct PeerOptions {
   // (0 = none). Debug lines per round follow the log level.
   PeerMetrics* metrics = nullptr;
   double progress_every_s = 0;
+  // Resume (docs/faults.md "Checkpoints and resume"): > 0 continues from this peer's checkpoint of
+  // that round in out_dir (written by an earlier run of the same experiment).
+  int64_t resume_round = 0;
 };
 
 class Peer {
@@ -75,15 +78,19 @@ class Peer {
 // folder (null: none).
 class DaemonSink final : public CoreSink {
  public:
-  DaemonSink(Transport& transport, RunFiles* files) : transport_(transport), files_(files) {}
+  // fingerprint: the run's checkpoint fingerprint (checkpoint.h), for OnCheckpoint.
+  DaemonSink(Transport& transport, RunFiles* files, uint64_t fingerprint = 0)
+      : transport_(transport), files_(files), fingerprint_(fingerprint) {}
   Status Send(Message msg) override;
   Status OnRound(const RoundRecord& r) override;
   Status OnSnapshot(const SnapshotKey& key, std::span<const float> x, double now) override;
   Status OnApplied(int64_t round, std::span<const MessageId> applied) override;
+  Status OnCheckpoint(int64_t round, std::span<const uint8_t> state) override;
 
  private:
   Transport& transport_;
   RunFiles* files_;
+  uint64_t fingerprint_;
 };
 
 // The driver loop's two network steps, shared by the daemon (Peer) and EmbeddedPeer. Times

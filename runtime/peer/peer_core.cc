@@ -89,7 +89,90 @@ Status PeerCore::Setup() {
   final_.assign(link_neighbors_.size(), 0);
   last_heard_.assign(link_neighbors_.size(), 0.0);
   last_sent_.assign(link_neighbors_.size(), 0.0);
-  return SetupProtocol(x0);
+  HEARSAY_RETURN_IF_ERROR(SetupProtocol(x0));
+  if (options_.resume_state) {
+    HEARSAY_RETURN_IF_ERROR(LoadState(*options_.resume_state)
+                                .WithPrefix("peer " + std::to_string(id) + ": checkpoint"));
+  }
+  return Status::Ok();
+}
+
+// Checkpoint layout (StateWriter, after the file header of checkpoint.h): the last round ended,
+// the gradient in hand (its round and loss), the counters, the run time, the inner and outer
+// optimizer states, then the protocol's part.
+Status PeerCore::SaveState(ByteBuffer* out) const {
+  if (options_.external_model) {
+    return Unimplemented("a peer with an external model does not write checkpoints");
+  }
+  StateWriter w(out);
+  w.I64(last_round_);
+  w.I64(grad_round_);
+  w.F64(grad_loss_);
+  w.Floats(grad_);
+  w.I64(static_cast<int64_t>(payload_sent_));
+  w.F64(compute_s_);
+  w.F64(wait_s_);
+  w.F64(overlap_s_);
+  w.F64(run_time(now_));
+  w.I64(next_time_snapshot_);
+  optimizer_->SaveState(w);
+  outer_->SaveState(w);
+  return SaveProtocolState(w);
+}
+
+Status PeerCore::LoadState(std::span<const uint8_t> state) {
+  StateReader r(state);
+  int64_t payload_sent = 0;
+  HEARSAY_RETURN_IF_ERROR(r.I64(&last_round_, "round"));
+  HEARSAY_RETURN_IF_ERROR(r.I64(&grad_round_, "gradient round"));
+  HEARSAY_RETURN_IF_ERROR(r.F64(&grad_loss_, "gradient loss"));
+  HEARSAY_RETURN_IF_ERROR(r.Floats(&grad_, "gradient"));
+  HEARSAY_RETURN_IF_ERROR(r.I64(&payload_sent, "payload bytes"));
+  HEARSAY_RETURN_IF_ERROR(r.F64(&compute_s_, "compute seconds"));
+  HEARSAY_RETURN_IF_ERROR(r.F64(&wait_s_, "wait seconds"));
+  HEARSAY_RETURN_IF_ERROR(r.F64(&overlap_s_, "overlap seconds"));
+  HEARSAY_RETURN_IF_ERROR(r.F64(&time_offset_, "run time"));
+  HEARSAY_RETURN_IF_ERROR(r.I64(&next_time_snapshot_, "time-grid index"));
+  HEARSAY_RETURN_IF_ERROR(optimizer_->LoadState(r));
+  HEARSAY_RETURN_IF_ERROR(outer_->LoadState(r));
+  if (last_round_ < 1 || (options_.run.rounds > 0 && last_round_ >= options_.run.rounds)) {
+    return Corruption("round " + std::to_string(last_round_) + " is not a round this run resumes");
+  }
+  payload_sent_ = static_cast<uint64_t>(payload_sent);
+  round_ = last_round_ + 1;
+  HEARSAY_RETURN_IF_ERROR(LoadProtocolState(r));
+  if (r.remaining() != 0) {
+    return Corruption(std::to_string(r.remaining()) + " bytes left over after the state");
+  }
+  return Status::Ok();
+}
+
+Status PeerCore::SaveProtocolState(StateWriter&) const {
+  return Unimplemented(std::string("algorithm ") + AlgorithmName(options_.run.algorithm) +
+                       " does not write checkpoints");
+}
+
+Status PeerCore::LoadProtocolState(StateReader&) {
+  return Unimplemented(std::string("algorithm ") + AlgorithmName(options_.run.algorithm) +
+                       " does not read checkpoints");
+}
+
+Status PeerCore::MaybeCheckpoint(CoreSink& sink) {
+  const int64_t every = options_.run.checkpoint_every;
+  if (every <= 0 || last_round_ % every != 0 || options_.external_model) return Status::Ok();
+  if (options_.run.rounds > 0 && last_round_ >= options_.run.rounds) return Status::Ok();
+  // A checkpoint is a state every peer can resume from together: with a neighbour dropped from
+  // the mix it is not (the resumed run starts with every peer alive), so none is written.
+  for (size_t k = 0; k < link_neighbors_.size(); ++k) {
+    if (!failed_[k].empty()) {
+      HEARSAY_LOG_WARN("peer {}: no checkpoint at round {}: peer {} is down", options_.id,
+                       last_round_, link_neighbors_[k]);
+      return Status::Ok();
+    }
+  }
+  ByteBuffer state;
+  HEARSAY_RETURN_IF_ERROR(SaveState(&state));
+  return sink.OnCheckpoint(last_round_, state);
 }
 
 int PeerCore::LinkIndex(int peer) const {
@@ -180,7 +263,7 @@ double PeerCore::slowdown() const {
 bool PeerCore::bounded_by_duration(double now) const {
   // A replay ends where the recorded run ended, whatever the (virtual) time.
   if (options_.replay != nullptr) return false;
-  return options_.run.duration_s > 0 && now >= options_.run.duration_s;
+  return options_.run.duration_s > 0 && run_time(now) >= options_.run.duration_s;
 }
 
 void PeerCore::Deliver(double now, Message msg) {
@@ -311,7 +394,7 @@ RoundRecord PeerCore::MakeRecord(double now, int64_t round, double loss) const {
   RoundRecord rec;
   rec.peer = options_.id;
   rec.round = round;
-  rec.wall_s = now;
+  rec.wall_s = run_time(now);
   rec.loss = loss;
   rec.lr = options_.run.lr.At(round);
   rec.inner_steps = round * options_.run.local_steps;
@@ -332,7 +415,7 @@ Status PeerCore::MaybeSnapshotRound(double now, CoreSink& sink, int64_t round, b
 Status PeerCore::TakeTimeSnapshots(double now, CoreSink& sink) {
   const double every = options_.run.eval_every_s;
   if (every <= 0) return Status::Ok();
-  while (now >= static_cast<double>(next_time_snapshot_) * every) {
+  while (run_time(now) >= static_cast<double>(next_time_snapshot_) * every) {
     HEARSAY_RETURN_IF_ERROR(
         sink.OnSnapshot(SnapshotKey{SnapshotKey::Kind::kTime, next_time_snapshot_}, params(), now));
     ++next_time_snapshot_;
@@ -352,10 +435,11 @@ double PeerCore::NextTimer() const {
     }
   }
   if (options_.run.eval_every_s > 0) {
-    t = std::min(t, static_cast<double>(next_time_snapshot_) * options_.run.eval_every_s);
+    t = std::min(t, static_cast<double>(next_time_snapshot_) * options_.run.eval_every_s -
+                        time_offset_);
   }
   if (options_.run.duration_s > 0 && options_.replay == nullptr) {
-    t = std::min(t, options_.run.duration_s);
+    t = std::min(t, options_.run.duration_s - time_offset_);
   }
   return t;
 }

@@ -105,6 +105,11 @@ class CoreSink {
   virtual Status OnSnapshot(const SnapshotKey& key, std::span<const float> x, double now) = 0;
   // Async runs: the messages End(round) absorbed, in order (the replay log).
   virtual Status OnApplied(int64_t round, std::span<const MessageId> applied) = 0;
+  // Checkpoints (run.checkpoint_every): the peer's whole state after End(round), to be stored
+  // (runtime/peer/checkpoint.h). The default drops it (drivers without a run folder).
+  virtual Status OnCheckpoint(int64_t round, std::span<const uint8_t> state) {
+    return Status::Ok();
+  }
 };
 
 struct CoreStep {
@@ -130,6 +135,9 @@ struct PeerCoreOptions {
   // (SetExternalModel) as the round's local work: u = OuterOpt(s - x_host).
   bool external_model = false;
   std::vector<float> x0;
+  // Resume (docs/faults.md "Checkpoints"): the state a checkpoint holds (PeerCore::SaveState of
+  // a core built from the same run); the core continues from the round after it.
+  std::shared_ptr<const ByteBuffer> resume_state;
 };
 
 // The interface every driver uses, and the machinery every protocol shares: the workload and
@@ -168,6 +176,12 @@ class PeerCore {
   // returns kFailed; nothing more happens afterwards.
   CoreStep Abort(double now, CoreSink& sink, Status why) { return Fail(now, sink, std::move(why)); }
 
+  // Checkpoints: the whole state after End(last_round()), between rounds -- model, per-neighbour
+  // state, round, gradient in hand, optimizer state, counters. Written by the core itself every
+  // run.checkpoint_every rounds through CoreSink::OnCheckpoint; read back through
+  // PeerCoreOptions::resume_state. Unimplemented for protocols without checkpoints.
+  Status SaveState(ByteBuffer* out) const;
+
   int id() const { return options_.id; }
   // The local model (host copy).
   virtual std::span<const float> params() const = 0;
@@ -194,6 +208,16 @@ class PeerCore {
   virtual CoreStep Step(double now, CoreSink& sink) = 0;
   // Extra wake-up time the protocol needs (kNoWake: none).
   virtual double ProtocolTimer() const { return kNoWake; }
+  // Checkpoints: the protocol's part of SaveState, and its restore (the core's common part is
+  // already restored: round_ is the round to run next, last_round_ the checkpoint's).
+  virtual Status SaveProtocolState(StateWriter& w) const;
+  virtual Status LoadProtocolState(StateReader& r);
+  // After End(last_round_): writes a checkpoint through the sink when one is due (every
+  // run.checkpoint_every rounds, every neighbour alive, not the last round).
+  Status MaybeCheckpoint(CoreSink& sink);
+  // Run time for records and the time grid: `now` plus the time the run had at the checkpoint it
+  // resumed from (0 for a fresh run).
+  double run_time(double now) const { return now + time_offset_; }
 
   // Compute jobs. StartJob returns the kCompute step; the driver calls Compute(), then Advance,
   // which accounts the job's time before Step runs again (job_done() is then true once).
@@ -262,6 +286,7 @@ class PeerCore {
   int64_t job_round_ = 0;
   uint64_t payload_sent_ = 0;
   double compute_s_ = 0, wait_s_ = 0, overlap_s_ = 0;
+  double time_offset_ = 0;  // run time at the checkpoint this core resumed from
 
  private:
   enum class State : uint8_t { kRunning, kFinished, kFailed };
@@ -270,6 +295,8 @@ class PeerCore {
   Status MaintainLinks(double now, CoreSink& sink);
   double heartbeat_s() const;
   double dead_after_s() const;
+
+  Status LoadState(std::span<const uint8_t> state);
 
   State state_ = State::kRunning;
   Status fail_status_;

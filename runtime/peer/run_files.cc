@@ -8,6 +8,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "runtime/peer/checkpoint.h"
+
 namespace hearsay {
 namespace {
 
@@ -60,13 +62,35 @@ std::string RunFiles::SnapshotPath(const std::string& dir, const SnapshotKey& ke
   return dir + "/peer_" + std::to_string(peer) + ".final.f32";
 }
 
+// The number after "key": in a metrics line (0 when absent).
+static uint64_t JsonField(const std::string& line, const std::string& key) {
+  const size_t at = line.find("\"" + key + "\":");
+  if (at == std::string::npos) return 0;
+  return std::strtoull(line.c_str() + at + key.size() + 3, nullptr, 10);
+}
+
 Result<std::unique_ptr<RunFiles>> RunFiles::Open(const std::string& out_dir, int peer,
-                                                 bool replay_log, double flush_every_s) {
+                                                 bool replay_log, double flush_every_s,
+                                                 int64_t resume_round) {
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) return Unavailable(out_dir + ": cannot create folder: " + ec.message());
   std::unique_ptr<RunFiles> f(new RunFiles(out_dir, peer, replay_log, flush_every_s));
-  {
+  if (resume_round > 0) {
+    // Keep the lines of rounds up to the checkpoint (the resumed peer writes the later ones).
+    std::ifstream in(MetricsPath(out_dir, peer));
+    std::string line, kept;
+    while (std::getline(in, line)) {
+      if (static_cast<int64_t>(JsonField(line, "round")) > resume_round) break;
+      kept += line + "\n";
+      f->bytes_sent_base_ = JsonField(line, "bytes_sent");
+      f->bytes_received_base_ = JsonField(line, "bytes_received");
+    }
+    in.close();
+    std::ofstream m(MetricsPath(out_dir, peer), std::ios::trunc);
+    m << kept;
+    if (!m) return Unavailable(MetricsPath(out_dir, peer) + ": cannot write metrics");
+  } else {
     std::ofstream m(MetricsPath(out_dir, peer), std::ios::trunc);
     if (!m) return Unavailable(MetricsPath(out_dir, peer) + ": cannot write metrics");
   }
@@ -91,6 +115,12 @@ Status RunFiles::Append(const std::string& path, std::string* buffer) {
   return Status::Ok();
 }
 
+Status RunFiles::WriteCheckpoint(int64_t round, uint64_t fingerprint,
+                                 std::span<const uint8_t> state) {
+  HEARSAY_RETURN_IF_ERROR(Append(MetricsPath(dir_, peer_), &metrics_));
+  return hearsay::WriteCheckpoint(dir_, peer_, round, fingerprint, state);
+}
+
 Status RunFiles::Flush() {
   HEARSAY_RETURN_IF_ERROR(Append(MetricsPath(dir_, peer_), &metrics_));
   if (replay_log_) HEARSAY_RETURN_IF_ERROR(Append(ReplayPath(dir_, peer_), &replay_));
@@ -108,7 +138,8 @@ Status RunFiles::WriteRound(const RoundRecord& r, uint64_t bytes_sent, uint64_t 
   fmt::format_to(std::back_inserter(s), ",\"inner_steps\":{}", r.inner_steps);
   fmt::format_to(std::back_inserter(s),
                  ",\"payload_bytes_sent\":{},\"bytes_sent\":{},\"bytes_received\":{}",
-                 r.payload_bytes_sent, bytes_sent, bytes_received);
+                 r.payload_bytes_sent, bytes_sent + bytes_sent_base_,
+                 bytes_received + bytes_received_base_);
   s.append(",\"compute_s\":");
   PutNumber(&s, r.compute_s);
   s.append(",\"wait_s\":");

@@ -31,14 +31,20 @@ class RunFiles {
  public:
   // Creates out_dir if needed and truncates this peer's files. `replay_log`: also write
   // peer_<id>.replay. `flush_every_s` <= 0: flush by size only.
+  // resume_round > 0 (a run resumed from its checkpoint of that round): the metrics lines of
+  // rounds up to resume_round are kept and later ones dropped, and the wire-byte counters go on
+  // from the last kept line.
   static Result<std::unique_ptr<RunFiles>> Open(const std::string& out_dir, int peer,
-                                                bool replay_log, double flush_every_s);
+                                                bool replay_log, double flush_every_s,
+                                                int64_t resume_round = 0);
   ~RunFiles();
 
   Status WriteRound(const RoundRecord& r, uint64_t bytes_sent, uint64_t bytes_received);
   Status WriteSnapshot(const SnapshotKey& key, std::span<const float> x);
   Status WriteApplied(int64_t round, std::span<const MessageId> applied);
   Status Flush();
+  // Flushes the metrics lines, then writes the checkpoint (checkpoint.h) with `fingerprint`.
+  Status WriteCheckpoint(int64_t round, uint64_t fingerprint, std::span<const uint8_t> state);
 
   static std::string SnapshotPath(const std::string& dir, const SnapshotKey& key, int peer);
   static std::string MetricsPath(const std::string& dir, int peer);
@@ -55,6 +61,7 @@ class RunFiles {
   double last_flush_s_ = 0;
   std::string metrics_;  // pending JSON lines
   std::string replay_;   // pending log records
+  uint64_t bytes_sent_base_ = 0, bytes_received_base_ = 0;  // resumed: counters so far
 };
 
 // Reads a replay log written by RunFiles (errors name the file and the byte offset).

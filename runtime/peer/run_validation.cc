@@ -183,6 +183,26 @@ Status CheckTimingAndQuorum(const YamlContext& ctx, const RunDraft& d) {
                          ") must be longer than heartbeat (" + FormatDuration(run.heartbeat_s) +
                          "), or every idle neighbour would be declared dead");
   }
+  if (run.checkpoint_every > 0) {
+    // A checkpoint is a state every peer resumes from together: between rounds of a
+    // synchronous run of a gossip algorithm on the CPU (docs/faults.md).
+    std::string why;
+    if (run.mode != RunMode::kSync) {
+      why = "mode: async (peers are at different rounds, so no set of checkpoints is consistent)";
+    } else if (run.algorithm == AlgorithmKind::kAdpsgd || run.algorithm == AlgorithmKind::kAllreduce) {
+      why = std::string("algorithm ") + AlgorithmName(run.algorithm) + " (not supported yet)";
+    } else if (run.device.kind != DeviceKind::kCpu) {
+      why = "device " + run.device.ToString() + " (checkpoints are written on the CPU)";
+    } else if (run.topology->graph->time_varying()) {
+      why = "a time-varying topology (not supported yet)";
+    }
+    if (!why.empty()) {
+      return ctx.Error(d.At("checkpoint_every"),
+                       "run '" + run.name + "': checkpoint_every needs a synchronous run of "
+                       "dpsgd, dcd, ecd or choco on the CPU over a static graph; this run has " +
+                           why);
+    }
+  }
   if (run.min_neighbors > 0) {
     const auto sets = NeighborSets(*run.topology->graph);
     for (size_t i = 0; i < sets.size(); ++i) {
