@@ -37,6 +37,7 @@ LinkModel::LinkModel(LinkModelConfig config) : config_(std::move(config)) {}
 uint64_t LinkModel::Submit(double now_s, int to, uint64_t wire_bytes, int64_t round) {
   AdvanceTransmissions(std::max(now_s, now_));
   const uint64_t id = next_id_++;
+  latest_round_ = std::max(latest_round_, round);
   Link& link = links_[to];
   link.queue.push_back(Pending{id, wire_bytes, 8.0 * static_cast<double>(wire_bytes), round});
   // An instantaneous link finishes at once; others progress from now on.
@@ -57,8 +58,11 @@ std::vector<LinkModel::Rate> LinkModel::Rates(double t) {
   std::vector<Rate> rates;
   for (auto& [to, link] : links_) {
     if (link.queue.empty()) continue;
-    const LinkParams p = Params(to, link, t, link.queue.front().round);
-    rates.push_back(Rate{to, &link, p.up ? Cap(p.bandwidth_bps) : 0.0});
+    const int64_t round = link.queue.front().round;
+    const LinkParams p = Params(to, link, t, round);
+    bool up = p.up;
+    if (!config_.constant_links && latest_round_ > round) up = config_.link(to, t, latest_round_).up;
+    rates.push_back(Rate{to, &link, up ? Cap(p.bandwidth_bps) : 0.0});
   }
   if (config_.egress_bps <= 0) return rates;  // no shared uplink: each link at its own cap
   // Max-min fair share of the egress among transmitting links, each capped by its bandwidth:

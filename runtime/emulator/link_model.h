@@ -7,7 +7,10 @@
 //   - Transmitting links share the node's egress capacity max-min fairly (like concurrent TCP
 //     flows), each capped by its own link bandwidth; rates are recomputed whenever a
 //     transmission starts or ends and at the topology's change times (fluid model). A link that
-//     is down transmits nothing until it is up again.
+//     is down transmits nothing until it is up again. Whether a link is up follows the sender's
+//     latest round (the highest round submitted so far, heartbeats included), not the round of
+//     the message at its head: a link taken down from round R1 to round R2 releases what it held
+//     once the sender reaches R2. Bandwidth, latency, jitter and loss follow the message's round.
 //   - When its last bit is sent, a message arrives after the link's one-way latency, plus
 //     uniform jitter in [0, jitter_s], plus the retransmission delay of lost segments: each
 //     1448-byte segment is lost with probability `loss` and costs one round trip (2 x latency,
@@ -109,6 +112,7 @@ class LinkModel {
   LinkModelConfig config_;
   double now_ = 0;
   uint64_t next_id_ = 0;
+  int64_t latest_round_ = 0;  // the highest round submitted (the sender's progress)
   std::map<int, Link> links_;
 };
 

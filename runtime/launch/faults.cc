@@ -20,12 +20,21 @@ Status CheckFaults(const RunConfig& run, TransportKind transport, const std::str
   for (const FaultSpec& f : run.faults) {
     const std::string where = source + ":" + std::to_string(f.line) + ": run '" + run.name +
                               "': fault '" + FaultKindName(f.kind) + "'";
-    if (f.kind != FaultSpec::Kind::kKill && f.kind != FaultSpec::Kind::kPause) {
-      return InvalidArgument(where + " is not executed yet (kill and pause are; docs/faults.md)");
+    const bool network =
+        f.kind == FaultSpec::Kind::kPartition || f.kind == FaultSpec::Kind::kLinkDown;
+    if (f.kind == FaultSpec::Kind::kRestart) {
+      return InvalidArgument(where +
+                             " is not executed yet (kill, pause, partition and link_down are; "
+                             "docs/faults.md)");
     }
-    if (transport != TransportKind::kTcp) {
+    if (network && !run.emulate) {
+      return InvalidArgument(where + " is executed by the network emulator: the run needs "
+                                     "emulate: true");
+    }
+    if (!network && transport != TransportKind::kTcp) {
       return InvalidArgument(where + " needs peer processes: launch with --transport tcp (" +
-                             TransportName(transport) + " runs execute no faults yet)");
+                             TransportName(transport) +
+                             " runs execute partition and link_down only)");
     }
     if (!SurvivesDeadPeers(run)) {
       return InvalidArgument(where + ": " + AlgorithmName(run.algorithm) +
@@ -80,7 +89,7 @@ void FaultRunner::Record(double t, const char* action, int peer, int line) {
 
 void FaultRunner::Step(double elapsed_s, const ProgressTracker& progress,
                        std::vector<ChildProcess>* peers) {
-  for (size_t p = 0; p < resume_at_.size(); ++p) {
+  for (size_t p = 0; peers && p < resume_at_.size(); ++p) {
     if (resume_at_[p] >= 0 && elapsed_s >= resume_at_[p]) {
       (*peers)[p].Signal(SIGCONT);
       resume_at_[p] = -1;
@@ -89,7 +98,29 @@ void FaultRunner::Step(double elapsed_s, const ProgressTracker& progress,
   }
   for (size_t k = 0; k < faults_.size(); ++k) {
     const FaultSpec& f = faults_[k];
-    if (fired_[k] || f.peers.empty()) continue;
+    if (f.kind == FaultSpec::Kind::kPartition || f.kind == FaultSpec::Kind::kLinkDown) {
+      // Executed by the peers' emulators (topology events); recorded here when the launcher
+      // sees it start and end (a round-based one: when the first peer reached the round).
+      const char* name = FaultKindName(f.kind);
+      const auto reached = [&](int64_t round) {
+        for (int i = 0; i < progress.size(); ++i) {
+          if (progress.round(i) >= round) return true;
+        }
+        return false;
+      };
+      if (fired_[k] == 0 && (f.at_s >= 0 ? elapsed_s >= f.at_s : reached(f.at_round))) {
+        fired_[k] = 1;
+        Record(elapsed_s, name, -1, f.line);
+      }
+      const bool ends = f.for_s > 0 || f.until_round > 0;
+      if (fired_[k] == 1 && ends &&
+          (f.until_round > 0 ? reached(f.until_round) : elapsed_s >= f.at_s + f.for_s)) {
+        fired_[k] = 2;
+        Record(elapsed_s, "heal", -1, f.line);
+      }
+      continue;
+    }
+    if (fired_[k] || f.peers.empty() || !peers) continue;
     const int peer = f.peers[0];
     const bool due = f.at_s >= 0 ? elapsed_s >= f.at_s : progress.round(peer) >= f.at_round;
     if (!due) continue;

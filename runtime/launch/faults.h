@@ -9,9 +9,11 @@
 // FaultRunner fires `kill` (SIGKILL) and `pause` (SIGSTOP, SIGCONT `for` seconds later) at their
 // time (`at:`, seconds since the peers were started) or round (`at_round: R`, as soon as the
 // launcher reads that the peer completed round R) against the peer processes of a TCP run, and
-// records each action in OUT/<run>/faults.jsonl. The other kinds (restart, partition,
-// link_down) are refused before anything starts (CheckFaults), as are faults in in-process and
-// simulated runs: nothing in a schedule is silently ignored.
+// records each action in OUT/<run>/faults.jsonl. `partition` and `link_down` are executed by the
+// network emulator of every peer (the run's topology carries them as link events, added when
+// the experiment loads), in TCP, in-process and simulated runs alike; the runner records when
+// it sees them start and end. `restart` is refused before anything starts (CheckFaults), as are
+// kill and pause in in-process and simulated runs: nothing in a schedule is silently ignored.
 // Thread-safety: one owner thread (the launcher's polling loop).
 #pragma once
 
@@ -50,7 +52,8 @@ class FaultRunner {
   FaultRunner(const FaultRunner&) = delete;
   FaultRunner& operator=(const FaultRunner&) = delete;
 
-  // Fires what is due at `elapsed_s` seconds since the peers started, given their progress.
+  // Fires what is due at `elapsed_s` seconds since the peers started, given their progress
+  // (peers: the processes of a TCP run; null in-process, where only network faults are recorded).
   void Step(double elapsed_s, const ProgressTracker& progress, std::vector<ChildProcess>* peers);
   // Resumes every peer this runner paused (the run is ending).
   void ResumeAll(std::vector<ChildProcess>* peers);

@@ -152,7 +152,8 @@ Status RunInProc(const LaunchOptions& o, const RunConfig& run,
       }
     });
   }
-  // Watch for Ctrl-C while the peers run.
+  // Watch for Ctrl-C while the peers run; record the network faults the emulators execute.
+  FaultRunner faults(run, run_dir);
   std::atomic<bool> finished{false};
   std::thread joiner([&] {
     for (auto& th : threads) th.join();
@@ -161,6 +162,7 @@ Status RunInProc(const LaunchOptions& o, const RunConfig& run,
   while (!finished) {
     if (o.stop && o.stop->load()) stop_all = true;
     tracker->Poll();
+    faults.Step(SecondsSince(epoch), *tracker, nullptr);
     ShowProgress(o, tracker->Line(run.name, run.rounds, run.duration_s), false);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }

@@ -26,6 +26,7 @@ class ProgressTracker {
   std::string Line(const std::string& run, int64_t rounds, double duration_s) const;
 
   int reported() const;  // peers that have written at least one line
+  int size() const { return static_cast<int>(peers_.size()); }
   // The latest round peer `i` reported (0 before its first line).
   int64_t round(int i) const { return peers_[static_cast<size_t>(i)].round; }
 

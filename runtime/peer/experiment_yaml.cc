@@ -89,6 +89,7 @@ void EmitFaults(YAML::Emitter& e, const std::vector<FaultSpec>& faults) {
       e << f.peers.front();
     }
     if (f.for_s > 0) e << YAML::Key << "for" << YAML::Value << Num(f.for_s);
+    if (f.until_round > 0) e << YAML::Key << "until_round" << YAML::Value << f.until_round;
     e << YAML::EndMap;
   }
   e << YAML::EndSeq;

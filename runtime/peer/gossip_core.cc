@@ -120,17 +120,26 @@ void GossipCore::OnMessage(double now, Message msg) {
                        options_.id, msg.round, from, last_received_[pos] + 1);
       return;
     }
-    // An honest neighbour never runs more than staleness + 1 rounds ahead of this peer's own
-    // round (it needs this peer's messages to get there); more is a protocol violation, and
-    // buffering it would let one neighbour grow this peer's memory without bound. A neighbour
-    // that was dead for this peer (a partition, a pause) trained without it meanwhile: it may be
-    // ahead by as much as it likes, and its messages are absorbed as they come.
+    // A neighbour that waits for this peer never runs more than staleness + 1 rounds ahead of
+    // it. One that is further ahead went on without this peer: it was dead for this peer (a
+    // partition, a pause), or this peer was dead for it (it was slow to start, a one-way cut).
+    // Either way it trained meanwhile, and its messages are caught up on as they come, in
+    // order (was_dead_), so its copy stays exact. With bounded staleness a neighbour further
+    // ahead than kMaxRoundsAhead is a protocol violation: buffering more would let one neighbour
+    // grow this peer's memory without bound (unbounded staleness accepts that by design).
     const int64_t tau = tau_;
-    if (tau != kUnboundedStaleness && !was_dead_[pos] && msg.round > round_ + tau + 1) {
+    if (tau != kUnboundedStaleness && msg.round > round_ + kMaxRoundsAhead) {
       SetFailed(from, "protocol violation: sent round " + std::to_string(msg.round) +
                           " while this peer is in round " + std::to_string(round_) +
-                          " with staleness bound " + std::to_string(tau));
+                          " (more than " + std::to_string(kMaxRoundsAhead) + " rounds ahead)");
       return;
+    }
+    if (tau != kUnboundedStaleness && !was_dead_[pos] && msg.round > round_ + tau + 1) {
+      HEARSAY_LOG_WARN(
+          "peer {}: peer {} is in round {}, this peer in round {}: it went on without this "
+          "peer; catching up on its messages",
+          options_.id, from, msg.round, round_);
+      was_dead_[pos] = 1;
     }
     last_received_[pos] = msg.round;
   } else {

@@ -18,6 +18,9 @@ namespace hearsay {
 
 class GossipCore final : public PeerCore {
  public:
+  // The furthest a neighbour's message may be ahead of this peer's round (see OnMessage).
+  static constexpr int64_t kMaxRoundsAhead = 4096;
+
   explicit GossipCore(PeerCoreOptions options) : PeerCore(std::move(options)) {}
 
   void Compute() override;

@@ -238,12 +238,15 @@ Status PeerCore::MaintainLinks(double now, CoreSink& sink) {
   const double dead_after = dead_after_s();
   for (size_t k = 0; k < link_neighbors_.size(); ++k) {
     const int j = link_neighbors_[k];
-    if (failed_[k].empty() && done_round_[k] < 0 && now - last_heard_[k] > dead_after) {
+    // The same expressions as NextTimer's, so a timer that fires is always acted on ((a + b) - a
+    // need not equal b in floating point: a heartbeat due at exactly `now` was once skipped, and
+    // the peer then slept until its round timeout).
+    if (failed_[k].empty() && done_round_[k] < 0 && now > last_heard_[k] + dead_after) {
       char buf[64];
       std::snprintf(buf, sizeof(buf), "silent for %.3g s", now - last_heard_[k]);
       SetFailed(j, buf, /*final=*/false);
     }
-    if (now - last_sent_[k] >= heartbeat_s()) {
+    if (now >= last_sent_[k] + heartbeat_s()) {
       Message m;
       m.kind = MessageKind::kHeartbeat;
       m.from = options_.id;
@@ -430,7 +433,7 @@ double PeerCore::NextTimer() const {
     for (size_t k = 0; k < link_neighbors_.size(); ++k) {
       t = std::min(t, last_sent_[k] + heartbeat_s());
       if (failed_[k].empty() && done_round_[k] < 0) {
-        t = std::min(t, last_heard_[k] + dead_after + 1e-9);
+        t = std::min(t, std::nextafter(last_heard_[k] + dead_after, kNoWake));
       }
     }
   }

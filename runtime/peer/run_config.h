@@ -77,6 +77,8 @@ struct FaultSpec {
                                          // form one more group
   double for_s = 0;                      // pause (required), partition / link_down: how long;
                                          // 0 = until the run ends
+  int64_t until_round = 0;               // partition / link_down at a round: the links come
+                                         // back at this round (0 = for_s, or the run's end)
   int line = 0;                          // experiment-file line (for messages)
 };
 const char* FaultKindName(FaultSpec::Kind kind);  // "kill", "restart", ...

@@ -222,7 +222,8 @@ Status CheckTimingAndQuorum(const YamlContext& ctx, const RunDraft& d) {
 Status ParseFault(const YamlContext& ctx, const RunConfig& run, const YAML::Node& e,
                   const std::string& what, FaultSpec* f) {
   HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(
-      e, what, {"at", "at_round", "kill", "restart", "pause", "partition", "link_down", "for"}));
+      e, what,
+      {"at", "at_round", "kill", "restart", "pause", "partition", "link_down", "for", "until_round"}));
   f->line = e.Mark().line + 1;
   if (e["at"] && e["at_round"]) {
     return ctx.Error(e, what + ": give `at:` (a time such as 30s) or `at_round:`, not both");
@@ -317,7 +318,71 @@ Status ParseFault(const YamlContext& ctx, const RunConfig& run, const YAML::Node
                             ": a pause needs `for:` (how long; a pause that never ends is a "
                             "kill)");
   }
+  const bool network = f->kind == FaultSpec::Kind::kPartition || f->kind == FaultSpec::Kind::kLinkDown;
+  if (e["until_round"]) {
+    if (!network || !e["at_round"] || e["for"]) {
+      return ctx.Error(e["until_round"], what +
+                                             ": `until_round:` ends a partition or link_down that "
+                                             "starts `at_round:` (instead of `for:`)");
+    }
+    HEARSAY_RETURN_IF_ERROR(ctx.GetIntIn(e["until_round"], what + ".until_round", f->at_round + 1,
+                                         std::numeric_limits<int64_t>::max(), &f->until_round));
+  } else if (network && e["at_round"] && e["for"]) {
+    // The emulators apply round-based changes at each sender's own round; a duration after a
+    // round is a different instant on every peer.
+    return ctx.Error(e["for"], what +
+                                   ": a partition or link_down that starts `at_round:` ends at "
+                                   "`until_round:`, not after `for:` (or start it `at:` a time)");
+  }
   return Status::Ok();
+}
+
+// Partitions and downed links are executed by the network emulator of every peer (TCP,
+// in-process and simulated runs alike): each becomes `down` events on the directed links it cuts,
+// and `up` events when it ends, appended to the run's own copy of its topology.
+void AddNetworkFaultEvents(RunConfig* run) {
+  std::vector<LinkEvent> events;
+  const TopologySpec& topo = *run->topology;
+  const auto sets = NeighborSets(*topo.graph);
+  for (const FaultSpec& f : run->faults) {
+    std::vector<std::pair<int, int>> cut;
+    if (f.kind == FaultSpec::Kind::kLinkDown) {
+      cut = {{f.peers[0], f.peers[1]}, {f.peers[1], f.peers[0]}};
+    } else if (f.kind == FaultSpec::Kind::kPartition) {
+      std::vector<int> group(topo.size(), static_cast<int>(f.groups.size()));  // unlisted: one more
+      for (size_t g = 0; g < f.groups.size(); ++g) {
+        for (int id : f.groups[g]) group[id] = static_cast<int>(g);
+      }
+      for (int i = 0; i < topo.size(); ++i) {
+        for (int j : sets[i]) {
+          if (group[i] != group[j]) cut.emplace_back(i, j);
+        }
+      }
+    } else {
+      continue;
+    }
+    LinkEvent down;
+    down.at_seconds = f.at_s;
+    down.at_round = f.at_round;
+    down.links = cut;
+    down.up = false;
+    down.line = f.line;
+    events.push_back(down);
+    if (f.for_s > 0 || f.until_round > 0) {
+      LinkEvent up = down;
+      up.up = true;
+      if (f.until_round > 0) {
+        up.at_round = f.until_round;
+      } else {
+        up.at_seconds = f.at_s + f.for_s;
+      }
+      events.push_back(up);
+    }
+  }
+  if (events.empty()) return;
+  auto spec = std::make_shared<TopologySpec>(topo);
+  spec->events.insert(spec->events.end(), events.begin(), events.end());
+  run->topology = std::move(spec);
 }
 
 Status ParseFaults(const YamlContext& exp_ctx, RunDraft* d) {
@@ -337,6 +402,7 @@ Status ParseFaults(const YamlContext& exp_ctx, RunDraft* d) {
         ParseFault(ctx, d->run, list[k], "faults[" + std::to_string(k) + "]", &f));
     d->run.faults.push_back(std::move(f));
   }
+  AddNetworkFaultEvents(&d->run);
   return Status::Ok();
 }
 

@@ -1,0 +1,148 @@
+// Partitions and downed links (issue 11 items 5-6, docs/faults.md): executed by every peer's
+// network emulator, so the same schedule runs in the simulator and in-process (here) and over
+// TCP (launcher_process_test). A 4|4 partition of an 8-ring for rounds 100-200 of 300: both
+// halves keep training (their models drift apart), and after the heal the consensus distance
+// falls below its pre-partition value.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "runtime/launch/launcher.h"
+#include "runtime/peer/experiment.h"
+
+namespace hearsay {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream f(path);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+class NetworkFaults : public ::testing::TestWithParam<TransportKind> {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/hearsay_network_faults_test_XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    Write("ring8.yaml",
+          "nodes: 8\nbase_port: 17560\ngenerator: {kind: ring}\nweights: metropolis\n"
+          "links:\n  default: {bandwidth: 100Mbit, latency: 2ms}\n");
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  void Write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ + "/" + name) << text;
+  }
+  // Label-sorted data, so that two halves of the ring drift apart when cut off from each other.
+  std::string Experiment(const std::string& faults, const std::string& algorithm) {
+    Write("exp.yaml",
+          "topology: ring8.yaml\nrounds: 300\neval_every: 10\nheartbeat: 20ms\n"
+          "dead_after: 100ms\ncompute_time: 1ms\nlr: 0.05\nmodel: softmax\n"
+          "data: {kind: synthetic, samples: 4000, features: 20, classes: 4, "
+          "partition: label_sorted}\n" +
+              algorithm + "faults:\n" + faults);
+    return dir_ + "/exp.yaml";
+  }
+  Result<std::vector<RunSummary>> Launch(const std::string& exp) {
+    LaunchOptions o;
+    o.experiment_path = exp;
+    o.out_dir = dir_ + "/out";
+    o.transport = GetParam();
+    return hearsay::Launch(o);
+  }
+  std::string dir_;
+};
+
+// Consensus distance by evaluation round.
+std::map<int64_t, double> Consensus(const RunSummary& s) {
+  std::map<int64_t, double> c;
+  for (const EvalPoint& p : s.curve) c[p.round] = p.consensus;
+  return c;
+}
+
+TEST_P(NetworkFaults, PartitionSplitsTheGraphAndTheHalvesMergeWhenItHeals) {
+  for (const char* algorithm :
+       {"algorithm: dcd\ncompressor: \"qsgd:8\"\n", "algorithm: choco\ncompressor: \"qsgd:4\"\n"}) {
+    auto r = Launch(Experiment(
+        "  - {at_round: 100, until_round: 200, partition: [[0, 1, 2, 3], [4, 5, 6, 7]]}\n",
+        algorithm));
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    const RunSummary& s = (*r)[0];
+    EXPECT_EQ(s.status, "ok");
+    EXPECT_EQ(s.peers_alive, 8);
+    EXPECT_EQ(s.rounds, 300);
+    std::map<int64_t, double> c = Consensus(s);
+    ASSERT_TRUE(c.count(100) && c.count(200) && c.count(300)) << algorithm;
+    // Cut off, each half trains on its own labels: the halves drift apart.
+    EXPECT_GT(c[200], 10 * c[100]) << algorithm << " before " << c[100] << " cut " << c[200];
+    // Healed: one graph again.
+    EXPECT_LT(c[300], c[100]) << algorithm << " before " << c[100] << " healed " << c[300];
+    // The peers at the cut said so.
+    if (GetParam() != TransportKind::kSim) {
+      const std::string faults = ReadAll(dir_ + "/out/" + s.run + "/faults.jsonl");
+      EXPECT_NE(faults.find("\"action\":\"partition\""), std::string::npos) << faults;
+      EXPECT_NE(faults.find("\"action\":\"heal\""), std::string::npos) << faults;
+    }
+  }
+}
+
+TEST_P(NetworkFaults, ADownedLinkComesBack) {
+  auto r = Launch(Experiment("  - {at: 0.1s, for: 0.15s, link_down: [3, 4]}\n",
+                             "algorithm: dcd\ncompressor: \"qsgd:8\"\n"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const RunSummary& s = (*r)[0];
+  EXPECT_EQ(s.peers_alive, 8);
+  EXPECT_EQ(s.rounds, 300);
+  std::map<int64_t, double> c = Consensus(s);
+  EXPECT_LT(c[300], 0.1) << c[300];
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, NetworkFaults,
+                         ::testing::Values(TransportKind::kSim, TransportKind::kInproc),
+                         [](const auto& info) { return std::string(TransportName(info.param)); });
+
+class NetworkFaultErrors : public NetworkFaults {};
+
+TEST_F(NetworkFaultErrors, BadSchedulesAreRefusedWithTheirLine) {
+  struct Case {
+    const char* faults;
+    const char* says;
+  };
+  const Case cases[] = {
+      {"  - {at_round: 10, for: 1s, partition: [[0, 1]]}\n", "ends at `until_round:`"},
+      {"  - {at: 1s, until_round: 20, link_down: [0, 1]}\n", "`until_round:` ends a partition"},
+      {"  - {at_round: 10, until_round: 5, link_down: [0, 1]}\n", "until_round"},
+      {"  - {at_round: 10, until_round: 20, kill: 1}\n", "`until_round:` ends a partition"},
+      {"  - {at_round: 10, link_down: [0, 2]}\n", "not neighbours"},
+      {"  - {at_round: 10, partition: [[0, 1], [1, 2]]}\n", "must not overlap"},
+  };
+  for (const Case& c : cases) {
+    auto exp = LoadExperiment(Experiment(c.faults, "algorithm: dcd\ncompressor: \"qsgd:8\"\n"));
+    ASSERT_FALSE(exp.ok()) << c.faults;
+    EXPECT_NE(exp.status().message().find("exp.yaml:"), std::string::npos)
+        << exp.status().message();
+    EXPECT_NE(exp.status().message().find(c.says), std::string::npos) << exp.status().message();
+  }
+  // The emulator executes them: a run without it cannot.
+  LaunchOptions o;
+  o.experiment_path =
+      Experiment("  - {at_round: 10, link_down: [0, 1]}\n", "algorithm: dcd\nemulate: false\n");
+  o.out_dir = dir_ + "/out";
+  o.transport = TransportKind::kSim;
+  auto r = hearsay::Launch(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("needs emulate: true"), std::string::npos)
+      << r.status().message();
+}
+
+}  // namespace
+}  // namespace hearsay
