@@ -143,6 +143,32 @@ TEST(LinkModel, DownLinkHoldsMessagesUntilItIsUp) {
   EXPECT_NEAR(Drain(model).at(0), 6.0, 1e-9);
 }
 
+// A link down from round 3 to round 5 (a partition of the fault schedule): what it held goes out
+// once the sender's latest round -- its newest message to anyone -- reaches 5, not when a
+// message of round 5 reaches the head of this link's queue.
+TEST(LinkModel, RoundBasedDownLinkFollowsTheSendersLatestRound) {
+  LinkModelConfig c;
+  c.link = [](int to, double, int64_t round) {
+    LinkParams p;  // unlimited bandwidth, no latency
+    p.up = to != 1 || round < 3 || round >= 5;
+    return p;
+  };
+  LinkModel model(c);
+  const uint64_t held = model.Submit(1.0, 1, 1000, 3);
+  model.Submit(1.0, 2, 1000, 3);  // another link: not cut
+  std::vector<Delivery> out = model.AdvanceTo(2.0);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].to, 2);
+  model.Submit(2.0, 2, 1000, 4);
+  EXPECT_EQ(model.AdvanceTo(3.0).size(), 1u);  // round 4: still cut
+  model.Submit(3.0, 2, 1000, 5);               // round 5 on the other link: the cut heals
+  out = model.AdvanceTo(3.0);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].id, held);
+  EXPECT_EQ(out[0].to, 1);
+  EXPECT_DOUBLE_EQ(out[0].arrival_s, 3.0);
+}
+
 TEST(LinkModel, BandwidthChangeMidMessageIsApplied) {
   LinkModelConfig c;
   c.change_times = {1.0};
