@@ -31,10 +31,10 @@ Status CheckFaults(const RunConfig& run, TransportKind transport, const std::str
       return InvalidArgument(where + " is executed by the network emulator: the run needs "
                                      "emulate: true");
     }
-    if (!network && transport != TransportKind::kTcp) {
-      return InvalidArgument(where + " needs peer processes: launch with --transport tcp (" +
-                             TransportName(transport) +
-                             " runs execute partition and link_down only)");
+    if (!network && transport == TransportKind::kSim) {
+      return InvalidArgument(where +
+                             " needs real peers: launch with --transport tcp or inproc "
+                             "(simulated runs execute partition and link_down only)");
     }
     if (!SurvivesDeadPeers(run)) {
       return InvalidArgument(where + ": " + AlgorithmName(run.algorithm) +
@@ -87,11 +87,13 @@ void FaultRunner::Record(double t, const char* action, int peer, int line) {
   std::fflush(log_);
 }
 
-void FaultRunner::Step(double elapsed_s, const ProgressTracker& progress,
-                       std::vector<ChildProcess>* peers) {
-  for (size_t p = 0; peers && p < resume_at_.size(); ++p) {
+void ProcessControl::Pause(int peer) { (*peers_)[peer].Signal(SIGSTOP); }
+void ProcessControl::Resume(int peer) { (*peers_)[peer].Signal(SIGCONT); }
+
+void FaultRunner::Step(double elapsed_s, const ProgressTracker& progress, PeerControl& peers) {
+  for (size_t p = 0; p < resume_at_.size(); ++p) {
     if (resume_at_[p] >= 0 && elapsed_s >= resume_at_[p]) {
-      (*peers)[p].Signal(SIGCONT);
+      peers.Resume(static_cast<int>(p));
       resume_at_[p] = -1;
       Record(elapsed_s, "resume", static_cast<int>(p), 0);
     }
@@ -120,28 +122,27 @@ void FaultRunner::Step(double elapsed_s, const ProgressTracker& progress,
       }
       continue;
     }
-    if (fired_[k] || f.peers.empty() || !peers) continue;
+    if (fired_[k] || f.peers.empty()) continue;
     const int peer = f.peers[0];
     const bool due = f.at_s >= 0 ? elapsed_s >= f.at_s : progress.round(peer) >= f.at_round;
     if (!due) continue;
     fired_[k] = 1;
-    ChildProcess& child = (*peers)[peer];
-    if (child.Poll()) continue;  // already gone
+    if (peers.Gone(peer)) continue;
     if (f.kind == FaultSpec::Kind::kKill) {
-      child.Kill();
+      peers.Kill(peer);
       killed_[peer] = "killed by the fault schedule (line " + std::to_string(f.line) + ")";
       Record(elapsed_s, "kill", peer, f.line);
     } else if (f.kind == FaultSpec::Kind::kPause) {
-      child.Signal(SIGSTOP);
+      peers.Pause(peer);
       resume_at_[peer] = elapsed_s + f.for_s;
       Record(elapsed_s, "pause", peer, f.line);
     }
   }
 }
 
-void FaultRunner::ResumeAll(std::vector<ChildProcess>* peers) {
+void FaultRunner::ResumeAll(PeerControl& peers) {
   for (size_t p = 0; p < resume_at_.size(); ++p) {
-    if (resume_at_[p] >= 0) (*peers)[p].Signal(SIGCONT);
+    if (resume_at_[p] >= 0) peers.Resume(static_cast<int>(p));
     resume_at_[p] = -1;
   }
 }

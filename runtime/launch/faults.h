@@ -8,12 +8,14 @@
 //
 // FaultRunner fires `kill` (SIGKILL) and `pause` (SIGSTOP, SIGCONT `for` seconds later) at their
 // time (`at:`, seconds since the peers were started) or round (`at_round: R`, as soon as the
-// launcher reads that the peer completed round R) against the peer processes of a TCP run, and
-// records each action in OUT/<run>/faults.jsonl. `partition` and `link_down` are executed by the
+// launcher reads that the peer completed round R) against the peer processes of a TCP run, or
+// the peer threads of an in-process run (flags their loops poll: a killed peer stops without a
+// goodbye, its links closed; a paused one does nothing), and records each action in
+// OUT/<run>/faults.jsonl. `partition` and `link_down` are executed by the
 // network emulator of every peer (the run's topology carries them as link events, added when
 // the experiment loads), in TCP, in-process and simulated runs alike; the runner records when
 // it sees them start and end. `restart` is refused before anything starts (CheckFaults), as are
-// kill and pause in in-process and simulated runs: nothing in a schedule is silently ignored.
+// kill and pause in simulated runs: nothing in a schedule is silently ignored.
 // Thread-safety: one owner thread (the launcher's polling loop).
 #pragma once
 
@@ -45,6 +47,29 @@ const char* PeerOutcomeName(PeerOutcome::State state);  // "finished" | "failed"
 // Writes run_dir/peers.csv: peer,status,reason (RFC 4180).
 Status WritePeerOutcomes(const std::string& run_dir, const std::vector<PeerOutcome>& outcomes);
 
+// What the fault schedule does to a peer: processes get signals (ProcessControl), in-process
+// peers flags their loop polls (runtime/peer/peer.h PeerOptions::kill / pause).
+class PeerControl {
+ public:
+  virtual ~PeerControl() = default;
+  virtual bool Gone(int peer) = 0;  // already ended: nothing to do
+  virtual void Kill(int peer) = 0;  // no goodbye: its neighbours see its links break
+  virtual void Pause(int peer) = 0;
+  virtual void Resume(int peer) = 0;
+};
+
+class ProcessControl final : public PeerControl {
+ public:
+  explicit ProcessControl(std::vector<ChildProcess>* peers) : peers_(peers) {}
+  bool Gone(int peer) override { return (*peers_)[peer].Poll().has_value(); }
+  void Kill(int peer) override { (*peers_)[peer].Kill(); }
+  void Pause(int peer) override;
+  void Resume(int peer) override;
+
+ private:
+  std::vector<ChildProcess>* peers_;
+};
+
 class FaultRunner {
  public:
   FaultRunner(const RunConfig& run, std::string run_dir);
@@ -52,11 +77,10 @@ class FaultRunner {
   FaultRunner(const FaultRunner&) = delete;
   FaultRunner& operator=(const FaultRunner&) = delete;
 
-  // Fires what is due at `elapsed_s` seconds since the peers started, given their progress
-  // (peers: the processes of a TCP run; null in-process, where only network faults are recorded).
-  void Step(double elapsed_s, const ProgressTracker& progress, std::vector<ChildProcess>* peers);
+  // Fires what is due at `elapsed_s` seconds since the peers started, given their progress.
+  void Step(double elapsed_s, const ProgressTracker& progress, PeerControl& peers);
   // Resumes every peer this runner paused (the run is ending).
-  void ResumeAll(std::vector<ChildProcess>* peers);
+  void ResumeAll(PeerControl& peers);
   // Peer `i` was killed by the schedule; why ("" if not).
   const std::string& killed(int i) const { return killed_[i]; }
 

@@ -107,6 +107,22 @@ bool ReportedARound(const std::string& run_dir, int i) {
   return !ec && size > 0;
 }
 
+// The fault schedule's hands on in-process peers: flags their loops poll.
+class InProcControl final : public PeerControl {
+ public:
+  explicit InProcControl(int n) : kill_(n), pause_(n), ended_(n) {}
+  bool Gone(int peer) override { return ended_[peer].load(); }
+  void Kill(int peer) override { kill_[peer] = true; }
+  void Pause(int peer) override { pause_[peer] = true; }
+  void Resume(int peer) override { pause_[peer] = false; }
+  const std::atomic<bool>* kill_flag(int peer) const { return &kill_[peer]; }
+  const std::atomic<bool>* pause_flag(int peer) const { return &pause_[peer]; }
+  void Ended(int peer) { ended_[peer] = true; }
+
+ private:
+  std::vector<std::atomic<bool>> kill_, pause_, ended_;
+};
+
 // Runs the peers of one run as threads over the in-process transport.
 Status RunInProc(const LaunchOptions& o, const RunConfig& run,
                  std::shared_ptr<const Workload> workload, const std::string& run_dir,
@@ -121,6 +137,8 @@ Status RunInProc(const LaunchOptions& o, const RunConfig& run,
   std::vector<Status> results(n);
   std::vector<std::thread> threads;
   const TimePoint epoch = Now();  // one time origin for every peer (time-grid snapshots)
+  InProcControl control(n);
+  FaultRunner faults(run, run_dir);
   for (int i = 0; i < n; ++i) {
     std::unique_ptr<Transport> t = hub.Endpoint(i);
     if (run.emulate) t = MakeEmulatedTransport(std::move(t), run.topology, i, run.seed);
@@ -136,6 +154,8 @@ Status RunInProc(const LaunchOptions& o, const RunConfig& run,
         po.stop = &stop_all;
         po.epoch = epoch;
         po.resume_round = resume_round;
+        po.kill = control.kill_flag(i);
+        po.pause = control.pause_flag(i);
         Peer peer(std::move(po));
         results[i] = peer.Run(*t);
       } catch (const std::exception& e) {
@@ -143,6 +163,7 @@ Status RunInProc(const LaunchOptions& o, const RunConfig& run,
       } catch (...) {
         results[i] = Internal("peer " + std::to_string(i) + ": unknown exception");
       }
+      control.Ended(i);
       if (!results[i].ok()) {
         // The first peer to fail is the root cause; its siblings fail because of it.
         std::lock_guard<std::mutex> lock(first_mu);
@@ -152,8 +173,7 @@ Status RunInProc(const LaunchOptions& o, const RunConfig& run,
       }
     });
   }
-  // Watch for Ctrl-C while the peers run; record the network faults the emulators execute.
-  FaultRunner faults(run, run_dir);
+  // Watch for Ctrl-C while the peers run, and execute the fault schedule.
   std::atomic<bool> finished{false};
   std::thread joiner([&] {
     for (auto& th : threads) th.join();
@@ -162,11 +182,12 @@ Status RunInProc(const LaunchOptions& o, const RunConfig& run,
   while (!finished) {
     if (o.stop && o.stop->load()) stop_all = true;
     tracker->Poll();
-    faults.Step(SecondsSince(epoch), *tracker, nullptr);
+    if (!stop_all) faults.Step(SecondsSince(epoch), *tracker, control);
     ShowProgress(o, tracker->Line(run.name, run.rounds, run.duration_s), false);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   joiner.join();
+  faults.ResumeAll(control);
   // Ctrl-C: whatever the peers said on the way out, the run was interrupted.
   if (o.stop && o.stop->load()) return Cancelled("interrupted");
   outcomes->assign(n, PeerOutcome{});
@@ -175,6 +196,8 @@ Status RunInProc(const LaunchOptions& o, const RunConfig& run,
   for (int i = 0; i < n; ++i) {
     if (results[i].ok()) {
       ++finished_ok;
+    } else if (!faults.killed(i).empty()) {
+      (*outcomes)[i] = {PeerOutcome::State::kKilled, faults.killed(i)};
     } else {
       (*outcomes)[i] = {PeerOutcome::State::kFailed, results[i].ToString()};
     }
@@ -329,6 +352,7 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
   }
   const TimePoint started = Now();
   FaultRunner faults(run, run_dir);
+  ProcessControl control(&children);
   outcomes->assign(n, PeerOutcome{});
   std::vector<char> ended(n, 0);
   Status failure;
@@ -379,7 +403,7 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
     if (((!failure.ok() && !(survive && started_up)) || interrupted) && !stopping) {
       stopping = true;
       if (interrupted) failure = Cancelled("interrupted");
-      faults.ResumeAll(&children);
+      faults.ResumeAll(control);
       for (auto& c : children) c.Terminate();
       kill_at = DeadlineIn(5);
     }
@@ -387,7 +411,7 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
       for (auto& c : children) c.Kill();
     }
     tracker->Poll();
-    if (!stopping) faults.Step(SecondsSince(started), *tracker, &children);
+    if (!stopping) faults.Step(SecondsSince(started), *tracker, control);
     ShowProgress(o, tracker->Line(run.name, run.rounds, run.duration_s), false);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

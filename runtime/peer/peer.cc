@@ -216,7 +216,18 @@ Status Peer::RunLoop(Transport& transport) {
   ReportingSink sink(daemon_sink, transport, reporter);
   const double slowdown = core_->slowdown();
   Status status;
+  bool killed = false;
   while (true) {
+    while (options_.pause && options_.pause->load() && !(options_.stop && options_.stop->load()) &&
+           !(options_.kill && options_.kill->load())) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (options_.kill && options_.kill->load()) {
+      killed = true;
+      status = Aborted("peer " + std::to_string(id) + ": killed in round " +
+                       std::to_string(core_->round()));
+      break;
+    }
     status = DeliverArrived(transport, *core_, start);
     if (status.ok() && options_.stop && options_.stop->load()) {
       status = Cancelled("peer " + std::to_string(id) + ": stopped in round " +
@@ -256,7 +267,7 @@ Status Peer::RunLoop(Transport& transport) {
     }
   }
   Status flushed = files ? files->Flush() : Status::Ok();
-  Status shut = transport.Shutdown(DeadlineIn(10));
+  Status shut = transport.Shutdown(DeadlineIn(killed ? 0 : 10));
   if (status.ok()) status = flushed;
   if (status.ok() && !shut.ok()) {
     HEARSAY_LOG_WARN("peer {}: shutdown: {}", id, shut.ToString());

@@ -38,6 +38,11 @@ struct PeerOptions {
   std::shared_ptr<const Workload> workload;  // built from `run` when null
   std::string out_dir;                       // run folder; created if missing; "" = write nothing
   const std::atomic<bool>* stop = nullptr;   // set to end the run early (Cancelled)
+  // The fault schedule in one process (runtime/launch/faults.h): `kill` set ends the peer at
+  // once, without a goodbye, its links closed (as SIGKILL would: Aborted "killed"); while
+  // `pause` is set the peer does nothing at all (as under SIGSTOP). Null: not controlled.
+  const std::atomic<bool>* kill = nullptr;
+  const std::atomic<bool>* pause = nullptr;
   // The run's time origin (wall_s = 0, the time grid of eval_every_s); default: when the
   // transport is up. The in-process runner gives all its peers the same one.
   std::optional<TimePoint> epoch;

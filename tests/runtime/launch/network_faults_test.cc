@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -110,6 +111,44 @@ INSTANTIATE_TEST_SUITE_P(Transports, NetworkFaults,
                          ::testing::Values(TransportKind::kSim, TransportKind::kInproc),
                          [](const auto& info) { return std::string(TransportName(info.param)); });
 
+// kill and pause in one process: the launcher sets flags the peer threads poll. A killed peer
+// stops without a goodbye (its neighbours see its links close); a paused one does nothing until
+// resumed, is declared dead meanwhile, and is re-admitted.
+class InProcFaults : public NetworkFaults {};
+
+TEST_F(InProcFaults, KillAndPauseRunInOneProcess) {
+  Write("exp.yaml",
+        "topology: ring8.yaml\nrounds: 200\neval_every: 10\nheartbeat: 50ms\n"
+        "dead_after: 300ms\nlr: 0.05\nmodel: softmax\n"
+        "data: {kind: synthetic, samples: 4000, features: 20, classes: 4}\n"
+        "algorithm: dcd\ncompressor: \"qsgd:8\"\nruns:\n  - {name: clean}\n"
+        "  - {name: kill, faults: [{at_round: 50, kill: 3}]}\n"
+        "  - {name: pause, algorithm: choco, compressor: \"qsgd:4\", "
+        "faults: [{at_round: 50, pause: 5, for: 0.6s}]}\n");
+  LaunchOptions o;
+  o.experiment_path = dir_ + "/exp.yaml";
+  o.out_dir = dir_ + "/out";
+  o.transport = TransportKind::kInproc;
+  auto r = hearsay::Launch(o);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->size(), 3u);
+  const RunSummary &clean = (*r)[0], &kill = (*r)[1], &pause = (*r)[2];
+  EXPECT_EQ(clean.peers_alive, 8);
+  EXPECT_EQ(kill.peers_alive, 7);
+  EXPECT_EQ(kill.rounds, 200);
+  EXPECT_LT(std::abs(kill.final_point.train_loss - clean.final_point.train_loss),
+            0.05 * clean.final_point.train_loss);
+  EXPECT_NE(ReadAll(o.out_dir + "/kill/peers.csv").find("3,killed,killed by the fault schedule"),
+            std::string::npos);
+  EXPECT_NE(ReadAll(o.out_dir + "/kill/faults.jsonl").find("\"action\":\"kill\",\"peer\":3"),
+            std::string::npos);
+  EXPECT_EQ(pause.peers_alive, 8);
+  EXPECT_EQ(pause.rounds, 200);
+  const std::string paused = ReadAll(o.out_dir + "/pause/faults.jsonl");
+  EXPECT_NE(paused.find("\"action\":\"pause\",\"peer\":5"), std::string::npos) << paused;
+  EXPECT_NE(paused.find("\"action\":\"resume\",\"peer\":5"), std::string::npos) << paused;
+}
+
 class NetworkFaultErrors : public NetworkFaults {};
 
 TEST_F(NetworkFaultErrors, BadSchedulesAreRefusedWithTheirLine) {
@@ -141,6 +180,13 @@ TEST_F(NetworkFaultErrors, BadSchedulesAreRefusedWithTheirLine) {
   auto r = hearsay::Launch(o);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("needs emulate: true"), std::string::npos)
+      << r.status().message();
+  // kill and pause need real peers (threads or processes), not simulated ones.
+  o.experiment_path =
+      Experiment("  - {at_round: 10, kill: 1}\n", "algorithm: dcd\ncompressor: \"qsgd:8\"\n");
+  r = hearsay::Launch(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("fault 'kill' needs real peers"), std::string::npos)
       << r.status().message();
 }
 
