@@ -61,7 +61,7 @@ class ReportingSink final : public CoreSink {
   Status OnApplied(int64_t round, std::span<const MessageId> applied) override {
     return inner_.OnApplied(round, applied);
   }
-  Status OnCheckpoint(int64_t round, std::span<const uint8_t> state) override {
+  Status OnCheckpoint(int64_t round, ByteBuffer* state) override {
     return inner_.OnCheckpoint(round, state);
   }
 

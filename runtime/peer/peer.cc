@@ -112,7 +112,7 @@ Status DaemonSink::OnSnapshot(const SnapshotKey& key, std::span<const float> x, 
   return files_ ? files_->WriteSnapshot(key, x) : Status::Ok();
 }
 
-Status DaemonSink::OnCheckpoint(int64_t round, std::span<const uint8_t> state) {
+Status DaemonSink::OnCheckpoint(int64_t round, ByteBuffer* state) {
   return files_ ? files_->WriteCheckpoint(round, fingerprint_, state) : Status::Ok();
 }
 

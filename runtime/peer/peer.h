@@ -90,7 +90,7 @@ class DaemonSink final : public CoreSink {
   Status OnRound(const RoundRecord& r) override;
   Status OnSnapshot(const SnapshotKey& key, std::span<const float> x, double now) override;
   Status OnApplied(int64_t round, std::span<const MessageId> applied) override;
-  Status OnCheckpoint(int64_t round, std::span<const uint8_t> state) override;
+  Status OnCheckpoint(int64_t round, ByteBuffer* state) override;
 
  private:
   Transport& transport_;

@@ -106,8 +106,10 @@ class CoreSink {
   // Async runs: the messages End(round) absorbed, in order (the replay log).
   virtual Status OnApplied(int64_t round, std::span<const MessageId> applied) = 0;
   // Checkpoints (run.checkpoint_every): the peer's whole state after End(round), to be stored
-  // (runtime/peer/checkpoint.h). The default drops it (drivers without a run folder).
-  virtual Status OnCheckpoint(int64_t round, std::span<const uint8_t> state) {
+  // (runtime/peer/checkpoint.h). The sink takes *state and may leave another buffer there for the
+  // core to reuse (its capacity spares the next checkpoint fresh memory). The default drops it
+  // (drivers without a run folder).
+  virtual Status OnCheckpoint(int64_t round, ByteBuffer* state) {
     return Status::Ok();
   }
 };
@@ -287,6 +289,7 @@ class PeerCore {
   uint64_t payload_sent_ = 0;
   double compute_s_ = 0, wait_s_ = 0, overlap_s_ = 0;
   double time_offset_ = 0;  // run time at the checkpoint this core resumed from
+  ByteBuffer checkpoint_buf_;    // the state of the next checkpoint (reused)
 
  private:
   enum class State : uint8_t { kRunning, kFinished, kFailed };

@@ -115,13 +115,38 @@ Status RunFiles::Append(const std::string& path, std::string* buffer) {
   return Status::Ok();
 }
 
-Status RunFiles::WriteCheckpoint(int64_t round, uint64_t fingerprint,
-                                 std::span<const uint8_t> state) {
+Status RunFiles::WriteCheckpoint(int64_t round, uint64_t fingerprint, ByteBuffer* state) {
   HEARSAY_RETURN_IF_ERROR(Append(MetricsPath(dir_, peer_), &metrics_));
-  return hearsay::WriteCheckpoint(dir_, peer_, round, fingerprint, state);
+  HEARSAY_RETURN_IF_ERROR(WaitForCheckpoint());
+  checkpoint_state_.swap(*state);  // the previous state's buffer goes back to the caller
+  state->clear();
+  checkpoint_writer_ = std::thread([this, round, fingerprint] {
+    // A thread body ends in a Status, whatever escapes.
+    try {
+      checkpoint_status_ =
+          hearsay::WriteCheckpoint(dir_, peer_, round, fingerprint, checkpoint_state_);
+    } catch (const std::exception& e) {
+      checkpoint_status_ = Internal("peer " + std::to_string(peer_) + " checkpoint: " + e.what());
+    } catch (...) {
+      checkpoint_status_ = Internal("peer " + std::to_string(peer_) + " checkpoint failed");
+    }
+  });
+  return Status::Ok();
+}
+
+Status RunFiles::WaitForCheckpoint() {
+  if (checkpoint_writer_.joinable()) checkpoint_writer_.join();
+  Status s = checkpoint_status_;
+  checkpoint_status_ = Status::Ok();
+  return s;
 }
 
 Status RunFiles::Flush() {
+  HEARSAY_RETURN_IF_ERROR(WaitForCheckpoint());
+  return FlushLines();
+}
+
+Status RunFiles::FlushLines() {
   HEARSAY_RETURN_IF_ERROR(Append(MetricsPath(dir_, peer_), &metrics_));
   if (replay_log_) HEARSAY_RETURN_IF_ERROR(Append(ReplayPath(dir_, peer_), &replay_));
   return Status::Ok();
@@ -161,7 +186,7 @@ Status RunFiles::WriteRound(const RoundRecord& r, uint64_t bytes_sent, uint64_t 
   if (s.size() >= kBlockBytes ||
       (flush_every_s_ > 0 && r.wall_s - last_flush_s_ >= flush_every_s_)) {
     last_flush_s_ = r.wall_s;
-    return Flush();
+    return FlushLines();
   }
   return Status::Ok();
 }

@@ -21,6 +21,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <thread>
 
 #include "common/status.h"
 #include "runtime/peer/peer_core.h"
@@ -43,8 +44,12 @@ class RunFiles {
   Status WriteSnapshot(const SnapshotKey& key, std::span<const float> x);
   Status WriteApplied(int64_t round, std::span<const MessageId> applied);
   Status Flush();
-  // Flushes the metrics lines, then writes the checkpoint (checkpoint.h) with `fingerprint`.
-  Status WriteCheckpoint(int64_t round, uint64_t fingerprint, std::span<const uint8_t> state);
+  // Flushes the metrics lines, then writes the checkpoint (checkpoint.h) with `fingerprint` on a
+  // background thread, so training goes on meanwhile; waits first for the previous one (at most
+  // one state in flight) and returns its error, if any. Takes *state and leaves there the buffer
+  // the previous checkpoint was written from (cleared), for the caller to reuse. Flush() waits
+  // for the write in flight too.
+  Status WriteCheckpoint(int64_t round, uint64_t fingerprint, ByteBuffer* state);
 
   static std::string SnapshotPath(const std::string& dir, const SnapshotKey& key, int peer);
   static std::string MetricsPath(const std::string& dir, int peer);
@@ -62,6 +67,11 @@ class RunFiles {
   std::string metrics_;  // pending JSON lines
   std::string replay_;   // pending log records
   uint64_t bytes_sent_base_ = 0, bytes_received_base_ = 0;  // resumed: counters so far
+  Status WaitForCheckpoint();
+  Status FlushLines();  // the pending metrics lines and log records
+  std::thread checkpoint_writer_;  // the checkpoint being written, if any
+  ByteBuffer checkpoint_state_;    // its state (the writer thread reads it)
+  Status checkpoint_status_;       // its result (set by that thread before it ends)
 };
 
 // Reads a replay log written by RunFiles (errors name the file and the byte offset).
