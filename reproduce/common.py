@@ -193,7 +193,7 @@ def table(headers, rows, align=None):
     for r in rows:
         if len(r) != len(headers):
             raise ReproError(f"table row {r} has {len(r)} cells, header has {len(headers)}")
-        lines.append("| " + " | ".join(str(c) for c in r) + " |")
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |")
     return "\n".join(lines)
 
 
