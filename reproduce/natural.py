@@ -182,8 +182,9 @@ def _body(nat_rows, dither_rows, labels, train_rows, plot, verdicts, seeds, n, r
 
 Horvath, Ho, Horvath, Sahu, Canini, Richtarik ("Natural compression for distributed deep
 learning", 2019/2022): natural compression (stochastic rounding to one of the two nearest powers
-of two) is unbiased and inflates the second moment by at most 9/8, E||C(x)||^2 <= (9/8)
-||x||^2, so training with it needs about as many iterations as without; natural dithering
+of two) is unbiased and inflates the second moment by at most 9/8,
+E||C(x)||^2 <= (9/8) ||x||^2, so training with it needs about as many iterations as without;
+natural dithering
 (levels 2^(1-s), ..., 1/2, 1 of the norm) has a far smaller variance than random dithering
 (QSGD's uniform levels 1/s, ..., 1) with the same number of levels, i.e. the same bits.
 

@@ -75,7 +75,7 @@ def main(argv):
         print(f"== reproduce {name}{' (quick)' if a.quick else ''}", flush=True)
         try:
             page = importlib.import_module(name).build(ctx)
-        except common.ReproError as e:
+        except (common.ReproError, OSError) as e:
             print(f"reproduce {name}: {e}", file=sys.stderr)
             return 2
         seconds = time.monotonic() - t0
