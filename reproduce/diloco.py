@@ -50,7 +50,8 @@ def build(ctx):
     inner = int(launch.row("allreduce-H1")["rounds"])
     # Virtual seconds one inner step takes when every step communicates.
     per_step = {r: launch.final(r, "wall_seconds") / inner for r in ("allreduce-H1", "dpsgd-H1")}
-    show = ctx.run(["topo", "show", os.path.join(REPRO_DIR, "topologies", "wan12.yaml")], "topo show")
+    wan12 = os.path.join(REPRO_DIR, "topologies", "wan12.yaml")
+    show = ctx.run(["topo", "show", wan12], "topo show")
     m = re.search(r"^spectral gap (\S+)", show, re.M)
     per_step["gap"] = num(m.group(1)) if m else float("nan")
     return {
@@ -89,11 +90,14 @@ def _verdicts(launch, t):
             out.append((f"Gossip DiLoCo (H = {h}) against DiLoCo", None,
                         f"neither gossip DiLoCo run reaches the target; DiLoCo {s(f'diloco-H{h}')}"
                         f"; their consensus distance at the end is "
-                        f"{fmt(launch.final(f'choco-qsgd4-H{h}', 'consensus_distance'), 2)} (CHOCO) "
-                        f"and {fmt(launch.final(f'dpsgd-H{h}', 'consensus_distance'), 2)} (D-PSGD)"))
+                        f"{fmt(launch.final(f'choco-qsgd4-H{h}', 'consensus_distance'), 2)} "
+                        f"(CHOCO) and "
+                        f"{fmt(launch.final(f'dpsgd-H{h}', 'consensus_distance'), 2)} (D-PSGD)"))
         else:
+            label = dict((r, lab) for r, lab, _ in RUNS)[best]
             out.append((f"Gossip DiLoCo (H = {h}) against DiLoCo", None,
-                        f"the faster gossip run ({best}) {s(best)}, DiLoCo {s(f'diloco-H{h}')}"))
+                        f"the faster gossip run ({label}) {s(best)}, DiLoCo "
+                        f"{s(f'diloco-H{h}')}"))
     return out
 
 
@@ -140,11 +144,12 @@ measurements.
 
 {claims}
 - Where the time goes. Communicating after every step, a step takes
-  {fmt(per_step["allreduce-H1"], 3)} s with the ring all-reduce (its chunks travel twice around the
-  ring, crossing all three inter-region links twice) and {fmt(per_step["dpsgd-H1"], 3)} s with a
-  gossip round (one trip over the slowest link in the ring), against 0.01 s of computation. With local steps, a gossip round sends the model the peer
-  starts the round from (s_i), so its messages travel while the H inner steps run: with H x 10 ms
-  longer than the slowest link, the round costs no more than its computation. DiLoCo's
+  {fmt(per_step["allreduce-H1"], 3)} s with the ring all-reduce (its chunks travel twice around
+  the ring, crossing all three inter-region links twice) and {fmt(per_step["dpsgd-H1"], 3)} s
+  with a gossip round (one trip over the slowest link in the ring), against 0.01 s of
+  computation. With local steps, a gossip round sends the model the peer starts the round from
+  (s_i), so its messages travel while the H inner steps run: with H x 10 ms longer than the
+  slowest link, the round costs no more than its computation. DiLoCo's
   all-reduce of pseudo-gradients can only start after the H steps, so it pays the all-reduce's
   cost on top of them every round.
 - Why gossip DiLoCo falls behind as H grows: a gossip round only averages neighbours (the 12-peer

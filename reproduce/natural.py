@@ -139,7 +139,8 @@ def _verdicts(stats, labels, launch, runs):
         parts.append(f"{s} levels: smaller on " + (
             "every vector" if not lost else
             f"{len(labels) - len(lost)} of {len(labels)} vectors (not on: {', '.join(lost)}: "
-            f"{', '.join(fmt(nd[labels.index(x)], 4) + ' against ' + fmt(rd[labels.index(x)], 4) for x in lost)})"))
+            ", ".join(f"{fmt(nd[labels.index(x)], 4)} against {fmt(rd[labels.index(x)], 4)}"
+                      for x in lost) + ")"))
     verdict = True if won == total else (False if won == 0 else "partly")
     why = "; ".join(parts)
     if verdict == "partly":

@@ -16,12 +16,12 @@ ALGOS = [  # (run-name prefix in the grid, label)
     ("ecd-qsgd:4", "ECD-PSGD qsgd:4"),
 ]
 # Why ECD-PSGD fails under 4-bit qsgd here (ALGORITHMS.md, ECD-PSGD): said only when it does.
-ECD_WHY = (". ECD's messages are extrapolations z = (1 - t/2) x_(t-1) + (t/2) x_t, whose "
-           "magnitude grows with t, so the absolute noise of a codec scaled by the block's "
-           "largest value grows with the round; the paper's analysis bounds the codec's variance "
-           "independently of the compressed vector's magnitude, which qsgd with a per-block "
-           "scale does not satisfy. Whether a smaller learning rate rescues it was not tried "
-           "(the runs are not tuned)")
+ECD_WHY = (". ECD's messages are extrapolations z = (1 - t/2) x_t + (t/2) x_(t+1) "
+           "(docs/algorithms.md), whose magnitude grows with t, so the absolute noise of a codec "
+           "scaled by the block's largest value grows with the round; the paper's analysis "
+           "assumes compression noise of bounded variance, which qsgd with a per-block scale "
+           "does not give on such vectors. Whether a smaller learning rate rescues it was not "
+           "tried (the runs are not tuned)")
 BANDWIDTHS = ["1Mbit", "10Mbit", "100Mbit", "1Gbit"]
 LATENCIES = ["0.1ms", "10ms", "100ms"]
 QUICK_BANDWIDTHS = ["1Mbit", "1Gbit"]

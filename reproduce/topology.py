@@ -113,7 +113,8 @@ def _verdicts(launch, gaps, sends):
     exp = launch.final("dirichlet0.1-exponential", "final_loss")
     ring = launch.final("dirichlet0.1-ring", "final_loss")
     out.append((f"One-peer exponential ({sends['one-peer-exponential']} message per round) is "
-                f"close to the static exponential graph ({sends['exponential']} per round)", abs(ope - exp) <= 0.25 * abs(ring - exp) + 1e-9,
+                f"close to the static exponential graph ({sends['exponential']} per round)",
+                abs(ope - exp) <= 0.25 * abs(ring - exp) + 1e-9,
                 f"final loss under label skew {fmt(ope, 4)} against {fmt(exp, 4)} "
                 f"(ring: {fmt(ring, 4)})"))
     return out
