@@ -138,9 +138,9 @@ def _verdicts(stats, labels, launch, runs):
         total, won = total + len(labels), won + len(labels) - len(lost)
         parts.append(f"{s} levels: smaller on " + (
             "every vector" if not lost else
-            f"{len(labels) - len(lost)} of {len(labels)} vectors (not on: {', '.join(lost)}: "
-            ", ".join(f"{fmt(nd[labels.index(x)], 4)} against {fmt(rd[labels.index(x)], 4)}"
-                      for x in lost) + ")"))
+            f"{len(labels) - len(lost)} of {len(labels)} vectors (not on: " +
+            ", ".join(f"{x}: {fmt(nd[labels.index(x)], 4)} against "
+                      f"{fmt(rd[labels.index(x)], 4)}" for x in lost) + ")"))
     verdict = True if won == total else (False if won == 0 else "partly")
     why = "; ".join(parts)
     if verdict == "partly":
