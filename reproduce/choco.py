@@ -102,10 +102,11 @@ def _body(tables, mb_rows, links, exact, start, outcomes, exact_acc, rounds):
     claims = "\n".join(f"- **{c}: {word[ok]}** -- {why}." for c, ok, why in
                        _verdicts(outcomes))
     dcd_max_ok = all(outcomes[("dcd", c)] == "ok" for c in ("qsgd8", "qsgd4", "qsgd2"))
-    dcd_note = ("\n- DCD-PSGD trains at every width with the max scale: that scale's error per "
-                "value is at most half a level, max|x| / (2 (2^b - 1)), far below the 2-norm "
-                "scale's at the same bits (docs/compressors.md), so hearsay's default qsgd does "
-                "not reach DCD's failure point at 2 bits on this problem (1 bit was not run)."
+    dcd_note = ("\n- DCD-PSGD trains at every width with the max scale: that scale's variance "
+                "per value is at most a quarter of a level squared, (max|x| / (2^b - 1))^2 / 4, "
+                "far below the 2-norm scale's at the same bits (docs/compressors.md), so "
+                "hearsay's default qsgd does not reach DCD's failure point at 2 bits on this "
+                "problem (1 bit was not run)."
                 if dcd_max_ok else "")
     choco_l2 = outcomes[("choco", "qsgd2-l2")] != "ok"
     choco_note = ("\n- CHOCO-SGD's 2-bit run with the 2-norm scale diverges. CHOCO's analysis "

@@ -131,7 +131,7 @@ D-PSGD on 64 peers, softmax regression on a synthetic 10-class problem (32 featu
 examples, 5% label noise), minibatch 16, constant lr 0.1, {rounds} rounds; Metropolis weights on
 the static graphs, weight 1/2 on the one-peer exponential graph (round t: i sends to
 i + 2^(t mod 6)). Two splits of the data over the peers: iid shards, and Dirichlet label skew
-with alpha = 0.1 (each peer sees mostly one or two classes). The spectral gap 1 - |lambda_2(W)|
+with alpha = 0.1 (each peer's examples come mostly from a few classes). The spectral gap 1 - |lambda_2(W)|
 is what `hearsay topo show` prints for the 64-node graph. Losses are the training loss of the
 average model; "final - complete" is the final loss's excess over the complete graph's;
 the consensus distance is the peers' mean squared distance to their average (the summary's
