@@ -9,7 +9,8 @@ import math
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
           "#e377c2", "#7f7f7f", "#bcbd22"]
 DASHES = ["", "6,3", "2,2", "8,3,2,3"]
-W, H, L, R, T, B = 720, 420, 70, 230, 30, 50  # size and margins (legend on the right)
+H, L, T, B = 420, 70, 30, 50  # height and margins; the width grows with the legend (right)
+PLOT_W = 490  # width of the plotting area
 
 
 def _esc(s):
@@ -21,9 +22,14 @@ def _ok(v, log):
 
 
 def _ticks(lo, hi, log):
+    if log and hi / lo < 10:  # less than a decade: evenly spaced values, placed on the log axis
+        return [v for v in _ticks(lo, hi, False) if v > 0]
     if log:
         a, b = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
-        return [10.0 ** k for k in range(a, b + 1) if lo <= 10.0 ** k <= hi] or [lo, hi]
+        # Within two decades also 2x and 5x, so that a short axis has more than two ticks.
+        mult = (1,) if b - a > 2 else (1, 2, 5)
+        return [m * 10.0 ** k for k in range(a, b + 1) for m in mult
+                if lo <= m * 10.0 ** k <= hi] or [lo, hi]
     span = hi - lo or 1.0
     step = 10 ** math.floor(math.log10(span / 5))
     for m in (1, 2, 5, 10):
@@ -40,6 +46,8 @@ def _label(v):
 
 def line_chart(series, title, xlabel, ylabel, logx=False, logy=False):
     """series: list of (label, [(x, y), ...]). Returns SVG text."""
+    R = 60 + 7 * max([len(str(label)) for label, _ in series] + [10])  # legend: ~7 px a char
+    W = L + PLOT_W + R
     pts = [(x, y) for _, s in series for x, y in s if _ok(x, logx) and _ok(y, logy)]
     if not pts:
         pts = [(1.0, 1.0)]
