@@ -54,7 +54,7 @@ def build(ctx):
         series = [("D-PSGD exact", _curve(launch, "dpsgd-exact"))]
         for c, name in CODECS:
             for suffix in ("",) if c == "fp16" else ("", "-l2"):
-                series.append((f"{name}{' l2' if suffix else ''}",
+                series.append((f"{name}{', 2-norm' if suffix else ''}",
                                _curve(launch, f"{a}-{c}{suffix}")))
         links[a] = ctx.write_asset(f"{a}_loss.svg", line_chart(
             series, f"{label}: training loss of the average model", "round", "loss",
