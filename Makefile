@@ -5,6 +5,8 @@
 #   make tsan          transport, emulator, peer and launcher tests under ThreadSanitizer
 #   make fuzz          libFuzzer targets, FUZZ_SECONDS each (default 60), under ASan+UBSan
 #   make format-check  clang-format --dry-run -Werror over the tracked sources
+#   make reproduce     regenerates docs/results/*.md: the papers' results in the simulator
+#                      (make reproduce-NAME for one: tang, choco, natural, topology, diloco)
 BUILD     ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
@@ -13,8 +15,10 @@ FUZZ_SECONDS ?= 60
 JOBS      ?= $(shell nproc)
 CMAKE_ARGS ?=
 OUT       ?= results/demo
+PYTHON    ?= /usr/bin/python3
 
-.PHONY: all deps ci-deps configure build demo test sanitize tsan fuzz bench format format-check clean
+.PHONY: all deps ci-deps configure build demo test sanitize tsan fuzz bench format format-check clean \
+        reproduce
 
 all: build
 
@@ -36,6 +40,17 @@ demo: configure
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# The papers' results (reproduce/, docs/results/): each reproduction launches its experiment
+# files in the simulator and writes docs/results/NAME.md with its plots. An unknown NAME is an
+# error listing the valid ones.
+reproduce: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target hearsay
+	$(PYTHON) reproduce/run.py --hearsay $(BUILD)/apps/hearsay all
+
+reproduce-%: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target hearsay
+	$(PYTHON) reproduce/run.py --hearsay $(BUILD)/apps/hearsay $*
 
 # Everything that parses untrusted bytes or files -- codec payloads, network frames, topology
 # files -- and the algorithms' bad-payload handling, under AddressSanitizer +

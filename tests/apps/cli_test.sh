@@ -42,7 +42,7 @@ expect topo-tc-names 0 "bandwidth: 20Mbit, latency: 20ms, jitter: 0s, loss: 0.01
   "$bin" topo gen ring -n 4 --link rate=20mbit,delay=20msec,loss=1%
 # Network profiles are compiled in: found from any folder; a misspelt one is a line error.
 printf 'nodes: 6\ngenerator: {kind: ring}\nlinks: {profile: wan-3-continents}\n' >"$tmp/wan.yaml"
-expect profile-found 0 "0 -> 5: 1Gbit, 109ms" -- bash -c "cd / && '$(readlink -f "$bin")' topo show '$tmp/wan.yaml'"
+expect profile-found 0 "0 -> 5: 1Gbit, 112ms" -- bash -c "cd / && '$(readlink -f "$bin")' topo show '$tmp/wan.yaml'"
 printf 'nodes: 4\ngenerator: {kind: ring}\nlinks:\n  default: {profile: datacentre}\n' >"$tmp/prof.yaml"
 expect profile-suggestion 1 "prof.yaml:4:22: .*'datacentre' is unknown; did you mean 'datacenter'" -- \
   "$bin" topo show "$tmp/prof.yaml"
