@@ -1,6 +1,7 @@
 #include "runtime/launch/report.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -59,6 +60,14 @@ RunSummary MakeRunSummary(const Experiment& exp, const RunConfig& run, const std
   sum.rounds = curve.back().round;
   sum.grid_values = run.grid_values;
   sum.final_point = curve.back();
+  sum.target_loss = run.target_loss;
+  for (const EvalPoint& p : curve) {
+    if (std::isnan(run.target_loss) || p.round == 0 || !(p.train_loss <= run.target_loss)) continue;
+    sum.time_to_target_s = p.wall_s;
+    sum.rounds_to_target = p.round;
+    sum.mb_to_target = p.mb_sent_per_peer;
+    break;
+  }
   sum.curve = std::move(curve);
   sum.time_curve = std::move(time_curve);
   return sum;

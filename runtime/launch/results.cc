@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -28,7 +29,9 @@ const std::vector<std::string> kSummaryColumns = {
     "accuracy",     "consensus_distance", "mb_sent_per_peer",
     "wall_seconds", "transport",          "peers_alive",
     "simulated",    "max_staleness",      "mean_staleness",
-    "status",       "diverged_round",     "reason"};
+    "status",       "diverged_round",     "reason",
+    "target_loss",  "time_to_target",     "rounds_to_target",
+    "mb_to_target"};
 const std::vector<std::string> kCurveColumns = {
     "run",        "round",     "wall_seconds", "mb_sent_per_peer",
     "train_loss", "test_loss", "accuracy",     "consensus_distance"};
@@ -66,7 +69,13 @@ Row SummaryRow(const RunSummary& r) {
              {"mean_staleness", Printf("%.4g", r.mean_staleness)},
              {"status", r.status},
              {"diverged_round", r.diverged_round >= 0 ? std::to_string(r.diverged_round) : ""},
-             {"reason", r.reason}};
+             {"reason", r.reason},
+             {"target_loss", std::isnan(r.target_loss) ? "" : Printf("%.9g", r.target_loss)},
+             {"time_to_target",
+              std::isnan(r.time_to_target_s) ? "" : Printf("%.3f", r.time_to_target_s)},
+             {"rounds_to_target",
+              r.rounds_to_target >= 0 ? std::to_string(r.rounds_to_target) : ""},
+             {"mb_to_target", std::isnan(r.mb_to_target) ? "" : Printf("%.6f", r.mb_to_target)}};
   for (const auto& [key, value] : r.grid_values) row[GridColumn(key)] = value;
   return row;
 }

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <ostream>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +33,13 @@ struct RunSummary {
   int64_t diverged_round = -1;  // status diverged: the round whose loss was not finite
   std::string reason;           // diverged or failed: the peer's one-line message
   std::vector<std::pair<std::string, std::string>> grid_values;  // one column per key
+  // `target_loss` (NaN: none): the first evaluation at which the average model's training loss
+  // was at or below it -- its wall (or virtual) seconds, round and MB sent per peer; NaN / -1 when
+  // the run never got there. Columns time_to_target, rounds_to_target, mb_to_target.
+  double target_loss = std::numeric_limits<double>::quiet_NaN();
+  double time_to_target_s = std::numeric_limits<double>::quiet_NaN();
+  int64_t rounds_to_target = -1;
+  double mb_to_target = std::numeric_limits<double>::quiet_NaN();
   EvalPoint final_point;
   std::vector<EvalPoint> curve;       // round 0 first
   std::vector<EvalPoint> time_curve;  // eval_every_s: the time grid (OUT/<run>/eval_time.jsonl)

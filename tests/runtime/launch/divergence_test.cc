@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <iomanip>
 #include <fstream>
 #include <sstream>
 
@@ -125,6 +126,53 @@ TEST_F(Divergence, AFailedRunGetsItsRowAndStopsTheLaunch) {
   EXPECT_EQ(table->rows[0][table->Column("status")], "failed");
   EXPECT_NE(table->rows[0][table->Column("reason")].find("d.svm:2"), std::string::npos)
       << table->rows[0][table->Column("reason")];
+}
+
+// target_loss: the first evaluation at or below it, as summary.csv columns; empty when never.
+TEST_F(Divergence, TimeToTargetIsTheFirstEvaluationAtOrBelowTheTarget) {
+  Write("exp3.yaml",
+        "topology: topo.yaml\nmodel: softmax\n"
+        "data: {kind: synthetic, samples: 400, features: 6, classes: 3, seed: 3}\n"
+        "rounds: 40\nbatch_size: 8\nlr: 0.2\nseed: 5\neval_every: 2\nemulate: false\n"
+        "compute_time: 1ms\nruns:\n  - {name: probe}\n");
+  LaunchOptions o;
+  o.experiment_path = dir_ + "/exp3.yaml";
+  o.out_dir = dir_ + "/out3";
+  o.transport = TransportKind::kSim;
+  auto probe = Launch(o);
+  ASSERT_TRUE(probe.ok()) << probe.status().message();
+  const std::vector<EvalPoint>& curve = (*probe)[0].curve;
+  ASSERT_GT(curve.size(), 4u);
+  // A target between the losses at two evaluation rounds in the middle of the run.
+  const size_t k = curve.size() / 2;
+  ASSERT_LT(curve[k].train_loss, curve[k - 1].train_loss);
+  const double target = (curve[k].train_loss + curve[k - 1].train_loss) / 2;
+  std::ostringstream exp;
+  exp << "topology: topo.yaml\nmodel: softmax\n"
+      << "data: {kind: synthetic, samples: 400, features: 6, classes: 3, seed: 3}\n"
+      << "rounds: 40\nbatch_size: 8\nlr: 0.2\nseed: 5\neval_every: 2\nemulate: false\n"
+      << "compute_time: 1ms\ntarget_loss: " << std::setprecision(17) << target
+      << "\nruns:\n  - {name: probe}\n  - {name: never, target_loss: 1.0e-9}\n";
+  Write("exp3.yaml", exp.str());
+  auto r = Launch(o);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  bool monotone_before = true;
+  for (size_t j = 1; j < k; ++j) monotone_before &= curve[j].train_loss > target;
+  if (monotone_before) {
+    EXPECT_EQ((*r)[0].rounds_to_target, curve[k].round);
+    EXPECT_EQ((*r)[0].time_to_target_s, curve[k].wall_s);
+  } else {
+    EXPECT_LE((*r)[0].rounds_to_target, curve[k].round);
+  }
+  auto table = ParseCsv(Read("out3/summary.csv"), "summary.csv");
+  ASSERT_TRUE(table.ok()) << table.status().message();
+  const int rounds = table->Column("rounds_to_target"), time = table->Column("time_to_target");
+  ASSERT_NE(rounds, -1);
+  ASSERT_NE(time, -1);
+  EXPECT_EQ(table->rows[0][rounds], std::to_string((*r)[0].rounds_to_target));
+  EXPECT_FALSE(table->rows[0][time].empty());
+  EXPECT_EQ(table->rows[1][rounds], "");  // never reached
+  EXPECT_EQ(table->rows[1][time], "");
 }
 
 TEST(DivergedRound, ReadsTheRoundOfAnAbortedPeerOnly) {
