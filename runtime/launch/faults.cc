@@ -8,11 +8,9 @@
 namespace hearsay {
 
 bool SurvivesDeadPeers(const RunConfig& run) {
-  // AD-PSGD picks partners without asking who is alive, and a ring all-reduce needs every peer:
-  // both would wait for a dead peer until round_timeout (docs/faults.md).
-  const bool drops = run.algorithm == AlgorithmKind::kDpsgd ||
-                     run.algorithm == AlgorithmKind::kDcd || run.algorithm == AlgorithmKind::kEcd ||
-                     run.algorithm == AlgorithmKind::kChoco;
+  // A ring all-reduce needs every peer: it would wait for a dead one until round_timeout
+  // (docs/faults.md). AD-PSGD gives up an average whose partner is dead and goes on.
+  const bool drops = run.algorithm != AlgorithmKind::kAllreduce;
   return drops && run.heartbeat_s > 0;
 }
 
@@ -28,8 +26,9 @@ Status CheckFaults(const RunConfig& run, TransportKind transport, const std::str
                              "docs/faults.md)");
     }
     if (network && !run.emulate) {
-      return InvalidArgument(where + " is executed by the network emulator: the run needs "
-                                     "emulate: true");
+      return InvalidArgument(where +
+                             " is executed by the network emulator: the run needs "
+                             "emulate: true");
     }
     if (!network && transport == TransportKind::kSim) {
       return InvalidArgument(where +

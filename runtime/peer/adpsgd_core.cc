@@ -120,7 +120,11 @@ Status AdpsgdCore::Serve(const Message& m, CoreSink& sink) {
 
 Status AdpsgdCore::ApplyReply(const Message& m) {
   const int j = m.from;
-  if (j != partner_ || m.round != partner_round_) {
+  // A reply to an average this peer gave up (its partner was silent -- paused, partitioned --
+  // not dead): the partner applied its half, so applying this half now keeps the sum of the
+  // models conserved; the average is just late.
+  const bool late = given_up_.count({j, m.round}) > 0;
+  if (!late && (j != partner_ || m.round != partner_round_)) {
     SetFailed(j, "protocol violation: a reply to no request of this peer (round " +
                      std::to_string(m.round) + ")");
     return Status::Ok();
@@ -133,6 +137,12 @@ Status AdpsgdCore::ApplyReply(const Message& m) {
   for (size_t k = 0; k < x_.size(); ++k) x_[k] += scratch_[k];
   applied_.push_back(MessageId{j, m.round, MessageKind::kAvgReply});
   staleness_.emplace_back(j, std::max<int64_t>(0, round_ - m.round));
+  if (late) {
+    given_up_.erase({j, m.round});
+    HEARSAY_LOG_WARN("peer {}: applied peer {}'s late reply to the average of step {}", options_.id,
+                     j, m.round);
+    return Status::Ok();
+  }
   partner_ = -1;
   partner_round_ = -1;
   return Status::Ok();
@@ -153,6 +163,7 @@ Status AdpsgdCore::ProcessInbox(double now, CoreSink& sink, int64_t record_round
     while (applied_.size() < rec->second.size()) {
       const MessageId& want = rec->second[applied_.size()];
       if (want.kind == MessageKind::kDone) {  // an average given up in the recorded run
+        if (partner_ >= 0) given_up_.insert({partner_, partner_round_});
         partner_ = -1;
         partner_round_ = -1;
         applied_.push_back(want);
@@ -189,6 +200,9 @@ Status AdpsgdCore::ProcessInbox(double now, CoreSink& sink, int64_t record_round
                        partner_, failed(partner_));
     }
     applied_.push_back(MessageId{partner_, partner_round_, MessageKind::kDone});
+    // A partner that finished never saw the request; one that failed for good never answers;
+    // one that was only silent may still answer (ApplyReply takes that late reply).
+    if (done_round(partner_) < 0) given_up_.insert({partner_, partner_round_});
     partner_ = -1;
     partner_round_ = -1;
   }

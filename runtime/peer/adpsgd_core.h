@@ -26,6 +26,7 @@
 
 #include <deque>
 #include <memory>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -70,6 +71,8 @@ class AdpsgdCore final : public PeerCore {
   // The average in flight: partner and the step it was requested at (-1: none).
   int partner_ = -1;
   int64_t partner_round_ = -1;
+  // Averages given up while their partner was silent, (partner, step): a late reply still applies.
+  std::set<std::pair<int, int64_t>> given_up_;
   double finishing_since_ = 0;
   double reply_wait_began_ = -1;  // now when the step began waiting for its reply
   std::vector<MessageId> applied_;

@@ -161,10 +161,9 @@ Status RunFiles::WriteRound(const RoundRecord& r, uint64_t bytes_sent, uint64_t 
   s.append(",\"lr\":");
   PutNumber(&s, r.lr);
   fmt::format_to(std::back_inserter(s), ",\"inner_steps\":{}", r.inner_steps);
-  fmt::format_to(std::back_inserter(s),
-                 ",\"payload_bytes_sent\":{},\"bytes_sent\":{},\"bytes_received\":{}",
-                 r.payload_bytes_sent, bytes_sent + bytes_sent_base_,
-                 bytes_received + bytes_received_base_);
+  fmt::format_to(
+      std::back_inserter(s), ",\"payload_bytes_sent\":{},\"bytes_sent\":{},\"bytes_received\":{}",
+      r.payload_bytes_sent, bytes_sent + bytes_sent_base_, bytes_received + bytes_received_base_);
   s.append(",\"compute_s\":");
   PutNumber(&s, r.compute_s);
   s.append(",\"wait_s\":");
@@ -204,12 +203,18 @@ Status RunFiles::WriteApplied(int64_t round, std::span<const MessageId> applied)
 }
 
 Status RunFiles::WriteSnapshot(const SnapshotKey& key, std::span<const float> x) {
+  // Written under a temporary name and renamed into place: a peer killed mid-write (the fault
+  // schedule, kill -9) leaves no torn snapshot for the launcher's evaluation to trip over.
   const std::string path = SnapshotPath(dir_, key, peer_);
-  std::FILE* f = std::fopen(path.c_str(), "wb");
+  const std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) return Unavailable(path + ": cannot write model");
   const size_t n = std::fwrite(x.data(), sizeof(float), x.size(), f);
   const int closed = std::fclose(f);
   if (n != x.size() || closed != 0) return Unavailable(path + ": write failed (disk full?)");
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return Unavailable(path + ": cannot rename the snapshot into place");
+  }
   return Status::Ok();
 }
 
