@@ -30,11 +30,7 @@ Status CheckFaults(const RunConfig& run, TransportKind transport, const std::str
                              " is executed by the network emulator: the run needs "
                              "emulate: true");
     }
-    if (!network && transport == TransportKind::kSim) {
-      return InvalidArgument(where +
-                             " needs real peers: launch with --transport tcp or inproc "
-                             "(simulated runs execute partition and link_down only)");
-    }
+
     if (!SurvivesDeadPeers(run)) {
       return InvalidArgument(where + ": " + AlgorithmName(run.algorithm) +
                              (run.heartbeat_s > 0 ? " does not go on without a dead peer"

@@ -14,8 +14,9 @@
 // OUT/<run>/faults.jsonl. `partition` and `link_down` are executed by the
 // network emulator of every peer (the run's topology carries them as link events, added when
 // the experiment loads), in TCP, in-process and simulated runs alike; the runner records when
-// it sees them start and end. `restart` is refused before anything starts (CheckFaults), as are
-// kill and pause in simulated runs: nothing in a schedule is silently ignored.
+// it sees them start and end. The simulator executes kill and pause itself, in virtual time
+// (runtime/sim/simulator.h). `restart` is refused before anything starts (CheckFaults): nothing
+// in a schedule is silently ignored.
 // Thread-safety: one owner thread (the launcher's polling loop).
 #pragma once
 

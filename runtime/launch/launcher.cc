@@ -66,8 +66,8 @@ Status ClearRunDir(const std::string& dir, bool resuming) {
 // --resume: the round each selected run continues from (0 = from the start), checked before
 // anything starts: every peer's checkpoint of that round is readable and of this run.
 Result<std::map<std::string, int64_t>> ResumeRounds(const Experiment& exp,
-                                                     const std::vector<const RunConfig*>& runs,
-                                                     const std::string& out_dir) {
+                                                    const std::vector<const RunConfig*>& runs,
+                                                    const std::string& out_dir) {
   std::map<std::string, int64_t> rounds;
   bool any = false;
   for (const RunConfig* run : runs) {
@@ -228,7 +228,8 @@ Status RunInProc(const LaunchOptions& o, const RunConfig& run,
 Result<std::vector<EvalPoint>> RunSim(const LaunchOptions& o, const RunConfig& run,
                                       std::shared_ptr<const Workload> workload,
                                       const std::string& run_dir,
-                                      std::vector<EvalPoint>* time_curve) {
+                                      std::vector<EvalPoint>* time_curve,
+                                      std::vector<PeerOutcome>* outcomes) {
   SimOptions so;
   so.run = run;
   so.topology = run.topology;
@@ -236,6 +237,14 @@ Result<std::vector<EvalPoint>> RunSim(const LaunchOptions& o, const RunConfig& r
   so.out_dir = run_dir;
   so.stop = o.stop;
   HEARSAY_ASSIGN_OR_RETURN(SimResult r, Simulate(so));
+  for (int peer : r.killed) {
+    for (const FaultSpec& f : run.faults) {
+      if (f.kind == FaultSpec::Kind::kKill && f.peers[0] == peer) {
+        (*outcomes)[peer] = {PeerOutcome::State::kKilled,
+                             "killed by the fault schedule (line " + std::to_string(f.line) + ")"};
+      }
+    }
+  }
   std::vector<EvalPoint> curve = {EvaluateInitialModel(*workload, run.seed)};
   for (const SimEvalPoint& e : r.evals) {
     if (e.key.kind == SnapshotKey::Kind::kTime) {
@@ -522,8 +531,9 @@ Result<RunSummary> LaunchRun(const LaunchOptions& o, const Experiment& exp, cons
   std::vector<PeerOutcome> outcomes(n);
   if (exp.transport == TransportKind::kSim) {
     std::vector<EvalPoint> time_curve;
-    Result<std::vector<EvalPoint>> sim = RunSim(o, run, workload, run_dir, &time_curve);
+    Result<std::vector<EvalPoint>> sim = RunSim(o, run, workload, run_dir, &time_curve, &outcomes);
     if (sim.ok()) {
+      HEARSAY_RETURN_IF_ERROR(WritePeerOutcomes(run_dir, outcomes));
       return MakeRunSummary(exp, run, run_dir, outcomes, std::move(sim).value(),
                             std::move(time_curve));
     }
@@ -604,9 +614,8 @@ Result<std::vector<RunSummary>> Launch(const LaunchOptions& o) {
   std::vector<RunSummary> summaries;
   for (const RunConfig* run : selected) {
     if (o.stop && o.stop->load()) return Cancelled("interrupted");
-    Result<RunSummary> result =
-        LaunchRun(o, exp, *run, out_dir, o.resume ? resume_rounds[run->name] : 0,
-                  hosts ? &*hosts : nullptr);
+    Result<RunSummary> result = LaunchRun(
+        o, exp, *run, out_dir, o.resume ? resume_rounds[run->name] : 0, hosts ? &*hosts : nullptr);
     if (!result.ok()) {
       // A failed run (not an interrupted one) gets its row, status failed, before the launch
       // stops with the error: summary.csv says which run failed and why.

@@ -52,30 +52,29 @@ std::string Printf(const char* format, double v) {
 
 Row SummaryRow(const RunSummary& r) {
   const EvalPoint& f = r.final_point;
-  Row row = {{"run", r.run},
-             {"algorithm", r.algorithm},
-             {"compressor", r.compressor},
-             {"rounds", std::to_string(r.rounds)},
-             {"final_loss", Printf("%.9g", f.train_loss)},
-             {"test_loss", Printf("%.9g", f.test_loss)},
-             {"accuracy", Printf("%.6f", f.accuracy)},
-             {"consensus_distance", Printf("%.6g", f.consensus)},
-             {"mb_sent_per_peer", Printf("%.6f", f.mb_sent_per_peer)},
-             {"wall_seconds", Printf("%.3f", f.wall_s)},
-             {"transport", r.transport},
-             {"peers_alive", std::to_string(r.peers_alive)},
-             {"simulated", r.simulated ? "true" : "false"},
-             {"max_staleness", std::to_string(r.max_staleness)},
-             {"mean_staleness", Printf("%.4g", r.mean_staleness)},
-             {"status", r.status},
-             {"diverged_round", r.diverged_round >= 0 ? std::to_string(r.diverged_round) : ""},
-             {"reason", r.reason},
-             {"target_loss", std::isnan(r.target_loss) ? "" : Printf("%.9g", r.target_loss)},
-             {"time_to_target",
-              std::isnan(r.time_to_target_s) ? "" : Printf("%.3f", r.time_to_target_s)},
-             {"rounds_to_target",
-              r.rounds_to_target >= 0 ? std::to_string(r.rounds_to_target) : ""},
-             {"mb_to_target", std::isnan(r.mb_to_target) ? "" : Printf("%.6f", r.mb_to_target)}};
+  Row row = {
+      {"run", r.run},
+      {"algorithm", r.algorithm},
+      {"compressor", r.compressor},
+      {"rounds", std::to_string(r.rounds)},
+      {"final_loss", Printf("%.9g", f.train_loss)},
+      {"test_loss", Printf("%.9g", f.test_loss)},
+      {"accuracy", Printf("%.6f", f.accuracy)},
+      {"consensus_distance", Printf("%.6g", f.consensus)},
+      {"mb_sent_per_peer", Printf("%.6f", f.mb_sent_per_peer)},
+      {"wall_seconds", Printf("%.3f", f.wall_s)},
+      {"transport", r.transport},
+      {"peers_alive", std::to_string(r.peers_alive)},
+      {"simulated", r.simulated ? "true" : "false"},
+      {"max_staleness", std::to_string(r.max_staleness)},
+      {"mean_staleness", Printf("%.4g", r.mean_staleness)},
+      {"status", r.status},
+      {"diverged_round", r.diverged_round >= 0 ? std::to_string(r.diverged_round) : ""},
+      {"reason", r.reason},
+      {"target_loss", std::isnan(r.target_loss) ? "" : Printf("%.9g", r.target_loss)},
+      {"time_to_target", std::isnan(r.time_to_target_s) ? "" : Printf("%.3f", r.time_to_target_s)},
+      {"rounds_to_target", r.rounds_to_target >= 0 ? std::to_string(r.rounds_to_target) : ""},
+      {"mb_to_target", std::isnan(r.mb_to_target) ? "" : Printf("%.6f", r.mb_to_target)}};
   for (const auto& [key, value] : r.grid_values) row[GridColumn(key)] = value;
   return row;
 }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <queue>
+#include <set>
 #include <unordered_map>
 #include <utility>
 
@@ -17,15 +18,18 @@ namespace hearsay {
 namespace {
 
 // Event classes, in their order at equal virtual times (see simulator.h).
-enum class EventClass : uint8_t { kDelivery = 0, kLinkStep = 1, kWake = 2 };
+enum class EventClass : uint8_t { kDelivery = 0, kLinkStep = 1, kWake = 2, kFault = 3 };
 
 struct Event {
   double time = 0;
   EventClass cls = EventClass::kWake;
   int32_t peer = 0;  // kDelivery: receiver; kLinkStep: sending node; kWake: the peer
   uint64_t seq = 0;  // creation order: the last tie-breaker
-  uint64_t ref = 0;  // kDelivery: message slot; kWake: timer generation
+  uint64_t ref = 0;  // kDelivery: message slot; kWake: timer generation; kFault: fault index
+                     // (kResumeFault + peer: the end of a pause)
 };
+
+constexpr uint64_t kResumeFault = uint64_t{1} << 40;
 
 struct Later {
   bool operator()(const Event& a, const Event& b) const {
@@ -44,16 +48,24 @@ class SimEvaluator {
 
   void Add(const SnapshotKey& key, int peer, std::span<const float> x, double now,
            uint64_t bytes_sent) {
-    Pending& p = pending_[{static_cast<int>(key.kind), key.index}];
+    const std::pair<int, int64_t> k{static_cast<int>(key.kind), key.index};
+    Pending& p = pending_[k];
     if (p.models.empty()) p.models.resize(n_);
     if (!p.models[peer].empty()) return;
     p.models[peer].assign(x.begin(), x.end());
     p.wall = std::max(p.wall, now);
     p.bytes += static_cast<double>(bytes_sent);
-    if (++p.count == n_) {
-      done_.push_back(Evaluate({key.kind, key.index}, p));
-      pending_.erase({static_cast<int>(key.kind), key.index});
-    }
+    ++p.count;
+    MaybeEvaluate(k);
+  }
+
+  // A killed peer reports no more snapshots: keys wait only for the others (the launcher's
+  // evaluation of real runs does the same -- the dead peer counts until it died).
+  void Killed(int peer) {
+    killed_.insert(peer);
+    std::vector<std::pair<int, int64_t>> keys;
+    for (const auto& [k, p] : pending_) keys.push_back(k);
+    for (const auto& k : keys) MaybeEvaluate(k);
   }
 
   std::vector<SimEvalPoint> Take() {
@@ -71,18 +83,29 @@ class SimEvaluator {
     double wall = 0, bytes = 0;
   };
 
+  void MaybeEvaluate(const std::pair<int, int64_t>& k) {
+    auto it = pending_.find(k);
+    if (it == pending_.end()) return;
+    int expected = n_;
+    for (int peer : killed_) expected -= it->second.models[peer].empty() ? 1 : 0;
+    if (it->second.count < expected || it->second.count == 0) return;
+    done_.push_back(Evaluate({static_cast<SnapshotKey::Kind>(k.first), k.second}, it->second));
+    pending_.erase(it);
+  }
+
   SimEvalPoint Evaluate(SnapshotKey key, const Pending& p) const {
     const Model& model = *workload_.model;
     const size_t d = model.num_params();
     std::vector<double> sum(d, 0.0);
     for (const auto& x : p.models) {
-      for (size_t k = 0; k < d; ++k) sum[k] += x[k];
+      for (size_t k = 0; k < x.size(); ++k) sum[k] += x[k];
     }
+    const int m = p.count;  // the peers that reported (all but the killed ones)
     std::vector<float> avg(d);
-    for (size_t k = 0; k < d; ++k) avg[k] = static_cast<float>(sum[k] / n_);
+    for (size_t k = 0; k < d; ++k) avg[k] = static_cast<float>(sum[k] / m);
     double consensus = 0;
     for (const auto& x : p.models) {
-      for (size_t k = 0; k < d; ++k) {
+      for (size_t k = 0; k < x.size(); ++k) {
         const double diff = static_cast<double>(x[k]) - avg[k];
         consensus += diff * diff;
       }
@@ -90,8 +113,8 @@ class SimEvaluator {
     SimEvalPoint e;
     e.key = key;
     e.wall_s = p.wall;
-    e.mb_sent_per_peer = p.bytes / 1e6 / n_;
-    e.consensus = consensus / n_;
+    e.mb_sent_per_peer = p.bytes / 1e6 / m;
+    e.consensus = consensus / m;
     e.train_loss = model.Loss(avg, workload_.train.AsBatch());
     e.test_loss = model.Loss(avg, workload_.test.AsBatch());
     e.accuracy = model.Accuracy(avg, workload_.test.AsBatch());
@@ -102,6 +125,7 @@ class SimEvaluator {
   const int n_;
   std::map<std::pair<int, int64_t>, Pending> pending_;
   std::vector<SimEvalPoint> done_;
+  std::set<int> killed_;
 };
 
 class Simulation;
@@ -138,6 +162,10 @@ class Simulation {
     bool wake_queued = false;  // a delivery already queued a wake at the current time
     double slowdown = 1;
     uint64_t bytes_sent = 0, bytes_received = 0;
+    // The fault schedule (kill, pause): a paused peer is not woken and holds what arrives.
+    double paused_until = -1;
+    bool wake_dropped = false;   // a due wake-up fell into the pause
+    std::vector<uint64_t> held;  // message slots that arrived during the pause, in order
   };
   struct Node {
     std::unique_ptr<LinkModel> link;
@@ -153,6 +181,11 @@ class Simulation {
   void LinkStep(int node, double now);
   void Deliver(int to, uint64_t slot, double now);
   Status Wake(int peer, double now);
+  // The fault schedule's kill and pause (network faults are link events of the topology).
+  void Fault(int peer, uint64_t ref, double now);
+  void Kill(int peer, double now);
+  void MaybeFireRoundFaults(int peer, int64_t round);
+  std::vector<char> fault_fired_;  // per entry of run.faults
 
   const SimOptions& o_;
   std::shared_ptr<const Workload> workload_;
@@ -181,6 +214,7 @@ Status SimSink::OnRound(const RoundRecord& r) {
   auto& slot = sim_->peers_[peer_];
   SimResult& res = sim_->result_;
   ++res.peer_rounds;
+  sim_->MaybeFireRoundFaults(peer_, r.round);
   for (const auto& [j, behind] : r.staleness) {
     res.max_staleness = std::max(res.max_staleness, behind);
     sim_->staleness_sum_ += static_cast<double>(behind);
@@ -268,10 +302,14 @@ void Simulation::LinkStep(int node, double now) {
 }
 
 void Simulation::Deliver(int to, uint64_t slot, double now) {
+  PeerSlot& p = peers_[to];
+  if (p.paused_until > now && p.state != PeerState::kDone) {
+    p.held.push_back(slot);  // read when the pause ends, as a stopped process would
+    return;
+  }
   auto it = in_flight_.find(slot);
   Message msg = std::move(it->second);
   in_flight_.erase(it);
-  PeerSlot& p = peers_[to];
   p.bytes_received += FrameWireBytes(msg);
   if (o_.observer) o_.observer->OnDeliver(now, msg);
   if (p.state == PeerState::kDone) return;
@@ -317,6 +355,67 @@ Status Simulation::Wake(int peer, double now) {
       return step.status;
   }
   return Status::Ok();
+}
+
+void Simulation::MaybeFireRoundFaults(int peer, int64_t round) {
+  if (o_.replay) return;  // a replay reproduces the recorded run's messages, not its faults
+  const std::vector<FaultSpec>& faults = o_.run.faults;
+  for (size_t k = 0; k < faults.size(); ++k) {
+    const FaultSpec& f = faults[k];
+    if (fault_fired_[k] || f.at_round <= 0 || f.peers.empty() || f.peers[0] != peer) continue;
+    if (f.kind != FaultSpec::Kind::kKill && f.kind != FaultSpec::Kind::kPause) continue;
+    if (round < f.at_round) continue;
+    fault_fired_[k] = 1;
+    Push(now_, EventClass::kFault, peer, k);  // after this round's own events at this time
+  }
+}
+
+void Simulation::Fault(int peer, uint64_t ref, double now) {
+  PeerSlot& p = peers_[peer];
+  if (ref >= kResumeFault) {  // a pause ends
+    p.paused_until = -1;
+    std::vector<uint64_t> held = std::move(p.held);
+    p.held.clear();
+    for (uint64_t slot : held) Deliver(peer, slot, now);
+    if (p.wake_dropped && p.state != PeerState::kDone) {
+      p.wake_dropped = false;
+      Push(now, EventClass::kWake, peer, ++p.timer_gen);
+    }
+    return;
+  }
+  const FaultSpec& f = o_.run.faults[ref];
+  fault_fired_[ref] = 1;
+  if (p.state == PeerState::kDone) return;  // already finished
+  if (f.kind == FaultSpec::Kind::kKill) {
+    Kill(peer, now);
+  } else if (f.kind == FaultSpec::Kind::kPause && p.paused_until < 0) {
+    p.paused_until = now + f.for_s;
+    Push(p.paused_until, EventClass::kFault, peer, kResumeFault + static_cast<uint64_t>(peer));
+  }
+}
+
+// A killed peer stops where it is, says no goodbye, and its links close: each neighbour gets the
+// link-down event a transport reports for a crashed peer.
+void Simulation::Kill(int peer, double now) {
+  PeerSlot& p = peers_[peer];
+  p.state = PeerState::kDone;
+  p.paused_until = -1;
+  for (uint64_t slot : p.held) in_flight_.erase(slot);
+  p.held.clear();
+  --live_;
+  result_.killed.push_back(peer);
+  if (evaluator_) evaluator_->Killed(peer);
+  const std::string why = "peer " + std::to_string(peer) + " was killed";
+  for (int j : CommNeighbors(o_.run, *o_.topology->graph, peer)) {
+    Message m;
+    m.kind = MessageKind::kLinkDown;
+    m.from = peer;
+    m.to = j;
+    m.payload.assign(why.begin(), why.end());
+    const uint64_t slot = next_slot_++;
+    in_flight_.emplace(slot, std::move(m));
+    Push(now, EventClass::kDelivery, j, slot);
+  }
 }
 
 Result<SimResult> Simulation::Run() {
@@ -368,6 +467,12 @@ Result<SimResult> Simulation::Run() {
     Push(0, EventClass::kWake, i, 0);
   }
   live_ = n;
+  fault_fired_.assign(o_.run.faults.size(), 0);
+  for (size_t k = 0; k < o_.run.faults.size(); ++k) {
+    const FaultSpec& f = o_.run.faults[k];
+    const bool process = f.kind == FaultSpec::Kind::kKill || f.kind == FaultSpec::Kind::kPause;
+    if (process && f.at_s >= 0 && !o_.replay) Push(f.at_s, EventClass::kFault, f.peers[0], k);
+  }
   uint64_t checked = 0;
   while (!queue_.empty() && live_ > 0) {
     const Event e = queue_.top();
@@ -387,10 +492,18 @@ Result<SimResult> Simulation::Run() {
       case EventClass::kWake: {
         PeerSlot& p = peers_[e.peer];
         if (p.state == PeerState::kDone || e.ref != p.timer_gen) break;  // stale timer
+        if (p.paused_until > now_) {  // stopped: runs on when the pause ends
+          p.wake_dropped = true;
+          p.wake_queued = false;
+          break;
+        }
         Status s = Wake(e.peer, now_);
         if (!s.ok() && failure_.ok()) failure_ = s;
         break;
       }
+      case EventClass::kFault:
+        Fault(e.peer, e.ref, now_);
+        break;
     }
   }
   for (auto& p : peers_) {

@@ -11,7 +11,9 @@
 //
 // Determinism: events are processed in the order of the key (time, class, peer, sequence):
 // at equal virtual times message deliveries (class 0) come before link-model steps (class 1),
-// which come before peer wake-ups (class 2: a compute job ended, or a timer); then by peer id,
+// which come before peer wake-ups (class 2: a compute job ended, or a timer), which come before
+// the fault schedule's kill and pause (class 3: at `at:`, or right after the peer's round
+// `at_round:`; partitions and downed links are link events of the topology); then by peer id,
 // then by the order in which the events were created. Nothing depends on the real clock, so the
 // same experiment and seed give bit-identical models, metrics and virtual times, in sync and
 // async modes. A synchronous simulated run is bit-identical to the same run in one process and
@@ -80,6 +82,7 @@ struct SimResult {
   std::vector<int64_t> final_rounds;
   std::vector<uint64_t> bytes_sent, bytes_received;  // wire bytes per peer
   std::vector<SimEvalPoint> evals;                   // round keys then time keys, ascending
+  std::vector<int> killed;                           // peers the fault schedule killed, in order
   int64_t max_staleness = 0;
   double mean_staleness = 0;
 };

@@ -43,18 +43,19 @@ class Checkpoints : public ::testing::Test {
   // One experiment file per length: the runs below, `rounds` rounds, a checkpoint every 20.
   std::string Experiment(int rounds) {
     const std::string name = "exp" + std::to_string(rounds) + ".yaml";
-    Write(name, "topology: topo.yaml\ntransport: inproc\nemulate: false\n"
-                "data: {kind: synthetic, samples: 600, features: 8, classes: 3, seed: 3}\n"
-                "model: softmax\nbatch_size: 16\nseed: 7\neval_every: 10\ncheckpoint_every: 20\n"
-                "rounds: " +
-                    std::to_string(rounds) +
-                    "\nruns:\n"
-                    "  - {name: dcd, algorithm: dcd, compressor: 'qsgd:8', optimizer: adamw, "
-                    "lr: 0.01}\n"
-                    "  - {name: choco, algorithm: choco, compressor: 'ef(topk:0.2)', lr: 0.05}\n"
-                    "  - {name: dpsgd, algorithm: dpsgd, optimizer: nesterov, lr: 0.05}\n"
-                    "  - {name: ecd, algorithm: ecd, compressor: 'qsgd:8', lr: 0.05, "
-                    "local_steps: 3, outer_optimizer: {kind: nesterov, lr: 0.7}}\n");
+    Write(name,
+          "topology: topo.yaml\ntransport: inproc\nemulate: false\n"
+          "data: {kind: synthetic, samples: 600, features: 8, classes: 3, seed: 3}\n"
+          "model: softmax\nbatch_size: 16\nseed: 7\neval_every: 10\ncheckpoint_every: 20\n"
+          "rounds: " +
+              std::to_string(rounds) +
+              "\nruns:\n"
+              "  - {name: dcd, algorithm: dcd, compressor: 'qsgd:8', optimizer: adamw, "
+              "lr: 0.01}\n"
+              "  - {name: choco, algorithm: choco, compressor: 'ef(topk:0.2)', lr: 0.05}\n"
+              "  - {name: dpsgd, algorithm: dpsgd, optimizer: nesterov, lr: 0.05}\n"
+              "  - {name: ecd, algorithm: ecd, compressor: 'qsgd:8', lr: 0.05, "
+              "local_steps: 3, outer_optimizer: {kind: nesterov, lr: 0.7}}\n");
     return dir_ + "/" + name;
   }
   Result<std::vector<RunSummary>> Run(const std::string& exp, const std::string& out, bool resume,
@@ -86,8 +87,9 @@ TEST_F(Checkpoints, ResumedRunIsBitIdenticalToTheUninterruptedOne) {
   auto resumed = Run(Experiment(100), cut, true, &said);
   ASSERT_TRUE(resumed.ok()) << resumed.status().message();
   for (const char* run : kRuns) {
-    EXPECT_NE(said.find(std::string("run '") + run + "': resuming from the checkpoints of round 40"),
-              std::string::npos)
+    EXPECT_NE(
+        said.find(std::string("run '") + run + "': resuming from the checkpoints of round 40"),
+        std::string::npos)
         << said;
     for (int i = 0; i < 4; ++i) {
       const std::string f = "/" + std::string(run) + "/peer_" + std::to_string(i) + ".final.f32";

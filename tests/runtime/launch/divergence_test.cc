@@ -6,8 +6,8 @@
 
 #include <cmath>
 #include <filesystem>
-#include <iomanip>
 #include <fstream>
+#include <iomanip>
 #include <sstream>
 
 #include "runtime/launch/csv.h"
