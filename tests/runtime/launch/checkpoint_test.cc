@@ -11,6 +11,7 @@
 
 #include "runtime/launch/launcher.h"
 #include "runtime/peer/checkpoint.h"
+#include "tests/runtime/run_test_util.h"
 
 namespace hearsay {
 namespace {
@@ -27,19 +28,11 @@ std::string ReadAll(const std::string& path) {
 class Checkpoints : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/hearsay_checkpoint_test_XXXXXX";
-    dir_ = mkdtemp(tmpl);
     Write("topo.yaml",
           "nodes: 4\nbase_port: 17520\ngenerator: {kind: ring}\nweights: metropolis\n"
           "links:\n  default: {bandwidth: 1Gbit, latency: 0ms}\n");
   }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  void Write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ + "/" + name) << text;
-  }
+  void Write(const std::string& name, const std::string& text) { tmp_.Write(name, text); }
   // One experiment file per length: the runs below, `rounds` rounds, a checkpoint every 20.
   std::string Experiment(int rounds) {
     const std::string name = "exp" + std::to_string(rounds) + ".yaml";
@@ -70,7 +63,8 @@ class Checkpoints : public ::testing::Test {
     if (progress_text) *progress_text = progress.str();
     return r;
   }
-  std::string dir_;
+  testing_util::TempDir tmp_;
+  const std::string dir_ = tmp_.path();
 };
 
 const char* const kRuns[] = {"dcd", "choco", "dpsgd", "ecd"};

@@ -14,6 +14,7 @@
 
 #include "runtime/launch/launcher.h"
 #include "runtime/peer/experiment.h"
+#include "tests/runtime/run_test_util.h"
 
 namespace hearsay {
 namespace {
@@ -30,19 +31,11 @@ std::string ReadAll(const std::string& path) {
 class NetworkFaults : public ::testing::TestWithParam<TransportKind> {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/hearsay_network_faults_test_XXXXXX";
-    dir_ = mkdtemp(tmpl);
     Write("ring8.yaml",
           "nodes: 8\nbase_port: 17560\ngenerator: {kind: ring}\nweights: metropolis\n"
           "links:\n  default: {bandwidth: 100Mbit, latency: 2ms}\n");
   }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  void Write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ + "/" + name) << text;
-  }
+  void Write(const std::string& name, const std::string& text) { tmp_.Write(name, text); }
   // Label-sorted data, so that two halves of the ring drift apart when cut off from each other.
   std::string Experiment(const std::string& faults, const std::string& algorithm) {
     Write("exp.yaml",
@@ -60,7 +53,8 @@ class NetworkFaults : public ::testing::TestWithParam<TransportKind> {
     o.transport = GetParam();
     return hearsay::Launch(o);
   }
-  std::string dir_;
+  testing_util::TempDir tmp_;
+  const std::string dir_ = tmp_.path();
 };
 
 // Consensus distance by evaluation round.
