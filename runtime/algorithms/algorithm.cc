@@ -78,6 +78,18 @@ Status Algorithm::LoadState(StateReader&) {
   return Unimplemented(name() + ": this algorithm cannot read checkpoints");
 }
 
+Status Algorithm::SetPublicCopy(int j, std::span<const float>) {
+  return Unimplemented(name() + ": copies cannot be replaced (rejoin)");
+}
+
+Status Algorithm::RestoreRound(int64_t, std::vector<int64_t>) {
+  return Unimplemented(name() + ": the protocol cannot be moved (rejoin)");
+}
+
+Status Algorithm::SetLinkRound(int, int64_t) {
+  return Unimplemented(name() + ": link rounds cannot be moved (rejoin)");
+}
+
 Status Algorithm::SetNeighborLive(int j, bool live) {
   return Unimplemented(name() + " cannot drop or re-admit neighbours");
 }

@@ -85,6 +85,14 @@ class Algorithm {
   // as if End(round) had just run. Unimplemented by default (device algorithms).
   virtual Status SaveState(StateWriter& w) const;
   virtual Status LoadState(StateReader& r);
+  // Rejoin of a restarted peer (static topologies, between rounds): replaces the copy of peer j
+  // this peer holds (PublicCopy's; j = self: the own public state, and the model becomes it),
+  // keeping every derived quantity consistent (CHOCO's weighted sum). Unimplemented by default.
+  virtual Status SetPublicCopy(int j, std::span<const float> copy);
+  // Puts the protocol after round `round` with the async per-position last rounds `last`.
+  virtual Status RestoreRound(int64_t round, std::vector<int64_t> last);
+  // The payload of peer j expected next is that of round `last` + 1 (a rejoined peer's).
+  virtual Status SetLinkRound(int j, int64_t last);
 };
 
 // Builds the algorithm for peer `self` with initial model x0 (the same on every peer).

@@ -52,6 +52,33 @@ Status Choco::DoAbsorb(int64_t round, size_t pos, int from, float weight,
   return Status::Ok();
 }
 
+Status Choco::SetPublicCopy(int j, std::span<const float> copy) {
+  if (copy.size() != dim()) return GossipAlgorithm::SetPublicCopy(j, copy);  // the error
+  const int pos = StaticPos(j);
+  if (pos < 0) return GossipAlgorithm::SetPublicCopy(j, copy);
+  if (j == self()) {
+    // A restarted peer: its model and public copy become the copy its neighbours hold, and m_
+    // is summed afresh from the copies (in row order).
+    xh_.assign(copy.begin(), copy.end());
+    x_.assign(copy.begin(), copy.end());
+    std::fill(m_.begin(), m_.end(), 0.0f);
+    const size_t row_size = topology_->Row(self(), 1).size();
+    for (size_t p = 0; p < row_size; ++p) {
+      const std::vector<float>& c = static_cast<int>(p) == pos ? xh_ : copies_[p];
+      const float w = weight(p);
+      for (size_t k = 0; k < dim(); ++k) m_[k] += w * c[k];
+    }
+    return Status::Ok();
+  }
+  std::vector<float>& c = copies_[pos];
+  if (mixed(pos)) {
+    const float w = weight(pos);
+    for (size_t k = 0; k < dim(); ++k) m_[k] += w * (copy[k] - c[k]);
+  }
+  c.assign(copy.begin(), copy.end());
+  return Status::Ok();
+}
+
 Result<std::vector<float>> Choco::PublicCopy(int j) const {
   if (j == self()) return xh_;
   const int pos = copies_.empty() ? -1 : StaticPos(j);

@@ -26,6 +26,7 @@ class Choco final : public GossipAlgorithm {
         std::span<const float> x0, std::unique_ptr<Compressor> compressor);
   std::string name() const override { return "choco"; }
   Result<std::vector<float>> PublicCopy(int j) const override;
+  Status SetPublicCopy(int j, std::span<const float> copy) override;
 
  protected:
   Status DoBegin(int64_t round, std::span<const float> grad, float lr, ByteBuffer* out) override;

@@ -121,6 +121,23 @@ Status GossipAlgorithm::End(int64_t round) {
   return Status::Ok();
 }
 
+// The copies a holder keeps are StateVectors by row position (self's slot unused, or its own
+// estimate for ECD); the algorithms with more to adjust override (CHOCO).
+Status GossipAlgorithm::SetPublicCopy(int j, std::span<const float> copy) {
+  if (copy.size() != dim()) {
+    return InvalidArgument(name() + ": a copy of " + std::to_string(copy.size()) +
+                           " values for a model of " + std::to_string(dim()));
+  }
+  const int pos = StaticPos(j);
+  if (pos < 0) return InvalidArgument(name() + ": peer " + std::to_string(j) + " is no neighbour");
+  std::vector<std::vector<float>*> vectors = StateVectors();
+  if (static_cast<size_t>(pos) < vectors.size() && !vectors[pos]->empty()) {
+    vectors[pos]->assign(copy.begin(), copy.end());
+  }
+  if (j == self()) x_.assign(copy.begin(), copy.end());
+  return Status::Ok();
+}
+
 Status GossipAlgorithm::SaveState(StateWriter& w) const {
   if (protocol_.in_round()) {
     return FailedPrecondition(name() + ": a checkpoint needs a round boundary (round " +

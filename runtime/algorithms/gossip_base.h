@@ -35,6 +35,17 @@ class GossipAlgorithm : public Algorithm {
   Status End(int64_t round) final;
   Status SaveState(StateWriter& w) const final;
   Status LoadState(StateReader& r) final;
+  Status RestoreRound(int64_t round, std::vector<int64_t> last) final {
+    return protocol_.Restore(*topology_, round, std::move(last));
+  }
+  Status SetPublicCopy(int j, std::span<const float> copy) override;
+  Status SetLinkRound(int j, int64_t last) final {
+    const int pos = StaticPos(j);
+    if (pos < 0)
+      return InvalidArgument(name() + ": peer " + std::to_string(j) + " is no neighbour");
+    protocol_.SetLastAbsorbed(static_cast<size_t>(pos), last);
+    return Status::Ok();
+  }
 
  protected:
   // The algorithm's rules. `out` is empty on entry. On error, state must be unchanged.

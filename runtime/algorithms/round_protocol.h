@@ -61,6 +61,10 @@ class RoundProtocol {
   // Checkpoints: puts the protocol back after round `round` ended (no round open), with the
   // async per-position last rounds `last` (empty, or one per row position).
   [[nodiscard]] Status Restore(const Topology& topology, int64_t round, std::vector<int64_t> last);
+  // Rejoin: the payload expected next from row position `pos` is that of round `last` + 1.
+  void SetLastAbsorbed(size_t pos, int64_t last) {
+    if (pos < last_.size()) last_[pos] = last;
+  }
 
   int self() const { return self_; }
   // The open (or last) round's row, in ascending peer id; only valid after the first Open.

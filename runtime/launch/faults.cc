@@ -1,5 +1,6 @@
 #include "runtime/launch/faults.h"
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 
@@ -21,9 +22,25 @@ Status CheckFaults(const RunConfig& run, TransportKind transport, const std::str
     const bool network =
         f.kind == FaultSpec::Kind::kPartition || f.kind == FaultSpec::Kind::kLinkDown;
     if (f.kind == FaultSpec::Kind::kRestart) {
-      return InvalidArgument(where +
-                             " is not executed yet (kill, pause, partition and link_down are; "
-                             "docs/faults.md)");
+      if (transport != TransportKind::kSim) {
+        return InvalidArgument(where +
+                               " runs in the simulator only for now (--transport sim): "
+                               "restarting TCP or in-process peers is not built yet");
+      }
+      const bool killed_before =
+          std::any_of(run.faults.begin(), run.faults.begin() + (&f - run.faults.data()),
+                      [&](const FaultSpec& g) {
+                        return g.kind == FaultSpec::Kind::kKill && g.peers == f.peers;
+                      });
+      if (!killed_before) {
+        return InvalidArgument(where + ": peer " + std::to_string(f.peers[0]) +
+                               " is not killed earlier in the schedule; only a dead peer restarts");
+      }
+      if (run.algorithm == AlgorithmKind::kAdpsgd || run.topology->graph->time_varying()) {
+        return InvalidArgument(where +
+                               ": a rejoin needs dpsgd, dcd, ecd or choco on a static "
+                               "graph");
+      }
     }
     if (network && !run.emulate) {
       return InvalidArgument(where +

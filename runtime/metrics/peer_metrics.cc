@@ -47,6 +47,14 @@ const char* MessageKindLabel(MessageKind kind) {
       return "heartbeat";
     case MessageKind::kLinkDown:
       return "link_down";
+    case MessageKind::kJoin:
+      return "join";
+    case MessageKind::kJoinState:
+      return "join_state";
+    case MessageKind::kSetCopy:
+      return "set_copy";
+    case MessageKind::kCopyHash:
+      return "copy_hash";
   }
   return "other";
 }

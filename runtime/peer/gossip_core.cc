@@ -78,6 +78,12 @@ Status GossipCore::SetupProtocol(std::span<const float> x0) {
         "replay needs an asynchronous run (a synchronous run is reproduced "
         "by running it again)");
   }
+  if (options_.rejoin) {
+    if (!static_path_) {
+      return Unimplemented("rejoin needs a static graph and device: cpu");
+    }
+    phase_ = Phase::kJoining;
+  }
   return Status::Ok();
 }
 
@@ -103,6 +109,11 @@ bool GossipCore::last_round_reached() const {
 
 void GossipCore::OnMessage(double now, Message msg) {
   const int from = msg.from;
+  if (msg.kind == MessageKind::kJoin || msg.kind == MessageKind::kJoinState ||
+      msg.kind == MessageKind::kSetCopy || msg.kind == MessageKind::kCopyHash) {
+    OnRejoinMessage(now, std::move(msg));
+    return;
+  }
   if (msg.kind != MessageKind::kGossip) {
     HEARSAY_LOG_WARN("peer {}: dropping a message of unknown kind {} from peer {}", options_.id,
                      static_cast<int>(msg.kind), from);
@@ -443,8 +454,12 @@ CoreStep GossipCore::Step(double now, CoreSink& sink) {
                   Internal("peer " + std::to_string(id) + ": Advance while its job runs"));
     if (Status s = JobDone(now); !s.ok()) return Fail(now, sink, std::move(s));
   }
+  if (Status s = SendCopyHashes(sink); !s.ok()) return Fail(now, sink, std::move(s));
   while (true) {
     switch (phase_) {
+      case Phase::kJoining:
+      case Phase::kJoinVerify:
+        return JoinStep(now, sink);
       case Phase::kStart:
         phase_ = Phase::kBegin;
         if (!trainer_ && !algo_->late_gradient()) {
@@ -473,6 +488,7 @@ CoreStep GossipCore::Step(double now, CoreSink& sink) {
           if (Status s = EndRound(now, sink); !s.ok()) return Fail(now, sink, std::move(s));
           if (last_round_reached() || bounded_by_duration(now)) return Finish(now, sink);
           if (Status s = MaybeCheckpoint(sink); !s.ok()) return Fail(now, sink, std::move(s));
+          if (Status s = ServeJoins(sink); !s.ok()) return Fail(now, sink, std::move(s));
           ++round_;
           phase_ = Phase::kBegin;
           continue;

@@ -29,10 +29,12 @@ class GossipCore final : public PeerCore {
 
  private:
   enum class Phase : uint8_t {
-    kStart,      // nothing done yet
-    kBegin,      // ready to Begin round_ (its gradient is computed unless late)
-    kComputing,  // a compute job runs; then after_
-    kWait,       // round_'s payloads are out; waiting until End is allowed
+    kStart,       // nothing done yet
+    kBegin,       // ready to Begin round_ (its gradient is computed unless late)
+    kComputing,   // a compute job runs; then after_
+    kWait,        // round_'s payloads are out; waiting until End is allowed
+    kJoining,     // rejoin: JOINs sent, waiting for the neighbours' JOIN_STATEs
+    kJoinVerify,  // rejoin: SET_COPYs sent, waiting for the neighbours' COPY_HASHes
   };
   enum class Job : uint8_t { kGradient, kDeviceBegin };
 
@@ -81,6 +83,31 @@ class GossipCore final : public PeerCore {
   double staleness_sum_ = 0;
   int64_t staleness_count_ = 0;
   std::vector<MessageId> applied_;  // scratch for OnApplied
+
+  // Rejoin of a restarted peer (gossip_rejoin.cc, docs/faults.md "Restart and rejoin").
+  // Holder side: JOINs wait for this peer's next round boundary (its copies are exact there);
+  // SET_COPYs are applied at once and answered with a hash.
+  void OnRejoinMessage(double now, Message msg);
+  Status ServeJoins(CoreSink& sink);
+  Status SendCopyHashes(CoreSink& sink);
+  // Joiner side: the kJoining / kJoinVerify phases.
+  CoreStep JoinStep(double now, CoreSink& sink);
+  Status AdoptJoinState();
+  struct JoinState {
+    int64_t holder_round = 0;  // the holder's last round ended (its copy is as of it)
+    int64_t my_round = 0;      // the last round of this peer in the holder's copy of it
+    std::vector<float> copy_of_me, holder_copy;
+  };
+  std::vector<int> join_requests_;                      // holder: JOINs to answer
+  std::vector<std::pair<int, uint64_t>> hash_replies_;  // holder: (joiner, hash) to send
+  std::map<int, JoinState> join_states_;                // joiner: by holder
+  std::map<int, uint64_t> copy_hashes_;                 // joiner: by holder
+  uint64_t adopted_hash_ = 0;
+  double join_began_ = 0;
+  bool joins_sent_ = false;
 };
+
+// FNV-1a 64 of a vector's bytes: the hash holders exchange to verify a rejoin's copies.
+uint64_t CopyHash(std::span<const float> v);
 
 }  // namespace hearsay

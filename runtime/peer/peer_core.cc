@@ -87,6 +87,7 @@ Status PeerCore::Setup() {
   done_round_.assign(link_neighbors_.size(), -1);
   failed_.assign(link_neighbors_.size(), "");
   final_.assign(link_neighbors_.size(), 0);
+  send_to_dead_.assign(link_neighbors_.size(), 0);
   last_heard_.assign(link_neighbors_.size(), 0.0);
   last_sent_.assign(link_neighbors_.size(), 0.0);
   HEARSAY_RETURN_IF_ERROR(SetupProtocol(x0));
@@ -205,6 +206,24 @@ void PeerCore::SetFailed(int peer, std::string why, bool final) {
   OnNeighborDown(now_, peer);
 }
 
+void PeerCore::Readmit(double now, int peer, const std::string& why) {
+  const int k = LinkIndex(peer);
+  if (k < 0 || failed_[k].empty()) return;
+  HEARSAY_LOG_WARN("peer {}: peer {} is back ({}; it was: {})", options_.id, peer, why,
+                   EscapeForLog(failed_[k], 200));
+  failed_[k].clear();
+  final_[k] = 0;
+  send_to_dead_[k] = 0;
+  done_round_[k] = -1;
+  last_heard_[k] = now;
+  OnNeighborUp(now, peer);
+}
+
+void PeerCore::SetSendingToDead(int peer, bool on) {
+  const int k = LinkIndex(peer);
+  if (k >= 0) send_to_dead_[k] = on ? 1 : 0;
+}
+
 void PeerCore::LinkBroken(double now, int peer, const std::string& why) {
   now_ = std::max(now_, now);
   SetFailed(peer, "lost its link: " + why);
@@ -213,7 +232,7 @@ void PeerCore::LinkBroken(double now, int peer, const std::string& why) {
 Status PeerCore::SendTo(CoreSink& sink, Message msg) {
   const int k = LinkIndex(msg.to);
   if (k < 0) return sink.Send(std::move(msg));
-  if (!failed_[k].empty() && final_[k]) return Status::Ok();  // dead for good: nobody reads
+  if (!failed_[k].empty() && final_[k] && !send_to_dead_[k]) return Status::Ok();  // nobody reads
   last_sent_[k] = now_;
   const int to = msg.to;
   Status s = sink.Send(std::move(msg));
@@ -440,8 +459,8 @@ double PeerCore::NextTimer() const {
     }
   }
   if (options_.run.eval_every_s > 0) {
-    t = std::min(t, static_cast<double>(next_time_snapshot_) * options_.run.eval_every_s -
-                        time_offset_);
+    t = std::min(
+        t, static_cast<double>(next_time_snapshot_) * options_.run.eval_every_s - time_offset_);
   }
   if (options_.run.duration_s > 0 && options_.replay == nullptr) {
     t = std::min(t, options_.run.duration_s - time_offset_);
@@ -506,6 +525,12 @@ CoreStep PeerCore::Advance(double now, CoreSink& sink) {
     compute_s_ += dt;
     if (job_overlapped_) overlap_s_ += dt;
     job_running_ = false;
+  }
+  if (!advanced_) {
+    // The links' clocks start at the first step (a restarted peer starts mid-run).
+    advanced_ = true;
+    std::fill(last_heard_.begin(), last_heard_.end(), now);
+    std::fill(last_sent_.begin(), last_sent_.end(), now);
   }
   now_ = std::max(now_, now);
   if (Status s = TakeTimeSnapshots(now, sink); !s.ok()) return Fail(now, sink, std::move(s));

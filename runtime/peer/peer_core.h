@@ -109,9 +109,7 @@ class CoreSink {
   // (runtime/peer/checkpoint.h). The sink takes *state and may leave another buffer there for the
   // core to reuse (its capacity spares the next checkpoint fresh memory). The default drops it
   // (drivers without a run folder).
-  virtual Status OnCheckpoint(int64_t round, ByteBuffer* state) {
-    return Status::Ok();
-  }
+  virtual Status OnCheckpoint(int64_t round, ByteBuffer* state) { return Status::Ok(); }
 };
 
 struct CoreStep {
@@ -140,6 +138,9 @@ struct PeerCoreOptions {
   // Resume (docs/faults.md "Checkpoints"): the state a checkpoint holds (PeerCore::SaveState of
   // a core built from the same run); the core continues from the round after it.
   std::shared_ptr<const ByteBuffer> resume_state;
+  // Rejoin (docs/faults.md "Restart and rejoin"): this core is a restarted peer joining a running
+  // run; it takes its state from its neighbours before its first round (gossip algorithms).
+  bool rejoin = false;
 };
 
 // The interface every driver uses, and the machinery every protocol shares: the workload and
@@ -265,6 +266,10 @@ class PeerCore {
   const std::string& failed(int peer) const;
   bool alive(int peer) const { return failed(peer).empty(); }
   void SetFailed(int peer, std::string why, bool final = true);
+  // A dead neighbour (even one dead for good) is alive again: a restarted peer that rejoined.
+  void Readmit(double now, int peer, const std::string& why);
+  // Frames go to `peer` even while it is dead for this peer (a rejoining peer's state transfer).
+  void SetSendingToDead(int peer, bool on);
   // A neighbour died / came back (called once per change, from Deliver or Advance).
   virtual void OnNeighborDown(double now, int peer) {}
   virtual void OnNeighborUp(double now, int peer) {}
@@ -273,6 +278,7 @@ class PeerCore {
   std::vector<int64_t> done_round_;
   std::vector<std::string> failed_;
   std::vector<char> final_;         // failed_ is final (no revival on a message)
+  std::vector<char> send_to_dead_;  // SetSendingToDead
   std::vector<double> last_heard_;  // per link neighbour: when it was last heard from
   std::vector<double> last_sent_;   // per link neighbour: when this peer last sent to it
   double now_ = 0;                  // the latest time seen by Deliver or Advance
@@ -288,8 +294,8 @@ class PeerCore {
   int64_t job_round_ = 0;
   uint64_t payload_sent_ = 0;
   double compute_s_ = 0, wait_s_ = 0, overlap_s_ = 0;
-  double time_offset_ = 0;  // run time at the checkpoint this core resumed from
-  ByteBuffer checkpoint_buf_;    // the state of the next checkpoint (reused)
+  double time_offset_ = 0;     // run time at the checkpoint this core resumed from
+  ByteBuffer checkpoint_buf_;  // the state of the next checkpoint (reused)
 
  private:
   enum class State : uint8_t { kRunning, kFinished, kFailed };
@@ -304,6 +310,7 @@ class PeerCore {
   State state_ = State::kRunning;
   Status fail_status_;
   bool job_running_ = false;
+  bool advanced_ = false;  // Advance ran at least once
   bool job_overlapped_ = false;
   double job_started_ = 0;
   double wait_started_ = -1;        // now when the current wait began, -1 when not waiting

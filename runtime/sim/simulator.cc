@@ -61,6 +61,12 @@ class SimEvaluator {
 
   // A killed peer reports no more snapshots: keys wait only for the others (the launcher's
   // evaluation of real runs does the same -- the dead peer counts until it died).
+  // A restarted peer's first round after its rejoin: it is expected again from that round on.
+  void Rejoined(int peer, int64_t round) {
+    if (!killed_.erase(peer)) return;
+    rejoined_at_[peer] = round;
+  }
+
   void Killed(int peer) {
     killed_.insert(peer);
     std::vector<std::pair<int, int64_t>> keys;
@@ -88,6 +94,11 @@ class SimEvaluator {
     if (it == pending_.end()) return;
     int expected = n_;
     for (int peer : killed_) expected -= it->second.models[peer].empty() ? 1 : 0;
+    for (const auto& [peer, round] : rejoined_at_) {
+      const bool before =
+          k.first == static_cast<int>(SnapshotKey::Kind::kRound) && k.second < round;
+      if (before && !killed_.count(peer) && it->second.models[peer].empty()) --expected;
+    }
     if (it->second.count < expected || it->second.count == 0) return;
     done_.push_back(Evaluate({static_cast<SnapshotKey::Kind>(k.first), k.second}, it->second));
     pending_.erase(it);
@@ -126,6 +137,7 @@ class SimEvaluator {
   std::map<std::pair<int, int64_t>, Pending> pending_;
   std::vector<SimEvalPoint> done_;
   std::set<int> killed_;
+  std::map<int, int64_t> rejoined_at_;  // restarted peers: the first round they report again
 };
 
 class Simulation;
@@ -184,6 +196,7 @@ class Simulation {
   // The fault schedule's kill and pause (network faults are link events of the topology).
   void Fault(int peer, uint64_t ref, double now);
   void Kill(int peer, double now);
+  void Restart(int peer, double now);
   void MaybeFireRoundFaults(int peer, int64_t round);
   std::vector<char> fault_fired_;  // per entry of run.faults
 
@@ -215,6 +228,7 @@ Status SimSink::OnRound(const RoundRecord& r) {
   SimResult& res = sim_->result_;
   ++res.peer_rounds;
   sim_->MaybeFireRoundFaults(peer_, r.round);
+  if (sim_->evaluator_) sim_->evaluator_->Rejoined(peer_, r.round);
   for (const auto& [j, behind] : r.staleness) {
     res.max_staleness = std::max(res.max_staleness, behind);
     sim_->staleness_sum_ += static_cast<double>(behind);
@@ -362,7 +376,15 @@ void Simulation::MaybeFireRoundFaults(int peer, int64_t round) {
   const std::vector<FaultSpec>& faults = o_.run.faults;
   for (size_t k = 0; k < faults.size(); ++k) {
     const FaultSpec& f = faults[k];
-    if (fault_fired_[k] || f.at_round <= 0 || f.peers.empty() || f.peers[0] != peer) continue;
+    if (fault_fired_[k] || f.at_round <= 0 || f.peers.empty()) continue;
+    // kill and pause: at the peer's own round; restart (the peer is dead): at anybody's.
+    if (f.kind == FaultSpec::Kind::kRestart) {
+      if (round < f.at_round) continue;
+      fault_fired_[k] = 1;
+      Push(now_, EventClass::kFault, f.peers[0], k);
+      continue;
+    }
+    if (f.peers[0] != peer) continue;
     if (f.kind != FaultSpec::Kind::kKill && f.kind != FaultSpec::Kind::kPause) continue;
     if (round < f.at_round) continue;
     fault_fired_[k] = 1;
@@ -385,6 +407,10 @@ void Simulation::Fault(int peer, uint64_t ref, double now) {
   }
   const FaultSpec& f = o_.run.faults[ref];
   fault_fired_[ref] = 1;
+  if (f.kind == FaultSpec::Kind::kRestart) {
+    Restart(peer, now);
+    return;
+  }
   if (p.state == PeerState::kDone) return;  // already finished
   if (f.kind == FaultSpec::Kind::kKill) {
     Kill(peer, now);
@@ -416,6 +442,46 @@ void Simulation::Kill(int peer, double now) {
     in_flight_.emplace(slot, std::move(m));
     Push(now, EventClass::kDelivery, j, slot);
   }
+}
+
+// A killed peer starts again with a fresh core that rejoins the run (state transfer from its
+// neighbours: runtime/peer/gossip_rejoin.cc). A peer that is not dead is left alone.
+void Simulation::Restart(int peer, double now) {
+  PeerSlot& p = peers_[peer];
+  auto was_killed = std::find(result_.killed.begin(), result_.killed.end(), peer);
+  if (p.state != PeerState::kDone || was_killed == result_.killed.end()) return;
+  PeerCoreOptions co;
+  co.id = peer;
+  co.run = o_.run;
+  co.topology = o_.topology;
+  co.workload = workload_;
+  co.rejoin = true;
+  Result<std::unique_ptr<PeerCore>> core = PeerCore::Make(std::move(co));
+  if (!core.ok()) {
+    if (failure_.ok())
+      failure_ = core.status().WithPrefix("restart of peer " + std::to_string(peer));
+    return;
+  }
+  p.core = std::move(core).value();
+  p.state = PeerState::kIdle;
+  p.paused_until = -1;
+  p.wake_dropped = false;
+  if (p.files) {
+    // The metrics so far stay; the restarted peer appends from its rejoin round.
+    Status s = p.files->Flush();
+    Result<std::unique_ptr<RunFiles>> files =
+        RunFiles::Open(o_.out_dir, peer, RecordsReplayLog(o_.run), 0, kUnlimitedRounds);
+    if (s.ok()) s = files.status();
+    if (!s.ok()) {
+      if (failure_.ok()) failure_ = s;
+      return;
+    }
+    p.files = std::move(files).value();
+  }
+  result_.killed.erase(was_killed);
+  ++result_.restarts;
+  ++live_;
+  Push(now, EventClass::kWake, peer, ++p.timer_gen);
 }
 
 Result<SimResult> Simulation::Run() {
@@ -470,7 +536,8 @@ Result<SimResult> Simulation::Run() {
   fault_fired_.assign(o_.run.faults.size(), 0);
   for (size_t k = 0; k < o_.run.faults.size(); ++k) {
     const FaultSpec& f = o_.run.faults[k];
-    const bool process = f.kind == FaultSpec::Kind::kKill || f.kind == FaultSpec::Kind::kPause;
+    const bool process = f.kind == FaultSpec::Kind::kKill || f.kind == FaultSpec::Kind::kPause ||
+                         f.kind == FaultSpec::Kind::kRestart;
     if (process && f.at_s >= 0 && !o_.replay) Push(f.at_s, EventClass::kFault, f.peers[0], k);
   }
   uint64_t checked = 0;

@@ -35,6 +35,15 @@ enum class MessageKind : uint8_t {
   // reason, when the link to that neighbour broke before it said DONE (the peer goes on without
   // it; docs/faults.md).
   kLinkDown = 8,
+  // Rejoin of a restarted peer (docs/faults.md "Restart and rejoin"): JOIN (restarted -> each
+  // neighbour), JOIN_STATE (the neighbour's copy of the joiner and its own public copy, at a
+  // round boundary; payload: runtime/peer/gossip_core.cc), SET_COPY (joiner -> neighbours: the
+  // copy every holder adopts and the joiner's next round), COPY_HASH (the holder's hash of its
+  // copy after adopting it).
+  kJoin = 9,
+  kJoinState = 10,
+  kSetCopy = 11,
+  kCopyHash = 12,
 };
 
 struct Message {

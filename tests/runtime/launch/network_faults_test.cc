@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -157,6 +158,84 @@ TEST_P(InProcFaults, KillAndPauseRunInOneProcess) {
 INSTANTIATE_TEST_SUITE_P(Transports, InProcFaults,
                          ::testing::Values(TransportKind::kSim, TransportKind::kInproc),
                          [](const auto& info) { return std::string(TransportName(info.param)); });
+
+// Kill, then restart: the restarted peer rejoins -- it takes the copy of itself its neighbours
+// hold and their own public copies, every holder adopts the same copy of it (verified by hash;
+// a mismatch fails the run) -- trains to the end, and ends close to the others.
+class Rejoin : public NetworkFaults {};
+
+std::vector<float> ReadModel(const std::string& path) {
+  const std::string bytes = ReadAll(path);
+  std::vector<float> x(bytes.size() / sizeof(float));
+  std::memcpy(x.data(), bytes.data(), x.size() * sizeof(float));
+  return x;
+}
+
+TEST_F(Rejoin, ARestartedPeerRejoinsWithExactCopiesForEveryGossipAlgorithm) {
+  for (const char* algorithm : {"dcd, compressor: \"qsgd:8\"", "choco, compressor: \"qsgd:4\"",
+                                "ecd, compressor: \"qsgd:8\"", "dpsgd"}) {
+    Write("exp.yaml", std::string("topology: ring8.yaml\nrounds: 300\neval_every: 10\n") +
+                          "heartbeat: 50ms\ndead_after: 300ms\ncompute_time: 1ms\nlr: 0.05\n"
+                          "model: softmax\n"
+                          "data: {kind: synthetic, samples: 4000, features: 20, classes: 4}\n"
+                          "runs:\n  - {name: clean, algorithm: " +
+                          algorithm + "}\n  - {name: restart, algorithm: " + algorithm +
+                          ", faults: [{at_round: 50, kill: 3}, {at_round: 150, restart: 3}]}\n");
+    LaunchOptions o;
+    o.experiment_path = dir_ + "/exp.yaml";
+    o.out_dir = dir_ + "/out";
+    o.transport = TransportKind::kSim;
+    auto r = hearsay::Launch(o);
+    ASSERT_TRUE(r.ok()) << algorithm << ": " << r.status().message();
+    const RunSummary &clean = (*r)[0], &restart = (*r)[1];
+    EXPECT_EQ(restart.peers_alive, 8) << algorithm;
+    EXPECT_EQ(restart.rounds, 300) << algorithm;
+    EXPECT_LT(std::abs(restart.final_point.train_loss - clean.final_point.train_loss),
+              0.05 * clean.final_point.train_loss)
+        << algorithm;
+    // The restarted peer's distance to the average model, against the fault-free consensus
+    // distance (mean over peers of the same squared distance).
+    std::vector<std::vector<float>> x;
+    for (int i = 0; i < 8; ++i) {
+      x.push_back(ReadModel(o.out_dir + "/restart/peer_" + std::to_string(i) + ".final.f32"));
+      ASSERT_FALSE(x.back().empty()) << algorithm << " peer " << i;
+    }
+    double dist = 0;
+    for (size_t k = 0; k < x[0].size(); ++k) {
+      double avg = 0;
+      for (const auto& xi : x) avg += xi[k];
+      avg /= 8;
+      dist += (x[3][k] - avg) * (x[3][k] - avg);
+    }
+    EXPECT_LT(dist, 2 * clean.final_point.consensus)
+        << algorithm << ": restarted peer " << dist << ", fault-free consensus "
+        << clean.final_point.consensus;
+    // Its metrics: rounds 1..50 (before the kill), then from its rejoin round to 300.
+    const std::string m = ReadAll(o.out_dir + "/restart/peer_3.jsonl");
+    EXPECT_NE(m.find("\"round\":50,"), std::string::npos);
+    EXPECT_NE(m.find("\"round\":300,"), std::string::npos);
+    EXPECT_EQ(m.find("\"round\":100,"), std::string::npos) << "peer 3 was dead at round 100";
+  }
+}
+
+TEST_F(Rejoin, ARestartIsRefusedWhereItCannotRun) {
+  LaunchOptions o;
+  o.out_dir = dir_ + "/out";
+  o.experiment_path =
+      Experiment("  - {at_round: 10, restart: 1}\n", "algorithm: dcd\ncompressor: \"qsgd:8\"\n");
+  o.transport = TransportKind::kSim;
+  auto r = hearsay::Launch(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("is not killed earlier in the schedule"), std::string::npos)
+      << r.status().message();
+  o.experiment_path = Experiment("  - {at_round: 10, kill: 1}\n  - {at_round: 20, restart: 1}\n",
+                                 "algorithm: dcd\ncompressor: \"qsgd:8\"\n");
+  o.transport = TransportKind::kInproc;
+  r = hearsay::Launch(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("runs in the simulator only for now"), std::string::npos)
+      << r.status().message();
+}
 
 class NetworkFaultErrors : public NetworkFaults {};
 
