@@ -119,8 +119,12 @@ Result<EvalPoint> EvaluateRound(const Workload& workload, const std::string& run
   for (int i = 0; i < num_peers; ++i) {
     std::string path =
         run_dir + "/snap_r" + std::to_string(round) + "_p" + std::to_string(i) + ".f32";
+    // A peer that did not run this round -- dead by then, or dead at the time and restarted
+    // later (its metrics have no line of it) -- is not averaged in; one that ran it must have
+    // left its model.
     std::error_code ec;
-    if (alive && !(*alive)[i] && !std::filesystem::exists(path, ec)) continue;
+    const bool ran = metrics[i].count(round) > 0 && !(alive && !(*alive)[i]);
+    if (!ran && !std::filesystem::exists(path, ec)) continue;
     paths.push_back(std::move(path));
     peers.push_back(i);
   }

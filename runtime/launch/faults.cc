@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 
 #include "runtime/launch/csv.h"
@@ -15,6 +16,13 @@ bool SurvivesDeadPeers(const RunConfig& run) {
   return drops && run.heartbeat_s > 0;
 }
 
+bool ReportedARound(const std::string& run_dir, int i) {
+  std::error_code ec;
+  const auto size =
+      std::filesystem::file_size(run_dir + "/peer_" + std::to_string(i) + ".jsonl", ec);
+  return !ec && size > 0;
+}
+
 Status CheckFaults(const RunConfig& run, TransportKind transport, const std::string& source) {
   for (const FaultSpec& f : run.faults) {
     const std::string where = source + ":" + std::to_string(f.line) + ": run '" + run.name +
@@ -22,10 +30,10 @@ Status CheckFaults(const RunConfig& run, TransportKind transport, const std::str
     const bool network =
         f.kind == FaultSpec::Kind::kPartition || f.kind == FaultSpec::Kind::kLinkDown;
     if (f.kind == FaultSpec::Kind::kRestart) {
-      if (transport != TransportKind::kSim) {
+      if (transport == TransportKind::kTcp) {
         return InvalidArgument(where +
-                               " runs in the simulator only for now (--transport sim): "
-                               "restarting TCP or in-process peers is not built yet");
+                               " runs in the simulator and in-process only for now: restarting "
+                               "a TCP peer needs its neighbours to redial it, not built yet");
       }
       const bool killed_before =
           std::any_of(run.faults.begin(), run.faults.begin() + (&f - run.faults.data()),
@@ -136,9 +144,21 @@ void FaultRunner::Step(double elapsed_s, const ProgressTracker& progress, PeerCo
     }
     if (fired_[k] || f.peers.empty()) continue;
     const int peer = f.peers[0];
-    const bool due = f.at_s >= 0 ? elapsed_s >= f.at_s : progress.round(peer) >= f.at_round;
+    // kill and pause fire at the peer's own round; a restart (the peer is dead) at anybody's.
+    bool reached = progress.round(peer) >= f.at_round;
+    for (int i = 0; f.kind == FaultSpec::Kind::kRestart && i < progress.size(); ++i) {
+      reached |= progress.round(i) >= f.at_round;
+    }
+    const bool due = f.at_s >= 0 ? elapsed_s >= f.at_s : reached;
     if (!due) continue;
     fired_[k] = 1;
+    if (f.kind == FaultSpec::Kind::kRestart) {
+      if (!killed_[peer].empty() && peers.Restart(peer)) {
+        killed_[peer].clear();
+        Record(elapsed_s, "restart", peer, f.line);
+      }
+      continue;
+    }
     if (peers.Gone(peer)) continue;
     if (f.kind == FaultSpec::Kind::kKill) {
       peers.Kill(peer);

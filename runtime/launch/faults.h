@@ -33,6 +33,9 @@ namespace hearsay {
 
 // True when the run's peers go on without a dead neighbour (see above).
 bool SurvivesDeadPeers(const RunConfig& run);
+// Peer i had completed a round when it ended (its metrics file has a line): a failure after that
+// is a dead peer its neighbours can go on without; one before is a run that could not start.
+bool ReportedARound(const std::string& run_dir, int i);
 
 // The schedule can be executed for this run and transport; else a one-line InvalidArgument
 // naming `source`:line of the first fault that cannot.
@@ -57,6 +60,8 @@ class PeerControl {
   virtual void Kill(int peer) = 0;  // no goodbye: its neighbours see its links break
   virtual void Pause(int peer) = 0;
   virtual void Resume(int peer) = 0;
+  // Starts a killed peer again; it rejoins the run. False: not possible here.
+  virtual bool Restart(int peer) { return false; }
 };
 
 class ProcessControl final : public PeerControl {

@@ -18,6 +18,7 @@
 #include "runtime/launch/addresses.h"
 #include "runtime/launch/faults.h"
 #include "runtime/launch/hosts_file.h"
+#include "runtime/launch/inproc_runner.h"
 #include "runtime/launch/process.h"
 #include "runtime/launch/progress.h"
 #include "runtime/launch/remote.h"
@@ -97,130 +98,6 @@ Result<std::map<std::string, int64_t>> ResumeRounds(const Experiment& exp,
                            "(runs write them with checkpoint_every: N)");
   }
   return rounds;
-}
-
-// Peer i had completed a round when it ended (its metrics file has a line): a failure after that
-// is a dead peer its neighbours can go on without; one before is a run that could not start.
-bool ReportedARound(const std::string& run_dir, int i) {
-  std::error_code ec;
-  const auto size = fs::file_size(run_dir + "/peer_" + std::to_string(i) + ".jsonl", ec);
-  return !ec && size > 0;
-}
-
-// The fault schedule's hands on in-process peers: flags their loops poll.
-class InProcControl final : public PeerControl {
- public:
-  explicit InProcControl(int n) : kill_(n), pause_(n), ended_(n) {}
-  bool Gone(int peer) override { return ended_[peer].load(); }
-  void Kill(int peer) override { kill_[peer] = true; }
-  void Pause(int peer) override { pause_[peer] = true; }
-  void Resume(int peer) override { pause_[peer] = false; }
-  const std::atomic<bool>* kill_flag(int peer) const { return &kill_[peer]; }
-  const std::atomic<bool>* pause_flag(int peer) const { return &pause_[peer]; }
-  void Ended(int peer) { ended_[peer] = true; }
-
- private:
-  std::vector<std::atomic<bool>> kill_, pause_, ended_;
-};
-
-// Runs the peers of one run as threads over the in-process transport.
-Status RunInProc(const LaunchOptions& o, const RunConfig& run,
-                 std::shared_ptr<const Workload> workload, const std::string& run_dir,
-                 int64_t resume_round, ProgressTracker* tracker,
-                 std::vector<PeerOutcome>* outcomes) {
-  const int n = run.topology->size();
-  const bool survive = SurvivesDeadPeers(run);
-  InProcHub hub(n);
-  std::atomic<bool> stop_all{false};
-  std::mutex first_mu;
-  int first_failure = -1;
-  std::vector<Status> results(n);
-  std::vector<std::thread> threads;
-  const TimePoint epoch = Now();  // one time origin for every peer (time-grid snapshots)
-  InProcControl control(n);
-  FaultRunner faults(run, run_dir);
-  for (int i = 0; i < n; ++i) {
-    std::unique_ptr<Transport> t = hub.Endpoint(i);
-    if (run.emulate) t = MakeEmulatedTransport(std::move(t), run.topology, i, run.seed);
-    threads.emplace_back([&, i, t = std::move(t)]() mutable {
-      // A peer thread ends in a Status, whatever escapes: its siblings then stop cleanly.
-      try {
-        PeerOptions po;
-        po.id = i;
-        po.run = run;
-        po.topology = run.topology;
-        po.workload = workload;
-        po.out_dir = run_dir;
-        po.stop = &stop_all;
-        po.epoch = epoch;
-        po.resume_round = resume_round;
-        po.kill = control.kill_flag(i);
-        po.pause = control.pause_flag(i);
-        Peer peer(std::move(po));
-        results[i] = peer.Run(*t);
-      } catch (const std::exception& e) {
-        results[i] = Internal("peer " + std::to_string(i) + ": " + e.what());
-      } catch (...) {
-        results[i] = Internal("peer " + std::to_string(i) + ": unknown exception");
-      }
-      control.Ended(i);
-      if (!results[i].ok()) {
-        // The first peer to fail is the root cause; its siblings fail because of it.
-        std::lock_guard<std::mutex> lock(first_mu);
-        if (first_failure < 0) first_failure = i;
-        // A peer that dies mid-run is dropped by its neighbours, who go on without it.
-        if (!survive || !ReportedARound(run_dir, i)) stop_all = true;
-      }
-    });
-  }
-  // Watch for Ctrl-C while the peers run, and execute the fault schedule.
-  std::atomic<bool> finished{false};
-  std::thread joiner([&] {
-    for (auto& th : threads) th.join();
-    finished = true;
-  });
-  while (!finished) {
-    if (o.stop && o.stop->load()) stop_all = true;
-    tracker->Poll();
-    if (!stop_all) faults.Step(SecondsSince(epoch), *tracker, control);
-    ShowProgress(o, tracker->Line(run.name, run.rounds, run.duration_s), false);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  joiner.join();
-  faults.ResumeAll(control);
-  // Ctrl-C: whatever the peers said on the way out, the run was interrupted.
-  if (o.stop && o.stop->load()) return Cancelled("interrupted");
-  outcomes->assign(n, PeerOutcome{});
-  int finished_ok = 0;
-  bool started_up = !stop_all;  // no peer failed before its first round
-  for (int i = 0; i < n; ++i) {
-    if (results[i].ok()) {
-      ++finished_ok;
-    } else if (!faults.killed(i).empty()) {
-      (*outcomes)[i] = {PeerOutcome::State::kKilled, faults.killed(i)};
-    } else {
-      (*outcomes)[i] = {PeerOutcome::State::kFailed, results[i].ToString()};
-    }
-  }
-  // A peer whose training diverged makes the run a diverged result, whatever the others did.
-  if (first_failure >= 0 && DivergedRound(results[first_failure]) >= 0) {
-    return results[first_failure];
-  }
-  for (const Status& s : results) {
-    if (DivergedRound(s) >= 0) return s;
-  }
-  if (survive && started_up && finished_ok > 0) return Status::Ok();  // the survivors' run
-  // Else the root cause: the first peer that failed (not a sibling stopped because of it).
-  if (first_failure >= 0 && results[first_failure].code() != StatusCode::kCancelled) {
-    return results[first_failure];
-  }
-  for (const Status& s : results) {
-    if (!s.ok() && s.code() != StatusCode::kCancelled) return s;
-  }
-  for (const Status& s : results) {
-    if (!s.ok()) return s;
-  }
-  return Status::Ok();
 }
 
 // Runs one run in the discrete-event simulator (virtual time) and evaluates it in memory; round
@@ -543,9 +420,13 @@ Result<RunSummary> LaunchRun(const LaunchOptions& o, const Experiment& exp, cons
                                           DivergedRound(sim.status()), sim.status()));
   }
   ProgressTracker tracker(run_dir, n);
-  Status s = exp.transport == TransportKind::kInproc
-                 ? RunInProc(o, run, workload, run_dir, resume_round, &tracker, &outcomes)
-                 : RunProcesses(o, exp, run, run_dir, resume_round, hosts, &tracker, &outcomes);
+  Status s =
+      exp.transport == TransportKind::kInproc
+          ? RunInProc(
+                run, workload, run_dir, resume_round, o.stop, &tracker,
+                [&] { ShowProgress(o, tracker.Line(run.name, run.rounds, run.duration_s), false); },
+                &outcomes)
+          : RunProcesses(o, exp, run, run_dir, resume_round, hosts, &tracker, &outcomes);
   tracker.Poll();
   ShowProgress(o, tracker.Line(run.name, run.rounds, run.duration_s), true);
   HEARSAY_RETURN_IF_ERROR(WritePeerOutcomes(run_dir, outcomes));

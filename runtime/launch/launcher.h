@@ -38,7 +38,7 @@ struct LaunchOptions {
   // "" = all on this machine. `ssh` is the client to run (found on PATH).
   std::string hosts_file;
   std::string ssh = "ssh";
-  bool dry_run = false;                     // print the resolved config and run list only
+  bool dry_run = false;  // print the resolved config and run list only
   // Resume the runs in out_dir from their checkpoints (docs/faults.md "Checkpoints and resume").
   // Each run continues from the latest round for which every peer has a checkpoint; runs with
   // none start afresh; InvalidArgument when no selected run has any, or they belong to another

@@ -8,8 +8,8 @@
 #pragma once
 
 #include <cstdint>
-#include <ostream>
 #include <limits>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>

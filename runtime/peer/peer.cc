@@ -185,19 +185,20 @@ Status Peer::RunLoop(Transport& transport) {
   co.run = run;
   co.topology = options_.topology;
   co.workload = options_.workload;
+  co.rejoin = options_.rejoin;
   const uint64_t fingerprint = CheckpointFingerprint(run, *options_.topology);
   if (options_.resume_round > 0) {
     if (options_.out_dir.empty()) return InvalidArgument("resume: the peer has no run folder");
     HEARSAY_ASSIGN_OR_RETURN(
-        ByteBuffer state,
-        ReadCheckpoint(options_.out_dir, id, options_.resume_round, fingerprint));
+        ByteBuffer state, ReadCheckpoint(options_.out_dir, id, options_.resume_round, fingerprint));
     co.resume_state = std::make_shared<const ByteBuffer>(std::move(state));
   }
   HEARSAY_ASSIGN_OR_RETURN(core_, PeerCore::Make(std::move(co)));
   std::unique_ptr<RunFiles> files;
   if (!options_.out_dir.empty()) {
-    HEARSAY_ASSIGN_OR_RETURN(files, RunFiles::Open(options_.out_dir, id, RecordsReplayLog(run),
-                                                   kFlushSeconds, options_.resume_round));
+    HEARSAY_ASSIGN_OR_RETURN(
+        files, RunFiles::Open(options_.out_dir, id, RecordsReplayLog(run), kFlushSeconds,
+                              options_.rejoin ? kUnlimitedRounds : options_.resume_round));
   }
   PeerMetrics* metrics = options_.metrics;
   if (metrics) metrics->SetState(PeerState::kConnecting);

@@ -54,6 +54,9 @@ struct PeerOptions {
   // Resume (docs/faults.md "Checkpoints and resume"): > 0 continues from this peer's checkpoint of
   // that round in out_dir (written by an earlier run of the same experiment).
   int64_t resume_round = 0;
+  // A restarted peer rejoining a running run (docs/faults.md "Restart and rejoin"): its state
+  // comes from its neighbours; its metrics file is appended to.
+  bool rejoin = false;
 };
 
 class Peer {

@@ -29,6 +29,12 @@ void Inbox::Cancel() {
   cv_.notify_all();
 }
 
+void Inbox::Reopen() {
+  std::lock_guard<std::mutex> lock(mu_);
+  items_.clear();
+  cancelled_ = false;
+}
+
 bool Inbox::cancelled() const {
   std::lock_guard<std::mutex> lock(mu_);
   return cancelled_;

@@ -25,6 +25,8 @@ class Inbox {
   void Push(Message msg);
   void PushError(Status error);
   void Cancel();
+  // Empties a cancelled inbox and opens it again (a restarted peer's, in one process).
+  void Reopen();
   bool cancelled() const;
   // Next item; DeadlineExceeded when none arrives before `deadline`.
   Result<Message> Pop(TimePoint deadline);

@@ -133,4 +133,16 @@ std::unique_ptr<Transport> InProcHub::Endpoint(int peer) {
   return std::make_unique<InProcEndpoint>(state_, peer);
 }
 
+std::unique_ptr<Transport> InProcHub::Reopen(int peer) {
+  if (peer < 0 || peer >= size()) return Endpoint(peer);  // logs the error
+  std::lock_guard<std::mutex> lock(state_->mu);
+  if (!state_->inboxes[peer]->cancelled()) {
+    HEARSAY_LOG_ERROR("in-process hub: peer {}'s endpoint is still open", peer);
+    return nullptr;
+  }
+  state_->inboxes[peer]->Reopen();
+  state_->handed_out[peer] = true;
+  return std::make_unique<InProcEndpoint>(state_, peer);
+}
+
 }  // namespace hearsay

@@ -30,6 +30,10 @@ class InProcHub {
   // The endpoint of `peer` (0 <= peer < size()); at most one per peer. Returns nullptr (and logs
   // an error) for an id out of range or an endpoint already handed out.
   std::unique_ptr<Transport> Endpoint(int peer);
+  // A new endpoint for `peer` after its previous one shut down (a killed peer restarted): its
+  // inbox is emptied and opened again; what was sent to it meanwhile is lost, as for a process
+  // that was not running. Returns nullptr (and logs) when the previous endpoint is still open.
+  std::unique_ptr<Transport> Reopen(int peer);
 
   struct State;
 

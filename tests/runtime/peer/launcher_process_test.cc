@@ -300,8 +300,9 @@ TEST_F(LauncherProcesses, FaultsThatAreNotExecutedYetAreRefusedBeforeAnythingSta
   auto result = Launch(o);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(result.status().message().find("fault 'restart' runs in the simulator only for now"),
-            std::string::npos)
+  EXPECT_NE(
+      result.status().message().find("fault 'restart' runs in the simulator and in-process only"),
+      std::string::npos)
       << result.status().message();
   EXPECT_FALSE(fs::exists(o.out_dir + "/summary.csv"));
   // A kill in a run whose algorithm needs every peer is refused too.

@@ -1,0 +1,157 @@
+#include "runtime/launch/inproc_runner.h"
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "common/clock.h"
+#include "runtime/emulator/link_emulator.h"
+#include "runtime/launch/results.h"
+#include "runtime/peer/peer.h"
+#include "runtime/transport/inproc/inproc_transport.h"
+
+namespace hearsay {
+namespace {
+
+// The fault schedule's hands on in-process peers: flags their loops poll, and a restart hook.
+class InProcControl final : public PeerControl {
+ public:
+  InProcControl(int n, std::function<bool(int)> restart)
+      : kill_(n), pause_(n), ended_(n), restart_(std::move(restart)) {}
+  bool Gone(int peer) override { return ended_[peer].load(); }
+  void Kill(int peer) override { kill_[peer] = true; }
+  void Pause(int peer) override { pause_[peer] = true; }
+  void Resume(int peer) override { pause_[peer] = false; }
+  bool Restart(int peer) override {
+    // The killed thread ends within a poll (5 ms) of its flag: wait for its endpoint to close.
+    for (int k = 0; k < 1000 && !ended_[peer].load(); ++k) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (!ended_[peer].load()) return false;
+    kill_[peer] = false;
+    pause_[peer] = false;
+    ended_[peer] = false;
+    return restart_(peer);
+  }
+  const std::atomic<bool>* kill_flag(int peer) const { return &kill_[peer]; }
+  const std::atomic<bool>* pause_flag(int peer) const { return &pause_[peer]; }
+  void Ended(int peer) { ended_[peer] = true; }
+
+ private:
+  std::vector<std::atomic<bool>> kill_, pause_, ended_;
+  std::function<bool(int)> restart_;
+};
+
+}  // namespace
+
+Status RunInProc(const RunConfig& run, std::shared_ptr<const Workload> workload,
+                 const std::string& run_dir, int64_t resume_round, const std::atomic<bool>* stop,
+                 ProgressTracker* tracker, const std::function<void()>& show_progress,
+                 std::vector<PeerOutcome>* outcomes) {
+  const int n = run.topology->size();
+  const bool survive = SurvivesDeadPeers(run);
+  InProcHub hub(n);
+  std::atomic<bool> stop_all{false};
+  std::mutex mu;  // guards first_failure, threads
+  int first_failure = -1;
+  std::vector<Status> results(n);
+  std::vector<std::thread> threads;
+  std::atomic<int> running{0};
+  const TimePoint epoch = Now();  // one time origin for every peer (time-grid snapshots)
+  std::function<bool(int, bool)> start;
+  InProcControl control(n, [&](int peer) { return start(peer, true); });
+  start = [&](int i, bool rejoin) {
+    std::unique_ptr<Transport> t = rejoin ? hub.Reopen(i) : hub.Endpoint(i);
+    if (!t) return false;
+    if (run.emulate) t = MakeEmulatedTransport(std::move(t), run.topology, i, run.seed);
+    ++running;
+    std::lock_guard<std::mutex> lock(mu);
+    threads.emplace_back([&, i, rejoin, t = std::move(t)]() mutable {
+      // A peer thread ends in a Status, whatever escapes: its siblings then stop cleanly.
+      Status result;
+      try {
+        PeerOptions po;
+        po.id = i;
+        po.run = run;
+        po.topology = run.topology;
+        po.workload = workload;
+        po.out_dir = run_dir;
+        po.stop = &stop_all;
+        po.epoch = epoch;
+        po.resume_round = resume_round;
+        po.rejoin = rejoin;
+        po.kill = control.kill_flag(i);
+        po.pause = control.pause_flag(i);
+        Peer peer(std::move(po));
+        result = peer.Run(*t);
+      } catch (const std::exception& e) {
+        result = Internal("peer " + std::to_string(i) + ": " + e.what());
+      } catch (...) {
+        result = Internal("peer " + std::to_string(i) + ": unknown exception");
+      }
+      {
+        std::lock_guard<std::mutex> guard(mu);
+        results[i] = result;
+        if (!result.ok()) {
+          // The first peer to fail is the root cause; its siblings fail because of it.
+          if (first_failure < 0) first_failure = i;
+          // A peer that dies mid-run is dropped by its neighbours, who go on without it.
+          if (!survive || !ReportedARound(run_dir, i)) stop_all = true;
+        }
+      }
+      control.Ended(i);
+      --running;
+    });
+    return true;
+  };
+  for (int i = 0; i < n; ++i) start(i, false);
+  // Watch for Ctrl-C while the peers run, and execute the fault schedule.
+  FaultRunner faults(run, run_dir);
+  while (running.load() > 0) {
+    if (stop && stop->load()) stop_all = true;
+    tracker->Poll();
+    if (!stop_all) faults.Step(SecondsSince(epoch), *tracker, control);
+    show_progress();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto& th : threads) th.join();
+  }
+  faults.ResumeAll(control);
+  // Ctrl-C: whatever the peers said on the way out, the run was interrupted.
+  if (stop && stop->load()) return Cancelled("interrupted");
+  outcomes->assign(n, PeerOutcome{});
+  int finished_ok = 0;
+  bool started_up = !stop_all;  // no peer failed before its first round
+  for (int i = 0; i < n; ++i) {
+    if (results[i].ok()) {
+      ++finished_ok;
+    } else if (!faults.killed(i).empty()) {
+      (*outcomes)[i] = {PeerOutcome::State::kKilled, faults.killed(i)};
+    } else {
+      (*outcomes)[i] = {PeerOutcome::State::kFailed, results[i].ToString()};
+    }
+  }
+  // A peer whose training diverged makes the run a diverged result, whatever the others did.
+  if (first_failure >= 0 && DivergedRound(results[first_failure]) >= 0) {
+    return results[first_failure];
+  }
+  for (const Status& s : results) {
+    if (DivergedRound(s) >= 0) return s;
+  }
+  if (survive && started_up && finished_ok > 0) return Status::Ok();  // the survivors' run
+  // Else the root cause: the first peer that failed (not a sibling stopped because of it).
+  if (first_failure >= 0 && results[first_failure].code() != StatusCode::kCancelled) {
+    return results[first_failure];
+  }
+  for (const Status& s : results) {
+    if (!s.ok() && s.code() != StatusCode::kCancelled) return s;
+  }
+  for (const Status& s : results) {
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+}  // namespace hearsay
