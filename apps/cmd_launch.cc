@@ -21,6 +21,8 @@ struct LaunchArgs {
   std::string log_level = "warn";
   std::string hosts;
   std::string resume;  // OUT of an earlier launch to resume from its checkpoints
+  double chaos = 0;    // kills per minute (0 = off)
+  uint64_t chaos_seed = 1;
   bool dry_run = false;
 };
 
@@ -32,8 +34,8 @@ int RunLaunch(const LaunchArgs& a) {
   o.out_dir = a.out;
   if (!a.resume.empty()) {
     if (!a.out.empty() && a.out != a.resume) {
-      std::cerr << "hearsay launch: --resume " << a.resume << " writes into that folder; drop --out "
-                << a.out << "\n";
+      std::cerr << "hearsay launch: --resume " << a.resume
+                << " writes into that folder; drop --out " << a.out << "\n";
       return 1;
     }
     o.out_dir = a.resume;
@@ -42,6 +44,8 @@ int RunLaunch(const LaunchArgs& a) {
   o.runs = a.runs;
   o.log_level = a.log_level;
   o.dry_run = a.dry_run;
+  o.chaos_rate = a.chaos;
+  o.chaos_seed = a.chaos_seed;
   o.hosts_file = a.hosts;
   o.stop = &InstallStopHandlers();
   o.progress = &std::cout;
@@ -103,6 +107,13 @@ void RegisterLaunchCommand(CLI::App& app) {
                   "(runs with `checkpoint_every`; every peer continues from the latest round\n"
                   "all peers checkpointed; runs without checkpoints start afresh)")
       ->check(CLI::ExistingDirectory);
+  cmd->add_option("--chaos", args->chaos,
+                  "Soak test: random kills, each followed by a restart, at RATE kills per minute\n"
+                  "of run time (runs bounded by duration:; in-process or simulated; seeded by\n"
+                  "--chaos-seed and the run's seed; docs/faults.md)")
+      ->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--chaos-seed", args->chaos_seed, "Seed of the --chaos schedule")
+      ->capture_default_str();
   cmd->add_flag("--dry-run", args->dry_run,
                 "Print the resolved configuration (OUT/config.yaml) and the runs it would\n"
                 "start; start nothing, write nothing");
@@ -126,6 +137,11 @@ void RegisterLaunchCommand(CLI::App& app) {
       ->check(CLI::ExistingFile);
   scmd->add_option("--out,-o", sim->out, "Output folder (default: the experiment's `output:`)");
   scmd->add_option("--run", sim->runs, "Only this run (repeatable; default: all runs)");
+  scmd->add_option("--chaos", sim->chaos,
+                   "Random kills and restarts at RATE per minute of virtual time (see launch)")
+      ->check(CLI::Range(0.0, 1e6));
+  scmd->add_option("--chaos-seed", sim->chaos_seed, "Seed of the --chaos schedule")
+      ->capture_default_str();
   scmd->add_flag("--dry-run", sim->dry_run,
                  "Print the resolved configuration and the runs; start nothing");
   scmd->callback([sim] {

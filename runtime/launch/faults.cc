@@ -1,9 +1,11 @@
 #include "runtime/launch/faults.h"
 
 #include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include "runtime/launch/csv.h"
 
@@ -21,6 +23,45 @@ bool ReportedARound(const std::string& run_dir, int i) {
   const auto size =
       std::filesystem::file_size(run_dir + "/peer_" + std::to_string(i) + ".jsonl", ec);
   return !ec && size > 0;
+}
+
+Status AddChaos(RunConfig* run, double kills_per_minute, uint64_t seed) {
+  if (!(kills_per_minute > 0) || !std::isfinite(kills_per_minute)) {
+    return InvalidArgument("--chaos " + std::to_string(kills_per_minute) +
+                           ": the rate (kills per minute) must be finite and > 0");
+  }
+  if (run->duration_s <= 0) {
+    return InvalidArgument("--chaos: run '" + run->name +
+                           "' is bounded by rounds; chaos runs are bounded by `duration:`");
+  }
+  const int n = run->topology->size();
+  const int max_down = std::max(1, n / 4);
+  std::mt19937_64 rng(seed ^ (run->seed * 0x9E3779B97F4A7C15ull));
+  std::exponential_distribution<double> gap(kills_per_minute / 60.0);
+  std::uniform_real_distribution<double> down(0.05 * run->duration_s, 0.15 * run->duration_s);
+  std::vector<double> up_at(n, 0.0);  // when each peer is up again
+  for (double t = gap(rng); t < 0.9 * run->duration_s; t += gap(rng)) {
+    std::vector<int> up;
+    for (int i = 0; i < n; ++i) {
+      if (up_at[i] <= t) up.push_back(i);
+    }
+    if (n - static_cast<int>(up.size()) >= max_down || up.empty()) continue;
+    const int victim = up[std::uniform_int_distribution<size_t>(0, up.size() - 1)(rng)];
+    const double back = t + down(rng);
+    FaultSpec kill;
+    kill.kind = FaultSpec::Kind::kKill;
+    kill.at_s = t;
+    kill.peers = {victim};
+    run->faults.push_back(kill);
+    up_at[victim] = back;
+    if (back < run->duration_s) {
+      FaultSpec restart = kill;
+      restart.kind = FaultSpec::Kind::kRestart;
+      restart.at_s = back;
+      run->faults.push_back(restart);
+    }
+  }
+  return Status::Ok();
 }
 
 Status CheckFaults(const RunConfig& run, TransportKind transport, const std::string& source) {

@@ -76,6 +76,14 @@ class ProcessControl final : public PeerControl {
   std::vector<ChildProcess>* peers_;
 };
 
+// `hearsay launch --chaos RATE`: a seeded schedule of random kills, each followed by a restart of
+// the same peer, appended to the run's faults. Kills arrive as a Poisson process of RATE per
+// minute of run time over the first 90% of `duration:`, each of a random peer that is up, with
+// at most a quarter of the peers (at least one) down at once; each peer stays down for a random
+// 5-15% of the duration. Generated entries have line 0. Errors: a run not bounded by `duration:`,
+// or whose peers cannot restart (TCP, AD-PSGD, all-reduce: CheckFaults then says why).
+Status AddChaos(RunConfig* run, double kills_per_minute, uint64_t seed);
+
 class FaultRunner {
  public:
   FaultRunner(const RunConfig& run, std::string run_dir);

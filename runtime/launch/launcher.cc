@@ -459,6 +459,11 @@ Result<std::vector<RunSummary>> Launch(const LaunchOptions& o) {
   if (o.runs.empty()) {
     for (const RunConfig& r : exp.runs) selected.push_back(&r);
   }
+  if (o.chaos_rate > 0) {
+    for (const RunConfig* run : selected) {  // exp.runs is this function's own copy
+      HEARSAY_RETURN_IF_ERROR(AddChaos(const_cast<RunConfig*>(run), o.chaos_rate, o.chaos_seed));
+    }
+  }
   for (const RunConfig* run : selected) {  // before anything starts
     HEARSAY_RETURN_IF_ERROR(CheckFaults(*run, exp.transport, exp.source));
   }

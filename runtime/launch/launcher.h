@@ -44,6 +44,9 @@ struct LaunchOptions {
   // none start afresh; InvalidArgument when no selected run has any, or they belong to another
   // experiment (nothing is started then).
   bool resume = false;
+  // Random kills and restarts at this many kills per minute, seeded (faults.h AddChaos); 0 = off.
+  double chaos_rate = 0;
+  uint64_t chaos_seed = 1;
   const std::atomic<bool>* stop = nullptr;  // Ctrl-C
   std::ostream* progress = nullptr;         // live progress and the final table (null = quiet)
   bool progress_is_tty = false;             // rewrite one progress line in place

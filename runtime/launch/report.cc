@@ -68,6 +68,27 @@ RunSummary MakeRunSummary(const Experiment& exp, const RunConfig& run, const std
     sum.mb_to_target = p.mb_sent_per_peer;
     break;
   }
+  // Goodput and rejoin times, from the peers' metrics.
+  std::vector<std::map<int64_t, RoundMetrics>> metrics(n);
+  int64_t most = 0, total = 0;
+  for (int i = 0; i < n; ++i) {
+    metrics[i] = ReadPeerMetrics(run_dir, i);
+    total += static_cast<int64_t>(metrics[i].size());
+    if (!metrics[i].empty()) most = std::max(most, metrics[i].rbegin()->first);
+  }
+  if (most > 0) sum.goodput = static_cast<double>(total) / (static_cast<double>(n) * most);
+  double rejoin_sum = 0;
+  int rejoins = 0;
+  for (const FaultSpec& f : run.faults) {
+    if (f.kind != FaultSpec::Kind::kRestart || f.at_s < 0) continue;
+    for (const auto& [round, m] : metrics[f.peers[0]]) {
+      if (m.wall_s < f.at_s) continue;
+      rejoin_sum += m.wall_s - f.at_s;
+      ++rejoins;
+      break;
+    }
+  }
+  if (rejoins > 0) sum.mean_rejoin_s = rejoin_sum / rejoins;
   sum.curve = std::move(curve);
   sum.time_curve = std::move(time_curve);
   return sum;

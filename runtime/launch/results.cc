@@ -23,15 +23,30 @@ namespace fs = std::filesystem;
 
 using Row = std::map<std::string, std::string>;
 
-const std::vector<std::string> kSummaryColumns = {
-    "run",          "algorithm",          "compressor",
-    "rounds",       "final_loss",         "test_loss",
-    "accuracy",     "consensus_distance", "mb_sent_per_peer",
-    "wall_seconds", "transport",          "peers_alive",
-    "simulated",    "max_staleness",      "mean_staleness",
-    "status",       "diverged_round",     "reason",
-    "target_loss",  "time_to_target",     "rounds_to_target",
-    "mb_to_target"};
+const std::vector<std::string> kSummaryColumns = {"run",
+                                                  "algorithm",
+                                                  "compressor",
+                                                  "rounds",
+                                                  "final_loss",
+                                                  "test_loss",
+                                                  "accuracy",
+                                                  "consensus_distance",
+                                                  "mb_sent_per_peer",
+                                                  "wall_seconds",
+                                                  "transport",
+                                                  "peers_alive",
+                                                  "simulated",
+                                                  "max_staleness",
+                                                  "mean_staleness",
+                                                  "status",
+                                                  "diverged_round",
+                                                  "reason",
+                                                  "target_loss",
+                                                  "time_to_target",
+                                                  "rounds_to_target",
+                                                  "mb_to_target",
+                                                  "goodput",
+                                                  "mean_rejoin_s"};
 const std::vector<std::string> kCurveColumns = {
     "run",        "round",     "wall_seconds", "mb_sent_per_peer",
     "train_loss", "test_loss", "accuracy",     "consensus_distance"};
@@ -74,7 +89,9 @@ Row SummaryRow(const RunSummary& r) {
       {"target_loss", std::isnan(r.target_loss) ? "" : Printf("%.9g", r.target_loss)},
       {"time_to_target", std::isnan(r.time_to_target_s) ? "" : Printf("%.3f", r.time_to_target_s)},
       {"rounds_to_target", r.rounds_to_target >= 0 ? std::to_string(r.rounds_to_target) : ""},
-      {"mb_to_target", std::isnan(r.mb_to_target) ? "" : Printf("%.6f", r.mb_to_target)}};
+      {"mb_to_target", std::isnan(r.mb_to_target) ? "" : Printf("%.6f", r.mb_to_target)},
+      {"goodput", Printf("%.4f", r.goodput)},
+      {"mean_rejoin_s", std::isnan(r.mean_rejoin_s) ? "" : Printf("%.3f", r.mean_rejoin_s)}};
   for (const auto& [key, value] : r.grid_values) row[GridColumn(key)] = value;
   return row;
 }

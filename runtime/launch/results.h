@@ -40,6 +40,11 @@ struct RunSummary {
   double time_to_target_s = std::numeric_limits<double>::quiet_NaN();
   int64_t rounds_to_target = -1;
   double mb_to_target = std::numeric_limits<double>::quiet_NaN();
+  // Fault tolerance: rounds the peers completed / (peers x the most rounds any peer completed):
+  // 1 when no peer missed a round; and the mean seconds from a scheduled `restart: K` (at:) to
+  // K's first round after it (NaN: none).
+  double goodput = 1;
+  double mean_rejoin_s = std::numeric_limits<double>::quiet_NaN();
   EvalPoint final_point;
   std::vector<EvalPoint> curve;       // round 0 first
   std::vector<EvalPoint> time_curve;  // eval_every_s: the time grid (OUT/<run>/eval_time.jsonl)

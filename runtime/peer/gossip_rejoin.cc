@@ -52,6 +52,10 @@ void GossipCore::OnRejoinMessage(double now, Message msg) {
   StateReader r(msg.payload);
   switch (msg.kind) {
     case MessageKind::kJoin:
+      // Until its SET_COPY the joiner is not waited for nor mixed with, whatever this peer
+      // thought of it (a silent peer heard again would otherwise be waited for: its gossip
+      // comes only after the state transfer this peer's next round boundary starts).
+      SetFailed(from, "rejoining after a restart");
       if (std::find(join_requests_.begin(), join_requests_.end(), from) == join_requests_.end()) {
         join_requests_.push_back(from);
       }
@@ -118,6 +122,7 @@ Status GossipCore::ServeJoins(CoreSink& sink) {
     m.from = options_.id;
     m.to = j;
     m.round = last_round_;
+    m.payload.reserve(32 + 2 * sizeof(float) * own.size());
     StateWriter w(&m.payload);
     w.I64(last_round_);
     w.I64(last_absorbed_[RowPos(j)]);
@@ -143,6 +148,7 @@ Status GossipCore::SendCopyHashes(CoreSink& sink) {
     m.kind = MessageKind::kCopyHash;
     m.from = options_.id;
     m.to = j;
+    m.payload.reserve(sizeof(int64_t));
     StateWriter w(&m.payload);
     w.I64(static_cast<int64_t>(h));
     HEARSAY_RETURN_IF_ERROR(SendTo(sink, std::move(m)));
@@ -227,6 +233,7 @@ CoreStep GossipCore::JoinStep(double now, CoreSink& sink) {
       m.from = id;
       m.to = holder;
       m.round = round_;
+      m.payload.reserve(16 + sizeof(float) * adopted.size());
       StateWriter w(&m.payload);
       w.I64(round_);
       w.Floats(adopted);

@@ -83,7 +83,7 @@ TEST(Csv, SummaryWithCommasAndQuotesRoundTripsThroughPython) {
   std::string out;
   for (size_t got; (got = fread(buf, 1, sizeof(buf), p)) > 0;) out.append(buf, got);
   ASSERT_EQ(pclose(p), 0) << out;
-  EXPECT_NE(out.find("\"widths\": [23]"), std::string::npos) << out;  // 22 columns + 1 grid key
+  EXPECT_NE(out.find("\"widths\": [25]"), std::string::npos) << out;  // 24 columns + 1 grid key
   EXPECT_NE(out.find("\"choco-then\", \"choco\", \"then(randk:0.5, natural)\", \"10\""),
             std::string::npos)
       << out;

@@ -249,6 +249,48 @@ TEST_F(Rejoin, ARestartIsRefusedWhereItCannotRun) {
       << r.status().message();
 }
 
+// --chaos: random kills, each followed by a restart, seeded; the run goes on, the restarted peers
+// rejoin, and the summary says what it cost (goodput < 1, the mean time to rejoin).
+TEST_F(Rejoin, ChaosKillsAndRestartsPeersAndTheRunGoesOn) {
+  Write("exp.yaml",
+        "topology: ring8.yaml\nduration: 20s\neval_every: 100\nheartbeat: 100ms\n"
+        "dead_after: 500ms\ncompute_time: 5ms\nlr: 0.05\nmodel: softmax\n"
+        "data: {kind: synthetic, samples: 4000, features: 20, classes: 4}\n"
+        "algorithm: dcd\ncompressor: \"qsgd:8\"\nruns:\n  - {name: chaos}\n");
+  LaunchOptions o;
+  o.experiment_path = dir_ + "/exp.yaml";
+  o.transport = TransportKind::kSim;
+  o.out_dir = dir_ + "/clean";
+  auto clean = hearsay::Launch(o);
+  ASSERT_TRUE(clean.ok()) << clean.status().message();
+  EXPECT_EQ((*clean)[0].goodput, 1.0);
+  o.chaos_rate = 12;  // kills per minute: about 4 in 20 s
+  std::vector<RunSummary> chaotic;
+  for (const char* out : {"/chaos1", "/chaos2"}) {
+    o.out_dir = dir_ + out;
+    auto r = hearsay::Launch(o);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    chaotic.push_back((*r)[0]);
+  }
+  const RunSummary& c = chaotic[0];
+  EXPECT_LT(c.goodput, 0.99);
+  EXPECT_GT(c.goodput, 0.5);
+  EXPECT_TRUE(std::isfinite(c.mean_rejoin_s)) << "no restarted peer rejoined";
+  EXPECT_LT(c.mean_rejoin_s, 5.0);
+  EXPECT_GE(c.peers_alive, 6);
+  EXPECT_LT(std::abs(c.final_point.train_loss - (*clean)[0].final_point.train_loss),
+            0.05 * (*clean)[0].final_point.train_loss);
+  // Seeded: the same schedule, the same result, bit for bit.
+  EXPECT_EQ(chaotic[1].final_point.train_loss, c.final_point.train_loss);
+  EXPECT_EQ(chaotic[1].goodput, c.goodput);
+  // A run bounded by rounds has no time line for random faults.
+  Write("exp.yaml", "topology: ring8.yaml\nrounds: 50\nalgorithm: dcd\ncompressor: \"qsgd:8\"\n");
+  auto bad = hearsay::Launch(o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("chaos runs are bounded by `duration:`"), std::string::npos)
+      << bad.status().message();
+}
+
 class NetworkFaultErrors : public NetworkFaults {};
 
 TEST_F(NetworkFaultErrors, BadSchedulesAreRefusedWithTheirLine) {
