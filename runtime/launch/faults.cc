@@ -25,6 +25,11 @@ bool ReportedARound(const std::string& run_dir, int i) {
   return !ec && size > 0;
 }
 
+std::string KilledReason(const FaultSpec& f) {
+  return f.line > 0 ? "killed by the fault schedule (line " + std::to_string(f.line) + ")"
+                    : "killed by --chaos";
+}
+
 Status AddChaos(RunConfig* run, double kills_per_minute, uint64_t seed) {
   if (!(kills_per_minute > 0) || !std::isfinite(kills_per_minute)) {
     return InvalidArgument("--chaos " + std::to_string(kills_per_minute) +
@@ -203,7 +208,7 @@ void FaultRunner::Step(double elapsed_s, const ProgressTracker& progress, PeerCo
     if (peers.Gone(peer)) continue;
     if (f.kind == FaultSpec::Kind::kKill) {
       peers.Kill(peer);
-      killed_[peer] = "killed by the fault schedule (line " + std::to_string(f.line) + ")";
+      killed_[peer] = KilledReason(f);
       Record(elapsed_s, "kill", peer, f.line);
     } else if (f.kind == FaultSpec::Kind::kPause) {
       peers.Pause(peer);

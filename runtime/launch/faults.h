@@ -83,6 +83,8 @@ class ProcessControl final : public PeerControl {
 // 5-15% of the duration. Generated entries have line 0. Errors: a run not bounded by `duration:`,
 // or whose peers cannot restart (TCP, AD-PSGD, all-reduce: CheckFaults then says why).
 Status AddChaos(RunConfig* run, double kills_per_minute, uint64_t seed);
+// "killed by the fault schedule (line L)", or "killed by --chaos" for a generated entry.
+std::string KilledReason(const FaultSpec& f);
 
 class FaultRunner {
  public:

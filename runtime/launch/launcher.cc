@@ -117,8 +117,7 @@ Result<std::vector<EvalPoint>> RunSim(const LaunchOptions& o, const RunConfig& r
   for (int peer : r.killed) {
     for (const FaultSpec& f : run.faults) {
       if (f.kind == FaultSpec::Kind::kKill && f.peers[0] == peer) {
-        (*outcomes)[peer] = {PeerOutcome::State::kKilled,
-                             "killed by the fault schedule (line " + std::to_string(f.line) + ")"};
+        (*outcomes)[peer] = {PeerOutcome::State::kKilled, KilledReason(f)};
       }
     }
   }
