@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "common/byte_buffer.h"
-#include "common/state_io.h"
 #include "common/random.h"
+#include "common/state_io.h"
 #include "common/status.h"
 
 namespace hearsay {

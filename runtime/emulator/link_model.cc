@@ -61,7 +61,8 @@ std::vector<LinkModel::Rate> LinkModel::Rates(double t) {
     const int64_t round = link.queue.front().round;
     const LinkParams p = Params(to, link, t, round);
     bool up = p.up;
-    if (!config_.constant_links && latest_round_ > round) up = config_.link(to, t, latest_round_).up;
+    if (!config_.constant_links && latest_round_ > round)
+      up = config_.link(to, t, latest_round_).up;
     rates.push_back(Rate{to, &link, up ? Cap(p.bandwidth_bps) : 0.0});
   }
   if (config_.egress_bps <= 0) return rates;  // no shared uplink: each link at its own cap

@@ -124,13 +124,14 @@ Status WriteCheckpoint(const std::string& run_dir, int peer, int64_t round, uint
 Result<ByteBuffer> ReadCheckpoint(const std::string& run_dir, int peer, int64_t round,
                                   uint64_t fingerprint) {
   const std::string path = CheckpointPath(run_dir, peer, round);
-  HEARSAY_ASSIGN_OR_RETURN(std::string bytes, ReadRegularFile(path, kMaxCheckpointBytes, "checkpoint"));
+  HEARSAY_ASSIGN_OR_RETURN(std::string bytes,
+                           ReadRegularFile(path, kMaxCheckpointBytes, "checkpoint"));
   auto bad = [&](const std::string& why) { return Corruption(path + ": " + why); };
   if (bytes.size() < kHeaderBytes + 8 || std::memcmp(bytes.data(), kMagic, 8) != 0) {
     return bad("not a hearsay checkpoint");
   }
-  ByteReader r(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                        bytes.size()));
+  ByteReader r(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
   std::span<const uint8_t> magic;
   uint32_t p = 0;
   int64_t rd = 0;

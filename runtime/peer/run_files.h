@@ -64,11 +64,11 @@ class RunFiles {
   bool replay_log_;
   double flush_every_s_;
   double last_flush_s_ = 0;
-  std::string metrics_;  // pending JSON lines
-  std::string replay_;   // pending log records
+  std::string metrics_;                                     // pending JSON lines
+  std::string replay_;                                      // pending log records
   uint64_t bytes_sent_base_ = 0, bytes_received_base_ = 0;  // resumed: counters so far
   Status WaitForCheckpoint();
-  Status FlushLines();  // the pending metrics lines and log records
+  Status FlushLines();             // the pending metrics lines and log records
   std::thread checkpoint_writer_;  // the checkpoint being written, if any
   ByteBuffer checkpoint_state_;    // its state (the writer thread reads it)
   Status checkpoint_status_;       // its result (set by that thread before it ends)

@@ -189,7 +189,8 @@ Status CheckTimingAndQuorum(const YamlContext& ctx, const RunDraft& d) {
     std::string why;
     if (run.mode != RunMode::kSync) {
       why = "mode: async (peers are at different rounds, so no set of checkpoints is consistent)";
-    } else if (run.algorithm == AlgorithmKind::kAdpsgd || run.algorithm == AlgorithmKind::kAllreduce) {
+    } else if (run.algorithm == AlgorithmKind::kAdpsgd ||
+               run.algorithm == AlgorithmKind::kAllreduce) {
       why = std::string("algorithm ") + AlgorithmName(run.algorithm) + " (not supported yet)";
     } else if (run.device.kind != DeviceKind::kCpu) {
       why = "device " + run.device.ToString() + " (checkpoints are written on the CPU)";
@@ -197,10 +198,12 @@ Status CheckTimingAndQuorum(const YamlContext& ctx, const RunDraft& d) {
       why = "a time-varying topology (not supported yet)";
     }
     if (!why.empty()) {
-      return ctx.Error(d.At("checkpoint_every"),
-                       "run '" + run.name + "': checkpoint_every needs a synchronous run of "
-                       "dpsgd, dcd, ecd or choco on the CPU over a static graph; this run has " +
-                           why);
+      return ctx.Error(
+          d.At("checkpoint_every"),
+          "run '" + run.name +
+              "': checkpoint_every needs a synchronous run of "
+              "dpsgd, dcd, ecd or choco on the CPU over a static graph; this run has " +
+              why);
     }
   }
   if (run.min_neighbors > 0) {
@@ -221,9 +224,9 @@ Status CheckTimingAndQuorum(const YamlContext& ctx, const RunDraft& d) {
 // One entry of `faults:` -> FaultSpec, with its peers resolved against the run's topology.
 Status ParseFault(const YamlContext& ctx, const RunConfig& run, const YAML::Node& e,
                   const std::string& what, FaultSpec* f) {
-  HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(
-      e, what,
-      {"at", "at_round", "kill", "restart", "pause", "partition", "link_down", "for", "until_round"}));
+  HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(e, what,
+                                        {"at", "at_round", "kill", "restart", "pause", "partition",
+                                         "link_down", "for", "until_round"}));
   f->line = e.Mark().line + 1;
   if (e["at"] && e["at_round"]) {
     return ctx.Error(e, what + ": give `at:` (a time such as 30s) or `at_round:`, not both");
@@ -318,7 +321,8 @@ Status ParseFault(const YamlContext& ctx, const RunConfig& run, const YAML::Node
                             ": a pause needs `for:` (how long; a pause that never ends is a "
                             "kill)");
   }
-  const bool network = f->kind == FaultSpec::Kind::kPartition || f->kind == FaultSpec::Kind::kLinkDown;
+  const bool network =
+      f->kind == FaultSpec::Kind::kPartition || f->kind == FaultSpec::Kind::kLinkDown;
   if (e["until_round"]) {
     if (!network || !e["at_round"] || e["for"]) {
       return ctx.Error(e["until_round"], what +
