@@ -79,10 +79,14 @@ TEST_P(NetworkFaults, PartitionSplitsTheGraphAndTheHalvesMergeWhenItHeals) {
     EXPECT_EQ(s.rounds, 300);
     std::map<int64_t, double> c = Consensus(s);
     ASSERT_TRUE(c.count(100) && c.count(190) && c.count(300)) << algorithm;
-    // Cut off, each half trains on its own labels: the halves drift apart. (Measured at round
-    // 190: at round 200 the cut ends, and a peer's round-200 model may already hold the other
-    // half's released messages, depending on timing.)
-    EXPECT_GT(c[190], 10 * c[100]) << algorithm << " before " << c[100] << " cut " << c[190];
+    // Cut off, each half trains on its own labels: the halves drift apart. (The largest distance
+    // while cut: in-process the halves run at their own pace, and when the faster one reaches
+    // round 200 the slower one merges before its own rounds up to 200.)
+    double cut = 0;
+    for (const auto& [round, d] : c) {
+      if (round > 100 && round <= 200) cut = std::max(cut, d);
+    }
+    EXPECT_GT(cut, 10 * c[100]) << algorithm << " before " << c[100] << " cut " << cut;
     // Healed: one graph again.
     EXPECT_LT(c[300], c[100]) << algorithm << " before " << c[100] << " healed " << c[300];
     // The peers at the cut said so.
