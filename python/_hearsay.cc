@@ -8,6 +8,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <filesystem>
@@ -24,6 +26,9 @@
 #include "compressors/compressor.h"
 #include "runtime/data/sampler.h"
 #include "runtime/emulator/link_emulator.h"
+#include "runtime/launch/report.h"
+#include "runtime/launch/results.h"
+#include "runtime/model/model.h"
 #include "runtime/peer/embedded_peer.h"
 #include "runtime/peer/experiment.h"
 #include "runtime/peer/peer.h"
@@ -42,6 +47,7 @@ namespace {
   switch (s.code()) {
     case hearsay::StatusCode::kInvalidArgument:
     case hearsay::StatusCode::kNotFound:
+    case hearsay::StatusCode::kCorruption:  // a file or payload that is not what it should be
       throw py::value_error(s.ToString());
     default:
       throw std::runtime_error(s.ToString());
@@ -241,6 +247,124 @@ class PyBuiltinModel {
   uint64_t seed_ = 0;
 };
 
+// hearsay.report: `hearsay report` for a model only the host program can evaluate. The launch
+// code evaluates a run through a Workload's Model (Loss on the training set, Loss and Accuracy
+// on the held-out set, for the average model of each evaluation round); this Model answers those
+// calls with the Python callable evaluate(x) -> (train_loss, test_loss, accuracy). The two
+// placeholder data sets differ only in their row count, which is how a call says which set it
+// means; the callable runs once per model (the three calls of one evaluation share x). A Python
+// exception is kept, NaN returned, and the exception re-raised once the launch code returns (it
+// must not unwind through C++ frames that do not expect it).
+class PyEvalModel final : public hearsay::Model {
+ public:
+  static constexpr int64_t kTrainRows = 1, kTestRows = 2;
+  PyEvalModel(std::vector<float> x0, py::function evaluate)
+      : x0_(std::move(x0)), evaluate_(std::move(evaluate)) {}
+  size_t num_params() const override { return x0_.size(); }
+  std::string Describe() const override { return "external:" + std::to_string(x0_.size()); }
+  void Init(uint64_t, std::span<float> params) const override {
+    std::copy(x0_.begin(), x0_.end(), params.begin());
+  }
+  double LossAndGradient(std::span<const float> params, const hearsay::Batch& batch,
+                         std::span<float>) const override {
+    return Loss(params, batch);
+  }
+  double Loss(std::span<const float> params, const hearsay::Batch& batch) const override {
+    const auto& r = Values(params);
+    return batch.rows == kTrainRows ? r[0] : r[1];
+  }
+  double Accuracy(std::span<const float> params, const hearsay::Batch&) const override {
+    return Values(params)[2];
+  }
+  std::optional<py::error_already_set>& error() const { return error_; }
+
+ private:
+  const std::array<double, 3>& Values(std::span<const float> x) const {
+    if (have_ && x.size() == last_x_.size() && std::equal(x.begin(), x.end(), last_x_.begin())) {
+      return last_;
+    }
+    last_x_.assign(x.begin(), x.end());
+    have_ = true;
+    last_.fill(std::numeric_limits<double>::quiet_NaN());
+    if (error_) return last_;
+    try {
+      FloatArray a(static_cast<py::ssize_t>(x.size()));
+      std::copy(x.begin(), x.end(), a.mutable_data());
+      const py::object r = evaluate_(a);
+      if (!(py::isinstance<py::tuple>(r) || py::isinstance<py::list>(r)) || py::len(r) != 3) {
+        const std::string what = "evaluate(x) must return (train_loss, test_loss, accuracy), not " +
+                                 std::string(py::str(r));
+        PyErr_SetString(PyExc_TypeError, what.c_str());
+        throw py::error_already_set();
+      }
+      for (size_t k = 0; k < 3; ++k) {
+        last_[k] = py::float_(r[py::int_(k)]).cast<double>();  // a TypeError if not a number
+      }
+    } catch (py::error_already_set& e) {
+      error_ = std::move(e);
+    }
+    return last_;
+  }
+
+  std::vector<float> x0_;
+  py::function evaluate_;
+  mutable std::vector<float> last_x_;
+  mutable std::array<double, 3> last_{};
+  mutable bool have_ = false;
+  mutable std::optional<py::error_already_set> error_;
+};
+
+py::dict Report(const std::string& dir, const std::string& experiment, py::function evaluate,
+                const FloatArray& x0, std::optional<std::string> run) {
+  const hearsay::Experiment exp = LoadOrThrow(experiment);
+  const hearsay::RunConfig& r = PickRun(exp, experiment, run, 0);
+  if (x0.ndim() != 1 || x0.shape(0) == 0) {
+    throw py::value_error("x0 must be the initial model as a 1-D float32 array");
+  }
+  auto model = std::make_unique<PyEvalModel>(std::vector<float>(x0.data(), x0.data() + x0.shape(0)),
+                                             std::move(evaluate));
+  PyEvalModel* eval = model.get();
+  hearsay::Workload w;
+  for (auto [set, rows] :
+       {std::pair{&w.train, PyEvalModel::kTrainRows}, std::pair{&w.test, PyEvalModel::kTestRows}}) {
+    set->num_features = 1;
+    set->num_classes = 1;
+    set->features.assign(rows, 0.f);
+    set->labels.assign(rows, 0);
+  }
+  w.model = std::move(model);
+  const std::string run_dir = dir + "/" + r.name;
+  if (!std::filesystem::exists(run_dir + "/peer_0.jsonl")) {
+    throw py::value_error(run_dir + ": no peer files (peer_0.jsonl); did the peers run with " +
+                          "out_dir='" + dir + "'?");
+  }
+  auto summary = hearsay::SummarizeRunFolder(
+      exp, r, w, run_dir, hearsay::ReadPeerOutcomes(run_dir, r.topology->size()));
+  if (eval->error()) throw std::move(*eval->error());
+  if (!summary.ok()) Throw(summary.status());
+  hearsay::Status written = hearsay::WriteResults({*summary}, dir, /*keep_others=*/true);
+  if (!written.ok()) Throw(written);
+  py::list curve;
+  for (const hearsay::EvalPoint& p : summary->curve) {
+    py::dict d;
+    d["round"] = p.round;
+    d["wall_s"] = p.wall_s;
+    d["mb_sent_per_peer"] = p.mb_sent_per_peer;
+    d["train_loss"] = p.train_loss;
+    d["test_loss"] = p.test_loss;
+    d["accuracy"] = p.accuracy;
+    d["consensus"] = p.consensus;
+    curve.append(d);
+  }
+  py::dict out;
+  out["run"] = summary->run;
+  out["status"] = summary->status;
+  out["rounds"] = summary->rounds;
+  out["peers_alive"] = summary->peers_alive;
+  out["curve"] = curve;
+  return out;
+}
+
 // A codec (compressors/compressor.h) for Python: encode a float32 vector to the exact bytes a
 // peer would send, decode them back.
 class PyCodec {
@@ -328,6 +452,15 @@ codecs are keyed by seed, peer and round); decode(data, n, seed, peer, round) in
   m.def("load_topology", &LoadTopology, py::arg("path"),
         "A topology file: nodes, names, the mixing matrix W (round 1), period, and its analysis "
         "(spectral_gap, second_eigenvalue, diameter, symmetric, doubly_stochastic)");
+  m.def("report", &Report, py::arg("dir"), py::arg("experiment"), py::arg("evaluate"),
+        py::arg("x0"), py::arg("run") = py::none(), R"doc(
+`hearsay report` for peers whose model lives in Python: evaluates the run's peer files in
+dir/<run>/ (written by Peer(..., out_dir=dir)) exactly as `hearsay launch` does -- the average
+model of round 0 (x0) and of every evaluation round from the peers' snapshots, the consensus
+distance, wall time and megabytes from their metrics -- with evaluate(x) -> (train_loss,
+test_loss, accuracy) in place of the built-in model, and writes dir/<run>/eval.jsonl,
+dir/summary.csv, dir/curves.csv and the plots. Returns the run's status and curve.
+)doc");
   m.doc() = "hearsay: decentralized gossip training; the peer of a run whose model is yours.";
   m.attr("__version__") = hearsay::RuntimeVersion();
   py::class_<PyPeer>(m, "Peer", R"doc(
