@@ -19,7 +19,8 @@ For PyTorch, ``hearsay.torch.Gossip`` does the flattening (see its docstring).
 
 import os
 
-from ._hearsay import Codec, Peer, __version__, load_topology  # noqa: F401
+from ._hearsay import (BuiltinModel, Codec, Peer, __version__, load_topology,  # noqa: F401
+                       report)
 
 _RANK_VARIABLES = ("HEARSAY_RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK")
 

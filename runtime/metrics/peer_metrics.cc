@@ -55,6 +55,10 @@ const char* MessageKindLabel(MessageKind kind) {
       return "set_copy";
     case MessageKind::kCopyHash:
       return "copy_hash";
+    case MessageKind::kPing:
+      return "ping";
+    case MessageKind::kPong:
+      return "pong";
   }
   return "other";
 }
@@ -81,6 +85,8 @@ PeerMetrics::PeerMetrics(int peer, const std::string& run, const std::string& al
   m.Declare("hearsay_edge_staleness_rounds", Type::kGauge,
             "Rounds the neighbour's last mixed message was behind this peer.");
   m.Declare("hearsay_max_staleness_rounds", Type::kGauge, "Largest staleness so far.");
+  m.Declare("hearsay_edge_rtt_seconds", Type::kGauge,
+            "Smoothed round-trip time of the TCP link to the neighbour (ping/pong probes).");
   m.Declare("hearsay_wire_bytes_sent_total", Type::kCounter,
             "Bytes handed to the network, framing included, all links.");
   m.Declare("hearsay_wire_bytes_received_total", Type::kCounter,
@@ -120,6 +126,10 @@ void PeerMetrics::OnRound(const RoundRecord& r, const TransportStats& wire) {
   registry_.Set("hearsay_wire_bytes_received_total", self,
                 static_cast<double>(wire.bytes_received));
   registry_.Set("hearsay_frames_rejected_total", self, static_cast<double>(wire.frames_rejected));
+  for (const auto& [neighbor, rtt] : wire.rtt_s) {
+    registry_.Set("hearsay_edge_rtt_seconds",
+                  {{"peer", peer_}, {"neighbor", std::to_string(neighbor)}}, rtt);
+  }
 }
 
 void PeerMetrics::OnSent(const Message& msg) {

@@ -22,8 +22,9 @@
 //   hearsay_wire_bytes_sent_total{peer}                  payload + framing, all links (transport)
 //   hearsay_wire_bytes_received_total{peer}
 //   hearsay_frames_rejected_total{peer}                  malformed / unauthenticated frames
-//
-// Round-trip time per edge is not measured: heartbeats are one-way and carry no echo.
+//   hearsay_edge_rtt_seconds{peer,neighbor}              smoothed round-trip time of the TCP
+//                                                        link (TransportStats::rtt_s: ping/pong
+//                                                        probes, once a second)
 // Thread-safety: every method may be called from any thread (the registry's lock).
 #pragma once
 

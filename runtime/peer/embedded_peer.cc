@@ -33,6 +33,10 @@ Status CheckEmbeddable(const EmbeddedPeerOptions& o, std::span<const float> x0) 
     return InvalidArgument(where + ": with an external model the host takes the local steps; " +
                            "set local_steps: 1 and optimizer: sgd (the outer optimizer applies)");
   }
+  if (o.gradient && !run.outer_optimizer.identity()) {
+    return InvalidArgument(where + ": a host that hands gradients gets the daemon's plain SGD " +
+                           "step; remove outer_optimizer (or hand the model after your steps)");
+  }
   return Status::Ok();
 }
 
@@ -52,6 +56,7 @@ Result<std::unique_ptr<EmbeddedPeer>> EmbeddedPeer::Start(EmbeddedPeerOptions op
   co.run = o.run;
   co.topology = o.topology;
   co.external_model = true;
+  co.external_gradient = o.gradient;
   co.x0.assign(x0.begin(), x0.end());
   HEARSAY_ASSIGN_OR_RETURN(p->core_, PeerCore::Make(std::move(co)));
   if (!o.out_dir.empty()) {
@@ -114,18 +119,41 @@ Result<bool> EmbeddedPeer::DriveToCompute() {
 }
 
 Result<bool> EmbeddedPeer::Round(std::span<float> x, double loss) {
+  if (options_.gradient) {
+    return FailedPrecondition("peer " + std::to_string(options_.id) +
+                              ": this peer takes gradients (RoundGradient), not models");
+  }
+  return Step(x, x, loss);
+}
+
+Result<bool> EmbeddedPeer::RoundGradient(std::span<const float> g, std::span<float> x,
+                                         double loss) {
+  if (!options_.gradient) {
+    return FailedPrecondition("peer " + std::to_string(options_.id) +
+                              ": this peer takes the model after your steps (Round), not "
+                              "gradients; start it with the gradient form");
+  }
+  return Step(g, x, loss);
+}
+
+Result<bool> EmbeddedPeer::Step(std::span<const float> input, std::span<float> x, double loss) {
   if (!failure_.ok()) return failure_;
   const std::span<const float> params = core_->params();
-  if (x.size() != params.size()) {
-    return InvalidArgument("peer " + std::to_string(options_.id) + ": Round got " +
-                           std::to_string(x.size()) + " values; the model has " +
-                           std::to_string(params.size()));
+  for (const auto& [what, size] :
+       {std::pair{options_.gradient ? "gradient" : "model", input.size()},
+        std::pair{"model", x.size()}}) {
+    if (size != params.size()) {
+      return InvalidArgument("peer " + std::to_string(options_.id) + ": got a " + what + " of " +
+                             std::to_string(size) + " values; the model has " +
+                             std::to_string(params.size()));
+    }
   }
   if (finished_) {
     std::copy(params.begin(), params.end(), x.begin());
     return false;
   }
-  Status s = core_->SetExternalModel(x, loss);
+  // The core keeps its own copy of the input (it is the round's local work), so x may alias it.
+  Status s = core_->SetExternalModel(input, loss);
   if (!s.ok()) {
     (void)core_->Abort(Since(), *sink_, s);
     failure_ = s;

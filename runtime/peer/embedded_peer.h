@@ -12,6 +12,12 @@
 // outer optimizer and one local SGD step of learning rate lr on the host, a run is the daemon's
 // run with the host's gradient in place of the built-in model's.
 //
+// Gradient form (EmbeddedPeerOptions::gradient, RoundGradient): the host hands the gradient of
+// its loss at the model the core gave it instead of its model after a step; the core takes the
+// daemon's own SGD step with it (the run's lr schedule, the same code path as the built-in
+// models), so a host computing the built-in model's gradient reproduces the daemon's run bit for
+// bit. It needs the identity outer optimizer (the default).
+//
 // Every peer of the run must use the same initial model (x0 in Start: seed the host's model
 // the same way on every peer, or broadcast it). The run's own `model:` and `data:` are not used;
 // `rounds` bounds the run as usual.
@@ -41,6 +47,7 @@ struct EmbeddedPeerOptions {
   RunConfig run;
   std::shared_ptr<const TopologySpec> topology;
   std::string out_dir;                      // per-peer JSON lines and snapshots ("" = none)
+  bool gradient = false;                    // the host calls RoundGradient, not Round
   const std::atomic<bool>* stop = nullptr;  // set to stop the peer (Round returns Cancelled)
 };
 
@@ -60,6 +67,10 @@ class EmbeddedPeer {
   // calls return false). A neighbour's failure, a timeout or a non-finite x: an error, after
   // which the peer has said goodbye (FAILED) to its neighbours.
   Result<bool> Round(std::span<float> x, double loss);
+  // Gradient form: g is the gradient of the host's loss at the model the core last gave it (x0,
+  // then what the previous call wrote into x); on return x holds the next model. Otherwise as
+  // Round.
+  Result<bool> RoundGradient(std::span<const float> g, std::span<float> x, double loss);
   // Ends the run early (or after the last round): says goodbye, flushes the files, closes the
   // links. Called by the destructor if the host did not.
   Status Finish();
@@ -75,6 +86,8 @@ class EmbeddedPeer {
   // Delivers what has arrived and advances the core until it asks for a computation (true) or
   // the run ends (false).
   Result<bool> DriveToCompute();
+  // Round and RoundGradient: `input` is x or g (the form the options chose), `x` the output.
+  Result<bool> Step(std::span<const float> input, std::span<float> x, double loss);
   double Since() const;
 
   EmbeddedPeerOptions options_;

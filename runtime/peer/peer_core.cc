@@ -346,7 +346,9 @@ bool PeerCore::plain_steps() const {
 
 float PeerCore::work_lr(int64_t round) const {
   const RunConfig& run = options_.run;
-  if (options_.external_model) return 1.0f;  // the host's steps are in the pseudo-gradient
+  if (options_.external_model && !options_.external_gradient) {
+    return 1.0f;  // the host's steps are in the pseudo-gradient
+  }
   if (run.local_steps == 1 && run.outer_optimizer.identity()) return run.lr.At(round);
   return 1.0f;
 }
@@ -363,8 +365,10 @@ Status PeerCore::SetExternalModel(std::span<const float> x, double loss) {
   }
   for (float v : x) {
     if (!std::isfinite(v)) {
-      return Aborted("peer " + std::to_string(options_.id) +
-                     ": the model after the local steps has non-finite values (diverged)");
+      return Aborted(
+          "peer " + std::to_string(options_.id) + ": " +
+          (options_.external_gradient ? "the host's gradient" : "the model after the local steps") +
+          " has non-finite values (diverged)");
     }
   }
   external_.assign(x.begin(), x.end());
@@ -375,6 +379,12 @@ Status PeerCore::SetExternalModel(std::span<const float> x, double loss) {
 void PeerCore::ComputeLocalWork(std::span<const float> s, int64_t round) {
   const RunConfig& run = options_.run;
   grad_round_ = round;
+  if (options_.external_model && options_.external_gradient) {
+    // The host's gradient at s: the plain SGD step's input, as the built-in model's would be.
+    grad_.assign(external_.begin(), external_.end());
+    grad_loss_ = std::isfinite(external_loss_) ? external_loss_ : 0.0;
+    return;
+  }
   if (options_.external_model) {
     // The host did the local steps: Delta = s - x_host, then the outer optimizer.
     local_.resize(s.size());

@@ -134,6 +134,11 @@ struct PeerCoreOptions {
   // data are then not built, and each compute job takes the host's model after its local steps
   // (SetExternalModel) as the round's local work: u = OuterOpt(s - x_host).
   bool external_model = false;
+  // External model, gradient form: the host hands the gradient at the model the core gave it
+  // (SetExternalModel's x is then g), and the round's local work is the daemon's plain SGD step
+  // (g with the run's lr schedule), so a host computing the built-in model's gradient reproduces
+  // the daemon's run bit for bit. Needs the identity outer optimizer.
+  bool external_gradient = false;
   std::vector<float> x0;
   // Resume (docs/faults.md "Checkpoints"): the state a checkpoint holds (PeerCore::SaveState of
   // a core built from the same run); the core continues from the round after it.
@@ -164,8 +169,9 @@ class PeerCore {
   // thread than the one running Compute() -- never concurrently with Advance or Deliver; Compute
   // then reads only a snapshot taken when the job started.
   virtual bool ServesDuringCompute() const { return false; }
-  // External model: the host's model after its local steps, for the job the last kCompute asked
-  // for (call Compute() after it). Errors: wrong size, non-finite values, not external.
+  // External model: the host's model after its local steps (external_gradient: the host's
+  // gradient), for the job the last kCompute asked for (call Compute() after it). Errors: wrong
+  // size, non-finite values, not external.
   Status SetExternalModel(std::span<const float> x, double loss);
   bool external_model() const { return options_.external_model; }
   // The round whose local work the last kCompute asked for (ahead of round() when the protocol

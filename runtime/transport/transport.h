@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,11 @@ enum class MessageKind : uint8_t {
   kJoinState = 10,
   kSetCopy = 11,
   kCopyHash = 12,
+  // Never handed to Receive: the TCP transport's round-trip probe of a link. kPing carries the
+  // sender's clock (8 bytes); the receiver's I/O thread answers at once with kPong echoing it
+  // (runtime/transport/tcp/tcp_connection.h, hearsay_edge_rtt_seconds).
+  kPing = 13,
+  kPong = 14,
 };
 
 struct Message {
@@ -65,6 +71,9 @@ struct TransportStats {
   uint64_t messages_received = 0;
   uint64_t frames_rejected = 0;    // malformed, unauthenticated, replayed or bad-MAC frames
   uint64_t handshakes_failed = 0;  // connections closed before they were authenticated
+  // TCP: smoothed round-trip time per neighbour, in seconds (kPing/kPong probes; absent until a
+  // link's first answer). The probes are not in the byte and message counts above.
+  std::map<int, double> rtt_s;
 };
 
 class Transport {

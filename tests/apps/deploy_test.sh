@@ -246,6 +246,7 @@ while time.time() < deadline:
             'hearsay_compute_seconds_total{peer="0"}': lambda v: v > 0,
             'hearsay_wait_seconds_total{peer="0"}': lambda v: v > 0,
             'hearsay_wire_bytes_sent_total{peer="0"}': lambda v: v > 0,
+            'hearsay_edge_rtt_seconds{peer="0",neighbor="1"}': lambda v: 0 < v < 1,
         }
         bad = [k for k, f in want.items() if k not in values or not f(values[k])]
         if bad: sys.exit(f"round {rnd}: wrong or missing {bad}")

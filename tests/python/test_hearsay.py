@@ -9,6 +9,8 @@ import os
 import socket
 import threading
 
+INIT_LOCK = threading.Lock()  # torch's generator is process-wide: seed and draw one at a time
+
 import numpy as np
 import pytest
 
@@ -148,8 +150,9 @@ def test_torch_gossip(tmp_path):
 
     def body(i):
         try:
-            torch.manual_seed(0)  # the same initial weights on every rank
-            model = torch.nn.Linear(5, 1, bias=False)
+            with INIT_LOCK:
+                torch.manual_seed(0)  # the same initial weights on every rank
+                model = torch.nn.Linear(5, 1, bias=False)
             opt = torch.optim.SGD(model.parameters(), lr=0.05)
             gossip = ht.Gossip(model.parameters(), exp, rank=i)
             first = None

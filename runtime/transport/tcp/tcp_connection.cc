@@ -4,6 +4,8 @@
 // SendMessage, CloseWhenFlushed and CloseNow.
 #include "runtime/transport/tcp/tcp_connection.h"
 
+#include <chrono>
+#include <cstring>
 #include <exception>
 
 #include "common/logging.h"
@@ -36,6 +38,7 @@ Connection::Connection(TcpTransport* owner, tcp::socket socket, HandshakeRole ro
       handshake_(owner->MakeHandshakeSetup(role, expected_peer)),
       reader_(&owner->pool()),
       handshake_timer_(socket_.get_executor()),
+      ping_timer_(socket_.get_executor()),
       counted_(counted) {
   reader_.set_max_payload_bytes(0);  // handshake frames carry no payload
 }
@@ -74,6 +77,7 @@ uint64_t Connection::SendMessage(Message msg, uint64_t accounted) {
   std::lock_guard<std::mutex> lock(send_mu_);
   if (!send_open_) return 0;
   const uint64_t seq = ++send_seq_;
+  if (msg.kind == MessageKind::kDone || msg.kind == MessageKind::kFailed) final_sent_ = true;
   OutFrame f;
   f.head = EncodeFrameHead(DataFrameHeader(msg, seq, recv_seq_.load()),
                            static_cast<uint32_t>(msg.payload.size()), /*with_mac=*/true);
@@ -88,6 +92,67 @@ uint64_t Connection::SendMessage(Message msg, uint64_t accounted) {
     self->Guarded([&] { self->Push(std::move(f)); });
   });
   return bytes;
+}
+
+void Connection::SendProbe(MessageKind kind, ByteBuffer payload) {
+  Message msg;
+  msg.kind = kind;
+  msg.from = owner_->options().self;
+  msg.to = peer_.load();
+  msg.payload = std::move(payload);
+  std::lock_guard<std::mutex> lock(send_mu_);
+  if (!send_open_ || final_sent_) return;
+  const uint64_t seq = ++send_seq_;
+  OutFrame f;
+  f.head = EncodeFrameHead(DataFrameHeader(msg, seq, recv_seq_.load()),
+                           static_cast<uint32_t>(msg.payload.size()), /*with_mac=*/true);
+  f.tag = ComputeFrameMac(send_key_, seq, f.head, msg.payload);
+  f.has_tag = true;
+  f.payload = std::move(msg.payload);
+  // Posted under send_mu_ like SendMessage's frames: the wire sees seq order. A probe that finds
+  // the link half-closed is dropped; no frame follows it, so its number is never missed.
+  asio::post(socket_.get_executor(), [self = shared_from_this(), f = std::move(f)]() mutable {
+    self->Guarded([&] {
+      if (self->state_ == State::kOpen && !self->half_close_requested_) self->Push(std::move(f));
+    });
+  });
+}
+
+namespace {
+int64_t ProbeClockNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+void Connection::SchedulePing(double delay_s) {
+  ping_timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(delay_s)));
+  ping_timer_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
+    self->Guarded([&] {
+      if (ec || self->state_ != State::kOpen || self->half_close_requested_) return;
+      ByteBuffer clock(sizeof(int64_t));
+      const int64_t now = ProbeClockNs();
+      std::memcpy(clock.data(), &now, sizeof(now));
+      self->SendProbe(MessageKind::kPing, std::move(clock));
+      self->SchedulePing(self->owner_->options().ping_interval_s);
+    });
+  });
+}
+
+// The echo of our own clock: RTT = now - then, including the time the ping and the pong waited
+// behind other frames in the two write queues (the link's round trip under its current load).
+void Connection::OnPong(const ByteBuffer& payload) {
+  int64_t then = 0;
+  if (payload.size() != sizeof(then)) {
+    owner_->CountRejected();
+    return;
+  }
+  std::memcpy(&then, payload.data(), sizeof(then));
+  const int64_t ns = ProbeClockNs() - then;
+  if (ns < 0) return;
+  owner_->RecordRtt(peer_.load(), static_cast<double>(ns) * 1e-9);
 }
 
 void Connection::CloseWhenFlushed() {
@@ -172,6 +237,12 @@ void Connection::OnMessageFrame(InFrame frame) {
   }
   last_seq_ = frame.header.seq;
   recv_seq_ = last_seq_;
+  if (msg->kind == MessageKind::kPing) {
+    if (!half_close_requested_) SendProbe(MessageKind::kPong, std::move(msg->payload));
+    return;
+  }
+  if (msg->kind == MessageKind::kPong) return OnPong(msg->payload);
+  msg->seq = ++delivered_seq_;  // the messages' own numbering, 1, 2, ... without the probes
   if (msg->kind == MessageKind::kDone) done_received_ = true;
   owner_->Deliver(std::move(*msg), wire_bytes);
 }
@@ -237,6 +308,7 @@ void Connection::OpenLink(std::optional<ControlFrame> welcome) {
   reader_.set_max_payload_bytes(owner_->options().max_message_bytes);
   // Sent before any message frame: posted SendMessage handlers run after this handler.
   if (welcome) SendControl(*welcome);
+  if (owner_->options().ping_interval_s > 0) SchedulePing(0);
 }
 
 // The handshake failed. Fatal failures (an authenticated peer with another configuration) end
@@ -395,6 +467,7 @@ void Connection::Close() {
     send_open_ = false;
   }
   handshake_timer_.cancel();
+  ping_timer_.cancel();
   LeaveHandshakeCount();
   ErrorCode ec;
   socket_.shutdown(tcp::socket::shutdown_both, ec);

@@ -3,7 +3,10 @@
 // between two peers. It feeds the bytes it reads to a FrameReader (frame_reader.h), runs the
 // Handshake state machine (handshake.h) until the link opens, then checks every message frame's
 // MAC and sequence number and hands it to the transport's inbox; it writes queued frames with
-// vectored writes (docs/wire_format.md).
+// vectored writes (docs/wire_format.md). Once open it probes the link's round-trip time: a kPing
+// every ping_interval_s carrying this side's clock, answered at once by the other side's read
+// handler with a kPong echoing it; neither reaches the inbox (both are numbered and MAC'd like any
+// message frame, and the delivered messages are renumbered 1, 2, ... without them).
 //
 // Threading: every member below is touched only on the connection's strand (the socket's
 // executor), with at most one write in flight -- except the send state (send_mu_), which
@@ -66,6 +69,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void CloseNow();
 
  private:
+  // Round-trip probes (strand). SendProbe numbers and queues a kPing/kPong like SendMessage,
+  // uncounted in the queue bounds and totals; nothing once DONE/FAILED went out.
+  void SchedulePing(double delay_s);
+  void SendProbe(MessageKind kind, ByteBuffer payload);
+  void OnPong(const ByteBuffer& payload);
+
   // kRefused: we sent REFUSE; reads are discarded until the other side closes (or the handshake
   // timer fires), so the REFUSE is read rather than lost to a reset.
   enum class State { kHandshake, kOpen, kRefused, kClosed };
@@ -107,6 +116,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool keyed_ = false;  // reader_ has the receive key
   State state_ = State::kHandshake;
   asio::steady_timer handshake_timer_;
+  asio::steady_timer ping_timer_;
   bool counted_ = false;
 
   std::deque<OutFrame> queue_;
@@ -117,12 +127,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool peer_eof_ = false;
   bool done_received_ = false;
   bool registered_ = false;
-  uint64_t last_seq_ = 0;  // last message seq received
+  uint64_t last_seq_ = 0;       // last message seq received (probes included)
+  uint64_t delivered_seq_ = 0;  // messages handed to the inbox (Message::seq)
 
   std::mutex send_mu_;
-  bool send_open_ = false;  // guarded by send_mu_
-  SessionKey send_key_{};   // guarded by send_mu_
-  uint64_t send_seq_ = 0;   // guarded by send_mu_
+  bool send_open_ = false;   // guarded by send_mu_
+  SessionKey send_key_{};    // guarded by send_mu_
+  uint64_t send_seq_ = 0;    // guarded by send_mu_
+  bool final_sent_ = false;  // DONE or FAILED queued: no probes after it; send_mu_
   std::atomic<uint64_t> recv_seq_{0};
 };
 

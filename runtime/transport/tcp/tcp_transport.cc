@@ -405,8 +405,18 @@ Status TcpTransport::Shutdown(TimePoint deadline) {
   return result;
 }
 
+void TcpTransport::RecordRtt(int peer, double seconds) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto [it, first] = rtt_s_.emplace(peer, seconds);
+  if (!first) it->second = 0.875 * it->second + 0.125 * seconds;
+}
+
 TransportStats TcpTransport::stats() const {
   TransportStats s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    s.rtt_s = rtt_s_;
+  }
   s.bytes_sent = bytes_sent_;
   s.bytes_received = bytes_received_;
   s.messages_sent = messages_sent_;
@@ -498,6 +508,9 @@ Result<std::unique_ptr<Transport>> MakeTcpTransport(const TcpTransportOptions& o
       !(options.send_timeout_s > 0) || !std::isfinite(options.send_timeout_s)) {
     return InvalidArgument(
         "tcp transport: handshake_timeout_s and send_timeout_s must be positive and finite");
+  }
+  if (!(options.ping_interval_s >= 0) || !std::isfinite(options.ping_interval_s)) {
+    return InvalidArgument("tcp transport: ping_interval_s must be finite and >= 0 (0: no probes)");
   }
   if (options.max_unauthenticated < 1) {
     return InvalidArgument("tcp transport: max_unauthenticated must be at least 1");

@@ -79,6 +79,9 @@ struct TcpTransportOptions {
   double connect_backoff_initial_s = 0.05;  // first retry delay when a neighbour is not up yet
   double connect_backoff_max_s = 1.0;       // cap of the doubling retry delay
   int io_threads = 1;                       // threads running the network io_context
+  // Round-trip probes: each open link sends a kPing this often (the first when it opens) and
+  // the transport keeps a smoothed RTT per neighbour (TransportStats::rtt_s). 0: none.
+  double ping_interval_s = 1.0;
   // Polled while Start waits for links (at least every 100 ms); once set, Start returns
   // Cancelled. Lets SIGTERM end a peer that is still waiting for its neighbours.
   const std::atomic<bool>* stop = nullptr;

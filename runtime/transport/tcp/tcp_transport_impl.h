@@ -82,6 +82,9 @@ class TcpTransport final : public Transport {
   void FramesDone(int peer, size_t n, uint64_t bytes);
   bool shutting_down() const { return shutting_down_.load(); }
   void CountRejected() { ++frames_rejected_; }
+  // A round-trip sample of the link to `peer` (any I/O thread): smoothed as TCP's SRTT,
+  // rtt <- 7/8 rtt + 1/8 sample, the first sample taken as is.
+  void RecordRtt(int peer, double seconds);
   void CountHandshakeFailed() { ++handshakes_failed_; }
   // A warning prefixed with this peer's name, at most once per 10 s per key.
   void LogLimited(const std::string& key, const std::string& message);
@@ -123,6 +126,7 @@ class TcpTransport final : public Transport {
   std::optional<Status> fatal_;                       // guarded by mu_
   size_t pending_frames_ = 0;                         // queued, not yet written; mu_
   std::map<int, uint64_t> queued_bytes_;              // per neighbour, not yet written; mu_
+  std::map<int, double> rtt_s_;                       // smoothed RTT per neighbour; mu_
 
   std::atomic<uint64_t> bytes_sent_{0}, bytes_received_{0}, messages_sent_{0},
       messages_received_{0}, frames_rejected_{0}, handshakes_failed_{0};

@@ -64,6 +64,7 @@ TEST(PeerMetrics, CountsPerEdgeAndRound) {
   rec.max_staleness = 2;
   TransportStats wire;
   wire.bytes_sent = 300;
+  wire.rtt_s = {{1, 0.025}, {3, 0.5}};
   m.OnRound(rec, wire);
   m.OnRound(rec, wire);
   m.SetState(PeerState::kRunning);
@@ -80,6 +81,8 @@ TEST(PeerMetrics, CountsPerEdgeAndRound) {
   EXPECT_EQ(r.Get("hearsay_compute_seconds_total", {{"peer", "2"}}), 1.0);  // summed
   EXPECT_EQ(r.Get("hearsay_wire_bytes_sent_total", {{"peer", "2"}}), 300);  // set, not summed
   EXPECT_EQ(r.Get("hearsay_edge_staleness_rounds", {{"peer", "2"}, {"neighbor", "1"}}), 2);
+  EXPECT_EQ(r.Get("hearsay_edge_rtt_seconds", {{"peer", "2"}, {"neighbor", "1"}}), 0.025);
+  EXPECT_EQ(r.Get("hearsay_edge_rtt_seconds", {{"peer", "2"}, {"neighbor", "3"}}), 0.5);
   EXPECT_EQ(r.Get("hearsay_peer_status", {{"peer", "2"}, {"state", "running"}}), 1);
   EXPECT_EQ(r.Get("hearsay_peer_status", {{"peer", "2"}, {"state", "starting"}}), 0);
 }

@@ -1,5 +1,6 @@
 // EmbeddedPeer: a run whose model lives in the host program. A host that takes exactly the
 // built-in model's SGD step reproduces the daemon's run (up to the float rounding of s - x_host);
+// a host that hands the built-in model's gradient (the gradient form) reproduces it bit for bit;
 // bad input from the host is refused with its reason.
 #include "runtime/peer/embedded_peer.h"
 
@@ -27,8 +28,10 @@ Experiment Load(const TempDir& dir, const std::string& keys) {
 }
 
 // Every peer of `run` as an EmbeddedPeer on threads (in-process transport); the host computes
-// the run's own model's minibatch gradient and takes an SGD step. Returns the final models.
-std::vector<std::vector<float>> RunEmbedded(const Experiment& exp, const RunConfig& run) {
+// the run's own model's minibatch gradient and takes an SGD step (gradient: hands the gradient
+// to the peer instead). Returns the final models.
+std::vector<std::vector<float>> RunEmbedded(const Experiment& exp, const RunConfig& run,
+                                            bool gradient = false) {
   const int n = exp.topology->size();
   auto workload = BuildWorkload(run, n);
   EXPECT_TRUE(workload.ok()) << workload.status().ToString();
@@ -46,6 +49,7 @@ std::vector<std::vector<float>> RunEmbedded(const Experiment& exp, const RunConf
       o.id = i;
       o.run = run;
       o.topology = exp.topology;
+      o.gradient = gradient;
       auto peer = EmbeddedPeer::Start(o, x0, hub.Endpoint(i));
       if (!peer.ok()) {
         status[i] = peer.status();
@@ -56,9 +60,14 @@ std::vector<std::vector<float>> RunEmbedded(const Experiment& exp, const RunConf
       while (true) {
         const int64_t r = (*peer)->round();
         const double loss = w.model->LossAndGradient(x, sampler.Next(r), g);
-        const float lr = static_cast<float>(run.lr.At(r));
-        for (size_t k = 0; k < x.size(); ++k) x[k] -= lr * g[k];
-        auto more = (*peer)->Round(x, loss);
+        Result<bool> more = false;
+        if (gradient) {
+          more = (*peer)->RoundGradient(g, x, loss);
+        } else {
+          const float lr = static_cast<float>(run.lr.At(r));
+          for (size_t k = 0; k < x.size(); ++k) x[k] -= lr * g[k];
+          more = (*peer)->Round(x, loss);
+        }
         if (!more.ok()) {
           status[i] = more.status();
           return;
@@ -110,6 +119,64 @@ TEST_P(EmbeddedEqualsDaemon, HostStepsReproduceTheBuiltInRun) {
 
 INSTANTIATE_TEST_SUITE_P(Algorithms, EmbeddedEqualsDaemon,
                          ::testing::Values("dpsgd", "dcd", "ecd", "choco", "allreduce"));
+
+// The gradient form: the host hands the built-in model's gradient and the core takes the
+// daemon's SGD step with it, so the final models are bit-identical to the daemon's -- also with
+// a stochastic codec (its draws see identical inputs) and a decaying learning rate.
+class EmbeddedGradientEqualsDaemon : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(EmbeddedGradientEqualsDaemon, BitIdenticalFinalModels) {
+  TempDir dir;
+  const std::string keys = GetParam();
+  std::string yaml = testing_util::ExperimentYaml(keys + "\n", 20);
+  yaml.replace(yaml.find("lr: 0.2"), 7, "lr: {kind: step, base: 0.2, decay: 0.5, step_every: 7}");
+  const Experiment exp =
+      LoadFrom(dir, RingYaml(4, FreePortBase(4), "bandwidth: 1Gbit, latency: 1ms"), yaml);
+  const RunConfig& run = exp.runs.front();
+  const auto daemon = RunPeers(exp, run, /*tcp=*/false);
+  const auto embedded = RunEmbedded(exp, run, /*gradient=*/true);
+  ASSERT_EQ(daemon.size(), 4u);
+  ASSERT_EQ(embedded.size(), 4u);
+  std::vector<float> x0(daemon[0].size());
+  auto w = BuildWorkload(run, 4);
+  ASSERT_TRUE(w.ok());
+  w->model->Init(run.seed, x0);
+  double moved = 0;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(daemon[i].size(), embedded[i].size());
+    size_t differing = 0;
+    for (size_t k = 0; k < daemon[i].size(); ++k) {
+      differing += daemon[i][k] != embedded[i][k];
+      moved = std::max(moved, std::abs(double(daemon[i][k]) - x0[k]));
+    }
+    EXPECT_EQ(differing, 0u) << keys << ": peer " << i;
+  }
+  EXPECT_GT(moved, 1e-2);  // the run trained
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Algorithms, EmbeddedGradientEqualsDaemon,
+    ::testing::Values("algorithm: dpsgd", "algorithm: dcd\ncompressor: \"qsgd:4\"",
+                      "algorithm: ecd\ncompressor: identity",
+                      "algorithm: choco\ncompressor: \"topk:0.3\"\nconsensus_step: 0.5",
+                      "algorithm: allreduce"));
+
+TEST(EmbeddedPeer, GradientFormIsRefusedWhereItDoesNotApply) {
+  TempDir dir;
+  const Experiment exp = Load(dir, "algorithm: dpsgd\nrounds: 3\n");
+  EmbeddedPeerOptions o;
+  o.run = exp.runs.front();
+  o.topology = exp.topology;
+  o.gradient = true;
+  InProcHub hub(4);
+  std::vector<float> x0(6, 0.f);
+  EmbeddedPeerOptions nesterov = o;
+  nesterov.run.outer_optimizer.kind = "nesterov";
+  auto p = EmbeddedPeer::Start(nesterov, x0, hub.Endpoint(0));
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("remove outer_optimizer"), std::string::npos)
+      << p.status().ToString();
+}
 
 TEST(EmbeddedPeer, RefusesWhatItCannotRun) {
   TempDir dir;
