@@ -29,6 +29,7 @@ struct PeerArgs {
   std::string log_level = "info";
   std::string log_format = "text";
   int64_t resume_round = 0;  // > 0: continue from this peer's checkpoint of that round
+  bool rejoin = false;       // a restarted peer joining the running run
 };
 
 // Without a terminal (a job log, a file) a daemon says how it is doing every this many seconds.
@@ -103,7 +104,7 @@ int RunPeer(const PeerArgs& a) {
     return 1;
   }
   auto shared = std::make_shared<const Workload>(std::move(workload).value());
-  auto transport = MakePeerTcpTransport(*run, run->topology, *shared->model, id, &stop);
+  auto transport = MakePeerTcpTransport(*run, run->topology, *shared->model, id, &stop, a.rejoin);
   if (!transport.ok()) {
     std::cerr << "hearsay peer: " << transport.status().message() << "\n";
     return 1;
@@ -118,6 +119,7 @@ int RunPeer(const PeerArgs& a) {
   po.out_dir = a.out.empty() ? exp->output_dir + "/" + run->name : a.out;
   po.stop = &stop;
   po.resume_round = a.resume_round;
+  po.rejoin = a.rejoin;
   po.metrics = metrics.get();
   po.progress_every_s = a.progress_every_s.value_or(
       isatty(STDOUT_FILENO) || isatty(STDERR_FILENO) ? 0 : kDefaultProgressSeconds);
@@ -180,6 +182,9 @@ void RegisterPeerCommand(CLI::App& app) {
                   "peer of the run must resume from the same round; `hearsay launch --resume`\n"
                   "picks it)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 62));
+  cmd->add_flag("--rejoin", args->rejoin,
+                "This peer was restarted: join the running run by a state transfer from its\n"
+                "neighbours instead of starting it (dpsgd, dcd, ecd, choco; docs/faults.md)");
   cmd->callback([args] {
     const int rc = RunPeer(*args);
     if (rc != 0) throw CLI::RuntimeError(rc);

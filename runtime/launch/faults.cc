@@ -76,11 +76,6 @@ Status CheckFaults(const RunConfig& run, TransportKind transport, const std::str
     const bool network =
         f.kind == FaultSpec::Kind::kPartition || f.kind == FaultSpec::Kind::kLinkDown;
     if (f.kind == FaultSpec::Kind::kRestart) {
-      if (transport == TransportKind::kTcp) {
-        return InvalidArgument(where +
-                               " runs in the simulator and in-process only for now: restarting "
-                               "a TCP peer needs its neighbours to redial it, not built yet");
-      }
       const bool killed_before =
           std::any_of(run.faults.begin(), run.faults.begin() + (&f - run.faults.data()),
                       [&](const FaultSpec& g) {

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -66,14 +67,18 @@ class PeerControl {
 
 class ProcessControl final : public PeerControl {
  public:
-  explicit ProcessControl(std::vector<ChildProcess>* peers) : peers_(peers) {}
+  // `restart` starts peer i's process again (with --rejoin); false if it could not.
+  ProcessControl(std::vector<ChildProcess>* peers, std::function<bool(int)> restart)
+      : peers_(peers), restart_(std::move(restart)) {}
   bool Gone(int peer) override { return (*peers_)[peer].Poll().has_value(); }
   void Kill(int peer) override { (*peers_)[peer].Kill(); }
   void Pause(int peer) override;
   void Resume(int peer) override;
+  bool Restart(int peer) override { return restart_ && restart_(peer); }
 
  private:
   std::vector<ChildProcess>* peers_;
+  std::function<bool(int)> restart_;
 };
 
 // `hearsay launch --chaos RATE`: a seeded schedule of random kills, each followed by a restart of
@@ -81,7 +86,7 @@ class ProcessControl final : public PeerControl {
 // minute of run time over the first 90% of `duration:`, each of a random peer that is up, with
 // at most a quarter of the peers (at least one) down at once; each peer stays down for a random
 // 5-15% of the duration. Generated entries have line 0. Errors: a run not bounded by `duration:`,
-// or whose peers cannot restart (TCP, AD-PSGD, all-reduce: CheckFaults then says why).
+// or whose peers cannot restart (AD-PSGD, all-reduce: CheckFaults then says why).
 Status AddChaos(RunConfig* run, double kills_per_minute, uint64_t seed);
 // "killed by the fault schedule (line L)", or "killed by --chaos" for a generated entry.
 std::string KilledReason(const FaultSpec& f);

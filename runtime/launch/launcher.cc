@@ -221,25 +221,44 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
                                   .WithPrefix("run '" + run.name + "'"));
     }
   }
-  std::vector<ChildProcess> children;
-  for (int i = 0; i < n; ++i) {
+  // Peer i's process; `rejoin`: a restart (fault schedule, --chaos) joining the running run. Its
+  // log is appended to.
+  auto spawn = [&](int i, bool rejoin) -> Result<ChildProcess> {
     std::vector<std::string> argv = {
         o.peer_binary, "peer",   "--experiment", exp.source, "--id",        std::to_string(i),
         "--run",       run.name, "--out",        run_dir,    "--log-level", o.log_level};
     argv.insert(argv.end(), address_args.begin(), address_args.end());
-    if (resume_round > 0) {
+    if (resume_round > 0 && !rejoin) {
       argv.insert(argv.end(), {"--resume-round", std::to_string(resume_round)});
     }
+    if (rejoin) argv.push_back("--rejoin");
     if (hosts) argv = SshArgv(ssh, hosts->hosts[placement[i]].destination, cwd, argv);
-    auto child = ChildProcess::Spawn(argv, run_dir + "/peer_" + std::to_string(i) + ".log");
+    return ChildProcess::Spawn(argv, run_dir + "/peer_" + std::to_string(i) + ".log");
+  };
+  std::vector<ChildProcess> children;
+  for (int i = 0; i < n; ++i) {
+    auto child = spawn(i, false);
     if (!child.ok()) return child.status().WithPrefix("run '" + run.name + "'");
     children.push_back(std::move(child).value());
   }
   const TimePoint started = Now();
   FaultRunner faults(run, run_dir);
-  ProcessControl control(&children);
   outcomes->assign(n, PeerOutcome{});
   std::vector<char> ended(n, 0);
+  ProcessControl control(&children, [&](int i) {
+    // Only a peer whose killed process has been reaped (it is no longer running).
+    if (!children[i].Poll().has_value()) return false;
+    auto child = spawn(i, true);
+    if (!child.ok()) {
+      HEARSAY_LOG_WARN("run '{}': cannot restart peer {}: {}", run.name, i,
+                       child.status().message());
+      return false;
+    }
+    children[i] = std::move(child).value();
+    ended[i] = 0;
+    (*outcomes)[i] = PeerOutcome{};
+    return true;
+  });
   Status failure;
   Status diverged;  // the first peer that exited saying its training diverged
   bool stopping = false;

@@ -59,6 +59,8 @@ const char* MessageKindLabel(MessageKind kind) {
       return "ping";
     case MessageKind::kPong:
       return "pong";
+    case MessageKind::kAck:
+      return "ack";
   }
   return "other";
 }
@@ -93,6 +95,8 @@ PeerMetrics::PeerMetrics(int peer, const std::string& run, const std::string& al
             "Bytes read from the network, framing included, all links.");
   m.Declare("hearsay_frames_rejected_total", Type::kCounter,
             "Frames refused: malformed, unauthenticated, replayed or with a bad MAC.");
+  m.Declare("hearsay_messages_resent_total", Type::kCounter,
+            "Messages written again after a link broke before they were acknowledged.");
   m.Set("hearsay_peer_info",
         {{"peer", peer_}, {"run", run}, {"algorithm", algorithm}, {"version", RuntimeVersion()}},
         1);
@@ -126,6 +130,7 @@ void PeerMetrics::OnRound(const RoundRecord& r, const TransportStats& wire) {
   registry_.Set("hearsay_wire_bytes_received_total", self,
                 static_cast<double>(wire.bytes_received));
   registry_.Set("hearsay_frames_rejected_total", self, static_cast<double>(wire.frames_rejected));
+  registry_.Set("hearsay_messages_resent_total", self, static_cast<double>(wire.messages_resent));
   for (const auto& [neighbor, rtt] : wire.rtt_s) {
     registry_.Set("hearsay_edge_rtt_seconds",
                   {{"peer", peer_}, {"neighbor", std::to_string(neighbor)}}, rtt);

@@ -50,18 +50,22 @@ Status WaitAndDeliver(Transport& transport, PeerCore& core, double wake_at, Time
 
 Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
     const RunConfig& run, std::shared_ptr<const TopologySpec> topology, const Model& model, int id,
-    const std::atomic<bool>* stop) {
+    const std::atomic<bool>* stop, bool rejoin) {
   return MakePeerTcpTransport(run, std::move(topology),
                               model.Describe() + " params=" + std::to_string(model.num_params()),
-                              model.num_params(), id, stop);
+                              model.num_params(), id, stop, rejoin);
 }
 
 Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
     const RunConfig& run, std::shared_ptr<const TopologySpec> topology,
-    const std::string& model_shape, size_t num_params, int id, const std::atomic<bool>* stop) {
+    const std::string& model_shape, size_t num_params, int id, const std::atomic<bool>* stop,
+    bool rejoin) {
   TcpTransportOptions o;
   o.self = id;
   o.stop = stop;
+  // A neighbour of a restarted peer may be dead too: start with the links that come up within
+  // dead_after, the others join when their peers return.
+  if (rejoin) o.start_with_some_after_s = std::max(run.dead_after_s, 1.0);
   for (const NodeSpec& n : topology->nodes) {
     if (n.port == 0) {
       return FailedPrecondition(topology->source + ": node " + n.name +

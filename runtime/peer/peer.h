@@ -113,14 +113,15 @@ Status WaitAndDeliver(Transport& transport, PeerCore& core, double wake_at, Time
 // TCP transport for peer `id` of the run (addresses from the topology file, handshake from the
 // run; it listens on the node's `bind:` when set), wrapped by the network emulator when
 // run.emulate. FailedPrecondition when a node has no port yet (`base_port: auto` not resolved).
-// `stop` (optional) interrupts the wait for neighbours at start.
+// `stop` (optional) interrupts the wait for neighbours at start. `rejoin`: a restarted peer,
+// which starts once some links are up (after dead_after) rather than waiting for every neighbour.
 Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
     const RunConfig& run, std::shared_ptr<const TopologySpec> topology, const Model& model, int id,
-    const std::atomic<bool>* stop = nullptr);
+    const std::atomic<bool>* stop = nullptr, bool rejoin = false);
 // The same for a model described only by its shape (an external model: embedded_peer.h).
 Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
     const RunConfig& run, std::shared_ptr<const TopologySpec> topology,
     const std::string& model_shape, size_t num_params, int id,
-    const std::atomic<bool>* stop = nullptr);
+    const std::atomic<bool>* stop = nullptr, bool rejoin = false);
 
 }  // namespace hearsay

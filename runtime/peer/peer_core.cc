@@ -304,7 +304,9 @@ void PeerCore::Deliver(double now, Message msg) {
   now_ = std::max(now_, now);
   if (msg.kind == MessageKind::kLinkDown) {
     const std::string why(msg.payload.begin(), msg.payload.end());
-    SetFailed(from, "lost its link: " + EscapeForLog(why, 400));
+    // tag 1: the transport is re-establishing the link, so the neighbour may still come back
+    // (like a silent one); tag 0: gone for good.
+    SetFailed(from, "lost its link: " + EscapeForLog(why, 400), /*final=*/msg.tag == 0);
     return;
   }
   last_heard_[link] = now;

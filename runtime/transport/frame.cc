@@ -22,6 +22,8 @@ void ToProto(const FrameHeader& h, wire::FrameHeader* p) {
   p->set_tag(h.tag);
   p->set_seq(h.seq);
   p->set_ack(h.ack);
+  p->set_incarnation(h.incarnation);
+  p->set_peer_incarnation(h.peer_incarnation);
   if (!h.nonce.empty()) p->set_nonce(h.nonce);
   if (!h.proof.empty()) p->set_proof(h.proof);
   if (!h.reason.empty()) p->set_reason(h.reason);
@@ -129,6 +131,8 @@ Result<FrameHeader> DecodeFrameHeader(std::span<const uint8_t> bytes) {
   }
   h.seq = p.seq();
   h.ack = p.ack();
+  h.incarnation = p.incarnation();
+  h.peer_incarnation = p.peer_incarnation();
   h.nonce = p.nonce();
   h.proof = p.proof();
   h.reason = p.reason();

@@ -62,12 +62,16 @@ struct FrameHeader {
   int32_t sender = -1;
   int32_t receiver = -1;
   int64_t round = 0;
-  uint32_t tag = 0;    // message frames: Message::tag
-  uint64_t seq = 0;    // message frames: per-link, per-direction sequence number (1, 2, ...)
-  uint64_t ack = 0;    // highest seq the sender has received on this link
-  std::string nonce;   // kHello
-  std::string proof;   // kHello (acceptor's), kAuth
-  std::string reason;  // kRefuse
+  uint32_t tag = 0;  // message frames: Message::tag
+  uint64_t seq = 0;  // message frames: per-link, per-direction sequence number (1, 2, ...)
+  // Message frames: messages the sender has delivered from the receiver on this link, counted
+  // across reconnects; AUTH/WELCOME: the same count, where the receiver resumes sending.
+  uint64_t ack = 0;
+  uint64_t incarnation = 0;             // AUTH, WELCOME: the sender's process incarnation
+  uint64_t peer_incarnation = 0;        // AUTH, WELCOME: the receiver's incarnation `ack` refers to
+  std::string nonce;                    // kHello
+  std::string proof;                    // kHello (acceptor's), kAuth
+  std::string reason;                   // kRefuse
   std::optional<ClusterConfig> config;  // kAuth, kWelcome
 };
 

@@ -182,6 +182,8 @@ HandshakeStep Handshake::OnHelloAtDialer(const InFrame& f) {
   ControlFrame auth{Header(FrameKind::kAuth), true};
   auth.header.proof = setup_.key->Proof(HandshakeRole::kDialer, transcript_);
   auth.header.config = setup_.config;
+  if (setup_.resume) ours_ = setup_.resume(peer_);
+  SetResume(auth.header, ours_);
   state_ = State::kAwaitWelcome;
   HandshakeStep step;
   step.reply = std::move(auth);
@@ -209,6 +211,7 @@ HandshakeStep Handshake::OnAuth(const InFrame& f) {
   const std::string mismatch = ConfigMismatch(*h.config, setup_.config);
   if (!mismatch.empty())
     return Refuse(mismatch, Who() + " refused by " + self + ": " + mismatch, true);
+  theirs_ = LinkResume{h.incarnation, h.peer_incarnation, h.ack};
   state_ = State::kDone;
   HandshakeStep step;
   step.outcome = HandshakeStep::Outcome::kOpen;
@@ -230,6 +233,7 @@ HandshakeStep Handshake::OnWelcome(const InFrame& f) {
     return Fail("peer " + std::to_string(setup_.self) + " refused " + Who() + ": " + mismatch,
                 true);
   }
+  theirs_ = LinkResume{f.header.incarnation, f.header.peer_incarnation, f.header.ack};
   state_ = State::kDone;
   HandshakeStep step;
   step.outcome = HandshakeStep::Outcome::kOpen;

@@ -32,6 +32,15 @@
 
 namespace hearsay {
 
+// Where a link stands, exchanged in AUTH and WELCOME so that a reconnect resumes it exactly
+// (docs/wire_format.md "Reconnect"): this side's incarnation, the other side's incarnation it
+// knows (0: none) and how many messages it has delivered from that incarnation.
+struct LinkResume {
+  uint64_t incarnation = 0;
+  uint64_t peer_incarnation = 0;
+  uint64_t delivered = 0;
+};
+
 struct HandshakeSetup {
   HandshakeRole role = HandshakeRole::kDialer;
   int self = -1;
@@ -40,6 +49,8 @@ struct HandshakeSetup {
   ClusterConfig config;  // ours
   // Acceptor: whether peer j may dial us (a neighbour with a lower id).
   std::function<bool(int)> may_dial_us;
+  // Dialer: the link's state when AUTH is sent (nullptr: a fresh link, incarnation 0).
+  std::function<LinkResume(int)> resume;
 };
 
 // A handshake frame to send; `mac`: append the MAC under the send key with seq 0.
@@ -81,6 +92,16 @@ class Handshake {
   ControlFrame Refusal(const std::string& reason) const;
 
   int peer() const { return peer_; }
+  // Once the link opens: what the other side said in its AUTH (dialer's) or WELCOME (acceptor's),
+  // and, at the dialer, what it said itself in AUTH. The acceptor fills WELCOME's resume fields
+  // (SetResume on the reply) once it has registered the link.
+  const LinkResume& theirs() const { return theirs_; }
+  const LinkResume& ours() const { return ours_; }
+  static void SetResume(FrameHeader& header, const LinkResume& r) {
+    header.incarnation = r.incarnation;
+    header.peer_incarnation = r.peer_incarnation;
+    header.ack = r.delivered;
+  }
   // The other side proved the secret.
   bool authenticated() const { return authenticated_; }
   // Session keys exist (from the acceptor's HELLO on); then send_key / receive_key are valid.
@@ -107,6 +128,7 @@ class Handshake {
   bool authenticated_ = false;
   Transcript transcript_;
   std::optional<SessionKeys> keys_;
+  LinkResume theirs_, ours_;
 };
 
 }  // namespace hearsay

@@ -34,7 +34,8 @@ enum class MessageKind : uint8_t {
   kHeartbeat = 7,   // "still here", on a link that carried nothing else for a while
   // Never on the wire: a transport hands this to Receive, from = the neighbour, payload = the
   // reason, when the link to that neighbour broke before it said DONE (the peer goes on without
-  // it; docs/faults.md).
+  // it; docs/faults.md). tag = 1: the transport is still trying to re-establish the link (TCP
+  // reconnect), so the neighbour may come back with everything it sent; tag = 0: for good.
   kLinkDown = 8,
   // Rejoin of a restarted peer (docs/faults.md "Restart and rejoin"): JOIN (restarted -> each
   // neighbour), JOIN_STATE (the neighbour's copy of the joiner and its own public copy, at a
@@ -50,6 +51,10 @@ enum class MessageKind : uint8_t {
   // (runtime/transport/tcp/tcp_connection.h, hearsay_edge_rtt_seconds).
   kPing = 13,
   kPong = 14,
+  // Never handed to Receive: the TCP transport's acknowledgement, sent when a link delivered
+  // messages but had nothing else to send back soon (every frame's `ack` field carries the count
+  // otherwise; docs/wire_format.md "Reconnect").
+  kAck = 15,
 };
 
 struct Message {
@@ -71,6 +76,9 @@ struct TransportStats {
   uint64_t messages_received = 0;
   uint64_t frames_rejected = 0;    // malformed, unauthenticated, replayed or bad-MAC frames
   uint64_t handshakes_failed = 0;  // connections closed before they were authenticated
+  // TCP: messages written again on a new connection after a link broke before the other side
+  // acknowledged them (also in messages_sent and bytes_sent).
+  uint64_t messages_resent = 0;
   // TCP: smoothed round-trip time per neighbour, in seconds (kPing/kPong probes; absent until a
   // link's first answer). The probes are not in the byte and message counts above.
   std::map<int, double> rtt_s;

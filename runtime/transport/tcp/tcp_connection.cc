@@ -18,6 +18,12 @@ namespace {
 // many small messages); a large frame goes alone.
 constexpr size_t kMaxFramesPerWrite = 64;
 constexpr size_t kMaxGatherBytes = 1 << 20;
+// Acknowledgements without a frame to carry them: at once after this many messages or bytes, or
+// after a DONE/FAILED; otherwise after this delay, unless a frame going the other way carries the
+// ack first (gossip is two-way, so that is the common case).
+constexpr uint64_t kAckEveryMessages = 16;
+constexpr uint64_t kAckEveryBytes = 1 << 20;
+constexpr double kAckDelayS = 0.01;
 
 std::string RemoteOf(const tcp::socket& s) {
   ErrorCode ec;
@@ -39,6 +45,7 @@ Connection::Connection(TcpTransport* owner, tcp::socket socket, HandshakeRole ro
       reader_(&owner->pool()),
       handshake_timer_(socket_.get_executor()),
       ping_timer_(socket_.get_executor()),
+      ack_timer_(socket_.get_executor()),
       counted_(counted) {
   reader_.set_max_payload_bytes(0);  // handshake frames carry no payload
 }
@@ -73,19 +80,34 @@ void Connection::Begin() {
   });
 }
 
-uint64_t Connection::SendMessage(Message msg, uint64_t accounted) {
+uint64_t Connection::TakeAck() {
+  Link& l = owner_->link(peer_.load());
+  const uint64_t ack = l.delivered.load();
+  uint64_t prev = l.ack_sent.load();
+  while (prev < ack && !l.ack_sent.compare_exchange_weak(prev, ack)) {
+  }
+  return ack;
+}
+
+uint64_t Connection::SendMessage(const Unacked& u) {
   std::lock_guard<std::mutex> lock(send_mu_);
   if (!send_open_) return 0;
   const uint64_t seq = ++send_seq_;
-  if (msg.kind == MessageKind::kDone || msg.kind == MessageKind::kFailed) final_sent_ = true;
+  if (u.kind == MessageKind::kDone || u.kind == MessageKind::kFailed) final_sent_ = true;
+  Message header;
+  header.kind = u.kind;
+  header.from = owner_->options().self;
+  header.to = peer_.load();
+  header.round = u.round;
+  header.tag = u.tag;
   OutFrame f;
-  f.head = EncodeFrameHead(DataFrameHeader(msg, seq, recv_seq_.load()),
-                           static_cast<uint32_t>(msg.payload.size()), /*with_mac=*/true);
-  f.tag = ComputeFrameMac(send_key_, seq, f.head, msg.payload);
+  f.head = EncodeFrameHead(DataFrameHeader(header, seq, TakeAck()),
+                           static_cast<uint32_t>(u.payload->size()), /*with_mac=*/true);
+  f.tag = ComputeFrameMac(send_key_, seq, f.head, *u.payload);
   f.has_tag = true;
-  f.payload = std::move(msg.payload);
+  f.shared = u.payload;
   f.counted = true;
-  f.accounted = accounted;
+  f.accounted = u.bytes;
   const uint64_t bytes = f.bytes();
   // Posted under send_mu_, so frames reach the strand (and the wire) in seq order.
   asio::post(socket_.get_executor(), [self = shared_from_this(), f = std::move(f)]() mutable {
@@ -101,10 +123,11 @@ void Connection::SendProbe(MessageKind kind, ByteBuffer payload) {
   msg.to = peer_.load();
   msg.payload = std::move(payload);
   std::lock_guard<std::mutex> lock(send_mu_);
-  if (!send_open_ || final_sent_) return;
+  // After DONE/FAILED only acknowledgements: the other side may still be sending.
+  if (!send_open_ || (final_sent_ && kind != MessageKind::kAck)) return;
   const uint64_t seq = ++send_seq_;
   OutFrame f;
-  f.head = EncodeFrameHead(DataFrameHeader(msg, seq, recv_seq_.load()),
+  f.head = EncodeFrameHead(DataFrameHeader(msg, seq, TakeAck()),
                            static_cast<uint32_t>(msg.payload.size()), /*with_mac=*/true);
   f.tag = ComputeFrameMac(send_key_, seq, f.head, msg.payload);
   f.has_tag = true;
@@ -155,6 +178,45 @@ void Connection::OnPong(const ByteBuffer& payload) {
   owner_->RecordRtt(peer_.load(), static_cast<double>(ns) * 1e-9);
 }
 
+void Connection::MaybeAck(MessageKind delivered_kind, uint64_t wire_bytes) {
+  bytes_since_ack_ += wire_bytes;
+  Link& l = owner_->link(peer_.load());
+  const uint64_t behind = l.delivered.load() - std::min(l.delivered.load(), l.ack_sent.load());
+  if (behind == 0) {
+    bytes_since_ack_ = 0;
+    return;
+  }
+  const bool now = behind >= kAckEveryMessages || bytes_since_ack_ >= kAckEveryBytes ||
+                   delivered_kind == MessageKind::kDone || delivered_kind == MessageKind::kFailed;
+  if (now) {
+    bytes_since_ack_ = 0;
+    if (!half_close_requested_) SendProbe(MessageKind::kAck, ByteBuffer());
+    return;
+  }
+  if (ack_timer_armed_) return;
+  ack_timer_armed_ = true;
+  ack_timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(kAckDelayS)));
+  ack_timer_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
+    self->Guarded([&] {
+      self->ack_timer_armed_ = false;
+      if (ec || self->state_ != State::kOpen || self->half_close_requested_) return;
+      Link& link = self->owner_->link(self->peer_.load());
+      if (link.delivered.load() > link.ack_sent.load()) {
+        self->bytes_since_ack_ = 0;
+        self->SendProbe(MessageKind::kAck, ByteBuffer());
+      }
+    });
+  });
+}
+
+void Connection::Detach() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->detached_ = true;
+    self->Close(LinkEnd::kBroken);
+  });
+}
+
 void Connection::CloseWhenFlushed() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
     self->half_close_requested_ = true;
@@ -163,7 +225,8 @@ void Connection::CloseWhenFlushed() {
 }
 
 void Connection::CloseNow() {
-  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->Close(); });
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this()] { self->Close(LinkEnd::kBroken, "closed by shutdown"); });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -187,7 +250,7 @@ void Connection::OnRead(const ErrorCode& ec, size_t n) {
     Result<bool> next = reader_.Next(&frame);
     if (!next.ok()) {
       owner_->CountRejected();
-      return Fail(next.status().message(), true);
+      return Fail(next.status().message(), true, /*violation=*/true);
     }
     if (!*next) break;
     if (state_ == State::kOpen) {
@@ -220,35 +283,54 @@ void Connection::OnMessageFrame(InFrame frame) {
                     ? FrameKindName(frame.header.kind) + " frame without a MAC after the handshake"
                     : FrameKindName(frame.header.kind) +
                           " frame failed its MAC check (forged or corrupted in transit)",
-                true);
+                true, /*violation=*/true);
   }
   if (frame.header.seq != last_seq_ + 1) {
     owner_->CountRejected();
     return Fail("frame with sequence number " + std::to_string(frame.header.seq) + " where " +
                     std::to_string(last_seq_ + 1) + " was expected (replayed, reordered or lost)",
-                true);
+                true, /*violation=*/true);
   }
   const uint64_t wire_bytes = frame.prefix.frame_bytes();
   Result<Message> msg = DataFrameToMessage(frame.header, std::move(frame.payload), peer_.load(),
                                            owner_->options().self);
   if (!msg.ok()) {
     owner_->CountRejected();
-    return Fail(msg.status().message(), true);
+    return Fail(msg.status().message(), true, /*violation=*/true);
   }
   last_seq_ = frame.header.seq;
-  recv_seq_ = last_seq_;
+  if (!owner_->OnAck(peer_.load(), this, frame.header.ack)) {
+    owner_->CountRejected();
+    return Fail("frame acknowledges " + std::to_string(frame.header.ack) +
+                    " messages, more than were sent on the link",
+                true, /*violation=*/true);
+  }
   if (msg->kind == MessageKind::kPing) {
     if (!half_close_requested_) SendProbe(MessageKind::kPong, std::move(msg->payload));
     return;
   }
   if (msg->kind == MessageKind::kPong) return OnPong(msg->payload);
-  msg->seq = ++delivered_seq_;  // the messages' own numbering, 1, 2, ... without the probes
-  if (msg->kind == MessageKind::kDone) done_received_ = true;
-  owner_->Deliver(std::move(*msg), wire_bytes);
+  if (msg->kind == MessageKind::kAck) return;
+  // The link's numbering, 1, 2, ... across reconnects, without probes and acks.
+  const MessageKind kind = msg->kind;
+  switch (owner_->DeliverFrom(peer_.load(), this, rx_next_++, std::move(*msg), wire_bytes)) {
+    case TcpTransport::Delivery::kDelivered:
+    case TcpTransport::Delivery::kDuplicate:
+      break;
+    case TcpTransport::Delivery::kStale:
+      return;  // a newer connection took over the link
+    case TcpTransport::Delivery::kGap:
+      owner_->CountRejected();
+      return Fail("message " + std::to_string(rx_next_ - 1) + " of the link arrived before " +
+                      std::to_string(owner_->link(peer_.load()).delivered.load() + 1),
+                  true, /*violation=*/true);
+  }
+  if (kind == MessageKind::kDone || kind == MessageKind::kFailed) done_received_ = true;
+  MaybeAck(kind, wire_bytes);
 }
 
 void Connection::OnReadError(const ErrorCode& ec) {
-  if (state_ == State::kRefused) return Close();
+  if (state_ == State::kRefused) return Close(LinkEnd::kBroken);
   if (state_ == State::kOpen && done_received_ && !reader_.mid_frame()) {
     // The peer finished and closed: a normal end. Flush what is queued, then close.
     HEARSAY_LOG_DEBUG("{}: peer {} finished and closed the connection", owner_->name(),
@@ -256,7 +338,7 @@ void Connection::OnReadError(const ErrorCode& ec) {
     half_close_requested_ = true;
     peer_eof_ = true;
     if (writing_ || !queue_.empty()) return;  // the last write completion closes
-    return Close();
+    return Close(LinkEnd::kFinished);
   }
   std::string why =
       ec == asio::error::eof ? std::string("the peer closed the connection") : ec.message();
@@ -289,7 +371,10 @@ void Connection::OpenLink(std::optional<ControlFrame> welcome) {
     send_open_ = true;
   }
   std::string why;
-  if (!owner_->RegisterLink(peer_.load(), shared_from_this(), &why)) {
+  bool retry_later = false;
+  LinkResume ours = handshake_.ours();
+  if (!owner_->RegisterLink(peer_.load(), shared_from_this(), role_, handshake_.theirs(),
+                            handshake_.ours(), &ours, &rx_next_, &why, &retry_later)) {
     {
       std::lock_guard<std::mutex> lock(send_mu_);
       send_open_ = false;
@@ -297,8 +382,9 @@ void Connection::OpenLink(std::optional<ControlFrame> welcome) {
     HandshakeStep refused;
     refused.outcome = HandshakeStep::Outcome::kFail;
     refused.error = why;
-    refused.fatal = true;
-    if (role_ == HandshakeRole::kAcceptor) refused.reply = handshake_.Refusal(why);
+    // A retry is only closed (the dialer tries again with backoff); a refusal is MAC'd, and
+    // ends the other side's attempts.
+    if (role_ == HandshakeRole::kAcceptor && !retry_later) refused.reply = handshake_.Refusal(why);
     return EndHandshake(refused);
   }
   registered_ = true;
@@ -306,8 +392,12 @@ void Connection::OpenLink(std::optional<ControlFrame> welcome) {
   handshake_timer_.cancel();
   LeaveHandshakeCount();
   reader_.set_max_payload_bytes(owner_->options().max_message_bytes);
-  // Sent before any message frame: posted SendMessage handlers run after this handler.
-  if (welcome) SendControl(*welcome);
+  // Sent before any message frame: posted SendMessage handlers (the resent messages among them)
+  // run after this handler.
+  if (welcome) {
+    Handshake::SetResume(welcome->header, ours);
+    SendControl(*welcome);
+  }
   if (owner_->options().ping_interval_s > 0) SchedulePing(0);
 }
 
@@ -330,7 +420,7 @@ void Connection::EndHandshake(const HandshakeStep& step) {
     if (role_ == HandshakeRole::kDialer && peer >= 0 && !quiet) owner_->HandshakeFailed(peer);
   }
   LeaveHandshakeCount();
-  if (!step.reply) return Close();
+  if (!step.reply) return Close(LinkEnd::kBroken);
   SendControl(*step.reply);
   // Let the REFUSE reach the other side, then close; reads are discarded meanwhile.
   half_close_requested_ = true;
@@ -339,7 +429,7 @@ void Connection::EndHandshake(const HandshakeStep& step) {
 }
 
 void Connection::OnHandshakeTimeout() {
-  if (state_ == State::kRefused) return Close();
+  if (state_ == State::kRefused) return Close(LinkEnd::kBroken);
   if (state_ != State::kHandshake) return;
   HandshakeStep step;
   step.outcome = HandshakeStep::Outcome::kFail;
@@ -385,7 +475,7 @@ void Connection::WriteNext() {
     if (in_flight_ > 0 && (in_flight_ >= kMaxFramesPerWrite || bytes + f.bytes() > kMaxGatherBytes))
       break;
     write_buffers_.push_back(asio::buffer(f.head));
-    if (!f.payload.empty()) write_buffers_.push_back(asio::buffer(f.payload));
+    if (!f.body().empty()) write_buffers_.push_back(asio::buffer(f.body()));
     if (f.has_tag) write_buffers_.push_back(asio::buffer(f.tag));
     bytes += f.bytes();
     ++in_flight_;
@@ -409,8 +499,10 @@ void Connection::OnWritten(const ErrorCode& ec) {
       ++counted;
       counted_bytes += f.accounted;
     }
-    // A written payload is a ready-made receive buffer: same sizes flow both ways in gossip.
+    // A written payload is a ready-made receive buffer: same sizes flow both ways in gossip. A
+    // message's stays with the link until acknowledged (Link::unacked).
     owner_->pool().Release(std::move(f.payload));
+    f.shared.reset();
     queue_.pop_front();
   }
   in_flight_ = 0;
@@ -423,42 +515,42 @@ void Connection::HalfCloseIfFlushed() {
   if (!half_close_requested_ || writing_ || !queue_.empty() || state_ == State::kClosed) return;
   ErrorCode ec;
   socket_.shutdown(tcp::socket::shutdown_send, ec);
-  if (peer_eof_) Close();  // both directions are finished
+  if (peer_eof_) Close(LinkEnd::kFinished);  // both directions are finished
 }
 
 // ---------------------------------------------------------------------------------------------
 // Ending
 
-void Connection::Fail(const std::string& why, bool log_as_error) {
+void Connection::Fail(const std::string& why, bool log_as_error, bool violation) {
   if (state_ == State::kClosed) return;
   if (state_ == State::kHandshake || state_ == State::kRefused) {
     HandshakeStep step;
     step.outcome = HandshakeStep::Outcome::kFail;
     step.error = why;
-    if (state_ == State::kRefused) return Close();
+    if (state_ == State::kRefused) return Close(LinkEnd::kBroken);
     return EndHandshake(step);
   }
-  const bool quiet = owner_->shutting_down();
+  const bool quiet = owner_->shutting_down() || detached_;
+  const std::string msg = "link from " + owner_->name() + " to peer " +
+                          std::to_string(peer_.load()) +
+                          " broke before that peer sent DONE: " + why;
   if (!quiet) {
-    const std::string msg = "link from " + owner_->name() + " to peer " +
-                            std::to_string(peer_.load()) +
-                            " broke before that peer sent DONE: " + why;
-    // Logged once: the link closes, so no later frame of this connection is looked at.
+    // Logged once: the connection closes, so no later frame of it is looked at.
     if (log_as_error) {
-      HEARSAY_LOG_ERROR("{}; closing the connection", msg);
+      HEARSAY_LOG_ERROR("{}; closing the connection{}", msg,
+                        violation ? "" : "; reconnecting (unacknowledged messages are resent)");
     } else {
-      HEARSAY_LOG_WARN("{}", msg);
+      HEARSAY_LOG_WARN("{}; reconnecting (unacknowledged messages are resent)", msg);
     }
-    // Unregister the link before reporting it, so that a caller who sees the error and then
-    // sends to this peer gets Unavailable too.
-    Close();
-    owner_->LinkBroken(peer_.load(), msg);
-    return;
   }
-  Close();
+  if (!violation) return Close(LinkEnd::kBroken, msg);
+  // Unregister the link before reporting it, so that a caller who sees the error and then
+  // sends to this peer gets Unavailable too.
+  Close(LinkEnd::kViolation, msg);
+  if (!quiet) owner_->LinkBroken(peer_.load(), msg);
 }
 
-void Connection::Close() {
+void Connection::Close(LinkEnd end, const std::string& why) {
   if (state_ == State::kClosed) return;
   const bool was_open = registered_;
   state_ = State::kClosed;
@@ -468,6 +560,7 @@ void Connection::Close() {
   }
   handshake_timer_.cancel();
   ping_timer_.cancel();
+  ack_timer_.cancel();
   LeaveHandshakeCount();
   ErrorCode ec;
   socket_.shutdown(tcp::socket::shutdown_both, ec);
@@ -481,7 +574,9 @@ void Connection::Close() {
   }
   queue_.clear();
   if (dropped > 0) owner_->FramesDone(peer_.load(), dropped, dropped_bytes);
-  if (was_open) owner_->UnregisterLink(peer_.load(), this, done_received_);
+  if (was_open) {
+    owner_->UnregisterLink(peer_.load(), this, done_received_ ? LinkEnd::kFinished : end, why);
+  }
 }
 
 }  // namespace hearsay::tcp_internal

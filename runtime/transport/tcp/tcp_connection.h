@@ -10,8 +10,8 @@
 //
 // Threading: every member below is touched only on the connection's strand (the socket's
 // executor), with at most one write in flight -- except the send state (send_mu_), which
-// SendMessage uses from the caller's thread to number and MAC a frame before posting it, and
-// recv_seq_, an atomic read by SendMessage for the piggy-backed ack. Begin, CloseWhenFlushed and
+// SendMessage uses from the caller's thread to number and MAC a frame before posting it (the
+// piggy-backed ack is read from the link's atomics). Begin, CloseWhenFlushed and
 // CloseNow may be called from any thread: they post to the strand. Calls back into the owning
 // TcpTransport (tcp_transport_impl.h) are made on the strand.
 // Ownership: pending handlers keep the connection alive (shared_from_this); the transport holds
@@ -39,14 +39,20 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using ErrorCode = boost::system::error_code;
 
+struct Unacked;
+enum class LinkEnd;
+
 struct OutFrame {
   ByteBuffer head;     // prefix + header
   ByteBuffer payload;  // sent as is (never copied); goes back to the buffer pool once written
+  // A message's payload, shared with the link's unacknowledged list (used instead of payload).
+  std::shared_ptr<ByteBuffer> shared;
   MacTag tag{};
   bool has_tag = false;
   bool counted = false;    // a message frame counted in TcpTransport's queue bounds...
   uint64_t accounted = 0;  // ...with this many bytes (the estimate made before encoding)
-  uint64_t bytes() const { return head.size() + payload.size() + (has_tag ? tag.size() : 0); }
+  const ByteBuffer& body() const { return shared ? *shared : payload; }
+  uint64_t bytes() const { return head.size() + body().size() + (has_tag ? tag.size() : 0); }
 };
 
 class TcpTransport;
@@ -59,10 +65,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
              bool counted);
 
   void Begin();
-  // Any thread, once the link is open: numbers msg, MACs it and queues it (in seq order), counted
-  // in the transport's queue bound as `accounted` bytes. Returns the frame's size on the wire, or
-  // 0 when the link is not open (the frame is dropped and not counted).
-  uint64_t SendMessage(Message msg, uint64_t accounted);
+  // Any thread, once the link is open (the caller holds the link's mutex, so frames go out in the
+  // link's order): frames message u, MACs it and queues it, counted in the transport's pending
+  // frames. Returns the frame's size on the wire, or 0 when the connection is not open (nothing
+  // queued; u stays unacknowledged and is resent on the next connection).
+  uint64_t SendMessage(const Unacked& u);
+  // Any thread: close without reporting anything (a newer connection replaced this one).
+  void Detach();
   // Any thread: half-close once queued writes are out; the read side runs until the peer's EOF.
   void CloseWhenFlushed();
   // Any thread: close now.
@@ -74,6 +83,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void SchedulePing(double delay_s);
   void SendProbe(MessageKind kind, ByteBuffer payload);
   void OnPong(const ByteBuffer& payload);
+  // After a delivery: acknowledge now (kAck) when much is unacknowledged or the message ended the
+  // stream, otherwise within kAckDelay unless another frame carries the ack first.
+  void MaybeAck(MessageKind delivered_kind, uint64_t wire_bytes);
+  // The link's delivered count for an outgoing frame's ack field (recorded as sent).
+  uint64_t TakeAck();
 
   // kRefused: we sent REFUSE; reads are discarded until the other side closes (or the handshake
   // timer fires), so the REFUSE is read rather than lost to a reset.
@@ -97,9 +111,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void WriteNext();
   void OnWritten(const ErrorCode& ec);
   void HalfCloseIfFlushed();
-  // Ending.
-  void Fail(const std::string& why, bool log_as_error);
-  void Close();
+  // Ending. Fail: an I/O failure (`violation` false: the link reconnects) or a protocol violation
+  // (the link ends for good); `log_as_error` for the log level.
+  void Fail(const std::string& why, bool log_as_error, bool violation = false);
+  void Close(LinkEnd end, const std::string& why = "");
   // Runs a handler body; an exception (e.g. std::bad_alloc) fails this connection cleanly instead
   // of escaping into the I/O thread.
   template <typename F>
@@ -117,7 +132,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   State state_ = State::kHandshake;
   asio::steady_timer handshake_timer_;
   asio::steady_timer ping_timer_;
+  asio::steady_timer ack_timer_;
+  bool ack_timer_armed_ = false;
+  uint64_t bytes_since_ack_ = 0;
   bool counted_ = false;
+  bool detached_ = false;
 
   std::deque<OutFrame> queue_;
   std::vector<asio::const_buffer> write_buffers_;
@@ -125,17 +144,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool writing_ = false;
   bool half_close_requested_ = false;
   bool peer_eof_ = false;
-  bool done_received_ = false;
+  bool done_received_ = false;  // DONE or FAILED received: the peer's EOF is a normal end
   bool registered_ = false;
-  uint64_t last_seq_ = 0;       // last message seq received (probes included)
-  uint64_t delivered_seq_ = 0;  // messages handed to the inbox (Message::seq)
+  uint64_t last_seq_ = 0;  // last frame seq received on this connection (probes included)
+  uint64_t rx_next_ = 1;   // the link number of the next message frame (RegisterLink)
 
   std::mutex send_mu_;
   bool send_open_ = false;   // guarded by send_mu_
   SessionKey send_key_{};    // guarded by send_mu_
   uint64_t send_seq_ = 0;    // guarded by send_mu_
-  bool final_sent_ = false;  // DONE or FAILED queued: no probes after it; send_mu_
-  std::atomic<uint64_t> recv_seq_{0};
+  bool final_sent_ = false;  // DONE or FAILED queued: no probes but acks after it; send_mu_
 };
 
 }  // namespace hearsay::tcp_internal

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <exception>
 #include <mutex>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,14 @@
 namespace hearsay {
 namespace tcp_internal {
 namespace {
+
+// A process's incarnation: random, never 0 (0 means "none known" on the wire).
+uint64_t NewIncarnation() {
+  std::random_device rd;
+  uint64_t v = 0;
+  while (v == 0) v = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  return v;
+}
 
 std::string Join(const std::vector<std::string>& parts) {
   std::string out;
@@ -33,6 +42,7 @@ std::string Join(const std::vector<std::string>& parts) {
 TcpTransport::TcpTransport(TcpTransportOptions options)
     : options_(std::move(options)),
       name_("peer " + std::to_string(options_.self)),
+      incarnation_(NewIncarnation()),
       key_(std::make_shared<const ClusterKey>(options_.secret)),
       config_{options_.handshake.cluster_id, options_.handshake.topology_hash,
               options_.handshake.model_shape, options_.handshake.algorithm},
@@ -41,7 +51,10 @@ TcpTransport::TcpTransport(TcpTransportOptions options)
       inbox_(name_),
       acceptor_(io_),
       accept_timer_(io_) {
-  for (int j : options_.neighbors) neighbor_set_.insert(j);
+  for (int j : options_.neighbors) {
+    neighbor_set_.insert(j);
+    link_state_.emplace(j, std::make_unique<Link>());
+  }
 }
 
 HandshakeSetup TcpTransport::MakeHandshakeSetup(HandshakeRole role, int peer) const {
@@ -53,6 +66,7 @@ HandshakeSetup TcpTransport::MakeHandshakeSetup(HandshakeRole role, int peer) co
   s.config = config_;
   // The lower id dials: an acceptor expects only neighbours below itself.
   s.may_dial_us = [this](int j) { return IsNeighbor(j) && j < options_.self; };
+  s.resume = [this](int j) { return IsNeighbor(j) ? ResumeInfo(j) : LinkResume{incarnation_}; };
   return s;
 }
 
@@ -66,13 +80,96 @@ void TcpTransport::LogLimited(const std::string& key, const std::string& message
   }
 }
 
+LinkResume TcpTransport::ResumeInfo(int peer) const {
+  Link& l = link(peer);
+  std::lock_guard<std::mutex> lock(l.mu);
+  return LinkResume{incarnation_, l.peer_incarnation, l.delivered.load()};
+}
+
+void TcpTransport::DropAcked(Link& l, uint64_t ack) {
+  bool freed = false;
+  while (!l.unacked.empty() && l.unacked.front().seq <= ack) {
+    Unacked& u = l.unacked.front();
+    l.unacked_bytes -= std::min(u.bytes, l.unacked_bytes.load());
+    // The last owner gives the buffer back to the pool (a frame still being written holds it
+    // otherwise, and frees it when written).
+    if (u.payload.use_count() == 1) pool_.Release(std::move(*u.payload));
+    l.unacked.pop_front();
+    freed = true;
+  }
+  if (freed) cv_.notify_all();  // a Send waiting for room
+}
+
 bool TcpTransport::RegisterLink(int peer, const std::shared_ptr<Connection>& conn,
-                                std::string* reason) {
+                                HandshakeRole role, const LinkResume& theirs,
+                                const LinkResume& said, LinkResume* welcome, uint64_t* rx_start,
+                                std::string* reason, bool* retry_later) {
+  const std::string who = "peer " + std::to_string(peer);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (ever_linked_.count(peer)) {
-      *reason = "peer " + std::to_string(peer) + " is already connected to " + name_;
+    Link& l = link(peer);
+    std::lock_guard<std::mutex> link_lock(l.mu);
+    const bool restarted = l.linked && theirs.incarnation != l.peer_incarnation;
+    if (!restarted && l.final && l.linked) {
+      *reason = who + " already " + (l.done ? "finished" : "ended") + " its link with " + name_ +
+                (l.final_why.empty() ? "" : " (" + l.final_why + ")");
       return false;
+    }
+    if (restarted && l.conn) {
+      *reason = who + " connected as a new process while its link to " + name_ +
+                " is still open (a second process with the same id, or a restart before the old "
+                "connection broke); closing the new connection";
+      *retry_later = true;
+      return false;
+    }
+    if (restarted) {
+      // A new process with the same id (a restart): the old one is gone for good. Whatever was
+      // queued for it is dropped; the new one starts the link's numbering afresh and rejoins
+      // the run through the peers' own protocol (docs/faults.md "Restart and rejoin").
+      if (!l.final) {
+        LinkBroken(peer, who + " restarted: a new process connected in place of the one whose " +
+                             "link to " + name_ + " broke");
+      }
+      DropAcked(l, l.next_seq);
+      l.next_seq = 1;
+      l.delivered = 0;
+      l.ack_sent = 0;
+      l.final = l.done = l.final_sent = false;
+      l.final_why.clear();
+    } else if (l.conn) {
+      // The same process over a new connection while ours still looked open (half-open: the
+      // other side saw the break first). The new one is authenticated; the old one goes.
+      l.conn->Detach();
+    }
+    // Their ack counts our messages only if it refers to this incarnation of us.
+    const uint64_t acked = theirs.peer_incarnation == incarnation_ ? theirs.delivered : 0;
+    if (acked >= l.next_seq) {
+      *reason = who + " acknowledges " + std::to_string(acked) + " messages; " + name_ +
+                " sent it " + std::to_string(l.next_seq - 1);
+      return false;
+    }
+    DropAcked(l, acked);
+    l.peer_incarnation = theirs.incarnation;
+    l.linked = true;
+    l.conn = conn;
+    l.down_reported = false;
+    ++l.down_generation;  // a pending grace timer does nothing
+    *welcome = LinkResume{incarnation_, l.peer_incarnation, l.delivered.load()};
+    // The acceptor resends from what its WELCOME says; the dialer from what its AUTH said, if
+    // that referred to this incarnation of the acceptor (duplicates are dropped on delivery).
+    if (role == HandshakeRole::kAcceptor) {
+      *rx_start = welcome->delivered + 1;
+    } else {
+      *rx_start = (said.peer_incarnation == theirs.incarnation ? said.delivered : 0) + 1;
+    }
+    // Resend, in order, before anything new (Send holds the link's mutex to queue).
+    for (Unacked& u : l.unacked) {
+      const uint64_t bytes = conn->SendMessage(u);
+      if (bytes == 0) break;
+      ++pending_frames_;
+      CountSent(bytes);
+      if (u.written) ++messages_resent_;
+      u.written = true;
     }
     links_[peer] = conn;
     ever_linked_.insert(peer);
@@ -84,14 +181,81 @@ bool TcpTransport::RegisterLink(int peer, const std::shared_ptr<Connection>& con
   return true;
 }
 
-void TcpTransport::UnregisterLink(int peer, const Connection* conn, bool done_received) {
+void TcpTransport::UnregisterLink(int peer, const Connection* conn, LinkEnd end,
+                                  const std::string& why) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = links_.find(peer);
     if (it != links_.end() && it->second.get() == conn) links_.erase(it);
-    if (done_received) finished_.insert(peer);
+    Link& l = link(peer);
+    std::lock_guard<std::mutex> link_lock(l.mu);
+    if (l.conn.get() != conn) return;  // replaced by a newer connection
+    l.conn.reset();
+    if (end == LinkEnd::kFinished) {
+      l.final = true;
+    } else if (end == LinkEnd::kViolation) {
+      l.final = true;
+      l.final_why = why;
+    } else if (!shutting_down_ && !l.final) {
+      l.down_why = why;
+      ScheduleReconnect(peer, l);
+    }
   }
   cv_.notify_all();
+}
+
+void TcpTransport::ScheduleReconnect(int peer, Link& l) {
+  const uint64_t generation = ++l.down_generation;
+  auto timer = std::make_shared<asio::steady_timer>(io_);
+  timer->expires_after(std::chrono::duration_cast<asio::steady_timer::duration>(
+      Duration(options_.reconnect_grace_s)));
+  timer->async_wait([this, peer, generation, timer](const ErrorCode& ec) {
+    if (ec || shutting_down_) return;
+    Link& l = link(peer);
+    std::lock_guard<std::mutex> lock(l.mu);
+    if (l.down_generation != generation || l.conn || l.final || l.down_reported) return;
+    l.down_reported = true;
+    LinkBroken(peer,
+               l.down_why + fmt::format("; not re-established within {:g} s (still trying)",
+                                        options_.reconnect_grace_s),
+               /*may_return=*/true);
+  });
+  if (peer > options_.self) Dial(peer, options_.connect_backoff_initial_s);
+}
+
+bool TcpTransport::WantDial(int peer) {
+  Link& l = link(peer);
+  std::lock_guard<std::mutex> lock(l.mu);
+  return !l.conn && !l.final;
+}
+
+bool TcpTransport::OnAck(int peer, const Connection* conn, uint64_t ack) {
+  Link& l = link(peer);
+  std::lock_guard<std::mutex> lock(l.mu);
+  if (l.conn.get() != conn) return true;  // a replaced connection: ignored
+  if (ack >= l.next_seq) return false;
+  DropAcked(l, ack);
+  return true;
+}
+
+TcpTransport::Delivery TcpTransport::DeliverFrom(int peer, const Connection* conn,
+                                                 uint64_t link_seq, Message msg,
+                                                 uint64_t wire_bytes) {
+  Link& l = link(peer);
+  std::lock_guard<std::mutex> lock(l.mu);
+  if (l.conn.get() != conn) return Delivery::kStale;
+  const uint64_t delivered = l.delivered.load();
+  if (link_seq <= delivered) return Delivery::kDuplicate;
+  if (link_seq != delivered + 1) return Delivery::kGap;
+  l.delivered = link_seq;
+  msg.seq = link_seq;
+  // The link ends when the connection then closes (UnregisterLink): the neighbour still reads
+  // until it has everything it waits for.
+  if (msg.kind == MessageKind::kDone) l.done = true;
+  bytes_received_ += wire_bytes;
+  ++messages_received_;
+  inbox_.Push(std::move(msg));  // under the link's mutex: in order with kLinkDown notices
+  return Delivery::kDelivered;
 }
 
 void TcpTransport::RecordFatal(int peer, Status error) {
@@ -112,7 +276,7 @@ void TcpTransport::RecordAttemptError(int peer, const std::string& error) {
 // to connect_backoff_max_s) and resets once the link is up.
 void TcpTransport::HandshakeFailed(int peer) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (fatal_ || ever_linked_.count(peer)) return;
+  if (fatal_ || !WantDial(peer)) return;
   double& backoff = dial_backoff_s_[peer];
   backoff = backoff <= 0 ? options_.connect_backoff_initial_s
                          : std::min(2 * backoff, options_.connect_backoff_max_s);
@@ -168,19 +332,20 @@ void TcpTransport::Accept() {
   });
 }
 
-// Starts one connection attempt to `peer` after `backoff_s` seconds (0 = now).
+// Starts one connection attempt to `peer` after `backoff_s` seconds (0 = now); attempts go on,
+// with backoff, until the link is up (again) or has ended.
 void TcpTransport::Dial(int peer, double backoff_s) {
   if (shutting_down_ || !dialing_) return;
   auto timer = std::make_shared<asio::steady_timer>(io_);
   timer->expires_after(
       std::chrono::duration_cast<asio::steady_timer::duration>(Duration(backoff_s)));
   timer->async_wait([this, peer, backoff_s, timer](const ErrorCode& ec) {
-    if (ec || shutting_down_ || !dialing_) return;
+    if (ec || shutting_down_ || !dialing_ || !WantDial(peer)) return;
     auto socket = std::make_shared<tcp::socket>(asio::make_strand(io_));
     asio::async_connect(
         *socket, endpoints_.at(peer),
         [this, peer, backoff_s, socket](const ErrorCode& ec, const tcp::endpoint&) {
-          if (shutting_down_ || !dialing_) return;
+          if (shutting_down_ || !dialing_ || !WantDial(peer)) return;
           if (ec) {
             const PeerAddress& a = options_.addresses[peer];
             RecordAttemptError(peer, "connecting to " + a.host + ":" + std::to_string(a.port) +
@@ -289,8 +454,12 @@ Status TcpTransport::Start(TimePoint deadline) {
   }
 
   std::unique_lock<std::mutex> lock(mu_);
+  const TimePoint some_by = options_.start_with_some_after_s > 0
+                                ? DeadlineIn(options_.start_with_some_after_s)
+                                : TimePoint::max();
   auto ready = [&] {
-    return fatal_.has_value() || ever_linked_.size() == options_.neighbors.size();
+    return fatal_.has_value() || ever_linked_.size() == options_.neighbors.size() ||
+           (!ever_linked_.empty() && Now() >= some_by);
   };
   while (!ready() && Now() < deadline) {
     if (options_.stop && options_.stop->load()) {
@@ -299,9 +468,18 @@ Status TcpTransport::Start(TimePoint deadline) {
     }
     cv_.wait_until(lock, std::min(deadline, DeadlineIn(0.1)), ready);
   }
-  dialing_ = false;
-  if (fatal_) return *fatal_;
+  if (fatal_) {
+    dialing_ = false;
+    return *fatal_;
+  }
+  // Dialing goes on after Start: a link that breaks, or is not up yet, is (re)dialed.
   if (ever_linked_.size() == options_.neighbors.size()) return Status::Ok();
+  if (!ever_linked_.empty() && Now() >= some_by) {
+    HEARSAY_LOG_WARN("{}: starting with links to peers {} still down: {}", name_, DescribeMissing(),
+                     "they join when they come up");
+    return Status::Ok();
+  }
+  dialing_ = false;
   return DeadlineExceeded(name_ + ": links to peers " + DescribeMissing() +
                           " were not up before the deadline");
 }
@@ -319,55 +497,109 @@ Status TcpTransport::Send(Message msg) {
                            " bytes (max_message_bytes)");
   }
   const int to = msg.to;
+  const std::string who = "peer " + std::to_string(to);
   const uint64_t wire_bytes = FrameWireBytes(msg);
-  std::shared_ptr<Connection> conn;
+  Link& l = link(to);
   {
     std::unique_lock<std::mutex> lock(mu_);
-    // Backpressure: block while the neighbour's queue is over its bound (a frame larger than the
-    // bound still goes alone into an empty queue), bounded by send_timeout_s and the stop flag.
+    // Backpressure: block while the messages the neighbour has not acknowledged exceed the bound
+    // (a message larger than the bound still goes alone), bounded by send_timeout_s and the stop
+    // flag. While the link is down nothing drains: then Unavailable at once.
     const TimePoint deadline = DeadlineIn(options_.send_timeout_s);
     while (true) {
       if (shut_down_ || shutting_down_) return Cancelled(name_ + ": send after shutdown");
-      auto it = links_.find(to);
-      if (it == links_.end()) {
-        if (finished_.count(to)) return Status::Ok();  // it finished; nobody reads any more
-        return Unavailable(name_ + ": no open link to peer " + std::to_string(to));
+      bool up = false;
+      {
+        std::lock_guard<std::mutex> link_lock(l.mu);
+        if (l.final) {
+          if (l.done) return Status::Ok();  // it finished; nobody reads any more
+          return Unavailable(name_ + ": the link to " + who + " has ended" +
+                             (l.final_why.empty() ? "" : ": " + l.final_why));
+        }
+        if (!l.linked) return Unavailable(name_ + ": no open link to " + who);
+        up = l.conn != nullptr;
       }
-      const uint64_t queued = queued_bytes_[to];
-      if (queued == 0 || queued + wire_bytes <= options_.max_queued_bytes) {
-        conn = it->second;
-        break;
+      const uint64_t queued = l.unacked_bytes.load();
+      if (queued == 0 || queued + wire_bytes <= options_.max_queued_bytes) break;
+      if (!up) {
+        return Unavailable(name_ + ": the link to " + who + " is down and " +
+                           std::to_string(queued) +
+                           " bytes already wait for it (max_queued_bytes " +
+                           std::to_string(options_.max_queued_bytes) + ")");
       }
       if (options_.stop && options_.stop->load()) {
-        return Cancelled(name_ + ": stopped while waiting to send to peer " + std::to_string(to));
+        return Cancelled(name_ + ": stopped while waiting to send to " + who);
       }
       if (Now() >= deadline) {
-        return Unavailable(name_ + ": " + std::to_string(queued) + " bytes queued for peer " +
-                           std::to_string(to) + " exceed max_queued_bytes (" +
+        return Unavailable(name_ + ": " + std::to_string(queued) + " bytes queued for " + who +
+                           " (sent, not acknowledged) exceed max_queued_bytes (" +
                            std::to_string(options_.max_queued_bytes) + ") and did not drain in " +
                            fmt::format("{:g}", options_.send_timeout_s) +
                            " s: that peer does not read");
       }
       cv_.wait_until(lock, std::min(deadline, DeadlineIn(0.1)));
     }
-    ++pending_frames_;
+    ++pending_frames_;  // tentatively: undone below unless a frame was queued
     queued_bytes_[to] += wire_bytes;
   }
-  const uint64_t sent_bytes = conn->SendMessage(std::move(msg), wire_bytes);
-  if (sent_bytes == 0) {
-    FramesDone(to, 1, wire_bytes);
-    std::lock_guard<std::mutex> lock(mu_);
-    if (finished_.count(to)) return Status::Ok();
-    return Unavailable(name_ + ": the link to peer " + std::to_string(to) + " closed");
+  uint64_t sent_bytes = 0;
+  bool ended = false;
+  {
+    std::lock_guard<std::mutex> link_lock(l.mu);
+    if (l.final) {
+      ended = true;
+    } else {
+      // Numbered and kept until acknowledged; written now if the link is up, else on reconnect.
+      Unacked u;
+      u.seq = l.next_seq++;
+      u.kind = msg.kind;
+      u.round = msg.round;
+      u.tag = msg.tag;
+      u.payload = std::make_shared<ByteBuffer>(std::move(msg.payload));
+      u.bytes = wire_bytes;
+      if (u.kind == MessageKind::kDone || u.kind == MessageKind::kFailed) l.final_sent = true;
+      if (l.conn) sent_bytes = l.conn->SendMessage(u);
+      u.written = sent_bytes > 0;
+      l.unacked_bytes += wire_bytes;
+      l.unacked.push_back(std::move(u));
+    }
   }
-  bytes_sent_ += sent_bytes;
-  ++messages_sent_;
+  if (sent_bytes == 0) FramesDone(to, 1, wire_bytes);
+  if (ended) {
+    std::lock_guard<std::mutex> link_lock(l.mu);
+    if (l.done) return Status::Ok();
+    return Unavailable(name_ + ": the link to " + who + " has ended");
+  }
+  if (sent_bytes > 0) CountSent(sent_bytes);
   return Status::Ok();
 }
 
 Result<Message> TcpTransport::Receive(TimePoint deadline) { return inbox_.Pop(deadline); }
 
 Status TcpTransport::Shutdown(TimePoint deadline) {
+  // A transport that shuts down before its peer said DONE or FAILED on a link says FAILED itself,
+  // so the neighbour knows at once that it is gone for good (and does not wait to reconnect).
+  bool started = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    started = started_ && !shut_down_ && !shutting_down_ && fatal_ == std::nullopt;
+  }
+  if (started) {
+    for (const auto& [peer, lp] : link_state_) {
+      bool needed = false;
+      {
+        std::lock_guard<std::mutex> link_lock(lp->mu);
+        needed = lp->conn && !lp->final_sent && !lp->final;
+      }
+      if (!needed) continue;
+      Message m;
+      m.kind = MessageKind::kFailed;
+      m.to = peer;
+      const std::string why = name_ + "'s transport shut down before it finished";
+      m.payload.assign(why.begin(), why.end());
+      (void)Send(std::move(m));
+    }
+  }
   std::unique_lock<std::mutex> lock(mu_);
   if (shut_down_) return Status::Ok();
   shut_down_ = true;
@@ -423,6 +655,7 @@ TransportStats TcpTransport::stats() const {
   s.messages_received = messages_received_;
   s.frames_rejected = frames_rejected_;
   s.handshakes_failed = handshakes_failed_;
+  s.messages_resent = messages_resent_;
   return s;
 }
 

@@ -78,7 +78,18 @@ struct TcpTransportOptions {
   size_t buffer_pool_bytes = 256u << 20;    // receive/send buffers kept for reuse (BufferPool)
   double connect_backoff_initial_s = 0.05;  // first retry delay when a neighbour is not up yet
   double connect_backoff_max_s = 1.0;       // cap of the doubling retry delay
-  int io_threads = 1;                       // threads running the network io_context
+  // A link that breaks (EOF, reset, write error) before the neighbour said DONE or FAILED is
+  // redialed (the lower id dials) with the same backoff for as long as this transport runs;
+  // unacknowledged messages are resent on the new connection and duplicates dropped, so every
+  // message is delivered exactly once, in order (docs/wire_format.md "Reconnect"). If the link
+  // is not back within this many seconds, Receive gets a kLinkDown with tag 1 (the neighbour may
+  // still return). Messages sent meanwhile wait, up to max_queued_bytes.
+  double reconnect_grace_s = 1.0;
+  // > 0: Start also returns once this many seconds have passed with at least one link up (a
+  // restarted peer whose other neighbours are down; their links come up when they return). 0:
+  // Start waits for every link.
+  double start_with_some_after_s = 0;
+  int io_threads = 1;  // threads running the network io_context
   // Round-trip probes: each open link sends a kPing this often (the first when it opens) and
   // the transport keeps a smoothed RTT per neighbour (TransportStats::rtt_s). 0: none.
   double ping_interval_s = 1.0;

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,54 @@
 #include "runtime/transport/tcp/tcp_transport.h"
 
 namespace hearsay::tcp_internal {
+
+// How a registered connection ended (Connection::Close -> TcpTransport::UnregisterLink).
+enum class LinkEnd {
+  kBroken,     // an I/O error or EOF before DONE/FAILED: reconnect, resend what is unacknowledged
+  kFinished,   // the peer said DONE or FAILED and closed: a normal end
+  kViolation,  // the stream broke the protocol (bad MAC, sequence, ack): the link ends for good
+};
+
+// A message sent on a link and not yet acknowledged by the other side: kept (payload shared with
+// the frame being written) so that a reconnect can resend it.
+struct Unacked {
+  uint64_t seq = 0;  // the link's message number, 1, 2, ... across reconnects
+  MessageKind kind = MessageKind::kGossip;
+  int64_t round = 0;
+  uint32_t tag = 0;
+  std::shared_ptr<ByteBuffer> payload;
+  uint64_t bytes = 0;    // wire bytes (the frame estimate made by Send)
+  bool written = false;  // handed to a connection once (a later send is a resend)
+};
+
+// One neighbour's link, which outlives its connections (docs/wire_format.md "Reconnect").
+// Guarded by mu (taken after the transport's mu_ where both are needed, never before it); the
+// atomics are also read without it.
+struct Link {
+  std::mutex mu;
+  std::shared_ptr<Connection> conn;  // the open connection; null while the link is down
+  bool linked = false;               // a connection was registered once
+  uint64_t peer_incarnation = 0;     // the neighbour's process incarnation (0: it sent none)
+  // Sending: the next message number and what the neighbour has not acknowledged yet.
+  uint64_t next_seq = 1;
+  std::deque<Unacked> unacked;
+  std::atomic<uint64_t> unacked_bytes{0};
+  bool final_sent = false;  // DONE or FAILED sent
+  // Receiving: messages delivered from peer_incarnation (Message::seq of the last one), and the
+  // highest such count sent back to it in any frame's `ack`.
+  std::atomic<uint64_t> delivered{0};
+  std::atomic<uint64_t> ack_sent{0};
+  // The link's end: `final` once the neighbour said DONE (done) or FAILED, or broke the protocol
+  // (final_why); no reconnect then, except by a new incarnation (a restarted peer).
+  bool final = false;
+  bool done = false;  // DONE received (the link ends when its connection closes)
+  std::string final_why;
+  // While down: a counter of breaks (a grace timer acts only on its own), and whether Receive
+  // was told (kLinkDown with tag 1).
+  uint64_t down_generation = 0;
+  bool down_reported = false;
+  std::string down_why;
+};
 
 class TcpTransport final : public Transport {
  public:
@@ -57,26 +106,48 @@ class TcpTransport final : public Transport {
   HandshakeSetup MakeHandshakeSetup(HandshakeRole role, int peer) const;
   BufferPool& pool() { return pool_; }
   bool IsNeighbor(int j) const { return neighbor_set_.count(j) > 0; }
-  // Registers an authenticated link; false (with a reason) if the peer is already linked.
-  bool RegisterLink(int peer, const std::shared_ptr<Connection>& conn, std::string* reason);
-  void UnregisterLink(int peer, const Connection* conn, bool done_received);
+  // Registers an authenticated connection as `peer`'s link (docs/wire_format.md "Reconnect"):
+  // the first one, a reconnect of the same incarnation (a half-open old connection is replaced;
+  // what `theirs` does not acknowledge is resent on conn, in order, before anything new), or a
+  // restarted peer's (new incarnation: the old one is reported down for good and the link starts
+  // afresh). `said`: what the dialer said in its AUTH (acceptor: unused). Returns false with a
+  // reason when the link ended for good or `theirs` acknowledges messages never sent. Sets
+  // `welcome` (the acceptor's resume fields) and `rx_start` (the link number of the first
+  // message frame conn will carry). A new incarnation while the old one's connection is still
+  // open is not taken (`retry_later`: close, the dialer tries again): two processes with one id
+  // must not take turns, and a restarted peer's old connection breaks within a ping interval.
+  bool RegisterLink(int peer, const std::shared_ptr<Connection>& conn, HandshakeRole role,
+                    const LinkResume& theirs, const LinkResume& said, LinkResume* welcome,
+                    uint64_t* rx_start, std::string* reason, bool* retry_later);
+  void UnregisterLink(int peer, const Connection* conn, LinkEnd end, const std::string& why);
+  LinkResume ResumeInfo(int peer) const;
+  // The other side acknowledged `ack` messages (any frame's ack field): frees them. False when it
+  // acknowledges more than were sent (a protocol violation).
+  bool OnAck(int peer, const Connection* conn, uint64_t ack);
+  enum class Delivery { kDelivered, kDuplicate, kStale, kGap };
+  // Delivers the message frame numbered `link_seq` on conn unless conn was replaced (kStale) or
+  // it was delivered before (kDuplicate, after a reconnect); kGap: a message is missing.
+  Delivery DeliverFrom(int peer, const Connection* conn, uint64_t link_seq, Message msg,
+                       uint64_t wire_bytes);
+  Link& link(int peer) const { return *link_state_.at(peer); }
   void RecordFatal(int peer, Status error);
   void RecordAttemptError(int peer, const std::string& error);
   void HandshakeFailed(int peer);  // dialer side: retry later, with backoff
   void UnauthenticatedDone() { --unauthenticated_; }
-  void Deliver(Message msg, uint64_t wire_bytes) {
-    bytes_received_ += wire_bytes;
-    ++messages_received_;
-    inbox_.Push(std::move(msg));
-  }
-  // Tells the peer (through Receive) that the link to `peer` broke, and why.
-  void LinkBroken(int peer, const std::string& why) {
+  // Tells the peer (through Receive) that the link to `peer` broke, and why; `may_return`: the
+  // transport is still trying to re-establish it (kLinkDown tag 1).
+  void LinkBroken(int peer, const std::string& why, bool may_return = false) {
     Message m;
     m.kind = MessageKind::kLinkDown;
     m.from = peer;
     m.to = options_.self;
+    m.tag = may_return ? 1 : 0;
     m.payload.assign(why.begin(), why.end());
     inbox_.Push(std::move(m));
+  }
+  void CountSent(uint64_t bytes) {
+    bytes_sent_ += bytes;
+    ++messages_sent_;
   }
   // n message frames (bytes on the wire) to `peer` were written or dropped.
   void FramesDone(int peer, size_t n, uint64_t bytes);
@@ -92,12 +163,21 @@ class TcpTransport final : public Transport {
  private:
   void Accept();
   void Dial(int peer, double backoff_s);
+  // Whether `peer` should be dialed: a higher neighbour whose link is down and not ended.
+  bool WantDial(int peer);
+  // After a break: redial (if we dial this peer) and, unless it is back within
+  // reconnect_grace_s, tell Receive (kLinkDown, tag 1). Requires the link's mu.
+  void ScheduleReconnect(int peer, Link& l);
+  // Frees acknowledged messages (l.mu held).
+  void DropAcked(Link& l, uint64_t ack);
   void RunIoThread();
   std::string DescribeMissing() const;  // requires mu_
 
   const TcpTransportOptions options_;
   const std::string name_;
   std::set<int> neighbor_set_;
+  const uint64_t incarnation_;                       // this process's, random
+  std::map<int, std::unique_ptr<Link>> link_state_;  // per neighbour; the map is immutable
   std::shared_ptr<const ClusterKey> key_;
   ClusterConfig config_;
   BufferPool pool_;
@@ -120,7 +200,6 @@ class TcpTransport final : public Transport {
   bool shut_down_ = false;                            // guarded by mu_
   std::map<int, std::shared_ptr<Connection>> links_;  // open links, guarded by mu_
   std::set<int> ever_linked_;                         // guarded by mu_
-  std::set<int> finished_;                            // peers that sent DONE and closed; mu_
   std::map<int, std::string> last_error_;             // guarded by mu_
   std::map<int, double> dial_backoff_s_;              // per peer, after failed handshakes; mu_
   std::optional<Status> fatal_;                       // guarded by mu_
@@ -129,7 +208,7 @@ class TcpTransport final : public Transport {
   std::map<int, double> rtt_s_;                       // smoothed RTT per neighbour; mu_
 
   std::atomic<uint64_t> bytes_sent_{0}, bytes_received_{0}, messages_sent_{0},
-      messages_received_{0}, frames_rejected_{0}, handshakes_failed_{0};
+      messages_received_{0}, frames_rejected_{0}, handshakes_failed_{0}, messages_resent_{0};
 };
 
 }  // namespace hearsay::tcp_internal
