@@ -63,9 +63,13 @@ Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
   TcpTransportOptions o;
   o.self = id;
   o.stop = stop;
+  // A broken link that is not back within half the dead-peer timeout is reported (with the
+  // socket's error, a better reason than the silence the peer would see at dead_after).
+  const double dead_after = EffectiveDeadAfter(run, *topology);
+  o.reconnect_grace_s = 0.5 * dead_after;
   // A neighbour of a restarted peer may be dead too: start with the links that come up within
   // dead_after, the others join when their peers return.
-  if (rejoin) o.start_with_some_after_s = std::max(run.dead_after_s, 1.0);
+  if (rejoin) o.start_with_some_after_s = dead_after;
   for (const NodeSpec& n : topology->nodes) {
     if (n.port == 0) {
       return FailedPrecondition(topology->source + ": node " + n.name +

@@ -247,11 +247,13 @@ Status PeerCore::SendTo(CoreSink& sink, Message msg) {
 
 double PeerCore::heartbeat_s() const { return options_.run.heartbeat_s; }
 
+double EffectiveDeadAfter(const RunConfig& run, const TopologySpec& topology) {
+  const double link = topology.link_defaults.latency_s + topology.link_defaults.jitter_s;
+  return std::max(run.dead_after_s, 4 * link + run.heartbeat_s);
+}
+
 double PeerCore::dead_after_s() const {
-  // Never shorter than a few emulated round trips: a slow emulated link is not a dead peer.
-  const TopologySpec& spec = *options_.topology;
-  const double link = spec.link_defaults.latency_s + spec.link_defaults.jitter_s;
-  return std::max(options_.run.dead_after_s, 4 * link + heartbeat_s());
+  return EffectiveDeadAfter(options_.run, *options_.topology);
 }
 
 Status PeerCore::MaintainLinks(double now, CoreSink& sink) {

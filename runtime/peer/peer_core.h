@@ -123,6 +123,11 @@ struct CoreStep {
 // Replay: for each round, the messages End(round) must absorb (from the recorded log).
 using ReplaySchedule = std::map<int64_t, std::vector<MessageId>>;
 
+// The silence after which a neighbour is dead: run.dead_after_s, but never shorter than a few
+// emulated round trips of the topology's default link plus a heartbeat (a slow emulated link is
+// not a dead peer).
+double EffectiveDeadAfter(const RunConfig& run, const TopologySpec& topology);
+
 struct PeerCoreOptions {
   int id = 0;
   RunConfig run;

@@ -634,6 +634,10 @@ Status TcpTransport::Shutdown(TimePoint deadline) {
     std::lock_guard<std::mutex> relock(mu_);
     links_.clear();
   }
+  for (auto& [peer, l] : link_state_) {
+    std::lock_guard<std::mutex> link_lock(l->mu);
+    l->conn.reset();  // before io_ goes: a connection owns timers of it
+  }
   return result;
 }
 

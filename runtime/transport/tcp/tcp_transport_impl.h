@@ -176,14 +176,16 @@ class TcpTransport final : public Transport {
   const TcpTransportOptions options_;
   const std::string name_;
   std::set<int> neighbor_set_;
-  const uint64_t incarnation_;                       // this process's, random
-  std::map<int, std::unique_ptr<Link>> link_state_;  // per neighbour; the map is immutable
+  const uint64_t incarnation_;  // this process's, random
   std::shared_ptr<const ClusterKey> key_;
   ClusterConfig config_;
   BufferPool pool_;
   LogLimiter log_limiter_;
   Inbox inbox_;
   asio::io_context io_;  // destroyed after the connections held in its handlers
+  // Per neighbour; the map is immutable after construction. Declared after io_, so destroyed
+  // before it: a link's connection owns timers of io_.
+  std::map<int, std::unique_ptr<Link>> link_state_;
   tcp::acceptor acceptor_;
   asio::steady_timer accept_timer_;
   double accept_backoff_s_ = 0;  // accept handler only
