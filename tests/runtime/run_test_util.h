@@ -155,6 +155,27 @@ inline Result<SimResult> RunSim(const Experiment& exp, const RunConfig& run,
   return Simulate(o);
 }
 
+// Squared distance of peer `peer`'s final model (OUT/<run>/peer_<i>.final.f32) to the average of
+// the n peers' final models; -1 if a model is missing or the sizes differ.
+inline double FinalDistanceToAverage(const std::string& run_dir, int n, int peer) {
+  std::vector<std::vector<float>> x;
+  for (int i = 0; i < n; ++i) {
+    std::ifstream f(run_dir + "/peer_" + std::to_string(i) + ".final.f32", std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    x.emplace_back(bytes.size() / sizeof(float));
+    std::memcpy(x.back().data(), bytes.data(), x.back().size() * sizeof(float));
+    if (x.back().empty() || x.back().size() != x[0].size()) return -1;
+  }
+  double dist = 0;
+  for (size_t k = 0; k < x[0].size(); ++k) {
+    double avg = 0;
+    for (const auto& xi : x) avg += xi[k];
+    avg /= n;
+    dist += (x[peer][k] - avg) * (x[peer][k] - avg);
+  }
+  return dist;
+}
+
 inline bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && !a.empty() &&
          std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;

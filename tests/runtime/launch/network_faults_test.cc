@@ -172,13 +172,6 @@ INSTANTIATE_TEST_SUITE_P(Transports, InProcFaults,
 class Rejoin : public NetworkFaults {};
 class RejoinRuns : public NetworkFaults {};
 
-std::vector<float> ReadModel(const std::string& path) {
-  const std::string bytes = ReadAll(path);
-  std::vector<float> x(bytes.size() / sizeof(float));
-  std::memcpy(x.data(), bytes.data(), x.size() * sizeof(float));
-  return x;
-}
-
 TEST_P(RejoinRuns, ARestartedPeerRejoinsWithExactCopiesForEveryGossipAlgorithm) {
   for (const char* algorithm : {"dcd, compressor: \"qsgd:8\"", "choco, compressor: \"qsgd:4\"",
                                 "ecd, compressor: \"qsgd:8\"", "dpsgd"}) {
@@ -203,18 +196,8 @@ TEST_P(RejoinRuns, ARestartedPeerRejoinsWithExactCopiesForEveryGossipAlgorithm) 
         << algorithm;
     // The restarted peer's distance to the average model, against the fault-free consensus
     // distance (mean over peers of the same squared distance).
-    std::vector<std::vector<float>> x;
-    for (int i = 0; i < 8; ++i) {
-      x.push_back(ReadModel(o.out_dir + "/restart/peer_" + std::to_string(i) + ".final.f32"));
-      ASSERT_FALSE(x.back().empty()) << algorithm << " peer " << i;
-    }
-    double dist = 0;
-    for (size_t k = 0; k < x[0].size(); ++k) {
-      double avg = 0;
-      for (const auto& xi : x) avg += xi[k];
-      avg /= 8;
-      dist += (x[3][k] - avg) * (x[3][k] - avg);
-    }
+    const double dist = testing_util::FinalDistanceToAverage(o.out_dir + "/restart", 8, 3);
+    EXPECT_GE(dist, 0) << algorithm << ": a final model is missing";
     EXPECT_LT(dist, 2 * clean.final_point.consensus)
         << algorithm << ": restarted peer " << dist << ", fault-free consensus "
         << clean.final_point.consensus;

@@ -332,20 +332,8 @@ TEST_F(LauncherProcesses, AKilledPeerIsRestartedAndRejoinsOverTcp) {
               0.05 * clean.final_point.train_loss)
         << algorithm;
     const std::string run_dir = o.out_dir + "/restart";
-    std::vector<std::vector<float>> x;
-    for (int i = 0; i < 4; ++i) {
-      const std::string bytes = ReadAll(run_dir + "/peer_" + std::to_string(i) + ".final.f32");
-      x.emplace_back(bytes.size() / sizeof(float));
-      std::memcpy(x.back().data(), bytes.data(), bytes.size());
-      ASSERT_FALSE(x.back().empty()) << algorithm << " peer " << i;
-    }
-    double dist = 0;
-    for (size_t k = 0; k < x[0].size(); ++k) {
-      double avg = 0;
-      for (const auto& xi : x) avg += xi[k];
-      avg /= 4;
-      dist += (x[2][k] - avg) * (x[2][k] - avg);
-    }
+    const double dist = testing_util::FinalDistanceToAverage(run_dir, 4, 2);
+    EXPECT_GE(dist, 0) << algorithm << ": a final model is missing";
     EXPECT_LT(dist, 2 * clean.final_point.consensus)
         << algorithm << ": restarted peer " << dist << ", fault-free consensus "
         << clean.final_point.consensus;

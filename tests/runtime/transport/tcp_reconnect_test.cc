@@ -41,6 +41,19 @@ struct ProxiedPair {
   }
 };
 
+// Two transports linked through the proxy, started.
+class TcpReconnect : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(p.proxy->ok());
+    ts.push_back(Make(p.Opt(0)));
+    ts.push_back(Make(p.Opt(1)));
+    for (const Status& s : test::StartAll(ts, 20)) ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  ProxiedPair p;
+  std::vector<std::unique_ptr<Transport>> ts;
+};
+
 // Receives `count` messages from `from`, checking order, numbering and contents; kLinkDown
 // notices (tag 1: the link may return) are counted, not treated as messages.
 std::string ReceiveStream(Transport& t, int from, int64_t count, int* link_downs) {
@@ -67,14 +80,8 @@ std::string ReceiveStream(Transport& t, int from, int64_t count, int* link_downs
   return "";
 }
 
-TEST(TcpReconnect, EveryMessageArrivesExactlyOnceAcrossCuts) {
-  ProxiedPair p;
-  ASSERT_TRUE(p.proxy->ok());
+TEST_F(TcpReconnect, EveryMessageArrivesExactlyOnceAcrossCuts) {
   p.proxy->SetPaceMs(1);  // about 64 MB/s: the senders outrun it, so frames are in flight
-  std::vector<std::unique_ptr<Transport>> ts;
-  ts.push_back(Make(p.Opt(0)));
-  ts.push_back(Make(p.Opt(1)));
-  for (const Status& s : test::StartAll(ts, 20)) ASSERT_TRUE(s.ok()) << s.ToString();
 
   constexpr int64_t kMessages = 600;
   std::atomic<int64_t> progress{0};
@@ -133,13 +140,7 @@ TEST(TcpReconnect, EveryMessageArrivesExactlyOnceAcrossCuts) {
 // While the link cannot be re-established, messages wait (bounded); Receive hears after the
 // grace period that the link is down but may return; once the far end is reachable again the
 // waiting messages arrive, exactly once and in order.
-TEST(TcpReconnect, MessagesSentWhileTheLinkIsDownArriveWhenItReturns) {
-  ProxiedPair p;
-  ASSERT_TRUE(p.proxy->ok());
-  std::vector<std::unique_ptr<Transport>> ts;
-  ts.push_back(Make(p.Opt(0)));
-  ts.push_back(Make(p.Opt(1)));
-  for (const Status& s : test::StartAll(ts, 20)) ASSERT_TRUE(s.ok()) << s.ToString();
+TEST_F(TcpReconnect, MessagesSentWhileTheLinkIsDownArriveWhenItReturns) {
   for (int64_t r = 1; r <= 10; ++r) ASSERT_TRUE(ts[0]->Send(Gossip(1, r, SizeOf(0, r))).ok());
   int downs = 0;
   ASSERT_EQ(ReceiveStream(*ts[1], 0, 10, &downs), "");
@@ -176,13 +177,7 @@ TEST(TcpReconnect, MessagesSentWhileTheLinkIsDownArriveWhenItReturns) {
 // A restarted peer -- a new process with the same id -- is a new incarnation: the neighbour
 // reports the old one down for good, drops what was queued for it, and numbers the new link
 // from 1.
-TEST(TcpReconnect, ARestartedPeerIsANewIncarnation) {
-  ProxiedPair p;
-  ASSERT_TRUE(p.proxy->ok());
-  std::vector<std::unique_ptr<Transport>> ts;
-  ts.push_back(Make(p.Opt(0)));
-  ts.push_back(Make(p.Opt(1)));
-  for (const Status& s : test::StartAll(ts, 20)) ASSERT_TRUE(s.ok()) << s.ToString();
+TEST_F(TcpReconnect, ARestartedPeerIsANewIncarnation) {
   for (int64_t r = 1; r <= 5; ++r) ASSERT_TRUE(ts[1]->Send(Gossip(0, r, SizeOf(1, r))).ok());
   int downs = 0;
   ASSERT_EQ(ReceiveStream(*ts[0], 1, 5, &downs), "");
