@@ -186,9 +186,19 @@ TEST_P(CutLinksStayExact, FinalModelsAreBitIdenticalToTheUncutRun) {
   const auto inproc = RunPeers(*exp, run, /*tcp=*/false);
   std::atomic<bool> running{true};
   int cuts = 0;
+  // The lower id dials: a ring of 4 has 4 links through the proxies. Each round of cuts waits
+  // until every link is up (again), then for a few rounds of training.
+  auto connections = [&] {
+    int c = 0;
+    for (auto& p : proxies) c += p->connections();
+    return c;
+  };
   std::thread cutter([&] {
-    for (int k = 0; k < 2 && running; ++k) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    for (int k = 1; k <= 2 && running; ++k) {
+      while (running && connections() < kPeers * k) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
       for (auto& p : proxies) cuts += p->Cut();
     }
   });
