@@ -72,6 +72,7 @@ Status GossipCore::SetupProtocol(std::span<const float> x0) {
     last_received_.assign(deg, 0);
     last_absorbed_.assign(deg, 0);
     was_dead_.assign(deg, 0);
+    dropped_.assign(deg, 0);
   }
   if (options_.replay != nullptr && !async()) {
     return InvalidArgument(
@@ -127,8 +128,16 @@ void GossipCore::OnMessage(double now, Message msg) {
       return;
     }
     if (msg.round != last_received_[pos] + 1) {
-      HEARSAY_LOG_WARN("peer {}: dropping a round-{} message from peer {}: expected its round {}",
-                       options_.id, msg.round, from, last_received_[pos] + 1);
+      // Logged at the 1st, 10th, 100th, ... drop per neighbour: a neighbour that goes on sending
+      // to a peer that no longer takes its messages (a rejoin that did not include it) would
+      // otherwise write a line per round.
+      const uint64_t n = ++dropped_[pos];
+      if ((n & (n - 1)) == 0 || n % 1000 == 0) {
+        HEARSAY_LOG_WARN(
+            "peer {}: dropping a round-{} message from peer {}: expected its round {} ({} "
+            "dropped from it so far)",
+            options_.id, msg.round, from, last_received_[pos] + 1, n);
+      }
       return;
     }
     // A neighbour that waits for this peer never runs more than staleness + 1 rounds ahead of

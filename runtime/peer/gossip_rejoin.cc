@@ -226,6 +226,16 @@ CoreStep GossipCore::JoinStep(double now, CoreSink& sink) {
                               ": no live neighbour answered its JOIN; nothing to rejoin"));
     }
     if (Status s = AdoptJoinState(); !s.ok()) return Fail(now, sink, std::move(s));
+    // A neighbour that did not answer is dead for this peer until the end of the run (or until
+    // it rejoins itself): it holds no consistent state of this peer, and if it answers late (it
+    // was rejoining too, or slow beyond dead_after) its JOIN_STATE is ignored and it is not
+    // taken back as a silent neighbour would be -- it never gets this peer's SET_COPY, so it
+    // does not take this peer back either. Both go on without the edge; neither waits.
+    for (int j : link_neighbors()) {
+      if (!join_states_.count(j)) {
+        SetFailed(j, "did not answer this peer's JOIN; going on without it", /*final=*/true);
+      }
+    }
     std::vector<float> adopted(algo_->PublicCopy(id).value());
     for (const auto& [holder, js] : join_states_) {
       Message m;

@@ -67,9 +67,10 @@ Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
   // socket's error, a better reason than the silence the peer would see at dead_after).
   const double dead_after = EffectiveDeadAfter(run, *topology);
   o.reconnect_grace_s = 0.5 * dead_after;
-  // A neighbour of a restarted peer may be dead too: start with the links that come up within
-  // dead_after, the others join when their peers return.
-  if (rejoin) o.start_with_some_after_s = dead_after;
+  // A neighbour of a restarted peer may be dead too: start with the links that are up after
+  // dead_after plus the longest a live neighbour's redial can take (its backoff cap); the others
+  // join when their peers return.
+  if (rejoin) o.start_with_some_after_s = dead_after + o.connect_backoff_max_s + 0.25;
   for (const NodeSpec& n : topology->nodes) {
     if (n.port == 0) {
       return FailedPrecondition(topology->source + ": node " + n.name +

@@ -589,7 +589,9 @@ Status TcpTransport::Shutdown(TimePoint deadline) {
       bool needed = false;
       {
         std::lock_guard<std::mutex> link_lock(lp->mu);
-        needed = lp->conn && !lp->final_sent && !lp->final;
+        // Not when the neighbour's queue is full: Send would wait for it to drain.
+        needed = lp->conn && !lp->final_sent && !lp->final &&
+                 lp->unacked_bytes.load() + (64u << 10) <= options_.max_queued_bytes;
       }
       if (!needed) continue;
       Message m;
