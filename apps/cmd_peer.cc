@@ -30,6 +30,7 @@ struct PeerArgs {
   std::string log_format = "text";
   int64_t resume_round = 0;  // > 0: continue from this peer's checkpoint of that round
   bool rejoin = false;       // a restarted peer joining the running run
+  double elapsed_s = 0;      // the run started this long ago (a restarted peer)
 };
 
 // Without a terminal (a job log, a file) a daemon says how it is doing every this many seconds.
@@ -120,6 +121,10 @@ int RunPeer(const PeerArgs& a) {
   po.stop = &stop;
   po.resume_round = a.resume_round;
   po.rejoin = a.rejoin;
+  // A restarted peer's run time counts from the run's start (duration, time-grid snapshots).
+  if (a.elapsed_s > 0) {
+    po.epoch = Now() - std::chrono::duration_cast<SteadyClock::duration>(Duration(a.elapsed_s));
+  }
   po.metrics = metrics.get();
   po.progress_every_s = a.progress_every_s.value_or(
       isatty(STDOUT_FILENO) || isatty(STDERR_FILENO) ? 0 : kDefaultProgressSeconds);
@@ -185,6 +190,10 @@ void RegisterPeerCommand(CLI::App& app) {
   cmd->add_flag("--rejoin", args->rejoin,
                 "This peer was restarted: join the running run by a state transfer from its\n"
                 "neighbours instead of starting it (dpsgd, dcd, ecd, choco; docs/faults.md)");
+  cmd->add_option("--elapsed", args->elapsed_s,
+                  "Seconds since the run started, for a restarted peer (--rejoin): its\n"
+                  "`duration:` and time-grid snapshots count from the run's start, not its own")
+      ->check(CLI::Range(0.0, 1e9));
   cmd->callback([args] {
     const int rc = RunPeer(*args);
     if (rc != 0) throw CLI::RuntimeError(rc);

@@ -221,8 +221,10 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
                                   .WithPrefix("run '" + run.name + "'"));
     }
   }
-  // Peer i's process; `rejoin`: a restart (fault schedule, --chaos) joining the running run. Its
-  // log is appended to.
+  // Peer i's process; `rejoin`: a restart (fault schedule, --chaos) joining the running run (its
+  // run time counts from the run's start, so `duration:` and the time grid end with the
+  // others'). Its log is appended to.
+  TimePoint started = Now();
   auto spawn = [&](int i, bool rejoin) -> Result<ChildProcess> {
     std::vector<std::string> argv = {
         o.peer_binary, "peer",   "--experiment", exp.source, "--id",        std::to_string(i),
@@ -231,7 +233,9 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
     if (resume_round > 0 && !rejoin) {
       argv.insert(argv.end(), {"--resume-round", std::to_string(resume_round)});
     }
-    if (rejoin) argv.push_back("--rejoin");
+    if (rejoin) {
+      argv.insert(argv.end(), {"--rejoin", "--elapsed", fmt::format("{:.6f}", SecondsSince(started))});
+    }
     if (hosts) argv = SshArgv(ssh, hosts->hosts[placement[i]].destination, cwd, argv);
     return ChildProcess::Spawn(argv, run_dir + "/peer_" + std::to_string(i) + ".log");
   };
@@ -241,7 +245,7 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
     if (!child.ok()) return child.status().WithPrefix("run '" + run.name + "'");
     children.push_back(std::move(child).value());
   }
-  const TimePoint started = Now();
+  started = Now();
   FaultRunner faults(run, run_dir);
   outcomes->assign(n, PeerOutcome{});
   std::vector<char> ended(n, 0);
