@@ -11,7 +11,7 @@
 // Table 2, jitter: no straggler, 10 ms of uniform jitter per message; time per round.
 // Table 3, overlap: round time / max(compute, communication) with 2 peers in real time.
 //
-//   hearsay_bench_async [--rounds R]
+//   hearsay_bench_async [--rounds R] [--overlap-batch B]   (B: Table 3's batch, default 256)
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -95,8 +95,10 @@ int main(int argc, char** argv) {
   using namespace hearsay;
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   int64_t rounds = 100;
+  int overlap_batch = 256;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::string(argv[i]) == "--rounds") rounds = std::atoll(argv[i + 1]);
+    if (std::string(argv[i]) == "--overlap-batch") overlap_batch = std::atoi(argv[i + 1]);
   }
   // A local step of 25 ms (virtual) against a message's 20 ms latency plus 2-8 ms of transfer
   // (DCD qsgd:8 ~5.8 KB, D-PSGD fp32 ~20 KB at 20 Mbit/s): about as much computation as transfer.
@@ -174,10 +176,11 @@ int main(int argc, char** argv) {
   // Table 3: real time, 2 in-process peers (one core each), compute about equal to comm.
   std::printf(
       "\nTable 3: overlap, 2 peers in real time, 100 Mbit/s 5 ms link, softmax 4096x10, "
-      "batch 256\n");
+      "batch %d\n",
+      overlap_batch);
   std::printf("%-10s %12s %12s %12s %9s\n", "algorithm", "compute s", "comm s", "round s",
               "round/max");
-  Setup o = Make("bandwidth: 100Mbit, latency: 5ms", "rounds: 60\n", 2, 1.0, 4096, 256);
+  Setup o = Make("bandwidth: 100Mbit, latency: 5ms", "rounds: 60\n", 2, 1.0, 4096, overlap_batch);
   for (const Config& a : algos) {
     RunConfig run = o.exp.runs.front();
     run.algorithm = ParseAlgorithm(a.algorithm).value();
