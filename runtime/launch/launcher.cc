@@ -234,7 +234,8 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
       argv.insert(argv.end(), {"--resume-round", std::to_string(resume_round)});
     }
     if (rejoin) {
-      argv.insert(argv.end(), {"--rejoin", "--elapsed", fmt::format("{:.6f}", SecondsSince(started))});
+      argv.insert(argv.end(),
+                  {"--rejoin", "--elapsed", fmt::format("{:.6f}", SecondsSince(started))});
     }
     if (hosts) argv = SshArgv(ssh, hosts->hosts[placement[i]].destination, cwd, argv);
     return ChildProcess::Spawn(argv, run_dir + "/peer_" + std::to_string(i) + ".log");

@@ -74,10 +74,10 @@ class GossipCore final : public PeerCore {
   // Static rows (async): per row position, the latest round received and absorbed.
   std::vector<int64_t> last_received_;
   std::vector<int64_t> last_absorbed_;
-  std::vector<char> was_dead_;  // per row position: it was dead for this peer at some point
+  std::vector<char> was_dead_;     // per row position: it was dead for this peer at some point
   std::vector<uint64_t> dropped_;  // per row position: out-of-sequence messages dropped (log)
-  bool static_path_ = false;    // static graph on the CPU: the asynchronous machinery
-  int64_t tau_ = 0;             // staleness of that machinery (sync: 0)
+  bool static_path_ = false;       // static graph on the CPU: the asynchronous machinery
+  int64_t tau_ = 0;                // staleness of that machinery (sync: 0)
   // Drops / re-admissions not yet applied to the algorithm (EndRound applies them).
   std::vector<std::pair<int, bool>> liveness_changes_;
   int64_t max_staleness_ = 0;
