@@ -11,8 +11,11 @@
 // closes that connection (logged, rate-limited, remote text escaped); Start keeps waiting for the
 // real neighbour and names the last failure if it times out. After the handshake every frame
 // carries a MAC under a per-connection session key and a per-direction sequence number; a frame
-// that is malformed, mis-addressed, fails its MAC or is out of sequence closes the link and
-// surfaces as Unavailable from Receive; it is never delivered.
+// that is malformed, mis-addressed, fails its MAC or is out of sequence ends the link for good
+// (a kLinkDown from Receive); it is never delivered. A connection that merely breaks is redialed
+// and resumed: messages are numbered per link, kept until acknowledged, resent on the next
+// connection and deduplicated, so each is delivered exactly once, in order; a new process with
+// the neighbour's id (a restart) replaces the link (docs/wire_format.md "Reconnect").
 //
 // Resources are bounded: at most max_unauthenticated connections in the handshake at a time
 // (more are closed at once); payloads above max_message_bytes are refused before anything is
