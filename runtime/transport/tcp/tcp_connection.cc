@@ -1,5 +1,5 @@
 // Connection: socket I/O around the FrameReader and the Handshake state machine of one TCP
-// connection. One of the two translation units of the TCP transport that include Asio (build
+// connection. One of the three translation units of the TCP transport that include Asio (build
 // speed). Everything here runs on the connection's strand, except the entry points Begin,
 // SendMessage, CloseWhenFlushed and CloseNow.
 #include "runtime/transport/tcp/tcp_connection.h"

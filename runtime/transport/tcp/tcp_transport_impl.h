@@ -1,7 +1,7 @@
-// Internal to the TCP transport (not part of the public API; only tcp_connection.cc and
-// tcp_transport.cc include it): the TcpTransport class behind MakeTcpTransport
+// Internal to the TCP transport (not part of the public API; only tcp_connection.cc, tcp_link.cc
+// and tcp_transport.cc include it): the TcpTransport class behind MakeTcpTransport
 // (tcp_transport.h). Declared here so that connections (tcp_connection.cc) can call back into
-// it; defined in tcp_transport.cc.
+// it; defined in tcp_transport.cc and, for the per-link state, tcp_link.cc.
 //
 // Threading (DESIGN.md): one io_context run by `io_threads` threads owns all sockets; each
 // connection's handlers run on its own strand with at most one write in flight. Send numbers and
