@@ -105,7 +105,9 @@ int RunPeer(const PeerArgs& a) {
     return 1;
   }
   auto shared = std::make_shared<const Workload>(std::move(workload).value());
-  auto transport = MakePeerTcpTransport(*run, run->topology, *shared->model, id, &stop, a.rejoin);
+  // A late joiner (`join:` in the fault schedule) joins the running run like a restarted peer.
+  const bool rejoin = a.rejoin || JoinsLate(*run, id);
+  auto transport = MakePeerTcpTransport(*run, run->topology, *shared->model, id, &stop, rejoin);
   if (!transport.ok()) {
     std::cerr << "hearsay peer: " << transport.status().message() << "\n";
     return 1;
@@ -120,7 +122,7 @@ int RunPeer(const PeerArgs& a) {
   po.out_dir = a.out.empty() ? exp->output_dir + "/" + run->name : a.out;
   po.stop = &stop;
   po.resume_round = a.resume_round;
-  po.rejoin = a.rejoin;
+  po.rejoin = rejoin;
   // A restarted peer's run time counts from the run's start (duration, time-grid snapshots).
   if (a.elapsed_s > 0) {
     po.epoch = Now() - std::chrono::duration_cast<SteadyClock::duration>(Duration(a.elapsed_s));
@@ -189,7 +191,8 @@ void RegisterPeerCommand(CLI::App& app) {
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 62));
   cmd->add_flag("--rejoin", args->rejoin,
                 "This peer was restarted: join the running run by a state transfer from its\n"
-                "neighbours instead of starting it (dpsgd, dcd, ecd, choco; docs/faults.md)");
+                "neighbours instead of starting it (dpsgd, dcd, ecd, choco; docs/faults.md).\n"
+                "Implied for a late joiner (`join:` in the experiment's faults)");
   cmd->add_option("--elapsed", args->elapsed_s,
                   "Seconds since the run started, for a restarted peer (--rejoin): its\n"
                   "`duration:` and time-grid snapshots count from the run's start, not its own")

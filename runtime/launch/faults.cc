@@ -30,6 +30,15 @@ std::string KilledReason(const FaultSpec& f) {
                     : "killed by --chaos";
 }
 
+PeerOutcome NeverJoined(const RunConfig& run, int peer) {
+  int line = 0;
+  for (const FaultSpec& f : run.faults) {
+    if (f.kind == FaultSpec::Kind::kJoin && f.peers[0] == peer) line = f.line;
+  }
+  return {PeerOutcome::State::kAbsent,
+          "never joined: the run ended before its join (line " + std::to_string(line) + ")"};
+}
+
 Status AddChaos(RunConfig* run, double kills_per_minute, uint64_t seed) {
   if (!(kills_per_minute > 0) || !std::isfinite(kills_per_minute)) {
     return InvalidArgument("--chaos " + std::to_string(kills_per_minute) +
@@ -85,11 +94,14 @@ Status CheckFaults(const RunConfig& run, TransportKind transport, const std::str
         return InvalidArgument(where + ": peer " + std::to_string(f.peers[0]) +
                                " is not killed earlier in the schedule; only a dead peer restarts");
       }
-      if (run.algorithm == AlgorithmKind::kAdpsgd || run.topology->graph->time_varying()) {
-        return InvalidArgument(where +
-                               ": a rejoin needs dpsgd, dcd, ecd or choco on a static "
-                               "graph");
-      }
+    }
+    const bool joins = f.kind == FaultSpec::Kind::kRestart || f.kind == FaultSpec::Kind::kJoin;
+    if (joins &&
+        (run.algorithm == AlgorithmKind::kAdpsgd || run.algorithm == AlgorithmKind::kAllreduce ||
+         run.device.kind != DeviceKind::kCpu || run.topology->graph->time_varying())) {
+      return InvalidArgument(where +
+                             ": a rejoin needs dpsgd, dcd, ecd or choco on the CPU over a "
+                             "static graph (a state transfer)");
     }
     if (network && !run.emulate) {
       return InvalidArgument(where +
@@ -115,6 +127,8 @@ const char* PeerOutcomeName(PeerOutcome::State state) {
       return "failed";
     case PeerOutcome::State::kKilled:
       return "killed";
+    case PeerOutcome::State::kAbsent:
+      return "absent";
   }
   return "?";
 }
@@ -133,7 +147,9 @@ FaultRunner::FaultRunner(const RunConfig& run, std::string run_dir)
     : faults_(run.faults),
       fired_(run.faults.size(), 0),
       resume_at_(run.topology->size(), -1.0),
-      killed_(run.topology->size()) {
+      killed_(run.topology->size()),
+      not_joined_(run.topology->size(), 0) {
+  for (int i = 0; i < run.topology->size(); ++i) not_joined_[i] = JoinsLate(run, i) ? 1 : 0;
   if (!faults_.empty()) log_ = std::fopen((run_dir + "/faults.jsonl").c_str(), "w");
 }
 
@@ -185,14 +201,24 @@ void FaultRunner::Step(double elapsed_s, const ProgressTracker& progress, PeerCo
     }
     if (fired_[k] || f.peers.empty()) continue;
     const int peer = f.peers[0];
-    // kill and pause fire at the peer's own round; a restart (the peer is dead) at anybody's.
+    // kill and pause fire at the peer's own round; a restart or a join (the peer is not
+    // running) at anybody's.
+    const bool absent = f.kind == FaultSpec::Kind::kRestart || f.kind == FaultSpec::Kind::kJoin;
     bool reached = progress.round(peer) >= f.at_round;
-    for (int i = 0; f.kind == FaultSpec::Kind::kRestart && i < progress.size(); ++i) {
+    for (int i = 0; absent && i < progress.size(); ++i) {
       reached |= progress.round(i) >= f.at_round;
     }
     const bool due = f.at_s >= 0 ? elapsed_s >= f.at_s : reached;
     if (!due) continue;
     fired_[k] = 1;
+    if (f.kind == FaultSpec::Kind::kJoin) {
+      if (peers.Join(peer)) {
+        not_joined_[peer] = 0;
+        Record(elapsed_s, "join", peer, f.line);
+      }
+      continue;
+    }
+    if (not_joined_[peer]) continue;  // nothing happens to a peer that is not there yet
     if (f.kind == FaultSpec::Kind::kRestart) {
       if (!killed_[peer].empty() && peers.Restart(peer)) {
         killed_[peer].clear();

@@ -14,9 +14,11 @@
 // OUT/<run>/faults.jsonl. `partition` and `link_down` are executed by the
 // network emulator of every peer (the run's topology carries them as link events, added when
 // the experiment loads), in TCP, in-process and simulated runs alike; the runner records when
-// it sees them start and end. The simulator executes kill and pause itself, in virtual time
-// (runtime/sim/simulator.h). `restart` is refused before anything starts (CheckFaults): nothing
-// in a schedule is silently ignored.
+// it sees them start and end. `restart` starts a killed peer again and `join` a late joiner
+// (not started with the run); both join the running run by a state transfer. The simulator
+// executes kill, pause, restart and join itself, in virtual time (runtime/sim/simulator.h). A
+// fault that cannot run is refused before anything starts (CheckFaults): nothing in a schedule
+// is silently ignored.
 // Thread-safety: one owner thread (the launcher's polling loop).
 #pragma once
 
@@ -43,11 +45,18 @@ bool ReportedARound(const std::string& run_dir, int i);
 Status CheckFaults(const RunConfig& run, TransportKind transport, const std::string& source);
 
 struct PeerOutcome {
-  enum class State { kFinished, kFailed, kKilled };
+  enum class State {
+    kFinished,
+    kFailed,
+    kKilled,
+    kAbsent
+  };  // kAbsent: a late joiner that
+      // never joined
   State state = State::kFinished;
   std::string reason;  // kFailed / kKilled: why (exit code and last log line, the fault's line)
 };
-const char* PeerOutcomeName(PeerOutcome::State state);  // "finished" | "failed" | "killed"
+// "finished" | "failed" | "killed" | "absent"
+const char* PeerOutcomeName(PeerOutcome::State state);
 
 // Writes run_dir/peers.csv: peer,status,reason (RFC 4180).
 Status WritePeerOutcomes(const std::string& run_dir, const std::vector<PeerOutcome>& outcomes);
@@ -63,22 +72,27 @@ class PeerControl {
   virtual void Resume(int peer) = 0;
   // Starts a killed peer again; it rejoins the run. False: not possible here.
   virtual bool Restart(int peer) { return false; }
+  // Starts a late joiner (`join:`), not started with the run; it joins it. False: not possible.
+  virtual bool Join(int peer) { return false; }
 };
 
 class ProcessControl final : public PeerControl {
  public:
-  // `restart` starts peer i's process again (with --rejoin); false if it could not.
-  ProcessControl(std::vector<ChildProcess>* peers, std::function<bool(int)> restart)
-      : peers_(peers), restart_(std::move(restart)) {}
+  // `restart` starts peer i's process again, or for the first time (a late joiner), with
+  // --rejoin; false if it could not.
+  ProcessControl(std::vector<ChildProcess>* peers, std::function<bool(int)> restart,
+                 std::function<bool(int)> join)
+      : peers_(peers), restart_(std::move(restart)), join_(std::move(join)) {}
   bool Gone(int peer) override { return (*peers_)[peer].Poll().has_value(); }
   void Kill(int peer) override { (*peers_)[peer].Kill(); }
   void Pause(int peer) override;
   void Resume(int peer) override;
   bool Restart(int peer) override { return restart_ && restart_(peer); }
+  bool Join(int peer) override { return join_ && join_(peer); }
 
  private:
   std::vector<ChildProcess>* peers_;
-  std::function<bool(int)> restart_;
+  std::function<bool(int)> restart_, join_;
 };
 
 // `hearsay launch --chaos RATE`: a seeded schedule of random kills, each followed by a restart of
@@ -90,6 +104,8 @@ class ProcessControl final : public PeerControl {
 Status AddChaos(RunConfig* run, double kills_per_minute, uint64_t seed);
 // "killed by the fault schedule (line L)", or "killed by --chaos" for a generated entry.
 std::string KilledReason(const FaultSpec& f);
+// The outcome of late joiner `peer` when the run ended before its `join:` fired.
+PeerOutcome NeverJoined(const RunConfig& run, int peer);
 
 class FaultRunner {
  public:
@@ -104,6 +120,8 @@ class FaultRunner {
   void ResumeAll(PeerControl& peers);
   // Peer `i` was killed by the schedule; why ("" if not).
   const std::string& killed(int i) const { return killed_[i]; }
+  // Peer `i` joins late and has not joined (yet).
+  bool not_joined(int i) const { return not_joined_[i] != 0; }
 
  private:
   void Record(double t, const char* action, int peer, int line);
@@ -112,6 +130,7 @@ class FaultRunner {
   std::vector<char> fired_;          // per fault
   std::vector<double> resume_at_;    // per peer: when to SIGCONT (< 0: not paused)
   std::vector<std::string> killed_;  // per peer
+  std::vector<char> not_joined_;     // per peer: a late joiner that has not joined yet
   std::FILE* log_ = nullptr;         // run_dir/faults.jsonl
 };
 

@@ -16,8 +16,8 @@ namespace {
 // The fault schedule's hands on in-process peers: flags their loops poll, and a restart hook.
 class InProcControl final : public PeerControl {
  public:
-  InProcControl(int n, std::function<bool(int)> restart)
-      : kill_(n), pause_(n), ended_(n), restart_(std::move(restart)) {}
+  InProcControl(int n, std::function<bool(int)> restart, std::function<bool(int)> join)
+      : kill_(n), pause_(n), ended_(n), restart_(std::move(restart)), join_(std::move(join)) {}
   bool Gone(int peer) override { return ended_[peer].load(); }
   void Kill(int peer) override { kill_[peer] = true; }
   void Pause(int peer) override { pause_[peer] = true; }
@@ -33,13 +33,14 @@ class InProcControl final : public PeerControl {
     ended_[peer] = false;
     return restart_(peer);
   }
+  bool Join(int peer) override { return join_(peer); }
   const std::atomic<bool>* kill_flag(int peer) const { return &kill_[peer]; }
   const std::atomic<bool>* pause_flag(int peer) const { return &pause_[peer]; }
   void Ended(int peer) { ended_[peer] = true; }
 
  private:
   std::vector<std::atomic<bool>> kill_, pause_, ended_;
-  std::function<bool(int)> restart_;
+  std::function<bool(int)> restart_, join_;
 };
 
 }  // namespace
@@ -58,10 +59,14 @@ Status RunInProc(const RunConfig& run, std::shared_ptr<const Workload> workload,
   std::vector<std::thread> threads;
   std::atomic<int> running{0};
   const TimePoint epoch = Now();  // one time origin for every peer (time-grid snapshots)
-  std::function<bool(int, bool)> start;
-  InProcControl control(n, [&](int peer) { return start(peer, true); });
-  start = [&](int i, bool rejoin) {
-    std::unique_ptr<Transport> t = rejoin ? hub.Reopen(i) : hub.Endpoint(i);
+  // start(i, rejoin, reopen): a restart reopens the killed peer's endpoint; a late joiner
+  // (`join:`) rejoins on its first one.
+  std::function<bool(int, bool, bool)> start;
+  InProcControl control(
+      n, [&](int peer) { return start(peer, true, true); },
+      [&](int peer) { return start(peer, true, false); });
+  start = [&](int i, bool rejoin, bool reopen) {
+    std::unique_ptr<Transport> t = reopen ? hub.Reopen(i) : hub.Endpoint(i);
     if (!t) return false;
     if (run.emulate) t = MakeEmulatedTransport(std::move(t), run.topology, i, run.seed);
     ++running;
@@ -104,7 +109,9 @@ Status RunInProc(const RunConfig& run, std::shared_ptr<const Workload> workload,
     });
     return true;
   };
-  for (int i = 0; i < n; ++i) start(i, false);
+  for (int i = 0; i < n; ++i) {
+    if (!JoinsLate(run, i)) start(i, false, false);  // a late joiner starts at its `join:`
+  }
   // Watch for Ctrl-C while the peers run, and execute the fault schedule.
   FaultRunner faults(run, run_dir);
   while (running.load() > 0) {
@@ -125,7 +132,9 @@ Status RunInProc(const RunConfig& run, std::shared_ptr<const Workload> workload,
   int finished_ok = 0;
   bool started_up = !stop_all;  // no peer failed before its first round
   for (int i = 0; i < n; ++i) {
-    if (results[i].ok()) {
+    if (faults.not_joined(i)) {
+      (*outcomes)[i] = NeverJoined(run, i);
+    } else if (results[i].ok()) {
       ++finished_ok;
     } else if (!faults.killed(i).empty()) {
       (*outcomes)[i] = {PeerOutcome::State::kKilled, faults.killed(i)};

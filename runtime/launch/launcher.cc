@@ -114,6 +114,7 @@ Result<std::vector<EvalPoint>> RunSim(const LaunchOptions& o, const RunConfig& r
   so.out_dir = run_dir;
   so.stop = o.stop;
   HEARSAY_ASSIGN_OR_RETURN(SimResult r, Simulate(so));
+  for (int peer : r.never_joined) (*outcomes)[peer] = NeverJoined(run, peer);
   for (int peer : r.killed) {
     for (const FaultSpec& f : run.faults) {
       if (f.kind == FaultSpec::Kind::kKill && f.peers[0] == peer) {
@@ -240,22 +241,21 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
     if (hosts) argv = SshArgv(ssh, hosts->hosts[placement[i]].destination, cwd, argv);
     return ChildProcess::Spawn(argv, run_dir + "/peer_" + std::to_string(i) + ".log");
   };
-  std::vector<ChildProcess> children;
+  std::vector<ChildProcess> children(n);
   for (int i = 0; i < n; ++i) {
+    if (JoinsLate(run, i)) continue;  // started by its `join:` fault
     auto child = spawn(i, false);
     if (!child.ok()) return child.status().WithPrefix("run '" + run.name + "'");
-    children.push_back(std::move(child).value());
+    children[i] = std::move(child).value();
   }
   started = Now();
   FaultRunner faults(run, run_dir);
   outcomes->assign(n, PeerOutcome{});
   std::vector<char> ended(n, 0);
-  ProcessControl control(&children, [&](int i) {
-    // Only a peer whose killed process has been reaped (it is no longer running).
-    if (!children[i].Poll().has_value()) return false;
+  const auto start_again = [&](int i, const char* what) {
     auto child = spawn(i, true);
     if (!child.ok()) {
-      HEARSAY_LOG_WARN("run '{}': cannot restart peer {}: {}", run.name, i,
+      HEARSAY_LOG_WARN("run '{}': cannot {} peer {}: {}", run.name, what, i,
                        child.status().message());
       return false;
     }
@@ -263,7 +263,14 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
     ended[i] = 0;
     (*outcomes)[i] = PeerOutcome{};
     return true;
-  });
+  };
+  ProcessControl control(
+      &children,
+      [&](int i) {
+        // Only a peer whose killed process has been reaped (it is no longer running).
+        return children[i].Poll().has_value() && start_again(i, "restart");
+      },
+      [&](int i) { return start_again(i, "start the late joiner"); });
   Status failure;
   Status diverged;  // the first peer that exited saying its training diverged
   bool stopping = false;
@@ -272,6 +279,7 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
   while (true) {
     bool all_done = true;
     for (int i = 0; i < n; ++i) {
+      if (faults.not_joined(i)) continue;  // a late joiner not started (yet)
       std::optional<int> code = children[i].Poll();
       if (!code) {
         all_done = false;
@@ -323,6 +331,9 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
     if (!stopping) faults.Step(SecondsSince(started), *tracker, control);
     ShowProgress(o, tracker->Line(run.name, run.rounds, run.duration_s), false);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  for (int i = 0; i < n; ++i) {
+    if (faults.not_joined(i)) (*outcomes)[i] = NeverJoined(run, i);
   }
   // Ctrl-C reaches the children too (one process group): their exits are not the cause.
   if (o.stop && o.stop->load()) return Cancelled("interrupted");

@@ -125,6 +125,7 @@ std::vector<PeerOutcome> ReadPeerOutcomes(const std::string& run_dir, int num_pe
         const std::string& st = row[status];
         outcomes[i].state = st == "finished" ? PeerOutcome::State::kFinished
                             : st == "killed" ? PeerOutcome::State::kKilled
+                            : st == "absent" ? PeerOutcome::State::kAbsent
                                              : PeerOutcome::State::kFailed;
         outcomes[i].reason = row[reason];
       }

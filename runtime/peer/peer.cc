@@ -81,6 +81,12 @@ Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
   }
   o.bind = PeerAddress{topology->nodes[id].bind_host, topology->nodes[id].bind_port};
   o.neighbors = CommNeighbors(run, *topology->graph, id);
+  // Late joiners (`join:`) are not waited for at start: their links come up when they join.
+  if (!rejoin) {
+    for (int j : o.neighbors) {
+      if (JoinsLate(run, j)) o.late_neighbors.push_back(j);
+    }
+  }
   o.handshake.cluster_id = run.cluster_id;
   o.handshake.topology_hash = TopologyHash(*topology);
   o.handshake.model_shape = model_shape;

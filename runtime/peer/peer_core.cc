@@ -84,6 +84,8 @@ Status PeerCore::Setup() {
   HEARSAY_ASSIGN_OR_RETURN(optimizer_, MakeOptimizer(run.optimizer, d));
   outer_ = std::make_unique<OuterOptimizer>(run.outer_optimizer, d);
   link_neighbors_ = CommNeighbors(run, *options_.topology->graph, id);
+  // A late joiner (`join:`) joins the running run however it was started (docs/faults.md).
+  if (options_.replay == nullptr && JoinsLate(run, id)) options_.rejoin = true;
   done_round_.assign(link_neighbors_.size(), -1);
   failed_.assign(link_neighbors_.size(), "");
   final_.assign(link_neighbors_.size(), 0);
@@ -94,6 +96,13 @@ Status PeerCore::Setup() {
   if (options_.resume_state) {
     HEARSAY_RETURN_IF_ERROR(LoadState(*options_.resume_state)
                                 .WithPrefix("peer " + std::to_string(id) + ": checkpoint"));
+  }
+  if (!options_.rejoin && options_.replay == nullptr) {
+    // A late neighbour is not there until its JOIN: nothing is sent to it nor waited for, and
+    // only its state transfer (SET_COPY) admits it (gossip_rejoin.cc).
+    for (int j : link_neighbors_) {
+      if (JoinsLate(run, j)) SetFailed(j, "has not joined yet (a late joiner, `join:`)");
+    }
   }
   return Status::Ok();
 }

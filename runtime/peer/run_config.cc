@@ -1,5 +1,6 @@
 #include "runtime/peer/run_config.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "common/suggest.h"
@@ -83,8 +84,15 @@ Result<Device> ParseDevice(std::string_view text) {
 }
 
 const char* FaultKindName(FaultSpec::Kind kind) {
-  static const char* const kNames[] = {"kill", "restart", "pause", "partition", "link_down"};
+  static const char* const kNames[] = {"kill",      "restart",   "pause",
+                                       "partition", "link_down", "join"};
   return kNames[static_cast<int>(kind)];
+}
+
+bool JoinsLate(const RunConfig& run, int peer) {
+  return std::any_of(run.faults.begin(), run.faults.end(), [&](const FaultSpec& f) {
+    return f.kind == FaultSpec::Kind::kJoin && f.peers[0] == peer;
+  });
 }
 
 std::string CompressorLabel(const RunConfig& run) {

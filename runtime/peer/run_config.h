@@ -68,11 +68,12 @@ struct FaultSpec {
     kPause,      // SIGSTOP `peers[0]` for `for_s` seconds, then SIGCONT
     kPartition,  // cut every link between different `groups` for `for_s` seconds
     kLinkDown,   // take the link peers[0] <-> peers[1] down for `for_s` seconds
+    kJoin,       // `peers[0]` is not started with the run; it joins it here (docs/faults.md)
   };
   Kind kind = Kind::kKill;
   double at_s = -1;                      // seconds since the run started; -1 = round-based
   int64_t at_round = 0;                  // 1-based round; 0 = time-based
-  std::vector<int> peers;                // kill / restart / pause: one; link_down: two
+  std::vector<int> peers;                // kill / restart / pause / join: one; link_down: two
   std::vector<std::vector<int>> groups;  // partition: disjoint, ascending ids; nodes not listed
                                          // form one more group
   double for_s = 0;                      // pause (required), partition / link_down: how long;
@@ -149,6 +150,10 @@ struct RunConfig {
   // (a LIBSVM file's class count against the model kind).
   std::string model_at, data_at;
 };
+
+// Peer `peer` is not started with the run: a `join:` fault starts it later, and it joins the
+// running run by the rejoin state transfer (docs/faults.md "Late joiners").
+bool JoinsLate(const RunConfig& run, int peer);
 
 // "dcd/qsgd:8": the algorithm and codec, as peers compare them in the handshake.
 std::string AlgorithmLabel(const RunConfig& run);

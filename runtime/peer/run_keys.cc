@@ -411,10 +411,11 @@ Status ApplyRunKey(const YamlContext& ctx, const std::string& key, const YAML::N
     HEARSAY_RETURN_IF_ERROR(ParseOuterOptimizer(ctx, v, &r.outer_optimizer));
   } else if (key == "faults") {
     if (!v.IsSequence()) {
-      return ctx.Error(v,
-                       "faults: expected a list of {at: 30s | at_round: R, kill: P | "
-                       "restart: P | pause: P | partition: [[...], [...]] | link_down: [a, b], "
-                       "for: 10s}");
+      return ctx.Error(
+          v,
+          "faults: expected a list of {at: 30s | at_round: R, kill: P | "
+          "restart: P | join: P | pause: P | partition: [[...], [...]] | link_down: [a, b], "
+          "for: 10s}");
     }
     d->faults.emplace(v);
   } else {

@@ -225,8 +225,8 @@ Status CheckTimingAndQuorum(const YamlContext& ctx, const RunDraft& d) {
 Status ParseFault(const YamlContext& ctx, const RunConfig& run, const YAML::Node& e,
                   const std::string& what, FaultSpec* f) {
   HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(e, what,
-                                        {"at", "at_round", "kill", "restart", "pause", "partition",
-                                         "link_down", "for", "until_round"}));
+                                        {"at", "at_round", "kill", "restart", "join", "pause",
+                                         "partition", "link_down", "for", "until_round"}));
   f->line = e.Mark().line + 1;
   if (e["at"] && e["at_round"]) {
     return ctx.Error(e, what + ": give `at:` (a time such as 30s) or `at_round:`, not both");
@@ -250,11 +250,9 @@ Status ParseFault(const YamlContext& ctx, const RunConfig& run, const YAML::Node
     return ctx.Error(e, what + ": say when: `at: 30s` (since the run started) or `at_round: R`");
   }
   static const std::vector<std::pair<const char*, FaultSpec::Kind>> kActions = {
-      {"kill", FaultSpec::Kind::kKill},
-      {"restart", FaultSpec::Kind::kRestart},
-      {"pause", FaultSpec::Kind::kPause},
-      {"partition", FaultSpec::Kind::kPartition},
-      {"link_down", FaultSpec::Kind::kLinkDown}};
+      {"kill", FaultSpec::Kind::kKill},           {"restart", FaultSpec::Kind::kRestart},
+      {"join", FaultSpec::Kind::kJoin},           {"pause", FaultSpec::Kind::kPause},
+      {"partition", FaultSpec::Kind::kPartition}, {"link_down", FaultSpec::Kind::kLinkDown}};
   YAML::Node action;
   int actions = 0;
   for (const auto& [key, kind] : kActions) {
@@ -264,7 +262,9 @@ Status ParseFault(const YamlContext& ctx, const RunConfig& run, const YAML::Node
     action.reset(e[key]);
   }
   if (actions != 1) {
-    return ctx.Error(e, what + ": give exactly one of kill, restart, pause, partition, link_down");
+    return ctx.Error(e, what +
+                            ": give exactly one of kill, restart, join, pause, partition, "
+                            "link_down");
   }
   const std::string name = what + "." + FaultKindName(f->kind);
   if (f->kind == FaultSpec::Kind::kPartition) {
@@ -389,6 +389,56 @@ void AddNetworkFaultEvents(RunConfig* run) {
   run->topology = std::move(spec);
 }
 
+// Late joiners (`join: P`): a peer joins once, before anything else happens to it, and it needs
+// a neighbour that is there from the start to take its state from (and one peer must start).
+Status CheckJoins(const YamlContext& ctx, const RunConfig& run, const YAML::Node& list) {
+  const auto sets = NeighborSets(*run.topology->graph);
+  const int n = run.topology->size();
+  std::vector<char> late(n, 0);
+  for (const FaultSpec& f : run.faults) {
+    if (f.kind == FaultSpec::Kind::kJoin) late[f.peers[0]] = 1;
+  }
+  std::vector<char> seen(n, 0);  // named by a fault earlier in the list
+  for (size_t k = 0; k < run.faults.size(); ++k) {
+    const FaultSpec& f = run.faults[k];
+    const std::string what = "faults[" + std::to_string(k) + "]";
+    if (f.kind == FaultSpec::Kind::kJoin) {
+      const int p = f.peers[0];
+      if (run.algorithm == AlgorithmKind::kAdpsgd || run.algorithm == AlgorithmKind::kAllreduce ||
+          run.device.kind != DeviceKind::kCpu || run.topology->graph->time_varying()) {
+        return ctx.Error(list[k], what +
+                                      ".join: a late joiner joins by a state transfer, which "
+                                      "needs dpsgd, dcd, ecd or choco on the CPU over a static "
+                                      "graph");
+      }
+      if (seen[p]) {
+        return ctx.Error(list[k], what + ".join: peer " + std::to_string(p) +
+                                      " is named by an earlier fault; a late joiner's join "
+                                      "comes first, and only once");
+      }
+      if (std::none_of(sets[p].begin(), sets[p].end(), [&](int j) { return !late[j]; })) {
+        return ctx.Error(list[k], what + ".join: every neighbour of peer " + std::to_string(p) +
+                                      " joins late too; a joiner takes its state from a "
+                                      "neighbour that is there from the start");
+      }
+    }
+    if (f.kind == FaultSpec::Kind::kLinkDown) continue;  // a link may be down before a join
+    for (int p : f.peers) {
+      if (late[p] && !seen[p] && f.kind != FaultSpec::Kind::kJoin) {
+        return ctx.Error(list[k], what + "." + FaultKindName(f.kind) + ": peer " +
+                                      std::to_string(p) +
+                                      " joins late; put its `join:` before anything else "
+                                      "that happens to it");
+      }
+      seen[p] = 1;
+    }
+  }
+  if (std::all_of(late.begin(), late.end(), [](char c) { return c != 0; })) {
+    return ctx.Error(list, "faults: every peer joins late; at least one must start the run");
+  }
+  return Status::Ok();
+}
+
 Status ParseFaults(const YamlContext& exp_ctx, RunDraft* d) {
   d->run.faults.clear();
   if (!d->faults) return Status::Ok();
@@ -405,6 +455,16 @@ Status ParseFaults(const YamlContext& exp_ctx, RunDraft* d) {
     HEARSAY_RETURN_IF_ERROR(
         ParseFault(ctx, d->run, list[k], "faults[" + std::to_string(k) + "]", &f));
     d->run.faults.push_back(std::move(f));
+  }
+  HEARSAY_RETURN_IF_ERROR(CheckJoins(ctx, d->run, list));
+  const bool joins =
+      std::any_of(d->run.faults.begin(), d->run.faults.end(),
+                  [](const FaultSpec& f) { return f.kind == FaultSpec::Kind::kJoin; });
+  if (joins && d->run.checkpoint_every > 0) {
+    return ctx.Error(d->At("checkpoint_every"),
+                     "run '" + d->run.name +
+                         "': checkpoint_every with a late joiner (join:) is not supported yet "
+                         "(a resume would have no checkpoint of a peer that had not joined)");
   }
   AddNetworkFaultEvents(&d->run);
   return Status::Ok();

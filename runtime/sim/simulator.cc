@@ -98,6 +98,10 @@ class Simulation {
   void Fault(int peer, uint64_t ref, double now);
   void Kill(int peer, double now);
   void Restart(int peer, double now);
+  void Join(int peer, double now);
+  // Starts `peer` with a fresh core that joins the running run (a restart or a late joiner).
+  bool StartJoining(int peer, double now);
+  std::vector<char> not_joined_;  // per peer: a late joiner that has not joined yet
   void MaybeFireRoundFaults(int peer, int64_t round);
   std::vector<char> fault_fired_;  // per entry of run.faults
 
@@ -278,8 +282,9 @@ void Simulation::MaybeFireRoundFaults(int peer, int64_t round) {
   for (size_t k = 0; k < faults.size(); ++k) {
     const FaultSpec& f = faults[k];
     if (fault_fired_[k] || f.at_round <= 0 || f.peers.empty()) continue;
-    // kill and pause: at the peer's own round; restart (the peer is dead): at anybody's.
-    if (f.kind == FaultSpec::Kind::kRestart) {
+    // kill and pause: at the peer's own round; restart and join (the peer is not running): at
+    // anybody's.
+    if (f.kind == FaultSpec::Kind::kRestart || f.kind == FaultSpec::Kind::kJoin) {
       if (round < f.at_round) continue;
       fault_fired_[k] = 1;
       Push(now_, EventClass::kFault, f.peers[0], k);
@@ -310,6 +315,10 @@ void Simulation::Fault(int peer, uint64_t ref, double now) {
   fault_fired_[ref] = 1;
   if (f.kind == FaultSpec::Kind::kRestart) {
     Restart(peer, now);
+    return;
+  }
+  if (f.kind == FaultSpec::Kind::kJoin) {
+    Join(peer, now);
     return;
   }
   if (p.state == PeerState::kDone) return;  // already finished
@@ -351,6 +360,19 @@ void Simulation::Restart(int peer, double now) {
   PeerSlot& p = peers_[peer];
   auto was_killed = std::find(result_.killed.begin(), result_.killed.end(), peer);
   if (p.state != PeerState::kDone || was_killed == result_.killed.end()) return;
+  if (!StartJoining(peer, now)) return;
+  result_.killed.erase(std::find(result_.killed.begin(), result_.killed.end(), peer));
+  ++result_.restarts;
+}
+
+// A late joiner (`join:`) starts now and joins the running run the way a restarted peer does.
+void Simulation::Join(int peer, double now) {
+  if (!not_joined_[peer]) return;
+  if (StartJoining(peer, now)) not_joined_[peer] = 0;
+}
+
+bool Simulation::StartJoining(int peer, double now) {
+  PeerSlot& p = peers_[peer];
   PeerCoreOptions co;
   co.id = peer;
   co.run = o_.run;
@@ -361,7 +383,7 @@ void Simulation::Restart(int peer, double now) {
   if (!core.ok()) {
     if (failure_.ok())
       failure_ = core.status().WithPrefix("restart of peer " + std::to_string(peer));
-    return;
+    return false;
   }
   p.core = std::move(core).value();
   p.state = PeerState::kIdle;
@@ -375,14 +397,13 @@ void Simulation::Restart(int peer, double now) {
     if (s.ok()) s = files.status();
     if (!s.ok()) {
       if (failure_.ok()) failure_ = s;
-      return;
+      return false;
     }
     p.files = std::move(files).value();
   }
-  result_.killed.erase(was_killed);
-  ++result_.restarts;
   ++live_;
   Push(now, EventClass::kWake, peer, ++p.timer_gen);
+  return true;
 }
 
 Result<SimResult> Simulation::Run() {
@@ -409,6 +430,9 @@ Result<SimResult> Simulation::Run() {
   nodes_.resize(n);
   in_model_.resize(n);
   const bool emulate = o_.run.emulate && o_.replay == nullptr;
+  not_joined_.assign(n, 0);
+  for (int i = 0; i < n && !o_.replay; ++i) not_joined_[i] = JoinsLate(o_.run, i) ? 1 : 0;
+  live_ = 0;
   for (int i = 0; i < n; ++i) {
     PeerCoreOptions co;
     co.id = i;
@@ -431,14 +455,20 @@ Result<SimResult> Simulation::Run() {
         nodes_[i].ingress = std::make_unique<IngressModel>(o_.topology->nodes[i].ingress_bps);
       }
     }
+    if (not_joined_[i]) {
+      // Not started: its `join:` fault starts it; evaluations do not wait for it until then.
+      peers_[i].state = PeerState::kDone;
+      if (evaluator_) evaluator_->Killed(i);
+      continue;
+    }
     Push(0, EventClass::kWake, i, 0);
+    ++live_;
   }
-  live_ = n;
   fault_fired_.assign(o_.run.faults.size(), 0);
   for (size_t k = 0; k < o_.run.faults.size(); ++k) {
     const FaultSpec& f = o_.run.faults[k];
     const bool process = f.kind == FaultSpec::Kind::kKill || f.kind == FaultSpec::Kind::kPause ||
-                         f.kind == FaultSpec::Kind::kRestart;
+                         f.kind == FaultSpec::Kind::kRestart || f.kind == FaultSpec::Kind::kJoin;
     if (process && f.at_s >= 0 && !o_.replay) Push(f.at_s, EventClass::kFault, f.peers[0], k);
   }
   uint64_t checked = 0;
@@ -493,6 +523,7 @@ Result<SimResult> Simulation::Run() {
                     stuck + " wait for messages that can never arrive");
   }
   for (int i = 0; i < n; ++i) {
+    if (not_joined_[i]) result_.never_joined.push_back(i);
     result_.bytes_sent.push_back(peers_[i].bytes_sent);
     result_.bytes_received.push_back(peers_[i].bytes_received);
   }

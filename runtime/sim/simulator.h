@@ -82,8 +82,9 @@ struct SimResult {
   std::vector<int64_t> final_rounds;
   std::vector<uint64_t> bytes_sent, bytes_received;  // wire bytes per peer
   std::vector<SimEvalPoint> evals;                   // round keys then time keys, ascending
-  std::vector<int> killed;  // peers the fault schedule killed (and did not restart), in order
-  int restarts = 0;         // peers the fault schedule restarted (they rejoined the run)
+  std::vector<int> killed;        // peers the fault schedule killed (and did not restart), in order
+  int restarts = 0;               // peers the fault schedule restarted (they rejoined the run)
+  std::vector<int> never_joined;  // late joiners (`join:`) the run ended before
   int64_t max_staleness = 0;
   double mean_staleness = 0;
 };

@@ -280,9 +280,16 @@ Status TcpTransport::Start(TimePoint deadline) {
   const TimePoint some_by = options_.start_with_some_after_s > 0
                                 ? DeadlineIn(options_.start_with_some_after_s)
                                 : TimePoint::max();
+  // Every link up, but those to late joiners (which may already be up too).
+  auto all_up = [&] {
+    return std::all_of(options_.neighbors.begin(), options_.neighbors.end(), [&](int j) {
+      return ever_linked_.count(j) > 0 ||
+             std::find(options_.late_neighbors.begin(), options_.late_neighbors.end(), j) !=
+                 options_.late_neighbors.end();
+    });
+  };
   auto ready = [&] {
-    return fatal_.has_value() || ever_linked_.size() == options_.neighbors.size() ||
-           (!ever_linked_.empty() && Now() >= some_by);
+    return fatal_.has_value() || all_up() || (!ever_linked_.empty() && Now() >= some_by);
   };
   while (!ready() && Now() < deadline) {
     if (options_.stop && options_.stop->load()) {
@@ -296,7 +303,7 @@ Status TcpTransport::Start(TimePoint deadline) {
     return *fatal_;
   }
   // Dialing goes on after Start: a link that breaks, or is not up yet, is (re)dialed.
-  if (ever_linked_.size() == options_.neighbors.size()) return Status::Ok();
+  if (all_up()) return Status::Ok();
   if (!ever_linked_.empty() && Now() >= some_by) {
     HEARSAY_LOG_WARN("{}: starting with links to peers {} still down: {}", name_, DescribeMissing(),
                      "they join when they come up");

@@ -214,6 +214,75 @@ TEST_P(RejoinRuns, ARestartedPeerRejoinsWithExactCopiesForEveryGossipAlgorithm) 
   }
 }
 
+// A late joiner (`join:`): peer 5 is not started with the run; at round 100 it starts and joins
+// by the same state transfer (its neighbours' copies of it are still x0, round 0), trains to the
+// end and ends close to the others, for every gossip algorithm.
+TEST_P(RejoinRuns, ALateJoinerJoinsWithExactCopiesForEveryGossipAlgorithm) {
+  for (const char* algorithm : {"dcd, compressor: \"qsgd:8\"", "choco, compressor: \"qsgd:4\"",
+                                "ecd, compressor: \"qsgd:8\"", "dpsgd"}) {
+    Write("exp.yaml", std::string("topology: ring8.yaml\nrounds: 300\neval_every: 10\n") +
+                          "heartbeat: 50ms\ndead_after: 300ms\ncompute_time: 1ms\nlr: 0.05\n"
+                          "model: softmax\n"
+                          "data: {kind: synthetic, samples: 4000, features: 20, classes: 4}\n"
+                          "runs:\n  - {name: clean, algorithm: " +
+                          algorithm + "}\n  - {name: late, algorithm: " + algorithm +
+                          ", faults: [{at_round: 100, join: 5}]}\n");
+    LaunchOptions o;
+    o.experiment_path = dir_ + "/exp.yaml";
+    o.out_dir = dir_ + "/out";
+    o.transport = GetParam();
+    auto r = hearsay::Launch(o);
+    ASSERT_TRUE(r.ok()) << algorithm << ": " << r.status().message();
+    const RunSummary &clean = (*r)[0], &late = (*r)[1];
+    EXPECT_EQ(late.peers_alive, 8) << algorithm;
+    EXPECT_EQ(late.rounds, 300) << algorithm;
+    EXPECT_LT(std::abs(late.final_point.train_loss - clean.final_point.train_loss),
+              0.05 * clean.final_point.train_loss)
+        << algorithm;
+    const double dist = testing_util::FinalDistanceToAverage(o.out_dir + "/late", 8, 5);
+    EXPECT_GE(dist, 0) << algorithm << ": a final model is missing";
+    EXPECT_LT(dist, 2 * clean.final_point.consensus)
+        << algorithm << ": late joiner " << dist << ", fault-free consensus "
+        << clean.final_point.consensus;
+    // Its metrics start at the round it joined at, after round 100 (in-process: when the
+    // launcher saw round 100, a few rounds later), and go to the end.
+    const std::string m = ReadAll(o.out_dir + "/late/peer_5.jsonl");
+    EXPECT_EQ(m.find("\"round\":100,"), std::string::npos) << algorithm;
+    EXPECT_NE(m.find("\"round\":300,"), std::string::npos) << algorithm;
+    EXPECT_LE(std::count(m.begin(), m.end(), '\n'), 200) << algorithm;
+    const std::string peers = ReadAll(o.out_dir + "/late/peers.csv");
+    EXPECT_NE(peers.find("5,finished"), std::string::npos) << peers;
+    if (GetParam() == TransportKind::kInproc) {
+      const std::string f = ReadAll(o.out_dir + "/late/faults.jsonl");
+      EXPECT_NE(f.find("\"action\":\"join\",\"peer\":5"), std::string::npos) << f;
+    }
+  }
+}
+
+// A late joiner whose join never comes (the run ends first) is reported absent, and the others'
+// run is complete without it.
+TEST_P(RejoinRuns, ALateJoinerTheRunEndsBeforeIsAbsent) {
+  Write("exp.yaml",
+        "topology: ring8.yaml\nrounds: 60\neval_every: 10\nheartbeat: 50ms\n"
+        "dead_after: 300ms\ncompute_time: 1ms\nlr: 0.05\nmodel: softmax\n"
+        "data: {kind: synthetic, samples: 4000, features: 20, classes: 4}\n"
+        "algorithm: dcd\ncompressor: \"qsgd:8\"\n"
+        "runs:\n  - {name: never, faults: [{at: 1000s, join: 5}]}\n");
+  LaunchOptions o;
+  o.experiment_path = dir_ + "/exp.yaml";
+  o.out_dir = dir_ + "/out";
+  o.transport = GetParam();
+  auto r = hearsay::Launch(o);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*r)[0].peers_alive, 7);
+  EXPECT_EQ((*r)[0].rounds, 60);
+  EXPECT_TRUE(std::isfinite((*r)[0].final_point.train_loss));
+  const std::string peers = ReadAll(o.out_dir + "/never/peers.csv");
+  EXPECT_NE(peers.find("5,absent,never joined: the run ended before its join (line 13)"),
+            std::string::npos)
+      << peers;
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, RejoinRuns,
                          ::testing::Values(TransportKind::kSim, TransportKind::kInproc),
                          [](const auto& info) { return std::string(TransportName(info.param)); });
@@ -292,6 +361,12 @@ TEST_F(NetworkFaultErrors, BadSchedulesAreRefusedWithTheirLine) {
       {"  - {at_round: 10, until_round: 20, kill: 1}\n", "`until_round:` ends a partition"},
       {"  - {at_round: 10, link_down: [0, 2]}\n", "not neighbours"},
       {"  - {at_round: 10, partition: [[0, 1], [1, 2]]}\n", "must not overlap"},
+      {"  - {at_round: 10, join: 1}\n  - {at_round: 20, join: 1}\n", "and only once"},
+      {"  - {at_round: 10, kill: 1}\n  - {at_round: 20, join: 1}\n",
+       "joins late; put its `join:` before"},
+      {"  - {at_round: 10, join: 0}\n  - {at_round: 10, join: 1}\n  - {at_round: 10, join: 2}\n",
+       "every neighbour of peer 1 joins late too"},
+      {"  - {at_round: 10, join: 9}\n", "9"},
   };
   for (const Case& c : cases) {
     auto exp = LoadExperiment(Experiment(c.faults, "algorithm: dcd\ncompressor: \"qsgd:8\"\n"));
@@ -299,6 +374,15 @@ TEST_F(NetworkFaultErrors, BadSchedulesAreRefusedWithTheirLine) {
     EXPECT_NE(exp.status().message().find("exp.yaml:"), std::string::npos)
         << exp.status().message();
     EXPECT_NE(exp.status().message().find(c.says), std::string::npos) << exp.status().message();
+  }
+  // A late joiner needs a state transfer; checkpoints of its run are not supported.
+  for (const char* algorithm : {"algorithm: adpsgd\n", "algorithm: allreduce\n",
+                                "algorithm: dcd\ncompressor: \"qsgd:8\"\ncheckpoint_every: 10\n"}) {
+    auto exp = LoadExperiment(Experiment("  - {at_round: 10, join: 1}\n", algorithm));
+    ASSERT_FALSE(exp.ok()) << algorithm;
+    EXPECT_NE(exp.status().message().find("exp.yaml:"), std::string::npos)
+        << exp.status().message();
+    EXPECT_NE(exp.status().message().find("join"), std::string::npos) << exp.status().message();
   }
   // The emulator executes them: a run without it cannot.
   LaunchOptions o;

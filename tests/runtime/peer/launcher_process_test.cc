@@ -347,5 +347,43 @@ TEST_F(LauncherProcesses, AKilledPeerIsRestartedAndRejoinsOverTcp) {
   EXPECT_EQ(LivePeers(), 0);
 }
 
+// A late joiner (`join:`): peer 2 is not started with the run; its neighbours start without
+// waiting for it, and when the launcher starts it at round 100 it joins by the same state
+// transfer as a restarted peer (from the copies of it its neighbours hold, still x0), trains to
+// the end and ends close to the others.
+TEST_F(LauncherProcesses, ALateJoinerJoinsTheRunningRunOverTcp) {
+#if defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "8 instrumented processes per launch; the join protocol is tested in-process "
+                  "and in the simulator";
+#endif
+  const std::string exp = WriteExperiment(
+      400, 0, "5ms",
+      "emulate: true\nheartbeat: 50ms\ndead_after: 400ms\nlr: 0.05\n"
+      "algorithm: dcd\ncompressor: \"qsgd:8\"\n"
+      "runs:\n  - {name: clean}\n  - {name: late, faults: [{at_round: 100, join: 2}]}\n");
+  LaunchOptions o = Options(exp);
+  auto r = Launch(o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const RunSummary &clean = (*r)[0], &late = (*r)[1];
+  EXPECT_EQ(late.peers_alive, 4);
+  EXPECT_EQ(late.rounds, 400);
+  EXPECT_LT(std::abs(late.final_point.train_loss - clean.final_point.train_loss),
+            0.05 * clean.final_point.train_loss);
+  const std::string run_dir = o.out_dir + "/late";
+  const double dist = testing_util::FinalDistanceToAverage(run_dir, 4, 2);
+  EXPECT_GE(dist, 0) << "a final model is missing";
+  EXPECT_LT(dist, 2 * clean.final_point.consensus)
+      << "late joiner " << dist << ", fault-free consensus " << clean.final_point.consensus;
+  const std::string faults = ReadAll(run_dir + "/faults.jsonl");
+  EXPECT_NE(faults.find("\"action\":\"join\",\"peer\":2"), std::string::npos) << faults;
+  const std::string log = ReadAll(run_dir + "/peer_2.log");
+  EXPECT_NE(log.find("holders' copies of it verified identical"), std::string::npos) << log;
+  // It joined mid-run: its metrics start well after round 1.
+  const std::string m = ReadAll(run_dir + "/peer_2.jsonl");
+  EXPECT_EQ(m.find("\"round\":1,"), std::string::npos);
+  EXPECT_NE(m.find("\"round\":400,"), std::string::npos);
+  EXPECT_EQ(LivePeers(), 0);
+}
+
 }  // namespace
 }  // namespace hearsay
