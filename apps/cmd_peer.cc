@@ -189,10 +189,11 @@ void RegisterPeerCommand(CLI::App& app) {
                   "peer of the run must resume from the same round; `hearsay launch --resume`\n"
                   "picks it)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 62));
-  cmd->add_flag("--rejoin", args->rejoin,
-                "This peer was restarted: join the running run by a state transfer from its\n"
-                "neighbours instead of starting it (dpsgd, dcd, ecd, choco; docs/faults.md).\n"
-                "Implied for a late joiner (`join:` in the experiment's faults)");
+  cmd->add_flag(
+      "--rejoin", args->rejoin,
+      "This peer was restarted: join the running run by a state transfer from its\n"
+      "neighbours instead of starting it (dpsgd, dcd, ecd, choco, adpsgd; docs/faults.md).\n"
+      "Implied for a late joiner (`join:` in the experiment's faults)");
   cmd->add_option("--elapsed", args->elapsed_s,
                   "Seconds since the run started, for a restarted peer (--rejoin): its\n"
                   "`duration:` and time-grid snapshots count from the run's start, not its own")

@@ -96,11 +96,10 @@ Status CheckFaults(const RunConfig& run, TransportKind transport, const std::str
       }
     }
     const bool joins = f.kind == FaultSpec::Kind::kRestart || f.kind == FaultSpec::Kind::kJoin;
-    if (joins &&
-        (run.algorithm == AlgorithmKind::kAdpsgd || run.algorithm == AlgorithmKind::kAllreduce ||
-         run.device.kind != DeviceKind::kCpu || run.topology->graph->time_varying())) {
+    if (joins && (run.algorithm == AlgorithmKind::kAllreduce ||
+                  run.device.kind != DeviceKind::kCpu || run.topology->graph->time_varying())) {
       return InvalidArgument(where +
-                             ": a rejoin needs dpsgd, dcd, ecd or choco on the CPU over a "
+                             ": a rejoin needs dpsgd, dcd, ecd, choco or adpsgd on the CPU over a "
                              "static graph (a state transfer)");
     }
     if (network && !run.emulate) {
@@ -220,6 +219,10 @@ void FaultRunner::Step(double elapsed_s, const ProgressTracker& progress, PeerCo
     }
     if (not_joined_[peer]) continue;  // nothing happens to a peer that is not there yet
     if (f.kind == FaultSpec::Kind::kRestart) {
+      if (!killed_[peer].empty() && !peers.Gone(peer)) {
+        fired_[k] = 0;  // the killed process has not ended yet: try again at the next step
+        continue;
+      }
       if (!killed_[peer].empty() && peers.Restart(peer)) {
         killed_[peer].clear();
         Record(elapsed_s, "restart", peer, f.line);

@@ -100,7 +100,7 @@ class ProcessControl final : public PeerControl {
 // minute of run time over the first 90% of `duration:`, each of a random peer that is up, with
 // at most a quarter of the peers (at least one) down at once; each peer stays down for a random
 // 5-15% of the duration. Generated entries have line 0. Errors: a run not bounded by `duration:`,
-// or whose peers cannot restart (AD-PSGD, all-reduce: CheckFaults then says why).
+// or whose peers cannot restart (all-reduce: CheckFaults then says why).
 Status AddChaos(RunConfig* run, double kills_per_minute, uint64_t seed);
 // "killed by the fault schedule (line L)", or "killed by --chaos" for a generated entry.
 std::string KilledReason(const FaultSpec& f);

@@ -5,6 +5,7 @@
 
 #include "common/logging.h"
 #include "common/random.h"
+#include "common/state_io.h"
 
 namespace hearsay {
 
@@ -30,6 +31,10 @@ Status AdpsgdCore::SetupProtocol(std::span<const float> x0) {
   HEARSAY_ASSIGN_OR_RETURN(codec_, MakeCompressor(run.compressor));
   x_.assign(x0.begin(), x0.end());
   x_read_ = x_;
+  if (options_.rejoin) {
+    if (options_.replay != nullptr) return InvalidArgument("a replay does not rejoin");
+    phase_ = Phase::kJoining;
+  }
   scratch_.resize(x_.size());
   delta_.resize(x_.size());
   return Status::Ok();
@@ -59,7 +64,34 @@ Status AdpsgdCore::Decode(const ByteBuffer& bytes, const RngKey& key,
 
 void AdpsgdCore::OnMessage(double now, Message msg) {
   const int from = msg.from;
-  if (msg.kind != MessageKind::kAvgRequest && msg.kind != MessageKind::kAvgReply) {
+  if (msg.kind == MessageKind::kJoinState) {
+    if (phase_ != Phase::kJoining ||
+        !std::binary_search(neighbors_.begin(), neighbors_.end(), from)) {
+      return;  // late, or not asked for: ignored
+    }
+    StateReader r(msg.payload);
+    std::pair<int64_t, std::vector<float>> js{0, std::vector<float>(x_.size())};
+    Status s = r.I64(&js.first, "steps");
+    if (s.ok()) s = r.Floats(&js.second, "model");
+    if (s.ok() && js.first < 0) s = Corruption("steps " + std::to_string(js.first));
+    if (!s.ok()) {
+      SetFailed(from, "sent a bad JOIN_STATE: " + s.message());
+      return;
+    }
+    join_states_[from] = std::move(js);
+    return;
+  }
+  if (phase_ == Phase::kJoining && msg.kind == MessageKind::kJoin) {
+    // Joining at the same time: neither holds anything of the other; both go on without the edge
+    // (waiting for each other's answer would deadlock).
+    SetFailed(from, "is joining at the same time as this peer");
+    return;
+  }
+  if (phase_ == Phase::kJoining && msg.kind == MessageKind::kAvgReply) {
+    return;  // a reply to this peer's predecessor (a restart): its average is gone
+  }
+  if (msg.kind != MessageKind::kAvgRequest && msg.kind != MessageKind::kAvgReply &&
+      msg.kind != MessageKind::kJoin) {
     HEARSAY_LOG_WARN("peer {}: adpsgd drops a message of kind {} from peer {}", options_.id,
                      static_cast<int>(msg.kind), from);
     return;
@@ -118,12 +150,86 @@ Status AdpsgdCore::Serve(const Message& m, CoreSink& sink) {
   return SendTo(sink, std::move(reply));
 }
 
+// A neighbour (re)joins: it gets this peer's model and step count at once, and is a partner
+// again. An average in flight with it was with its predecessor, which is gone: given up.
+Status AdpsgdCore::ServeJoin(const Message& m, CoreSink& sink) {
+  const int j = m.from;
+  if (partner_ == j) {
+    applied_.push_back(MessageId{partner_, partner_round_, MessageKind::kDone});
+    partner_ = -1;
+    partner_round_ = -1;
+  }
+  std::erase_if(given_up_, [&](const std::pair<int, int64_t>& g) { return g.first == j; });
+  Readmit(now_, j, "rejoining");
+  Message reply;
+  reply.kind = MessageKind::kJoinState;
+  reply.from = options_.id;
+  reply.to = j;
+  reply.round = last_round_;
+  StateWriter w(&reply.payload);
+  w.I64(last_round_);
+  w.Floats(x_);
+  HEARSAY_LOG_WARN("peer {}: peer {} is joining; sent it this peer's model (step {})", options_.id,
+                   j, last_round_);
+  return SendTo(sink, std::move(reply));
+}
+
+CoreStep AdpsgdCore::JoinStep(double now, CoreSink& sink) {
+  const int id = options_.id;
+  if (!joins_sent_) {
+    joins_sent_ = true;
+    join_began_ = now;
+    for (int j : neighbors_) {
+      Message m;
+      m.kind = MessageKind::kJoin;
+      m.from = id;
+      m.to = j;
+      if (Status s = SendTo(sink, std::move(m)); !s.ok()) return Fail(now, sink, std::move(s));
+    }
+  }
+  // Every live neighbour that has not finished answers (a dead one is silent for dead_after).
+  const double deadline = join_began_ + options_.run.round_timeout_s;
+  for (int j : neighbors_) {
+    if (join_states_.count(j) || !alive(j) || done_round(j) >= 0) continue;
+    if (now >= deadline) {
+      return Fail(now, sink,
+                  DeadlineExceeded("peer " + std::to_string(id) + ": no JOIN_STATE from peer " +
+                                   std::to_string(j) + " within round_timeout"));
+    }
+    return Wait(now, deadline);
+  }
+  if (join_states_.empty()) {
+    return Fail(now, sink,
+                Unavailable("peer " + std::to_string(id) +
+                            ": no live neighbour answered its JOIN; nothing to join"));
+  }
+  // The neighbour furthest along; ties: the lowest id (map order).
+  auto best = join_states_.begin();
+  for (auto it = join_states_.begin(); it != join_states_.end(); ++it) {
+    if (it->second.first > best->second.first) best = it;
+  }
+  x_ = std::move(best->second.second);
+  last_round_ = best->second.first;
+  round_ = last_round_ + 1;
+  joined_at_ = round_;
+  HEARSAY_LOG_WARN("peer {}: joined at step {} with peer {}'s model", id, round_, best->first);
+  // A neighbour that did not answer holds nothing of this peer: it is not a partner until it
+  // (re)joins itself.
+  for (int j : neighbors_) {
+    if (!join_states_.count(j)) SetFailed(j, "did not answer this peer's JOIN");
+  }
+  join_states_.clear();
+  phase_ = Phase::kStart;
+  return Step(now, sink);
+}
+
 Status AdpsgdCore::ApplyReply(const Message& m) {
   const int j = m.from;
   // A reply to an average this peer gave up (its partner was silent -- paused, partitioned --
   // not dead): the partner applied its half, so applying this half now keeps the sum of the
   // models conserved; the average is just late.
   const bool late = given_up_.count({j, m.round}) > 0;
+  if (!late && m.round < joined_at_) return Status::Ok();  // to this peer's predecessor
   if (!late && (j != partner_ || m.round != partner_round_)) {
     SetFailed(j, "protocol violation: a reply to no request of this peer (round " +
                      std::to_string(m.round) + ")");
@@ -151,6 +257,7 @@ Status AdpsgdCore::ApplyReply(const Message& m) {
 Status AdpsgdCore::ProcessInbox(double now, CoreSink& sink, int64_t record_round, bool* waiting) {
   *waiting = false;
   auto process = [&](const Message& m) {
+    if (m.kind == MessageKind::kJoin) return ServeJoin(m, sink);
     return m.kind == MessageKind::kAvgRequest ? Serve(m, sink) : ApplyReply(m);
   };
   if (options_.replay != nullptr) {
@@ -195,9 +302,14 @@ Status AdpsgdCore::ProcessInbox(double now, CoreSink& sink, int64_t record_round
   // A partner that finished before answering never saw the request (links are FIFO, and its
   // reply would have come before its DONE); one that failed may or may not have applied it.
   if (partner_ >= 0 && (done_round(partner_) >= 0 || !failed(partner_).empty())) {
-    if (!failed(partner_).empty()) {
-      HEARSAY_LOG_WARN("peer {}: gave up the average with peer {}, which failed: {}", options_.id,
-                       partner_, failed(partner_));
+    // Logged at the 1st, 10th, 100th, ... give-up per partner: a dead partner is drawn again
+    // and again.
+    const uint64_t n = ++gave_up_[partner_];
+    if (!failed(partner_).empty() && ((n & (n - 1)) == 0 || n % 1000 == 0)) {
+      HEARSAY_LOG_WARN(
+          "peer {}: gave up the average with peer {}, which failed: {} ({} averages "
+          "with it given up so far)",
+          options_.id, partner_, failed(partner_), n);
     }
     applied_.push_back(MessageId{partner_, partner_round_, MessageKind::kDone});
     // A partner that finished never saw the request; one that failed for good never answers;
@@ -213,7 +325,7 @@ Status AdpsgdCore::ProcessInbox(double now, CoreSink& sink, int64_t record_round
 void AdpsgdCore::Compute() { ComputeLocalWork(x_read_, job_round_); }
 
 Status AdpsgdCore::Service(double now, CoreSink& sink) {
-  if (options_.replay != nullptr || finished()) return Status::Ok();
+  if (options_.replay != nullptr || finished() || phase_ == Phase::kJoining) return Status::Ok();
   bool waiting = false;
   return ProcessInbox(now, sink, round_, &waiting);
 }
@@ -223,6 +335,8 @@ CoreStep AdpsgdCore::Step(double now, CoreSink& sink) {
   const int id = options_.id;
   while (true) {
     switch (phase_) {
+      case Phase::kJoining:
+        return JoinStep(now, sink);
       case Phase::kStart:
         phase_ = Phase::kComputing;
         x_read_ = x_;

@@ -21,10 +21,16 @@
 // round_timeout. The replay log records, for each step, the requests served, replies applied and
 // averages given up (kDone) before the step's gradient was applied; the finishing phase is the
 // record of round last+1.
+// Rejoin (a restarted peer or a late joiner, docs/faults.md): the joiner sends JOIN to every
+// neighbour; a neighbour answers at once with JOIN_STATE (its completed steps, its model), gives
+// up an average it had in flight with the joiner's dead predecessor, and takes the joiner back as
+// a partner. The joiner adopts the model of the neighbour furthest along (most steps; ties: the
+// lowest id) and goes on from the step after it; requests that arrive meanwhile wait until then.
 // Requires an undirected static graph. Thread-safety: none; one driver thread owns it.
 #pragma once
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <set>
 #include <utility>
@@ -46,7 +52,7 @@ class AdpsgdCore final : public PeerCore {
   Status Service(double now, CoreSink& sink) override;
 
  private:
-  enum class Phase : uint8_t { kStart, kComputing, kFinishing };
+  enum class Phase : uint8_t { kJoining, kStart, kComputing, kFinishing };
 
   Status SetupProtocol(std::span<const float> x0) override;
   void OnMessage(double now, Message msg) override;
@@ -58,6 +64,8 @@ class AdpsgdCore final : public PeerCore {
   Status Serve(const Message& m, CoreSink& sink);
   Status ApplyReply(const Message& m);
   Status SendRequest(int64_t t, CoreSink& sink);
+  Status ServeJoin(const Message& m, CoreSink& sink);
+  CoreStep JoinStep(double now, CoreSink& sink);
   RngKey Key(int peer, int64_t round, uint32_t tensor) const;
   int64_t last_step() const;  // rounds, or the replay log's last step
   Status Decode(const ByteBuffer& bytes, const RngKey& key, std::vector<float>* out) const;
@@ -73,8 +81,14 @@ class AdpsgdCore final : public PeerCore {
   int64_t partner_round_ = -1;
   // Averages given up while their partner was silent, (partner, step): a late reply still applies.
   std::set<std::pair<int, int64_t>> given_up_;
+  std::map<int, uint64_t> gave_up_;  // per partner: averages given up (rate-limits the log)
   double finishing_since_ = 0;
   double reply_wait_began_ = -1;  // now when the step began waiting for its reply
+  // Rejoin, joiner side: JOINs sent at join_began_; the answers, by neighbour: (steps, model).
+  bool joins_sent_ = false;
+  int64_t joined_at_ = 0;  // the first step after a rejoin (replies to earlier steps: dropped)
+  double join_began_ = 0;
+  std::map<int, std::pair<int64_t, std::vector<float>>> join_states_;
   std::vector<MessageId> applied_;
   std::vector<std::pair<int, int64_t>> staleness_;  // this step's averages: (peer, steps apart)
   int64_t max_staleness_ = 0;

@@ -404,12 +404,12 @@ Status CheckJoins(const YamlContext& ctx, const RunConfig& run, const YAML::Node
     const std::string what = "faults[" + std::to_string(k) + "]";
     if (f.kind == FaultSpec::Kind::kJoin) {
       const int p = f.peers[0];
-      if (run.algorithm == AlgorithmKind::kAdpsgd || run.algorithm == AlgorithmKind::kAllreduce ||
-          run.device.kind != DeviceKind::kCpu || run.topology->graph->time_varying()) {
+      if (run.algorithm == AlgorithmKind::kAllreduce || run.device.kind != DeviceKind::kCpu ||
+          run.topology->graph->time_varying()) {
         return ctx.Error(list[k], what +
                                       ".join: a late joiner joins by a state transfer, which "
-                                      "needs dpsgd, dcd, ecd or choco on the CPU over a static "
-                                      "graph");
+                                      "needs dpsgd, dcd, ecd, choco or adpsgd on the CPU over a "
+                                      "static graph");
       }
       if (seen[p]) {
         return ctx.Error(list[k], what + ".join: peer " + std::to_string(p) +

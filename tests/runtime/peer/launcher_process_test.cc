@@ -360,7 +360,10 @@ TEST_F(LauncherProcesses, ALateJoinerJoinsTheRunningRunOverTcp) {
       400, 0, "5ms",
       "emulate: true\nheartbeat: 50ms\ndead_after: 400ms\nlr: 0.05\n"
       "algorithm: dcd\ncompressor: \"qsgd:8\"\n"
-      "runs:\n  - {name: clean}\n  - {name: late, faults: [{at_round: 100, join: 2}]}\n");
+      "runs:\n  - {name: clean}\n  - {name: late, faults: [{at_round: 100, join: 2}]}\n"
+      "  - {name: ad-clean, algorithm: adpsgd}\n"
+      "  - {name: ad-faults, algorithm: adpsgd, faults: [{at_round: 50, join: 2}, "
+      "{at_round: 100, kill: 0}, {at_round: 250, restart: 0}]}\n");
   LaunchOptions o = Options(exp);
   auto r = Launch(o);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -382,6 +385,17 @@ TEST_F(LauncherProcesses, ALateJoinerJoinsTheRunningRunOverTcp) {
   const std::string m = ReadAll(run_dir + "/peer_2.jsonl");
   EXPECT_EQ(m.find("\"round\":1,"), std::string::npos);
   EXPECT_NE(m.find("\"round\":400,"), std::string::npos);
+  // AD-PSGD: the late joiner and a restarted peer (a new process, a new incarnation) take a
+  // neighbour's model and train on.
+  const RunSummary &ad_clean = (*r)[2], &ad = (*r)[3];
+  EXPECT_EQ(ad.peers_alive, 4);
+  EXPECT_LT(std::abs(ad.final_point.train_loss - ad_clean.final_point.train_loss),
+            0.05 * ad_clean.final_point.train_loss);
+  for (int peer : {0, 2}) {
+    const std::string peer_log =
+        ReadAll(o.out_dir + "/ad-faults/peer_" + std::to_string(peer) + ".log");
+    EXPECT_NE(peer_log.find("joined at step"), std::string::npos) << peer_log;
+  }
   EXPECT_EQ(LivePeers(), 0);
 }
 
