@@ -195,7 +195,9 @@ Result<std::vector<EvalPoint>> EvaluateRun(const Workload& workload, const std::
     if (alive && !(*alive)[i]) continue;
     last = std::min(last, metrics[i].empty() ? int64_t{0} : metrics[i].rbegin()->first);
   }
-  const bool by_time = rounds == kUnlimitedRounds;
+  // Bounded by its duration: no round limit, or one that the time ran out before (a run with
+  // both `rounds` and `duration:`, some live peer short of `rounds`).
+  const bool by_time = rounds == kUnlimitedRounds || last < rounds;
   if (!by_time) last = rounds;
   std::vector<EvalPoint> curve = {EvaluateInitialModel(workload, seed)};
   for (int64_t k = 1; last > 0 && k <= (last - 1) / eval_every; ++k) {  // k * eval_every < last

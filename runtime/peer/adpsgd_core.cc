@@ -347,9 +347,11 @@ CoreStep AdpsgdCore::Step(double now, CoreSink& sink) {
           return Fail(now, sink, std::move(s));
         }
         if (waiting) return Wait(now, kNoWake);  // replay: a recorded event is not here yet
-        if (partner_ >= 0 && options_.replay == nullptr) {
-          // One average per step: the step's gradient waits for the reply to the previous
-          // step's request (the two overlapped; requests are served meanwhile).
+        if (partner_ >= 0 && options_.replay == nullptr && run.adpsgd_wait_reply) {
+          // adpsgd_wait: reply -- one average per step: the step's gradient waits for the reply
+          // to the previous step's request (the two overlapped; requests are served meanwhile).
+          // Otherwise the step goes on; the reply is applied whenever it comes, and the next
+          // request goes out at the first step end after it.
           if (reply_wait_began_ < 0) reply_wait_began_ = now;
           const double deadline = reply_wait_began_ + run.round_timeout_s;
           if (now >= deadline) {

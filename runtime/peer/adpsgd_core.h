@@ -3,10 +3,13 @@
 //
 // Each local step t: g = gradient at the model as it was when the step's computation started
 // (possibly stale: averages applied while it ran are not in it; requests are served during the
-// computation, see PeerCore::Service); the step then waits for the reply
-// to its previous request (one average per step, overlapped with the gradient), applies
-// x <- x - lr_t g, picks one neighbour j (a counter-based draw keyed by (seed, peer, t)) and sends
-// it REQUEST(t, C(x)). Requests are served whenever they arrive, never blocking on anything:
+// computation, see PeerCore::Service); the step applies x <- x - lr_t g and, unless an average
+// is still in flight, picks one neighbour j (a counter-based draw keyed by (seed, peer, t)) and
+// sends it REQUEST(t, C(x)). A step never waits for its reply (wait-free: the reply is applied
+// whenever it comes, so a peer has at most one average in flight and steps at the pace of its
+// computation); with `adpsgd_wait: reply` each step's gradient waits for the reply to the
+// previous step's request (one average per step, overlapped with the gradient).
+// Requests are served whenever they arrive, never blocking on anything:
 //   responder j:  a = decode(request); q = C((x_j - a) / 2);  x_j <- x_j - decode(q); REPLY(q)
 //   requester i:  x_i <- x_i + decode(q)
 // Both apply the same decoded bytes with opposite signs (invariant 2), so the sum of the models is

@@ -160,6 +160,7 @@ void EmitRun(YAML::Emitter& e, const RunConfig& r, const Experiment& exp) {
   e << YAML::Key << "dead_after" << YAML::Value << Num(r.dead_after_s);
   e << YAML::Key << "checkpoint_every" << YAML::Value << r.checkpoint_every;
   e << YAML::Key << "min_neighbors" << YAML::Value << r.min_neighbors;
+  e << YAML::Key << "adpsgd_wait" << YAML::Value << (r.adpsgd_wait_reply ? "reply" : "none");
   EmitFaults(e, r.faults);
   if (r.topology && r.topology != exp.topology) {
     e << YAML::Key << "topology" << YAML::Value;

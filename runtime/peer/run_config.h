@@ -140,10 +140,14 @@ struct RunConfig {
   std::shared_ptr<const TopologySpec> topology;
 
   // Fault tolerance (issue 11).
-  double heartbeat_s = 0.5;       // heartbeat on idle links
-  double dead_after_s = 5;        // a silent neighbour is dead after this (> heartbeat)
-  int64_t checkpoint_every = 0;   // rounds between checkpoints (0 = off)
-  int64_t min_neighbors = 0;      // live neighbours a peer needs to train (0 = none)
+  double heartbeat_s = 0.5;      // heartbeat on idle links
+  double dead_after_s = 5;       // a silent neighbour is dead after this (> heartbeat)
+  int64_t checkpoint_every = 0;  // rounds between checkpoints (0 = off)
+  int64_t min_neighbors = 0;     // live neighbours a peer needs to train (0 = none)
+  // AD-PSGD: a step waits for the reply to the previous step's average (`adpsgd_wait: reply`,
+  // one average per step) or never waits (`none`, the default: steps go on at the pace of the
+  // computation, and each average starts at the first step end after the previous one ended).
+  bool adpsgd_wait_reply = false;
   std::vector<FaultSpec> faults;  // the fault schedule, in file order
 
   // "exp.yaml:12:10" of the model and data settings, for errors only found once the data is read

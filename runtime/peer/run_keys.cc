@@ -311,16 +311,40 @@ YAML::Node RunDraft::At(const std::string& key) const {
 }
 
 const std::vector<std::string>& RunKeys() {
-  static const std::vector<std::string> kKeys = {
-      "name",           "algorithm",  "compressor",    "consensus_step",
-      "allow_biased",   "model",      "data",          "lr",
-      "rounds",         "batch_size", "seed",          "eval_every",
-      "device",         "emulate",    "round_timeout", "connect_timeout",
-      "cluster_id",     "secret",     "secret_file",   "mode",
-      "staleness",      "duration",   "eval_every_s",  "compute_time",
-      "target_loss",    "heartbeat",  "dead_after",    "checkpoint_every",
-      "min_neighbors",  "faults",     "optimizer",     "local_steps",
-      "outer_optimizer"};
+  static const std::vector<std::string> kKeys = {"name",
+                                                 "algorithm",
+                                                 "compressor",
+                                                 "consensus_step",
+                                                 "allow_biased",
+                                                 "model",
+                                                 "data",
+                                                 "lr",
+                                                 "rounds",
+                                                 "batch_size",
+                                                 "seed",
+                                                 "eval_every",
+                                                 "device",
+                                                 "emulate",
+                                                 "round_timeout",
+                                                 "connect_timeout",
+                                                 "cluster_id",
+                                                 "secret",
+                                                 "secret_file",
+                                                 "mode",
+                                                 "staleness",
+                                                 "duration",
+                                                 "eval_every_s",
+                                                 "compute_time",
+                                                 "target_loss",
+                                                 "heartbeat",
+                                                 "dead_after",
+                                                 "checkpoint_every",
+                                                 "min_neighbors",
+                                                 "faults",
+                                                 "optimizer",
+                                                 "local_steps",
+                                                 "outer_optimizer",
+                                                 "adpsgd_wait"};
   return kKeys;
 }
 
@@ -401,6 +425,10 @@ Status ApplyRunKey(const YamlContext& ctx, const std::string& key, const YAML::N
     HEARSAY_RETURN_IF_ERROR(GetSeconds(ctx, v, "dead_after", false, &r.dead_after_s));
   } else if (key == "checkpoint_every") {
     HEARSAY_RETURN_IF_ERROR(ctx.GetIntIn(v, "checkpoint_every", 0, kMax, &r.checkpoint_every));
+  } else if (key == "adpsgd_wait") {
+    static const std::vector<std::string> kWait = {"none", "reply"};
+    HEARSAY_RETURN_IF_ERROR(ctx.GetEnum(v, "adpsgd_wait", kWait, &index));
+    r.adpsgd_wait_reply = index == 1;
   } else if (key == "min_neighbors") {
     HEARSAY_RETURN_IF_ERROR(ctx.GetIntIn(v, "min_neighbors", 0, 1 << 20, &r.min_neighbors));
   } else if (key == "optimizer") {

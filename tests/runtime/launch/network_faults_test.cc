@@ -129,7 +129,8 @@ TEST_P(InProcFaults, KillAndPauseRunInOneProcess) {
         "  - {name: kill, faults: [{at_round: 50, kill: 3}]}\n"
         "  - {name: pause, algorithm: choco, compressor: \"qsgd:4\", "
         "faults: [{at_round: 50, pause: 5, for: 0.6s}]}\n"
-        "  - {name: adpsgd, algorithm: adpsgd, faults: [{at_round: 50, kill: 6}]}\n");
+        "  - {name: adpsgd, algorithm: adpsgd, rounds: 1000000, duration: 2s, "
+        "faults: [{at: 0.5s, kill: 6}]}\n");
   LaunchOptions o;
   o.experiment_path = dir_ + "/exp.yaml";
   o.out_dir = dir_ + "/out";
@@ -154,10 +155,11 @@ TEST_P(InProcFaults, KillAndPauseRunInOneProcess) {
     EXPECT_NE(ReadAll(o.out_dir + "/kill/faults.jsonl").find("\"action\":\"kill\",\"peer\":3"),
               std::string::npos);
   }
-  // AD-PSGD gives up the averages a dead partner never answers and goes on.
+  // AD-PSGD gives up the averages a dead partner never answers and goes on (bounded by time:
+  // its wait-free steps outrun a launcher that reads rounds from the metrics files).
   const RunSummary& ad = (*r)[3];
   EXPECT_EQ(ad.peers_alive, 7);
-  EXPECT_EQ(ad.rounds, 200);
+  EXPECT_GT(ad.rounds, 200);
   EXPECT_LT(std::abs(ad.final_point.train_loss - clean.final_point.train_loss),
             0.05 * clean.final_point.train_loss);
 }
@@ -264,13 +266,15 @@ TEST_P(RejoinRuns, ALateJoinerJoinsWithExactCopiesForEveryGossipAlgorithm) {
 // between a dead and an absent one trains alone meanwhile, and AD-PSGD's averaging takes longer
 // than the rest of this short run to pull it back.)
 TEST_P(RejoinRuns, AdpsgdPeersRestartAndJoinLate) {
+  // Bounded by time, with the faults at times: wait-free AD-PSGD steps at the pace of its
+  // computation, which in one process is far faster than the launcher reads rounds.
   Write("exp.yaml",
-        "topology: ring8.yaml\nrounds: 300\neval_every: 10\nheartbeat: 50ms\n"
+        "topology: ring8.yaml\nduration: 3s\neval_every: 10\nheartbeat: 50ms\n"
         "dead_after: 300ms\ncompute_time: 1ms\nlr: 0.05\nmodel: softmax\n"
         "data: {kind: synthetic, samples: 4000, features: 20, classes: 4}\n"
         "algorithm: adpsgd\nruns:\n  - {name: clean}\n"
-        "  - {name: faults, faults: [{at_round: 50, kill: 1}, {at_round: 100, join: 5}, "
-        "{at_round: 150, restart: 1}]}\n");
+        "  - {name: faults, faults: [{at: 0.5s, kill: 1}, {at: 1s, join: 5}, "
+        "{at: 1.5s, restart: 1}]}\n");
   LaunchOptions o;
   o.experiment_path = dir_ + "/exp.yaml";
   o.out_dir = dir_ + "/out";
@@ -282,9 +286,9 @@ TEST_P(RejoinRuns, AdpsgdPeersRestartAndJoinLate) {
   EXPECT_LT(std::abs(faults.final_point.train_loss - clean.final_point.train_loss),
             0.05 * clean.final_point.train_loss);
   // The joiners end as close to the average as the others: below twice the run's consensus
-  // distance (the mean over peers). Against the fault-free run's it is not a fair bound here:
+  // distance (the mean over peers). Against the fault-free run's it is not a fair bound:
   // AD-PSGD peers finish at different times and stop averaging, and the faults shift who
-  // finishes last, which dominates the final spread of this short run.
+  // finishes last, which dominates the final spread.
   for (int peer : {1, 5}) {
     const double dist = testing_util::FinalDistanceToAverage(o.out_dir + "/faults", 8, peer);
     EXPECT_GE(dist, 0) << "peer " << peer << ": no final model";
@@ -292,9 +296,9 @@ TEST_P(RejoinRuns, AdpsgdPeersRestartAndJoinLate) {
         << "peer " << peer << ": " << dist << ", the run's consensus "
         << faults.final_point.consensus << " (fault-free " << clean.final_point.consensus << ")";
   }
-  const std::string m = ReadAll(o.out_dir + "/faults/peer_5.jsonl");
-  EXPECT_EQ(m.find("\"round\":100,"), std::string::npos);
-  EXPECT_NE(m.find("\"round\":300,"), std::string::npos);
+  const std::string peers = ReadAll(o.out_dir + "/faults/peers.csv");
+  EXPECT_NE(peers.find("1,finished"), std::string::npos) << peers;
+  EXPECT_NE(peers.find("5,finished"), std::string::npos) << peers;
 }
 
 // A late joiner whose join never comes (the run ends first) is reported absent, and the others'

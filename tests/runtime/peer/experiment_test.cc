@@ -133,6 +133,8 @@ TEST_F(ExperimentFile, MisspeltKeysAndNamesGetASuggestionAndALine) {
   EXPECT_ERROR("algorithm: dcdd\n", "exp.yaml:3:12: algorithm 'dcdd' is unknown",
                "did you mean 'dcd'?", "valid: dpsgd, dcd, ecd, choco, adpsgd, allreduce");
   EXPECT_ERROR("mode: asynch\n", "exp.yaml:3:7: mode 'asynch' is unknown", "did you mean 'async'?");
+  EXPECT_ERROR("adpsgd_wait: always\n", "exp.yaml:3:14: adpsgd_wait 'always' is unknown",
+               "valid: none, reply");
   EXPECT_ERROR("transport: tpc\n", "transport 'tpc' is unknown", "did you mean 'tcp'?");
   EXPECT_ERROR("device: gpu\n", "exp.yaml:3:9: device 'gpu' is unknown", "cuda:N");
   EXPECT_ERROR("device: \"cuda:x\"\n", "the GPU index must be a number");

@@ -361,9 +361,9 @@ TEST_F(LauncherProcesses, ALateJoinerJoinsTheRunningRunOverTcp) {
       "emulate: true\nheartbeat: 50ms\ndead_after: 400ms\nlr: 0.05\n"
       "algorithm: dcd\ncompressor: \"qsgd:8\"\n"
       "runs:\n  - {name: clean}\n  - {name: late, faults: [{at_round: 100, join: 2}]}\n"
-      "  - {name: ad-clean, algorithm: adpsgd}\n"
-      "  - {name: ad-faults, algorithm: adpsgd, faults: [{at_round: 50, join: 2}, "
-      "{at_round: 100, kill: 0}, {at_round: 250, restart: 0}]}\n");
+      "  - {name: ad-clean, algorithm: adpsgd, rounds: 1000000, duration: 3s}\n"
+      "  - {name: ad-faults, algorithm: adpsgd, rounds: 1000000, duration: 3s, faults: "
+      "[{at: 0.5s, join: 2}, {at: 1s, kill: 0}, {at: 1.8s, restart: 0}]}\n");
   LaunchOptions o = Options(exp);
   auto r = Launch(o);
   ASSERT_TRUE(r.ok()) << r.status().ToString();

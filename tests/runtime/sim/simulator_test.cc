@@ -218,6 +218,16 @@ TEST_P(AdpsgdRing, FinishesAndMatchesDpsgd) {
   const double ld = d->evals.back().train_loss, la = a->evals.back().train_loss;
   EXPECT_LT(std::fabs(la - ld) / ld, 0.05) << "dpsgd " << ld << " adpsgd " << la;
   for (int i = 0; i < n; ++i) EXPECT_EQ(a->final_rounds[i], 150);
+  // adpsgd_wait: reply (one average per step, each step waiting for a round trip) reaches the
+  // same loss; the default wait-free steps, with a round trip longer than a step here, finish
+  // the same steps sooner.
+  RunConfig reply = adpsgd;
+  reply.adpsgd_wait_reply = true;
+  auto w = RunSim(exp, reply);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  const double lw = w->evals.back().train_loss;
+  EXPECT_LT(std::fabs(lw - ld) / ld, 0.05) << "dpsgd " << ld << " adpsgd_wait: reply " << lw;
+  EXPECT_LT(a->virtual_seconds, w->virtual_seconds);
   // The same over the in-process transport in real time, with a replayable log.
   const std::string out = dir.path() + "/out";
   const auto models = RunPeers(exp, adpsgd, /*tcp=*/false, out);
