@@ -188,15 +188,9 @@ CoreStep AdpsgdCore::JoinStep(double now, CoreSink& sink) {
     }
   }
   // Every live neighbour that has not finished answers (a dead one is silent for dead_after).
-  const double deadline = join_began_ + options_.run.round_timeout_s;
-  for (int j : neighbors_) {
-    if (join_states_.count(j) || !alive(j) || done_round(j) >= 0) continue;
-    if (now >= deadline) {
-      return Fail(now, sink,
-                  DeadlineExceeded("peer " + std::to_string(id) + ": no JOIN_STATE from peer " +
-                                   std::to_string(j) + " within round_timeout"));
-    }
-    return Wait(now, deadline);
+  if (auto wait = AwaitJoinStates(now, sink, join_began_ + options_.run.round_timeout_s,
+                                  [&](int j) { return join_states_.count(j) > 0; })) {
+    return *wait;
   }
   if (join_states_.empty()) {
     return Fail(now, sink,

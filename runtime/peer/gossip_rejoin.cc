@@ -209,16 +209,10 @@ CoreStep GossipCore::JoinStep(double now, CoreSink& sink) {
       }
       return Wait(now, now + options_.run.round_timeout_s);
     }
-    // Every neighbour answered, or is dead (silent for dead_after, its link gone).
-    for (int j : link_neighbors()) {
-      if (!join_states_.count(j) && alive(j)) {
-        if (now >= deadline) {
-          return Fail(now, sink,
-                      DeadlineExceeded("peer " + std::to_string(id) + ": no JOIN_STATE from peer " +
-                                       std::to_string(j) + " within round_timeout"));
-        }
-        return Wait(now, deadline);
-      }
+    // Every neighbour answered, or is dead (silent for dead_after, its link gone) or finished.
+    if (auto wait = AwaitJoinStates(now, sink, deadline,
+                                    [&](int j) { return join_states_.count(j) > 0; })) {
+      return *wait;
     }
     if (join_states_.empty()) {
       return Fail(now, sink,

@@ -503,6 +503,21 @@ CoreStep PeerCore::Wait(double now, double wake_at) {
   return step;
 }
 
+std::optional<CoreStep> PeerCore::AwaitJoinStates(double now, CoreSink& sink, double deadline,
+                                                  const std::function<bool(int)>& answered) {
+  for (int j : link_neighbors_) {
+    if (answered(j) || !alive(j) || done_round(j) >= 0) continue;
+    if (now >= deadline) {
+      return Fail(
+          now, sink,
+          DeadlineExceeded("peer " + std::to_string(options_.id) + ": no JOIN_STATE from peer " +
+                           std::to_string(j) + " within round_timeout"));
+    }
+    return Wait(now, deadline);
+  }
+  return std::nullopt;
+}
+
 void PeerCore::Goodbye(CoreSink& sink, MessageKind kind, const std::string& reason) {
   for (int j : link_neighbors_) {
     Message m;

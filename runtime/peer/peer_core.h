@@ -36,8 +36,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -253,6 +255,11 @@ class PeerCore {
   CoreStep Finish(double now, CoreSink& sink);
   CoreStep Fail(double now, CoreSink& sink, Status why);
   CoreStep Wait(double now, double wake_at);
+  // Rejoin, joiner side: waits (until `deadline`, then fails naming the silent neighbour) for a
+  // JOIN_STATE from every live neighbour that has not finished; nullopt once `answered` says
+  // each has (a dead one is silent for dead_after, then not waited for).
+  std::optional<CoreStep> AwaitJoinStates(double now, CoreSink& sink, double deadline,
+                                          const std::function<bool(int)>& answered);
   void Goodbye(CoreSink& sink, MessageKind kind, const std::string& reason);
   // Fills the record's common fields (times, bytes) for round `round`.
   RoundRecord MakeRecord(double now, int64_t round, double loss) const;
