@@ -51,6 +51,13 @@ size_t CollectAtLeast(const float* x, size_t n, uint32_t index, uint32_t thresho
                    : portable::CollectAtLeast(x, n, index, threshold, cap, idx, vals, max_bits);
 }
 
+size_t AddCollectAtLeast(const float* x, float* e, size_t n, uint32_t index, uint32_t threshold,
+                         size_t cap, uint32_t* idx, float* vals, uint32_t* max_bits) {
+  return UseAvx2()
+             ? avx2::AddCollectAtLeast(x, e, n, index, threshold, cap, idx, vals, max_bits)
+             : portable::AddCollectAtLeast(x, e, n, index, threshold, cap, idx, vals, max_bits);
+}
+
 void BlockSums(const float* x, size_t nblocks, size_t block, bool squares, double* sums) {
   UseAvx2() ? avx2::BlockSums(x, nblocks, block, squares, sums)
             : portable::BlockSums(x, nblocks, block, squares, sums);

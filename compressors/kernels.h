@@ -70,6 +70,10 @@ void PackSigns(const float* x, size_t n, uint8_t* signs);
 // may exceed cap) and sets *max_bits to MaxAbsBits(x, n).
 size_t CollectAtLeast(const float* x, size_t n, uint32_t index, uint32_t threshold, size_t cap,
                       uint32_t* idx, float* vals, uint32_t* max_bits);
+// CollectAtLeast over p = x + e, formed in place: e[i] = x[i] + e[i] for every i < n (ef(topk)'s
+// residual update and selection in one pass over x and e).
+size_t AddCollectAtLeast(const float* x, float* e, size_t n, uint32_t index, uint32_t threshold,
+                         size_t cap, uint32_t* idx, float* vals, uint32_t* max_bits);
 
 // Per block b < nblocks of `block` elements starting at x + b * block: the sum of |x| (or of
 // x^2 when `squares`) in double, added in index order, as the scalar loop

@@ -124,6 +124,47 @@ HEARSAY_AVX2 void PackSigns(const float* x, size_t n, uint8_t* signs) {
   portable::PackSigns(x + i, n - i, signs + i / 8);
 }
 
+HEARSAY_AVX2 size_t AddCollectAtLeast(const float* x, float* e, size_t n, uint32_t index,
+                                      uint32_t threshold, size_t cap, uint32_t* idx, float* vals,
+                                      uint32_t* max_bits) {
+  const __m256i below = _mm256_set1_epi32(static_cast<int>(threshold) - 1);
+  __m256i mx = _mm256_setzero_si256();
+  size_t count = 0, i = 0;
+  // 16 values per iteration: two independent add/store/compare chains, one branch for both.
+  for (; i + 16 <= n; i += 16) {
+    const __m256 p0 = _mm256_add_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(e + i));
+    const __m256 p1 = _mm256_add_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(e + i + 8));
+    _mm256_storeu_ps(e + i, p0);
+    _mm256_storeu_ps(e + i + 8, p1);
+    const __m256i a0 = AbsBits(_mm256_castps_si256(p0));
+    const __m256i a1 = AbsBits(_mm256_castps_si256(p1));
+    mx = _mm256_max_epu32(mx, _mm256_max_epu32(a0, a1));
+    uint32_t hits = static_cast<uint32_t>(
+                        _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(a0, below)))) |
+                    static_cast<uint32_t>(
+                        _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(a1, below))))
+                        << 8;
+    while (hits != 0) {  // rare for small k: a branch per hit, none per miss
+      const uint32_t j = static_cast<uint32_t>(__builtin_ctz(hits));
+      hits &= hits - 1;
+      if (count < cap) {
+        idx[count] = index + static_cast<uint32_t>(i) + j;
+        vals[count] = e[i + j];
+      }
+      ++count;
+    }
+  }
+  uint32_t m = 0;
+  const size_t stored = count < cap ? count : cap;
+  count += portable::AddCollectAtLeast(x + i, e + i, n - i, index + static_cast<uint32_t>(i),
+                                       threshold, cap - stored, idx + stored, vals + stored, &m);
+  alignas(32) uint32_t lanes[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), mx);
+  for (uint32_t v : lanes) m = v > m ? v : m;
+  *max_bits = m;
+  return count;
+}
+
 HEARSAY_AVX2 size_t CollectAtLeast(const float* x, size_t n, uint32_t index, uint32_t threshold,
                                    size_t cap, uint32_t* idx, float* vals, uint32_t* max_bits) {
   // Magnitude bits are below 2^31, so a signed compare with threshold - 1 is `>= threshold`

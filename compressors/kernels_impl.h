@@ -11,6 +11,8 @@ namespace hearsay::kernels {
   void PackSigns(const float* x, size_t n, uint8_t* signs);                                        \
   size_t CollectAtLeast(const float* x, size_t n, uint32_t index, uint32_t threshold, size_t cap,  \
                         uint32_t* idx, float* vals, uint32_t* max_bits);                           \
+  size_t AddCollectAtLeast(const float* x, float* e, size_t n, uint32_t index, uint32_t threshold, \
+                           size_t cap, uint32_t* idx, float* vals, uint32_t* max_bits);            \
   void BlockSums(const float* x, size_t nblocks, size_t block, bool squares, double* sums);        \
   void QsgdQuantize(const float* x, size_t n, uint32_t index, DitherKey dk, float prescale,        \
                     float inv_step, int32_t max_level, uint8_t* levels, uint8_t* signs);           \

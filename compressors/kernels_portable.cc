@@ -54,6 +54,27 @@ size_t CollectAtLeast(const float* x, size_t n, uint32_t index, uint32_t thresho
   return count;
 }
 
+size_t AddCollectAtLeast(const float* x, float* e, size_t n, uint32_t index, uint32_t threshold,
+                         size_t cap, uint32_t* idx, float* vals, uint32_t* max_bits) {
+  size_t count = 0;
+  uint32_t m = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const float p = x[i] + e[i];
+    e[i] = p;
+    const uint32_t a = FloatBits(p) & 0x7FFFFFFFu;
+    m = a > m ? a : m;
+    if (a >= threshold) {
+      if (count < cap) {
+        idx[count] = index + static_cast<uint32_t>(i);
+        vals[count] = p;
+      }
+      ++count;
+    }
+  }
+  *max_bits = m;
+  return count;
+}
+
 void BlockSums(const float* x, size_t nblocks, size_t block, bool squares, double* sums) {
   for (size_t b = 0; b < nblocks; ++b) {
     const float* p = x + b * block;

@@ -109,13 +109,24 @@ class SparseCodec final : public Compressor {
   }
 
   Status Encode(std::span<const float> x, const RngKey& key, ByteBuffer* out) override {
+    return EncodeOver(x, {}, key, out);
+  }
+
+  // Encodes x, or with `accumulate` p = x + accumulate formed in place (error feedback): topk
+  // forms it in its selection pass, randk before its gather.
+  Status EncodeOver(std::span<const float> x, std::span<float> accumulate, const RngKey& key,
+                    ByteBuffer* out) {
     const size_t d = x.size();
     HEARSAY_RETURN_IF_ERROR(CheckEncodable(Spec(), d));
     const size_t k = SparseK(ratio_, d);
     if (kind_ == SparseKind::kTopK) {
-      Status s = selector_.Select(x, k, &idx_, &vals_);
+      Status s = selector_.Select(x, k, &idx_, &vals_, accumulate);
       if (!s.ok()) return s.WithPrefix(Spec());
     } else {
+      if (!accumulate.empty()) {
+        for (size_t i = 0; i < d; ++i) accumulate[i] = x[i] + accumulate[i];
+        x = accumulate;
+      }
       // Like every other lossy codec, refuse non-finite input, even where no index falls: a
       // diverged model must fail loudly here, not travel on as a few lucky finite values.
       if (kernels::MaxAbsBits(x.data(), d) >= 0x7F800000u) {
@@ -157,14 +168,12 @@ class SparseCodec final : public Compressor {
   }
 
   // ef(S) and ef(then(S, C)): decode(encode(p)) is zero except at the k kept indices, so p is
-  // formed in the residual itself and only those k elements change afterwards -- no dense
-  // decoded vector, no second pass over d elements.
+  // formed in the residual itself (for topk in the selection's own pass over x) and only those k
+  // elements change afterwards -- no dense decoded vector, no second pass over d elements.
   Status EncodeWithFeedback(std::span<const float> x, std::span<float> residual, const RngKey& key,
                             ByteBuffer* out, FeedbackScratch* scratch) override {
-    const size_t d = x.size();
-    for (size_t i = 0; i < d; ++i) residual[i] = x[i] + residual[i];
     const size_t start = out->size();
-    HEARSAY_RETURN_IF_ERROR(Encode(residual, key, out));
+    HEARSAY_RETURN_IF_ERROR(EncodeOver(x, residual, key, out));
     const size_t k = idx_.size();
     std::span<const float> q(vals_);  // raw values decode to exactly what was sent
     if (values_) {

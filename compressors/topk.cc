@@ -25,8 +25,12 @@ Status NonFinite() { return InvalidArgument("topk: input has a NaN or infinite v
 }  // namespace
 
 Status TopKSelector::Select(std::span<const float> x, size_t k, std::vector<uint32_t>* idx,
-                            std::vector<float>* vals) {
+                            std::vector<float>* vals, std::span<float> accumulate) {
   const size_t d = x.size();
+  const bool add = !accumulate.empty();
+  // The value selected at i: x[i], or p[i] = x[i] + accumulate[i] (the same float sum the pass
+  // below stores).
+  const auto value = [&](size_t i) { return add ? x[i] + accumulate[i] : x[i]; };
   idx->resize(k);
   vals->resize(k);
   // 1. The threshold. With s = k S / d the expected number of sampled elements in the top k, the
@@ -37,7 +41,7 @@ Status TopKSelector::Select(std::span<const float> x, size_t k, std::vector<uint
   size_t cap = d;
   if (d >= kSampleFrom && k < d) {
     sample_.resize(kSampleSize);
-    for (size_t s = 0; s < kSampleSize; ++s) sample_[s] = Magnitude(x[s * d / kSampleSize]);
+    for (size_t s = 0; s < kSampleSize; ++s) sample_[s] = Magnitude(value(s * d / kSampleSize));
     const double expected = static_cast<double>(k) * kSampleSize / static_cast<double>(d);
     const size_t r = std::min<size_t>(
         kSampleSize, static_cast<size_t>(std::ceil(expected + 3.0 * std::sqrt(expected) + 8.0)));
@@ -51,12 +55,15 @@ Status TopKSelector::Select(std::span<const float> x, size_t k, std::vector<uint
   cand_idx_.resize(cap);
   cand_val_.resize(cap);
   uint32_t max_bits = 0;
-  const size_t count = kernels::CollectAtLeast(x.data(), d, 0, threshold, cap, cand_idx_.data(),
-                                               cand_val_.data(), &max_bits);
+  const size_t count =
+      add ? kernels::AddCollectAtLeast(x.data(), accumulate.data(), d, 0, threshold, cap,
+                                       cand_idx_.data(), cand_val_.data(), &max_bits)
+          : kernels::CollectAtLeast(x.data(), d, 0, threshold, cap, cand_idx_.data(),
+                                    cand_val_.data(), &max_bits);
   if (max_bits >= 0x7F800000u) return NonFinite();
   if (k == 0) return Status::Ok();
   if (count < k || count > cap) {  // the sample misled: exact radix select over everything
-    SelectByHistogram(x, k, idx, vals);
+    SelectByHistogram(add ? std::span<const float>(accumulate) : x, k, idx, vals);
     return Status::Ok();
   }
   if (count == k) {  // every candidate is kept (k = d, or an exact threshold)

@@ -29,8 +29,11 @@ class TopKSelector {
  public:
   // The k indices of x to keep (ascending) in *idx and their values x[idx[j]] in *vals (both
   // resized to k). InvalidArgument "topk: input has a NaN or infinite value" if x has one.
+  // With `accumulate` (x's size): selects over p = x + accumulate instead, formed in place
+  // (accumulate[i] = x[i] + accumulate[i] for every i, also on error) in the same streaming pass
+  // as the selection -- ef(topk)'s residual update (sparse.cc).
   Status Select(std::span<const float> x, size_t k, std::vector<uint32_t>* idx,
-                std::vector<float>* vals);
+                std::vector<float>* vals, std::span<float> accumulate = {});
 
  private:
   // The radix select used when the sample's threshold does not hold.

@@ -4,6 +4,7 @@
 // time itself (speed-up = virtual seconds / CPU seconds).
 //
 //   hearsay_bench_sim [--peers 64,1024,4096] [--rounds R] [--graph ring|exponential|regular4]
+//                     [--model logistic|softmax]   (default: both)
 #include <sys/resource.h>
 #include <time.h>
 
@@ -50,13 +51,18 @@ int main(int argc, char** argv) {
   std::vector<int> peers = {64, 1024, 4096};
   int64_t rounds = 200;
   std::string graph = "ring";
+  std::string model;  // "" = both
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--peers") peers = ParseList(argv[i + 1]);
     if (a == "--rounds") rounds = std::atoll(argv[i + 1]);
     if (a == "--graph") graph = argv[i + 1];
+    if (a == "--model") model = argv[i + 1];
   }
-  const std::vector<Case> cases = {{"logistic", 50, 2}, {"softmax", 256, 10}};
+  std::vector<Case> cases;
+  for (const Case& c : {Case{"logistic", 50, 2}, Case{"softmax", 256, 10}}) {
+    if (model.empty() || model == c.model) cases.push_back(c);
+  }
   std::printf("graph %s, %lld rounds, DCD qsgd:8, links 20 Mbit/s 20 ms, compute_time 1 ms\n",
               graph.c_str(), static_cast<long long>(rounds));
   std::printf("%6s %-9s %6s %12s %9s %15s %10s %9s %12s\n", "peers", "model", "d", "peer-rounds",

@@ -71,21 +71,22 @@ TEST(ErrorFeedback, ResidualCarriesAcrossRounds) {
 TEST(ErrorFeedback, FusedSparsePathEqualsTheDefinition) {
   for (const char* spec : {"topk:0.05", "randk:0.1", "randk_unbiased:0.07", "then(topk:0.1,qsgd:4)",
                            "then(randk:0.2,natural)", "qsgd:2", "sign"}) {
-    ErrorFeedback ef(MustMake(spec));
-    auto plain = MustMake(spec);
-    const size_t d = 70001;
-    std::vector<float> e(d, 0.0f), p(d), q(d);
-    for (uint32_t t = 1; t <= 4; ++t) {
-      const auto x = SeededVector(d, 40 + t, t == 2 ? 1e-3f : 1.0f);
-      ByteBuffer got, want;
-      ASSERT_TRUE(ef.Encode(x, Key(2, t), &got).ok()) << spec;
-      for (size_t i = 0; i < d; ++i) p[i] = x[i] + e[i];
-      ASSERT_TRUE(plain->Encode(p, Key(2, t), &want).ok()) << spec;
-      ASSERT_TRUE(plain->Decode(want, Key(2, t), q).ok()) << spec;
-      for (size_t i = 0; i < d; ++i) e[i] = p[i] - q[i];
-      ASSERT_TRUE(got == want) << spec << " round " << t;
-      ASSERT_EQ(0, std::memcmp(ef.residual().data(), e.data(), d * sizeof(float)))
-          << spec << " round " << t;
+    for (const size_t d : {size_t{70001}, size_t{1003}}) {  // topk: sampled threshold, and none
+      ErrorFeedback ef(MustMake(spec));
+      auto plain = MustMake(spec);
+      std::vector<float> e(d, 0.0f), p(d), q(d);
+      for (uint32_t t = 1; t <= 4; ++t) {
+        const auto x = SeededVector(d, 40 + t, t == 2 ? 1e-3f : 1.0f);
+        ByteBuffer got, want;
+        ASSERT_TRUE(ef.Encode(x, Key(2, t), &got).ok()) << spec;
+        for (size_t i = 0; i < d; ++i) p[i] = x[i] + e[i];
+        ASSERT_TRUE(plain->Encode(p, Key(2, t), &want).ok()) << spec;
+        ASSERT_TRUE(plain->Decode(want, Key(2, t), q).ok()) << spec;
+        for (size_t i = 0; i < d; ++i) e[i] = p[i] - q[i];
+        ASSERT_TRUE(got == want) << spec << " round " << t;
+        ASSERT_EQ(0, std::memcmp(ef.residual().data(), e.data(), d * sizeof(float)))
+            << spec << " round " << t;
+      }
     }
   }
 }
