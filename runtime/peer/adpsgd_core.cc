@@ -31,6 +31,17 @@ Status AdpsgdCore::SetupProtocol(std::span<const float> x0) {
   HEARSAY_ASSIGN_OR_RETURN(codec_, MakeCompressor(run.compressor));
   x_.assign(x0.begin(), x0.end());
   x_read_ = x_;
+  if (options_.replay != nullptr) {
+    // Each request of the recorded run ends in the log as its reply or as an average given up
+    // (kDone), both naming the partner and the step.
+    for (const auto& [round, events] : *options_.replay) {
+      for (const MessageId& e : events) {
+        if (e.kind == MessageKind::kAvgReply || e.kind == MessageKind::kDone) {
+          replay_partner_[e.round] = e.from;
+        }
+      }
+    }
+  }
   if (options_.rejoin) {
     if (options_.replay != nullptr) return InvalidArgument("a replay does not rejoin");
     phase_ = Phase::kJoining;
@@ -111,10 +122,26 @@ void AdpsgdCore::OnMessage(double now, Message msg) {
 }
 
 Status AdpsgdCore::SendRequest(int64_t t, CoreSink& sink) {
-  const uint32_t draw = WordAt(RngKey{options_.run.seed, static_cast<uint32_t>(options_.id),
-                                      static_cast<uint32_t>(t), kStreamPartner, 0},
-                               0);
-  const int j = neighbors_[draw % neighbors_.size()];
+  int j = -1;
+  if (options_.replay != nullptr) {
+    // The recorded run's partner of step t: the one whose reply (or given-up average) the log
+    // holds; none if that step sent no request (no live neighbour).
+    const auto it = replay_partner_.find(t);
+    if (it == replay_partner_.end()) return Status::Ok();
+    j = it->second;
+  } else {
+    // Drawn among the live neighbours that have not finished (a counter-based draw; with every
+    // neighbour live, the same partner as a draw among all of them).
+    live_.clear();
+    for (int n : neighbors_) {
+      if (alive(n) && done_round(n) < 0) live_.push_back(n);
+    }
+    if (live_.empty()) return Status::Ok();  // no average this step
+    const uint32_t draw = WordAt(RngKey{options_.run.seed, static_cast<uint32_t>(options_.id),
+                                        static_cast<uint32_t>(t), kStreamPartner, 0},
+                                 0);
+    j = live_[draw % live_.size()];
+  }
   Message m;
   m.kind = MessageKind::kAvgRequest;
   m.from = options_.id;

@@ -5,7 +5,8 @@
 // (possibly stale: averages applied while it ran are not in it; requests are served during the
 // computation, see PeerCore::Service); the step applies x <- x - lr_t g and, unless an average
 // is still in flight, picks one neighbour j (a counter-based draw keyed by (seed, peer, t)) and
-// sends it REQUEST(t, C(x)). A step never waits for its reply (wait-free: the reply is applied
+// sends it REQUEST(t, C(x)) (the draw is among the live neighbours that have not finished; none:
+// no average this step). A step never waits for its reply (wait-free: the reply is applied
 // whenever it comes, so a peer has at most one average in flight and steps at the pace of its
 // computation); with `adpsgd_wait: reply` each step's gradient waits for the reply to the
 // previous step's request (one average per step, overlapped with the gradient).
@@ -74,7 +75,9 @@ class AdpsgdCore final : public PeerCore {
   Status Decode(const ByteBuffer& bytes, const RngKey& key, std::vector<float>* out) const;
 
   std::unique_ptr<Compressor> codec_;
-  std::vector<int> neighbors_;  // ascending, self excluded
+  std::vector<int> neighbors_;             // ascending, self excluded
+  std::vector<int> live_;                  // SendRequest's scratch: the live neighbours
+  std::map<int64_t, int> replay_partner_;  // replay: step -> the recorded run's partner
   std::vector<float> x_, scratch_, delta_;
   std::vector<float> x_read_;  // the model the running step's gradient is taken at
   std::deque<Message> inbox_;  // requests and replies in arrival order

@@ -247,6 +247,43 @@ struct Applied : SimObserver {
   }
 };
 
+// AD-PSGD draws its partners among its live neighbours: once peer 1 has declared peer 2 dead
+// (their link down for good from round 10), its averages all go to peer 0 -- no step is spent
+// on a request to the dead one and given up (kDone in the log), beyond the one in flight when
+// the link went down -- and the run replays bit for bit from its log.
+TEST(Simulator, AdpsgdDrawsOnlyLivePartners) {
+  TempDir dir;
+  const std::string topo = RingYaml(4, 30000, "bandwidth: 100Mbit, latency: 1ms") +
+                           "events:\n  - {round: 10, between: [1, 2], state: down}\n";
+  Experiment exp = LoadFrom(dir, topo,
+                            ExperimentYaml("algorithm: adpsgd\ncompute_time: 0.001\n"
+                                           "heartbeat: 20ms\ndead_after: 100ms\n",
+                                           400));
+  struct GiveUps : SimObserver {
+    std::map<std::pair<int, int>, int> given_up, replies;  // (peer, partner) -> count
+    void OnApplied(int peer, int64_t, std::span<const MessageId> applied) override {
+      for (const MessageId& m : applied) {
+        if (m.kind == MessageKind::kDone) ++given_up[{peer, m.from}];
+        if (m.kind == MessageKind::kAvgReply) ++replies[{peer, m.from}];
+      }
+    }
+  } log;
+  auto r = RunSim(exp, exp.runs.front(), &log);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(r->final_rounds[i], 400) << "peer " << i;
+  // A draw among both neighbours would send about half of peer 1's later requests to the dead
+  // peer 2; each would be given up.
+  const auto count = [](const std::map<std::pair<int, int>, int>& m, int peer, int partner) {
+    const auto it = m.find({peer, partner});
+    return it == m.end() ? 0 : it->second;
+  };
+  EXPECT_LE(count(log.given_up, 1, 2), 1);
+  EXPECT_LE(count(log.given_up, 2, 1), 1);
+  // Wait-free steps (1 ms) average about every third step here (a round trip of about 3 ms).
+  EXPECT_GT(count(log.replies, 1, 0), 80) << count(log.given_up, 1, 2);
+  EXPECT_LT(count(log.replies, 1, 2), 20);  // only before the link went down
+}
+
 // A link that goes down (messages held) and comes back: both ends declare each other dead after
 // dead_after and train on without each other, then re-admit each other when the held messages
 // arrive (at 0.25 s; a round takes about 1.25 ms, so about 200 rounds remain), catch up and mix
