@@ -23,7 +23,7 @@ class SignCodec final : public Compressor {
   double BitsPerElement(size_t d) const override { return BitsPerElementOf(Bytes(d), d); }
   Status Encode(std::span<const float> x, const RngKey& key, ByteBuffer* out) override {
     const size_t d = x.size();
-    HEARSAY_RETURN_IF_ERROR(CheckEncodable(Spec(), d));
+    HEARSAY_RETURN_IF_ERROR(CheckEncodable(*this, d));
     const size_t start = out->size();
     AppendHeader(out, CodecTag::kSign, 0, d);
     const size_t nb = DivUp(d, static_cast<size_t>(block_));
@@ -49,12 +49,12 @@ class SignCodec final : public Compressor {
                 std::span<float> out) const override {
     const size_t d = out.size();
     ByteReader r(bytes);
-    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, Spec(), CodecTag::kSign, 0, d));
+    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, *this, CodecTag::kSign, 0, d));
     const size_t nb = DivUp(d, static_cast<size_t>(block_));
     std::span<const uint8_t> scales, signs;
-    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "block scales", 4 * nb, &scales));
-    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "sign bits", DivUp(d, 8), &signs));
-    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, Spec()));
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "block scales", 4 * nb, &scales));
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "sign bits", DivUp(d, 8), &signs));
+    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, *this));
     for (size_t b = 0; b < nb; ++b) {
       float s;
       std::memcpy(&s, scales.data() + 4 * b, 4);
@@ -117,7 +117,7 @@ class MinMax8Codec final : public Compressor {
   double BitsPerElement(size_t d) const override { return BitsPerElementOf(Bytes(d), d); }
   Status Encode(std::span<const float> x, const RngKey& key, ByteBuffer* out) override {
     const size_t d = x.size();
-    HEARSAY_RETURN_IF_ERROR(CheckEncodable(Spec(), d));
+    HEARSAY_RETURN_IF_ERROR(CheckEncodable(*this, d));
     const size_t start = out->size();
     AppendHeader(out, CodecTag::kMinMax8, 0, d);
     const size_t nb = DivUp(d, static_cast<size_t>(block_));
@@ -149,12 +149,12 @@ class MinMax8Codec final : public Compressor {
                 std::span<float> out) const override {
     const size_t d = out.size();
     ByteReader r(bytes);
-    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, Spec(), CodecTag::kMinMax8, 0, d));
+    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, *this, CodecTag::kMinMax8, 0, d));
     const size_t nb = DivUp(d, static_cast<size_t>(block_));
     std::span<const uint8_t> ranges, codes;
-    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "block ranges", 8 * nb, &ranges));
-    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "codes", d, &codes));
-    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, Spec()));
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "block ranges", 8 * nb, &ranges));
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "codes", d, &codes));
+    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, *this));
     for (size_t b = 0; b < nb; ++b) {
       float mn, mx;
       std::memcpy(&mn, ranges.data() + 8 * b, 4);

@@ -22,7 +22,7 @@ class IdentityCodec final : public Compressor {
     return d == 0 ? 0.0 : 32.0 + 8.0 * kHeaderBytes / static_cast<double>(d);
   }
   Status Encode(std::span<const float> x, const RngKey& key, ByteBuffer* out) override {
-    HEARSAY_RETURN_IF_ERROR(CheckEncodable(Spec(), x.size()));
+    HEARSAY_RETURN_IF_ERROR(CheckEncodable(*this, x.size()));
     AppendHeader(out, CodecTag::kIdentity, 0, x.size());
     AppendBytes(out, x.data(), x.size_bytes());
     return Status::Ok();
@@ -30,10 +30,10 @@ class IdentityCodec final : public Compressor {
   Status Decode(std::span<const uint8_t> bytes, const RngKey& key,
                 std::span<float> out) const override {
     ByteReader r(bytes);
-    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, Spec(), CodecTag::kIdentity, 0, out.size()));
+    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, *this, CodecTag::kIdentity, 0, out.size()));
     std::span<const uint8_t> values;
-    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "values", out.size_bytes(), &values));
-    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, Spec()));
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "values", out.size_bytes(), &values));
+    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, *this));
     if (!values.empty()) std::memcpy(out.data(), values.data(), values.size());
     return Status::Ok();
   }
@@ -119,7 +119,7 @@ class HalfCodec final : public Compressor {
     return d == 0 ? 0.0 : 16.0 + 8.0 * kHeaderBytes / static_cast<double>(d);
   }
   Status Encode(std::span<const float> x, const RngKey& key, ByteBuffer* out) override {
-    HEARSAY_RETURN_IF_ERROR(CheckEncodable(Spec(), x.size()));
+    HEARSAY_RETURN_IF_ERROR(CheckEncodable(*this, x.size()));
     AppendHeader(out, tag(), 0, x.size());
     uint8_t* dst = Grow(out, 2 * x.size());
     if (bf16_) {
@@ -134,10 +134,10 @@ class HalfCodec final : public Compressor {
   Status Decode(std::span<const uint8_t> bytes, const RngKey& key,
                 std::span<float> out) const override {
     ByteReader r(bytes);
-    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, Spec(), tag(), 0, out.size()));
+    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, *this, tag(), 0, out.size()));
     std::span<const uint8_t> values;
-    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "values", 2 * out.size(), &values));
-    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, Spec()));
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "values", 2 * out.size(), &values));
+    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, *this));
     if (bf16_) {
       Bf16Decode(values.data(), out.size(), out.data());
     } else if (HasF16c()) {

@@ -26,7 +26,7 @@ class NaturalCodec final : public Compressor {
   double BitsPerElement(size_t d) const override { return BitsPerElementOf(Bytes(d), d); }
   Status Encode(std::span<const float> x, const RngKey& key, ByteBuffer* out) override {
     const size_t d = x.size();
-    HEARSAY_RETURN_IF_ERROR(CheckEncodable(Spec(), d));
+    HEARSAY_RETURN_IF_ERROR(CheckEncodable(*this, d));
     const size_t start = out->size();
     AppendHeader(out, CodecTag::kNatural, 0, d);
     uint8_t* signs = Grow(out, Bytes(d) - kHeaderBytes);
@@ -42,11 +42,11 @@ class NaturalCodec final : public Compressor {
                 std::span<float> out) const override {
     const size_t d = out.size();
     ByteReader r(bytes);
-    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, Spec(), CodecTag::kNatural, 0, d));
+    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, *this, CodecTag::kNatural, 0, d));
     std::span<const uint8_t> signs, exps;
-    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "sign bits", DivUp(d, 8), &signs));
-    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "exponents", d, &exps));
-    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, Spec()));
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "sign bits", DivUp(d, 8), &signs));
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "exponents", d, &exps));
+    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, *this));
     const bool stream = d * sizeof(float) >= kernels::kStreamBytes;
     const uint32_t max_e = kernels::NaturalDecode(exps.data(), signs.data(), d, out.data(), stream);
     if (stream) kernels::StoreFence();
@@ -72,7 +72,7 @@ class Natural8Codec final : public Compressor {
   }
   Status Encode(std::span<const float> x, const RngKey& key, ByteBuffer* out) override {
     const size_t d = x.size();
-    HEARSAY_RETURN_IF_ERROR(CheckEncodable(Spec(), d));
+    HEARSAY_RETURN_IF_ERROR(CheckEncodable(*this, d));
     const uint32_t max_bits = kernels::MaxAbsBits(x.data(), d);
     if (max_bits >= kMaxAbsBits) return TooLarge(Spec());
     const uint32_t top = max_bits >> 23;  // <= 253, so top + 1 fits the window
@@ -87,15 +87,15 @@ class Natural8Codec final : public Compressor {
                 std::span<float> out) const override {
     const size_t d = out.size();
     ByteReader r(bytes);
-    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, Spec(), CodecTag::kNatural8, 0, d));
+    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, *this, CodecTag::kNatural8, 0, d));
     uint8_t base = 0;
     if (!r.ReadPod(&base)) return Corruption(Spec() + ": payload truncated before the base");
     if (base < 1 || base > 128) {
       return Corruption(Spec() + ": base exponent " + std::to_string(base) + " outside 1..128");
     }
     std::span<const uint8_t> codes;
-    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "codes", d, &codes));
-    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, Spec()));
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "codes", d, &codes));
+    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, *this));
     const bool stream = d * sizeof(float) >= kernels::kStreamBytes;
     kernels::Natural8Decode(codes.data(), d, base, out.data(), stream);
     if (stream) kernels::StoreFence();
@@ -120,7 +120,7 @@ class NatDitherCodec final : public Compressor {
   double BitsPerElement(size_t d) const override { return BitsPerElementOf(Bytes(d), d); }
   Status Encode(std::span<const float> x, const RngKey& key, ByteBuffer* out) override {
     const size_t d = x.size();
-    HEARSAY_RETURN_IF_ERROR(CheckEncodable(Spec(), d));
+    HEARSAY_RETURN_IF_ERROR(CheckEncodable(*this, d));
     const size_t start = out->size();
     AppendHeader(out, CodecTag::kNatDither, static_cast<uint8_t>(s_), d);
     const size_t nb = DivUp(d, static_cast<size_t>(block_));
@@ -152,12 +152,12 @@ class NatDitherCodec final : public Compressor {
     const size_t d = out.size();
     ByteReader r(bytes);
     HEARSAY_RETURN_IF_ERROR(
-        ReadHeader(&r, Spec(), CodecTag::kNatDither, static_cast<uint8_t>(s_), d));
+        ReadHeader(&r, *this, CodecTag::kNatDither, static_cast<uint8_t>(s_), d));
     const size_t nb = DivUp(d, static_cast<size_t>(block_));
     std::span<const uint8_t> scales, codes;
-    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "block norms", 4 * nb, &scales));
-    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "codes", d, &codes));
-    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, Spec()));
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "block norms", 4 * nb, &scales));
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "codes", d, &codes));
+    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, *this));
     const bool stream = d * sizeof(float) >= kernels::kStreamBytes;
     Status status = Status::Ok();
     for (size_t b = 0; b < nb && status.ok(); ++b) {

@@ -42,7 +42,7 @@ class QsgdCodec final : public Compressor {
 
   Status Encode(std::span<const float> x, const RngKey& key, ByteBuffer* out) override {
     const size_t d = x.size();
-    HEARSAY_RETURN_IF_ERROR(CheckEncodable(Spec(), d));
+    HEARSAY_RETURN_IF_ERROR(CheckEncodable(*this, d));
     const size_t start = out->size();
     AppendHeader(out, tag(), param(), d);
     const size_t nb = DivUp(d, static_cast<size_t>(o_.block));
@@ -92,13 +92,13 @@ class QsgdCodec final : public Compressor {
                 std::span<float> out) const override {
     const size_t d = out.size();
     ByteReader r(bytes);
-    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, Spec(), tag(), param(), d));
+    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, *this, tag(), param(), d));
     const size_t nb = DivUp(d, static_cast<size_t>(o_.block));
     std::span<const uint8_t> scales, signs, planes;
-    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "block scales", 4 * nb, &scales));
-    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "sign bits", DivUp(d, 8), &signs));
-    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "levels", DivUp(d * o_.bits, 8), &planes));
-    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, Spec()));
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "block scales", 4 * nb, &scales));
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "sign bits", DivUp(d, 8), &signs));
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "levels", DivUp(d * o_.bits, 8), &planes));
+    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, *this));
     for (size_t b = 0; b < nb; ++b) {
       float s;
       std::memcpy(&s, scales.data() + 4 * b, 4);

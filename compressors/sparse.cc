@@ -117,7 +117,7 @@ class SparseCodec final : public Compressor {
   Status EncodeOver(std::span<const float> x, std::span<float> accumulate, const RngKey& key,
                     ByteBuffer* out) {
     const size_t d = x.size();
-    HEARSAY_RETURN_IF_ERROR(CheckEncodable(Spec(), d));
+    HEARSAY_RETURN_IF_ERROR(CheckEncodable(*this, d));
     const size_t k = SparseK(ratio_, d);
     if (kind_ == SparseKind::kTopK) {
       Status s = selector_.Select(x, k, &idx_, &vals_, accumulate);
@@ -195,7 +195,7 @@ class SparseCodec final : public Compressor {
                 std::span<float> out) const override {
     const size_t d = out.size();
     ByteReader r(bytes);
-    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, Spec(), tag(), values_ ? 1 : 0, d));
+    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, *this, tag(), values_ ? 1 : 0, d));
     uint32_t k = 0;
     if (!r.ReadPod(&k)) return Corruption(Spec() + ": payload truncated before k");
     if (k != SparseK(ratio_, d)) {
@@ -204,7 +204,7 @@ class SparseCodec final : public Compressor {
     }
     std::span<const uint8_t> raw_idx;
     if (kind_ == SparseKind::kTopK) {
-      HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "indices", 4 * size_t{k}, &raw_idx));
+      HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "indices", 4 * size_t{k}, &raw_idx));
       uint32_t prev = 0;
       for (size_t j = 0; j < k; ++j) {
         const uint32_t i = LoadU32(raw_idx.data() + 4 * j);
@@ -216,7 +216,7 @@ class SparseCodec final : public Compressor {
       }
     }
     std::span<const uint8_t> rest;
-    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, Spec(), "values", r.remaining(), &rest));
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "values", r.remaining(), &rest));
     std::vector<float> decoded;  // then(S, C): the k values C decodes
     if (values_) {
       decoded.resize(k);

@@ -20,6 +20,7 @@
 
 #include "common/byte_buffer.h"
 #include "common/status.h"
+#include "compressors/compressor.h"
 
 namespace hearsay {
 
@@ -42,10 +43,17 @@ enum class CodecTag : uint8_t {
 inline constexpr size_t kHeaderBytes = 8;
 inline constexpr size_t kMaxElements = std::numeric_limits<uint32_t>::max();
 
+// The codec's name in an error message: a spec string, or a compressor whose Spec() is built
+// only then (the checks below run on every encode and decode: building the spec string each
+// time cost more than some of them).
+inline std::string SpecText(std::string_view spec) { return std::string(spec); }
+inline std::string SpecText(const Compressor& codec) { return codec.Spec(); }
+
 // Encode-side check: the vector fits the header's 32-bit length.
-[[nodiscard]] inline Status CheckEncodable(std::string_view spec, size_t d) {
+template <typename Spec>
+[[nodiscard]] Status CheckEncodable(const Spec& spec, size_t d) {
   if (d > kMaxElements) {
-    return InvalidArgument(std::string(spec) + ": vector of " + std::to_string(d) +
+    return InvalidArgument(SpecText(spec) + ": vector of " + std::to_string(d) +
                            " elements is too long (at most 2^32 - 1 per message)");
   }
   return Status::Ok();
@@ -60,37 +68,40 @@ inline size_t AppendHeader(ByteBuffer* out, CodecTag tag, uint8_t param, size_t 
 }
 
 // Reads and validates the common header.
-[[nodiscard]] inline Status ReadHeader(ByteReader* r, std::string_view spec, CodecTag tag,
-                                       uint8_t param, size_t d) {
+template <typename Spec>
+[[nodiscard]] Status ReadHeader(ByteReader* r, const Spec& spec, CodecTag tag, uint8_t param,
+                                size_t d) {
   uint8_t h[4];
   uint32_t n = 0;
   if (!r->ReadPod(&h) || !r->ReadPod(&n)) {
-    return Corruption(std::string(spec) + ": payload shorter than its 8-byte header");
+    return Corruption(SpecText(spec) + ": payload shorter than its 8-byte header");
   }
   if (h[0] != static_cast<uint8_t>(tag) || h[1] != param || h[2] != 0 || h[3] != 0) {
-    return Corruption(std::string(spec) + ": payload header (tag " + std::to_string(h[0]) +
+    return Corruption(SpecText(spec) + ": payload header (tag " + std::to_string(h[0]) +
                       ", parameter " + std::to_string(h[1]) + ") was not written by this codec");
   }
   if (n != d) {
-    return Corruption(std::string(spec) + ": payload holds " + std::to_string(n) +
+    return Corruption(SpecText(spec) + ": payload holds " + std::to_string(n) +
                       " elements but the output has " + std::to_string(d));
   }
   return Status::Ok();
 }
 
 // Reads exactly n bytes or reports which section was short.
-[[nodiscard]] inline Status ReadSection(ByteReader* r, std::string_view spec, const char* what,
-                                        size_t n, std::span<const uint8_t>* out) {
+template <typename Spec>
+[[nodiscard]] Status ReadSection(ByteReader* r, const Spec& spec, const char* what, size_t n,
+                                 std::span<const uint8_t>* out) {
   if (!r->ReadSpan(n, out)) {
-    return Corruption(std::string(spec) + ": payload truncated in " + what + " (needs " +
+    return Corruption(SpecText(spec) + ": payload truncated in " + what + " (needs " +
                       std::to_string(n) + " bytes, " + std::to_string(r->remaining()) + " left)");
   }
   return Status::Ok();
 }
 
-[[nodiscard]] inline Status ExpectEnd(const ByteReader& r, std::string_view spec) {
+template <typename Spec>
+[[nodiscard]] Status ExpectEnd(const ByteReader& r, const Spec& spec) {
   if (r.remaining() != 0) {
-    return Corruption(std::string(spec) + ": " + std::to_string(r.remaining()) +
+    return Corruption(SpecText(spec) + ": " + std::to_string(r.remaining()) +
                       " unexpected trailing bytes after the payload");
   }
   return Status::Ok();
