@@ -173,9 +173,16 @@ void TcpTransport::Dial(int peer, double backoff_s) {
             const PeerAddress& a = options_.addresses[peer];
             RecordAttemptError(peer, "connecting to " + a.host + ":" + std::to_string(a.port) +
                                          ": " + ec.message());
-            const double next = backoff_s <= 0
-                                    ? options_.connect_backoff_initial_s
-                                    : std::min(2 * backoff_s, options_.connect_backoff_max_s);
+            // A late joiner's link (never up yet) is retried more often: it comes up as soon as
+            // the joiner starts, and the joiner waits for it before its state transfer.
+            const bool late =
+                std::find(options_.late_neighbors.begin(), options_.late_neighbors.end(), peer) !=
+                options_.late_neighbors.end();
+            const double cap =
+                late ? std::min(options_.connect_backoff_max_s, options_.late_backoff_max_s)
+                     : options_.connect_backoff_max_s;
+            const double next =
+                backoff_s <= 0 ? options_.connect_backoff_initial_s : std::min(2 * backoff_s, cap);
             Dial(peer, next);
             return;
           }

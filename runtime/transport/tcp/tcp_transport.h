@@ -94,7 +94,8 @@ struct TcpTransportOptions {
   double start_with_some_after_s = 0;
   // Neighbours Start does not wait for (late joiners: their links come up when they start).
   std::vector<int> late_neighbors;
-  int io_threads = 1;  // threads running the network io_context
+  double late_backoff_max_s = 0.2;  // cap of the retry delay to a late joiner (cheap refusals)
+  int io_threads = 1;               // threads running the network io_context
   // Round-trip probes: each open link sends a kPing this often (the first when it opens) and
   // the transport keeps a smoothed RTT per neighbour (TransportStats::rtt_s). 0: none.
   double ping_interval_s = 1.0;
