@@ -6,9 +6,8 @@
 
 #include <cstring>
 
+#include "compressors/kernels_avx2_util.h"
 #include "compressors/kernels_impl.h"
-
-#define HEARSAY_AVX2 __attribute__((target("avx2")))
 
 namespace hearsay::kernels::avx2 {
 namespace {
@@ -53,14 +52,6 @@ HEARSAY_AVX2 inline __m256i PackBytes(__m256i v0, __m256i v1, __m256i v2, __m256
   return _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
-HEARSAY_AVX2 inline __m256i AbsBits(__m256i bits) {
-  return _mm256_and_si256(bits, _mm256_set1_epi32(0x7FFFFFFF));
-}
-
-HEARSAY_AVX2 inline __m256i Load8(const float* x) {
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
-}
-
 // The sign masks (bit 31) of the 8 values of one sign byte.
 HEARSAY_AVX2 inline __m256i SignMask(uint32_t sign_byte) {
   const __m256i s = _mm256_sllv_epi32(_mm256_set1_epi32(static_cast<int>(sign_byte)),
@@ -97,20 +88,6 @@ HEARSAY_AVX2 inline void Store(float* p, __m256i v, int mode) {
 
 void StoreFence() { _mm_sfence(); }
 
-HEARSAY_AVX2 uint32_t MaxAbsBits(const float* x, size_t n) {
-  __m256i m0 = _mm256_setzero_si256(), m1 = m0;
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    m0 = _mm256_max_epu32(m0, AbsBits(Load8(x + i)));
-    m1 = _mm256_max_epu32(m1, AbsBits(Load8(x + i + 8)));
-  }
-  alignas(32) uint32_t lanes[8];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), _mm256_max_epu32(m0, m1));
-  uint32_t m = portable::MaxAbsBits(x + i, n - i);
-  for (uint32_t v : lanes) m = v > m ? v : m;
-  return m;
-}
-
 HEARSAY_AVX2 void PackSigns(const float* x, size_t n, uint8_t* signs) {
   size_t i = 0;
   for (; i + 32 <= n; i += 32) {
@@ -122,80 +99,6 @@ HEARSAY_AVX2 void PackSigns(const float* x, size_t n, uint8_t* signs) {
     std::memcpy(signs + i / 8, &b, 4);
   }
   portable::PackSigns(x + i, n - i, signs + i / 8);
-}
-
-HEARSAY_AVX2 size_t AddCollectAtLeast(const float* x, float* e, size_t n, uint32_t index,
-                                      uint32_t threshold, size_t cap, uint32_t* idx, float* vals,
-                                      uint32_t* max_bits) {
-  const __m256i below = _mm256_set1_epi32(static_cast<int>(threshold) - 1);
-  __m256i mx = _mm256_setzero_si256();
-  size_t count = 0, i = 0;
-  // 16 values per iteration: two independent add/store/compare chains, one branch for both.
-  for (; i + 16 <= n; i += 16) {
-    const __m256 p0 = _mm256_add_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(e + i));
-    const __m256 p1 = _mm256_add_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(e + i + 8));
-    _mm256_storeu_ps(e + i, p0);
-    _mm256_storeu_ps(e + i + 8, p1);
-    const __m256i a0 = AbsBits(_mm256_castps_si256(p0));
-    const __m256i a1 = AbsBits(_mm256_castps_si256(p1));
-    mx = _mm256_max_epu32(mx, _mm256_max_epu32(a0, a1));
-    uint32_t hits = static_cast<uint32_t>(
-                        _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(a0, below)))) |
-                    static_cast<uint32_t>(
-                        _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(a1, below))))
-                        << 8;
-    while (hits != 0) {  // rare for small k: a branch per hit, none per miss
-      const uint32_t j = static_cast<uint32_t>(__builtin_ctz(hits));
-      hits &= hits - 1;
-      if (count < cap) {
-        idx[count] = index + static_cast<uint32_t>(i) + j;
-        vals[count] = e[i + j];
-      }
-      ++count;
-    }
-  }
-  uint32_t m = 0;
-  const size_t stored = count < cap ? count : cap;
-  count += portable::AddCollectAtLeast(x + i, e + i, n - i, index + static_cast<uint32_t>(i),
-                                       threshold, cap - stored, idx + stored, vals + stored, &m);
-  alignas(32) uint32_t lanes[8];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), mx);
-  for (uint32_t v : lanes) m = v > m ? v : m;
-  *max_bits = m;
-  return count;
-}
-
-HEARSAY_AVX2 size_t CollectAtLeast(const float* x, size_t n, uint32_t index, uint32_t threshold,
-                                   size_t cap, uint32_t* idx, float* vals, uint32_t* max_bits) {
-  // Magnitude bits are below 2^31, so a signed compare with threshold - 1 is `>= threshold`
-  // (threshold 0 compares with -1: everything qualifies).
-  const __m256i below = _mm256_set1_epi32(static_cast<int>(threshold) - 1);
-  __m256i mx = _mm256_setzero_si256();
-  size_t count = 0, i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256i a = AbsBits(Load8(x + i));
-    mx = _mm256_max_epu32(mx, a);
-    uint32_t hits = static_cast<uint32_t>(
-        _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(a, below))));
-    while (hits != 0) {  // rare for small k: a branch per hit, none per miss
-      const uint32_t j = static_cast<uint32_t>(__builtin_ctz(hits));
-      hits &= hits - 1;
-      if (count < cap) {
-        idx[count] = index + static_cast<uint32_t>(i) + j;
-        vals[count] = x[i + j];
-      }
-      ++count;
-    }
-  }
-  uint32_t m = 0;
-  const size_t stored = count < cap ? count : cap;
-  count += portable::CollectAtLeast(x + i, n - i, index + static_cast<uint32_t>(i), threshold,
-                                    cap - stored, idx + stored, vals + stored, &m);
-  alignas(32) uint32_t lanes[8];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), mx);
-  for (uint32_t v : lanes) m = v > m ? v : m;
-  *max_bits = m;
-  return count;
 }
 
 namespace {
@@ -497,12 +400,8 @@ HEARSAY_AVX2 uint32_t NaturalEncode(const float* x, size_t n, uint32_t index, Di
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(exps + i), PackBytes(e[0], e[1], e[2], e[3]));
     std::memcpy(signs + i / 8, &sb, 4);
   }
-  alignas(32) uint32_t lanes[8];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), mx);
-  uint32_t m = portable::NaturalEncode(x + i, n - i, index + static_cast<uint32_t>(i), dk,
-                                       signs + i / 8, exps + i);
-  for (uint32_t v : lanes) m = v > m ? v : m;
-  return m;
+  return MaxLane(mx, portable::NaturalEncode(x + i, n - i, index + static_cast<uint32_t>(i), dk,
+                                             signs + i / 8, exps + i));
 }
 
 HEARSAY_AVX2 uint32_t NaturalDecode(const uint8_t* exps, const uint8_t* signs, size_t n, float* y,
@@ -515,11 +414,7 @@ HEARSAY_AVX2 uint32_t NaturalDecode(const uint8_t* exps, const uint8_t* signs, s
     mx = _mm256_max_epu32(mx, e);
     Store(y + i, _mm256_or_si256(_mm256_slli_epi32(e, 23), SignMask(signs[i / 8])), mode);
   }
-  alignas(32) uint32_t lanes[8];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), mx);
-  uint32_t m = portable::NaturalDecode(exps + i, signs + i / 8, n - i, y + i, false);
-  for (uint32_t v : lanes) m = v > m ? v : m;
-  return m;
+  return MaxLane(mx, portable::NaturalDecode(exps + i, signs + i / 8, n - i, y + i, false));
 }
 
 HEARSAY_AVX2 void Natural8Encode(const float* x, size_t n, uint32_t index, DitherKey dk,
@@ -622,11 +517,7 @@ HEARSAY_AVX2 uint32_t NatDitherDecode(const uint8_t* codes, size_t n, float norm
     const __m256i sign = _mm256_slli_epi32(_mm256_srli_epi32(code, 7), 31);
     Store(y + i, _mm256_or_si256(_mm256_castps_si256(v), sign), mode);
   }
-  alignas(32) uint32_t lanes[8];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), mx);
-  uint32_t m = portable::NatDitherDecode(codes + i, n - i, norm, s, y + i, false);
-  for (uint32_t v : lanes) m = v > m ? v : m;
-  return m;
+  return MaxLane(mx, portable::NatDitherDecode(codes + i, n - i, norm, s, y + i, false));
 }
 
 }  // namespace hearsay::kernels::avx2

@@ -192,4 +192,20 @@ TcpTransport::Delivery TcpTransport::DeliverFrom(int peer, const Connection* con
   return Delivery::kDelivered;
 }
 
+std::string TcpTransport::DescribeMissing() const {
+  std::vector<std::string> missing;
+  for (int j : options_.neighbors) {
+    if (ever_linked_.count(j)) continue;
+    std::string s = std::to_string(j);
+    auto it = last_error_.find(j);
+    s += it != last_error_.end()
+             ? " (" + it->second + ")"
+             : (j > options_.self ? " (no answer yet)" : " (it never connected)");
+    missing.push_back(s);
+  }
+  std::string out;
+  for (const auto& p : missing) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
 }  // namespace hearsay::tcp_internal

@@ -32,12 +32,6 @@ uint64_t NewIncarnation() {
   return v;
 }
 
-std::string Join(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
-  return out;
-}
-
 }  // namespace
 
 TcpTransport::TcpTransport(TcpTransportOptions options)
@@ -214,20 +208,6 @@ void TcpTransport::RunIoThread() {
     RecordFatal(-1, Internal(msg));
     inbox_.PushError(Internal(msg));
   }
-}
-
-std::string TcpTransport::DescribeMissing() const {
-  std::vector<std::string> missing;
-  for (int j : options_.neighbors) {
-    if (ever_linked_.count(j)) continue;
-    std::string s = std::to_string(j);
-    auto it = last_error_.find(j);
-    s += it != last_error_.end()
-             ? " (" + it->second + ")"
-             : (j > options_.self ? " (no answer yet)" : " (it never connected)");
-    missing.push_back(s);
-  }
-  return Join(missing);
 }
 
 Status TcpTransport::Start(TimePoint deadline) {

@@ -131,11 +131,7 @@ TEST_P(InProcFaults, KillAndPauseRunInOneProcess) {
         "faults: [{at_round: 50, pause: 5, for: 0.6s}]}\n"
         "  - {name: adpsgd, algorithm: adpsgd, rounds: 1000000, duration: 2s, "
         "faults: [{at: 0.5s, kill: 6}]}\n");
-  LaunchOptions o;
-  o.experiment_path = dir_ + "/exp.yaml";
-  o.out_dir = dir_ + "/out";
-  o.transport = GetParam();
-  auto r = hearsay::Launch(o);
+  auto r = Launch(dir_ + "/exp.yaml");
   ASSERT_TRUE(r.ok()) << r.status().message();
   ASSERT_EQ(r->size(), 4u);
   const RunSummary &clean = (*r)[0], &kill = (*r)[1], &pause = (*r)[2];
@@ -144,15 +140,15 @@ TEST_P(InProcFaults, KillAndPauseRunInOneProcess) {
   EXPECT_EQ(kill.rounds, 200);
   EXPECT_LT(std::abs(kill.final_point.train_loss - clean.final_point.train_loss),
             0.05 * clean.final_point.train_loss);
-  EXPECT_NE(ReadAll(o.out_dir + "/kill/peers.csv").find("3,killed,killed by the fault schedule"),
+  EXPECT_NE(ReadAll(dir_ + "/out/kill/peers.csv").find("3,killed,killed by the fault schedule"),
             std::string::npos);
   EXPECT_EQ(pause.peers_alive, 8);
   EXPECT_EQ(pause.rounds, 200);
   if (GetParam() == TransportKind::kInproc) {
-    const std::string paused = ReadAll(o.out_dir + "/pause/faults.jsonl");
+    const std::string paused = ReadAll(dir_ + "/out/pause/faults.jsonl");
     EXPECT_NE(paused.find("\"action\":\"pause\",\"peer\":5"), std::string::npos) << paused;
     EXPECT_NE(paused.find("\"action\":\"resume\",\"peer\":5"), std::string::npos) << paused;
-    EXPECT_NE(ReadAll(o.out_dir + "/kill/faults.jsonl").find("\"action\":\"kill\",\"peer\":3"),
+    EXPECT_NE(ReadAll(dir_ + "/out/kill/faults.jsonl").find("\"action\":\"kill\",\"peer\":3"),
               std::string::npos);
   }
   // AD-PSGD gives up the averages a dead partner never answers and goes on (bounded by time:
@@ -190,11 +186,7 @@ class RejoinRuns : public NetworkFaults {
           "runs:\n  - {name: clean, algorithm: " +
               algorithm + "}\n  - {name: faulty, algorithm: " + algorithm + ", faults: " + faults +
               "}\n");
-    LaunchOptions o;
-    o.experiment_path = dir_ + "/exp.yaml";
-    o.out_dir = dir_ + "/out";
-    o.transport = GetParam();
-    auto r = hearsay::Launch(o);
+    auto r = Launch(dir_ + "/exp.yaml");
     if (!r.ok()) {
       ADD_FAILURE() << algorithm << ": " << r.status().message();
       return "";
@@ -207,12 +199,12 @@ class RejoinRuns : public NetworkFaults {
         << algorithm;
     // The peer's squared distance to the average model, against the fault-free consensus
     // distance (the mean over peers of the same squared distance).
-    const double dist = testing_util::FinalDistanceToAverage(o.out_dir + "/faulty", 8, peer);
+    const double dist = testing_util::FinalDistanceToAverage(dir_ + "/out/faulty", 8, peer);
     EXPECT_GE(dist, 0) << algorithm << ": a final model is missing";
     EXPECT_LT(dist, 2 * clean.final_point.consensus)
         << algorithm << ": peer " << peer << " " << dist << ", fault-free consensus "
         << clean.final_point.consensus;
-    return o.out_dir + "/faulty";
+    return dir_ + "/out/faulty";
   }
 };
 
@@ -270,11 +262,7 @@ TEST_P(RejoinRuns, AdpsgdPeersRestartAndJoinLate) {
         "algorithm: adpsgd\nruns:\n  - {name: clean}\n"
         "  - {name: faults, faults: [{at: 0.5s, kill: 1}, {at: 1s, join: 5}, "
         "{at: 1.5s, restart: 1}]}\n");
-  LaunchOptions o;
-  o.experiment_path = dir_ + "/exp.yaml";
-  o.out_dir = dir_ + "/out";
-  o.transport = GetParam();
-  auto r = hearsay::Launch(o);
+  auto r = Launch(dir_ + "/exp.yaml");
   ASSERT_TRUE(r.ok()) << r.status().message();
   const RunSummary &clean = (*r)[0], &faults = (*r)[1];
   EXPECT_EQ(faults.peers_alive, 8);
@@ -285,13 +273,13 @@ TEST_P(RejoinRuns, AdpsgdPeersRestartAndJoinLate) {
   // AD-PSGD peers finish at different times and stop averaging, and the faults shift who
   // finishes last, which dominates the final spread.
   for (int peer : {1, 5}) {
-    const double dist = testing_util::FinalDistanceToAverage(o.out_dir + "/faults", 8, peer);
+    const double dist = testing_util::FinalDistanceToAverage(dir_ + "/out/faults", 8, peer);
     EXPECT_GE(dist, 0) << "peer " << peer << ": no final model";
     EXPECT_LT(dist, 2 * faults.final_point.consensus)
         << "peer " << peer << ": " << dist << ", the run's consensus "
         << faults.final_point.consensus << " (fault-free " << clean.final_point.consensus << ")";
   }
-  const std::string peers = ReadAll(o.out_dir + "/faults/peers.csv");
+  const std::string peers = ReadAll(dir_ + "/out/faults/peers.csv");
   EXPECT_NE(peers.find("1,finished"), std::string::npos) << peers;
   EXPECT_NE(peers.find("5,finished"), std::string::npos) << peers;
 }
@@ -305,16 +293,12 @@ TEST_P(RejoinRuns, ALateJoinerTheRunEndsBeforeIsAbsent) {
         "data: {kind: synthetic, samples: 4000, features: 20, classes: 4}\n"
         "algorithm: dcd\ncompressor: \"qsgd:8\"\n"
         "runs:\n  - {name: never, faults: [{at: 1000s, join: 5}]}\n");
-  LaunchOptions o;
-  o.experiment_path = dir_ + "/exp.yaml";
-  o.out_dir = dir_ + "/out";
-  o.transport = GetParam();
-  auto r = hearsay::Launch(o);
+  auto r = Launch(dir_ + "/exp.yaml");
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ((*r)[0].peers_alive, 7);
   EXPECT_EQ((*r)[0].rounds, 60);
   EXPECT_TRUE(std::isfinite((*r)[0].final_point.train_loss));
-  const std::string peers = ReadAll(o.out_dir + "/never/peers.csv");
+  const std::string peers = ReadAll(dir_ + "/out/never/peers.csv");
   EXPECT_NE(peers.find("5,absent,never joined: the run ended before its join (line 13)"),
             std::string::npos)
       << peers;
