@@ -19,6 +19,7 @@
 #include "runtime/launch/plot.h"
 #include "runtime/peer/peer.h"
 #include "runtime/transport/inproc/inproc_transport.h"
+#include "tests/runtime/run_test_util.h"
 #include "tests/runtime/tcp_proxy.h"
 
 namespace hearsay {
@@ -26,23 +27,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A port the kernel considers free right now (bound then released).
-int FreePortBase(int count) {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-    socklen_t len = sizeof(a);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    const int base = ntohs(a.sin_port);
-    close(fd);
-    if (base + count < 65000) return base;
-  }
-  return 20000 + getpid() % 20000;
-}
+// Ports below the ephemeral range, every one checked free (testing_util): an ephemeral base
+// with only its first port checked made these TCP tests flaky -- the proxies' and other tests'
+// outgoing connections take ports in that range ("Address already in use", a 30 s timeout).
+using testing_util::FreePortBase;
 
 class TempDir {
  public:
