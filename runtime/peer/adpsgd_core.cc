@@ -206,13 +206,7 @@ CoreStep AdpsgdCore::JoinStep(double now, CoreSink& sink) {
   if (!joins_sent_) {
     joins_sent_ = true;
     join_began_ = now;
-    for (int j : neighbors_) {
-      Message m;
-      m.kind = MessageKind::kJoin;
-      m.from = id;
-      m.to = j;
-      if (Status s = SendTo(sink, std::move(m)); !s.ok()) return Fail(now, sink, std::move(s));
-    }
+    if (Status s = SendJoins(sink); !s.ok()) return Fail(now, sink, std::move(s));
   }
   // Every live neighbour that has not finished answers (a dead one is silent for dead_after).
   if (auto wait = AwaitJoinStates(now, sink, join_began_ + options_.run.round_timeout_s,

@@ -200,13 +200,7 @@ CoreStep GossipCore::JoinStep(double now, CoreSink& sink) {
     if (!joins_sent_) {
       joins_sent_ = true;
       join_began_ = now;
-      for (int j : link_neighbors()) {
-        Message m;
-        m.kind = MessageKind::kJoin;
-        m.from = id;
-        m.to = j;
-        if (Status s = SendTo(sink, std::move(m)); !s.ok()) return Fail(now, sink, std::move(s));
-      }
+      if (Status s = SendJoins(sink); !s.ok()) return Fail(now, sink, std::move(s));
       return Wait(now, now + options_.run.round_timeout_s);
     }
     // Every neighbour answered, or is dead (silent for dead_after, its link gone) or finished.

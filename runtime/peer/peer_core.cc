@@ -503,6 +503,17 @@ CoreStep PeerCore::Wait(double now, double wake_at) {
   return step;
 }
 
+Status PeerCore::SendJoins(CoreSink& sink) {
+  for (int j : link_neighbors_) {
+    Message m;
+    m.kind = MessageKind::kJoin;
+    m.from = options_.id;
+    m.to = j;
+    HEARSAY_RETURN_IF_ERROR(SendTo(sink, std::move(m)));
+  }
+  return Status::Ok();
+}
+
 std::optional<CoreStep> PeerCore::AwaitJoinStates(double now, CoreSink& sink, double deadline,
                                                   const std::function<bool(int)>& answered) {
   for (int j : link_neighbors_) {

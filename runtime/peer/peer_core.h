@@ -255,6 +255,8 @@ class PeerCore {
   CoreStep Finish(double now, CoreSink& sink);
   CoreStep Fail(double now, CoreSink& sink, Status why);
   CoreStep Wait(double now, double wake_at);
+  // Rejoin, joiner side: JOIN to every link neighbour (dead ones included: they may answer).
+  Status SendJoins(CoreSink& sink);
   // Rejoin, joiner side: waits (until `deadline`, then fails naming the silent neighbour) for a
   // JOIN_STATE from every live neighbour that has not finished; nullopt once `answered` says
   // each has (a dead one is silent for dead_after, then not waited for).
