@@ -9,11 +9,15 @@
 // message frame, and the delivered messages are renumbered 1, 2, ... without them).
 //
 // Threading: every member below is touched only on the connection's strand (the socket's
-// executor), with at most one write in flight -- except the send state (send_mu_), which
-// SendMessage uses from the caller's thread to number and MAC a frame before posting it (the
-// piggy-backed ack is read from the link's atomics). Begin, CloseWhenFlushed and
-// CloseNow may be called from any thread: they post to the strand. Calls back into the owning
-// TcpTransport (tcp_transport_impl.h) are made on the strand.
+// executor) -- except the send state (send_mu_): SendMessage numbers, MACs and writes a frame
+// from the caller's thread. When no write is in flight and nothing is queued, the frame is written
+// at once with a non-blocking sendmsg on the caller's thread (no hand-off to the I/O thread: the
+// common case of a peer sending its round's messages); whatever the socket does not take goes to
+// the queue, which the strand writes with vectored async writes, at most one in flight. The queue
+// and the write flags are guarded by send_mu_, so a direct write and the strand never overlap and
+// frames reach the wire in seq order. Begin, CloseWhenFlushed and CloseNow may be called from any
+// thread: they post to the strand. Calls back into the owning TcpTransport
+// (tcp_transport_impl.h) are made on the strand, or after SendMessage returns.
 // Ownership: pending handlers keep the connection alive (shared_from_this); the transport holds
 // open links and outlives the connections' handlers (its io_context is destroyed after them).
 #pragma once
@@ -51,8 +55,15 @@ struct OutFrame {
   bool has_tag = false;
   bool counted = false;    // a message frame counted in TcpTransport's queue bounds...
   uint64_t accounted = 0;  // ...with this many bytes (the estimate made before encoding)
+  uint64_t written = 0;    // bytes of it already on the wire (a partial direct write)
   const ByteBuffer& body() const { return shared ? *shared : payload; }
   uint64_t bytes() const { return head.size() + body().size() + (has_tag ? tag.size() : 0); }
+};
+
+// What SendMessage did with a message.
+struct SendOutcome {
+  uint64_t bytes = 0;    // the frame's size on the wire; 0: the connection is not open
+  bool written = false;  // all of it was written at once (not queued: no FramesDone follows)
 };
 
 class TcpTransport;
@@ -66,10 +77,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Begin();
   // Any thread, once the link is open (the caller holds the link's mutex, so frames go out in the
-  // link's order): frames message u, MACs it and queues it, counted in the transport's pending
-  // frames. Returns the frame's size on the wire, or 0 when the connection is not open (nothing
-  // queued; u stays unacknowledged and is resent on the next connection).
-  uint64_t SendMessage(const Unacked& u);
+  // link's order): frames message u, MACs it and writes it at once when the connection is idle,
+  // otherwise queues it (then counted in the transport's pending frames until written). bytes 0:
+  // the connection is not open (nothing queued; u stays unacknowledged and is resent on the next
+  // connection).
+  SendOutcome SendMessage(const Unacked& u);
   // Any thread: close without reporting anything (a newer connection replaced this one).
   void Detach();
   // Any thread: half-close once queued writes are out; the read side runs until the peer's EOF.
@@ -106,8 +118,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnHandshakeTimeout();
   void LeaveHandshakeCount();
   // Writing.
+  OutFrame ControlOut(const ControlFrame& frame);
   void SendControl(const ControlFrame& frame);
   void Push(OutFrame frame);
+  // send_mu_ held: writes f at once if the connection is idle and its socket takes all of it
+  // (true), else queues what is left of it and has the strand write it (false).
+  bool WriteOrQueue(OutFrame& f);
   void WriteNext();
   void OnWritten(const ErrorCode& ec);
   void HalfCloseIfFlushed();
@@ -138,10 +154,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool counted_ = false;
   bool detached_ = false;
 
-  std::deque<OutFrame> queue_;
-  std::vector<asio::const_buffer> write_buffers_;
-  size_t in_flight_ = 0;  // frames of queue_'s front being written
-  bool writing_ = false;
+  std::vector<asio::const_buffer> write_buffers_;  // the async write's; strand, while writing_
   bool half_close_requested_ = false;
   bool peer_eof_ = false;
   bool done_received_ = false;  // DONE or FAILED received: the peer's EOF is a normal end
@@ -154,6 +167,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   SessionKey send_key_{};    // guarded by send_mu_
   uint64_t send_seq_ = 0;    // guarded by send_mu_
   bool final_sent_ = false;  // DONE or FAILED queued: no probes but acks after it; send_mu_
+  // The write side, guarded by send_mu_ (written by the strand and by direct writes).
+  std::deque<OutFrame> queue_;
+  size_t in_flight_ = 0;      // frames of queue_'s front being written by the strand
+  bool writing_ = false;      // an async write is in flight
+  bool hold_writes_ = false;  // while the link opens: frames queue (the WELCOME goes first)
+  bool send_shut_ = false;    // the send side is shut down (half-close or close): nothing goes
 };
 
 }  // namespace hearsay::tcp_internal

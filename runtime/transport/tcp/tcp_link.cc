@@ -98,10 +98,11 @@ bool TcpTransport::RegisterLink(int peer, const std::shared_ptr<Connection>& con
     }
     // Resend, in order, before anything new (Send holds the link's mutex to queue).
     for (Unacked& u : l.unacked) {
-      const uint64_t bytes = conn->SendMessage(u);
-      if (bytes == 0) break;
-      ++pending_frames_;
-      CountSent(bytes);
+      // Queued behind the WELCOME (the connection holds its writes until it is sent).
+      const SendOutcome sent = conn->SendMessage(u);
+      if (sent.bytes == 0) break;
+      if (!sent.written) ++pending_frames_;
+      CountSent(sent.bytes);
       if (u.written) ++messages_resent_;
       u.written = true;
     }

@@ -359,7 +359,7 @@ Status TcpTransport::Send(Message msg) {
     ++pending_frames_;  // tentatively: undone below unless a frame was queued
     queued_bytes_[to] += wire_bytes;
   }
-  uint64_t sent_bytes = 0;
+  SendOutcome sent;
   bool ended = false;
   {
     std::lock_guard<std::mutex> link_lock(l.mu);
@@ -375,19 +375,20 @@ Status TcpTransport::Send(Message msg) {
       u.payload = std::make_shared<ByteBuffer>(std::move(msg.payload));
       u.bytes = wire_bytes;
       if (u.kind == MessageKind::kDone || u.kind == MessageKind::kFailed) l.final_sent = true;
-      if (l.conn) sent_bytes = l.conn->SendMessage(u);
-      u.written = sent_bytes > 0;
+      if (l.conn) sent = l.conn->SendMessage(u);
+      u.written = sent.bytes > 0;
       l.unacked_bytes += wire_bytes;
       l.unacked.push_back(std::move(u));
     }
   }
-  if (sent_bytes == 0) FramesDone(to, 1, wire_bytes);
+  // Not queued (the link is down: it goes on reconnect) or already written at once.
+  if (sent.bytes == 0 || sent.written) FramesDone(to, 1, wire_bytes);
   if (ended) {
     std::lock_guard<std::mutex> link_lock(l.mu);
     if (l.done) return Status::Ok();
     return Unavailable(name_ + ": the link to " + who + " has ended");
   }
-  if (sent_bytes > 0) CountSent(sent_bytes);
+  if (sent.bytes > 0) CountSent(sent.bytes);
   return Status::Ok();
 }
 

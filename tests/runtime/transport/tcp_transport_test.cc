@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <map>
+#include <random>
 
 #include "tests/runtime/transport/tcp_test_util.h"
 
@@ -333,6 +334,61 @@ TEST(TcpTransport, SendBlocksThenFailsWhenTheNeighbourDoesNotRead) {
   EXPECT_NE(s.message().find("does not read"), std::string::npos) << s.message();
   EXPECT_LT(sent, 200) << "the queue was not bounded";
   EXPECT_GE(SecondsSince(t0), 0.5);  // it blocked before failing
+}
+
+// A frame the socket does not take at once (here: a neighbour that reads late, through a small
+// receive window) is written partly by the sending thread and finished by the I/O thread, behind
+// which later frames queue: every message still arrives whole, authenticated, numbered and in
+// order. Sizes up to 60 KB, so that most frames take the direct path (issue 13).
+TEST(TcpTransport, FramesPartlyWrittenAtOnceArriveWholeAndInOrder) {
+  const auto ports = FreePorts(2);
+  auto a = Make(Options(0, ports, {1}));
+  std::unique_ptr<RawPeer> raw;
+  std::thread acceptor([&] {
+    int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    int small = 4096;  // inherited by the accepted socket: the sender's writes stall early
+    ::setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(ports[1]);
+    ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    ::listen(lfd, 1);
+    const int fd = ::accept(lfd, nullptr, nullptr);
+    ::close(lfd);
+    raw = RawPeer::Adopt(fd, 1, 0);
+    EXPECT_TRUE(raw->Accept(kSecret)) << raw->last_error();
+  });
+  ASSERT_TRUE(a->Start(DeadlineIn(20)).ok());
+  acceptor.join();
+  ASSERT_TRUE(raw);
+  constexpr int kMessages = 300;
+  std::mt19937 rng(7);
+  std::vector<size_t> sizes;
+  for (int i = 0; i < kMessages; ++i) sizes.push_back(1 + rng() % 60000);
+  std::thread sender([&] {
+    for (int i = 0; i < kMessages; ++i) {
+      const Status s = a->Send(Gossip(1, i + 1, sizes[i]));
+      EXPECT_TRUE(s.ok()) << s.ToString();
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the window fills meanwhile
+  uint64_t seq = 0;
+  int got = 0;
+  while (got < kMessages) {
+    Result<InFrame> f = raw->ReadFrame();
+    ASSERT_TRUE(f.ok()) << f.status().ToString() << " after " << got << " messages";
+    EXPECT_EQ(f->mac, MacCheck::kValid);
+    ASSERT_EQ(f->header.seq, ++seq);
+    if (f->header.kind != FrameKind::kGossip) continue;  // the link's pings and acks
+    ++got;
+    ASSERT_EQ(f->header.round, got);
+    ASSERT_EQ(f->payload, Gossip(1, got, sizes[got - 1]).payload) << "message " << got;
+  }
+  sender.join();
+  EXPECT_EQ(a->stats().messages_sent, static_cast<uint64_t>(kMessages));
 }
 
 }  // namespace
