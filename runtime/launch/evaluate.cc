@@ -3,9 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <string_view>
 
 #include "runtime/peer/run_config.h"
 
@@ -43,11 +45,61 @@ void Evaluate(const Workload& workload, std::span<const float> x, EvalPoint* p) 
 
 }  // namespace
 
+namespace {
+
+// The value of top-level key `key` in one of the peers' own metrics lines (RunFiles::WriteRound):
+// false when the key is absent or its value is neither a number nor null (null reads as
+// `fallback`). Keys are matched with their quotes, so "bytes_sent" is not "payload_bytes_sent".
+template <typename T>
+bool FieldOf(std::string_view line, std::string_view key, T fallback, T* out) {
+  size_t at = 0;
+  while (true) {
+    at = line.find(key, at);
+    if (at == std::string_view::npos) return false;
+    if (at > 0 && line[at - 1] == '"' && at + key.size() + 1 < line.size() &&
+        line[at + key.size()] == '"' && line[at + key.size() + 1] == ':') {
+      break;
+    }
+    at += key.size();
+  }
+  const char* p = line.data() + at + key.size() + 2;
+  const char* end = line.data() + line.size();
+  if (end - p >= 4 && std::string_view(p, 4) == "null") {
+    *out = fallback;
+    return true;
+  }
+  const auto [next, ec] = std::from_chars(p, end, *out);
+  return ec == std::errc() && next < end && (*next == ',' || *next == '}');
+}
+
+// The fast path for lines as hearsay writes them: one whole object ({"peer":... up to its
+// closing brace, nothing torn into it). Anything else goes to the JSON parser.
+bool ParseOwnMetricsLine(std::string_view line, int64_t* round, RoundMetrics* m) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.size() < 2 || line.rfind("{\"peer\":", 0) != 0 || line.back() != '}' ||
+      line.find("{\"peer\":", 1) != std::string_view::npos) {
+    return false;
+  }
+  return FieldOf<int64_t>(line, "round", 0, round) &&
+         FieldOf<double>(line, "wall_s", 0, &m->wall_s) &&
+         FieldOf<double>(line, "bytes_sent", 0, &m->bytes_sent) &&
+         FieldOf<double>(line, "max_staleness", 0, &m->max_staleness) &&
+         FieldOf<double>(line, "mean_staleness", 0, &m->mean_staleness);
+}
+
+}  // namespace
+
 std::map<int64_t, RoundMetrics> ReadPeerMetrics(const std::string& run_dir, int peer) {
   std::map<int64_t, RoundMetrics> out;
   std::ifstream f(run_dir + "/peer_" + std::to_string(peer) + ".jsonl");
   std::string line;
   while (std::getline(f, line)) {
+    int64_t r = 0;
+    RoundMetrics m;
+    if (ParseOwnMetricsLine(line, &r, &m)) {
+      out[r] = m;
+      continue;
+    }
     auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (!j.is_object()) continue;
     auto round = j.find("round");

@@ -162,6 +162,42 @@ std::string TinyExperiment(const std::string& extra) {
          extra;
 }
 
+// The peers' metrics lines: hearsay's own lines take a fast path; what is not one of them (a
+// torn line where a restarted peer appended after a kill, another key order, nulls, a partial
+// last line) reads as the JSON parser reads it, or is skipped.
+TEST(Evaluate, ReadPeerMetricsReadsOwnLinesAndToleratesOthers) {
+  Folder dir;
+  const std::string own1 =
+      R"({"peer":2,"round":1,"wall_s":0.5,"loss":0.7,"lr":0.1,"inner_steps":1,)"
+      R"("payload_bytes_sent":88,"bytes_sent":172,"bytes_received":258,"compute_s":1e-05,)"
+      R"("wait_s":0.004,"overlap_s":0,"staleness":{"1":0,"3":2},"max_staleness":2,)"
+      R"("mean_staleness":1.5})";
+  const std::string nulls =
+      R"({"peer":2,"round":2,"wall_s":null,"loss":null,"lr":0.1,"inner_steps":1,)"
+      R"("payload_bytes_sent":88,"bytes_sent":344,"bytes_received":516,"compute_s":0,)"
+      R"("wait_s":0,"overlap_s":0,"max_staleness":0,"mean_staleness":0})";
+  const std::string torn =
+      R"({"peer":2,"round":3,"wall_s":9.0,"lo{"peer":2,"round":4,"wall_s":1.25,"loss":0.5,)"
+      R"("bytes_sent":400,"max_staleness":0,"mean_staleness":0})";
+  const std::string reordered = R"( {"bytes_sent": 500, "round": 5, "wall_s": 2.5})";
+  const std::string not_integer = R"({"peer":2,"round":6.0,"wall_s":3,"bytes_sent":1,)"
+                                  R"("max_staleness":0,"mean_staleness":0})";
+  const std::string partial = R"({"peer":2,"round":7,"wall_s":3.5,"bytes_se)";
+  dir.Write("peer_2.jsonl", own1 + "\n" + nulls + "\r\n" + torn + "\n" + reordered + "\n" +
+                                not_integer + "\n" + partial);
+  const auto m = ReadPeerMetrics(dir.path(), 2);
+  ASSERT_EQ(m.size(), 3u);
+  ASSERT_TRUE(m.count(1) && m.count(2) && m.count(5));
+  EXPECT_EQ(m.at(1).wall_s, 0.5);
+  EXPECT_EQ(m.at(1).bytes_sent, 172);  // not payload_bytes_sent
+  EXPECT_EQ(m.at(1).max_staleness, 2);
+  EXPECT_EQ(m.at(1).mean_staleness, 1.5);
+  EXPECT_EQ(m.at(2).wall_s, 0);  // null reads as 0
+  EXPECT_EQ(m.at(2).bytes_sent, 344);
+  EXPECT_EQ(m.at(5).wall_s, 2.5);
+  EXPECT_EQ(m.at(5).bytes_sent, 500);
+}
+
 TEST(Evaluate, RoundZeroIsTheSharedInitialModel) {
   Folder dir;
   dir.Write("topo.yaml", kTopology);
