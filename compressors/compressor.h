@@ -55,7 +55,8 @@ class Compressor {
   // into a vector q and residual[i] = p[i] - q[i]. residual.size() == x.size(). The default does
   // exactly those steps (leaving the residual unchanged on failure); codecs that can skip some
   // override it -- the sparsifiers, whose decoding is zero off k elements, form p in the residual
-  // itself, so on failure it holds p. Not thread-safe (it encodes).
+  // itself, so on failure it holds p; qsgd works in cache-sized chunks, so on failure the chunks
+  // before the bad block hold their new residual. Not thread-safe (it encodes).
   virtual Status EncodeWithFeedback(std::span<const float> x, std::span<float> residual,
                                     const RngKey& key, ByteBuffer* out, FeedbackScratch* scratch);
 

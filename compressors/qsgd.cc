@@ -55,34 +55,59 @@ class QsgdCodec final : public Compressor {
     for (size_t b = 0; b < nb; ++b) {
       const size_t lo = b * o_.block;
       const size_t n = std::min<size_t>(o_.block, d - lo);
-      float s;
-      if (o_.l2) {
-        const double ss = norms.Get(b);
-        if (!std::isfinite(ss)) return NonFinite(lo, out, start);
-        s = static_cast<float>(std::sqrt(ss));
-        // Finite elements can still have a 2-norm above FLT_MAX (e.g. a few values near 3e38):
-        // an infinite scale would be written, which Decode rightly rejects. Refuse it here.
-        if (!std::isfinite(s)) {
-          out->resize(start);
-          return InvalidArgument(Spec() + ": the 2-norm of the block starting at " +
-                                 std::to_string(lo) +
-                                 " overflows float32 (values too large to quantise)");
-        }
-      } else {
-        const uint32_t m = kernels::MaxAbsBits(x.data() + lo, n);
-        if (m >= 0x7F800000u) return NonFinite(lo, out, start);
-        s = BitsFloat(m);
-      }
+      float s = 0;
+      HEARSAY_RETURN_IF_ERROR(
+          BlockScale(o_.l2 ? norms.Get(b) : 0.0, x.data() + lo, n, lo, out, start, &s));
       std::memcpy(scales + 4 * b, &s, 4);
-      const float prescale = s < kTinyScale ? kPrescale : 1.0f;
-      const float inv_step = s > 0 ? static_cast<float>(max_level_) / (s * prescale) : 0.0f;
-      if (o_.bits == 8) {  // 8-bit levels are their own plane
-        kernels::QsgdQuantize(x.data() + lo, n, static_cast<uint32_t>(lo), dk, prescale, inv_step,
-                              max_level_, planes + lo, signs + lo / 8);
-      } else {
-        kernels::QsgdQuantizePacked(x.data() + lo, n, static_cast<uint32_t>(lo), dk, prescale,
-                                    inv_step, max_level_, o_.bits, planes + lo * o_.bits / 8,
-                                    signs + lo / 8);
+      Quantize(x.data() + lo, n, lo, dk, s, planes, signs);
+    }
+    return Status::Ok();
+  }
+
+  // ef(qsgd): the same floats as the generic path (p = x + residual, Encode(p), decode it into
+  // q, residual = p - q), chunk by chunk so that p and q stay in cache: x and the residual are
+  // read once and the residual written once, where the generic path made six passes over d
+  // floats. A chunk is 64 blocks, the batch of Encode's block-norm stream, so the 2-norms are
+  // summed exactly as Encode sums them. On failure (a NaN or infinity) the blocks before the bad
+  // one already hold their new residual.
+  Status EncodeWithFeedback(std::span<const float> x, std::span<float> residual, const RngKey& key,
+                            ByteBuffer* out, FeedbackScratch* scratch) override {
+    const size_t d = x.size();
+    HEARSAY_RETURN_IF_ERROR(CheckEncodable(*this, d));
+    const size_t start = out->size();
+    AppendHeader(out, tag(), param(), d);
+    const size_t block = static_cast<size_t>(o_.block);
+    const size_t nb = DivUp(d, block);
+    Grow(out, PayloadBytes(d) - kHeaderBytes);
+    uint8_t* scales = out->data() + start + kHeaderBytes;
+    uint8_t* signs = scales + 4 * nb;
+    uint8_t* planes = signs + DivUp(d, 8);
+    const DitherKey dk = MakeDitherKey(key);
+    constexpr size_t kChunkBlocks = 64;
+    std::vector<float>& p = scratch->sent;
+    std::vector<float>& q = scratch->decoded;
+    p.resize(std::min(d, kChunkBlocks * block));
+    q.resize(std::min(d, block));
+    for (size_t b0 = 0; b0 < nb; b0 += kChunkBlocks) {
+      const size_t lo0 = b0 * block;
+      const size_t len = std::min(kChunkBlocks * block, d - lo0);
+      const float* xc = x.data() + lo0;
+      float* ec = residual.data() + lo0;
+      for (size_t i = 0; i < len; ++i) p[i] = xc[i] + ec[i];
+      kernels::BlockSumStream norms(p.data(), len, block, /*squares=*/true);
+      for (size_t b = b0; b < std::min(nb, b0 + kChunkBlocks); ++b) {
+        const size_t lo = b * block;
+        const size_t n = std::min(block, d - lo);
+        const float* pb = p.data() + (lo - lo0);
+        float s = 0;
+        HEARSAY_RETURN_IF_ERROR(
+            BlockScale(o_.l2 ? norms.Get(b - b0) : 0.0, pb, n, lo, out, start, &s));
+        std::memcpy(scales + 4 * b, &s, 4);
+        Quantize(pb, n, lo, dk, s, planes, signs);
+        kernels::QsgdDecodeBlocks(scales + 4 * b, planes + lo * o_.bits / 8, signs + lo / 8, n,
+                                  block, o_.bits, max_level_, q.data(), /*stream=*/false);
+        float* eb = residual.data() + lo;
+        for (size_t i = 0; i < n; ++i) eb[i] = pb[i] - q[i];
       }
     }
     return Status::Ok();
@@ -100,7 +125,7 @@ class QsgdCodec final : public Compressor {
     HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "levels", DivUp(d * o_.bits, 8), &planes));
     HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, *this));
     for (size_t b = 0; b < nb; ++b) {
-      float s;
+      float s = 0;
       std::memcpy(&s, scales.data() + 4 * b, 4);
       if (!(s >= 0.0f) || !std::isfinite(s)) {
         return Corruption(Spec() + ": block " + std::to_string(b) +
@@ -121,6 +146,41 @@ class QsgdCodec final : public Compressor {
   size_t PayloadBytes(size_t d) const {
     return kHeaderBytes + 4 * DivUp(d, static_cast<size_t>(o_.block)) + DivUp(d, 8) +
            DivUp(d * o_.bits, 8);
+  }
+  // The scale of the block of n elements at xb (offset lo): its 2-norm from `sum_squares`, or
+  // max |x|. A NaN or infinity (or a 2-norm that overflows float32) undoes the partial append.
+  Status BlockScale(double sum_squares, const float* xb, size_t n, size_t lo, ByteBuffer* out,
+                    size_t start, float* scale) const {
+    if (o_.l2) {
+      if (!std::isfinite(sum_squares)) return NonFinite(lo, out, start);
+      *scale = static_cast<float>(std::sqrt(sum_squares));
+      // Finite elements can still have a 2-norm above FLT_MAX (e.g. a few values near 3e38):
+      // an infinite scale would be written, which Decode rightly rejects. Refuse it here.
+      if (!std::isfinite(*scale)) {
+        out->resize(start);
+        return InvalidArgument(Spec() + ": the 2-norm of the block starting at " +
+                               std::to_string(lo) +
+                               " overflows float32 (values too large to quantise)");
+      }
+      return Status::Ok();
+    }
+    const uint32_t m = kernels::MaxAbsBits(xb, n);
+    if (m >= 0x7F800000u) return NonFinite(lo, out, start);
+    *scale = BitsFloat(m);
+    return Status::Ok();
+  }
+  // Writes the levels and signs of the block of n elements at xb (offset lo) with scale s.
+  void Quantize(const float* xb, size_t n, size_t lo, const DitherKey& dk, float s, uint8_t* planes,
+                uint8_t* signs) const {
+    const float prescale = s < kTinyScale ? kPrescale : 1.0f;
+    const float inv_step = s > 0 ? static_cast<float>(max_level_) / (s * prescale) : 0.0f;
+    if (o_.bits == 8) {  // 8-bit levels are their own plane
+      kernels::QsgdQuantize(xb, n, static_cast<uint32_t>(lo), dk, prescale, inv_step, max_level_,
+                            planes + lo, signs + lo / 8);
+    } else {
+      kernels::QsgdQuantizePacked(xb, n, static_cast<uint32_t>(lo), dk, prescale, inv_step,
+                                  max_level_, o_.bits, planes + lo * o_.bits / 8, signs + lo / 8);
+    }
   }
   // Undoes the partial append and reports the block with a NaN or infinity.
   Status NonFinite(size_t block_start, ByteBuffer* out, size_t start) const {

@@ -1,6 +1,7 @@
 // ef(C): the residual carries across rounds, and the sum of sent values tracks the sum of inputs.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "compressors/compressor.h"
@@ -68,9 +69,13 @@ TEST(ErrorFeedback, ResidualCarriesAcrossRounds) {
 // The sparsifiers' fused EncodeWithFeedback (p formed in the residual, only kept elements
 // updated) gives the bytes and the residual, bit for bit, of the plain definition: p = x + e,
 // encode p, decode, e = p - q.
-TEST(ErrorFeedback, FusedSparsePathEqualsTheDefinition) {
+// The codecs' own EncodeWithFeedback (the sparsifiers' and qsgd's fused paths) give the bytes and
+// residuals of the definition, bit for bit; d = 70001 spans several of qsgd's 64-block chunks
+// and ends in a short block.
+TEST(ErrorFeedback, FusedPathsEqualTheDefinition) {
   for (const char* spec : {"topk:0.05", "randk:0.1", "randk_unbiased:0.07", "then(topk:0.1,qsgd:4)",
-                           "then(randk:0.2,natural)", "qsgd:2", "sign"}) {
+                           "then(randk:0.2,natural)", "qsgd:2", "sign", "qsgd:8", "qsgd:4",
+                           "qsgd:2:norm=l2", "qsgd:4:64:norm=l2", "qsgd:3:8", "terngrad"}) {
     for (const size_t d : {size_t{70001}, size_t{1003}}) {  // topk: sampled threshold, and none
       ErrorFeedback ef(MustMake(spec));
       auto plain = MustMake(spec);
@@ -88,6 +93,20 @@ TEST(ErrorFeedback, FusedSparsePathEqualsTheDefinition) {
             << spec << " round " << t;
       }
     }
+  }
+}
+
+// A NaN in the input: the error names the block, and the output buffer is as it was.
+TEST(ErrorFeedback, FusedQsgdRefusesNonFiniteInputAndUndoesTheAppend) {
+  for (const char* spec : {"ef(qsgd:4)", "ef(qsgd:8:norm=l2)"}) {
+    auto c = MustMake(spec);
+    std::vector<float> x = SeededVector(40000, 3, 1.0f);
+    x[20000] = std::nanf("");
+    ByteBuffer b = {1, 2, 3};
+    const Status s = c->Encode(x, Key(1), &b);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << spec;
+    EXPECT_NE(s.message().find("block starting at 19968"), std::string::npos) << s.message();
+    EXPECT_EQ(b, (ByteBuffer{1, 2, 3})) << spec;
   }
 }
 
