@@ -34,12 +34,12 @@ LinkModelConfig LinkModelConfig::FromSpec(std::shared_ptr<const TopologySpec> sp
 
 LinkModel::LinkModel(LinkModelConfig config) : config_(std::move(config)) {}
 
-uint64_t LinkModel::Submit(double now_s, int to, uint64_t wire_bytes, int64_t round) {
+uint64_t LinkModel::Submit(double now_s, int to, uint64_t wire_bytes, int64_t round, uint64_t tag) {
   AdvanceTransmissions(std::max(now_s, now_));
   const uint64_t id = next_id_++;
   latest_round_ = std::max(latest_round_, round);
   Link& link = links_[to];
-  link.queue.push_back(Pending{id, wire_bytes, 8.0 * static_cast<double>(wire_bytes), round});
+  link.queue.push_back(Pending{id, wire_bytes, 8.0 * static_cast<double>(wire_bytes), round, tag});
   // An instantaneous link finishes at once; others progress from now on.
   AdvanceTransmissions(now_);
   return id;
@@ -54,8 +54,9 @@ LinkParams LinkModel::Params(int to, Link& link, double t, int64_t round) const 
   return link.params;
 }
 
-std::vector<LinkModel::Rate> LinkModel::Rates(double t) {
-  std::vector<Rate> rates;
+const std::vector<LinkModel::Rate>& LinkModel::Rates(double t) {
+  std::vector<Rate>& rates = rates_;
+  rates.clear();
   for (auto& [to, link] : links_) {
     if (link.queue.empty()) continue;
     const int64_t round = link.queue.front().round;
@@ -68,7 +69,8 @@ std::vector<LinkModel::Rate> LinkModel::Rates(double t) {
   if (config_.egress_bps <= 0) return rates;  // no shared uplink: each link at its own cap
   // Max-min fair share of the egress among transmitting links, each capped by its bandwidth:
   // serve links in ascending cap (ties by id), each taking min(cap, what is left / links left).
-  std::vector<std::pair<double, size_t>> order;
+  std::vector<std::pair<double, size_t>>& order = order_;
+  order.clear();
   for (size_t k = 0; k < rates.size(); ++k) order.emplace_back(rates[k].bps, k);
   std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
     return a.first != b.first ? a.first < b.first : rates[a.second].to < rates[b.second].to;
@@ -123,13 +125,14 @@ void LinkModel::Finish(int to, Link& link, double t) {
                    LossDelay(to, seq, p.wire_bytes, params.latency_s, params.loss);
   arrival = std::max(arrival, link.last_arrival);
   link.last_arrival = arrival;
-  link.in_flight.push_back(Delivery{p.id, to, arrival});
+  link.in_flight.push_back(Delivery{p.id, to, arrival, p.tag});
   link.queue.pop_front();
 }
 
 void LinkModel::AdvanceTransmissions(double t) {
   while (true) {
-    std::vector<Rate> rates = Rates(now_);
+    // Finish (below) does not call Rates, so the reference stays valid through the step.
+    const std::vector<Rate>& rates = Rates(now_);
     if (rates.empty()) {
       now_ = std::max(now_, t);
       return;
@@ -172,9 +175,10 @@ void LinkModel::AdvanceTransmissions(double t) {
   }
 }
 
-std::vector<Delivery> LinkModel::AdvanceTo(double now_s) {
+const std::vector<Delivery>& LinkModel::AdvanceTo(double now_s) {
   AdvanceTransmissions(std::max(now_s, now_));
-  std::vector<Delivery> due;
+  std::vector<Delivery>& due = due_;
+  due.clear();
   for (auto& [to, link] : links_) {
     while (!link.in_flight.empty() && link.in_flight.front().arrival_s <= now_) {
       due.push_back(link.in_flight.front());

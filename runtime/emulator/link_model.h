@@ -60,6 +60,7 @@ struct Delivery {
   uint64_t id = 0;  // from Submit
   int to = 0;
   double arrival_s = 0;  // virtual time the last bit reaches `to`
+  uint64_t tag = 0;      // the caller's, from Submit
 };
 
 class LinkModel {
@@ -67,10 +68,12 @@ class LinkModel {
   explicit LinkModel(LinkModelConfig config);
 
   // Hands a message of `wire_bytes` for `to` to the network at virtual time now_s (times never
-  // go backwards; an earlier time is treated as the current one). Returns its id (0, 1, ...).
-  uint64_t Submit(double now_s, int to, uint64_t wire_bytes, int64_t round = 0);
-  // Advances to now_s and returns the messages that arrived by then, by arrival time (ties by id).
-  std::vector<Delivery> AdvanceTo(double now_s);
+  // go backwards; an earlier time is treated as the current one). Returns its id (0, 1, ...);
+  // `tag` is the caller's and comes back with the delivery.
+  uint64_t Submit(double now_s, int to, uint64_t wire_bytes, int64_t round = 0, uint64_t tag = 0);
+  // Advances to now_s and returns the messages that arrived by then, by arrival time (ties by
+  // id). The vector is the model's own, valid until the next call (no allocation per call).
+  const std::vector<Delivery>& AdvanceTo(double now_s);
   // The next virtual time at which something happens (a transmission ends, a message arrives,
   // the network changes); kNever when nothing is pending.
   double NextEventTime();
@@ -84,6 +87,7 @@ class LinkModel {
     uint64_t wire_bytes = 0;
     double remaining_bits = 0;
     int64_t round = 0;
+    uint64_t tag = 0;
   };
   struct Link {
     std::deque<Pending> queue;       // front is transmitting
@@ -101,8 +105,8 @@ class LinkModel {
 
   LinkParams Params(int to, Link& link, double t, int64_t round) const;
   // Transmission rates (bits/s, may be infinite) of the links with a queued message, in
-  // ascending `to`.
-  std::vector<Rate> Rates(double t);
+  // ascending `to`; in rates_, valid until the next call.
+  const std::vector<Rate>& Rates(double t);
   // Moves transmissions forward to virtual time t (>= now_), finishing those that complete.
   void AdvanceTransmissions(double t);
   double NextChange(double after) const;
@@ -114,6 +118,10 @@ class LinkModel {
   uint64_t next_id_ = 0;
   int64_t latest_round_ = 0;  // the highest round submitted (the sender's progress)
   std::map<int, Link> links_;
+  // Scratch space kept between calls (the simulator calls these for every message).
+  std::vector<Rate> rates_;
+  std::vector<std::pair<double, size_t>> order_;
+  std::vector<Delivery> due_;
 };
 
 class IngressModel {

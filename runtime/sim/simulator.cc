@@ -5,7 +5,6 @@
 #include <map>
 #include <queue>
 #include <set>
-#include <unordered_map>
 #include <utility>
 
 #include "common/clock.h"
@@ -113,11 +112,27 @@ class Simulation {
   std::priority_queue<Event, std::vector<Event>, Later> queue_;
   std::vector<PeerSlot> peers_;
   std::vector<Node> nodes_;
-  // Messages in flight: slot -> message. Link-model ids are per node, so the slot of node s's
-  // message with model id k is kept in in_model_[s][k].
-  std::unordered_map<uint64_t, Message> in_flight_;
-  uint64_t next_slot_ = 0;
-  std::vector<std::unordered_map<uint64_t, uint64_t>> in_model_;
+  // Messages in flight, by slot: a slot is reused once its message is delivered or dropped
+  // (slots are references only; event order never depends on them). A message in the link
+  // model carries its slot as the model's tag.
+  uint64_t Store(Message msg) {
+    if (free_slots_.empty()) {
+      in_flight_.push_back(std::move(msg));
+      return in_flight_.size() - 1;
+    }
+    const uint64_t slot = free_slots_.back();
+    free_slots_.pop_back();
+    in_flight_[slot] = std::move(msg);
+    return slot;
+  }
+  Message Take(uint64_t slot) {
+    Message m = std::move(in_flight_[slot]);
+    in_flight_[slot] = Message();
+    free_slots_.push_back(slot);
+    return m;
+  }
+  std::vector<Message> in_flight_;
+  std::vector<uint64_t> free_slots_;
   std::unique_ptr<SimEvaluator> evaluator_;
   SimResult result_;
   double staleness_sum_ = 0;
@@ -173,17 +188,15 @@ Status Simulation::SendFrom(int peer, Message msg) {
   peers_[peer].bytes_sent += wire;
   if (o_.observer) o_.observer->OnSend(now_, msg, wire);
   ++result_.messages;
-  const uint64_t slot = next_slot_++;
   const int to = msg.to;
   const int64_t round = msg.round;
-  in_flight_.emplace(slot, std::move(msg));
+  const uint64_t slot = Store(std::move(msg));
   Node& node = nodes_[peer];
   if (!node.link) {
     Push(now_, EventClass::kDelivery, to, slot);  // no emulation (or replay): instantaneous
     return Status::Ok();
   }
-  const uint64_t id = node.link->Submit(now_, to, wire, round);
-  in_model_[peer][id] = slot;
+  node.link->Submit(now_, to, wire, round, slot);
   ScheduleLinkStep(peer);
   return Status::Ok();
 }
@@ -202,13 +215,11 @@ void Simulation::LinkStep(int node, double now) {
   if (now < nd.step_at) return;  // stale: a later step replaced it... or an earlier one ran
   nd.step_at = kNever;
   for (const Delivery& d : nd.link->AdvanceTo(now)) {
-    auto it = in_model_[node].find(d.id);
-    const uint64_t slot = it->second;
-    in_model_[node].erase(it);
+    const uint64_t slot = d.tag;
     double at = d.arrival_s;
     Node& dst = nodes_[d.to];
     if (dst.ingress) {
-      const Message& m = in_flight_.at(slot);
+      const Message& m = in_flight_[slot];
       const LinkParams p = o_.topology->LinkAt(node, d.to, d.arrival_s, m.round);
       double path = p.bandwidth_bps;
       const double egress = o_.topology->nodes.at(node).egress_bps;
@@ -226,9 +237,7 @@ void Simulation::Deliver(int to, uint64_t slot, double now) {
     p.held.push_back(slot);  // read when the pause ends, as a stopped process would
     return;
   }
-  auto it = in_flight_.find(slot);
-  Message msg = std::move(it->second);
-  in_flight_.erase(it);
+  Message msg = Take(slot);
   p.bytes_received += FrameWireBytes(msg);
   if (o_.observer) o_.observer->OnDeliver(now, msg);
   if (p.state == PeerState::kDone) return;
@@ -336,7 +345,7 @@ void Simulation::Kill(int peer, double now) {
   PeerSlot& p = peers_[peer];
   p.state = PeerState::kDone;
   p.paused_until = -1;
-  for (uint64_t slot : p.held) in_flight_.erase(slot);
+  for (uint64_t slot : p.held) (void)Take(slot);
   p.held.clear();
   --live_;
   result_.killed.push_back(peer);
@@ -348,8 +357,7 @@ void Simulation::Kill(int peer, double now) {
     m.from = peer;
     m.to = j;
     m.payload.assign(why.begin(), why.end());
-    const uint64_t slot = next_slot_++;
-    in_flight_.emplace(slot, std::move(m));
+    const uint64_t slot = Store(std::move(m));
     Push(now, EventClass::kDelivery, j, slot);
   }
 }
@@ -428,7 +436,6 @@ Result<SimResult> Simulation::Run() {
   if (o_.keep_snapshots) evaluator_ = std::make_unique<SimEvaluator>(*workload_, n);
   peers_.resize(n);
   nodes_.resize(n);
-  in_model_.resize(n);
   const bool emulate = o_.run.emulate && o_.replay == nullptr;
   not_joined_.assign(n, 0);
   for (int i = 0; i < n && !o_.replay; ++i) not_joined_[i] = JoinsLate(o_.run, i) ? 1 : 0;
