@@ -225,15 +225,8 @@ TEST_F(TcpHostile, ImpersonatorLearnsNothingAndCannotLockTheRealPeerOut) {
 // is there (the log line is escaped: Handshake.UnauthenticatedRefuseOnlyClosesAndIsEscaped).
 TEST_F(TcpHostile, SquattersRefuseNeitherEndsStartNorReachesTheLogUnescaped) {
   auto dialer = Make(Options(0, ports_, {1}));
-  int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(ports_[1]);
-  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ::listen(lfd, 4);
+  const int lfd = ListenOn(ports_[1], 4);
+  ASSERT_GE(lfd, 0);
   auto started = std::async(std::launch::async, [&] { return dialer->Start(DeadlineIn(30)); });
   {
     auto squatter = RawPeer::Adopt(::accept(lfd, nullptr, nullptr), 1, 0);

@@ -45,6 +45,25 @@ inline std::vector<uint16_t> FreePorts(int n) {
   return ports;
 }
 
+// A loopback socket listening on `port` with SO_REUSEADDR; with rcvbuf > 0, that receive buffer
+// size, which accepted sockets inherit. -1 when the port cannot be bound.
+inline int ListenOn(uint16_t port, int backlog = 1, int rcvbuf = 0) {
+  int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (rcvbuf > 0) ::setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  if (::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(lfd);
+    return -1;
+  }
+  ::listen(lfd, backlog);
+  return lfd;
+}
+
 inline HandshakeInfo Info() {
   HandshakeInfo h;
   h.cluster_id = "test-cluster";

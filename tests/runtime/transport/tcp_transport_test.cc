@@ -21,6 +21,31 @@ std::vector<int> RingNeighbors(int i, int n) {
   return nb;
 }
 
+// Starts transport `a` (peer 0, dialing peer 1 at `port`) against a RawPeer that plays peer 1:
+// it accepts the connection (with a receive buffer of `rcvbuf` bytes if > 0) and runs the real
+// handshake. Null when either side failed.
+std::unique_ptr<RawPeer> StartAgainstRawPeer(Transport& a, uint16_t port, int rcvbuf = 0) {
+  std::unique_ptr<RawPeer> raw;
+  std::thread acceptor([&] {
+    const int lfd = ListenOn(port, 1, rcvbuf);
+    if (lfd < 0) return;
+    const int fd = ::accept(lfd, nullptr, nullptr);
+    ::close(lfd);
+    raw = RawPeer::Adopt(fd, 1, 0);
+    if (!raw->Accept(kSecret)) {
+      ADD_FAILURE() << "handshake: " << raw->last_error();
+      raw.reset();
+    }
+  });
+  const Status started = a.Start(DeadlineIn(20));
+  acceptor.join();
+  if (!started.ok()) {
+    ADD_FAILURE() << started.ToString();
+    return nullptr;
+  }
+  return raw;
+}
+
 TEST(TcpTransport, RingOfFourDeliversEveryMessageInOrder) {
   constexpr int kPeers = 4, kRounds = 20;
   const auto ports = FreePorts(kPeers);
@@ -307,24 +332,8 @@ TEST(TcpTransport, SendBlocksThenFailsWhenTheNeighbourDoesNotRead) {
   oa.send_timeout_s = 0.5;
   // Peer 1 is a raw socket that handshakes and then never reads.
   auto a = Make(oa);
-  std::unique_ptr<RawPeer> raw;
-  std::thread acceptor([&] {
-    int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(ports[1]);
-    ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    ::listen(lfd, 1);
-    const int fd = ::accept(lfd, nullptr, nullptr);
-    ::close(lfd);
-    raw = RawPeer::Adopt(fd, 1, 0);
-    EXPECT_TRUE(raw->Accept(kSecret)) << raw->last_error();
-  });
-  ASSERT_TRUE(a->Start(DeadlineIn(20)).ok());
-  acceptor.join();
+  std::unique_ptr<RawPeer> raw = StartAgainstRawPeer(*a, ports[1]);
+  ASSERT_TRUE(raw);
   Status s;
   int sent = 0;
   const TimePoint t0 = Now();
@@ -343,26 +352,8 @@ TEST(TcpTransport, SendBlocksThenFailsWhenTheNeighbourDoesNotRead) {
 TEST(TcpTransport, FramesPartlyWrittenAtOnceArriveWholeAndInOrder) {
   const auto ports = FreePorts(2);
   auto a = Make(Options(0, ports, {1}));
-  std::unique_ptr<RawPeer> raw;
-  std::thread acceptor([&] {
-    int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    int small = 4096;  // inherited by the accepted socket: the sender's writes stall early
-    ::setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(ports[1]);
-    ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    ::listen(lfd, 1);
-    const int fd = ::accept(lfd, nullptr, nullptr);
-    ::close(lfd);
-    raw = RawPeer::Adopt(fd, 1, 0);
-    EXPECT_TRUE(raw->Accept(kSecret)) << raw->last_error();
-  });
-  ASSERT_TRUE(a->Start(DeadlineIn(20)).ok());
-  acceptor.join();
+  // A 4 KB receive window: the sender's writes stall early.
+  std::unique_ptr<RawPeer> raw = StartAgainstRawPeer(*a, ports[1], /*rcvbuf=*/4096);
   ASSERT_TRUE(raw);
   constexpr int kMessages = 300;
   std::mt19937 rng(7);
