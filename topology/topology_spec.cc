@@ -73,6 +73,18 @@ std::vector<double> TopologySpec::ChangeTimes() const {
   return t;
 }
 
+bool TopologySpec::IdealNetwork() const {
+  const LinkParams ideal;
+  if (!(link_defaults == ideal) || !events.empty() || !traces.empty()) return false;
+  for (const auto& [link, params] : link_overrides) {
+    if (!(params == ideal)) return false;
+  }
+  for (const NodeSpec& node : nodes) {
+    if (node.egress_bps > 0 || node.ingress_bps > 0) return false;
+  }
+  return true;
+}
+
 std::string TopologySpec::Fingerprint() const {
   auto link = [](const LinkParams& p) {
     return FormatDouble(p.bandwidth_bps) + "," + FormatDouble(p.latency_s) + "," +

@@ -109,6 +109,10 @@ struct TopologySpec {
   std::vector<double> ChangeTimes() const;
   // Stable fingerprint of graph, weights and link parameters (for the handshake hash).
   std::string Fingerprint() const;
+  // True when the file describes no network at all: every link unlimited with no latency,
+  // jitter or loss, no node egress or ingress capacity, no events and no traces. Emulating such
+  // a network changes nothing but costs a thread hand-off per message, so none is set up.
+  bool IdealNetwork() const;
 };
 
 // Values a sweep (an experiment's `grid:`) substitutes into a topology file before parsing it.

@@ -68,7 +68,10 @@ Status RunInProc(const RunConfig& run, std::shared_ptr<const Workload> workload,
   start = [&](int i, bool rejoin, bool reopen) {
     std::unique_ptr<Transport> t = reopen ? hub.Reopen(i) : hub.Endpoint(i);
     if (!t) return false;
-    if (run.emulate) t = MakeEmulatedTransport(std::move(t), run.topology, i, run.seed);
+    // Nothing to emulate on an ideal network (TopologySpec::IdealNetwork): no emulator thread.
+    if (run.emulate && !run.topology->IdealNetwork()) {
+      t = MakeEmulatedTransport(std::move(t), run.topology, i, run.seed);
+    }
     ++running;
     std::lock_guard<std::mutex> lock(mu);
     threads.emplace_back([&, i, rejoin, t = std::move(t)]() mutable {

@@ -97,7 +97,7 @@ Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
   const uint64_t max_message = 8 * static_cast<uint64_t>(num_params) + (1u << 20);
   o.max_message_bytes = static_cast<uint32_t>(std::min<uint64_t>(max_message, UINT32_MAX));
   HEARSAY_ASSIGN_OR_RETURN(std::unique_ptr<Transport> tcp, MakeTcpTransport(o));
-  if (!run.emulate) return tcp;
+  if (!run.emulate || topology->IdealNetwork()) return tcp;  // nothing to emulate
   return MakeEmulatedTransport(std::move(tcp), topology, id, run.seed);
 }
 

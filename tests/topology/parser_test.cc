@@ -72,6 +72,24 @@ links:
   EXPECT_EQ(spec->link_overrides.size(), 2u);
 }
 
+// A file without any network description needs no emulator; each kind of description does.
+TEST(TopologyFile, IdealNetworkOnlyWithoutLinksCapacitiesEventsOrTraces) {
+  const std::string ring = "nodes: 4\ngenerator: {kind: ring}\n";
+  auto plain = Parse(ring);
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  EXPECT_TRUE(plain->IdealNetwork());
+  for (const std::string extra :
+       {"links:\n  default: {latency: 1ms}\n", "links:\n  default: {bandwidth: 1Gbit}\n",
+        "links:\n  default: {loss: 0.01}\n",
+        "links:\n  overrides:\n    - {from: 0, to: 1, latency: 5ms}\n",
+        "groups:\n  g: {nodes: \"0..1\", egress: 10Mbit}\n",
+        "events:\n  - {at: 60s, between: [0, 1], latency: 80ms}\n"}) {
+    auto spec = Parse(ring + extra);
+    ASSERT_TRUE(spec.ok()) << extra << ": " << spec.status().message();
+    EXPECT_FALSE(spec->IdealNetwork()) << extra;
+  }
+}
+
 TEST(TopologyFile, ReadsNodeListsGroupsAndCapacities) {
   auto spec = Parse(R"(
 nodes:
