@@ -3,12 +3,12 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <string_view>
 
+#include "runtime/launch/metrics_line.h"
 #include "runtime/peer/run_config.h"
 
 namespace hearsay {
@@ -47,44 +47,14 @@ void Evaluate(const Workload& workload, std::span<const float> x, EvalPoint* p) 
 
 namespace {
 
-// The value of top-level key `key` in one of the peers' own metrics lines (RunFiles::WriteRound):
-// false when the key is absent or its value is neither a number nor null (null reads as
-// `fallback`). Keys are matched with their quotes, so "bytes_sent" is not "payload_bytes_sent".
-template <typename T>
-bool FieldOf(std::string_view line, std::string_view key, T fallback, T* out) {
-  size_t at = 0;
-  while (true) {
-    at = line.find(key, at);
-    if (at == std::string_view::npos) return false;
-    if (at > 0 && line[at - 1] == '"' && at + key.size() + 1 < line.size() &&
-        line[at + key.size()] == '"' && line[at + key.size() + 1] == ':') {
-      break;
-    }
-    at += key.size();
-  }
-  const char* p = line.data() + at + key.size() + 2;
-  const char* end = line.data() + line.size();
-  if (end - p >= 4 && std::string_view(p, 4) == "null") {
-    *out = fallback;
-    return true;
-  }
-  const auto [next, ec] = std::from_chars(p, end, *out);
-  return ec == std::errc() && next < end && (*next == ',' || *next == '}');
-}
-
-// The fast path for lines as hearsay writes them: one whole object ({"peer":... up to its
-// closing brace, nothing torn into it). Anything else goes to the JSON parser.
+// The fast path (metrics_line.h) for lines as hearsay writes them; anything else goes to the
+// JSON parser.
 bool ParseOwnMetricsLine(std::string_view line, int64_t* round, RoundMetrics* m) {
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  if (line.size() < 2 || line.rfind("{\"peer\":", 0) != 0 || line.back() != '}' ||
-      line.find("{\"peer\":", 1) != std::string_view::npos) {
-    return false;
-  }
-  return FieldOf<int64_t>(line, "round", 0, round) &&
-         FieldOf<double>(line, "wall_s", 0, &m->wall_s) &&
-         FieldOf<double>(line, "bytes_sent", 0, &m->bytes_sent) &&
-         FieldOf<double>(line, "max_staleness", 0, &m->max_staleness) &&
-         FieldOf<double>(line, "mean_staleness", 0, &m->mean_staleness);
+  return IsOwnMetricsLine(line) && MetricsField<int64_t>(line, "round", 0, round) &&
+         MetricsField<double>(line, "wall_s", 0, &m->wall_s) &&
+         MetricsField<double>(line, "bytes_sent", 0, &m->bytes_sent) &&
+         MetricsField<double>(line, "max_staleness", 0, &m->max_staleness) &&
+         MetricsField<double>(line, "mean_staleness", 0, &m->mean_staleness);
 }
 
 }  // namespace

@@ -2,11 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iomanip>
 #include <sstream>
+#include <string_view>
 
+#include "runtime/launch/metrics_line.h"
 #include "runtime/peer/run_config.h"
 #include "topology/units.h"
 
@@ -19,6 +22,31 @@ double NumberOrNan(const nlohmann::json& j, const char* key) {
   return it != j.end() && it->is_number() ? it->get<double>() : std::nan("");
 }
 
+// How much of a metrics file's newest bytes one poll reads at most (a line is about 300 bytes).
+constexpr std::streamoff kTailBytes = 1 << 20;
+
+// One line's progress fields: the peers' own lines through the fast path (metrics_line.h), any
+// other through the JSON parser. False when it is not a round record.
+bool ReadProgressLine(std::string_view line, int64_t* round, double* loss, double* bytes,
+                      double* wall) {
+  const double nan = std::nan("");
+  if (IsOwnMetricsLine(line) && MetricsField<int64_t>(line, "round", 0, round) &&
+      MetricsField<double>(line, "loss", nan, loss) &&
+      MetricsField<double>(line, "bytes_sent", nan, bytes) &&
+      MetricsField<double>(line, "wall_s", nan, wall)) {
+    return true;
+  }
+  auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return false;
+  auto r = j.find("round");
+  if (r == j.end() || !r->is_number_integer()) return false;
+  *round = r->get<int64_t>();
+  *loss = NumberOrNan(j, "loss");
+  *bytes = NumberOrNan(j, "bytes_sent");
+  *wall = NumberOrNan(j, "wall_s");
+  return true;
+}
+
 }  // namespace
 
 ProgressTracker::ProgressTracker(std::string run_dir, int num_peers)
@@ -26,23 +54,46 @@ ProgressTracker::ProgressTracker(std::string run_dir, int num_peers)
 
 void ProgressTracker::Poll() {
   for (size_t i = 0; i < peers_.size(); ++i) {
-    std::ifstream f(run_dir_ + "/peer_" + std::to_string(i) + ".jsonl");
+    PeerProgress& p = peers_[i];
+    std::ifstream f(run_dir_ + "/peer_" + std::to_string(i) + ".jsonl", std::ios::binary);
     if (!f) continue;
-    f.seekg(peers_[i].offset);
-    std::string line;
-    while (std::getline(f, line)) {
-      if (f.eof()) break;  // partial line: read again next time
-      peers_[i].offset += static_cast<std::streamoff>(line.size() + 1);
-      auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (!j.is_object()) continue;
-      auto round = j.find("round");
-      if (round == j.end() || !round->is_number_integer()) continue;
-      PeerProgress& p = peers_[i];
-      p.reported = true;
-      p.round = round->get<int64_t>();
-      p.loss = NumberOrNan(j, "loss");
-      p.mb = NumberOrNan(j, "bytes_sent") / 1e6;
-      p.wall = NumberOrNan(j, "wall_s");
+    f.seekg(0, std::ios::end);
+    const std::streamoff size = f.tellg();
+    if (size <= p.offset) continue;
+    // Only the newest round record matters: read what was appended (at most its last
+    // kTailBytes: a launcher that fell far behind skips to the end) and parse its complete lines
+    // from the last one back until one is a round record.
+    const std::streamoff from = std::max(p.offset, size - kTailBytes);
+    const bool cut = from != p.offset;  // the tail starts inside a line: skip that line
+    std::string chunk(static_cast<size_t>(size - from), '\0');
+    f.seekg(from);
+    f.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    chunk.resize(static_cast<size_t>(f.gcount()));
+    const size_t last_newline = chunk.rfind('\n');
+    if (last_newline == std::string::npos) {
+      // A partial line waits for its end (a cut one is dropped: it is older than the tail).
+      p.offset = from;
+      continue;
+    }
+    p.offset = from + static_cast<std::streamoff>(last_newline + 1);
+    const size_t begin = cut ? chunk.find('\n') + 1 : 0;
+    if (begin > last_newline) continue;
+    std::string_view lines = std::string_view(chunk).substr(begin, last_newline - begin);
+    while (true) {
+      const size_t nl = lines.rfind('\n');
+      const std::string_view line = nl == std::string_view::npos ? lines : lines.substr(nl + 1);
+      int64_t round = 0;
+      double loss = 0, bytes = 0, wall = 0;
+      if (ReadProgressLine(line, &round, &loss, &bytes, &wall)) {
+        p.reported = true;
+        p.round = round;
+        p.loss = loss;
+        p.mb = bytes / 1e6;
+        p.wall = wall;
+        break;
+      }
+      if (nl == std::string_view::npos) break;
+      lines = lines.substr(0, nl);
     }
   }
 }

@@ -1,7 +1,9 @@
 // ProgressTracker: live progress of a running run, read from the peers' metrics files.
 //
 // It follows each peer_<i>.jsonl from where it last stopped (no re-reading), keeps each peer's
-// latest round, local loss, megabytes sent and wall time, and formats one line. Averages cover
+// latest round, local loss, megabytes sent and wall time, and formats one line. Only the newest
+// round record of what was appended is parsed (at most the last MiB is read), so a poll costs
+// the same however many rounds went by. Averages cover
 // only the peers that have reported at least once (a peer still starting does not pull the mean
 // to zero). A non-finite loss, which the peers write as JSON null, reads as NaN and shows as
 // "nan" rather than stopping the launcher.

@@ -80,6 +80,55 @@ TEST(Progress, AveragesOnlyPeersThatReportedAndShowsNan) {
   EXPECT_NE(empty.Line("e", 5, 0).find("waiting for the peers' first round"), std::string::npos);
 }
 
+// A line as the peers write it (RunFiles::WriteRound), which the tracker reads without a parser.
+std::string OwnLine(int64_t round, const std::string& loss, int64_t bytes) {
+  return "{\"peer\":0,\"round\":" + std::to_string(round) + ",\"wall_s\":" + std::to_string(round) +
+         ".5,\"loss\":" + loss +
+         ",\"lr\":0.1,\"inner_steps\":1,\"payload_bytes_sent\":7,\"bytes_sent\":" +
+         std::to_string(bytes) +
+         ",\"bytes_received\":9,\"compute_s\":0.001,\"wait_s\":0,\"overlap_s\":0,"
+         "\"max_staleness\":0,\"mean_staleness\":0}\n";
+}
+
+TEST(Progress, TakesTheNewestRoundRecordOfWhatWasAppended) {
+  Folder dir;
+  // More than the MiB a poll reads at most: the tracker skips to the tail.
+  std::string text;
+  for (int64_t r = 1; r <= 20000; ++r) text += OwnLine(r, "0.25", 2000000);
+  ASSERT_GT(text.size(), size_t{1} << 21);
+  // The newest complete lines are not round records: the last one that is counts.
+  text += "{\"note\": \"not a round\"}\n";
+  text += "not json at all\n";
+  text += "{\"peer\":0,\"round\":20001,\"lo";  // partial: waits for its end
+  const std::string path = dir.Write("peer_0.jsonl", text);
+  ProgressTracker t(dir.path(), 1);
+  t.Poll();
+  EXPECT_EQ(t.reported(), 1);
+  EXPECT_EQ(t.round(0), 20000);
+  std::string line = t.Line("r", 30000, 0);
+  EXPECT_NE(line.find("round 20000/30000"), std::string::npos) << line;
+  EXPECT_NE(line.find("local loss 0.2500"), std::string::npos) << line;
+  EXPECT_NE(line.find("2.00 MB/peer"), std::string::npos) << line;
+  EXPECT_NE(line.find("20000.5 s"), std::string::npos) << line;
+  // The partial line completes (a diverged loss, null); nothing new: nothing changes.
+  std::ofstream(path, std::ios::app) << "ss\":null,\"bytes_sent\":5000000,\"wall_s\":9}\n";
+  t.Poll();
+  EXPECT_EQ(t.round(0), 20001);
+  line = t.Line("r", 30000, 0);
+  EXPECT_NE(line.find("local loss nan"), std::string::npos) << line;
+  EXPECT_NE(line.find("5.00 MB/peer"), std::string::npos) << line;
+  t.Poll();
+  EXPECT_EQ(t.round(0), 20001);
+  // The peers' own format, with null, through the fast path.
+  std::ofstream(path, std::ios::app)
+      << OwnLine(20002, "null", 6000000) << OwnLine(20003, "1.5", 8000000);
+  t.Poll();
+  EXPECT_EQ(t.round(0), 20003);
+  line = t.Line("r", 30000, 0);
+  EXPECT_NE(line.find("local loss 1.5000"), std::string::npos) << line;
+  EXPECT_NE(line.find("8.00 MB/peer"), std::string::npos) << line;
+}
+
 TEST(Plot, IdenticalCurvesStayVisibleAndConsensusUsesALogScale) {
   const Series a{"a", {0, 1, 2, 3}, {1.0, 0.5, 0.25, 0.125}};
   Series b = a;
