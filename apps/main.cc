@@ -95,7 +95,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "hearsay: decentralized gossip training over emulated or real networks.\n"
       "Peers gossip compressed model differences (DCD-PSGD), extrapolations (ECD-PSGD),\n"
-      "full models (D-PSGD) or CHOCO-SGD updates over a topology file's graph.\n"
+      "full models (D-PSGD), CHOCO-SGD updates or pairwise averages (AD-PSGD) over a topology\n"
+      "file's graph, or train centralized mini-batch SGD with ring all-reduce as a baseline.\n"
       "Exit codes: 0 success, 1 bad input or usage, 2 run failed, 130 interrupted.",
       "hearsay"};
   app.set_version_flag("--version", std::string("hearsay ") + hearsay::RuntimeVersion() +

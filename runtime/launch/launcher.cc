@@ -568,6 +568,9 @@ Result<std::vector<RunSummary>> Launch(const LaunchOptions& o) {
     PrintSummaryTable(summaries, *o.progress);
     *o.progress << "\nresults: " << out_dir << "/summary.csv, " << out_dir << "/curves.csv, plots "
                 << out_dir << "/{loss_vs_rounds,loss_vs_time,loss_vs_mb,consensus_vs_rounds}.svg, "
+                << (std::filesystem::exists(out_dir + "/time_to_target.svg")
+                        ? "time to target " + out_dir + "/time_to_target.svg, "
+                        : std::string())
                 << "configuration " << out_dir << "/config.yaml, per-peer metrics in " << out_dir
                 << "/<run>/\n";
   }

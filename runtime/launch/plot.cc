@@ -212,4 +212,127 @@ Status WritePlots(const std::vector<RunSummary>& runs, const std::string& out_di
   return Status::Ok();
 }
 
+namespace {
+
+// Viridis, reversed: light yellow for the smallest values, dark purple for the largest.
+void HeatColor(double t, char out[8]) {
+  static const double kStops[5][3] = {
+      {253, 231, 37}, {94, 201, 98}, {33, 145, 140}, {59, 82, 139}, {68, 1, 84}};
+  t = std::clamp(t, 0.0, 1.0) * 4;
+  const int i = std::min(3, static_cast<int>(t));
+  const double f = t - i;
+  int c[3];
+  for (int k = 0; k < 3; ++k) {
+    c[k] = static_cast<int>(std::lround(kStops[i][k] + f * (kStops[i + 1][k] - kStops[i][k])));
+  }
+  std::snprintf(out, 8, "#%02x%02x%02x", c[0], c[1], c[2]);
+}
+
+}  // namespace
+
+std::string HeatMapSvg(const HeatMap& map) {
+  constexpr double kCellW = 92, kCellH = 30, kRowLabelW = 96, kPanelTop = 58, kGap = 36;
+  constexpr int kPerLine = 3;
+  const double lo_default = 0, hi_default = 1;
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  auto scaled = [&](double v) { return map.log_scale ? std::log10(v) : v; };
+  for (const auto& panel : map.panels) {
+    for (const auto& [cell, v] : panel.values) {
+      if (!std::isfinite(v) || (map.log_scale && v <= 0)) continue;
+      lo = std::min(lo, scaled(v));
+      hi = std::max(hi, scaled(v));
+    }
+  }
+  if (!std::isfinite(lo)) lo = lo_default, hi = hi_default;
+  const size_t rows = std::max<size_t>(1, map.rows.size());
+  const size_t cols = std::max<size_t>(1, map.columns.size());
+  const double panel_w = kRowLabelW + kCellW * static_cast<double>(cols);
+  const double panel_h = kPanelTop + kCellH * static_cast<double>(rows);
+  const size_t n = std::max<size_t>(1, map.panels.size());
+  const size_t per_line = std::min<size_t>(n, kPerLine);
+  const size_t lines = (n + per_line - 1) / per_line;
+  const double left = 34, top = 44;
+  const double width = left + static_cast<double>(per_line) * (panel_w + kGap);
+  const double height = top + static_cast<double>(lines) * (panel_h + kGap) + 50;
+
+  std::ostringstream o;
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
+    << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
+    << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+    << "<text x=\"" << width / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">"
+    << Escape(map.title) << "</text>\n";
+  for (size_t p = 0; p < map.panels.size(); ++p) {
+    const HeatMap::Panel& panel = map.panels[p];
+    const double x0 = left + static_cast<double>(p % per_line) * (panel_w + kGap);
+    const double y0 = top + static_cast<double>(p / per_line) * (panel_h + kGap);
+    const double gx = x0 + kRowLabelW, gy = y0 + kPanelTop;
+    if (!panel.title.empty()) {
+      o << "<text x=\"" << gx + kCellW * static_cast<double>(cols) / 2 << "\" y=\"" << y0 + 12
+        << "\" text-anchor=\"middle\" font-weight=\"bold\">" << Escape(panel.title) << "</text>\n";
+    }
+    // Column key and values above the cells, row key and values to their left.
+    o << "<text x=\"" << gx + kCellW * static_cast<double>(cols) / 2 << "\" y=\"" << y0 + 32
+      << "\" text-anchor=\"middle\" fill=\"#555\">" << Escape(map.column_key) << "</text>\n";
+    for (size_t c = 0; c < map.columns.size(); ++c) {
+      o << "<text x=\"" << gx + kCellW * (static_cast<double>(c) + 0.5) << "\" y=\"" << gy - 8
+        << "\" text-anchor=\"middle\">" << Escape(map.columns[c]) << "</text>\n";
+    }
+    o << "<text transform=\"translate(" << x0 - 8 << ","
+      << gy + kCellH * static_cast<double>(rows) / 2
+      << ") rotate(-90)\" text-anchor=\"middle\" fill=\"#555\">" << Escape(map.row_key)
+      << "</text>\n";
+    for (size_t r = 0; r < rows; ++r) {
+      const std::string row = r < map.rows.size() ? map.rows[r] : "";
+      const double cy = gy + kCellH * static_cast<double>(r);
+      o << "<text x=\"" << gx - 8 << "\" y=\"" << cy + kCellH / 2 + 4 << "\" text-anchor=\"end\">"
+        << Escape(row) << "</text>\n";
+      for (size_t c = 0; c < cols; ++c) {
+        const std::string col = c < map.columns.size() ? map.columns[c] : "";
+        const double cx = gx + kCellW * static_cast<double>(c);
+        const auto it = panel.values.find({row, col});
+        std::string fill = "white", text = "-", ink = "#333";
+        if (it != panel.values.end()) {
+          const double v = it->second;
+          if (!std::isfinite(v) || (map.log_scale && v <= 0)) {
+            fill = "#d9d9d9";
+            text = map.nan_text;
+          } else {
+            const double t = hi > lo ? (scaled(v) - lo) / (hi - lo) : 0.5;
+            char color[8];
+            HeatColor(t, color);
+            fill = color;
+            text = Num(v);
+            ink = t > 0.55 ? "white" : "black";
+          }
+        }
+        o << "<rect x=\"" << cx << "\" y=\"" << cy << "\" width=\"" << kCellW << "\" height=\""
+          << kCellH << "\" fill=\"" << fill << "\" stroke=\"white\"/>\n<text x=\""
+          << cx + kCellW / 2 << "\" y=\"" << cy + kCellH / 2 + 4
+          << "\" text-anchor=\"middle\" fill=\"" << ink << "\">" << Escape(text) << "</text>\n";
+      }
+    }
+  }
+  // The colour bar: the scale's ends and middle.
+  const double by = height - 38, bx = left + kRowLabelW, bw = 240;
+  o << "<defs><linearGradient id=\"scale\">";
+  for (int k = 0; k <= 4; ++k) {
+    char color[8];
+    HeatColor(k / 4.0, color);
+    o << "<stop offset=\"" << k * 25 << "%\" stop-color=\"" << color << "\"/>";
+  }
+  o << "</linearGradient></defs>\n<rect x=\"" << bx << "\" y=\"" << by << "\" width=\"" << bw
+    << "\" height=\"12\" fill=\"url(#scale)\"/>\n";
+  auto label = [&](double s) { return Num(map.log_scale ? std::pow(10.0, s) : s); };
+  const double ends[3][2] = {{0, lo}, {0.5, (lo + hi) / 2}, {1, hi}};
+  for (const auto& [f, s] : ends) {
+    o << "<text x=\"" << bx + f * bw << "\" y=\"" << by + 26 << "\" text-anchor=\"middle\">"
+      << label(s) << "</text>\n";
+  }
+  if (map.log_scale) {
+    o << "<text x=\"" << bx + bw + 10 << "\" y=\"" << by + 10 << "\">(log scale)</text>\n";
+  }
+  o << "</svg>\n";
+  return o.str();
+}
+
 }  // namespace hearsay

@@ -9,7 +9,9 @@
 // Thread-safety: free functions; no shared state.
 #pragma once
 
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -29,5 +31,23 @@ std::string LineChartSvg(const std::string& title, const std::string& x_label,
                          bool log_y = false);
 
 Status WritePlots(const std::vector<RunSummary>& runs, const std::string& out_dir);
+
+// A heat map of one value over two keys (rows x columns), in one or more panels that share a
+// colour scale (a grid's time to its target loss: runs/ time_to_target.svg). Cells hold a value,
+// NaN (shown as `nan_text`, grey) or nothing (a dash).
+struct HeatMap {
+  std::string title, row_key, column_key;
+  std::string nan_text = "not reached";
+  std::vector<std::string> rows, columns;  // in display order (top to bottom, left to right)
+  struct Panel {
+    std::string title;                                             // "" for a single panel
+    std::map<std::pair<std::string, std::string>, double> values;  // (row, column) -> value
+  };
+  std::vector<Panel> panels;
+  bool log_scale = true;  // colours on log10(value) (positive values)
+};
+// One self-contained SVG document: the panels side by side (three per line), each cell coloured
+// by its value (small = light, large = dark) and labelled with it, and a colour bar.
+std::string HeatMapSvg(const HeatMap& map);
 
 }  // namespace hearsay

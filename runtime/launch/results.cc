@@ -12,9 +12,11 @@
 #include <set>
 #include <sstream>
 #include <string_view>
+#include <tuple>
 
 #include "runtime/launch/csv.h"
 #include "runtime/launch/plot.h"
+#include "runtime/peer/experiment.h"
 
 namespace hearsay {
 namespace {
@@ -177,6 +179,105 @@ RunSummary CurveOf(const std::string& run, const std::vector<Row>& curve_rows) {
   return s;
 }
 
+// A grid run's name without the grid values' suffixes (ExpandGrid names runs "<entry>-<v1>-...";
+// the values of algorithm and compressor are not appended to unnamed entries, which carry them
+// in their default name): what tells two `runs:` entries of one grid apart.
+std::string GridEntryName(std::string name, const std::vector<std::string>& values) {
+  for (auto v = values.rbegin(); v != values.rend(); ++v) {
+    const std::string part = "-" + RunNamePart(*v);
+    if (name.size() > part.size() &&
+        name.compare(name.size() - part.size(), part.size(), part) == 0) {
+      name.resize(name.size() - part.size());
+    }
+  }
+  return name;
+}
+
+// time_to_target.svg (docs/experiment_format.md "Grid"): the time each grid run took to reach its
+// target loss, as a heat map over the first two grid keys (rows, columns); each combination of
+// the other keys' values is a panel, and so is each `runs:` entry when the grid multiplies more
+// than one. From the summary rows, so runs kept from earlier launches count. No grid or no
+// target: no file (an old one is removed).
+Status WriteTargetMap(const std::vector<Row>& summary, const std::vector<std::string>& keys,
+                      const std::string& out_dir) {
+  const std::string path = out_dir + "/time_to_target.svg";
+  auto value = [](const Row& row, const std::string& column) {
+    auto it = row.find(column);
+    return it == row.end() ? std::string() : it->second;
+  };
+  std::vector<const Row*> runs;
+  std::set<std::string> targets;
+  bool simulated = true;
+  for (const Row& row : summary) {
+    if (keys.empty() || value(row, "target_loss").empty()) continue;
+    bool complete = true;
+    for (const std::string& k : keys) complete = complete && !value(row, GridColumn(k)).empty();
+    if (!complete) continue;
+    runs.push_back(&row);
+    targets.insert(value(row, "target_loss"));
+    simulated = simulated && value(row, "simulated") == "true";
+  }
+  if (runs.empty()) {
+    std::error_code ec;
+    fs::remove(path, ec);
+    return Status::Ok();
+  }
+  HeatMap map;
+  map.row_key = keys[0];
+  map.column_key = keys.size() > 1 ? keys[1] : "";
+  map.title = (targets.size() == 1 ? "time to training loss <= " + *targets.begin()
+                                   : std::string("time to each run's target_loss")) +
+              (simulated ? " (virtual seconds)" : " (seconds)");
+  auto add_unique = [](std::vector<std::string>* list, const std::string& v) {
+    if (std::find(list->begin(), list->end(), v) == list->end()) list->push_back(v);
+  };
+  // Panels: the other keys' values (keys with one value name no panel); split by `runs:` entry
+  // where two runs share a cell.
+  std::vector<std::set<std::string>> distinct(keys.size());
+  for (const Row* row : runs) {
+    for (size_t k = 0; k < keys.size(); ++k) distinct[k].insert(value(*row, GridColumn(keys[k])));
+  }
+  auto panel_of = [&](const Row& row, bool by_entry) {
+    std::string title;
+    if (by_entry) {
+      std::vector<std::string> values;
+      for (const std::string& k : keys) values.push_back(value(row, GridColumn(k)));
+      title = GridEntryName(value(row, "run"), values);
+    }
+    for (size_t k = 2; k < keys.size(); ++k) {
+      if (distinct[k].size() < 2) continue;
+      title += (title.empty() ? "" : ", ") + keys[k] + " " + value(row, GridColumn(keys[k]));
+    }
+    return title;
+  };
+  bool by_entry = false;
+  std::set<std::tuple<std::string, std::string, std::string>> seen;
+  for (const Row* row : runs) {
+    const std::string col = keys.size() > 1 ? value(*row, GridColumn(keys[1])) : "";
+    by_entry = by_entry ||
+               !seen.insert({panel_of(*row, false), value(*row, GridColumn(keys[0])), col}).second;
+  }
+  for (const Row* row : runs) {
+    const std::string r = value(*row, GridColumn(keys[0]));
+    const std::string c = keys.size() > 1 ? value(*row, GridColumn(keys[1])) : "";
+    add_unique(&map.rows, r);
+    add_unique(&map.columns, c);
+    const std::string title = panel_of(*row, by_entry);
+    auto panel = std::find_if(map.panels.begin(), map.panels.end(),
+                              [&](const HeatMap::Panel& p) { return p.title == title; });
+    if (panel == map.panels.end()) {
+      map.panels.push_back({title, {}});
+      panel = map.panels.end() - 1;
+    }
+    const std::string t = value(*row, "time_to_target");
+    panel->values[{r, c}] = t.empty() ? std::nan("") : std::strtod(t.c_str(), nullptr);
+  }
+  std::ofstream f(path, std::ios::trunc);
+  f << HeatMapSvg(map);
+  if (!f) return Unavailable(path + ": cannot write");
+  return Status::Ok();
+}
+
 std::string Fixed(double v, int digits) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(digits) << v;
@@ -254,6 +355,13 @@ Status WriteResults(const std::vector<RunSummary>& runs, const std::string& out_
   }
   HEARSAY_RETURN_IF_ERROR(WriteTable(out_dir + "/summary.csv", summary_columns, summary));
   HEARSAY_RETURN_IF_ERROR(WriteTable(out_dir + "/curves.csv", kCurveColumns, curves));
+  std::vector<std::string> grid_keys;
+  for (const RunSummary& r : runs) {
+    if (r.grid_values.empty()) continue;
+    for (const auto& [key, value] : r.grid_values) grid_keys.push_back(key);
+    break;
+  }
+  HEARSAY_RETURN_IF_ERROR(WriteTargetMap(summary, grid_keys, out_dir));
   return WritePlots(plotted, out_dir);
 }
 

@@ -20,26 +20,11 @@ bool NameChar(char c) {
          c == ':';
 }
 
-// A generated name (never a user's): each run of characters a folder name must not hold
-// becomes one '_' ("then(randk:0.5, natural)" -> "then_randk:0.5_natural").
-std::string NamePart(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (NameChar(c)) {
-      out += c;
-    } else if (!out.empty() && out.back() != '_') {
-      out += '_';
-    }
-  }
-  while (!out.empty() && out.back() == '_') out.pop_back();
-  return out.empty() ? "x" : out;
-}
-
 // "dpsgd", "dcd-qsgd:8", ...
 std::string DefaultRunName(const RunConfig& run) {
   return run.algorithm == AlgorithmKind::kDpsgd
              ? AlgorithmName(run.algorithm)
-             : std::string(AlgorithmName(run.algorithm)) + "-" + NamePart(run.compressor);
+             : std::string(AlgorithmName(run.algorithm)) + "-" + RunNamePart(run.compressor);
 }
 
 // The experiment-level keys, on top of the run keys allowed at the top level.
@@ -116,7 +101,7 @@ Status ExpandGrid(const YamlContext& ctx, const std::vector<GridAxis>& axes, con
       d.run.grid_values.push_back({axes[a].key, text});
       // Unnamed runs already carry algorithm and compressor in their default name.
       if (d.named || (axes[a].key != "algorithm" && axes[a].key != "compressor")) {
-        suffix += "-" + NamePart(text);
+        suffix += "-" + RunNamePart(text);
       }
     }
     if (!d.named) d.run.name = DefaultRunName(d.run);
@@ -213,6 +198,19 @@ Status ParseRoot(const YamlContext& ctx, const YAML::Node& root, Experiment* exp
 }
 
 }  // namespace
+
+std::string RunNamePart(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (NameChar(c)) {
+      out += c;
+    } else if (!out.empty() && out.back() != '_') {
+      out += '_';
+    }
+  }
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  return out.empty() ? "x" : out;
+}
 
 Status CheckRunName(const std::string& name) {
   if (name.empty()) return InvalidArgument("a run name must not be empty");

@@ -49,6 +49,9 @@ inline constexpr size_t kMaxClusterIdLength = 256;
 
 // Run names become folder names: [A-Za-z0-9._:-]{1,100}, not "." or "..". The error says why.
 Status CheckRunName(const std::string& name);
+// A grid value as it appears in a generated run name: each run of characters a folder name must
+// not hold becomes one '_' ("then(randk:0.5, natural)" -> "then_randk:0.5_natural").
+std::string RunNamePart(const std::string& text);
 
 // OUT/config.yaml: what produced an output folder. The hearsay version, build options and git
 // commit; the experiment (source, name, output, transport, grid keys); every run of `runs` with

@@ -75,6 +75,8 @@ else
 fi
 expect simulate 0 "simulate.*virtual time" -- "$bin" --help
 expect simulate-dry-run 0 "transport sim" -- "$bin" simulate "$tmp/tiny.yaml" --dry-run
+# The sweep example expands to its 18 runs and simulates by default.
+expect example-grid 0 "name: sweep-100Mbit-50ms-allreduce-16" -- "$bin" launch "$src/examples/grid.yaml" --dry-run
 expect simulate-runs 0 "choco" -- "$bin" simulate "$tmp/tiny.yaml" --out "$tmp/sim"
 if grep -q ",sim,8,true," "$tmp/sim/summary.csv"; then
   echo "ok   simulate-summary"; passes=$((passes + 1))

@@ -199,6 +199,78 @@ TEST(Results, KeepOthersReplacesOnlyTheGivenRuns) {
   EXPECT_EQ(ParseCsv(dir.Read("summary.csv"), "s")->rows.size(), 1u);
 }
 
+// A grid run that reached (or never reached) its target loss.
+RunSummary GridRun(const std::string& name,
+                   const std::vector<std::pair<std::string, std::string>>& point, double seconds) {
+  RunSummary r = Summary(name, 0.5);
+  r.grid_values = point;
+  r.target_loss = 0.6;
+  r.time_to_target_s = seconds;
+  r.simulated = true;
+  return r;
+}
+
+// The fill colour of the heat-map cell labelled `label` (its first one).
+std::string CellFill(const std::string& svg, const std::string& label) {
+  const size_t text = svg.find(">" + label + "</text>");
+  if (text == std::string::npos) return "";
+  const size_t fill = svg.find("fill=\"", svg.rfind("<rect", text));
+  return svg.substr(fill + 6, 7);
+}
+
+TEST(Results, GridTimeToTargetIsAHeatMapOverTheFirstTwoKeys) {
+  Folder dir;
+  std::vector<RunSummary> runs;
+  double t = 1;
+  for (const char* alg : {"dpsgd", "dcd"}) {
+    for (const char* bw : {"1Mbit", "10Mbit"}) {
+      for (const char* lat : {"1ms", "50ms"}) {
+        const std::string name = std::string("sweep-") + bw + "-" + lat + "-" + alg;
+        // dpsgd on 1Mbit/50ms never gets there.
+        const bool never =
+            std::string(alg) == "dpsgd" && std::string(bw) == "1Mbit" && std::string(lat) == "50ms";
+        runs.push_back(GridRun(name, {{"bandwidth", bw}, {"latency", lat}, {"algorithm", alg}},
+                               never ? std::nan("") : t));
+        t *= 2;  // 1, (2: never), 4, ... 128 s
+      }
+    }
+  }
+  ASSERT_TRUE(WriteResults(runs, dir.path(), false).ok());
+  const std::string svg = dir.Read("time_to_target.svg");
+  ASSERT_FALSE(svg.empty());
+  EXPECT_NE(svg.find("time to training loss &lt;= 0.6 (virtual seconds)"), std::string::npos);
+  // Rows: bandwidth; columns: latency; a panel per algorithm, in grid order.
+  const size_t dpsgd = svg.find(">algorithm dpsgd<"), dcd = svg.find(">algorithm dcd<");
+  ASSERT_NE(dpsgd, std::string::npos) << svg;
+  ASSERT_NE(dcd, std::string::npos);
+  EXPECT_LT(dpsgd, dcd);
+  EXPECT_EQ(Count(svg, ">bandwidth<"), 2u);
+  EXPECT_EQ(Count(svg, ">latency<"), 2u);
+  EXPECT_EQ(Count(svg, ">10Mbit<"), 2u);
+  EXPECT_EQ(Count(svg, ">not reached<"), 1u);
+  // One shared log scale: the fastest run is the lightest colour, the slowest the darkest.
+  EXPECT_EQ(CellFill(svg, "1"), "#fde725") << svg;
+  EXPECT_EQ(CellFill(svg, "128"), "#440154");
+  for (const char* v : {"4", "8", "16", "32", "64"}) {
+    EXPECT_NE(svg.find(std::string(">") + v + "</text>"), std::string::npos) << v;
+  }
+
+  // Two `runs:` entries multiplied by one grid share every cell: a panel per entry.
+  runs = {GridRun("a-1Mbit-5ms", {{"bandwidth", "1Mbit"}, {"latency", "5ms"}}, 3),
+          GridRun("b-1Mbit-5ms", {{"bandwidth", "1Mbit"}, {"latency", "5ms"}}, 7)};
+  ASSERT_TRUE(WriteResults(runs, dir.path(), false).ok());
+  const std::string entries = dir.Read("time_to_target.svg");
+  EXPECT_NE(entries.find(">a<"), std::string::npos) << entries;
+  EXPECT_NE(entries.find(">b<"), std::string::npos);
+  EXPECT_NE(entries.find(">3</text>"), std::string::npos);
+  EXPECT_NE(entries.find(">7</text>"), std::string::npos);
+
+  // No target loss (or no grid): no heat map, and an earlier one is removed.
+  runs[0].target_loss = runs[1].target_loss = std::nan("");
+  ASSERT_TRUE(WriteResults(runs, dir.path(), false).ok());
+  EXPECT_FALSE(fs::exists(dir.path() + "/time_to_target.svg"));
+}
+
 constexpr const char* kTopology =
     "nodes: 4\nbase_port: 17400\ngenerator: {kind: ring}\n"
     "links:\n  default: {bandwidth: 1Gbit, latency: 0ms}\n";
