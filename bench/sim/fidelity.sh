@@ -4,15 +4,17 @@
 # compute time measured -- run in the simulator, in one process in real time, and as 8 peer
 # processes over TCP; prints each driver's wall time (the slowest peer's, from summary.csv) and
 # its ratio to the simulator's. Repeats each real run REPEATS times (default 3) and reports the
-# median. Usage: fidelity.sh HEARSAY_BIN [ROUNDS] [REPEATS]
+# median. NODES (default 8) changes the ring's size (fewer processes than cores shows how much of
+# the TCP gap is the host's CPU contention). Usage: fidelity.sh HEARSAY_BIN [ROUNDS] [REPEATS] [NODES]
 set -euo pipefail
 bin=$1
 rounds=${2:-100}
 repeats=${3:-3}
+nodes=${4:-8}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-printf 'nodes: 8\nbase_port: auto\ngenerator: {kind: ring}\nweights: metropolis\n'\
-'links:\n  default: {bandwidth: 20Mbit, latency: 20ms}\n' >"$tmp/ring.yaml"
+printf 'nodes: %d\nbase_port: auto\ngenerator: {kind: ring}\nweights: metropolis\n'\
+'links:\n  default: {bandwidth: 20Mbit, latency: 20ms}\n' "$nodes" >"$tmp/ring.yaml"
 printf 'topology: ring.yaml\nmodel: {kind: logistic}\n'\
 'data: {kind: synthetic, samples: 4000, features: 50, classes: 2, seed: 3}\n'\
 'rounds: %d\neval_every: %d\nalgorithm: dcd\ncompressor: "qsgd:8"\nemulate: true\n' \
