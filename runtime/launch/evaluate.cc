@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -251,6 +252,59 @@ Result<std::vector<EvalPoint>> EvaluateRun(const Workload& workload, const std::
   }
   HEARSAY_RETURN_IF_ERROR(WriteRoundCurve(run_dir, curve, /*simulated=*/false));
   return curve;
+}
+
+namespace {
+
+// The points of one curve file as Write{Round,Time}Curve wrote them (`time_key`: the key of
+// wall_s); `first_simulated`: whether its first line carries "simulated": true.
+Status ReadCurveFile(const std::string& path, const char* time_key, std::vector<EvalPoint>* out,
+                     bool* first_simulated) {
+  std::ifstream f(path, std::ios::binary);
+  std::string line;
+  for (int n = 1; std::getline(f, line); ++n) {
+    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    auto number = [&](const char* key) {
+      auto it = j.is_object() ? j.find(key) : j.end();
+      return it != j.end() && it->is_number() ? it->get<double>() : std::nan("");
+    };
+    if (n == 1 && first_simulated) {
+      auto s = j.is_object() ? j.find("simulated") : j.end();
+      *first_simulated = s != j.end() && s->is_boolean() && s->get<bool>();
+      if (!*first_simulated) return Status::Ok();  // a real run's: evaluated again from snapshots
+    }
+    if (!j.is_object() || !std::isfinite(number(time_key))) {
+      return Corruption(path + ":" + std::to_string(n) + ": not a point of an evaluation curve");
+    }
+    EvalPoint p;
+    p.round = static_cast<int64_t>(std::isfinite(number("round")) ? number("round") : 0);
+    p.wall_s = number(time_key);
+    p.mb_sent_per_peer = std::isfinite(number("mb_sent_per_peer")) ? number("mb_sent_per_peer") : 0;
+    p.train_loss = number("train_loss");
+    p.test_loss = number("test_loss");
+    p.accuracy = number("accuracy");
+    p.consensus = number("consensus_distance");
+    out->push_back(p);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ReadSimulatedCurves(const std::string& run_dir, bool* simulated,
+                           std::vector<EvalPoint>* curve, std::vector<EvalPoint>* time_curve) {
+  *simulated = false;
+  std::vector<EvalPoint> points, time_points;
+  HEARSAY_RETURN_IF_ERROR(ReadCurveFile(run_dir + "/eval.jsonl", "wall_s", &points, simulated));
+  if (!*simulated) return Status::Ok();
+  if (points.empty() || points.front().round != 0) {
+    return Corruption(run_dir + "/eval.jsonl: a simulated run's curve must start at round 0");
+  }
+  HEARSAY_RETURN_IF_ERROR(
+      ReadCurveFile(run_dir + "/eval_time.jsonl", "time_s", &time_points, nullptr));
+  *curve = std::move(points);
+  *time_curve = std::move(time_points);
+  return Status::Ok();
 }
 
 Status WriteRoundCurve(const std::string& run_dir, const std::vector<EvalPoint>& curve,

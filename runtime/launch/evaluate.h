@@ -87,4 +87,12 @@ Status WriteRoundCurve(const std::string& run_dir, const std::vector<EvalPoint>&
 // consensus_distance}).
 Status WriteTimeCurve(const std::string& run_dir, const std::vector<EvalPoint>& points);
 
+// A simulated run's curves, read back: the simulator evaluates the average model in memory and
+// writes no snapshots, so `hearsay report` takes what it wrote (run_dir/eval.jsonl, whose lines
+// say "simulated": true, and eval_time.jsonl when present) instead of re-evaluating. false in
+// *simulated (and nothing read) when eval.jsonl is absent or not a simulated run's; Corruption
+// naming the file and line when a line is not a curve point.
+Status ReadSimulatedCurves(const std::string& run_dir, bool* simulated,
+                           std::vector<EvalPoint>* curve, std::vector<EvalPoint>* time_curve);
+
 }  // namespace hearsay

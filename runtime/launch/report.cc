@@ -97,6 +97,17 @@ RunSummary MakeRunSummary(const Experiment& exp, const RunConfig& run, const std
 Result<RunSummary> SummarizeRunFolder(const Experiment& exp, const RunConfig& run,
                                       const Workload& workload, const std::string& run_dir,
                                       const std::vector<PeerOutcome>& outcomes) {
+  // A simulated run left its curves, not snapshots: take them as they are.
+  bool simulated = false;
+  std::vector<EvalPoint> recorded, recorded_time;
+  HEARSAY_RETURN_IF_ERROR(ReadSimulatedCurves(run_dir, &simulated, &recorded, &recorded_time));
+  if (simulated) {
+    RunSummary sum =
+        MakeRunSummary(exp, run, run_dir, outcomes, std::move(recorded), std::move(recorded_time));
+    sum.simulated = true;
+    sum.transport = TransportName(TransportKind::kSim);
+    return sum;
+  }
   const int n = run.topology->size();
   std::vector<char> alive(n);
   for (int i = 0; i < n; ++i) alive[i] = outcomes[i].state == PeerOutcome::State::kFinished;

@@ -13,6 +13,7 @@
 #include "runtime/launch/launcher.h"
 #include "runtime/launch/plot.h"
 #include "runtime/launch/progress.h"
+#include "runtime/launch/report.h"
 #include "runtime/launch/results.h"
 #include "runtime/peer/experiment.h"
 
@@ -455,6 +456,48 @@ TEST(Launch, GridRunsInTheSimulatorByDefault) {
   ASSERT_NE(table->Column("lr"), -1);
   EXPECT_EQ(table->rows[1][table->Column("lr")], "0.3");
   EXPECT_EQ(table->rows[1][0], "dpsgd-0.3");
+}
+
+// `hearsay report` on a simulated sweep: the simulator wrote its curves, not snapshots, so the
+// report takes them as they are and rebuilds the same summary and heat map.
+TEST(Report, RebuildsASimulatedGridFromItsCurves) {
+  Folder dir;
+  dir.Write("topo.yaml", kTopology);
+  LaunchOptions o;
+  o.experiment_path =
+      dir.Write("exp.yaml",
+                "topology: topo.yaml\nmodel: softmax\n"
+                "data: {kind: synthetic, samples: 400, features: 6, classes: 3, seed: 3}\n"
+                "rounds: 6\nbatch_size: 8\nseed: 5\neval_every: 2\ncompute_time: 1ms\n"
+                "target_loss: 1.05\ngrid:\n  lr: [0.05, 0.3]\n  latency: [1ms, 30ms]\n");
+  o.out_dir = dir.path() + "/out";
+  auto launched = Launch(o);
+  ASSERT_TRUE(launched.ok()) << launched.status().message();
+  const std::string summary = dir.Read("out/summary.csv");
+  const std::string heat = dir.Read("out/time_to_target.svg");
+  ASSERT_NE(heat.find(">latency<"), std::string::npos) << heat;
+  for (const char* f : {"summary.csv", "curves.csv", "time_to_target.svg"}) {
+    fs::remove(dir.path() + "/out/" + f);
+  }
+  ReportOptions r;
+  r.dir = o.out_dir;
+  auto report = BuildReport(r);
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  ASSERT_EQ(report->size(), 4u);
+  for (const RunSummary& s : *report) {
+    EXPECT_TRUE(s.simulated) << s.run;
+    EXPECT_EQ(s.transport, "sim");
+  }
+  EXPECT_EQ(dir.Read("out/summary.csv"), summary);
+  EXPECT_EQ(dir.Read("out/time_to_target.svg"), heat);
+  // A damaged curve is an error naming the file and line, not a silent re-evaluation.
+  const std::string eval = o.out_dir + "/" + (*report)[0].run + "/eval.jsonl";
+  std::ofstream(eval, std::ios::app) << "{\"round\": 8, \"wall\n";
+  auto broken = BuildReport(r);
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(broken.status().message().find("eval.jsonl:5: not a point of an evaluation curve"),
+            std::string::npos)
+      << broken.status().message();
 }
 
 }  // namespace
