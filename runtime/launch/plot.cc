@@ -295,7 +295,8 @@ std::string HeatMapSvg(const HeatMap& map) {
           const double v = it->second;
           if (!std::isfinite(v) || (map.log_scale && v <= 0)) {
             fill = "#d9d9d9";
-            text = map.nan_text;
+            const auto note = panel.notes.find({row, col});
+            text = note != panel.notes.end() ? note->second : map.nan_text;
           } else {
             const double t = hi > lo ? (scaled(v) - lo) / (hi - lo) : 0.5;
             char color[8];

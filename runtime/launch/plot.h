@@ -42,6 +42,8 @@ struct HeatMap {
   struct Panel {
     std::string title;                                             // "" for a single panel
     std::map<std::pair<std::string, std::string>, double> values;  // (row, column) -> value
+    // A cell's text in place of nan_text where its value is NaN (e.g. "diverged", "failed").
+    std::map<std::pair<std::string, std::string>, std::string> notes;
   };
   std::vector<Panel> panels;
   bool log_scale = true;  // colours on log10(value) (positive values)

@@ -266,11 +266,14 @@ Status WriteTargetMap(const std::vector<Row>& summary, const std::vector<std::st
     auto panel = std::find_if(map.panels.begin(), map.panels.end(),
                               [&](const HeatMap::Panel& p) { return p.title == title; });
     if (panel == map.panels.end()) {
-      map.panels.push_back({title, {}});
+      map.panels.push_back({title, {}, {}});
       panel = map.panels.end() - 1;
     }
     const std::string t = value(*row, "time_to_target");
     panel->values[{r, c}] = t.empty() ? std::nan("") : std::strtod(t.c_str(), nullptr);
+    // A run that diverged or failed says so rather than "not reached".
+    const std::string status = value(*row, "status");
+    if (t.empty() && !status.empty() && status != "ok") panel->notes[{r, c}] = status;
   }
   std::ofstream f(path, std::ios::trunc);
   f << HeatMapSvg(map);

@@ -256,6 +256,15 @@ TEST(Results, GridTimeToTargetIsAHeatMapOverTheFirstTwoKeys) {
     EXPECT_NE(svg.find(std::string(">") + v + "</text>"), std::string::npos) << v;
   }
 
+  // A run that failed or diverged says so instead of "not reached".
+  runs[7].status = "diverged";
+  runs[7].time_to_target_s = std::nan("");
+  ASSERT_TRUE(WriteResults(runs, dir.path(), false).ok());
+  const std::string with_diverged = dir.Read("time_to_target.svg");
+  EXPECT_EQ(Count(with_diverged, ">diverged<"), 1u) << with_diverged;
+  EXPECT_EQ(Count(with_diverged, ">not reached<"), 1u);
+  EXPECT_EQ(CellFill(with_diverged, "diverged"), "#d9d9d9");
+
   // Two `runs:` entries multiplied by one grid share every cell: a panel per entry.
   runs = {GridRun("a-1Mbit-5ms", {{"bandwidth", "1Mbit"}, {"latency", "5ms"}}, 3),
           GridRun("b-1Mbit-5ms", {{"bandwidth", "1Mbit"}, {"latency", "5ms"}}, 7)};
