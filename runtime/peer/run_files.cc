@@ -154,6 +154,7 @@ Status RunFiles::FlushLines() {
 
 Status RunFiles::WriteRound(const RoundRecord& r, uint64_t bytes_sent, uint64_t bytes_received) {
   std::string& s = metrics_;
+  const size_t before = s.size();  // the lines of earlier rounds
   fmt::format_to(std::back_inserter(s), "{{\"peer\":{},\"round\":{},\"wall_s\":", r.peer, r.round);
   PutNumber(&s, r.wall_s);
   s.append(",\"loss\":");
@@ -182,10 +183,18 @@ Status RunFiles::WriteRound(const RoundRecord& r, uint64_t bytes_sent, uint64_t 
                  ",\"max_staleness\":{},\"mean_staleness\":", r.max_staleness);
   PutNumber(&s, r.mean_staleness);
   s.append("}\n");
-  if (s.size() >= kBlockBytes ||
-      (flush_every_s_ > 0 && r.wall_s - last_flush_s_ >= flush_every_s_)) {
+  // A block goes out without this round's line, which stays buffered: the core writes the round's
+  // snapshot right after it (MaybeSnapshotRound), so a peer killed at any moment never leaves a
+  // line on disk whose snapshot is missing -- the evaluation needs the model of every round a
+  // peer reported.
+  if (before > 0 && (s.size() >= kBlockBytes ||
+                     (flush_every_s_ > 0 && r.wall_s - last_flush_s_ >= flush_every_s_))) {
     last_flush_s_ = r.wall_s;
-    return FlushLines();
+    std::string line = s.substr(before);
+    s.resize(before);
+    Status st = FlushLines();
+    s += line;  // after the lines FlushLines kept if it failed
+    return st;
   }
   return Status::Ok();
 }

@@ -18,6 +18,7 @@
 #include "runtime/launch/launcher.h"
 #include "runtime/launch/plot.h"
 #include "runtime/peer/peer.h"
+#include "runtime/peer/run_files.h"
 #include "runtime/transport/inproc/inproc_transport.h"
 #include "tests/runtime/run_test_util.h"
 #include "tests/runtime/tcp_proxy.h"
@@ -208,6 +209,48 @@ INSTANTIATE_TEST_SUITE_P(Algorithms, CutLinksStayExact, ::testing::Values("dcd",
 
 // Asynchronous runs are also evaluated on a time grid (eval_every_s): the average of the
 // snapshots every peer took at t = k x eval_every_s, in real runs and in the simulator.
+// The rounds whose metrics lines are on disk (not buffered), in order.
+std::vector<int64_t> RoundsOnDisk(const std::string& dir) {
+  std::vector<int64_t> rounds;
+  std::ifstream f(RunFiles::MetricsPath(dir, 0));
+  for (std::string line; std::getline(f, line);) {
+    const size_t at = line.find("\"round\":");
+    if (at != std::string::npos) rounds.push_back(std::stoll(line.substr(at + 8)));
+  }
+  return rounds;
+}
+
+// A round's metrics line reaches the disk only after the core had the chance to write that
+// round's snapshot (right after the line): a peer killed between the two must not leave a line
+// whose snapshot is missing, which the evaluation refuses ("missing model snapshot").
+TEST(RunFiles, ARoundsLineReachesTheDiskOnlyAfterItsRoundEnded) {
+  TempDir dir;
+  auto files = RunFiles::Open(dir.path(), 0, false, /*flush_every_s=*/0.5);
+  ASSERT_TRUE(files.ok()) << files.status().message();
+  RoundRecord r;
+  for (int64_t round = 1; round <= 3; ++round) {
+    r.round = round;
+    r.wall_s = static_cast<double>(round);  // every line is due for the time-based flush
+    ASSERT_TRUE((*files)->WriteRound(r, 0, 0).ok());
+    // Lines up to the previous round are out; this round's waits for the next one.
+    std::vector<int64_t> want;
+    for (int64_t k = 1; k < round; ++k) want.push_back(k);
+    EXPECT_EQ(RoundsOnDisk(dir.path()), want) << "after round " << round;
+  }
+  // The size-based flush keeps the newest line too.
+  r.wall_s = 3;
+  for (int64_t round = 4; round <= 2000; ++round) {
+    r.round = round;
+    ASSERT_TRUE((*files)->WriteRound(r, 0, 0).ok());
+  }
+  const std::vector<int64_t> on_disk = RoundsOnDisk(dir.path());
+  ASSERT_GT(on_disk.size(), 3u);  // 64 KiB blocks went out
+  EXPECT_LT(on_disk.back(), 2000);
+  for (size_t k = 0; k < on_disk.size(); ++k) EXPECT_EQ(on_disk[k], static_cast<int64_t>(k) + 1);
+  ASSERT_TRUE((*files)->Flush().ok());
+  EXPECT_EQ(RoundsOnDisk(dir.path()).size(), 2000u);
+}
+
 TEST(Launcher, AsyncRunsAreEvaluatedOnATimeGrid) {
   for (TransportKind transport : {TransportKind::kInproc, TransportKind::kSim}) {
     TempDir dir;
