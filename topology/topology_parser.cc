@@ -167,14 +167,12 @@ Status ParseNodes(YamlContext& ctx, const YAML::Node& root, TopologySpec* spec) 
     }
   }
   ctx.n = static_cast<int>(count);
-  ctx.node_names.clear();
-  for (int i = 0; i < ctx.n; ++i) {
-    const std::string& name = spec->nodes[i].name;
-    if (std::find(ctx.node_names.begin(), ctx.node_names.end(), name) != ctx.node_names.end()) {
-      return ctx.Error(nodes[i], "nodes[" + std::to_string(i) + "]: name '" + name +
-                                     "' is used twice; node names must be unique");
-    }
-    ctx.node_names.push_back(name);
+  std::vector<std::string> names;
+  names.reserve(spec->nodes.size());
+  for (const NodeSpec& node : spec->nodes) names.push_back(node.name);
+  if (int i = 0; !ctx.SetNodeNames(std::move(names), &i)) {
+    return ctx.Error(nodes[i], "nodes[" + std::to_string(i) + "]: name '" + spec->nodes[i].name +
+                                   "' is used twice; node names must be unique");
   }
   // Two nodes may not listen on the same host:port.
   std::map<std::pair<std::string, int>, int> seen;
@@ -198,7 +196,7 @@ Status ParseGroups(YamlContext& ctx, const YAML::Node& root, TopologySpec* spec)
   for (const auto& kv : groups) {
     std::string name;
     HEARSAY_RETURN_IF_ERROR(ctx.GetString(kv.first, "group name", &name));
-    if (std::find(ctx.node_names.begin(), ctx.node_names.end(), name) != ctx.node_names.end()) {
+    if (ctx.node_ids.count(name) > 0) {
       return ctx.Error(kv.first, "group '" + name + "' has the name of a node; pick another name");
     }
     const std::string what = "groups." + name;

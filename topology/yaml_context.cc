@@ -186,13 +186,26 @@ Status YamlContext::GetNode(const YAML::Node& node, const std::string& what, int
     *id = static_cast<int>(v);
     return Status::Ok();
   }
-  auto it = std::find(node_names.begin(), node_names.end(), s);
-  if (it == node_names.end()) {
+  auto it = node_ids.find(s);
+  if (it == node_ids.end()) {
     return Error(node, what + ": unknown node '" + s + "'" + DidYouMean(s, node_names) + range +
                            " (names: n0, n1, ... or as the node list gives)");
   }
-  *id = static_cast<int>(it - node_names.begin());
+  *id = it->second;
   return Status::Ok();
+}
+
+bool YamlContext::SetNodeNames(std::vector<std::string> names, int* duplicate) {
+  node_ids.clear();
+  node_ids.reserve(names.size());
+  node_names = std::move(names);
+  for (size_t i = 0; i < node_names.size(); ++i) {
+    if (!node_ids.emplace(node_names[i], static_cast<int>(i)).second) {
+      if (duplicate) *duplicate = static_cast<int>(i);
+      return false;
+    }
+  }
+  return true;
 }
 
 Status YamlContext::GetNodeSet(const YAML::Node& node, const std::string& what,

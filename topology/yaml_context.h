@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -25,7 +26,12 @@ struct YamlContext {
   std::string source;  // file name for messages
   std::string folder;  // folder relative paths resolve against
   int n = 0;           // node count once known
+  // Node names by id, and ids by name (SetNodeNames keeps both; lookups are O(1), so a topology
+  // of a million nodes parses in linear time).
   std::vector<std::string> node_names;
+  std::unordered_map<std::string, int> node_ids;
+  // Sets both; false with the id of the first name used twice in *duplicate.
+  bool SetNodeNames(std::vector<std::string> names, int* duplicate = nullptr);
   std::map<std::string, std::vector<int>> groups;
   // Durations without a unit: an error in topology files, seconds in experiment files.
   BareNumber bare_durations = BareNumber::kError;

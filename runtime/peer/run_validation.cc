@@ -446,8 +446,9 @@ Status ParseFaults(const YamlContext& exp_ctx, RunDraft* d) {
   YamlContext ctx = exp_ctx;
   const TopologySpec& topo = *d->run.topology;
   ctx.n = topo.size();
-  ctx.node_names.clear();
-  for (const NodeSpec& node : topo.nodes) ctx.node_names.push_back(node.name);
+  std::vector<std::string> names;
+  for (const NodeSpec& node : topo.nodes) names.push_back(node.name);
+  (void)ctx.SetNodeNames(std::move(names));  // unique: the topology was validated
   ctx.groups = topo.groups;
   const YAML::Node list = *d->faults;
   for (size_t k = 0; k < list.size(); ++k) {

@@ -132,6 +132,10 @@ TEST(BadTopologyFile, OverrideOfALinkThatIsNotInTheGraph) {
 TEST(BadTopologyFile, NodesMissingDuplicatedOrOutOfPorts) {
   EXPECT_ERROR("generator: {kind: ring}\n", "missing `nodes:`");
   EXPECT_ERROR("nodes: [{name: a}, {name: a}]\nedges: [[0, 1]]\n", "name 'a' is used twice");
+  EXPECT_ERROR("nodes: [a, b, c, b]\ngenerator: {kind: ring}\n",
+               "t.yaml:1:18: nodes[3]: name 'b' is used twice");
+  EXPECT_ERROR("nodes: [a, b]\nedges: [[a, b]]\ngroups: {b: [a]}\n",
+               "group 'b' has the name of a node");
   EXPECT_ERROR("nodes: [{port: 9000}, {port: 9000}]\nedges: [[0, 1]]\n",
                "nodes 0 and 1 both use 127.0.0.1:9000");
   EXPECT_ERROR("nodes: 4\nbase_port: 65534\ngenerator: {kind: ring}\n", "runs past port 65535");
