@@ -38,11 +38,20 @@ uint64_t LinkModel::Submit(double now_s, int to, uint64_t wire_bytes, int64_t ro
   AdvanceTransmissions(std::max(now_s, now_));
   const uint64_t id = next_id_++;
   latest_round_ = std::max(latest_round_, round);
-  Link& link = links_[to];
+  Link& link = LinkTo(to);
   link.queue.push_back(Pending{id, wire_bytes, 8.0 * static_cast<double>(wire_bytes), round, tag});
   // An instantaneous link finishes at once; others progress from now on.
   AdvanceTransmissions(now_);
   return id;
+}
+
+LinkModel::Link& LinkModel::LinkTo(int to) {
+  auto it = std::lower_bound(links_.begin(), links_.end(), to,
+                             [](const std::pair<int, Link*>& l, int v) { return l.first < v; });
+  if (it != links_.end() && it->first == to) return *it->second;
+  Link* link = &link_store_.emplace_back();
+  links_.insert(it, {to, link});
+  return *link;
 }
 
 LinkParams LinkModel::Params(int to, Link& link, double t, int64_t round) const {
@@ -57,7 +66,8 @@ LinkParams LinkModel::Params(int to, Link& link, double t, int64_t round) const 
 const std::vector<LinkModel::Rate>& LinkModel::Rates(double t) {
   std::vector<Rate>& rates = rates_;
   rates.clear();
-  for (auto& [to, link] : links_) {
+  for (auto& [to, link_ptr] : links_) {
+    Link& link = *link_ptr;
     if (link.queue.empty()) continue;
     const int64_t round = link.queue.front().round;
     const LinkParams p = Params(to, link, t, round);
@@ -179,7 +189,8 @@ const std::vector<Delivery>& LinkModel::AdvanceTo(double now_s) {
   AdvanceTransmissions(std::max(now_s, now_));
   std::vector<Delivery>& due = due_;
   due.clear();
-  for (auto& [to, link] : links_) {
+  for (auto& [to, link_ptr] : links_) {
+    Link& link = *link_ptr;
     while (!link.in_flight.empty() && link.in_flight.front().arrival_s <= now_) {
       due.push_back(link.in_flight.front());
       link.in_flight.pop_front();
@@ -194,7 +205,8 @@ const std::vector<Delivery>& LinkModel::AdvanceTo(double now_s) {
 double LinkModel::NextEventTime() {
   double next = kNever;
   bool transmitting = false;
-  for (const auto& [to, link] : links_) {
+  for (const auto& [to, link_ptr] : links_) {
+    const Link& link = *link_ptr;
     if (!link.in_flight.empty()) next = std::min(next, link.in_flight.front().arrival_s);
     if (!link.queue.empty()) transmitting = true;
   }
@@ -209,7 +221,7 @@ double LinkModel::NextEventTime() {
 
 bool LinkModel::idle() const {
   for (const auto& [to, link] : links_) {
-    if (!link.queue.empty() || !link.in_flight.empty()) return false;
+    if (!link->queue.empty() || !link->in_flight.empty()) return false;
   }
   return true;
 }

@@ -66,6 +66,11 @@ struct Delivery {
 class LinkModel {
  public:
   explicit LinkModel(LinkModelConfig config);
+  // Movable (the links' addresses move with their store), not copyable.
+  LinkModel(const LinkModel&) = delete;
+  LinkModel& operator=(const LinkModel&) = delete;
+  LinkModel(LinkModel&&) = default;
+  LinkModel& operator=(LinkModel&&) = default;
 
   // Hands a message of `wire_bytes` for `to` to the network at virtual time now_s (times never
   // go backwards; an earlier time is treated as the current one). Returns its id (0, 1, ...);
@@ -117,7 +122,13 @@ class LinkModel {
   double now_ = 0;
   uint64_t next_id_ = 0;
   int64_t latest_round_ = 0;  // the highest round submitted (the sender's progress)
-  std::map<int, Link> links_;
+  // The links, by ascending `to` (the order Rates and AdvanceTo visit them in, part of the tie
+  // rules): a flat vector, since the simulator walks it several times per message (a tree's
+  // pointer chasing was a tenth of a high-degree simulation). The Links live in link_store_
+  // (stable addresses); LinkTo finds or adds one.
+  std::vector<std::pair<int, Link*>> links_;
+  std::deque<Link> link_store_;
+  Link& LinkTo(int to);
   // Scratch space kept between calls (the simulator calls these for every message).
   std::vector<Rate> rates_;
   std::vector<std::pair<double, size_t>> order_;
