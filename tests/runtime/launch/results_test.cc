@@ -437,18 +437,21 @@ TEST(Launch, DryRunPrintsTheResolvedConfigAndStartsNothing) {
   EXPECT_EQ(Count(text, "\n  - name: "), 4u) << text;
 }
 
+// A tiny sweep (no `transport:`: the simulator); `extra` gives eval_every and the grid.
+std::string TinyGrid(const std::string& extra) {
+  return "topology: topo.yaml\nmodel: softmax\n"
+         "data: {kind: synthetic, samples: 400, features: 6, classes: 3, seed: 3}\n"
+         "rounds: 6\nbatch_size: 8\nseed: 5\ncompute_time: 1ms\n" +
+         extra;
+}
+
 // A grid runs in the simulator unless the file or the command line says otherwise; its
 // outputs have the same shape as a real run's, round 0 included, one column per grid key.
 TEST(Launch, GridRunsInTheSimulatorByDefault) {
   Folder dir;
   dir.Write("topo.yaml", kTopology);
   LaunchOptions o;
-  o.experiment_path =
-      dir.Write("exp.yaml",
-                "topology: topo.yaml\nmodel: softmax\n"
-                "data: {kind: synthetic, samples: 400, features: 6, classes: 3, seed: 3}\n"
-                "rounds: 6\nbatch_size: 8\nseed: 5\neval_every: 3\ncompute_time: 1ms\n"
-                "grid:\n  lr: [0.1, 0.3]\n");
+  o.experiment_path = dir.Write("exp.yaml", TinyGrid("eval_every: 3\ngrid:\n  lr: [0.1, 0.3]\n"));
   o.out_dir = dir.path() + "/out";
   auto result = Launch(o);
   ASSERT_TRUE(result.ok()) << result.status().message();
@@ -474,11 +477,8 @@ TEST(Report, RebuildsASimulatedGridFromItsCurves) {
   dir.Write("topo.yaml", kTopology);
   LaunchOptions o;
   o.experiment_path =
-      dir.Write("exp.yaml",
-                "topology: topo.yaml\nmodel: softmax\n"
-                "data: {kind: synthetic, samples: 400, features: 6, classes: 3, seed: 3}\n"
-                "rounds: 6\nbatch_size: 8\nseed: 5\neval_every: 2\ncompute_time: 1ms\n"
-                "target_loss: 1.05\ngrid:\n  lr: [0.05, 0.3]\n  latency: [1ms, 30ms]\n");
+      dir.Write("exp.yaml", TinyGrid("eval_every: 2\ntarget_loss: 1.05\n"
+                                     "grid:\n  lr: [0.05, 0.3]\n  latency: [1ms, 30ms]\n"));
   o.out_dir = dir.path() + "/out";
   auto launched = Launch(o);
   ASSERT_TRUE(launched.ok()) << launched.status().message();
