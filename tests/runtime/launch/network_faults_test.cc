@@ -268,10 +268,13 @@ TEST_P(RejoinRuns, AdpsgdPeersRestartAndJoinLate) {
   EXPECT_EQ(faults.peers_alive, 8);
   EXPECT_LT(std::abs(faults.final_point.train_loss - clean.final_point.train_loss),
             0.05 * clean.final_point.train_loss);
-  // The joiners are not outliers: each ends closer to the average than twice the farthest of
-  // the peers that never left. Against the fault-free consensus it is not a fair bound: AD-PSGD
-  // peers finish at different times and stop averaging, and in real time (in-process, on a
-  // loaded machine) who finishes last -- which dominates the final spread -- varies run to run.
+  // The joiners are not outliers: each ends closer to the average than three times the farthest
+  // of the peers that never left (a joiner that did not take a neighbour's model would start
+  // from x0, far behind the others). Against the fault-free consensus it is not a fair bound:
+  // AD-PSGD peers finish at different times and stop averaging, and in real time (in-process, on a
+  // loaded machine) who finishes last -- which dominates the final spread -- varies run to run;
+  // twice the farthest failed about once in twenty runs on a loaded machine (0.0041 against
+  // 2 x 0.0019, with a fault-free consensus of 0.0042).
   double farthest = 0;
   for (int peer : {0, 2, 3, 4, 6, 7}) {
     farthest =
@@ -280,7 +283,7 @@ TEST_P(RejoinRuns, AdpsgdPeersRestartAndJoinLate) {
   for (int peer : {1, 5}) {
     const double dist = testing_util::FinalDistanceToAverage(dir_ + "/out/faults", 8, peer);
     EXPECT_GE(dist, 0) << "peer " << peer << ": no final model";
-    EXPECT_LT(dist, 2 * farthest) << "peer " << peer << ": " << dist
+    EXPECT_LT(dist, 3 * farthest) << "peer " << peer << ": " << dist
                                   << ", the farthest peer that never left " << farthest
                                   << " (fault-free consensus " << clean.final_point.consensus
                                   << ")";
