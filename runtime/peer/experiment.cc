@@ -47,6 +47,15 @@ Result<std::vector<GridAxis>> ReadGrid(const YamlContext& ctx, const YAML::Node&
     if (k != "name") allowed.push_back(k);
   }
   for (const auto& k : experiment_internal::TopologyGridKeys()) allowed.push_back(k);
+  // A grid's values go into run names, config.yaml and summary.csv: never a secret.
+  for (const char* secret : {"secret", "secret_file"}) {
+    if (grid.IsMap() && grid[secret]) {
+      return ctx.Error(grid[secret], std::string("grid.") + secret +
+                                         ": the cluster secret cannot be a grid key (grid "
+                                         "values are written into run names and summary.csv); "
+                                         "give it once, with secret_file: or HEARSAY_SECRET");
+    }
+  }
   HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(grid, "grid", allowed));
   std::vector<GridAxis> axes;
   for (const auto& kv : grid) {

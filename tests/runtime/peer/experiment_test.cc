@@ -310,6 +310,11 @@ TEST_F(ExperimentFile, BadGridsAreErrorsWithALine) {
                "exp.yaml:4:15: grid value 'donut': ", "unknown generator kind 'donut'");
   EXPECT_ERROR("grid:\n  algorithm: [dpsgd, sgd]\n", "exp.yaml:4:22: algorithm 'sgd' is unknown");
   EXPECT_ERROR("grid:\n  name: [a, b]\n", "grid: unknown key 'name'");
+  // Grid values become run names and summary columns: a secret would be written out.
+  EXPECT_ERROR("grid:\n  secret: [hunter2, swordfish]\n",
+               "exp.yaml:4:11: grid.secret: the cluster secret cannot be a grid key");
+  EXPECT_ERROR("grid:\n  lr: [0.1]\n  secret_file: [a.txt]\n",
+               "grid.secret_file: the cluster secret cannot be a grid key");
   EXPECT_ERROR("runs:\n  - {name: a}\n  - {name: a}\n", "two runs are named 'a'");
   EXPECT_ERROR("grid:\n  lr: [0.1, 0.1]\n", "two runs are named 'dpsgd-0.1'");
 }
