@@ -177,25 +177,7 @@ void FaultRunner::Step(double elapsed_s, const ProgressTracker& progress, PeerCo
   for (size_t k = 0; k < faults_.size(); ++k) {
     const FaultSpec& f = faults_[k];
     if (f.kind == FaultSpec::Kind::kPartition || f.kind == FaultSpec::Kind::kLinkDown) {
-      // Executed by the peers' emulators (topology events); recorded here when the launcher
-      // sees it start and end (a round-based one: when the first peer reached the round).
-      const char* name = FaultKindName(f.kind);
-      const auto reached = [&](int64_t round) {
-        for (int i = 0; i < progress.size(); ++i) {
-          if (progress.round(i) >= round) return true;
-        }
-        return false;
-      };
-      if (fired_[k] == 0 && (f.at_s >= 0 ? elapsed_s >= f.at_s : reached(f.at_round))) {
-        fired_[k] = 1;
-        Record(elapsed_s, name, -1, f.line);
-      }
-      const bool ends = f.for_s > 0 || f.until_round > 0;
-      if (fired_[k] == 1 && ends &&
-          (f.until_round > 0 ? reached(f.until_round) : elapsed_s >= f.at_s + f.for_s)) {
-        fired_[k] = 2;
-        Record(elapsed_s, "heal", -1, f.line);
-      }
+      StepNetwork(k, elapsed_s, progress);
       continue;
     }
     if (fired_[k] || f.peers.empty()) continue;
@@ -238,6 +220,38 @@ void FaultRunner::Step(double elapsed_s, const ProgressTracker& progress, PeerCo
       peers.Pause(peer);
       resume_at_[peer] = elapsed_s + f.for_s;
       Record(elapsed_s, "pause", peer, f.line);
+    }
+  }
+}
+
+void FaultRunner::StepNetwork(size_t k, double elapsed_s, const ProgressTracker& progress) {
+  const FaultSpec& f = faults_[k];
+  // Executed by the peers' emulators (topology events); recorded here when the launcher sees it
+  // start and end (a round-based one: when the first peer reached the round).
+  const char* name = FaultKindName(f.kind);
+  const auto reached = [&](int64_t round) {
+    for (int i = 0; i < progress.size(); ++i) {
+      if (progress.round(i) >= round) return true;
+    }
+    return false;
+  };
+  if (fired_[k] == 0 && (f.at_s >= 0 ? elapsed_s >= f.at_s : reached(f.at_round))) {
+    fired_[k] = 1;
+    Record(elapsed_s, name, -1, f.line);
+  }
+  const bool ends = f.for_s > 0 || f.until_round > 0;
+  if (fired_[k] == 1 && ends &&
+      (f.until_round > 0 ? reached(f.until_round) : elapsed_s >= f.at_s + f.for_s)) {
+    fired_[k] = 2;
+    Record(elapsed_s, "heal", -1, f.line);
+  }
+}
+
+void FaultRunner::RecordNetworkFaults(double elapsed_s, const ProgressTracker& progress) {
+  for (size_t k = 0; k < faults_.size(); ++k) {
+    const FaultSpec::Kind kind = faults_[k].kind;
+    if (kind == FaultSpec::Kind::kPartition || kind == FaultSpec::Kind::kLinkDown) {
+      StepNetwork(k, elapsed_s, progress);
     }
   }
 }

@@ -118,6 +118,10 @@ class FaultRunner {
   void Step(double elapsed_s, const ProgressTracker& progress, PeerControl& peers);
   // Resumes every peer this runner paused (the run is ending).
   void ResumeAll(PeerControl& peers);
+  // After the peers ended: records the partitions and link cuts (executed by the peers'
+  // emulators) whose start or end the last rounds reached but no Step saw -- a short run may end
+  // between two polls. Acts on no peer.
+  void RecordNetworkFaults(double elapsed_s, const ProgressTracker& progress);
   // Peer `i` was killed by the schedule; why ("" if not).
   const std::string& killed(int i) const { return killed_[i]; }
   // Peer `i` joins late and has not joined (yet).
@@ -125,6 +129,8 @@ class FaultRunner {
 
  private:
   void Record(double t, const char* action, int peer, int line);
+  // Records network fault k's start and end as they fall due (Step and RecordNetworkFaults).
+  void StepNetwork(size_t k, double elapsed_s, const ProgressTracker& progress);
 
   std::vector<FaultSpec> faults_;
   std::vector<char> fired_;          // per fault

@@ -129,6 +129,10 @@ Status RunInProc(const RunConfig& run, std::shared_ptr<const Workload> workload,
     for (auto& th : threads) th.join();
   }
   faults.ResumeAll(control);
+  // The peers' last lines are on disk now: a short run may have reached a partition's rounds
+  // between two polls.
+  tracker->Poll();
+  if (!stop_all) faults.RecordNetworkFaults(SecondsSince(epoch), *tracker);
   // Ctrl-C: whatever the peers said on the way out, the run was interrupted.
   if (stop && stop->load()) return Cancelled("interrupted");
   outcomes->assign(n, PeerOutcome{});

@@ -332,6 +332,10 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
     ShowProgress(o, tracker->Line(run.name, run.rounds, run.duration_s), false);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  // The peers' last lines are on disk now: a short run may have reached a partition's rounds
+  // between two polls.
+  tracker->Poll();
+  if (!stopping) faults.RecordNetworkFaults(SecondsSince(started), *tracker);
   for (int i = 0; i < n; ++i) {
     if (faults.not_joined(i)) (*outcomes)[i] = NeverJoined(run, i);
   }
