@@ -9,7 +9,9 @@
 // Lines and log records are buffered and appended in blocks (the file is opened, appended and
 // closed per block, so thousands of simulated peers never hold thousands of descriptors); a
 // block is written when it passes 64 KiB, when `flush_every_s` of run time passed since the last
-// one (live progress for the launcher), and by Flush(). Snapshots are written at once.
+// one (live progress for the launcher), and by Flush(); the first two leave the newest round's
+// line for the next block, since the core writes that round's snapshot just after it (a peer
+// killed in between must not leave a line without its snapshot). Snapshots are written at once.
 //
 // Replay log format (little-endian): the 8 bytes "HSRPLY1\n", then one record per End:
 //   varint round, varint count, count x (varint sender * 8 + kind, varint round)
