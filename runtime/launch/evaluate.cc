@@ -264,10 +264,7 @@ Status ReadCurveFile(const std::string& path, const char* time_key, std::vector<
   std::string line;
   for (int n = 1; std::getline(f, line); ++n) {
     auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    auto number = [&](const char* key) {
-      auto it = j.is_object() ? j.find(key) : j.end();
-      return it != j.end() && it->is_number() ? it->get<double>() : std::nan("");
-    };
+    auto number = [&](const char* key) { return j.is_object() ? Number(j, key, NAN) : NAN; };
     if (n == 1 && first_simulated) {
       auto s = j.is_object() ? j.find("simulated") : j.end();
       *first_simulated = s != j.end() && s->is_boolean() && s->get<bool>();
