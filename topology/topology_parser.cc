@@ -20,6 +20,16 @@ namespace {
 
 constexpr int kDefaultBasePort = 17100;
 
+// The most nodes a topology may have. A fuzzing build (FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION,
+// set by HEARSAY_FUZZ) lowers it, so that libFuzzer explores the file's structure instead of
+// spending a second per input on generating a 30,000-node graph under ASan (docs/fuzzing.md):
+// the code paths are the same for 64 nodes and for a million.
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+constexpr int64_t kMaxNodes = 64;
+#else
+constexpr int64_t kMaxNodes = int64_t{1} << 20;
+#endif
+
 // `slowdown: F`: a straggler factor, finite and >= 1 (1 = full speed).
 Status GetSlowdown(const YamlContext& ctx, const YAML::Node& node, const std::string& what,
                    double* out) {
@@ -100,9 +110,10 @@ Status ParseNodes(YamlContext& ctx, const YAML::Node& root, TopologySpec* spec) 
   int64_t count = ctx.n;  // inferred (matrix / edge list) when `nodes` is absent
   if (nodes && nodes.IsScalar()) {
     HEARSAY_RETURN_IF_ERROR(ctx.GetInt(nodes, "nodes", &count));
-    if (count < 1 || count > 1 << 20) {
+    if (count < 1 || count > kMaxNodes) {
       return ctx.Error(nodes, "nodes: " + std::to_string(count) +
-                                  " nodes; give a count from 1 to 1048576 or a list of nodes");
+                                  " nodes; give a count from 1 to " + std::to_string(kMaxNodes) +
+                                  " or a list of nodes");
     }
   } else if (nodes && nodes.IsSequence()) {
     count = static_cast<int64_t>(nodes.size());
@@ -462,6 +473,13 @@ Status ParseRoot(YamlContext& ctx, const YAML::Node& root, TopologySpec* spec) {
       gs.path = ctx.Resolve(gs.path);
       auto g = GenerateGraphs(gs, 0, directed);
       if (!g.ok()) return ctx.Error(root["generator"], g.status().message());
+      if (g.value().front().n > kMaxNodes) {
+        return ctx.Error(root["generator"],
+                         "edge-list-file: '" + gs.path + "' names node " +
+                             std::to_string(g.value().front().n - 1) +
+                             ", so the graph would have " + std::to_string(g.value().front().n) +
+                             " nodes; at most " + std::to_string(kMaxNodes) + " are allowed");
+      }
       ctx.n = g.value().front().n;
     } else {
       return ctx.Error(root, "missing `nodes:` (a count such as `nodes: 8`, or a list of nodes)");

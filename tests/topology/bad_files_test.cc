@@ -140,6 +140,23 @@ TEST(BadTopologyFile, NodesMissingDuplicatedOrOutOfPorts) {
                "nodes 0 and 1 both use 127.0.0.1:9000");
   EXPECT_ERROR("nodes: 4\nbase_port: 65534\ngenerator: {kind: ring}\n", "runs past port 65535");
   EXPECT_ERROR("nodes: 0\ngenerator: {kind: ring}\n", "give a count from 1");
+  EXPECT_ERROR("nodes: 1048577\ngenerator: {kind: ring}\n", "give a count from 1 to 1048576");
+}
+
+// An edge-list file without `nodes:` takes its node count from the largest id: one edge naming
+// node 16,000,000 took 7 s and 2.1 GB before an error about ports. Now the count is checked first.
+TEST(BadTopologyFile, AnEdgeListMayNotImplyMoreNodesThanTheLimit) {
+  const auto dir = testing::TempDir("edge_limit");
+  testing::WriteFile(dir / "far.edgelist", "0 1\n0 16000000\n");
+  const std::string err = testing::ErrorOf(
+      "generator: {kind: edge-list-file, path: " + (dir / "far.edgelist").string() + "}\n",
+      (dir / "t.yaml").string());
+  EXPECT_NE(err.find("t.yaml:1:12: edge-list-file: '"), std::string::npos) << err;
+  EXPECT_NE(err.find("far.edgelist' names node 16000000, so the graph would have 16000001 nodes; "
+                     "at most 1048576 are allowed"),
+            std::string::npos)
+      << err;
+  std::filesystem::remove_all(dir);
 }
 
 TEST(BadTopologyFile, BadEventsAndTraces) {
