@@ -24,18 +24,20 @@ struct LaunchArgs {
   double chaos = 0;    // kills per minute (0 = off)
   uint64_t chaos_seed = 1;
   bool dry_run = false;
+  std::string command = "launch";  // or "simulate": what errors are prefixed with
 };
 
 int RunLaunch(const LaunchArgs& a) {
   InitLogging("launch", a.log_level);
+  const std::string me = "hearsay " + a.command + ": ";
   LaunchOptions o;
   o.experiment_path = a.experiment;
   if (!a.transport.empty()) o.transport = ParseTransport(a.transport).value();  // CLI11 checked
   o.out_dir = a.out;
   if (!a.resume.empty()) {
     if (!a.out.empty() && a.out != a.resume) {
-      std::cerr << "hearsay launch: --resume " << a.resume
-                << " writes into that folder; drop --out " << a.out << "\n";
+      std::cerr << me << "--resume " << a.resume << " writes into that folder; drop --out " << a.out
+                << "\n";
       return 1;
     }
     o.out_dir = a.resume;
@@ -53,13 +55,13 @@ int RunLaunch(const LaunchArgs& a) {
   std::error_code ec;
   o.peer_binary = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   if (ec) {
-    std::cerr << "hearsay launch: cannot find my own executable: " << ec.message() << "\n";
+    std::cerr << me << "cannot find my own executable: " << ec.message() << "\n";
     return 2;
   }
   auto result = Launch(o);
   if (!result.ok()) {
     std::cout << std::flush;
-    std::cerr << "hearsay launch: " << result.status().message() << "\n";
+    std::cerr << me << result.status().message() << "\n";
     switch (result.status().code()) {
       case StatusCode::kCancelled:
         return 130;
@@ -146,6 +148,7 @@ void RegisterLaunchCommand(CLI::App& app) {
                  "Print the resolved configuration and the runs; start nothing");
   scmd->callback([sim] {
     sim->transport = "sim";
+    sim->command = "simulate";
     const int rc = RunLaunch(*sim);
     if (rc != 0) throw CLI::RuntimeError(rc);
   });

@@ -590,6 +590,7 @@ Result<TopologySpec> ParseTopology(std::string_view yaml_text, const std::string
                              ": the file is empty; a topology file needs at least "
                              "`nodes:` and a graph");
     }
+    HEARSAY_RETURN_IF_ERROR(ctx.CheckDuplicateKeys(root));
     HEARSAY_RETURN_IF_ERROR(ApplyOverrides(ctx, root, overrides));
     HEARSAY_RETURN_IF_ERROR(ParseRoot(ctx, root, &spec));
   } catch (const YAML::ParserException& e) {

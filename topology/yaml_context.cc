@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <unordered_set>
 
 #include "common/suggest.h"
 #include "topology/units.h"
@@ -86,6 +87,43 @@ Status YamlContext::GetDuration(const YAML::Node& node, const std::string& what,
   auto r = ParseDuration(node.Scalar(), bare_durations);
   if (!r.ok()) return Error(node, what + ": " + r.status().message());
   *seconds = r.value();
+  return Status::Ok();
+}
+
+Status YamlContext::CheckDuplicateKeys(const YAML::Node& root) const {
+  // An explicit stack (no recursion on deeply nested input). An alias resolves to the node it
+  // names, with that node's mark, so a container is identified by its position in the text;
+  // nodes without one (built in memory) are always visited.
+  std::vector<YAML::Node> stack{root};
+  std::unordered_set<int> seen;
+  std::unordered_map<std::string, int> first_line;
+  while (!stack.empty()) {
+    const YAML::Node node = stack.back();
+    stack.pop_back();
+    if (!node.IsMap() && !node.IsSequence()) continue;
+    const int pos = node.Mark().pos;
+    if (pos >= 0 && !seen.insert(pos).second) continue;
+    if (node.IsSequence()) {
+      for (const YAML::Node& item : node) stack.push_back(item);
+      continue;
+    }
+    first_line.clear();
+    for (const auto& kv : node) {
+      if (kv.first.IsScalar()) {
+        const auto [it, inserted] = first_line.emplace(kv.first.Scalar(), kv.first.Mark().line);
+        if (!inserted) {
+          return Error(kv.first, "`" + kv.first.Scalar() + "` is given twice in this map" +
+                                     (it->second >= 0 ? " (first at line " +
+                                                            std::to_string(it->second + 1) + ")"
+                                                      : std::string()) +
+                                     "; a key may appear once");
+        }
+      } else {
+        stack.push_back(kv.first);
+      }
+      stack.push_back(kv.second);
+    }
+  }
   return Status::Ok();
 }
 

@@ -56,6 +56,10 @@ struct YamlContext {
   // One of `names` (exact match); *index is its position. Errors suggest the closest name.
   Status GetEnum(const YAML::Node& node, const std::string& what,
                  const std::vector<std::string>& names, int* index) const;
+  // Rejects a key given twice in one map, anywhere in the document (yaml-cpp keeps both and a
+  // lookup silently takes the first): "e.yaml:10:3: `batch_size` is given twice in this map
+  // (first at line 6)". Each node is visited once, aliases included (no exponential walk).
+  Status CheckDuplicateKeys(const YAML::Node& root) const;
   // Rejects keys of a map not in `allowed`, suggesting the closest and naming the valid ones.
   Status CheckKeys(const YAML::Node& map, const std::string& what,
                    const std::vector<std::string>& allowed) const;

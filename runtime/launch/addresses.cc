@@ -92,6 +92,7 @@ Result<std::shared_ptr<const TopologySpec>> ApplyAddressBook(const std::string& 
                            ":1: an address book is `nodes:` with one {name, host, port} "
                            "per node (hearsay launch writes it)");
   }
+  HEARSAY_RETURN_IF_ERROR(ctx.CheckDuplicateKeys(root));
   HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(root, "address book", {"nodes"}));
   const YAML::Node nodes = root["nodes"];
   if (static_cast<int>(nodes.size()) != spec.size()) {

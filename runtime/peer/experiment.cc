@@ -262,6 +262,7 @@ Result<Experiment> LoadExperiment(const std::string& path) {
   }
   try {
     YAML::Node root = YAML::LoadFile(path);
+    HEARSAY_RETURN_IF_ERROR(ctx.CheckDuplicateKeys(root));
     HEARSAY_RETURN_IF_ERROR(ParseRoot(ctx, root, &exp));
   } catch (const YAML::BadFile&) {
     return NotFound(path + ": cannot open experiment file");

@@ -75,6 +75,9 @@ else
 fi
 expect simulate 0 "simulate.*virtual time" -- "$bin" --help
 expect simulate-dry-run 0 "transport sim" -- "$bin" simulate "$tmp/tiny.yaml" --dry-run
+expect simulate-error-names-simulate 1 "^hearsay simulate: .*key.yaml:2:1: .*unknown key 'rouns'" -- "$bin" simulate "$tmp/key.yaml"
+printf 'topology: ring.yaml\nrounds: 5\nrounds: 50\n' >"$tmp/twice.yaml"
+expect key-given-twice 1 "twice.yaml:3:1: .rounds. is given twice in this map \\(first at line 2\\)" -- "$bin" launch "$tmp/twice.yaml"
 # The sweep example expands to its 18 runs and simulates by default.
 expect example-grid 0 "name: sweep-100Mbit-50ms-allreduce-16" -- "$bin" launch "$src/examples/grid.yaml" --dry-run
 expect simulate-runs 0 "choco" -- "$bin" simulate "$tmp/tiny.yaml" --out "$tmp/sim"

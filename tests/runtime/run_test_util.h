@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -78,14 +79,42 @@ inline std::string RingYaml(int n, int base_port, const std::string& links) {
   return s.str();
 }
 
+// `base` without the top-level entries whose keys `extra` sets, then `extra`: keys in `extra`
+// override the base's. (A YAML map may not give a key twice: the parsers refuse it, and yaml-cpp
+// used to take the first silently, so appending never overrode anything.) An entry is a line
+// `key: ...` at column 0 with the indented or `- ` lines below it.
+inline std::string OverrideTopLevel(const std::string& base, const std::string& extra) {
+  const auto key_of = [](const std::string& line) -> std::string {
+    if (line.empty() || line[0] == ' ' || line[0] == '-' || line[0] == '#') return "";
+    const size_t colon = line.find(':');
+    return colon == std::string::npos ? "" : line.substr(0, colon);
+  };
+  std::set<std::string> overridden;
+  std::istringstream ex(extra);
+  for (std::string line; std::getline(ex, line);) {
+    if (std::string k = key_of(line); !k.empty()) overridden.insert(k);
+  }
+  std::string out;
+  bool skipping = false;
+  std::istringstream in(base);
+  for (std::string line; std::getline(in, line);) {
+    const std::string k = key_of(line);
+    if (!k.empty()) skipping = overridden.count(k) > 0;
+    if (!skipping) out += line + "\n";
+  }
+  return out + extra;
+}
+
 // An experiment on topo.yaml with a small softmax problem; `extra` adds or overrides keys.
 inline std::string ExperimentYaml(const std::string& extra, int rounds = 30) {
-  return "topology: topo.yaml\n"
-         "model: {kind: softmax, l2: 1.0e-4}\n"
-         "data: {kind: synthetic, samples: 800, features: 12, classes: 3, seed: 5}\n"
-         "rounds: " +
-         std::to_string(rounds) +
-         "\nbatch_size: 16\nlr: 0.2\nseed: 9\neval_every: 10\nround_timeout: 60\n" + extra;
+  return OverrideTopLevel(
+      "topology: topo.yaml\n"
+      "model: {kind: softmax, l2: 1.0e-4}\n"
+      "data: {kind: synthetic, samples: 800, features: 12, classes: 3, seed: 5}\n"
+      "rounds: " +
+          std::to_string(rounds) +
+          "\nbatch_size: 16\nlr: 0.2\nseed: 9\neval_every: 10\nround_timeout: 60\n",
+      extra);
 }
 
 // Loads `exp.yaml` text (with `topo.yaml`) from a fresh folder of `dir`.

@@ -159,6 +159,30 @@ TEST(BadTopologyFile, AnEdgeListMayNotImplyMoreNodesThanTheLimit) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(BadTopologyFile, AKeyGivenTwiceIsAnError) {
+  EXPECT_ERROR("nodes: 8\nnodes: 4\ngenerator: {kind: ring}\n",
+               "t.yaml:2:1: `nodes` is given twice in this map (first at line 1)");
+  EXPECT_ERROR("nodes: 8\ngenerator: {kind: ring, kind: star}\n",
+               "t.yaml:2:25: `kind` is given twice");
+  EXPECT_ERROR(
+      "nodes: 4\ngenerator: {kind: ring}\nlinks:\n  overrides:\n"
+      "    - {between: [0, 1], latency: 5ms, latency: 50ms}\n",
+      "t.yaml:5:39: `latency` is given twice");
+}
+
+// The duplicate-key walk visits each node once: aliases of aliases (a "billion laughs" document,
+// 10^9 leaves when expanded) are checked in linear time, then refused for their unknown keys.
+TEST(BadTopologyFile, AliasesAreWalkedOnce) {
+  std::string yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i <= 9; ++i) {
+    yaml += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k) yaml += (k ? ", *a" : "*a") + std::to_string(i - 1);
+    yaml += "]\n";
+  }
+  yaml += "nodes: 4\ngenerator: {kind: ring}\n";
+  EXPECT_ERROR(yaml, "t.yaml:1:1: topology: unknown key 'a0'");
+}
+
 TEST(BadTopologyFile, BadEventsAndTraces) {
   EXPECT_ERROR("nodes: 4\ngenerator: {kind: ring}\nevents:\n  - {between: [0, 1], state: down}\n",
                "t.yaml:4:5: events[0]: say when");

@@ -163,6 +163,20 @@ TEST_F(ExperimentFile, ComplexKeysAreAnErrorNotACrash) {
       << r.status().message();
 }
 
+// yaml-cpp keeps both values of a key given twice and a lookup takes the first: `batch_size: 8`
+// ... `batch_size: 1000` in one map ran with 8, silently. A key given twice is an error now.
+TEST_F(ExperimentFile, AKeyGivenTwiceIsAnError) {
+  EXPECT_ERROR("defaults:\n  batch_size: 8\n  lr: 0.1\n  batch_size: 1000\n",
+               "exp.yaml:6:3: `batch_size` is given twice in this map (first at line 4); a key "
+               "may appear once");
+  EXPECT_ERROR("runs:\n  - {name: a, algorithm: dcd, name: b}\n",
+               "exp.yaml:4:31: `name` is given twice in this map (first at line 4)");
+  EXPECT_ERROR("topology: ring.yaml\n", "exp.yaml:3:1: `topology` is given twice");
+  // The same key in different maps, or the same value twice, is fine.
+  auto ok = Load("defaults: {lr: 0.1}\nruns:\n  - {name: a, lr: 0.2}\n  - {name: b, lr: 0.2}\n");
+  EXPECT_TRUE(ok.ok()) << ok.status().message();
+}
+
 TEST_F(ExperimentFile, ModelAndDataErrorsNameFileAndLine) {
   EXPECT_ERROR("model: resnet\n", "exp.yaml:3:8: model kind 'resnet' is unknown",
                "valid: logistic, softmax, mlp");

@@ -67,12 +67,14 @@ class LauncherProcesses : public ::testing::Test {
     topo << "generator: {kind: ring}\nweights: metropolis\n"
          << "links:\n  default: {bandwidth: 100Mbit, latency: " << latency << "}\n";
     std::ofstream(dir_ + "/topo.yaml") << topo.str();
-    std::ofstream(dir_ + "/exp.yaml")
-        << "topology: topo.yaml\nmodel: softmax\n"
-        << "data: {kind: synthetic, samples: 400, features: 8, classes: 3}\n"
-        << "rounds: " << rounds << "\nlr: 0.1\neval_every: 5\nconnect_timeout: 20\n"
-        << "round_timeout: 20\n"
-        << extra;
+    std::ofstream(dir_ + "/exp.yaml") << testing_util::OverrideTopLevel(
+        "topology: topo.yaml\nmodel: softmax\n"
+        "data: {kind: synthetic, samples: 400, features: 8, classes: 3}\n"
+        "rounds: " +
+            std::to_string(rounds) +
+            "\nlr: 0.1\neval_every: 5\nconnect_timeout: 20\n"
+            "round_timeout: 20\n",
+        extra);
     return dir_ + "/exp.yaml";
   }
   LaunchOptions Options(const std::string& exp) {
@@ -316,12 +318,12 @@ TEST_F(LauncherProcesses, AKilledPeerIsRestartedAndRejoinsOverTcp) {
                   "tcp_reconnect_test";
 #endif
   for (const char* algorithm : {"dcd, compressor: \"qsgd:8\"", "choco, compressor: \"qsgd:4\""}) {
-    const std::string exp = WriteExperiment(
-        400, 0, "5ms",
-        std::string("emulate: true\nheartbeat: 50ms\ndead_after: 400ms\nlr: 0.05\n") +
-            "runs:\n  - {name: clean, algorithm: " + algorithm +
-            "}\n  - {name: restart, algorithm: " + algorithm +
-            ", faults: [{at_round: 80, kill: 2}, {at_round: 200, restart: 2}]}\n");
+    const std::string exp =
+        WriteExperiment(400, 0, "5ms",
+                        std::string("emulate: true\nheartbeat: 50ms\ndead_after: 400ms\n") +
+                            "runs:\n  - {name: clean, algorithm: " + algorithm +
+                            "}\n  - {name: restart, algorithm: " + algorithm +
+                            ", faults: [{at_round: 80, kill: 2}, {at_round: 200, restart: 2}]}\n");
     LaunchOptions o = Options(exp);
     auto r = Launch(o);
     ASSERT_TRUE(r.ok()) << algorithm << ": " << r.status().ToString();
@@ -358,7 +360,7 @@ TEST_F(LauncherProcesses, ALateJoinerJoinsTheRunningRunOverTcp) {
 #endif
   const std::string exp = WriteExperiment(
       400, 0, "5ms",
-      "emulate: true\nheartbeat: 50ms\ndead_after: 400ms\nlr: 0.05\n"
+      "emulate: true\nheartbeat: 50ms\ndead_after: 400ms\n"
       "algorithm: dcd\ncompressor: \"qsgd:8\"\n"
       "runs:\n  - {name: clean}\n  - {name: late, faults: [{at_round: 100, join: 2}]}\n"
       "  - {name: ad-clean, algorithm: adpsgd, rounds: 1000000, duration: 3s}\n"
