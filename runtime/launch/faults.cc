@@ -80,8 +80,11 @@ Status AddChaos(RunConfig* run, double kills_per_minute, uint64_t seed) {
 
 Status CheckFaults(const RunConfig& run, TransportKind transport, const std::string& source) {
   for (const FaultSpec& f : run.faults) {
-    const std::string where = source + ":" + std::to_string(f.line) + ": run '" + run.name +
-                              "': fault '" + FaultKindName(f.kind) + "'";
+    // Faults --chaos added have no line: name the flag instead of "file:0".
+    const bool chaos = f.line <= 0;
+    const std::string where =
+        (chaos ? std::string("--chaos") : source + ":" + std::to_string(f.line)) + ": run '" +
+        run.name + "': fault '" + FaultKindName(f.kind) + "'";
     const bool network =
         f.kind == FaultSpec::Kind::kPartition || f.kind == FaultSpec::Kind::kLinkDown;
     if (f.kind == FaultSpec::Kind::kRestart) {
@@ -112,7 +115,8 @@ Status CheckFaults(const RunConfig& run, TransportKind transport, const std::str
       return InvalidArgument(where + ": " + AlgorithmName(run.algorithm) +
                              (run.heartbeat_s > 0 ? " does not go on without a dead peer"
                                                   : " with heartbeat 0 detects no dead peer") +
-                             " (docs/faults.md)");
+                             " (docs/faults.md)" +
+                             (chaos ? "; leave this run out with --run NAME for the others" : ""));
     }
   }
   return Status::Ok();

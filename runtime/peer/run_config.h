@@ -80,7 +80,7 @@ struct FaultSpec {
                                          // 0 = until the run ends
   int64_t until_round = 0;               // partition / link_down at a round: the links come
                                          // back at this round (0 = for_s, or the run's end)
-  int line = 0;                          // experiment-file line (for messages)
+  int line = 0;                          // experiment-file line (for messages); 0: --chaos
 };
 const char* FaultKindName(FaultSpec::Kind kind);  // "kill", "restart", ...
 

@@ -376,6 +376,16 @@ TEST_F(Rejoin, ChaosKillsAndRestartsPeersAndTheRunGoesOn) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("chaos runs are bounded by `duration:`"), std::string::npos)
       << bad.status().message();
+  // A run that cannot lose a peer is named with the flag, not as "exp.yaml:0".
+  Write("exp.yaml", "topology: ring8.yaml\nduration: 5s\nheartbeat: 100ms\nalgorithm: allreduce\n");
+  bad = hearsay::Launch(o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(
+      bad.status().message().find("--chaos: run 'allreduce-identity': fault 'kill': allreduce does not "
+                                  "go on without a dead peer (docs/faults.md); leave this "
+                                  "run out with --run NAME"),
+      std::string::npos)
+      << bad.status().message();
 }
 
 class NetworkFaultErrors : public NetworkFaults {};
