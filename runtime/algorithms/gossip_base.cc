@@ -73,11 +73,13 @@ Status GossipAlgorithm::EncodeOwn(int64_t round, std::span<const float> x, ByteB
 }
 
 Status GossipAlgorithm::DecodeInto(int64_t round, int from, std::span<const uint8_t> payload) {
-  const std::string where =
-      "round " + std::to_string(round) + ", payload from peer " + std::to_string(from);
+  // Built only for an error: every payload passes here.
+  const auto where = [&] {
+    return "round " + std::to_string(round) + ", payload from peer " + std::to_string(from);
+  };
   if (compressor_ == nullptr) {
     if (payload.size() != dim() * sizeof(float)) {
-      return Corruption(where + ": " + std::to_string(payload.size()) + " bytes; expected " +
+      return Corruption(where() + ": " + std::to_string(payload.size()) + " bytes; expected " +
                         std::to_string(dim() * sizeof(float)) + " (" + std::to_string(dim()) +
                         " fp32 values)");
     }
@@ -85,7 +87,7 @@ Status GossipAlgorithm::DecodeInto(int64_t round, int from, std::span<const uint
     return Status::Ok();
   }
   Status s = compressor_->Decode(payload, KeyFor(from, round), scratch_);
-  if (!s.ok()) return s.WithPrefix(where + " (" + compressor_->Spec() + ")");
+  if (!s.ok()) return s.WithPrefix(where() + " (" + compressor_->Spec() + ")");
   return Status::Ok();
 }
 

@@ -81,20 +81,23 @@ Result<size_t> RoundProtocol::CheckAbsorb(const std::string& name, int64_t round
   // The row is sorted by id (topology.h), so the lookup is a binary search.
   const auto it = std::lower_bound(r.begin(), r.end(), from,
                                    [](const Neighbor& nb, int id) { return nb.id < id; });
-  const std::string what =
-      Who(name) + ": round " + std::to_string(round) + " payload from peer " + std::to_string(from);
+  // Built only for an error: every absorbed payload passes here.
+  const auto what = [&] {
+    return Who(name) + ": round " + std::to_string(round) + " payload from peer " +
+           std::to_string(from);
+  };
   if (it == r.end() || it->id != from) {
-    return InvalidArgument(what + ", which is not an in-neighbour");
+    return InvalidArgument(what() + ", which is not an in-neighbour");
   }
   const auto pos = static_cast<size_t>(it - r.begin());
   if (pos < absorbed_) {
     return FailedPrecondition(
-        what + " after peer " + std::to_string(r[absorbed_ - 1].id) +
+        what() + " after peer " + std::to_string(r[absorbed_ - 1].id) +
         "; each neighbour once, in ascending peer id (ALGORITHMS.md invariant 4)");
   }
   if (pos > absorbed_) {
     return FailedPrecondition(
-        what + " before peer " + std::to_string(r[absorbed_].id) +
+        what() + " before peer " + std::to_string(r[absorbed_].id) +
         "; each neighbour once, in ascending peer id (ALGORITHMS.md invariant 4)");
   }
   return pos;
@@ -110,21 +113,23 @@ Result<size_t> RoundProtocol::CheckAbsorbAsync(const std::string& name, int64_t 
   const std::vector<Neighbor>& r = *row_.row;
   const auto it = std::lower_bound(r.begin(), r.end(), from,
                                    [](const Neighbor& nb, int id) { return nb.id < id; });
-  const std::string what =
-      Who(name) + ": round " + std::to_string(round) + " payload from peer " + std::to_string(from);
+  const auto what = [&] {
+    return Who(name) + ": round " + std::to_string(round) + " payload from peer " +
+           std::to_string(from);
+  };
   if (it == r.end() || it->id != from) {
-    return InvalidArgument(what + ", which is not an in-neighbour");
+    return InvalidArgument(what() + ", which is not an in-neighbour");
   }
   const auto pos = static_cast<size_t>(it - r.begin());
   // Per-link order with nothing lost: the next payload of a link is that of the round after the
   // last one absorbed. A gap would make this peer's copy of `from` differ from everyone else's.
   const int64_t expected = last_[pos] + 1;
   if (round != expected) {
-    return FailedPrecondition(what + "; expected its round " + std::to_string(expected) +
+    return FailedPrecondition(what() + "; expected its round " + std::to_string(expected) +
                               " next (each link's payloads are absorbed once, in round order)");
   }
   if (pos == row_.self_pos && round != round_) {
-    return FailedPrecondition(what + ": a peer absorbs its own payload in its own round " +
+    return FailedPrecondition(what() + ": a peer absorbs its own payload in its own round " +
                               std::to_string(round_));
   }
   return pos;

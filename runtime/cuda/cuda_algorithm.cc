@@ -228,17 +228,19 @@ Status CudaGossip::BeginDevice(int64_t round, const float* grad, float lr, ByteB
 Status CudaGossip::Absorb(int64_t round, int from, std::span<const uint8_t> payload) {
   HEARSAY_ASSIGN_OR_RETURN(const size_t pos, protocol_.CheckAbsorb(name(), round, from));
   // Validate on the host bytes before anything is copied or changed.
-  const std::string where =
-      "round " + std::to_string(round) + ", payload from peer " + std::to_string(from);
+  // Built only for an error: every payload passes here.
+  const auto where = [&] {
+    return "round " + std::to_string(round) + ", payload from peer " + std::to_string(from);
+  };
   const size_t d = dim();
   if (codec_ == nullptr) {
     if (payload.size() != 4 * d) {
-      return Corruption(where + ": " + std::to_string(payload.size()) + " bytes; expected " +
+      return Corruption(where() + ": " + std::to_string(payload.size()) + " bytes; expected " +
                         std::to_string(4 * d) + " (" + std::to_string(d) + " fp32 values)");
     }
   } else {
     Status s = codec_->Validate(payload, d);
-    if (!s.ok()) return s.WithPrefix(where + " (" + codec_->Spec() + ")");
+    if (!s.ok()) return s.WithPrefix(where() + " (" + codec_->Spec() + ")");
   }
   // Stage through a pinned slot whose previous copy has completed, then copy and decode on the
   // stream (the device buffer is reused in stream order).

@@ -380,11 +380,11 @@ TEST_F(Rejoin, ChaosKillsAndRestartsPeersAndTheRunGoesOn) {
   Write("exp.yaml", "topology: ring8.yaml\nduration: 5s\nheartbeat: 100ms\nalgorithm: allreduce\n");
   bad = hearsay::Launch(o);
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(
-      bad.status().message().find("--chaos: run 'allreduce-identity': fault 'kill': allreduce does not "
-                                  "go on without a dead peer (docs/faults.md); leave this "
-                                  "run out with --run NAME"),
-      std::string::npos)
+  EXPECT_NE(bad.status().message().find(
+                "--chaos: run 'allreduce-identity': fault 'kill': allreduce does not "
+                "go on without a dead peer (docs/faults.md); leave this "
+                "run out with --run NAME"),
+            std::string::npos)
       << bad.status().message();
 }
 
