@@ -91,6 +91,24 @@ TEST(MinibatchSampler, EachEpochVisitsThePartitionOnceInANewOrder) {
   EXPECT_EQ(epoch2, expected);
 }
 
+// A round's batch is the next `batch` positions of the concatenated epoch permutations, also
+// where it straddles two epochs (or more): the same rows, in the same order, as a sampler of
+// batch 1 drawing those positions one round each.
+TEST(MinibatchSampler, BatchesStraddlingEpochsWalkTheEpochPermutationsInOrder) {
+  const Dataset data = Numbered(40);
+  const std::vector<int64_t> idx = {3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 39};
+  MinibatchSampler one(data, idx, 1, 4, 2);
+  for (int64_t batch : {5, 7, 11}) {
+    MinibatchSampler s(data, idx, batch, 4, 2);
+    for (int64_t t = 1; t <= 13; ++t) {
+      std::vector<float> expected;
+      for (int64_t k = 0; k < batch; ++k)
+        expected.push_back(Rows(one.Next((t - 1) * batch + k + 1))[0]);
+      EXPECT_EQ(Rows(s.Next(t)), expected) << "batch " << batch << ", round " << t;
+    }
+  }
+}
+
 TEST(MinibatchSampler, PeersAndSeedsDrawDifferentBatches) {
   const Dataset data = Numbered(100);
   std::vector<int64_t> idx(100);
