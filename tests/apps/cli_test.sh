@@ -29,6 +29,14 @@ expect help-launch 0 "--transport" -- "$bin" launch --help
 expect help-peer 0 "--experiment" -- "$bin" peer --help
 expect help-topo 0 "show" -- "$bin" topo --help
 expect help-codec 0 "" -- "$bin" codec --help
+# ef(C)'s first call (zero residual) sends what C sends: the same error, whatever --repeat is
+# (the timing repetitions used to feed the residual, and the error grew with them).
+codec_errors=$("$bin" codec -c topk:0.1 -c 'ef(topk:0.1)' -n 10000 --repeat 5 | awk '/^(ef\()?topk/ {print $5}' | sort -u)
+if [ "$(echo "$codec_errors" | wc -l)" -eq 1 ] && [ -n "$codec_errors" ]; then
+  echo "ok   codec-ef-error-first-call"; passes=$((passes + 1))
+else
+  echo "FAIL codec-ef-error-first-call: $codec_errors"; fails=$((fails + 1))
+fi
 # Exit codes, as --help documents: 1 for bad input or usage, CLI11's own errors included.
 expect no-subcommand 1 "A subcommand is required" -- "$bin"
 expect unknown-flag 1 "--bogus" -- "$bin" launch "$src/examples/demo.yaml" --bogus
