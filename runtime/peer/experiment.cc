@@ -56,6 +56,15 @@ Result<std::vector<GridAxis>> ReadGrid(const YamlContext& ctx, const YAML::Node&
                                          "give it once, with secret_file: or HEARSAY_SECRET");
     }
   }
+  // The topology file says `nodes:`; the grid's key for the node count is `n` (edit distance
+  // alone would suggest 'model').
+  for (const char* count : {"nodes", "peers"}) {
+    if (grid.IsMap() && grid[count]) {
+      return ctx.Error(grid[count], std::string("grid.") + count +
+                                        ": the grid key for the node count is `n` (grid: {n: "
+                                        "[8, 16, 32]})");
+    }
+  }
   HEARSAY_RETURN_IF_ERROR(ctx.CheckKeys(grid, "grid", allowed));
   std::vector<GridAxis> axes;
   for (const auto& kv : grid) {

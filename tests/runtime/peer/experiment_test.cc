@@ -329,6 +329,9 @@ TEST_F(ExperimentFile, BadGridsAreErrorsWithALine) {
                "exp.yaml:4:11: grid.secret: the cluster secret cannot be a grid key");
   EXPECT_ERROR("grid:\n  lr: [0.1]\n  secret_file: [a.txt]\n",
                "grid.secret_file: the cluster secret cannot be a grid key");
+  // The topology file's word for the count is `nodes`; the grid's is `n`: say so.
+  EXPECT_ERROR("grid:\n  nodes: [8, 16]\n",
+               "exp.yaml:4:10: grid.nodes: the grid key for the node count is `n`");
   EXPECT_ERROR("runs:\n  - {name: a}\n  - {name: a}\n", "two runs are named 'a'");
   EXPECT_ERROR("grid:\n  lr: [0.1, 0.1]\n", "two runs are named 'dpsgd-0.1'");
 }
