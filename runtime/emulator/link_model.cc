@@ -47,11 +47,11 @@ uint64_t LinkModel::Submit(double now_s, int to, uint64_t wire_bytes, int64_t ro
 
 LinkModel::Link& LinkModel::LinkTo(int to) {
   auto it = std::lower_bound(links_.begin(), links_.end(), to,
-                             [](const std::pair<int, Link*>& l, int v) { return l.first < v; });
-  if (it != links_.end() && it->first == to) return *it->second;
-  Link* link = &link_store_.emplace_back();
-  links_.insert(it, {to, link});
-  return *link;
+                             [](const Link& l, int v) { return l.to < v; });
+  if (it != links_.end() && it->to == to) return *it;
+  it = links_.insert(it, Link{});
+  it->to = to;
+  return *it;
 }
 
 LinkParams LinkModel::Params(int to, Link& link, double t, int64_t round) const {
@@ -66,9 +66,9 @@ LinkParams LinkModel::Params(int to, Link& link, double t, int64_t round) const 
 const std::vector<LinkModel::Rate>& LinkModel::Rates(double t) {
   std::vector<Rate>& rates = rates_;
   rates.clear();
-  for (auto& [to, link_ptr] : links_) {
-    Link& link = *link_ptr;
+  for (Link& link : links_) {
     if (link.queue.empty()) continue;
+    const int to = link.to;
     const int64_t round = link.queue.front().round;
     const LinkParams p = Params(to, link, t, round);
     bool up = p.up;
@@ -189,8 +189,7 @@ const std::vector<Delivery>& LinkModel::AdvanceTo(double now_s) {
   AdvanceTransmissions(std::max(now_s, now_));
   std::vector<Delivery>& due = due_;
   due.clear();
-  for (auto& [to, link_ptr] : links_) {
-    Link& link = *link_ptr;
+  for (Link& link : links_) {
     while (!link.in_flight.empty() && link.in_flight.front().arrival_s <= now_) {
       due.push_back(link.in_flight.front());
       link.in_flight.pop_front();
@@ -205,8 +204,7 @@ const std::vector<Delivery>& LinkModel::AdvanceTo(double now_s) {
 double LinkModel::NextEventTime() {
   double next = kNever;
   bool transmitting = false;
-  for (const auto& [to, link_ptr] : links_) {
-    const Link& link = *link_ptr;
+  for (const Link& link : links_) {
     if (!link.in_flight.empty()) next = std::min(next, link.in_flight.front().arrival_s);
     if (!link.queue.empty()) transmitting = true;
   }
@@ -220,8 +218,8 @@ double LinkModel::NextEventTime() {
 }
 
 bool LinkModel::idle() const {
-  for (const auto& [to, link] : links_) {
-    if (!link->queue.empty() || !link->in_flight.empty()) return false;
+  for (const Link& link : links_) {
+    if (!link.queue.empty() || !link.in_flight.empty()) return false;
   }
   return true;
 }

@@ -26,13 +26,13 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <limits>
 #include <map>
 #include <memory>
 #include <vector>
 
+#include "common/fifo.h"
 #include "topology/topology_spec.h"
 
 namespace hearsay {
@@ -95,9 +95,10 @@ class LinkModel {
     uint64_t tag = 0;
   };
   struct Link {
-    std::deque<Pending> queue;       // front is transmitting
-    std::deque<Delivery> in_flight;  // propagating, arrival times non-decreasing
-    uint64_t sent = 0;               // messages that finished transmitting (draw counter)
+    int to = 0;
+    Fifo<Pending> queue;       // front is transmitting
+    Fifo<Delivery> in_flight;  // propagating, arrival times non-decreasing
+    uint64_t sent = 0;         // messages that finished transmitting (draw counter)
     double last_arrival = -kNever;
     bool cached = false;  // `params` holds the link's constant parameters
     LinkParams params;
@@ -123,11 +124,11 @@ class LinkModel {
   uint64_t next_id_ = 0;
   int64_t latest_round_ = 0;  // the highest round submitted (the sender's progress)
   // The links, by ascending `to` (the order Rates and AdvanceTo visit them in, part of the tie
-  // rules): a flat vector, since the simulator walks it several times per message (a tree's
-  // pointer chasing was a tenth of a high-degree simulation). The Links live in link_store_
-  // (stable addresses); LinkTo finds or adds one.
-  std::vector<std::pair<int, Link*>> links_;
-  std::deque<Link> link_store_;
+  // rules): a flat vector of the links themselves, since the simulator walks it several times per
+  // message and a node's links are cold by then (a tree's pointer chasing was a tenth of a
+  // high-degree simulation; pointers to separately stored links and their deques cost most of
+  // Rates at 4096 peers). LinkTo finds or adds one (adding moves them: no Link* is kept across it).
+  std::vector<Link> links_;
   Link& LinkTo(int to);
   // Scratch space kept between calls (the simulator calls these for every message).
   std::vector<Rate> rates_;

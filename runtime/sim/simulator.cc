@@ -1,6 +1,7 @@
 #include "runtime/sim/simulator.h"
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <map>
 #include <queue>
@@ -20,23 +21,33 @@ namespace {
 // Event classes, in their order at equal virtual times (see simulator.h).
 enum class EventClass : uint8_t { kDelivery = 0, kLinkStep = 1, kWake = 2, kFault = 3 };
 
+// An event's place in the order is one 128-bit number: the bits of its (non-negative) time,
+// whose order as an unsigned integer is that of the doubles, then (class, peer, sequence)
+// packed into 64 bits. One comparison without branches instead of four: the queue's sift-downs
+// were a tenth of a 4096-peer run.
+constexpr int kPeerBits = 22;  // peers < 2^22 (topologies have at most 2^20 nodes)
+constexpr int kSeqBits = 62 - kPeerBits;
+constexpr uint64_t kMaxSeq = (uint64_t{1} << kSeqBits) - 1;
+
 struct Event {
-  double time = 0;
-  EventClass cls = EventClass::kWake;
-  int32_t peer = 0;  // kDelivery: receiver; kLinkStep: sending node; kWake: the peer
-  uint64_t seq = 0;  // creation order: the last tie-breaker
+  uint64_t time_bits = 0;
+  uint64_t key = 0;  // class (2 bits), peer (kPeerBits), sequence (kSeqBits)
   uint64_t ref = 0;  // kDelivery: message slot; kWake: timer generation; kFault: fault index
                      // (kResumeFault + peer: the end of a pause)
+  double time() const { return std::bit_cast<double>(time_bits); }
+  EventClass cls() const { return static_cast<EventClass>(key >> 62); }
+  // kDelivery: receiver; kLinkStep: sending node; kWake, kFault: the peer
+  int peer() const {
+    return static_cast<int>((key >> kSeqBits) & ((uint64_t{1} << kPeerBits) - 1));
+  }
 };
 
 constexpr uint64_t kResumeFault = uint64_t{1} << 40;
 
 struct Later {
   bool operator()(const Event& a, const Event& b) const {
-    if (a.time != b.time) return a.time > b.time;
-    if (a.cls != b.cls) return a.cls > b.cls;
-    if (a.peer != b.peer) return a.peer > b.peer;
-    return a.seq > b.seq;
+    using U128 = unsigned __int128;
+    return ((U128{a.time_bits} << 64) | a.key) > ((U128{b.time_bits} << 64) | b.key);
   }
 };
 
@@ -86,7 +97,13 @@ class Simulation {
   };
 
   void Push(double time, EventClass cls, int peer, uint64_t ref = 0) {
-    queue_.push(Event{time, cls, peer, seq_++, ref});
+    // + 0.0 turns -0.0 into +0.0, whose bits order as the doubles' values (times are >= 0).
+    // Past 2^40 events (12 days at a million a second) ties of equal (time, class, peer) fall to
+    // the heap's own order, which is still deterministic.
+    const uint64_t seq = std::min(seq_++, kMaxSeq);
+    queue_.push(Event{
+        std::bit_cast<uint64_t>(time + 0.0),
+        (static_cast<uint64_t>(cls) << 62) | (static_cast<uint64_t>(peer) << kSeqBits) | seq, ref});
   }
   Status SendFrom(int peer, Message msg);
   void ScheduleLinkStep(int node);
@@ -417,6 +434,10 @@ bool Simulation::StartJoining(int peer, double now) {
 Result<SimResult> Simulation::Run() {
   const TimePoint real_start = Now();
   const int n = o_.topology->size();
+  if (n > (1 << kPeerBits)) {
+    return InvalidArgument("the simulator runs at most " + std::to_string(1 << kPeerBits) +
+                           " peers, not " + std::to_string(n));
+  }
   workload_ = o_.workload;
   if (!workload_) {
     HEARSAY_ASSIGN_OR_RETURN(Workload w, BuildWorkload(o_.run, n));
@@ -482,32 +503,33 @@ Result<SimResult> Simulation::Run() {
   while (!queue_.empty() && live_ > 0) {
     const Event e = queue_.top();
     queue_.pop();
-    now_ = e.time;
+    now_ = e.time();
     ++result_.events;
     if ((++checked & 0xfff) == 0 && o_.stop && o_.stop->load()) {
       return Cancelled("simulation interrupted at virtual time " + std::to_string(now_) + " s");
     }
-    switch (e.cls) {
+    const int peer = e.peer();
+    switch (e.cls()) {
       case EventClass::kDelivery:
-        Deliver(e.peer, e.ref, now_);
+        Deliver(peer, e.ref, now_);
         break;
       case EventClass::kLinkStep:
-        LinkStep(e.peer, now_);
+        LinkStep(peer, now_);
         break;
       case EventClass::kWake: {
-        PeerSlot& p = peers_[e.peer];
+        PeerSlot& p = peers_[peer];
         if (p.state == PeerState::kDone || e.ref != p.timer_gen) break;  // stale timer
         if (p.paused_until > now_) {  // stopped: runs on when the pause ends
           p.wake_dropped = true;
           p.wake_queued = false;
           break;
         }
-        Status s = Wake(e.peer, now_);
+        Status s = Wake(peer, now_);
         if (!s.ok() && failure_.ok()) failure_ = s;
         break;
       }
       case EventClass::kFault:
-        Fault(e.peer, e.ref, now_);
+        Fault(peer, e.ref, now_);
         break;
     }
   }
