@@ -65,8 +65,9 @@ int main(int argc, char** argv) {
   }
   std::printf("graph %s, %lld rounds, DCD qsgd:8, links 20 Mbit/s 20 ms, compute_time 1 ms\n",
               graph.c_str(), static_cast<long long>(rounds));
-  std::printf("%6s %-9s %6s %12s %9s %15s %10s %9s %12s\n", "peers", "model", "d", "peer-rounds",
-              "cpu s", "peer-rounds/s", "virtual s", "x real", "KB/peer");
+  std::printf("%6s %-9s %6s %12s %9s %15s %10s %9s %12s %12s\n", "peers", "model", "d",
+              "peer-rounds", "cpu s", "peer-rounds/s", "virtual s", "x real", "KB/peer",
+              "queue/peer");
   for (const Case& c : cases) {
     for (int n : peers) {
       char dir[] = "/tmp/hearsay_sim_bench_XXXXXX";
@@ -110,10 +111,11 @@ int main(int argc, char** argv) {
         return 2;
       }
       const size_t d = o.workload->model->num_params();
-      std::printf("%6d %-9s %6zu %12lld %9.2f %15.0f %10.1f %9.0f %12.1f\n", n, c.model, d,
+      std::printf("%6d %-9s %6zu %12lld %9.2f %15.0f %10.1f %9.0f %12.1f %12.1f\n", n, c.model, d,
                   static_cast<long long>(r->peer_rounds), cpu,
                   static_cast<double>(r->peer_rounds) / cpu, r->virtual_seconds,
-                  r->virtual_seconds / cpu, rss * 1e3 / n);
+                  r->virtual_seconds / cpu, rss * 1e3 / n,
+                  static_cast<double>(r->peak_queued_events) / n);
       std::string rm = std::string("rm -rf ") + dir;
       (void)std::system(rm.c_str());
     }

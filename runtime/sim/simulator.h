@@ -76,6 +76,7 @@ struct SimResult {
   double real_seconds = 0;     // how long the simulation took
   double compute_time_s = 0;   // the compute-time model used
   uint64_t events = 0;
+  uint64_t peak_queued_events = 0;  // the event queue's largest size (memory, and speed)
   uint64_t messages = 0;
   int64_t peer_rounds = 0;  // rounds completed, summed over peers
   std::vector<std::vector<float>> final_models;

@@ -144,6 +144,24 @@ TEST(Simulator, ArrivalTimesFollowTheLinkModel) {
 
 // All-reduce with the identity codec is mini-batch SGD over n x batch samples, and each peer
 // sends 2(n-1)/n of the model per round.
+// Every wait of a peer has a timer (the next heartbeat, 0.5 s away): an event queued per wait
+// used to stay in the queue until its time, 25 of them per peer on a 20 ms ring. The queue must
+// hold a few events per peer, not one per round of the heartbeat interval; and the timers must
+// still fire (a silent neighbour is declared dead on time: DeadNeighbour... below).
+TEST(Simulator, EventQueueHoldsAFewEventsPerPeerNotOnePerWait) {
+  TempDir dir;
+  const int n = 16;
+  Experiment exp = LoadFrom(dir, RingYaml(n, 30000, "bandwidth: 20Mbit, latency: 20ms"),
+                            ExperimentYaml("algorithm: dcd\ncompressor: \"qsgd:8\"\n"
+                                           "compute_time: 0.001\n",
+                                           100));
+  auto r = RunSim(exp, exp.runs.front());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->peer_rounds, 100 * n);
+  EXPECT_GT(r->virtual_seconds, 100 * 0.020);  // rounds of more than the latency: many waits
+  EXPECT_LE(r->peak_queued_events, 4u * n) << "events per peer in the queue at its largest";
+}
+
 TEST(Allreduce, EqualsCentralizedMinibatchSgd) {
   TempDir dir;
   const int n = 4;
