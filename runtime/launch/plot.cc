@@ -243,7 +243,8 @@ std::string HeatMapSvg(const HeatMap& map) {
       hi = std::max(hi, scaled(v));
     }
   }
-  if (!std::isfinite(lo)) lo = lo_default, hi = hi_default;
+  const bool any_value = std::isfinite(lo);
+  if (!any_value) lo = lo_default, hi = hi_default;
   const size_t rows = std::max<size_t>(1, map.rows.size());
   const size_t cols = std::max<size_t>(1, map.columns.size());
   const double panel_w = kRowLabelW + kCellW * static_cast<double>(cols);
@@ -313,24 +314,34 @@ std::string HeatMapSvg(const HeatMap& map) {
       }
     }
   }
-  // The colour bar: the scale's ends and middle.
+  // The colour bar: the scale's ends and middle. With one distinct value the cells all take the
+  // middle colour: one swatch and its value, not a gradient labelled with that value thrice; with
+  // no value at all (no run reached the target), no bar.
   const double by = height - 38, bx = left + kRowLabelW, bw = 240;
-  o << "<defs><linearGradient id=\"scale\">";
-  for (int k = 0; k <= 4; ++k) {
-    char color[8];
-    HeatColor(k / 4.0, color);
-    o << "<stop offset=\"" << k * 25 << "%\" stop-color=\"" << color << "\"/>";
-  }
-  o << "</linearGradient></defs>\n<rect x=\"" << bx << "\" y=\"" << by << "\" width=\"" << bw
-    << "\" height=\"12\" fill=\"url(#scale)\"/>\n";
   auto label = [&](double s) { return Num(map.log_scale ? std::pow(10.0, s) : s); };
-  const double ends[3][2] = {{0, lo}, {0.5, (lo + hi) / 2}, {1, hi}};
-  for (const auto& [f, s] : ends) {
-    o << "<text x=\"" << bx + f * bw << "\" y=\"" << by + 26 << "\" text-anchor=\"middle\">"
-      << label(s) << "</text>\n";
-  }
-  if (map.log_scale) {
-    o << "<text x=\"" << bx + bw + 10 << "\" y=\"" << by + 10 << "\">(log scale)</text>\n";
+  if (any_value && hi > lo) {
+    o << "<defs><linearGradient id=\"scale\">";
+    for (int k = 0; k <= 4; ++k) {
+      char color[8];
+      HeatColor(k / 4.0, color);
+      o << "<stop offset=\"" << k * 25 << "%\" stop-color=\"" << color << "\"/>";
+    }
+    o << "</linearGradient></defs>\n<rect x=\"" << bx << "\" y=\"" << by << "\" width=\"" << bw
+      << "\" height=\"12\" fill=\"url(#scale)\"/>\n";
+    const double ends[3][2] = {{0, lo}, {0.5, (lo + hi) / 2}, {1, hi}};
+    for (const auto& [f, s] : ends) {
+      o << "<text x=\"" << bx + f * bw << "\" y=\"" << by + 26 << "\" text-anchor=\"middle\">"
+        << label(s) << "</text>\n";
+    }
+    if (map.log_scale) {
+      o << "<text x=\"" << bx + bw + 10 << "\" y=\"" << by + 10 << "\">(log scale)</text>\n";
+    }
+  } else if (any_value) {
+    char color[8];
+    HeatColor(0.5, color);
+    o << "<rect x=\"" << bx << "\" y=\"" << by << "\" width=\"24\" height=\"12\" fill=\"" << color
+      << "\"/>\n<text x=\"" << bx + 32 << "\" y=\"" << by + 10 << "\">" << label(lo)
+      << " (the only value)</text>\n";
   }
   o << "</svg>\n";
   return o.str();

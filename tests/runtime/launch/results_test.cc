@@ -275,6 +275,21 @@ TEST(Results, GridTimeToTargetIsAHeatMapOverTheFirstTwoKeys) {
   EXPECT_NE(entries.find(">3</text>"), std::string::npos);
   EXPECT_NE(entries.find(">7</text>"), std::string::npos);
 
+  // One run reached the target: its cell takes the middle colour and the bar says it is the only
+  // value (not a gradient labelled 7 at both ends); none reached it: no bar at all.
+  runs[0].time_to_target_s = std::nan("");
+  ASSERT_TRUE(WriteResults(runs, dir.path(), false).ok());
+  const std::string one = dir.Read("time_to_target.svg");
+  EXPECT_EQ(Count(one, ">7</text>"), 1u) << one;
+  EXPECT_NE(one.find(">7 (the only value)</text>"), std::string::npos) << one;
+  EXPECT_EQ(one.find("linearGradient"), std::string::npos);
+  runs[1].time_to_target_s = std::nan("");
+  ASSERT_TRUE(WriteResults(runs, dir.path(), false).ok());
+  const std::string none = dir.Read("time_to_target.svg");
+  EXPECT_EQ(Count(none, ">not reached<"), 2u) << none;
+  EXPECT_EQ(none.find("linearGradient"), std::string::npos);
+  EXPECT_EQ(none.find("only value"), std::string::npos);
+
   // No target loss (or no grid): no heat map, and an earlier one is removed.
   runs[0].target_loss = runs[1].target_loss = std::nan("");
   ASSERT_TRUE(WriteResults(runs, dir.path(), false).ok());
