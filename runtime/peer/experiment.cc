@@ -105,26 +105,37 @@ Status ResolveTopology(
   return Status::Ok();
 }
 
-// Every combination of the axes' values applied to `base`, first axis slowest.
+// Every combination of the axes' values applied to `base`, first axis slowest. D-PSGD sends full
+// models and ignores `compressor:`, so a grid over algorithm x compressor would run the same
+// D-PSGD run once per compressor (and, unnamed, give them one name): its compressor grid value
+// reads "fp32" (the codec it uses, as in the summary's `compressor` column) and it runs once.
 Status ExpandGrid(const YamlContext& ctx, const std::vector<GridAxis>& axes, const RunDraft& base,
                   std::vector<RunDraft>* out) {
   std::vector<size_t> pick(axes.size(), 0);
+  std::set<std::vector<std::pair<std::string, std::string>>> seen;
   while (true) {
     RunDraft d = base;
-    std::string suffix;
     for (size_t a = 0; a < axes.size(); ++a) {
       const YAML::Node v = axes[a].values[pick[a]];
       HEARSAY_RETURN_IF_ERROR(experiment_internal::ApplyGridValue(ctx, axes[a].key, v, &d));
-      const std::string text = YamlText(v);
-      d.run.grid_values.push_back({axes[a].key, text});
-      // Unnamed runs already carry algorithm and compressor in their default name.
-      if (d.named || (axes[a].key != "algorithm" && axes[a].key != "compressor")) {
-        suffix += "-" + RunNamePart(text);
-      }
+      d.run.grid_values.push_back({axes[a].key, YamlText(v)});
     }
-    if (!d.named) d.run.name = DefaultRunName(d.run);
-    d.run.name += suffix;
-    out->push_back(std::move(d));
+    std::string suffix;
+    bool ignored = false;  // the compressor value is one dpsgd ignores
+    for (auto& [key, text] : d.run.grid_values) {
+      if (key == "compressor" && text != CompressorLabel(d.run)) {
+        text = CompressorLabel(d.run);
+        ignored = true;
+      }
+      // Unnamed runs already carry algorithm and compressor in their default name.
+      if (d.named || (key != "algorithm" && key != "compressor")) suffix += "-" + RunNamePart(text);
+    }
+    // Only those collapse: a value listed twice is still an error (two runs with one name).
+    if (seen.insert(d.run.grid_values).second || !ignored) {
+      if (!d.named) d.run.name = DefaultRunName(d.run);
+      d.run.name += suffix;
+      out->push_back(std::move(d));
+    }
     size_t a = axes.size();
     while (a > 0 && ++pick[a - 1] == axes[a - 1].values.size()) pick[--a] = 0;
     if (a == 0) return Status::Ok();

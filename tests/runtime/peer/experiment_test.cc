@@ -295,6 +295,34 @@ TEST_F(ExperimentFile, GridExpandsToEveryCombinationWithItsOwnTopologies) {
   EXPECT_NE(exp->runs[0].topology, exp->topology);
 }
 
+// D-PSGD ignores `compressor:`: over algorithm x compressor it runs once, its grid value "fp32"
+// (before, the two unnamed D-PSGD runs had one name and the file was refused).
+TEST_F(ExperimentFile, GridOverAlgorithmAndCompressorRunsDpsgdOnce) {
+  auto exp = Load(
+      "grid:\n"
+      "  algorithm: [dpsgd, dcd]\n"
+      "  compressor: [\"qsgd:4\", \"qsgd:8\"]\n"
+      "  latency: [1ms, 50ms]\n");
+  ASSERT_TRUE(exp.ok()) << exp.status().message();
+  std::vector<std::string> names;
+  for (const RunConfig& r : exp->runs) names.push_back(r.name);
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"dpsgd-1ms", "dpsgd-50ms", "dcd-qsgd:4-1ms",
+                                      "dcd-qsgd:4-50ms", "dcd-qsgd:8-1ms", "dcd-qsgd:8-50ms"}));
+  EXPECT_EQ(exp->runs[1].grid_values,
+            (std::vector<std::pair<std::string, std::string>>{
+                {"algorithm", "dpsgd"}, {"compressor", "fp32"}, {"latency", "50ms"}}));
+  EXPECT_EQ(exp->runs[5].grid_values[1].second, "qsgd:8");
+  // Named runs carry every value in their names, fp32 included.
+  exp = Load(
+      "grid:\n  compressor: [\"qsgd:4\", \"qsgd:8\"]\n"
+      "runs:\n  - {name: base, algorithm: dpsgd}\n  - {name: c, algorithm: choco}\n");
+  ASSERT_TRUE(exp.ok()) << exp.status().message();
+  names.clear();
+  for (const RunConfig& r : exp->runs) names.push_back(r.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"base-fp32", "c-qsgd:4", "c-qsgd:8"}));
+}
+
 TEST_F(ExperimentFile, GridOverGeneratorAndNodeCountAndNamedRuns) {
   auto exp = Load(
       "transport: inproc\n"
