@@ -504,6 +504,13 @@ Result<std::vector<RunSummary>> Launch(const LaunchOptions& o) {
   }
   for (const RunConfig* run : selected) {  // before anything starts
     HEARSAY_RETURN_IF_ERROR(CheckFaults(*run, exp.transport, exp.source));
+    if (exp.transport == TransportKind::kSim && run->device.kind != DeviceKind::kCpu) {
+      return InvalidArgument(exp.source + ": run '" + run->name + "': device " +
+                             run->device.ToString() +
+                             ": the simulator runs every peer on the CPU; set `device: cpu` to "
+                             "simulate this run, or use --transport inproc or tcp to train on "
+                             "the GPU");
+    }
   }
   std::optional<HostsFile> hosts;
   if (!o.hosts_file.empty()) {

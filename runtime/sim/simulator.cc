@@ -474,6 +474,10 @@ Result<SimResult> Simulation::Run() {
     return InvalidArgument("the simulator runs at most " + std::to_string(1 << kPeerBits) +
                            " peers, not " + std::to_string(n));
   }
+  if (o_.run.device.kind != DeviceKind::kCpu) {
+    return InvalidArgument("run '" + o_.run.name + "': device " + o_.run.device.ToString() +
+                           ": the simulator runs every peer on the CPU (device: cpu)");
+  }
   workload_ = o_.workload;
   if (!workload_) {
     HEARSAY_ASSIGN_OR_RETURN(Workload w, BuildWorkload(o_.run, n));

@@ -485,6 +485,26 @@ TEST(Launch, GridRunsInTheSimulatorByDefault) {
   EXPECT_EQ(table->rows[1][0], "dpsgd-0.3");
 }
 
+// The simulator runs peers on the CPU: a GPU run is refused before any run starts, naming the
+// run (not with a GPU probe's error, nor after the runs before it ran).
+TEST(Launch, SimulatedGpuRunIsRefusedBeforeAnythingRuns) {
+  Folder dir;
+  dir.Write("topo.yaml", kTopology);
+  LaunchOptions o;
+  o.experiment_path =
+      dir.Write("exp.yaml", TinyGrid("runs:\n  - {name: a}\n  - {name: b, device: \"cuda:1\"}\n"
+                                     "grid:\n  lr: [0.1]\n"));
+  o.out_dir = dir.path() + "/out";
+  auto result = Launch(o);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(result.status().message().find("run 'b-0.1': device cuda:1: the simulator runs every "
+                                           "peer on the CPU"),
+            std::string::npos)
+      << result.status().message();
+  EXPECT_FALSE(fs::exists(dir.path() + "/out/a-0.1")) << "nothing ran";
+}
+
 // `hearsay report` on a simulated sweep: the simulator wrote its curves, not snapshots, so the
 // report takes them as they are and rebuilds the same summary and heat map.
 TEST(Report, RebuildsASimulatedGridFromItsCurves) {
