@@ -419,6 +419,10 @@ Status ApplyRunKey(const YamlContext& ctx, const std::string& key, const YAML::N
     HEARSAY_RETURN_IF_ERROR(GetSeconds(ctx, v, "compute_time", false, &r.compute_time_s));
   } else if (key == "target_loss") {
     HEARSAY_RETURN_IF_ERROR(ctx.GetDouble(v, "target_loss", &r.target_loss));
+    if (r.target_loss < 0) {
+      return ctx.Error(v, "target_loss = " + YamlText(v) +
+                              ": a training loss is never negative, so no run could reach it");
+    }
   } else if (key == "heartbeat") {
     HEARSAY_RETURN_IF_ERROR(GetSeconds(ctx, v, "heartbeat", false, &r.heartbeat_s));
   } else if (key == "dead_after") {

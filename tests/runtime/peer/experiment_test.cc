@@ -230,6 +230,8 @@ TEST_F(ExperimentFile, TimeoutsMustBeFinitePositiveAndBelowAWeek) {
                "must be longer than heartbeat (2s)");
   EXPECT_ERROR("compute_time: 0\n", "compute_time must be > 0");
   EXPECT_ERROR("target_loss: .nan\n", "target_loss: expected a number");
+  EXPECT_ERROR("target_loss: -0.1\n",
+               "exp.yaml:3:14: target_loss = -0.1: a training loss is never negative");
 }
 
 TEST_F(ExperimentFile, RunNamesAndClusterIdsAreChecked) {
