@@ -40,8 +40,13 @@ uint64_t LinkModel::Submit(double now_s, int to, uint64_t wire_bytes, int64_t ro
   latest_round_ = std::max(latest_round_, round);
   Link& link = LinkTo(to);
   link.queue.push_back(Pending{id, wire_bytes, 8.0 * static_cast<double>(wire_bytes), round, tag});
-  // An instantaneous link finishes at once; others progress from now on.
-  AdvanceTransmissions(now_);
+  // An instantaneous link finishes at once; others progress from now on. Only the new message can
+  // finish at this instant (the advance above finished the rest), and only when it is the link's
+  // transmitting one on a link without a bandwidth cap: otherwise the call is a no-op that walks
+  // every link (a tenth of a simulation on a 12-neighbour graph).
+  if (link.queue.size() == 1 && Params(to, link, now_, round).bandwidth_bps <= 0) {
+    AdvanceTransmissions(now_);
+  }
   return id;
 }
 
