@@ -291,7 +291,13 @@ bool GossipCore::ReadyToEnd(std::vector<int>* missing_out, bool* neighbour_gone)
     const auto it = options_.replay->find(round_);
     if (it == options_.replay->end()) return true;  // EndRound reports the gap
     for (const MessageId& m : it->second) {
-      if (!pending_.count({m.round, m.from})) missing.push_back(m.from);
+      // Liveness entries (a neighbour dropped from or re-admitted to the mix) are applied by
+      // EndRound; no message carries them.
+      if (m.kind == MessageKind::kFailed || m.kind == MessageKind::kHeartbeat) continue;
+      if (!pending_.count({m.round, m.from}) &&
+          std::find(missing.begin(), missing.end(), m.from) == missing.end()) {
+        missing.push_back(m.from);
+      }
     }
   } else if (!static_path_) {
     for (int j : options_.topology->graph->InNeighbors(id, round_)) {

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "runtime/data/sampler.h"
+#include "runtime/peer/run_files.h"
 #include "runtime/sim/replay.h"
 #include "tests/runtime/run_test_util.h"
 
@@ -256,6 +257,43 @@ TEST_P(AdpsgdRing, FinishesAndMatchesDpsgd) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Rings, AdpsgdRing, ::testing::Values(5, 8));
+
+// A neighbour declared dead by the heartbeat timers and re-admitted later: the replay log holds
+// these liveness changes as entries of the round where they took effect, and a replay applies
+// them there. It used to wait for them as if they were messages (a peer's round 21 waiting for
+// "peer 6's round 21", which peer 6 sends only after a round that waits for this peer): every
+// such replay stalled until the round timeout.
+TEST(Replay, ReplaysNeighboursDeclaredDeadAndReadmittedByTimers) {
+  TempDir dir;
+  Experiment exp = LoadFrom(dir, RingYaml(6, 30000, "bandwidth: 10Mbit, latency: 5ms"),
+                            ExperimentYaml("algorithm: dcd\ncompressor: \"qsgd:8\"\nmode: async\n"
+                                           "staleness: unbounded\nheartbeat: 30ms\n"
+                                           "dead_after: 100ms\ncompute_time: 2ms\n"
+                                           "faults:\n  - {at_round: 10, pause: 3, for: 150ms}\n",
+                                           200));
+  const std::string out = dir.path() + "/out";
+  auto r = RunSim(exp, exp.runs.front(), nullptr, out);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // The run did what the test is about: peer 3's neighbours dropped it and took it back.
+  for (int j : {2, 4}) {
+    auto log = ReadReplayLog(RunFiles::ReplayPath(out, j));
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    int dropped = 0, readmitted = 0;
+    for (const auto& [round, ids] : *log) {
+      for (const MessageId& m : ids) {
+        dropped += m.from == 3 && m.kind == MessageKind::kFailed;
+        readmitted += m.from == 3 && m.kind == MessageKind::kHeartbeat;
+      }
+    }
+    EXPECT_EQ(dropped, 1) << "peer " << j;
+    EXPECT_EQ(readmitted, 1) << "peer " << j;
+  }
+  RunConfig replay_run = exp.runs.front();
+  replay_run.round_timeout_s = 5;  // a stall fails in seconds, not minutes
+  auto report = ReplayRecordedRun(replay_run, exp.topology, out);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->all_identical());
+}
 
 // Records, for each peer and round, which senders' messages it applied.
 struct Applied : SimObserver {
