@@ -52,11 +52,32 @@ Result<ReplayReport> ReplayRecordedRun(const RunConfig& run,
   if (!RecordsReplayLog(run)) {
     return InvalidArgument("run '" + run.name + "' is synchronous; replay needs an async run");
   }
+  for (const FaultSpec& f : run.faults) {
+    if (f.kind == FaultSpec::Kind::kKill || f.kind == FaultSpec::Kind::kRestart ||
+        f.kind == FaultSpec::Kind::kJoin) {
+      return InvalidArgument(
+          "run '" + run.name + "' has a `" + FaultKindName(f.kind) +
+          "` fault: a replay reproduces runs whose peers all ran from the start to the end "
+          "(pauses, partitions and link events replay; a killed peer's last messages and a "
+          "rejoining peer's state transfer are not in the logs)");
+    }
+  }
   std::vector<ReplaySchedule> schedules;
   for (int i = 0; i < n; ++i) {
     HEARSAY_ASSIGN_OR_RETURN(ReplaySchedule s, ReadReplayLog(RunFiles::ReplayPath(run_dir, i)));
     if (s.empty()) {
-      return Corruption(RunFiles::ReplayPath(run_dir, i) + ": the log records no round");
+      return Corruption(RunFiles::ReplayPath(run_dir, i) +
+                        ": the log records no round (a peer killed early loses the log it had "
+                        "not written yet; runs with killed peers are not replayable)");
+    }
+    if (s.begin()->first > 1) {
+      // A restarted peer's log starts afresh at its rejoin round, a late joiner's at its first.
+      return InvalidArgument(RunFiles::ReplayPath(run_dir, i) + ": the log starts at round " +
+                             std::to_string(s.begin()->first) + ": peer " + std::to_string(i) +
+                             " restarted or joined the run late and took its state from its "
+                             "neighbours; a replay re-executes a run from its start and cannot "
+                             "reproduce that state transfer (runs with `restart:` or `join:` "
+                             "faults are not replayable)");
     }
     schedules.push_back(std::move(s));
   }

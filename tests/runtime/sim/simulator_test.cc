@@ -295,6 +295,41 @@ TEST(Replay, ReplaysNeighboursDeclaredDeadAndReadmittedByTimers) {
   EXPECT_TRUE(report->all_identical());
 }
 
+// What a replay cannot reproduce -- a killed peer's last messages, a rejoining peer's state
+// transfer -- is refused up front, in words, instead of stalling until the round timeout or
+// failing on "no record of round 1".
+TEST(Replay, RefusesRunsWithKillsRestartsAndLateJoinsInWords) {
+  TempDir dir;
+  Experiment exp = LoadFrom(dir, RingYaml(6, 30000, "bandwidth: 10Mbit, latency: 5ms"),
+                            ExperimentYaml("algorithm: dcd\ncompressor: \"qsgd:8\"\nmode: async\n"
+                                           "staleness: 3\ncompute_time: 2ms\n"
+                                           "faults:\n  - {at: 30ms, kill: 3}\n"
+                                           "  - {at: 80ms, restart: 3}\n",
+                                           60));
+  const std::string out = dir.path() + "/out";
+  auto r = RunSim(exp, exp.runs.front(), nullptr, out);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->restarts, 1);
+  auto report = ReplayRecordedRun(exp.runs.front(), exp.topology, out);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(report.status().message().find("has a `kill` fault: a replay reproduces runs whose "
+                                           "peers all ran from the start to the end"),
+            std::string::npos)
+      << report.status().message();
+  // The same logs without the schedule (a peer restarted by hand with `hearsay peer --rejoin`):
+  // the restarted peer's log starts at its rejoin round, and the replay says what that means.
+  RunConfig by_hand = exp.runs.front();
+  by_hand.faults.clear();
+  report = ReplayRecordedRun(by_hand, exp.topology, out);
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(report.status().message().find("peer_3.replay: the log starts at round "),
+            std::string::npos)
+      << report.status().message();
+  EXPECT_NE(report.status().message().find("peer 3 restarted or joined the run late"),
+            std::string::npos);
+}
+
 // Records, for each peer and round, which senders' messages it applied.
 struct Applied : SimObserver {
   std::map<std::pair<int, int64_t>, std::set<int>> from;  // (peer, round) -> senders
