@@ -258,6 +258,20 @@ TEST_P(AdpsgdRing, FinishesAndMatchesDpsgd) {
 
 INSTANTIATE_TEST_SUITE_P(Rings, AdpsgdRing, ::testing::Values(5, 8));
 
+// An async DCD run on a 6-ring in the simulator with `keys` (faults, timers), its logs in `out`.
+Experiment RecordAsyncDcd(const TempDir& dir, const std::string& keys, int rounds,
+                          const std::string& out, SimResult* result) {
+  Experiment exp = LoadFrom(dir, RingYaml(6, 30000, "bandwidth: 10Mbit, latency: 5ms"),
+                            ExperimentYaml("algorithm: dcd\ncompressor: \"qsgd:8\"\nmode: async\n"
+                                           "compute_time: 2ms\n" +
+                                               keys,
+                                           rounds));
+  auto r = RunSim(exp, exp.runs.front(), nullptr, out);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  if (r.ok()) *result = std::move(r).value();
+  return exp;
+}
+
 // A neighbour declared dead by the heartbeat timers and re-admitted later: the replay log holds
 // these liveness changes as entries of the round where they took effect, and a replay applies
 // them there. It used to wait for them as if they were messages (a peer's round 21 waiting for
@@ -265,15 +279,14 @@ INSTANTIATE_TEST_SUITE_P(Rings, AdpsgdRing, ::testing::Values(5, 8));
 // such replay stalled until the round timeout.
 TEST(Replay, ReplaysNeighboursDeclaredDeadAndReadmittedByTimers) {
   TempDir dir;
-  Experiment exp = LoadFrom(dir, RingYaml(6, 30000, "bandwidth: 10Mbit, latency: 5ms"),
-                            ExperimentYaml("algorithm: dcd\ncompressor: \"qsgd:8\"\nmode: async\n"
-                                           "staleness: unbounded\nheartbeat: 30ms\n"
-                                           "dead_after: 100ms\ncompute_time: 2ms\n"
-                                           "faults:\n  - {at_round: 10, pause: 3, for: 150ms}\n",
-                                           200));
   const std::string out = dir.path() + "/out";
-  auto r = RunSim(exp, exp.runs.front(), nullptr, out);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  SimResult r;
+  const Experiment exp = RecordAsyncDcd(dir,
+                                        "staleness: unbounded\nheartbeat: 30ms\n"
+                                        "dead_after: 100ms\n"
+                                        "faults:\n  - {at_round: 10, pause: 3, for: 150ms}\n",
+                                        200, out, &r);
+  ASSERT_EQ(r.peer_rounds, 6 * 200);
   // The run did what the test is about: peer 3's neighbours dropped it and took it back.
   for (int j : {2, 4}) {
     auto log = ReadReplayLog(RunFiles::ReplayPath(out, j));
@@ -300,16 +313,13 @@ TEST(Replay, ReplaysNeighboursDeclaredDeadAndReadmittedByTimers) {
 // failing on "no record of round 1".
 TEST(Replay, RefusesRunsWithKillsRestartsAndLateJoinsInWords) {
   TempDir dir;
-  Experiment exp = LoadFrom(dir, RingYaml(6, 30000, "bandwidth: 10Mbit, latency: 5ms"),
-                            ExperimentYaml("algorithm: dcd\ncompressor: \"qsgd:8\"\nmode: async\n"
-                                           "staleness: 3\ncompute_time: 2ms\n"
-                                           "faults:\n  - {at: 30ms, kill: 3}\n"
-                                           "  - {at: 80ms, restart: 3}\n",
-                                           60));
   const std::string out = dir.path() + "/out";
-  auto r = RunSim(exp, exp.runs.front(), nullptr, out);
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  ASSERT_EQ(r->restarts, 1);
+  SimResult r;
+  const Experiment exp = RecordAsyncDcd(dir,
+                                        "staleness: 3\nfaults:\n  - {at: 30ms, kill: 3}\n"
+                                        "  - {at: 80ms, restart: 3}\n",
+                                        60, out, &r);
+  ASSERT_EQ(r.restarts, 1);
   auto report = ReplayRecordedRun(exp.runs.front(), exp.topology, out);
   ASSERT_FALSE(report.ok());
   EXPECT_EQ(report.status().code(), StatusCode::kInvalidArgument);
