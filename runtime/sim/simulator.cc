@@ -1,10 +1,8 @@
 #include "runtime/sim/simulator.h"
 
 #include <algorithm>
-#include <bit>
 #include <chrono>
 #include <map>
-#include <queue>
 #include <set>
 #include <utility>
 
@@ -12,179 +10,11 @@
 #include "runtime/data/sampler.h"
 #include "runtime/emulator/link_model.h"
 #include "runtime/peer/run_files.h"
-#include "runtime/sim/sim_evaluator.h"
+#include "runtime/sim/simulation.h"
 #include "runtime/transport/frame.h"
 
 namespace hearsay {
-namespace {
-
-// Event classes, in their order at equal virtual times (see simulator.h).
-enum class EventClass : uint8_t { kDelivery = 0, kLinkStep = 1, kWake = 2, kFault = 3 };
-
-// An event's place in the order is one 128-bit number: the bits of its (non-negative) time,
-// whose order as an unsigned integer is that of the doubles, then (class, peer, sequence)
-// packed into 64 bits. One comparison without branches instead of four: the queue's sift-downs
-// were a tenth of a 4096-peer run.
-constexpr int kPeerBits = 22;  // peers < 2^22 (topologies have at most 2^20 nodes)
-constexpr int kSeqBits = 62 - kPeerBits;
-constexpr uint64_t kMaxSeq = (uint64_t{1} << kSeqBits) - 1;
-
-struct Event {
-  uint64_t time_bits = 0;
-  uint64_t key = 0;  // class (2 bits), peer (kPeerBits), sequence (kSeqBits)
-  uint64_t ref = 0;  // kDelivery: message slot; kWake: timer generation; kFault: fault index
-                     // (kResumeFault + peer: the end of a pause)
-  double time() const { return std::bit_cast<double>(time_bits); }
-  EventClass cls() const { return static_cast<EventClass>(key >> 62); }
-  // kDelivery: receiver; kLinkStep: sending node; kWake, kFault: the peer
-  int peer() const {
-    return static_cast<int>((key >> kSeqBits) & ((uint64_t{1} << kPeerBits) - 1));
-  }
-};
-
-constexpr uint64_t kResumeFault = uint64_t{1} << 40;
-// The ref of a timer event (a waiting peer's wake_at, see Simulation::ArmTimer).
-constexpr uint64_t kTimerRef = uint64_t{1} << 63;
-
-struct Later {
-  bool operator()(const Event& a, const Event& b) const {
-    using U128 = unsigned __int128;
-    return ((U128{a.time_bits} << 64) | a.key) > ((U128{b.time_bits} << 64) | b.key);
-  }
-};
-
-class Simulation;
-
-// The sink of one simulated peer: frames go into the link model, records into files/memory.
-class SimSink final : public CoreSink {
- public:
-  SimSink(Simulation* sim, int peer) : sim_(sim), peer_(peer) {}
-  Status Send(Message msg) override;
-  Status OnRound(const RoundRecord& r) override;
-  Status OnSnapshot(const SnapshotKey& key, std::span<const float> x, double now) override;
-  Status OnApplied(int64_t round, std::span<const MessageId> applied) override;
-
- private:
-  Simulation* sim_;
-  int peer_;
-};
-
-class Simulation {
- public:
-  explicit Simulation(const SimOptions& o) : o_(o) {}
-
-  Result<SimResult> Run();
-
- private:
-  friend class SimSink;
-  enum class PeerState : uint8_t { kIdle, kComputing, kWaiting, kDone };
-  struct PeerSlot {
-    std::unique_ptr<PeerCore> core;
-    std::unique_ptr<RunFiles> files;
-    std::unique_ptr<SimSink> sink;
-    PeerState state = PeerState::kIdle;
-    uint64_t timer_gen = 0;    // a wake event of an older generation is stale
-    bool wake_queued = false;  // a delivery already queued a wake at the current time
-    // The timer of the current wait (PeerCore's wake_at: heartbeats, the round timeout), valid
-    // while timer_gen == timer_for; and the times of this peer's timer events in the queue,
-    // ascending (usually one: see ArmTimer).
-    double timer_at = kNever;
-    uint64_t timer_for = 0;
-    std::vector<double> timers_queued;
-    double slowdown = 1;
-    uint64_t bytes_sent = 0, bytes_received = 0;
-    // The fault schedule (kill, pause): a paused peer is not woken and holds what arrives.
-    double paused_until = -1;
-    bool wake_dropped = false;   // a due wake-up fell into the pause
-    std::vector<uint64_t> held;  // message slots that arrived during the pause, in order
-  };
-  struct Node {
-    std::unique_ptr<LinkModel> link;
-    std::unique_ptr<IngressModel> ingress;
-    double step_at = kNever;  // time of the queued kLinkStep, kNever when none
-    bool dirty = false;       // submitted to during this event: its link step is rescheduled
-  };
-
-  void Push(double time, EventClass cls, int peer, uint64_t ref = 0) {
-    // + 0.0 turns -0.0 into +0.0, whose bits order as the doubles' values (times are >= 0).
-    // Past 2^40 events (12 days at a million a second) ties of equal (time, class, peer) fall to
-    // the heap's own order, which is still deterministic.
-    const uint64_t seq = std::min(seq_++, kMaxSeq);
-    queue_.push(Event{
-        std::bit_cast<uint64_t>(time + 0.0),
-        (static_cast<uint64_t>(cls) << 62) | (static_cast<uint64_t>(peer) << kSeqBits) | seq, ref});
-  }
-  // A waiting peer's timer. Every wait has one (the next heartbeat, 0.5 s away by default), and
-  // pushing an event per wait left a stale one per round in the queue until its time: 25 per
-  // peer on a 20 ms ring, most of a 4096-peer run's queue. Instead a peer has a timer event
-  // queued at or before its timer, and a new one is pushed only for an earlier time; an event
-  // that pops before the timer is due re-arms it. The timer still fires at exactly its time,
-  // with the same (time, class, peer) as before, so the event order is unchanged.
-  void ArmTimer(int peer, double at);
-  // A timer event popped: whether it is the current wait's timer, due now (else it re-arms).
-  bool TimerDue(int peer, double now);
-  Status SendFrom(int peer, Message msg);
-  void ScheduleLinkStep(int node);
-  // After each event: reschedules the link steps of the nodes that sent during it (in the order
-  // they first sent, so the queue's creation order stays a function of the event order).
-  void FlushLinkSteps() {
-    for (int node : dirty_) {
-      nodes_[node].dirty = false;
-      ScheduleLinkStep(node);
-    }
-    dirty_.clear();
-  }
-  std::vector<int> dirty_;
-  void LinkStep(int node, double now);
-  void Deliver(int to, uint64_t slot, double now);
-  Status Wake(int peer, double now);
-  // The fault schedule's kill and pause (network faults are link events of the topology).
-  void Fault(int peer, uint64_t ref, double now);
-  void Kill(int peer, double now);
-  void Restart(int peer, double now);
-  void Join(int peer, double now);
-  // Starts `peer` with a fresh core that joins the running run (a restart or a late joiner).
-  bool StartJoining(int peer, double now);
-  std::vector<char> not_joined_;  // per peer: a late joiner that has not joined yet
-  void MaybeFireRoundFaults(int peer, int64_t round);
-  std::vector<char> fault_fired_;  // per entry of run.faults
-
-  const SimOptions& o_;
-  std::shared_ptr<const Workload> workload_;
-  double compute_time_s_ = 0;
-  double now_ = 0;
-  uint64_t seq_ = 0;
-  std::priority_queue<Event, std::vector<Event>, Later> queue_;
-  std::vector<PeerSlot> peers_;
-  std::vector<Node> nodes_;
-  // Messages in flight, by slot: a slot is reused once its message is delivered or dropped
-  // (slots are references only; event order never depends on them). A message in the link
-  // model carries its slot as the model's tag.
-  uint64_t Store(Message msg) {
-    if (free_slots_.empty()) {
-      in_flight_.push_back(std::move(msg));
-      return in_flight_.size() - 1;
-    }
-    const uint64_t slot = free_slots_.back();
-    free_slots_.pop_back();
-    in_flight_[slot] = std::move(msg);
-    return slot;
-  }
-  Message Take(uint64_t slot) {
-    Message m = std::move(in_flight_[slot]);
-    in_flight_[slot] = Message();
-    free_slots_.push_back(slot);
-    return m;
-  }
-  std::vector<Message> in_flight_;
-  std::vector<uint64_t> free_slots_;
-  std::unique_ptr<SimEvaluator> evaluator_;
-  SimResult result_;
-  double staleness_sum_ = 0;
-  int64_t staleness_count_ = 0;
-  Status failure_;
-  int live_ = 0;
-};
+namespace sim_internal {
 
 Status SimSink::Send(Message msg) { return sim_->SendFrom(peer_, std::move(msg)); }
 
@@ -354,140 +184,11 @@ bool Simulation::TimerDue(int peer, double now) {
   return false;
 }
 
-void Simulation::MaybeFireRoundFaults(int peer, int64_t round) {
-  if (o_.replay) return;  // a replay reproduces the recorded run's messages, not its faults
-  const std::vector<FaultSpec>& faults = o_.run.faults;
-  for (size_t k = 0; k < faults.size(); ++k) {
-    const FaultSpec& f = faults[k];
-    if (fault_fired_[k] || f.at_round <= 0 || f.peers.empty()) continue;
-    // kill and pause: at the peer's own round; restart and join (the peer is not running): at
-    // anybody's.
-    if (f.kind == FaultSpec::Kind::kRestart || f.kind == FaultSpec::Kind::kJoin) {
-      if (round < f.at_round) continue;
-      fault_fired_[k] = 1;
-      Push(now_, EventClass::kFault, f.peers[0], k);
-      continue;
-    }
-    if (f.peers[0] != peer) continue;
-    if (f.kind != FaultSpec::Kind::kKill && f.kind != FaultSpec::Kind::kPause) continue;
-    if (round < f.at_round) continue;
-    fault_fired_[k] = 1;
-    Push(now_, EventClass::kFault, peer, k);  // after this round's own events at this time
-  }
-}
-
-void Simulation::Fault(int peer, uint64_t ref, double now) {
-  PeerSlot& p = peers_[peer];
-  if (ref >= kResumeFault) {  // a pause ends
-    p.paused_until = -1;
-    std::vector<uint64_t> held = std::move(p.held);
-    p.held.clear();
-    for (uint64_t slot : held) Deliver(peer, slot, now);
-    if (p.wake_dropped && p.state != PeerState::kDone) {
-      p.wake_dropped = false;
-      Push(now, EventClass::kWake, peer, ++p.timer_gen);
-    }
-    return;
-  }
-  const FaultSpec& f = o_.run.faults[ref];
-  fault_fired_[ref] = 1;
-  if (f.kind == FaultSpec::Kind::kRestart) {
-    Restart(peer, now);
-    return;
-  }
-  if (f.kind == FaultSpec::Kind::kJoin) {
-    Join(peer, now);
-    return;
-  }
-  if (p.state == PeerState::kDone) return;  // already finished
-  if (f.kind == FaultSpec::Kind::kKill) {
-    Kill(peer, now);
-  } else if (f.kind == FaultSpec::Kind::kPause && p.paused_until < 0) {
-    p.paused_until = now + f.for_s;
-    Push(p.paused_until, EventClass::kFault, peer, kResumeFault + static_cast<uint64_t>(peer));
-  }
-}
-
-// A killed peer stops where it is, says no goodbye, and its links close: each neighbour gets the
-// link-down event a transport reports for a crashed peer.
-void Simulation::Kill(int peer, double now) {
-  PeerSlot& p = peers_[peer];
-  p.state = PeerState::kDone;
-  p.paused_until = -1;
-  for (uint64_t slot : p.held) (void)Take(slot);
-  p.held.clear();
-  --live_;
-  result_.killed.push_back(peer);
-  if (evaluator_) evaluator_->Killed(peer);
-  const std::string why = "peer " + std::to_string(peer) + " was killed";
-  for (int j : CommNeighbors(o_.run, *o_.topology->graph, peer)) {
-    Message m;
-    m.kind = MessageKind::kLinkDown;
-    m.from = peer;
-    m.to = j;
-    m.payload.assign(why.begin(), why.end());
-    const uint64_t slot = Store(std::move(m));
-    Push(now, EventClass::kDelivery, j, slot);
-  }
-}
-
-// A killed peer starts again with a fresh core that rejoins the run (state transfer from its
-// neighbours: runtime/peer/gossip_rejoin.cc). A peer that is not dead is left alone.
-void Simulation::Restart(int peer, double now) {
-  PeerSlot& p = peers_[peer];
-  auto was_killed = std::find(result_.killed.begin(), result_.killed.end(), peer);
-  if (p.state != PeerState::kDone || was_killed == result_.killed.end()) return;
-  if (!StartJoining(peer, now)) return;
-  result_.killed.erase(std::find(result_.killed.begin(), result_.killed.end(), peer));
-  ++result_.restarts;
-}
-
-// A late joiner (`join:`) starts now and joins the running run the way a restarted peer does.
-void Simulation::Join(int peer, double now) {
-  if (!not_joined_[peer]) return;
-  if (StartJoining(peer, now)) not_joined_[peer] = 0;
-}
-
-bool Simulation::StartJoining(int peer, double now) {
-  PeerSlot& p = peers_[peer];
-  PeerCoreOptions co;
-  co.id = peer;
-  co.run = o_.run;
-  co.topology = o_.topology;
-  co.workload = workload_;
-  co.rejoin = true;
-  Result<std::unique_ptr<PeerCore>> core = PeerCore::Make(std::move(co));
-  if (!core.ok()) {
-    if (failure_.ok())
-      failure_ = core.status().WithPrefix("restart of peer " + std::to_string(peer));
-    return false;
-  }
-  p.core = std::move(core).value();
-  p.state = PeerState::kIdle;
-  p.paused_until = -1;
-  p.wake_dropped = false;
-  if (p.files) {
-    // The metrics so far stay; the restarted peer appends from its rejoin round.
-    Status s = p.files->Flush();
-    Result<std::unique_ptr<RunFiles>> files =
-        RunFiles::Open(o_.out_dir, peer, RecordsReplayLog(o_.run), 0, kUnlimitedRounds);
-    if (s.ok()) s = files.status();
-    if (!s.ok()) {
-      if (failure_.ok()) failure_ = s;
-      return false;
-    }
-    p.files = std::move(files).value();
-  }
-  ++live_;
-  Push(now, EventClass::kWake, peer, ++p.timer_gen);
-  return true;
-}
-
 Result<SimResult> Simulation::Run() {
   const TimePoint real_start = Now();
   const int n = o_.topology->size();
-  if (n > (1 << kPeerBits)) {
-    return InvalidArgument("the simulator runs at most " + std::to_string(1 << kPeerBits) +
+  if (n > kMaxPeers) {
+    return InvalidArgument("the simulator runs at most " + std::to_string(kMaxPeers) +
                            " peers, not " + std::to_string(n));
   }
   if (o_.run.device.kind != DeviceKind::kCpu) {
@@ -557,9 +258,7 @@ Result<SimResult> Simulation::Run() {
   }
   uint64_t checked = 0;
   while (!queue_.empty() && live_ > 0) {
-    result_.peak_queued_events = std::max<uint64_t>(result_.peak_queued_events, queue_.size());
-    const Event e = queue_.top();
-    queue_.pop();
+    const Event e = queue_.Pop();
     now_ = e.time();
     ++result_.events;
     if ((++checked & 0xfff) == 0 && o_.stop && o_.stop->load()) {
@@ -620,11 +319,12 @@ Result<SimResult> Simulation::Run() {
   }
   if (evaluator_) result_.evals = evaluator_->Take();
   result_.mean_staleness = staleness_count_ ? staleness_sum_ / staleness_count_ : 0.0;
+  result_.peak_queued_events = queue_.peak();
   result_.real_seconds = SecondsSince(real_start);
   return std::move(result_);
 }
 
-}  // namespace
+}  // namespace sim_internal
 
 double MeasureComputeTime(const RunConfig& run, const Workload& workload, int repeats) {
   MinibatchSampler sampler(workload.train, workload.shards.at(0), run.batch_size, run.seed, 0);
@@ -643,7 +343,7 @@ double MeasureComputeTime(const RunConfig& run, const Workload& workload, int re
 }
 
 Result<SimResult> Simulate(const SimOptions& options) {
-  Simulation sim(options);
+  sim_internal::Simulation sim(options);
   return sim.Run();
 }
 
