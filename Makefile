@@ -53,10 +53,12 @@ reproduce-%: configure
 	$(PYTHON) reproduce/run.py --hearsay $(BUILD)/apps/hearsay $*
 
 # Everything that parses untrusted bytes or files -- codec payloads, network frames, topology
-# files -- and the algorithms' bad-payload handling, under AddressSanitizer +
+# files, replay logs -- and the algorithms' bad-payload handling, plus the simulator's own data
+# structures (event queue, link model, Fifo), under AddressSanitizer +
 # UndefinedBehaviorSanitizer: bad input must never read or write out of bounds.
 SANITIZED_TESTS = compressors/compressors_test runtime/transport/transport_test \
-                  topology/topology_test runtime/algorithms/algorithms_test
+                  topology/topology_test runtime/algorithms/algorithms_test \
+                  runtime/sim/simulator_test common/common_test
 sanitize: deps
 	@cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHEARSAY_SANITIZE=ON \
 	  -DHEARSAY_CUDA=OFF -DHEARSAY_BUILD_BENCH=OFF >/dev/null
