@@ -308,6 +308,26 @@ TEST(Replay, ReplaysNeighboursDeclaredDeadAndReadmittedByTimers) {
   EXPECT_TRUE(report->all_identical());
 }
 
+// A replay runs every peer as fast as its log allows, so neighbours get further ahead than the
+// staleness bound lets them in a real run; the "went on without this peer" warning is no news
+// there (the recorded run logged it where it happened), and a replay stays quiet.
+TEST(Replay, DoesNotRepeatTheRecordedRunsCatchUpWarnings) {
+  TempDir dir;
+  const std::string out = dir.path() + "/out";
+  SimResult r;
+  const Experiment exp = RecordAsyncDcd(dir,
+                                        "staleness: 1\nheartbeat: 20ms\ndead_after: 60ms\n"
+                                        "faults:\n  - {at_round: 10, pause: 2, for: 150ms}\n",
+                                        120, out, &r);
+  ASSERT_EQ(r.peer_rounds, 6 * 120);
+  testing::internal::CaptureStdout();  // where the log goes
+  auto report = ReplayRecordedRun(exp.runs.front(), exp.topology, out);
+  const std::string log = testing::internal::GetCapturedStdout();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->all_identical());
+  EXPECT_EQ(log.find("went on without this peer"), std::string::npos) << log;
+}
+
 // What a replay cannot reproduce -- a killed peer's last messages, a rejoining peer's state
 // transfer -- is refused up front, in words, instead of stalling until the round timeout or
 // failing on "no record of round 1".
