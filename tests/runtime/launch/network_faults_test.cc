@@ -86,7 +86,11 @@ TEST_P(NetworkFaults, PartitionSplitsTheGraphAndTheHalvesMergeWhenItHeals) {
     for (const auto& [round, d] : c) {
       if (round > 100 && round <= 200) cut = std::max(cut, d);
     }
-    EXPECT_GT(cut, 10 * c[100]) << algorithm << " before " << c[100] << " cut " << cut;
+    // Cut, the largest distance was 41-45x the one before (dcd) and 14-15x (choco) in 16 runs
+    // here, and 9.5x in about one in-process run in twenty, where a timing pattern of the two
+    // halves recurs (0.855 against 0.090, the same numbers each time, before this session's
+    // changes too); connected peers' distance shrinks as they train. 5x is a split, not noise.
+    EXPECT_GT(cut, 5 * c[100]) << algorithm << " before " << c[100] << " cut " << cut;
     // Healed: one graph again.
     EXPECT_LT(c[300], c[100]) << algorithm << " before " << c[100] << " healed " << c[300];
     // The peers at the cut said so.
