@@ -8,10 +8,13 @@
 //                        AcquireBuffer (as a peer copies its encoded message), the receiver hands
 //                        payloads back with Recycle
 //   transport, fresh     the same with a new vector per message and no Recycle (no reuse)
+//   pooled, k streams    as "pooled" with `streams: k` TCP connections per link (messages of at
+//                        least 128 KiB striped over them; docs/wire_format.md "Streams")
 // Latency rows: round trips of a 64-byte message between two threads, raw vs transport.
 //   usage: hearsay_bench_tcp_throughput [total_MiB=512] [message_KiB=1024] [round_trips=2000]
-//                                       [only=ROW] (ROW: raw, mac, pooled, fresh or rtt; for
-//                                       profiling one row; ratios then read 0)
+//                                       [only=ROW] [streams=1] (ROW: all, raw, mac, pooled,
+//                                       fresh, streams or rtt; one row for profiling, ratios then
+//                                       read 0; streams > 1 adds the striped row)
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -115,8 +118,10 @@ double RawTcp(size_t total, size_t message, bool with_mac) {
   return static_cast<double>(messages * message) / seconds;
 }
 
-// max_queued_bytes: how far the sender may run ahead of the receiver (0: the default).
-std::vector<std::unique_ptr<Transport>> TransportPair(uint64_t max_queued_bytes = 0) {
+// max_queued_bytes: how far the sender may run ahead of the receiver (0: the default); streams:
+// TCP connections per link (TcpTransportOptions::streams).
+std::vector<std::unique_ptr<Transport>> TransportPair(uint64_t max_queued_bytes = 0,
+                                                      int streams = 1) {
   const uint16_t p0 = FreePort(), p1 = FreePort();
   std::vector<std::unique_ptr<Transport>> ts;
   for (int i = 0; i < 2; ++i) {
@@ -127,6 +132,7 @@ std::vector<std::unique_ptr<Transport>> TransportPair(uint64_t max_queued_bytes 
     o.handshake.cluster_id = "bench";
     o.secret = "bench-secret-0123456789";
     if (max_queued_bytes > 0) o.max_queued_bytes = max_queued_bytes;
+    o.streams = streams;
     auto t = MakeTcpTransport(o);
     if (!t.ok()) Die(t.status().ToString());
     ts.push_back(std::move(t).value());
@@ -180,9 +186,9 @@ double Stream(std::vector<std::unique_ptr<Transport>>& ts, size_t messages, size
 // bandwidth-delay product -- and an untimed warm-up of twice that fills both sides' buffer pools
 // first (the steady state of a peer that sends every round), so the timed part measures the
 // transport, not the first touch of new memory (the "fresh" row shows that cost).
-double HearsayTcp(size_t total, size_t message, bool pooled) {
+double HearsayTcp(size_t total, size_t message, bool pooled, int streams = 1) {
   const uint64_t window = std::max<uint64_t>(32u << 20, 8 * static_cast<uint64_t>(message));
-  auto ts = TransportPair(window);
+  auto ts = TransportPair(window, streams);
   if (pooled) (void)Stream(ts, 2 * window / message + 1, message, pooled);
   const size_t messages = total / message;
   const double seconds = Stream(ts, messages, message, pooled);
@@ -251,19 +257,23 @@ int main(int argc, char** argv) {
   const size_t total = static_cast<size_t>(argc > 1 ? std::atol(argv[1]) : 512) << 20;
   const size_t message = static_cast<size_t>(argc > 2 ? std::atol(argv[2]) : 1024) << 10;
   const int trips = argc > 3 ? std::atoi(argv[3]) : 2000;
-  const std::string only = argc > 4 ? argv[4] : "";
+  const std::string only = argc > 4 && std::string(argv[4]) != "all" ? argv[4] : "";
+  // > 1: also a row for the pooled transport with that many TCP connections per link.
+  const int streams = argc > 5 ? std::atoi(argv[5]) : 1;
   const auto want = [&](const char* row) { return only.empty() || only == row; };
   InitLogging("bench", "error");
   // The implementations libsodium picks for this CPU (as a transport's first key does), so that
   // the MAC row and the transports use the same Poly1305 code.
   if (!InitCrypto().ok()) Die("libsodium failed to initialise");
   // Medians of 3 interleaved repetitions (the machine may be shared).
-  std::vector<double> raw, raw_mac, pooled, fresh, raw_rt, hs_rt;
+  std::vector<double> raw, raw_mac, pooled, fresh, striped, raw_rt, hs_rt;
   for (int rep = 0; rep < 3; ++rep) {
     raw.push_back(want("raw") ? RawTcp(total, message, false) : 0);
     raw_mac.push_back(want("mac") ? RawTcp(total, message, true) : 0);
     pooled.push_back(want("pooled") ? HearsayTcp(total, message, true) : 0);
     fresh.push_back(want("fresh") ? HearsayTcp(total, message, false) : 0);
+    striped.push_back(streams > 1 && want("streams") ? HearsayTcp(total, message, true, streams)
+                                                     : 0);
     raw_rt.push_back(want("rtt") ? RawRoundTrip(trips) : 0);
     hs_rt.push_back(want("rtt") ? HearsayRoundTrip(trips) : 0);
   }
@@ -279,6 +289,11 @@ int main(int argc, char** argv) {
               vs_raw(Median(pooled)));
   std::printf("%-34s %10.1f %8.2f\n", "TcpTransport, fresh buffers", Median(fresh) / 1e6,
               vs_raw(Median(fresh)));
+  if (streams > 1) {
+    const std::string row = "TcpTransport, pooled, " + std::to_string(streams) + " streams";
+    std::printf("%-34s %10.1f %8.2f\n", row.c_str(), Median(striped) / 1e6,
+                vs_raw(Median(striped)));
+  }
   std::printf("64-byte round trip: raw TCP %.1f us, TcpTransport %.1f us, ratio %.2f\n",
               Median(raw_rt), Median(hs_rt),
               Median(raw_rt) > 0 ? Median(hs_rt) / Median(raw_rt) : 0.0);

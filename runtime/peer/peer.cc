@@ -92,6 +92,7 @@ Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
   o.handshake.model_shape = model_shape;
   o.handshake.algorithm = AlgorithmLabel(run);
   o.secret = run.secret;
+  o.streams = static_cast<int>(run.streams);
   // No codec needs more than 64 bits per parameter (sparse index + value); larger payloads are
   // refused before anything is allocated (docs/security.md).
   const uint64_t max_message = 8 * static_cast<uint64_t>(num_params) + (1u << 20);

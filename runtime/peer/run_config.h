@@ -122,6 +122,9 @@ struct RunConfig {
   std::string cluster_id = "hearsay";         // at most 256 printable bytes
   std::string secret = "hearsay-dev-secret";  // shared cluster secret (handshake proof)
   std::string secret_file;  // file holding the secret ("" = none); absolute after loading
+  // TCP connections per link (1..16): large messages are striped over them (docs/wire_format.md
+  // "Streams"). The in-process transport and the simulator have no connections and ignore it.
+  int64_t streams = 1;
 
   // Asynchrony (issue 10).
   RunMode mode = RunMode::kSync;  // sync

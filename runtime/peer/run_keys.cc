@@ -6,6 +6,7 @@
 
 #include "runtime/peer/experiment.h"
 #include "runtime/peer/experiment_parser.h"
+#include "runtime/transport/tcp/tcp_transport.h"  // kMaxTcpStreams
 
 namespace hearsay::experiment_internal {
 namespace {
@@ -344,7 +345,8 @@ const std::vector<std::string>& RunKeys() {
                                                  "optimizer",
                                                  "local_steps",
                                                  "outer_optimizer",
-                                                 "adpsgd_wait"};
+                                                 "adpsgd_wait",
+                                                 "streams"};
   return kKeys;
 }
 
@@ -433,6 +435,8 @@ Status ApplyRunKey(const YamlContext& ctx, const std::string& key, const YAML::N
     static const std::vector<std::string> kWait = {"none", "reply"};
     HEARSAY_RETURN_IF_ERROR(ctx.GetEnum(v, "adpsgd_wait", kWait, &index));
     r.adpsgd_wait_reply = index == 1;
+  } else if (key == "streams") {
+    HEARSAY_RETURN_IF_ERROR(ctx.GetIntIn(v, "streams", 1, kMaxTcpStreams, &r.streams));
   } else if (key == "min_neighbors") {
     HEARSAY_RETURN_IF_ERROR(ctx.GetIntIn(v, "min_neighbors", 0, 1 << 20, &r.min_neighbors));
   } else if (key == "optimizer") {

@@ -24,6 +24,8 @@ void ToProto(const FrameHeader& h, wire::FrameHeader* p) {
   p->set_ack(h.ack);
   p->set_incarnation(h.incarnation);
   p->set_peer_incarnation(h.peer_incarnation);
+  p->set_stream(h.stream);
+  p->set_parts(h.parts);
   if (!h.nonce.empty()) p->set_nonce(h.nonce);
   if (!h.proof.empty()) p->set_proof(h.proof);
   if (!h.reason.empty()) p->set_reason(h.reason);
@@ -33,6 +35,8 @@ void ToProto(const FrameHeader& h, wire::FrameHeader* p) {
     c->set_topology_hash(h.config->topology_hash);
     c->set_model_shape(h.config->model_shape);
     c->set_algorithm(h.config->algorithm);
+    // 1 is the default and stays off the wire (headers of single-stream links are unchanged).
+    c->set_streams(h.config->streams == 1 ? 0 : h.config->streams);
   }
 }
 
@@ -133,12 +137,15 @@ Result<FrameHeader> DecodeFrameHeader(std::span<const uint8_t> bytes) {
   h.ack = p.ack();
   h.incarnation = p.incarnation();
   h.peer_incarnation = p.peer_incarnation();
+  h.stream = p.stream();
+  h.parts = p.parts();
   h.nonce = p.nonce();
   h.proof = p.proof();
   h.reason = p.reason();
   if (p.has_config()) {
     const wire::ClusterConfig& c = p.config();
-    h.config = ClusterConfig{c.cluster_id(), c.topology_hash(), c.model_shape(), c.algorithm()};
+    h.config = ClusterConfig{c.cluster_id(), c.topology_hash(), c.model_shape(), c.algorithm(),
+                             c.streams() == 0 ? 1u : c.streams()};
   }
   return h;
 }

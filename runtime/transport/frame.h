@@ -55,6 +55,7 @@ struct ClusterConfig {
   uint64_t topology_hash = 0;
   std::string model_shape;
   std::string algorithm;
+  uint32_t streams = 1;  // TCP connections per link (docs/wire_format.md "Streams")
 };
 
 struct FrameHeader {
@@ -67,11 +68,13 @@ struct FrameHeader {
   // Message frames: messages the sender has delivered from the receiver on this link, counted
   // across reconnects; AUTH/WELCOME: the same count, where the receiver resumes sending.
   uint64_t ack = 0;
-  uint64_t incarnation = 0;             // AUTH, WELCOME: the sender's process incarnation
-  uint64_t peer_incarnation = 0;        // AUTH, WELCOME: the receiver's incarnation `ack` refers to
-  std::string nonce;                    // kHello
-  std::string proof;                    // kHello (acceptor's), kAuth
-  std::string reason;                   // kRefuse
+  uint64_t incarnation = 0;       // AUTH, WELCOME: the sender's process incarnation
+  uint64_t peer_incarnation = 0;  // AUTH, WELCOME: the receiver's incarnation `ack` refers to
+  uint32_t stream = 0;            // AUTH, WELCOME: the connection's stream of the link
+  uint32_t parts = 0;  // message frames on stream 0: parts the message is striped into (0: 1)
+  std::string nonce;   // kHello
+  std::string proof;   // kHello (acceptor's), kAuth
+  std::string reason;  // kRefuse
   std::optional<ClusterConfig> config;  // kAuth, kWelcome
 };
 

@@ -34,10 +34,15 @@ std::string ConfigMismatch(const ClusterConfig& theirs, const ClusterConfig& our
   if (theirs.algorithm != ours.algorithm) {
     return "algorithm " + Quoted(theirs.algorithm) + " differs from ours " + Quoted(ours.algorithm);
   }
+  if (theirs.streams != ours.streams) {
+    return "streams " + std::to_string(theirs.streams) + " differs from ours " +
+           std::to_string(ours.streams) + " (TCP connections per link: every peer needs the same)";
+  }
   return "";
 }
 
-Handshake::Handshake(HandshakeSetup setup) : setup_(std::move(setup)), peer_(setup_.peer) {}
+Handshake::Handshake(HandshakeSetup setup)
+    : setup_(std::move(setup)), peer_(setup_.peer), stream_(setup_.stream) {}
 
 const SessionKey& Handshake::send_key() const {
   return setup_.role == HandshakeRole::kDialer ? keys_->dialer_to_acceptor
@@ -182,7 +187,8 @@ HandshakeStep Handshake::OnHelloAtDialer(const InFrame& f) {
   ControlFrame auth{Header(FrameKind::kAuth), true};
   auth.header.proof = setup_.key->Proof(HandshakeRole::kDialer, transcript_);
   auth.header.config = setup_.config;
-  if (setup_.resume) ours_ = setup_.resume(peer_);
+  auth.header.stream = static_cast<uint32_t>(stream_);
+  if (setup_.resume) ours_ = setup_.resume(peer_, stream_);
   SetResume(auth.header, ours_);
   state_ = State::kAwaitWelcome;
   HandshakeStep step;
@@ -211,12 +217,20 @@ HandshakeStep Handshake::OnAuth(const InFrame& f) {
   const std::string mismatch = ConfigMismatch(*h.config, setup_.config);
   if (!mismatch.empty())
     return Refuse(mismatch, Who() + " refused by " + self + ": " + mismatch, true);
+  // Same configuration, so the same number of streams: another index is a broken or hostile peer.
+  if (h.stream >= setup_.config.streams) {
+    const std::string why = "AUTH for stream " + std::to_string(h.stream) + " of a link with " +
+                            std::to_string(setup_.config.streams) + " streams";
+    return Refuse(why, Who() + " refused by " + self + ": " + why, true);
+  }
+  stream_ = static_cast<int>(h.stream);
   theirs_ = LinkResume{h.incarnation, h.peer_incarnation, h.ack};
   state_ = State::kDone;
   HandshakeStep step;
   step.outcome = HandshakeStep::Outcome::kOpen;
   ControlFrame welcome{Header(FrameKind::kWelcome), true};
   welcome.header.config = setup_.config;
+  welcome.header.stream = h.stream;
   step.reply = std::move(welcome);
   return step;
 }
@@ -231,6 +245,11 @@ HandshakeStep Handshake::OnWelcome(const InFrame& f) {
   const std::string mismatch = ConfigMismatch(*f.header.config, setup_.config);
   if (!mismatch.empty()) {
     return Fail("peer " + std::to_string(setup_.self) + " refused " + Who() + ": " + mismatch,
+                true);
+  }
+  if (f.header.stream != static_cast<uint32_t>(stream_)) {
+    return Fail(Who() + "'s WELCOME is for stream " + std::to_string(f.header.stream) +
+                    ", this connection carries stream " + std::to_string(stream_),
                 true);
   }
   theirs_ = LinkResume{f.header.incarnation, f.header.peer_incarnation, f.header.ack};

@@ -49,8 +49,12 @@ struct HandshakeSetup {
   ClusterConfig config;  // ours
   // Acceptor: whether peer j may dial us (a neighbour with a lower id).
   std::function<bool(int)> may_dial_us;
-  // Dialer: the link's state when AUTH is sent (nullptr: a fresh link, incarnation 0).
-  std::function<LinkResume(int)> resume;
+  // Dialer: the link stream this connection carries (0 .. config.streams - 1); acceptor: learned
+  // from the AUTH (docs/wire_format.md "Streams").
+  int stream = 0;
+  // Dialer: the state of (peer, stream)'s link when AUTH is sent (nullptr: a fresh link,
+  // incarnation 0).
+  std::function<LinkResume(int, int)> resume;
 };
 
 // A handshake frame to send; `mac`: append the MAC under the send key with seq 0.
@@ -92,6 +96,8 @@ class Handshake {
   ControlFrame Refusal(const std::string& reason) const;
 
   int peer() const { return peer_; }
+  // The link stream this connection carries (acceptor: valid once the AUTH was accepted).
+  int stream() const { return stream_; }
   // Once the link opens: what the other side said in its AUTH (dialer's) or WELCOME (acceptor's),
   // and, at the dialer, what it said itself in AUTH. The acceptor fills WELCOME's resume fields
   // (SetResume on the reply) once it has registered the link.
@@ -125,6 +131,7 @@ class Handshake {
   HandshakeSetup setup_;
   State state_ = State::kStart;
   int peer_;
+  int stream_;
   bool authenticated_ = false;
   Transcript transcript_;
   std::optional<SessionKeys> keys_;

@@ -45,13 +45,14 @@ std::string RemoteOf(const tcp::socket& s) {
 }  // namespace
 
 Connection::Connection(TcpTransport* owner, tcp::socket socket, HandshakeRole role,
-                       int expected_peer, bool counted)
+                       int expected_peer, int stream, bool counted)
     : owner_(owner),
       socket_(std::move(socket)),
       role_(role),
       remote_(RemoteOf(socket_)),
       peer_(expected_peer),
-      handshake_(owner->MakeHandshakeSetup(role, expected_peer)),
+      stream_(stream),
+      handshake_(owner->MakeHandshakeSetup(role, expected_peer, stream)),
       reader_(&owner->pool()),
       handshake_timer_(socket_.get_executor()),
       ping_timer_(socket_.get_executor()),
@@ -91,8 +92,8 @@ void Connection::Begin() {
 }
 
 uint64_t Connection::TakeAck() {
-  Link& l = owner_->link(peer_.load());
-  const uint64_t ack = l.delivered.load();
+  Link& l = owner_->link(peer_.load(), stream_.load());
+  const uint64_t ack = l.complete.load();
   uint64_t prev = l.ack_sent.load();
   while (prev < ack && !l.ack_sent.compare_exchange_weak(prev, ack)) {
   }
@@ -111,11 +112,13 @@ SendOutcome Connection::SendMessage(const Unacked& u) {
   header.round = u.round;
   header.tag = u.tag;
   OutFrame f;
-  f.head = EncodeFrameHead(DataFrameHeader(header, seq, TakeAck()),
-                           static_cast<uint32_t>(u.payload->size()), /*with_mac=*/true);
-  f.tag = ComputeFrameMac(send_key_, seq, f.head, *u.payload);
+  FrameHeader fh = DataFrameHeader(header, seq, TakeAck());
+  fh.parts = u.parts;
+  f.head = EncodeFrameHead(fh, static_cast<uint32_t>(u.length), /*with_mac=*/true);
+  f.tag = ComputeFrameMac(send_key_, seq, f.head, u.body());
   f.has_tag = true;
   f.shared = u.payload;
+  f.shared_body = u.body();
   f.counted = true;
   f.accounted = u.bytes;
   SendOutcome out;
@@ -183,10 +186,18 @@ void Connection::OnPong(const ByteBuffer& payload) {
   owner_->RecordRtt(peer_.load(), static_cast<double>(ns) * 1e-9);
 }
 
+void Connection::AckSoon(MessageKind kind) {
+  asio::post(socket_.get_executor(), [self = shared_from_this(), kind] {
+    self->Guarded([&] {
+      if (self->state_ == State::kOpen) self->MaybeAck(kind, 0);
+    });
+  });
+}
+
 void Connection::MaybeAck(MessageKind delivered_kind, uint64_t wire_bytes) {
   bytes_since_ack_ += wire_bytes;
-  Link& l = owner_->link(peer_.load());
-  const uint64_t behind = l.delivered.load() - std::min(l.delivered.load(), l.ack_sent.load());
+  Link& l = owner_->link(peer_.load(), stream_.load());
+  const uint64_t behind = l.complete.load() - std::min(l.complete.load(), l.ack_sent.load());
   if (behind == 0) {
     bytes_since_ack_ = 0;
     return;
@@ -206,8 +217,8 @@ void Connection::MaybeAck(MessageKind delivered_kind, uint64_t wire_bytes) {
     self->Guarded([&] {
       self->ack_timer_armed_ = false;
       if (ec || self->state_ != State::kOpen || self->half_close_requested_) return;
-      Link& link = self->owner_->link(self->peer_.load());
-      if (link.delivered.load() > link.ack_sent.load()) {
+      Link& link = self->owner_->link(self->peer_.load(), self->stream_.load());
+      if (link.complete.load() > link.ack_sent.load()) {
         self->bytes_since_ack_ = 0;
         self->SendProbe(MessageKind::kAck, ByteBuffer());
       }
@@ -270,6 +281,7 @@ void Connection::OnRead(const ErrorCode& ec, size_t n) {
 void Connection::OnHandshakeFrame(const InFrame& frame) {
   HandshakeStep step = handshake_.OnFrame(frame);
   peer_ = handshake_.peer();
+  stream_ = handshake_.stream();
   // From the acceptor's HELLO on, later frames can be checked against the session key.
   if (handshake_.keys_ready() && !keyed_) {
     reader_.set_receive_key(handshake_.receive_key());
@@ -304,7 +316,16 @@ void Connection::OnMessageFrame(InFrame frame) {
     return Fail(msg.status().message(), true, /*violation=*/true);
   }
   last_seq_ = frame.header.seq;
-  if (!owner_->OnAck(peer_.load(), this, frame.header.ack)) {
+  const int stream = stream_.load();
+  const uint32_t parts = frame.header.parts;
+  if (parts > (stream == 0 ? static_cast<uint32_t>(owner_->streams()) : 0u)) {
+    owner_->CountRejected();
+    return Fail("frame on stream " + std::to_string(stream) + " of " +
+                    std::to_string(owner_->streams()) + " says its message has " +
+                    std::to_string(parts) + " parts",
+                true, /*violation=*/true);
+  }
+  if (!owner_->OnAck(peer_.load(), stream, this, frame.header.ack)) {
     owner_->CountRejected();
     return Fail("frame acknowledges " + std::to_string(frame.header.ack) +
                     " messages, more than were sent on the link",
@@ -318,19 +339,29 @@ void Connection::OnMessageFrame(InFrame frame) {
   if (msg->kind == MessageKind::kAck) return;
   // The link's numbering, 1, 2, ... across reconnects, without probes and acks.
   const MessageKind kind = msg->kind;
-  switch (owner_->DeliverFrom(peer_.load(), this, rx_next_++, std::move(*msg), wire_bytes)) {
+  uint32_t completed = 0;
+  std::string why;
+  switch (owner_->DeliverFrom(peer_.load(), stream, this, rx_next_++, parts, std::move(*msg),
+                              wire_bytes, &completed, &why)) {
     case TcpTransport::Delivery::kDelivered:
     case TcpTransport::Delivery::kDuplicate:
       break;
+    case TcpTransport::Delivery::kViolation:
+      owner_->CountRejected();
+      return Fail(why, true, /*violation=*/true);
     case TcpTransport::Delivery::kStale:
       return;  // a newer connection took over the link
     case TcpTransport::Delivery::kGap:
       owner_->CountRejected();
       return Fail("message " + std::to_string(rx_next_ - 1) + " of the link arrived before " +
-                      std::to_string(owner_->link(peer_.load()).delivered.load() + 1),
+                      std::to_string(owner_->link(peer_.load(), stream).delivered.load() + 1),
                   true, /*violation=*/true);
   }
   if (kind == MessageKind::kDone || kind == MessageKind::kFailed) done_received_ = true;
+  // Other streams whose parts this completed acknowledge them too (their own next delivery might
+  // be far off).
+  completed &= ~(1u << stream);
+  if (completed != 0) owner_->NudgeAcks(peer_.load(), completed, kind);
   MaybeAck(kind, wire_bytes);
 }
 
@@ -384,8 +415,9 @@ void Connection::OpenLink(std::optional<ControlFrame> welcome) {
   std::string why;
   bool retry_later = false;
   LinkResume ours = handshake_.ours();
-  if (!owner_->RegisterLink(peer_.load(), shared_from_this(), role_, handshake_.theirs(),
-                            handshake_.ours(), &ours, &rx_next_, &why, &retry_later)) {
+  if (!owner_->RegisterLink(peer_.load(), stream_.load(), shared_from_this(), role_,
+                            handshake_.theirs(), handshake_.ours(), &ours, &rx_next_, &why,
+                            &retry_later)) {
     {
       std::lock_guard<std::mutex> lock(send_mu_);
       send_open_ = false;
@@ -434,7 +466,9 @@ void Connection::EndHandshake(const HandshakeStep& step) {
                                       "; closing the connection");
     }
     if (peer >= 0 && owner_->IsNeighbor(peer)) owner_->RecordAttemptError(peer, step.error);
-    if (role_ == HandshakeRole::kDialer && peer >= 0 && !quiet) owner_->HandshakeFailed(peer);
+    if (role_ == HandshakeRole::kDialer && peer >= 0 && !quiet) {
+      owner_->HandshakeFailed(peer, stream_.load());
+    }
   }
   LeaveHandshakeCount();
   if (!step.reply) return Close(LinkEnd::kBroken);
@@ -644,7 +678,8 @@ void Connection::Close(LinkEnd end, const std::string& why) {
   }
   if (dropped > 0) owner_->FramesDone(peer_.load(), dropped, dropped_bytes);
   if (was_open) {
-    owner_->UnregisterLink(peer_.load(), this, done_received_ ? LinkEnd::kFinished : end, why);
+    owner_->UnregisterLink(peer_.load(), stream_.load(), this,
+                           done_received_ ? LinkEnd::kFinished : end, why);
   }
 }
 

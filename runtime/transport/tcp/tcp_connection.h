@@ -27,6 +27,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange unincluded
 #include <vector>
@@ -56,7 +57,10 @@ struct OutFrame {
   bool counted = false;    // a message frame counted in TcpTransport's queue bounds...
   uint64_t accounted = 0;  // ...with this many bytes (the estimate made before encoding)
   uint64_t written = 0;    // bytes of it already on the wire (a partial direct write)
-  const ByteBuffer& body() const { return shared ? *shared : payload; }
+  std::span<const uint8_t> shared_body;  // the bytes of *shared this frame carries
+  std::span<const uint8_t> body() const {
+    return shared ? shared_body : std::span<const uint8_t>(payload.data(), payload.size());
+  }
   uint64_t bytes() const { return head.size() + body().size() + (has_tag ? tag.size() : 0); }
 };
 
@@ -71,9 +75,9 @@ class TcpTransport;
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // `counted`: an accepted connection counted against the cap on unauthenticated connections
-  // until it opens or closes.
+  // until it opens or closes. `stream`: the dialer's stream of the link (an acceptor learns it).
   Connection(TcpTransport* owner, tcp::socket socket, HandshakeRole role, int expected_peer,
-             bool counted);
+             int stream, bool counted);
 
   void Begin();
   // Any thread, once the link is open (the caller holds the link's mutex, so frames go out in the
@@ -84,6 +88,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   SendOutcome SendMessage(const Unacked& u);
   // Any thread: close without reporting anything (a newer connection replaced this one).
   void Detach();
+  // Any thread: messages of this stream became whole at the receiver (striped messages): send
+  // their acknowledgement as MaybeAck would after a delivery of `kind`.
+  void AckSoon(MessageKind kind);
   // Any thread: half-close once queued writes are out; the read side runs until the peer's EOF.
   void CloseWhenFlushed();
   // Any thread: close now.
@@ -142,6 +149,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const HandshakeRole role_;
   const std::string remote_;  // "address:port", captured while the socket is connected
   std::atomic<int> peer_;     // -1 until an acceptor has read the dialer's HELLO
+  std::atomic<int> stream_;   // the link's stream (an acceptor's: set from the dialer's AUTH)
   Handshake handshake_;
   FrameReader reader_;
   bool keyed_ = false;  // reader_ has the receive key

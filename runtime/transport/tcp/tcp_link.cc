@@ -5,6 +5,7 @@
 // tcp_transport.cc (listening, dialing, Start/Send/Receive/Shutdown) readable; like it, it runs
 // on the caller's and the I/O threads, with the link's mutex taken after the transport's mu_.
 #include <algorithm>
+#include <cstring>
 #include <mutex>
 #include <string>
 
@@ -14,10 +15,18 @@
 
 namespace hearsay::tcp_internal {
 
-LinkResume TcpTransport::ResumeInfo(int peer) const {
-  Link& l = link(peer);
+LinkResume TcpTransport::ResumeInfo(int peer, int stream) const {
+  PeerLinks& p = peer_links(peer);
+  Link& l = *p.streams[stream];
   std::lock_guard<std::mutex> lock(l.mu);
-  return LinkResume{incarnation_, l.peer_incarnation, l.delivered.load()};
+  return LinkResume{incarnation_, p.peer_incarnation, l.complete.load()};
+}
+
+std::vector<std::unique_lock<std::mutex>> TcpTransport::LockAll(PeerLinks& p) {
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(p.streams.size());
+  for (auto& l : p.streams) locks.emplace_back(l->mu);
+  return locks;
 }
 
 void TcpTransport::DropAcked(Link& l, uint64_t ack) {
@@ -25,8 +34,8 @@ void TcpTransport::DropAcked(Link& l, uint64_t ack) {
   while (!l.unacked.empty() && l.unacked.front().seq <= ack) {
     Unacked& u = l.unacked.front();
     l.unacked_bytes -= std::min(u.bytes, l.unacked_bytes.load());
-    // The last owner gives the buffer back to the pool (a frame still being written holds it
-    // otherwise, and frees it when written).
+    // The last owner gives the buffer back to the pool (a frame still being written, or another
+    // part of the message, holds it otherwise and frees it when done).
     if (u.payload.use_count() == 1) pool_.Release(std::move(*u.payload));
     l.unacked.pop_front();
     freed = true;
@@ -34,22 +43,26 @@ void TcpTransport::DropAcked(Link& l, uint64_t ack) {
   if (freed) cv_.notify_all();  // a Send waiting for room
 }
 
-bool TcpTransport::RegisterLink(int peer, const std::shared_ptr<Connection>& conn,
+bool TcpTransport::RegisterLink(int peer, int stream, const std::shared_ptr<Connection>& conn,
                                 HandshakeRole role, const LinkResume& theirs,
                                 const LinkResume& said, LinkResume* welcome, uint64_t* rx_start,
                                 std::string* reason, bool* retry_later) {
   const std::string who = "peer " + std::to_string(peer);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    Link& l = link(peer);
-    std::lock_guard<std::mutex> link_lock(l.mu);
-    const bool restarted = l.linked && theirs.incarnation != l.peer_incarnation;
+    PeerLinks& p = peer_links(peer);
+    Link& l = *p.streams[stream];
+    // A restart concerns every stream of the neighbour.
+    auto link_locks = LockAll(p);
+    const bool restarted = p.linked && theirs.incarnation != p.peer_incarnation;
     if (!restarted && l.final && l.linked) {
       *reason = who + " already " + (l.done ? "finished" : "ended") + " its link with " + name_ +
                 (l.final_why.empty() ? "" : " (" + l.final_why + ")");
       return false;
     }
-    if (restarted && l.conn) {
+    const bool any_open = std::any_of(p.streams.begin(), p.streams.end(),
+                                      [](const auto& s) { return s->conn != nullptr; });
+    if (restarted && any_open) {
       *reason = who + " connected as a new process while its link to " + name_ +
                 " is still open (a second process with the same id, or a restart before the old "
                 "connection broke); closing the new connection";
@@ -58,18 +71,31 @@ bool TcpTransport::RegisterLink(int peer, const std::shared_ptr<Connection>& con
     }
     if (restarted) {
       // A new process with the same id (a restart): the old one is gone for good. Whatever was
-      // queued for it is dropped; the new one starts the link's numbering afresh and rejoins
-      // the run through the peers' own protocol (docs/faults.md "Restart and rejoin").
-      if (!l.final) {
+      // queued for it is dropped (on every stream, with any half-assembled message); the new one
+      // starts the link's numbering afresh and rejoins the run through the peers' own protocol
+      // (docs/faults.md "Restart and rejoin").
+      const bool ended =
+          std::all_of(p.streams.begin(), p.streams.end(), [](const auto& s) { return s->final; });
+      if (!ended) {
         LinkBroken(peer, who + " restarted: a new process connected in place of the one whose " +
                              "link to " + name_ + " broke");
       }
-      DropAcked(l, l.next_seq);
-      l.next_seq = 1;
-      l.delivered = 0;
-      l.ack_sent = 0;
-      l.final = l.done = l.final_sent = false;
-      l.final_why.clear();
+      for (auto& s : p.streams) {
+        DropAcked(*s, s->next_seq);
+        s->next_seq = 1;
+        s->delivered = 0;
+        s->complete = 0;
+        s->ack_sent = 0;
+        s->final = s->done = s->final_sent = false;
+        s->final_why.clear();
+      }
+      ++p.generation;
+      std::lock_guard<std::mutex> rx_lock(p.rx_mu);
+      for (auto& q : p.ahead) {
+        for (Part& part : q) pool_.Release(std::move(part.msg.payload));
+        q.clear();
+      }
+      p.ahead_bytes = 0;
     } else if (l.conn) {
       // The same process over a new connection while ours still looked open (half-open: the
       // other side saw the break first). The new one is authenticated; the old one goes.
@@ -83,12 +109,13 @@ bool TcpTransport::RegisterLink(int peer, const std::shared_ptr<Connection>& con
       return false;
     }
     DropAcked(l, acked);
-    l.peer_incarnation = theirs.incarnation;
+    p.peer_incarnation = theirs.incarnation;
+    p.linked = true;
     l.linked = true;
     l.conn = conn;
     l.down_reported = false;
     ++l.down_generation;  // a pending grace timer does nothing
-    *welcome = LinkResume{incarnation_, l.peer_incarnation, l.delivered.load()};
+    *welcome = LinkResume{incarnation_, p.peer_incarnation, l.complete.load()};
     // The acceptor resends from what its WELCOME says; the dialer from what its AUTH said, if
     // that referred to this incarnation of the acceptor (duplicates are dropped on delivery).
     if (role == HandshakeRole::kAcceptor) {
@@ -102,70 +129,82 @@ bool TcpTransport::RegisterLink(int peer, const std::shared_ptr<Connection>& con
       const SendOutcome sent = conn->SendMessage(u);
       if (sent.bytes == 0) break;
       if (!sent.written) ++pending_frames_;
-      CountSent(sent.bytes);
-      if (u.written) ++messages_resent_;
+      CountSent(sent.bytes, /*message=*/stream == 0);
+      if (u.written && stream == 0) ++messages_resent_;
       u.written = true;
     }
-    links_[peer] = conn;
-    ever_linked_.insert(peer);
+    links_[{peer, stream}] = conn;
+    ever_linked_.insert({peer, stream});
     last_error_.erase(peer);
-    dial_backoff_s_.erase(peer);
+    dial_backoff_s_.erase({peer, stream});
   }
-  HEARSAY_LOG_DEBUG("{}: link to peer {} is up", name_, peer);
+  HEARSAY_LOG_DEBUG("{}: link to peer {} (stream {}) is up", name_, peer, stream);
   cv_.notify_all();
   return true;
 }
 
-void TcpTransport::UnregisterLink(int peer, const Connection* conn, LinkEnd end,
+void TcpTransport::UnregisterLink(int peer, int stream, const Connection* conn, LinkEnd end,
                                   const std::string& why) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = links_.find(peer);
+    auto it = links_.find({peer, stream});
     if (it != links_.end() && it->second.get() == conn) links_.erase(it);
-    Link& l = link(peer);
-    std::lock_guard<std::mutex> link_lock(l.mu);
+    PeerLinks& p = peer_links(peer);
+    auto link_locks = LockAll(p);
+    Link& l = *p.streams[stream];
     if (l.conn.get() != conn) return;  // replaced by a newer connection
     l.conn.reset();
     if (end == LinkEnd::kFinished) {
       l.final = true;
     } else if (end == LinkEnd::kViolation) {
-      l.final = true;
-      l.final_why = why;
+      // A stream that broke the protocol leaves its messages' other parts without a match: the
+      // whole link ends (the other streams' connections close quietly).
+      for (auto& s : p.streams) {
+        s->final = true;
+        s->final_why = why;
+        if (s->conn) s->conn->Detach();
+      }
     } else if (!shutting_down_ && !l.final) {
       l.down_why = why;
-      ScheduleReconnect(peer, l);
+      ScheduleReconnect(peer, stream, l);
     }
   }
   cv_.notify_all();
 }
 
-void TcpTransport::ScheduleReconnect(int peer, Link& l) {
+void TcpTransport::ScheduleReconnect(int peer, int stream, Link& l) {
   const uint64_t generation = ++l.down_generation;
   auto timer = std::make_shared<asio::steady_timer>(io_);
   timer->expires_after(std::chrono::duration_cast<asio::steady_timer::duration>(
       Duration(options_.reconnect_grace_s)));
-  timer->async_wait([this, peer, generation, timer](const ErrorCode& ec) {
+  timer->async_wait([this, peer, stream, generation, timer](const ErrorCode& ec) {
     if (ec || shutting_down_) return;
-    Link& l = link(peer);
-    std::lock_guard<std::mutex> lock(l.mu);
+    std::lock_guard<std::mutex> lock(mu_);
+    PeerLinks& p = peer_links(peer);
+    auto link_locks = LockAll(p);
+    Link& l = *p.streams[stream];
     if (l.down_generation != generation || l.conn || l.final || l.down_reported) return;
     l.down_reported = true;
+    // Once per neighbour while any of its streams is down and reported.
+    for (const auto& s : p.streams) {
+      if (s.get() != &l && s->down_reported && !s->conn) return;
+    }
     LinkBroken(peer,
                l.down_why + fmt::format("; not re-established within {:g} s (still trying)",
                                         options_.reconnect_grace_s),
                /*may_return=*/true);
   });
-  if (peer > options_.self) Dial(peer, options_.connect_backoff_initial_s);
+  if (peer > options_.self) Dial(peer, stream, options_.connect_backoff_initial_s);
 }
 
-bool TcpTransport::WantDial(int peer) {
-  Link& l = link(peer);
+bool TcpTransport::WantDial(int peer, int stream) {
+  Link& l = link(peer, stream);
   std::lock_guard<std::mutex> lock(l.mu);
   return !l.conn && !l.final;
 }
 
-bool TcpTransport::OnAck(int peer, const Connection* conn, uint64_t ack) {
-  Link& l = link(peer);
+bool TcpTransport::OnAck(int peer, int stream, const Connection* conn, uint64_t ack) {
+  Link& l = link(peer, stream);
   std::lock_guard<std::mutex> lock(l.mu);
   if (l.conn.get() != conn) return true;  // a replaced connection: ignored
   if (ack >= l.next_seq) return false;
@@ -173,30 +212,120 @@ bool TcpTransport::OnAck(int peer, const Connection* conn, uint64_t ack) {
   return true;
 }
 
-TcpTransport::Delivery TcpTransport::DeliverFrom(int peer, const Connection* conn,
-                                                 uint64_t link_seq, Message msg,
-                                                 uint64_t wire_bytes) {
-  Link& l = link(peer);
+TcpTransport::Delivery TcpTransport::DeliverFrom(int peer, int stream, const Connection* conn,
+                                                 uint64_t link_seq, uint32_t parts, Message msg,
+                                                 uint64_t wire_bytes, uint32_t* completed,
+                                                 std::string* why) {
+  PeerLinks& p = peer_links(peer);
+  Link& l = *p.streams[stream];
   std::lock_guard<std::mutex> lock(l.mu);
   if (l.conn.get() != conn) return Delivery::kStale;
   const uint64_t delivered = l.delivered.load();
   if (link_seq <= delivered) return Delivery::kDuplicate;
   if (link_seq != delivered + 1) return Delivery::kGap;
   l.delivered = link_seq;
-  msg.seq = link_seq;
   // The link ends when the connection then closes (UnregisterLink): the neighbour still reads
   // until it has everything it waits for.
   if (msg.kind == MessageKind::kDone) l.done = true;
   bytes_received_ += wire_bytes;
-  ++messages_received_;
-  inbox_.Push(std::move(msg));  // under the link's mutex: in order with kLinkDown notices
+  if (p.streams.size() == 1) {
+    l.complete = link_seq;
+    msg.seq = link_seq;
+    ++messages_received_;
+    inbox_.Push(std::move(msg));  // under the link's mutex: in order with kLinkDown notices
+    return Delivery::kDelivered;
+  }
+  std::lock_guard<std::mutex> rx_lock(p.rx_mu);
+  // A sender keeps at most max_queued_bytes unacknowledged (plus one message larger than that),
+  // and parts are acknowledged only once their message is whole: more waiting here is a sender
+  // that ignores the protocol.
+  const uint64_t bound = options_.max_queued_bytes + options_.max_message_bytes;
+  if (p.ahead_bytes + msg.payload.size() > bound) {
+    *why = "more than " + std::to_string(bound) +
+           " bytes of message parts wait for their other parts (max_queued_bytes + "
+           "max_message_bytes)";
+    return Delivery::kViolation;
+  }
+  p.ahead_bytes += msg.payload.size();
+  p.ahead[stream].push_back(Part{std::move(msg), parts, link_seq});
+  // Message i's part s is the i-th part on stream s among the messages with more than s parts:
+  // each stream is in order, so the messages come out whole and in order.
+  while (!p.ahead[0].empty()) {
+    Part& first = p.ahead[0].front();
+    const uint32_t n = std::max<uint32_t>(1, first.parts);
+    for (uint32_t s = 1; s < n; ++s) {
+      if (p.ahead[s].empty()) return Delivery::kDelivered;  // not all in yet
+    }
+    uint64_t total = 0;
+    for (uint32_t s = 0; s < n; ++s) {
+      const Message& m = p.ahead[s].front().msg;
+      if (m.kind != first.msg.kind || m.round != first.msg.round || m.tag != first.msg.tag) {
+        *why = "part " + std::to_string(s) + " of message " + std::to_string(first.link_seq) +
+               " (stream " + std::to_string(s) + ", round " + std::to_string(m.round) +
+               ") does not match its first part (round " + std::to_string(first.msg.round) + ")";
+        return Delivery::kViolation;
+      }
+      total += m.payload.size();
+    }
+    Message whole;
+    whole.kind = first.msg.kind;
+    whole.from = first.msg.from;
+    whole.to = first.msg.to;
+    whole.round = first.msg.round;
+    whole.tag = first.msg.tag;
+    whole.seq = first.link_seq;
+    if (n == 1) {
+      whole.payload = std::move(first.msg.payload);
+    } else {
+      whole.payload = pool_.Acquire(total);
+      whole.payload.resize(total);
+      uint64_t at = 0;
+      for (uint32_t s = 0; s < n; ++s) {
+        ByteBuffer& b = p.ahead[s].front().msg.payload;
+        if (!b.empty()) std::memcpy(whole.payload.data() + at, b.data(), b.size());
+        at += b.size();
+        pool_.Release(std::move(b));
+      }
+    }
+    for (uint32_t s = 0; s < n; ++s) {
+      p.streams[s]->complete = p.ahead[s].front().link_seq;
+      p.ahead[s].pop_front();
+      *completed |= 1u << s;
+    }
+    p.ahead_bytes -= total;
+    ++messages_received_;
+    inbox_.Push(std::move(whole));
+  }
   return Delivery::kDelivered;
+}
+
+void TcpTransport::NudgeAcks(int peer, uint32_t mask, MessageKind kind) {
+  PeerLinks& p = peer_links(peer);
+  for (size_t s = 0; s < p.streams.size(); ++s) {
+    if (!(mask & (1u << s))) continue;
+    std::shared_ptr<Connection> conn;
+    {
+      std::lock_guard<std::mutex> lock(p.streams[s]->mu);
+      conn = p.streams[s]->conn;
+    }
+    if (conn) conn->AckSoon(kind);
+  }
+}
+
+uint32_t TcpTransport::PartsOf(const Message& msg) const {
+  const auto streams = static_cast<uint32_t>(options_.streams);
+  if (streams == 1) return 1;
+  if (msg.kind == MessageKind::kDone || msg.kind == MessageKind::kFailed) return streams;
+  return static_cast<uint32_t>(
+      std::clamp<uint64_t>(msg.payload.size() / kMinPartBytes, 1, streams));
 }
 
 std::string TcpTransport::DescribeMissing() const {
   std::vector<std::string> missing;
   for (int j : options_.neighbors) {
-    if (ever_linked_.count(j)) continue;
+    bool all = true;
+    for (int s = 0; s < options_.streams; ++s) all = all && ever_linked_.count({j, s}) > 0;
+    if (all) continue;
     std::string s = std::to_string(j);
     auto it = last_error_.find(j);
     s += it != last_error_.end()

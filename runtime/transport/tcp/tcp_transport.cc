@@ -40,7 +40,8 @@ TcpTransport::TcpTransport(TcpTransportOptions options)
       incarnation_(NewIncarnation()),
       key_(std::make_shared<const ClusterKey>(options_.secret)),
       config_{options_.handshake.cluster_id, options_.handshake.topology_hash,
-              options_.handshake.model_shape, options_.handshake.algorithm},
+              options_.handshake.model_shape, options_.handshake.algorithm,
+              static_cast<uint32_t>(options_.streams)},
       pool_(/*max_buffers=*/32, options_.buffer_pool_bytes),
       log_limiter_(/*interval_s=*/10),
       inbox_(name_),
@@ -48,20 +49,27 @@ TcpTransport::TcpTransport(TcpTransportOptions options)
       accept_timer_(io_) {
   for (int j : options_.neighbors) {
     neighbor_set_.insert(j);
-    link_state_.emplace(j, std::make_unique<Link>());
+    auto p = std::make_unique<PeerLinks>();
+    for (int k = 0; k < options_.streams; ++k) p->streams.push_back(std::make_unique<Link>());
+    p->ahead.resize(static_cast<size_t>(options_.streams));
+    link_state_.emplace(j, std::move(p));
   }
 }
 
-HandshakeSetup TcpTransport::MakeHandshakeSetup(HandshakeRole role, int peer) const {
+HandshakeSetup TcpTransport::MakeHandshakeSetup(HandshakeRole role, int peer, int stream) const {
   HandshakeSetup s;
   s.role = role;
   s.self = options_.self;
   s.peer = peer;
+  s.stream = stream;
   s.key = key_;
   s.config = config_;
   // The lower id dials: an acceptor expects only neighbours below itself.
   s.may_dial_us = [this](int j) { return IsNeighbor(j) && j < options_.self; };
-  s.resume = [this](int j) { return IsNeighbor(j) ? ResumeInfo(j) : LinkResume{incarnation_}; };
+  s.resume = [this](int j, int k) {
+    return IsNeighbor(j) && k >= 0 && k < options_.streams ? ResumeInfo(j, k)
+                                                           : LinkResume{incarnation_};
+  };
   return s;
 }
 
@@ -91,13 +99,13 @@ void TcpTransport::RecordAttemptError(int peer, const std::string& error) {
 // A handshake failure may be an impostor on the neighbour's port or a neighbour with the wrong
 // secret; either way retrying at once would only repeat it, so the delay doubles per failure (up
 // to connect_backoff_max_s) and resets once the link is up.
-void TcpTransport::HandshakeFailed(int peer) {
+void TcpTransport::HandshakeFailed(int peer, int stream) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (fatal_ || !WantDial(peer)) return;
-  double& backoff = dial_backoff_s_[peer];
+  if (fatal_ || !WantDial(peer, stream)) return;
+  double& backoff = dial_backoff_s_[{peer, stream}];
   backoff = backoff <= 0 ? options_.connect_backoff_initial_s
                          : std::min(2 * backoff, options_.connect_backoff_max_s);
-  Dial(peer, backoff);
+  Dial(peer, stream, backoff);
 }
 
 void TcpTransport::FramesDone(int peer, size_t n, uint64_t bytes) {
@@ -141,7 +149,7 @@ void TcpTransport::Accept() {
       ++unauthenticated_;
       ErrorCode ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Connection>(this, std::move(socket), HandshakeRole::kAcceptor, -1,
+      std::make_shared<Connection>(this, std::move(socket), HandshakeRole::kAcceptor, -1, 0,
                                    /*counted=*/true)
           ->Begin();
     }
@@ -149,20 +157,20 @@ void TcpTransport::Accept() {
   });
 }
 
-// Starts one connection attempt to `peer` after `backoff_s` seconds (0 = now); attempts go on,
-// with backoff, until the link is up (again) or has ended.
-void TcpTransport::Dial(int peer, double backoff_s) {
+// Starts one connection attempt for (peer, stream) after `backoff_s` seconds (0 = now); attempts go
+// on, with backoff, until the link is up (again) or has ended.
+void TcpTransport::Dial(int peer, int stream, double backoff_s) {
   if (shutting_down_ || !dialing_) return;
   auto timer = std::make_shared<asio::steady_timer>(io_);
   timer->expires_after(
       std::chrono::duration_cast<asio::steady_timer::duration>(Duration(backoff_s)));
-  timer->async_wait([this, peer, backoff_s, timer](const ErrorCode& ec) {
-    if (ec || shutting_down_ || !dialing_ || !WantDial(peer)) return;
+  timer->async_wait([this, peer, stream, backoff_s, timer](const ErrorCode& ec) {
+    if (ec || shutting_down_ || !dialing_ || !WantDial(peer, stream)) return;
     auto socket = std::make_shared<tcp::socket>(asio::make_strand(io_));
     asio::async_connect(
         *socket, endpoints_.at(peer),
-        [this, peer, backoff_s, socket](const ErrorCode& ec, const tcp::endpoint&) {
-          if (shutting_down_ || !dialing_ || !WantDial(peer)) return;
+        [this, peer, stream, backoff_s, socket](const ErrorCode& ec, const tcp::endpoint&) {
+          if (shutting_down_ || !dialing_ || !WantDial(peer, stream)) return;
           if (ec) {
             const PeerAddress& a = options_.addresses[peer];
             RecordAttemptError(peer, "connecting to " + a.host + ":" + std::to_string(a.port) +
@@ -177,13 +185,13 @@ void TcpTransport::Dial(int peer, double backoff_s) {
                      : options_.connect_backoff_max_s;
             const double next =
                 backoff_s <= 0 ? options_.connect_backoff_initial_s : std::min(2 * backoff_s, cap);
-            Dial(peer, next);
+            Dial(peer, stream, next);
             return;
           }
           ErrorCode ignored;
           socket->set_option(tcp::no_delay(true), ignored);
           std::make_shared<Connection>(this, std::move(*socket), HandshakeRole::kDialer, peer,
-                                       /*counted=*/false)
+                                       stream, /*counted=*/false)
               ->Begin();
         });
   });
@@ -256,7 +264,8 @@ Status TcpTransport::Start(TimePoint deadline) {
   }
   dialing_ = true;
   for (int j : options_.neighbors) {
-    if (j > self) Dial(j, 0);
+    if (j <= self) continue;
+    for (int k = 0; k < options_.streams; ++k) Dial(j, k, 0);
   }
   work_.emplace(io_.get_executor());
   for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
@@ -270,9 +279,10 @@ Status TcpTransport::Start(TimePoint deadline) {
   // Every link up, but those to late joiners (which may already be up too).
   auto all_up = [&] {
     return std::all_of(options_.neighbors.begin(), options_.neighbors.end(), [&](int j) {
-      return ever_linked_.count(j) > 0 ||
-             std::find(options_.late_neighbors.begin(), options_.late_neighbors.end(), j) !=
-                 options_.late_neighbors.end();
+      bool linked = true;
+      for (int k = 0; k < options_.streams; ++k) linked = linked && ever_linked_.count({j, k}) > 0;
+      return linked || std::find(options_.late_neighbors.begin(), options_.late_neighbors.end(),
+                                 j) != options_.late_neighbors.end();
     });
   };
   auto ready = [&] {
@@ -315,8 +325,15 @@ Status TcpTransport::Send(Message msg) {
   }
   const int to = msg.to;
   const std::string who = "peer " + std::to_string(to);
-  const uint64_t wire_bytes = FrameWireBytes(msg);
-  Link& l = link(to);
+  PeerLinks& p = peer_links(to);
+  // Parts of at most ceil(size / n) bytes each; every part's frame is charged its header and MAC.
+  const uint32_t n = PartsOf(msg);
+  const uint64_t size = msg.payload.size();
+  const uint64_t overhead = FrameWireBytes(msg) - size;
+  const uint64_t wire_bytes = size + n * overhead;
+  // One Send at a time per neighbour: the parts of striped messages keep one order on every
+  // stream. Taken before mu_ (never while holding it).
+  std::lock_guard<std::mutex> send_lock(p.send_mu);
   {
     std::unique_lock<std::mutex> lock(mu_);
     // Backpressure: block while the messages the neighbour has not acknowledged exceed the bound
@@ -325,8 +342,10 @@ Status TcpTransport::Send(Message msg) {
     const TimePoint deadline = DeadlineIn(options_.send_timeout_s);
     while (true) {
       if (shut_down_ || shutting_down_) return Cancelled(name_ + ": send after shutdown");
-      bool up = false;
-      {
+      bool up = true;
+      uint64_t queued = 0;
+      for (uint32_t k = 0; k < n; ++k) {
+        Link& l = *p.streams[k];
         std::lock_guard<std::mutex> link_lock(l.mu);
         if (l.final) {
           if (l.done) return Status::Ok();  // it finished; nobody reads any more
@@ -334,9 +353,9 @@ Status TcpTransport::Send(Message msg) {
                              (l.final_why.empty() ? "" : ": " + l.final_why));
         }
         if (!l.linked) return Unavailable(name_ + ": no open link to " + who);
-        up = l.conn != nullptr;
+        up = up && l.conn != nullptr;
       }
-      const uint64_t queued = l.unacked_bytes.load();
+      for (const auto& l : p.streams) queued += l->unacked_bytes.load();
       if (queued == 0 || queued + wire_bytes <= options_.max_queued_bytes) break;
       if (!up) {
         return Unavailable(name_ + ": the link to " + who + " is down and " +
@@ -356,39 +375,53 @@ Status TcpTransport::Send(Message msg) {
       }
       cv_.wait_until(lock, std::min(deadline, DeadlineIn(0.1)));
     }
-    ++pending_frames_;  // tentatively: undone below unless a frame was queued
+    pending_frames_ += n;  // tentatively: undone below for each part not queued
     queued_bytes_[to] += wire_bytes;
   }
-  SendOutcome sent;
+  auto payload = std::make_shared<ByteBuffer>(std::move(msg.payload));
   bool ended = false;
-  {
-    std::lock_guard<std::mutex> link_lock(l.mu);
-    if (l.final) {
-      ended = true;
-    } else {
-      // Numbered and kept until acknowledged; written now if the link is up, else on reconnect.
-      Unacked u;
-      u.seq = l.next_seq++;
-      u.kind = msg.kind;
-      u.round = msg.round;
-      u.tag = msg.tag;
-      u.payload = std::make_shared<ByteBuffer>(std::move(msg.payload));
-      u.bytes = wire_bytes;
-      if (u.kind == MessageKind::kDone || u.kind == MessageKind::kFailed) l.final_sent = true;
-      if (l.conn) sent = l.conn->SendMessage(u);
-      u.written = sent.bytes > 0;
-      l.unacked_bytes += wire_bytes;
-      l.unacked.push_back(std::move(u));
+  uint64_t generation = 0;
+  for (uint32_t k = 0; k < n; ++k) {
+    const uint64_t begin = size * k / n, end = size * (k + 1) / n;
+    const uint64_t part_bytes = end - begin + overhead;
+    SendOutcome sent;
+    {
+      Link& l = *p.streams[k];
+      std::lock_guard<std::mutex> link_lock(l.mu);
+      if (k == 0) generation = p.generation;
+      if (l.final) {
+        ended = true;
+      } else if (p.generation == generation) {
+        // (Otherwise the neighbour restarted after the first part went: the new process starts
+        // afresh, and the parts already sent were dropped with everything queued for the old
+        // one.) Numbered and kept until acknowledged; written now if the link is up, else on
+        // reconnect.
+        Unacked u;
+        u.seq = l.next_seq++;
+        u.kind = msg.kind;
+        u.round = msg.round;
+        u.tag = msg.tag;
+        u.parts = k == 0 && n > 1 ? n : 0;
+        u.payload = payload;
+        u.offset = begin;
+        u.length = end - begin;
+        u.bytes = part_bytes;
+        if (u.kind == MessageKind::kDone || u.kind == MessageKind::kFailed) l.final_sent = true;
+        if (l.conn) sent = l.conn->SendMessage(u);
+        u.written = sent.bytes > 0;
+        l.unacked_bytes += part_bytes;
+        l.unacked.push_back(std::move(u));
+      }
     }
+    // Not queued (the link is down: it goes on reconnect, or it ended) or written at once.
+    if (sent.bytes == 0 || sent.written) FramesDone(to, 1, part_bytes);
+    if (sent.bytes > 0) CountSent(sent.bytes, /*message=*/k == 0);
   }
-  // Not queued (the link is down: it goes on reconnect) or already written at once.
-  if (sent.bytes == 0 || sent.written) FramesDone(to, 1, wire_bytes);
   if (ended) {
-    std::lock_guard<std::mutex> link_lock(l.mu);
-    if (l.done) return Status::Ok();
+    std::lock_guard<std::mutex> link_lock(p.streams[0]->mu);
+    if (p.streams[0]->done) return Status::Ok();
     return Unavailable(name_ + ": the link to " + who + " has ended");
   }
-  if (sent.bytes > 0) CountSent(sent.bytes);
   return Status::Ok();
 }
 
@@ -403,13 +436,16 @@ Status TcpTransport::Shutdown(TimePoint deadline) {
     started = started_ && !shut_down_ && !shutting_down_ && fatal_ == std::nullopt;
   }
   if (started) {
-    for (const auto& [peer, lp] : link_state_) {
+    for (const auto& [peer, pl] : link_state_) {
       bool needed = false;
+      uint64_t queued = 0;
+      for (const auto& l : pl->streams) queued += l->unacked_bytes.load();
       {
-        std::lock_guard<std::mutex> link_lock(lp->mu);
+        Link& l0 = *pl->streams[0];
+        std::lock_guard<std::mutex> link_lock(l0.mu);
         // Not when the neighbour's queue is full: Send would wait for it to drain.
-        needed = lp->conn && !lp->final_sent && !lp->final &&
-                 lp->unacked_bytes.load() + (64u << 10) <= options_.max_queued_bytes;
+        needed = l0.conn && !l0.final_sent && !l0.final &&
+                 queued + (64u << 10) <= options_.max_queued_bytes;
       }
       if (!needed) continue;
       Message m;
@@ -431,10 +467,10 @@ Status TcpTransport::Shutdown(TimePoint deadline) {
                                 " queued frames were not written before the shutdown deadline");
     }
     shutting_down_ = true;
-    for (auto& [peer, conn] : links_) conn->CloseWhenFlushed();
+    for (auto& [id, conn] : links_) conn->CloseWhenFlushed();
     // Wait (bounded) for the other ends to close too, so no unread data turns into a reset.
     cv_.wait_until(lock, deadline, [&] { return links_.empty(); });
-    for (auto& [peer, conn] : links_) conn->CloseNow();
+    for (auto& [id, conn] : links_) conn->CloseNow();
   }
   shutting_down_ = true;
   dialing_ = false;
@@ -454,9 +490,11 @@ Status TcpTransport::Shutdown(TimePoint deadline) {
     std::lock_guard<std::mutex> relock(mu_);
     links_.clear();
   }
-  for (auto& [peer, l] : link_state_) {
-    std::lock_guard<std::mutex> link_lock(l->mu);
-    l->conn.reset();  // before io_ goes: a connection owns timers of it
+  for (auto& [peer, pl] : link_state_) {
+    for (auto& l : pl->streams) {
+      std::lock_guard<std::mutex> link_lock(l->mu);
+      l->conn.reset();  // before io_ goes: a connection owns timers of it
+    }
   }
   return result;
 }
@@ -568,6 +606,10 @@ Result<std::unique_ptr<Transport>> MakeTcpTransport(const TcpTransportOptions& o
   }
   if (!(options.ping_interval_s >= 0) || !std::isfinite(options.ping_interval_s)) {
     return InvalidArgument("tcp transport: ping_interval_s must be finite and >= 0 (0: no probes)");
+  }
+  if (options.streams < 1 || options.streams > kMaxTcpStreams) {
+    return InvalidArgument("tcp transport: streams must be 1.." + std::to_string(kMaxTcpStreams) +
+                           " (TCP connections per link), got " + std::to_string(options.streams));
   }
   if (options.max_unauthenticated < 1) {
     return InvalidArgument("tcp transport: max_unauthenticated must be at least 1");

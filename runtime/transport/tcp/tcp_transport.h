@@ -45,6 +45,8 @@
 
 namespace hearsay {
 
+inline constexpr int kMaxTcpStreams = 16;
+
 struct PeerAddress {
   std::string host;  // name or address, e.g. "127.0.0.1"
   uint16_t port = 0;
@@ -96,6 +98,12 @@ struct TcpTransportOptions {
   std::vector<int> late_neighbors;
   double late_backoff_max_s = 0.2;  // cap of the retry delay to a late joiner (cheap refusals)
   int io_threads = 1;               // threads running the network io_context
+  // TCP connections per link, 1..kMaxTcpStreams (`streams:`): messages of at least 128 KiB are
+  // striped over them in parts of at least 64 KiB and reassembled in order at the receiver, for
+  // long fat pipes where one connection's window limits the throughput (docs/wire_format.md
+  // "Streams"). Each stream reconnects and resends on its own. Every peer of a run needs the same
+  // value (checked in the handshake).
+  int streams = 1;
   // Round-trip probes: each open link sends a kPing this often (the first when it opens) and
   // the transport keeps a smoothed RTT per neighbour (TransportStats::rtt_s). 0: none.
   double ping_interval_s = 1.0;

@@ -96,6 +96,7 @@ TEST_F(ExperimentFile, DefaultsMatchTheDocumentedOnes) {
   EXPECT_EQ(r.dead_after_s, 5);
   EXPECT_EQ(r.checkpoint_every, 0);
   EXPECT_EQ(r.min_neighbors, 0);
+  EXPECT_EQ(r.streams, 1);
   EXPECT_TRUE(r.faults.empty());
   EXPECT_EQ(r.device, Device{});
   EXPECT_TRUE(r.grid_values.empty());
@@ -143,6 +144,16 @@ TEST_F(ExperimentFile, MisspeltKeysAndNamesGetASuggestionAndALine) {
   EXPECT_ERROR("staleness: -1\n", "exp.yaml:3:12: staleness '-1' must be an integer >= 0",
                "unbounded");
   EXPECT_ERROR("staleness: 1.5\n", "staleness '1.5' must be an integer");
+}
+
+TEST_F(ExperimentFile, StreamsAreOneToSixteenConnectionsPerLink) {
+  auto exp = Load("runs:\n  - {streams: 4}\n  - {name: plain}\n");
+  ASSERT_TRUE(exp.ok()) << exp.status().message();
+  EXPECT_EQ(exp->runs[0].streams, 4);
+  EXPECT_EQ(exp->runs[1].streams, 1);
+  EXPECT_ERROR("streams: 0\n", "exp.yaml:3:10: streams");
+  EXPECT_ERROR("streams: 17\n", "exp.yaml:3:10: streams");
+  EXPECT_ERROR("streams: two\n", "exp.yaml:3:10: streams");
 }
 
 // Found by fuzz/experiment_fuzz: a YAML complex key (a mapping used as a key) used to escape

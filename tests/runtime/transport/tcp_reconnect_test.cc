@@ -24,8 +24,16 @@ using test::Make;
 using test::Options;
 using testing_util::TcpProxy;
 
-// Message r of the stream from `from`: its size varies so that cuts land mid-frame.
-size_t SizeOf(int from, int64_t r) { return 100 + static_cast<size_t>((r * 7919 + from) % 40000); }
+// The stream count of the test (1, or 3 connections per link: TEST_P).
+int g_streams = 1;
+
+// Message r of the stream from `from`: its size varies so that cuts land mid-frame; with several
+// streams every fifth message is striped (2 or 3 parts), so that cuts also land between the
+// parts of a message.
+size_t SizeOf(int from, int64_t r) {
+  if (g_streams > 1 && r % 5 == 0) return 140000 + static_cast<size_t>((r * 7919 + from) % 300000);
+  return 100 + static_cast<size_t>((r * 7919 + from) % 40000);
+}
 
 // Peer 0 dials peer 1 through a proxy: 0's address book says peer 1 is at the proxy's port, and
 // peer 1 listens on its real port (bind).
@@ -37,14 +45,16 @@ struct ProxiedPair {
     o.bind.port = self == 1 ? ports[1] : 0;
     o.connect_backoff_max_s = 0.2;
     o.reconnect_grace_s = 0.3;
+    o.streams = g_streams;
     return o;
   }
 };
 
 // Two transports linked through the proxy, started.
-class TcpReconnect : public ::testing::Test {
+class TcpReconnect : public ::testing::TestWithParam<int> {
  protected:
   void SetUp() override {
+    g_streams = GetParam();
     ASSERT_TRUE(p.proxy->ok());
     ts.push_back(Make(p.Opt(0)));
     ts.push_back(Make(p.Opt(1)));
@@ -80,7 +90,7 @@ std::string ReceiveStream(Transport& t, int from, int64_t count, int* link_downs
   return "";
 }
 
-TEST_F(TcpReconnect, EveryMessageArrivesExactlyOnceAcrossCuts) {
+TEST_P(TcpReconnect, EveryMessageArrivesExactlyOnceAcrossCuts) {
   p.proxy->SetPaceMs(1);  // about 64 MB/s: the senders outrun it, so frames are in flight
 
   constexpr int64_t kMessages = 600;
@@ -140,7 +150,7 @@ TEST_F(TcpReconnect, EveryMessageArrivesExactlyOnceAcrossCuts) {
 // While the link cannot be re-established, messages wait (bounded); Receive hears after the
 // grace period that the link is down but may return; once the far end is reachable again the
 // waiting messages arrive, exactly once and in order.
-TEST_F(TcpReconnect, MessagesSentWhileTheLinkIsDownArriveWhenItReturns) {
+TEST_P(TcpReconnect, MessagesSentWhileTheLinkIsDownArriveWhenItReturns) {
   for (int64_t r = 1; r <= 10; ++r) ASSERT_TRUE(ts[0]->Send(Gossip(1, r, SizeOf(0, r))).ok());
   int downs = 0;
   ASSERT_EQ(ReceiveStream(*ts[1], 0, 10, &downs), "");
@@ -177,7 +187,7 @@ TEST_F(TcpReconnect, MessagesSentWhileTheLinkIsDownArriveWhenItReturns) {
 // A restarted peer -- a new process with the same id -- is a new incarnation: the neighbour
 // reports the old one down for good, drops what was queued for it, and numbers the new link
 // from 1.
-TEST_F(TcpReconnect, ARestartedPeerIsANewIncarnation) {
+TEST_P(TcpReconnect, ARestartedPeerIsANewIncarnation) {
   for (int64_t r = 1; r <= 5; ++r) ASSERT_TRUE(ts[1]->Send(Gossip(0, r, SizeOf(1, r))).ok());
   int downs = 0;
   ASSERT_EQ(ReceiveStream(*ts[0], 1, 5, &downs), "");
@@ -218,6 +228,11 @@ TEST_F(TcpReconnect, ARestartedPeerIsANewIncarnation) {
   EXPECT_TRUE(restarted->Shutdown(DeadlineIn(5)).ok());
   for (auto& t : ts) (void)t->Shutdown(DeadlineIn(5));
 }
+
+INSTANTIATE_TEST_SUITE_P(Streams, TcpReconnect, ::testing::Values(1, 3),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return std::to_string(info.param) + "_streams";
+                         });
 
 }  // namespace
 }  // namespace hearsay

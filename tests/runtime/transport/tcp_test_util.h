@@ -200,12 +200,14 @@ class RawPeer {
       if (r < 0) return errno == ECONNRESET;
     }
   }
-  // Runs the dialer side of the real handshake; true when the link opened.
-  bool Handshake(const std::string& secret, ClusterConfig config = Config()) {
+  // Runs the dialer side of the real handshake (for `stream` of the link); true when the link
+  // opened.
+  bool Handshake(const std::string& secret, ClusterConfig config = Config(), int stream = 0) {
     HandshakeSetup s;
     s.role = HandshakeRole::kDialer;
     s.self = self_;
     s.peer = peer_;
+    s.stream = stream;
     s.key = std::make_shared<const ClusterKey>(secret);
     s.config = std::move(config);
     hs_ = std::make_unique<hearsay::Handshake>(std::move(s));
