@@ -184,8 +184,10 @@ void RegisterTopoCommands(CLI::App& app) {
   CLI::App* g = topo->add_subcommand("gen", "Generate a topology file from a generator.");
   g->add_option("kind", gen->opt.graph.kind, "Generator: " + kinds)->required();
   g->add_option("-n,--nodes", gen->opt.n, "Number of nodes (edge-list-file: optional)");
-  g->add_option("--rows", gen->opt.graph.rows, "torus/grid rows (default: most square)");
-  g->add_option("--cols", gen->opt.graph.cols, "torus/grid columns");
+  g->add_option("--rows", gen->opt.graph.rows,
+                "torus/grid rows (default: most square; with --cols and no -n, n = rows x cols)")
+      ->check(CLI::Range(1, 1 << 20));
+  g->add_option("--cols", gen->opt.graph.cols, "torus/grid columns")->check(CLI::Range(1, 1 << 20));
   g->add_option("--center", gen->opt.graph.center, "star: the center node (default 0)");
   g->add_option("-p,--p", gen->opt.graph.p, "erdos-renyi: edge probability");
   g->add_option("-d,--degree", gen->opt.graph.degree, "random-regular: degree");
@@ -205,6 +207,15 @@ void RegisterTopoCommands(CLI::App& app) {
   g->callback([gen] {
     if (!gen->link.empty()) gen->opt.link = ParseLinkFlag(gen->link);
     gen->opt.graph.seed = static_cast<uint64_t>(gen->seed);
+    const std::string kind = CanonicalGeneratorKind(gen->opt.graph.kind);
+    const bool lattice = kind == "torus" || kind == "grid";
+    if (gen->opt.n == 0 && lattice && gen->opt.graph.rows > 0 && gen->opt.graph.cols > 0) {
+      gen->opt.n = gen->opt.graph.rows * gen->opt.graph.cols;
+    }
+    if (gen->opt.n == 0 && !kind.empty() && kind != "edge-list-file") {
+      Fail("gen", kind + ": give the node count with -n/--nodes" +
+                      (lattice ? std::string(" (or --rows and --cols)") : std::string()));
+    }
     auto spec = GenerateTopology(gen->opt);
     if (!spec.ok()) Fail("gen", spec.status().message());
     AnalysisOptions aopt;

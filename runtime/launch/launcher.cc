@@ -303,16 +303,26 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
           diverged = Aborted(tail);
         }
       }
-      if (stopping) continue;                               // stopped by the launcher: not a cause
-      if (!ReportedARound(run_dir, i)) started_up = false;  // it never got going
+      if (stopping) continue;  // stopped by the launcher: not a cause
+      const bool got_going = ReportedARound(run_dir, i);
+      if (!got_going) started_up = false;
       HEARSAY_LOG_WARN("run '{}': peer {} {} (log: {}){}", run.name, i, out.reason, log,
-                       survive ? "; the others go on without it" : "");
+                       survive && got_going ? "; the others go on without it" : "");
       if (failure.ok() && out.state == PeerOutcome::State::kFailed) {
         failure = Unavailable("run '" + run.name + "': peer " + std::to_string(i) + " " +
                               out.reason + " (log: " + log + ")");
       } else if (failure.ok()) {
-        failure =
-            Unavailable("run '" + run.name + "': peer " + std::to_string(i) + " " + out.reason);
+        // A scheduled kill before the peer's first round: its neighbours cannot start without
+        // it, so the run stops -- say why, and what to change.
+        failure = Unavailable(
+            "run '" + run.name + "': peer " + std::to_string(i) + " " + out.reason +
+            (got_going ? ""
+                       : fmt::format(" {:.1f} s after the peers were started, before it completed "
+                                     "its first round: a peer lost before the run got going "
+                                     "stops the whole run; schedule the fault later (`at:` "
+                                     "counts from the peers' start, start-up included) or use "
+                                     "`at_round:`",
+                                     SecondsSince(started))));
       }
     }
     if (all_done) break;

@@ -48,6 +48,10 @@ expect bad-transport 1 "transport" -- "$bin" launch "$src/examples/demo.yaml" --
 expect version 0 "hearsay .*commit" -- "$bin" --version
 expect topo-tc-names 0 "bandwidth: 20Mbit, latency: 20ms, jitter: 0s, loss: 0.01" -- \
   "$bin" topo gen ring -n 4 --link rate=20mbit,delay=20msec,loss=1%
+# torus/grid: --rows and --cols give the node count; 0 rows and a missing count are named.
+expect topo-rows-cols 0 "nodes 6, directed links" -- "$bin" topo gen torus --rows 2 --cols 3
+expect topo-rows-zero 1 "--rows: Value 0 not in range 1" -- "$bin" topo gen torus --rows 0 --cols 3
+expect topo-no-count 1 "ring: give the node count with -n/--nodes" -- "$bin" topo gen ring
 # Network profiles are compiled in: found from any folder; a misspelt one is a line error.
 printf 'nodes: 6\ngenerator: {kind: ring}\nlinks: {profile: wan-3-continents}\n' >"$tmp/wan.yaml"
 expect profile-found 0 "0 -> 5: 1Gbit, 112ms" -- bash -c "cd / && '$(readlink -f "$bin")' topo show '$tmp/wan.yaml'"

@@ -147,6 +147,20 @@ std::string ReadAll(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 
+// A scheduled kill that lands before the peer's first round (here at once: `at: 0s`) stops the
+// run -- its neighbours cannot start without it -- and the error says so and what to change,
+// rather than only "killed by the fault schedule".
+TEST_F(LauncherProcesses, KillBeforeTheFirstRoundStopsTheRunAndSaysWhy) {
+  auto result = Launch(Options(WriteExperiment(
+      50, 0, "5ms", "algorithm: dcd\ncompressor: \"qsgd:8\"\nfaults:\n  - {at: 0s, kill: 2}\n")));
+  ASSERT_FALSE(result.ok());
+  const std::string why = result.status().message();
+  EXPECT_NE(why.find("peer 2 killed by the fault schedule (line"), std::string::npos) << why;
+  EXPECT_NE(why.find("before it completed its first round"), std::string::npos) << why;
+  EXPECT_NE(why.find("at_round:"), std::string::npos) << why;
+  EXPECT_EQ(LivePeers(), 0);
+}
+
 // A peer killed with SIGKILL mid-run (the fault schedule's `kill`): its neighbours go on without
 // it, the launcher lets the survivors finish, evaluates the average of their models and succeeds;
 // the loss is close to the fault-free run's (issue 11: within 5%).
