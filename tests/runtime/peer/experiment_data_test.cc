@@ -6,9 +6,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
+#include "runtime/data/csv_data.h"
+#include "runtime/data/partition.h"
 #include "runtime/peer/experiment.h"
 #include "runtime/peer/workload.h"
 
@@ -120,11 +123,55 @@ TEST_F(ExperimentData, IdxKeysAreReadIntoAWorkload) {
   EXPECT_EQ(w->train.size(), 8);
   EXPECT_EQ(w->test.size(), 8);
   EXPECT_EQ(w->train.num_features, 4);
-  EXPECT_EQ(w->train.features[5], 40.0f / 255.0f);
+  EXPECT_EQ(w->test.features[5], 40.0f / 255.0f);  // the test set in file order
+  // The training rows are stored shard by shard (each peer's rows contiguous): the same rows.
+  std::vector<float> train = w->train.features, test = w->test.features;
+  std::sort(train.begin(), train.end());
+  std::sort(test.begin(), test.end());
+  EXPECT_EQ(train, test);
   std::vector<const RunConfig*> runs{&exp->runs.front()};
   const YAML::Node back = YAML::Load(ResolvedConfigYaml(*exp, runs))["runs"][0]["data"];
   EXPECT_EQ(back["labels"].as<std::string>(), dir_ + "/lab.idx");
   EXPECT_EQ(back["test_labels"].as<std::string>(), dir_ + "/lab.idx");
+}
+
+// The workload stores each peer's training rows as one block, in the order of its shard: shard p
+// is positions [offset, offset + size), and position offset + k holds the row the partition gave
+// peer p as its k-th -- the same rows, values and sampling order as the partition itself.
+TEST_F(ExperimentData, ShardsAreContiguousBlocksOfTheSameRows) {
+  for (const char* partition : {"iid", "label_sorted", "dirichlet"}) {
+    auto exp = Load(std::string("data: {kind: csv, path: data.csv, label_column: -1, header: true, "
+                                "delimiter: ';', partition: ") +
+                    partition + "}\n");
+    ASSERT_TRUE(exp.ok()) << exp.status().message();
+    const RunConfig& run = exp->runs.front();
+    auto w = BuildWorkload(run, 4);
+    ASSERT_TRUE(w.ok()) << w.status().message();
+    // The partition as the workload draws it, on the rows in file order.
+    auto all = LoadCsv(dir_ + "/data.csv", run.data.csv);
+    ASSERT_TRUE(all.ok()) << all.status().message();
+    const TrainTest split = SplitTrainTest(*all, run.data.test_fraction, run.seed);
+    const auto parts =
+        PartitionIndices(split.train, 4, run.data.partition, run.seed, run.data.alpha);
+    ASSERT_EQ(w->shards.size(), parts.size());
+    const auto d = static_cast<size_t>(split.train.num_features);
+    int64_t offset = 0;
+    for (size_t p = 0; p < parts.size(); ++p) {
+      ASSERT_EQ(w->shards[p].size(), parts[p].size()) << partition << " peer " << p;
+      for (size_t k = 0; k < parts[p].size(); ++k) {
+        const int64_t at = w->shards[p][k];
+        EXPECT_EQ(at, offset + static_cast<int64_t>(k)) << partition << " peer " << p;
+        const auto src = static_cast<size_t>(parts[p][k]);
+        EXPECT_EQ(w->train.labels[static_cast<size_t>(at)], split.train.labels[src]);
+        EXPECT_TRUE(std::equal(&w->train.features[static_cast<size_t>(at) * d],
+                               &w->train.features[static_cast<size_t>(at) * d] + d,
+                               &split.train.features[src * d]))
+            << partition << " peer " << p << " row " << k;
+      }
+      offset += static_cast<int64_t>(parts[p].size());
+    }
+    EXPECT_EQ(offset, w->train.size());
+  }
 }
 
 TEST_F(ExperimentData, BadDataKeysAreOneLineErrorsWithFileAndLine) {
