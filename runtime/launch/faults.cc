@@ -1,5 +1,7 @@
 #include "runtime/launch/faults.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <csignal>
@@ -28,6 +30,15 @@ bool ReportedARound(const std::string& run_dir, int i) {
 std::string KilledReason(const FaultSpec& f) {
   return f.line > 0 ? "killed by the fault schedule (line " + std::to_string(f.line) + ")"
                     : "killed by --chaos";
+}
+
+std::string KilledBeforeItStarted(TimePoint started) {
+  return fmt::format(
+      " {:.1f} s after the peers were started, before it completed its first round: a peer lost "
+      "before the run got going stops the whole run (its neighbours cannot start without it); "
+      "schedule the fault later (`at:` counts from the peers' start, start-up included) or use "
+      "`at_round:`",
+      SecondsSince(started));
 }
 
 PeerOutcome NeverJoined(const RunConfig& run, int peer) {

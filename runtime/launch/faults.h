@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "runtime/launch/process.h"
 #include "runtime/launch/progress.h"
@@ -104,6 +105,9 @@ class ProcessControl final : public PeerControl {
 Status AddChaos(RunConfig* run, double kills_per_minute, uint64_t seed);
 // "killed by the fault schedule (line L)", or "killed by --chaos" for a generated entry.
 std::string KilledReason(const FaultSpec& f);
+// What to add to a kill's reason when the peer was killed before it completed its first round
+// (a scheduled kill that came too early): when, why the run stops, and what to change.
+std::string KilledBeforeItStarted(TimePoint started);
 // The outcome of late joiner `peer` when the run ended before its `join:` fired.
 PeerOutcome NeverJoined(const RunConfig& run, int peer);
 

@@ -312,17 +312,8 @@ Status RunProcesses(const LaunchOptions& o, const Experiment& exp, const RunConf
         failure = Unavailable("run '" + run.name + "': peer " + std::to_string(i) + " " +
                               out.reason + " (log: " + log + ")");
       } else if (failure.ok()) {
-        // A scheduled kill before the peer's first round: its neighbours cannot start without
-        // it, so the run stops -- say why, and what to change.
-        failure = Unavailable(
-            "run '" + run.name + "': peer " + std::to_string(i) + " " + out.reason +
-            (got_going ? ""
-                       : fmt::format(" {:.1f} s after the peers were started, before it completed "
-                                     "its first round: a peer lost before the run got going "
-                                     "stops the whole run; schedule the fault later (`at:` "
-                                     "counts from the peers' start, start-up included) or use "
-                                     "`at_round:`",
-                                     SecondsSince(started))));
+        failure = Unavailable("run '" + run.name + "': peer " + std::to_string(i) + " " +
+                              out.reason + (got_going ? "" : KilledBeforeItStarted(started)));
       }
     }
     if (all_done) break;

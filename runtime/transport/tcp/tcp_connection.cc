@@ -1,7 +1,8 @@
 // Connection: socket I/O around the FrameReader and the Handshake state machine of one TCP
-// connection. One of the three translation units of the TCP transport that include Asio (build
-// speed). Everything here runs on the connection's strand, except the entry points Begin,
-// SendMessage, CloseWhenFlushed and CloseNow.
+// connection (its acknowledgements and round-trip probes are in tcp_link.cc). One of the three
+// translation units of the TCP transport that include Asio (build speed). Everything here runs on
+// the connection's strand, except the entry points Begin, SendMessage, CloseWhenFlushed and
+// CloseNow.
 #include "runtime/transport/tcp/tcp_connection.h"
 
 #include <sys/socket.h>
@@ -28,13 +29,6 @@ constexpr size_t kMaxGatherBytes = 1 << 20;
 // goes on while the frame is written (measured in hearsay_bench_tcp_throughput: writing 1 MiB
 // frames directly cost the "fresh" row a third of its throughput).
 constexpr uint64_t kMaxDirectWriteBytes = 64 << 10;
-// Acknowledgements without a frame to carry them: at once after this many messages or bytes, or
-// after a DONE/FAILED; otherwise after this delay, unless a frame going the other way carries the
-// ack first (gossip is two-way, so that is the common case).
-constexpr uint64_t kAckEveryMessages = 16;
-constexpr uint64_t kAckEveryBytes = 1 << 20;
-constexpr double kAckDelayS = 0.01;
-
 std::string RemoteOf(const tcp::socket& s) {
   ErrorCode ec;
   const auto ep = s.remote_endpoint(ec);
@@ -61,15 +55,6 @@ Connection::Connection(TcpTransport* owner, tcp::socket socket, HandshakeRole ro
   reader_.set_max_payload_bytes(0);  // handshake frames carry no payload
 }
 
-template <typename F>
-void Connection::Guarded(F&& body) {
-  try {
-    body();
-  } catch (const std::exception& e) {
-    Fail(std::string("internal error in the connection's handler: ") + e.what(), true);
-  }
-}
-
 std::string Connection::Who() const {
   const int p = peer_.load();
   return p >= 0 ? "peer " + std::to_string(p) + " (" + remote_ + ")" : remote_;
@@ -89,15 +74,6 @@ void Connection::Begin() {
       self->ReadMore();
     });
   });
-}
-
-uint64_t Connection::TakeAck() {
-  Link& l = owner_->link(peer_.load(), stream_.load());
-  const uint64_t ack = l.complete.load();
-  uint64_t prev = l.ack_sent.load();
-  while (prev < ack && !l.ack_sent.compare_exchange_weak(prev, ack)) {
-  }
-  return ack;
 }
 
 SendOutcome Connection::SendMessage(const Unacked& u) {
@@ -126,104 +102,6 @@ SendOutcome Connection::SendMessage(const Unacked& u) {
   // Under send_mu_, so frames reach the wire in seq order.
   out.written = WriteOrQueue(f);
   return out;
-}
-
-// On the strand (probes are sent by its timers and read handler).
-void Connection::SendProbe(MessageKind kind, ByteBuffer payload) {
-  if (state_ != State::kOpen || half_close_requested_) return;
-  Message msg;
-  msg.kind = kind;
-  msg.from = owner_->options().self;
-  msg.to = peer_.load();
-  msg.payload = std::move(payload);
-  std::lock_guard<std::mutex> lock(send_mu_);
-  // After DONE/FAILED only acknowledgements: the other side may still be sending.
-  if (!send_open_ || (final_sent_ && kind != MessageKind::kAck)) return;
-  const uint64_t seq = ++send_seq_;
-  OutFrame f;
-  f.head = EncodeFrameHead(DataFrameHeader(msg, seq, TakeAck()),
-                           static_cast<uint32_t>(msg.payload.size()), /*with_mac=*/true);
-  f.tag = ComputeFrameMac(send_key_, seq, f.head, msg.payload);
-  f.has_tag = true;
-  f.payload = std::move(msg.payload);
-  (void)WriteOrQueue(f);
-}
-
-namespace {
-int64_t ProbeClockNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
-
-void Connection::SchedulePing(double delay_s) {
-  ping_timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      std::chrono::duration<double>(delay_s)));
-  ping_timer_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
-    self->Guarded([&] {
-      if (ec || self->state_ != State::kOpen || self->half_close_requested_) return;
-      ByteBuffer clock(sizeof(int64_t));
-      const int64_t now = ProbeClockNs();
-      std::memcpy(clock.data(), &now, sizeof(now));
-      self->SendProbe(MessageKind::kPing, std::move(clock));
-      self->SchedulePing(self->owner_->options().ping_interval_s);
-    });
-  });
-}
-
-// The echo of our own clock: RTT = now - then, including the time the ping and the pong waited
-// behind other frames in the two write queues (the link's round trip under its current load).
-void Connection::OnPong(const ByteBuffer& payload) {
-  int64_t then = 0;
-  if (payload.size() != sizeof(then)) {
-    owner_->CountRejected();
-    return;
-  }
-  std::memcpy(&then, payload.data(), sizeof(then));
-  const int64_t ns = ProbeClockNs() - then;
-  if (ns < 0) return;
-  owner_->RecordRtt(peer_.load(), static_cast<double>(ns) * 1e-9);
-}
-
-void Connection::AckSoon(MessageKind kind) {
-  asio::post(socket_.get_executor(), [self = shared_from_this(), kind] {
-    self->Guarded([&] {
-      if (self->state_ == State::kOpen) self->MaybeAck(kind, 0);
-    });
-  });
-}
-
-void Connection::MaybeAck(MessageKind delivered_kind, uint64_t wire_bytes) {
-  bytes_since_ack_ += wire_bytes;
-  Link& l = owner_->link(peer_.load(), stream_.load());
-  const uint64_t behind = l.complete.load() - std::min(l.complete.load(), l.ack_sent.load());
-  if (behind == 0) {
-    bytes_since_ack_ = 0;
-    return;
-  }
-  const bool now = behind >= kAckEveryMessages || bytes_since_ack_ >= kAckEveryBytes ||
-                   delivered_kind == MessageKind::kDone || delivered_kind == MessageKind::kFailed;
-  if (now) {
-    bytes_since_ack_ = 0;
-    if (!half_close_requested_) SendProbe(MessageKind::kAck, ByteBuffer());
-    return;
-  }
-  if (ack_timer_armed_) return;
-  ack_timer_armed_ = true;
-  ack_timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      std::chrono::duration<double>(kAckDelayS)));
-  ack_timer_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
-    self->Guarded([&] {
-      self->ack_timer_armed_ = false;
-      if (ec || self->state_ != State::kOpen || self->half_close_requested_) return;
-      Link& link = self->owner_->link(self->peer_.load(), self->stream_.load());
-      if (link.complete.load() > link.ack_sent.load()) {
-        self->bytes_since_ack_ = 0;
-        self->SendProbe(MessageKind::kAck, ByteBuffer());
-      }
-    });
-  });
 }
 
 void Connection::Detach() {

@@ -25,6 +25,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -182,5 +183,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool hold_writes_ = false;  // while the link opens: frames queue (the WELCOME goes first)
   bool send_shut_ = false;    // the send side is shut down (half-close or close): nothing goes
 };
+
+template <typename F>
+void Connection::Guarded(F&& body) {
+  try {
+    body();
+  } catch (const std::exception& e) {
+    Fail(std::string("internal error in the connection's handler: ") + e.what(), true);
+  }
+}
 
 }  // namespace hearsay::tcp_internal

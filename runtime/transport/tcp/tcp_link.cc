@@ -1,10 +1,13 @@
-// TcpTransport's per-link state across connections (docs/wire_format.md "Reconnect"): the
-// resume exchanged in the handshake, registering and unregistering connections (replacing a
-// half-open one, resetting the link for a restarted peer), acknowledgements, exactly-once
-// delivery and the reconnect after a break. A translation unit of its own to keep
-// tcp_transport.cc (listening, dialing, Start/Send/Receive/Shutdown) readable; like it, it runs
-// on the caller's and the I/O threads, with the link's mutex taken after the transport's mu_.
+// TcpTransport's per-link state across connections (docs/wire_format.md "Reconnect" and
+// "Streams"): the resume exchanged in the handshake, registering and unregistering connections
+// (replacing a half-open one, resetting every stream of the link for a restarted peer),
+// acknowledgements, exactly-once delivery, the reassembly of striped messages and the reconnect
+// after a break; and the connection's side of it (Connection's acknowledgements and round-trip
+// probes). A translation unit of its own to keep tcp_transport.cc (listening, dialing,
+// Start/Send/Receive/Shutdown) and tcp_connection.cc (socket I/O) readable; it runs on the
+// caller's and the I/O threads, with the link's mutex taken after the transport's mu_.
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -336,6 +339,126 @@ std::string TcpTransport::DescribeMissing() const {
   std::string out;
   for (const auto& p : missing) out += (out.empty() ? "" : ", ") + p;
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The connection's side of a link's bookkeeping (it runs on the connection's strand, except
+// TakeAck, called by SendMessage): acknowledgements, and the round-trip probes.
+
+namespace {
+
+// Acknowledgements without a frame to carry them: at once after this many messages or bytes, or
+// after a DONE/FAILED; otherwise after this delay, unless a frame going the other way carries the
+// ack first (gossip is two-way, so that is the common case).
+constexpr uint64_t kAckEveryMessages = 16;
+constexpr uint64_t kAckEveryBytes = 1 << 20;
+constexpr double kAckDelayS = 0.01;
+
+int64_t ProbeClockNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+uint64_t Connection::TakeAck() {
+  Link& l = owner_->link(peer_.load(), stream_.load());
+  const uint64_t ack = l.complete.load();
+  uint64_t prev = l.ack_sent.load();
+  while (prev < ack && !l.ack_sent.compare_exchange_weak(prev, ack)) {
+  }
+  return ack;
+}
+
+// On the strand (probes are sent by its timers and read handler).
+void Connection::SendProbe(MessageKind kind, ByteBuffer payload) {
+  if (state_ != State::kOpen || half_close_requested_) return;
+  Message msg;
+  msg.kind = kind;
+  msg.from = owner_->options().self;
+  msg.to = peer_.load();
+  msg.payload = std::move(payload);
+  std::lock_guard<std::mutex> lock(send_mu_);
+  // After DONE/FAILED only acknowledgements: the other side may still be sending.
+  if (!send_open_ || (final_sent_ && kind != MessageKind::kAck)) return;
+  const uint64_t seq = ++send_seq_;
+  OutFrame f;
+  f.head = EncodeFrameHead(DataFrameHeader(msg, seq, TakeAck()),
+                           static_cast<uint32_t>(msg.payload.size()), /*with_mac=*/true);
+  f.tag = ComputeFrameMac(send_key_, seq, f.head, msg.payload);
+  f.has_tag = true;
+  f.payload = std::move(msg.payload);
+  (void)WriteOrQueue(f);
+}
+
+void Connection::SchedulePing(double delay_s) {
+  ping_timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(delay_s)));
+  ping_timer_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
+    self->Guarded([&] {
+      if (ec || self->state_ != State::kOpen || self->half_close_requested_) return;
+      ByteBuffer clock(sizeof(int64_t));
+      const int64_t now = ProbeClockNs();
+      std::memcpy(clock.data(), &now, sizeof(now));
+      self->SendProbe(MessageKind::kPing, std::move(clock));
+      self->SchedulePing(self->owner_->options().ping_interval_s);
+    });
+  });
+}
+
+// The echo of our own clock: RTT = now - then, including the time the ping and the pong waited
+// behind other frames in the two write queues (the link's round trip under its current load).
+void Connection::OnPong(const ByteBuffer& payload) {
+  int64_t then = 0;
+  if (payload.size() != sizeof(then)) {
+    owner_->CountRejected();
+    return;
+  }
+  std::memcpy(&then, payload.data(), sizeof(then));
+  const int64_t ns = ProbeClockNs() - then;
+  if (ns < 0) return;
+  owner_->RecordRtt(peer_.load(), static_cast<double>(ns) * 1e-9);
+}
+
+void Connection::AckSoon(MessageKind kind) {
+  asio::post(socket_.get_executor(), [self = shared_from_this(), kind] {
+    self->Guarded([&] {
+      if (self->state_ == State::kOpen) self->MaybeAck(kind, 0);
+    });
+  });
+}
+
+void Connection::MaybeAck(MessageKind delivered_kind, uint64_t wire_bytes) {
+  bytes_since_ack_ += wire_bytes;
+  Link& l = owner_->link(peer_.load(), stream_.load());
+  const uint64_t behind = l.complete.load() - std::min(l.complete.load(), l.ack_sent.load());
+  if (behind == 0) {
+    bytes_since_ack_ = 0;
+    return;
+  }
+  const bool now = behind >= kAckEveryMessages || bytes_since_ack_ >= kAckEveryBytes ||
+                   delivered_kind == MessageKind::kDone || delivered_kind == MessageKind::kFailed;
+  if (now) {
+    bytes_since_ack_ = 0;
+    if (!half_close_requested_) SendProbe(MessageKind::kAck, ByteBuffer());
+    return;
+  }
+  if (ack_timer_armed_) return;
+  ack_timer_armed_ = true;
+  ack_timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(kAckDelayS)));
+  ack_timer_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
+    self->Guarded([&] {
+      self->ack_timer_armed_ = false;
+      if (ec || self->state_ != State::kOpen || self->half_close_requested_) return;
+      Link& link = self->owner_->link(self->peer_.load(), self->stream_.load());
+      if (link.complete.load() > link.ack_sent.load()) {
+        self->bytes_since_ack_ = 0;
+        self->SendProbe(MessageKind::kAck, ByteBuffer());
+      }
+    });
+  });
 }
 
 }  // namespace hearsay::tcp_internal

@@ -1,8 +1,9 @@
 // TcpTransport: listening (with the cap on unauthenticated connections and accept backoff),
-// dialing with backoff, the link table, Send (with backpressure)/Receive/Shutdown, the I/O threads,
-// and MakeTcpTransport's option checks. One of the three translation units of the TCP transport
-// that include Asio (build speed); the per-connection code is in tcp_connection.cc, the per-link
-// state across connections (reconnect, resend, exactly-once) in tcp_link.cc. Start, Send,
+// dialing with backoff, the link table, Send (with backpressure and striping)/Receive/Shutdown,
+// the I/O threads, and MakeTcpTransport (its option checks are in tcp_options.cc). One of the
+// three translation units of the TCP transport that include Asio (build speed); the
+// per-connection code is in tcp_connection.cc, the per-link state across connections (reconnect,
+// resend, exactly-once, reassembly) in tcp_link.cc. Start, Send,
 // Receive and Shutdown run on the caller's thread; the accept, dial-timer and connect handlers
 // and the methods called by connections run on io_context threads; shared state is guarded by
 // mu_ (counters are atomic, the inbox is thread-safe).
@@ -18,6 +19,7 @@
 
 #include "common/logging.h"
 #include "runtime/transport/tcp/tcp_connection.h"
+#include "runtime/transport/tcp/tcp_options.h"
 #include "runtime/transport/tcp/tcp_transport_impl.h"
 
 namespace hearsay {
@@ -523,104 +525,8 @@ TransportStats TcpTransport::stats() const {
 
 }  // namespace tcp_internal
 
-namespace {
-
-bool IsLoopback(const std::string& host) {
-  if (host == "localhost") return true;
-  boost::system::error_code ec;
-  const auto address = boost::asio::ip::make_address(host, ec);
-  return !ec && address.is_loopback();
-}
-
-// The development secret (or none) protects nothing: it is public. Allowed only when every peer
-// is on this machine's loopback interface, where no outsider can connect.
-Status CheckSecret(const TcpTransportOptions& options) {
-  if (!options.secret.empty() && options.secret != kDevelopmentSecret) return Status::Ok();
-  for (size_t i = 0; i < options.addresses.size(); ++i) {
-    if (!IsLoopback(options.addresses[i].host)) {
-      return InvalidArgument(
-          "no cluster secret: peer " + std::to_string(i) + " is at " + options.addresses[i].host +
-          ", not a loopback address, so the built-in development secret (or an empty one) would "
-          "let anyone who can reach the peers join the run; set HEARSAY_SECRET or `secret_file:` "
-          "(docs/security.md)");
-    }
-  }
-  // Listening on a public interface (bind: 0.0.0.0) exposes the peer however it is advertised.
-  if (!options.bind.host.empty() && !IsLoopback(options.bind.host)) {
-    return InvalidArgument(
-        "no cluster secret: this peer listens on " + options.bind.host +
-        ", not a loopback address, so the built-in development secret (or an empty one) would "
-        "let anyone who can reach it join the run; set HEARSAY_SECRET or `secret_file:` "
-        "(docs/security.md)");
-  }
-  static std::once_flag warned;
-  std::call_once(warned, [] {
-    HEARSAY_LOG_WARN(
-        "no cluster secret configured: using the built-in development secret, accepted only "
-        "because every peer address is loopback (set HEARSAY_SECRET or `secret_file:` for real "
-        "clusters)");
-  });
-  return Status::Ok();
-}
-
-}  // namespace
-
 Result<std::unique_ptr<Transport>> MakeTcpTransport(const TcpTransportOptions& options) {
-  const int n = static_cast<int>(options.addresses.size());
-  if (options.self < 0 || options.self >= n) {
-    return InvalidArgument("tcp transport: self id " + std::to_string(options.self) +
-                           " is outside 0.." + std::to_string(n - 1) + " (" + std::to_string(n) +
-                           " addresses given)");
-  }
-  int prev = -1;
-  for (int j : options.neighbors) {
-    if (j < 0 || j >= n || j == options.self) {
-      return InvalidArgument("tcp transport: peer " + std::to_string(options.self) +
-                             " has an invalid neighbour " + std::to_string(j) + " (peers are 0.." +
-                             std::to_string(n - 1) + ")");
-    }
-    if (j <= prev) {
-      return InvalidArgument("tcp transport: neighbours of peer " + std::to_string(options.self) +
-                             " must be ascending and distinct");
-    }
-    prev = j;
-  }
-  for (const auto& [what, value] :
-       {std::pair<const char*, const std::string*>{"cluster id", &options.handshake.cluster_id},
-        {"model shape", &options.handshake.model_shape},
-        {"algorithm label", &options.handshake.algorithm}}) {
-    if (value->size() > kMaxIdentityBytes) {
-      return InvalidArgument(
-          "tcp transport: the " + std::string(what) + " has " + std::to_string(value->size()) +
-          " bytes; the handshake carries at most " + std::to_string(kMaxIdentityBytes));
-    }
-  }
-  if (options.max_message_bytes == 0 || options.max_queued_bytes == 0) {
-    return InvalidArgument(
-        "tcp transport: max_message_bytes and max_queued_bytes must be positive");
-  }
-  if (!(options.handshake_timeout_s > 0) || !std::isfinite(options.handshake_timeout_s) ||
-      !(options.send_timeout_s > 0) || !std::isfinite(options.send_timeout_s)) {
-    return InvalidArgument(
-        "tcp transport: handshake_timeout_s and send_timeout_s must be positive and finite");
-  }
-  if (!(options.ping_interval_s >= 0) || !std::isfinite(options.ping_interval_s)) {
-    return InvalidArgument("tcp transport: ping_interval_s must be finite and >= 0 (0: no probes)");
-  }
-  if (options.streams < 1 || options.streams > kMaxTcpStreams) {
-    return InvalidArgument("tcp transport: streams must be 1.." + std::to_string(kMaxTcpStreams) +
-                           " (TCP connections per link), got " + std::to_string(options.streams));
-  }
-  if (options.max_unauthenticated < 1) {
-    return InvalidArgument("tcp transport: max_unauthenticated must be at least 1");
-  }
-  if (!(options.connect_backoff_initial_s > 0) ||
-      options.connect_backoff_max_s < options.connect_backoff_initial_s) {
-    return InvalidArgument(
-        "tcp transport: connect backoff must satisfy 0 < initial <= max seconds");
-  }
-  HEARSAY_RETURN_IF_ERROR(InitCrypto());
-  HEARSAY_RETURN_IF_ERROR(CheckSecret(options));
+  HEARSAY_RETURN_IF_ERROR(tcp_internal::ValidateTcpOptions(options));
   return std::unique_ptr<Transport>(std::make_unique<tcp_internal::TcpTransport>(options));
 }
 
