@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 
 #include <cmath>
 #include <mutex>
@@ -58,6 +59,40 @@ Status CheckSecret(const TcpTransportOptions& options) {
 }
 
 }  // namespace
+
+Status EnsureDescriptors(const TcpTransportOptions& options) {
+  // One socket per neighbour and stream, the listening socket, handshakes in flight (bounded by
+  // max_unauthenticated), and room for the peer's files and pipes.
+  const uint64_t needed =
+      static_cast<uint64_t>(options.neighbors.size()) * static_cast<uint64_t>(options.streams) +
+      static_cast<uint64_t>(options.max_unauthenticated) + 64;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY ||
+      limit.rlim_cur >= needed) {
+    return Status::Ok();
+  }
+  if (limit.rlim_max == RLIM_INFINITY || limit.rlim_max >= needed) {
+    // Raising the soft limit up to the hard one needs no privilege: do it rather than fail
+    // later with "Too many open files" at accept.
+    const rlim_t before = limit.rlim_cur;
+    limit.rlim_cur = static_cast<rlim_t>(needed);
+    if (::setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+      HEARSAY_LOG_INFO(
+          "peer {}: raised the open-file limit from {} to {} ({} neighbours x {} "
+          "streams)",
+          options.self, before, needed, options.neighbors.size(), options.streams);
+      return Status::Ok();
+    }
+  }
+  return FailedPrecondition(fmt::format(
+      "tcp transport: peer {} needs about {} file descriptors ({} neighbours x {} streams, plus "
+      "up to {} handshakes in flight and 64 for files), but its limit is {} (hard limit {}); "
+      "raise it (ulimit -n) or use fewer `streams:`",
+      options.self, needed, options.neighbors.size(), options.streams, options.max_unauthenticated,
+      static_cast<uint64_t>(limit.rlim_cur),
+      limit.rlim_max == RLIM_INFINITY ? std::string("unlimited")
+                                      : std::to_string(static_cast<uint64_t>(limit.rlim_max))));
+}
 
 Status ValidateTcpOptions(const TcpTransportOptions& options) {
   const int n = static_cast<int>(options.addresses.size());
@@ -115,7 +150,7 @@ Status ValidateTcpOptions(const TcpTransportOptions& options) {
   }
   HEARSAY_RETURN_IF_ERROR(InitCrypto());
   HEARSAY_RETURN_IF_ERROR(CheckSecret(options));
-  return Status::Ok();
+  return EnsureDescriptors(options);
 }
 
 }  // namespace hearsay::tcp_internal

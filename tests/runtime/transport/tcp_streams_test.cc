@@ -3,8 +3,11 @@
 // handshake; hostile part announcements. Reconnects and restarts with several streams run in
 // tcp_reconnect_test.cc (parametrised over the stream count).
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <thread>
@@ -138,10 +141,10 @@ TEST(TcpStreams, ConcurrentSendersToOneNeighbourKeepEveryMessageWhole) {
     const uint32_t tag = m->tag;
     const int64_t r = (m->round - tag) / 10;
     if (tag < 1 || tag > 2 || r != last[tag] + 1) {
-      failure = "tag " + std::to_string(tag) + " round " + std::to_string(m->round) +
-                " out of order";
-    } else if (m->payload != Gossip(1, m->round, 300000 + static_cast<size_t>(r * 1000 * tag))
-                                 .payload) {
+      failure =
+          "tag " + std::to_string(tag) + " round " + std::to_string(m->round) + " out of order";
+    } else if (m->payload !=
+               Gossip(1, m->round, 300000 + static_cast<size_t>(r * 1000 * tag)).payload) {
       failure = "message of tag " + std::to_string(tag) + " round " + std::to_string(m->round) +
                 " arrived mixed with another";
     }
@@ -180,6 +183,34 @@ TEST(TcpStreams, StreamCountOutsideOneToSixteenIsRefused) {
     EXPECT_NE(t.status().message().find("streams must be 1..16"), std::string::npos)
         << t.status().ToString();
   }
+}
+
+// In a child process (limits are per process): sets the open-file limit, makes the transport and
+// exits 0 when that worked and the soft limit now covers `want`, 3 (message on stderr) when it
+// was refused.
+[[noreturn]] void MakeUnderLimit(const TcpTransportOptions& o, rlim_t soft, rlim_t hard,
+                                 rlim_t want) {
+  rlimit l{soft, hard};
+  if (::setrlimit(RLIMIT_NOFILE, &l) != 0) std::_Exit(9);
+  Result<std::unique_ptr<Transport>> t = MakeTcpTransport(o);
+  if (!t.ok()) {
+    std::fprintf(stderr, "%s\n", t.status().message().c_str());
+    std::_Exit(3);
+  }
+  ::getrlimit(RLIMIT_NOFILE, &l);
+  std::_Exit(l.rlim_cur >= want ? 0 : 4);
+}
+
+// A socket per neighbour and stream: a descriptor limit too low for them is raised within the hard
+// limit, or refused up front naming the numbers (it used to fail after connect_timeout, with
+// "Too many open files" only in the log).
+TEST(TcpStreamsDeathTest, TooFewFileDescriptorsAreRaisedOrRefusedUpFront) {
+  TcpTransportOptions o = Options(0, {1, 2, 3, 4}, {1, 2, 3});
+  o.streams = 16;  // 3 x 16 sockets + 64 handshakes + 64 = 176 descriptors
+  EXPECT_EXIT(MakeUnderLimit(o, 100, 100, 176), ::testing::ExitedWithCode(3),
+              "needs about 176 file descriptors \\(3 neighbours x 16 streams.*limit is 100 "
+              "\\(hard limit 100\\); raise it \\(ulimit -n\\) or use fewer `streams:`");
+  EXPECT_EXIT(MakeUnderLimit(o, 100, 1000, 176), ::testing::ExitedWithCode(0), "");
 }
 
 // Hostile part announcements from an authenticated neighbour (a raw socket playing peer 0 on
