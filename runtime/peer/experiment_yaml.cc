@@ -140,6 +140,7 @@ void EmitRun(YAML::Emitter& e, const RunConfig& r, const Experiment& exp) {
   e << YAML::Key << "round_timeout" << YAML::Value << Num(r.round_timeout_s);
   e << YAML::Key << "connect_timeout" << YAML::Value << Num(r.connect_timeout_s);
   e << YAML::Key << "cluster_id" << YAML::Value << r.cluster_id;
+  e << YAML::Key << "streams" << YAML::Value << r.streams;
   if (!r.secret_file.empty()) e << YAML::Key << "secret_file" << YAML::Value << r.secret_file;
   e << YAML::Key << "mode" << YAML::Value << ModeName(r.mode);
   e << YAML::Key << "staleness" << YAML::Value;

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "runtime/peer/experiment_parser.h"
 #include "runtime/peer/workload.h"
 
 namespace hearsay {
@@ -449,8 +450,17 @@ TEST_F(ExperimentFile, ResolvedConfigNamesEveryKeyAndNoSecret) {
         "mode: sync", "kill: 2", "latency: 50ms", "generator: {kind: ring}", "samples: 400"}) {
     EXPECT_NE(yaml.find(key), std::string::npos) << "missing '" << key << "' in:\n" << yaml;
   }
-  // It is YAML: the runs read back with their names and durations in seconds.
+  // Every run key is written (but the secret, and keys whose default is "none"), so that the
+  // file records what ran: `streams` was missing once.
   const YAML::Node back = YAML::Load(yaml);
+  for (const std::string& key : experiment_internal::RunKeys()) {
+    if (key == "secret" || key == "secret_file" || key == "compute_time" || key == "target_loss") {
+      continue;
+    }
+    EXPECT_TRUE(back["runs"][0][key].IsDefined()) << "run key '" << key << "' missing in:\n"
+                                                  << yaml;
+  }
+  // It is YAML: the runs read back with their names and durations in seconds.
   ASSERT_EQ(back["runs"].size(), 2u);
   EXPECT_EQ(back["runs"][1]["name"].as<std::string>(), "dpsgd-50ms");
   EXPECT_EQ(back["runs"][1]["connect_timeout"].as<double>(), 30);
