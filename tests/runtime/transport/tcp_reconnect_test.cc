@@ -131,19 +131,7 @@ TEST_P(TcpReconnect, EveryMessageArrivesExactlyOnceAcrossCuts) {
   EXPECT_GT(ts[0]->stats().messages_resent + ts[1]->stats().messages_resent, 0u)
       << "no message was resent: the cuts hit idle links";
   // The links stayed usable: DONE both ways ends them cleanly.
-  for (int i = 0; i < 2; ++i) {
-    Message done;
-    done.kind = MessageKind::kDone;
-    done.to = 1 - i;
-    ASSERT_TRUE(ts[i]->Send(std::move(done)).ok());
-  }
-  for (int i = 0; i < 2; ++i) {
-    Result<Message> m = ts[i]->Receive(DeadlineIn(20));
-    while (m.ok() && m->kind == MessageKind::kLinkDown) m = ts[i]->Receive(DeadlineIn(20));
-    ASSERT_TRUE(m.ok()) << m.status().ToString();
-    EXPECT_EQ(m->kind, MessageKind::kDone);
-    EXPECT_EQ(m->seq, static_cast<uint64_t>(kMessages + 1));
-  }
+  EXPECT_EQ(test::EndBothWays(ts, kMessages + 1), "");
   for (auto& t : ts) EXPECT_TRUE(t->Shutdown(DeadlineIn(10)).ok());
 }
 

@@ -91,18 +91,7 @@ TEST(TcpStreams, StripedMessagesArriveWholeAndInOrderBothWays) {
     EXPECT_EQ(receive_failures[i], "") << "peer " << i;
   }
   // DONE goes on every stream, so each connection ends normally and Shutdown is clean.
-  for (int i = 0; i < 2; ++i) {
-    Message done;
-    done.kind = MessageKind::kDone;
-    done.to = 1 - i;
-    ASSERT_TRUE(ts[i]->Send(std::move(done)).ok());
-  }
-  for (int i = 0; i < 2; ++i) {
-    Result<Message> m = ts[i]->Receive(DeadlineIn(20));
-    ASSERT_TRUE(m.ok()) << m.status().ToString();
-    EXPECT_EQ(m->kind, MessageKind::kDone);
-    EXPECT_EQ(m->seq, static_cast<uint64_t>(kMessages + 1));
-  }
+  EXPECT_EQ(EndBothWays(ts, kMessages + 1), "");
   for (auto& t : ts) EXPECT_TRUE(t->Shutdown(DeadlineIn(10)).ok());
   // Counted per message, not per part; the bytes include every part's frame.
   const TransportStats s = ts[0]->stats();

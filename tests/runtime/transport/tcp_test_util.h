@@ -115,6 +115,29 @@ inline Message Gossip(int to, int64_t round, size_t bytes) {
   return m;
 }
 
+// Two linked transports say DONE to each other; "" when each then receives the other's DONE
+// (link-down notices of a reconnecting link skipped) numbered `seq`, else what went wrong.
+inline std::string EndBothWays(std::vector<std::unique_ptr<Transport>>& ts, uint64_t seq) {
+  for (int i = 0; i < 2; ++i) {
+    Message done;
+    done.kind = MessageKind::kDone;
+    done.to = 1 - i;
+    const Status s = ts[i]->Send(std::move(done));
+    if (!s.ok()) return "peer " + std::to_string(i) + " sending DONE: " + s.ToString();
+  }
+  for (int i = 0; i < 2; ++i) {
+    Result<Message> m = ts[i]->Receive(DeadlineIn(20));
+    while (m.ok() && m->kind == MessageKind::kLinkDown) m = ts[i]->Receive(DeadlineIn(20));
+    if (!m.ok()) return "peer " + std::to_string(i) + ": " + m.status().ToString();
+    if (m->kind != MessageKind::kDone || m->seq != seq) {
+      return "peer " + std::to_string(i) + " received kind " +
+             std::to_string(static_cast<int>(m->kind)) + " numbered " + std::to_string(m->seq) +
+             ", not DONE numbered " + std::to_string(seq);
+    }
+  }
+  return "";
+}
+
 // A raw socket connected to a transport's port, playing peer `self` towards peer `peer`.
 class RawPeer {
  public:
