@@ -338,7 +338,8 @@ Status GossipCore::EndRound(double now, CoreSink& sink) {
   const int id = options_.id;
   const RunConfig& run = options_.run;
   applied_.clear();
-  auto absorb = [&](std::map<std::pair<int64_t, int>, ByteBuffer>::iterator it) -> Status {
+  // Absorbs and erases *it; *it is then the next entry.
+  auto absorb = [&](decltype(pending_)::iterator& it) -> Status {
     const int64_t r = it->first.first;
     const int from = it->first.second;
     Status s = algo_->Absorb(r, from, it->second);
@@ -351,7 +352,7 @@ Status GossipCore::EndRound(double now, CoreSink& sink) {
       if (pos >= 0) last_absorbed_[pos] = r;
     }
     applied_.push_back(MessageId{from, r});
-    pending_.erase(it);
+    it = pending_.erase(it);
     return Status::Ok();
   };
   if (options_.replay != nullptr) {
@@ -388,9 +389,7 @@ Status GossipCore::EndRound(double now, CoreSink& sink) {
         ++it;
         continue;
       }
-      auto next = std::next(it);
       HEARSAY_RETURN_IF_ERROR(absorb(it));
-      it = next;
     }
     // Liveness changes take effect here, at a fixed point of the round (after the absorbs,
     // before End), so that a replay applies them where the recorded run did.

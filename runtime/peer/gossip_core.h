@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/flat_map.h"
 #include "runtime/algorithms/algorithm.h"
 #include "runtime/peer/device_backend.h"
 #include "runtime/peer/peer_core.h"
@@ -69,8 +70,9 @@ class GossipCore final : public PeerCore {
   double round_loss_ = 0;        // loss reported for round_
   double round_wait_began_ = 0;  // now when round_'s payloads went out (round_timeout)
   ByteBuffer out_;               // round_'s own payload (device jobs produce it in Compute)
-  // Buffered payloads by (round, sender): the absorb order.
-  std::map<std::pair<int64_t, int>, ByteBuffer> pending_;
+  // Buffered payloads by (round, sender): the absorb order. A flat sorted vector: a few entries,
+  // inserted and erased on every message (common/flat_map.h).
+  FlatMap<std::pair<int64_t, int>, ByteBuffer> pending_;
   // Static rows (async): per row position, the latest round received and absorbed.
   std::vector<int64_t> last_received_;
   std::vector<int64_t> last_absorbed_;
