@@ -2,6 +2,7 @@
 
 #include <sys/prctl.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -56,6 +57,8 @@ class EmulatedTransport final : public Transport {
         return error;
       }
       sent_any_ = true;
+      in_network_bytes_ += wire_bytes;
+      ++in_network_messages_;
       const uint64_t id = model_.Submit(VirtualNow(), msg.to, wire_bytes, msg.round);
       pending_.emplace(id, std::move(msg));
       wake_ = true;
@@ -122,7 +125,15 @@ class EmulatedTransport final : public Transport {
     return result.ok() ? inner : result;
   }
 
-  TransportStats stats() const override { return inner_->stats(); }
+  // The inner transport's, plus what this peer sent that is still on the emulated wire: a
+  // message counts as sent when the peer hands it over, as with a real network (the kernel takes
+  // it at once), so per-round byte counts do not depend on where the emulated link is.
+  TransportStats stats() const override {
+    TransportStats s = inner_->stats();
+    s.bytes_sent += in_network_bytes_.load();
+    s.messages_sent += in_network_messages_.load();
+    return s;
+  }
   void Recycle(ByteBuffer buffer) override { inner_->Recycle(std::move(buffer)); }
   ByteBuffer AcquireBuffer(size_t bytes) override { return inner_->AcquireBuffer(bytes); }
 
@@ -190,7 +201,11 @@ class EmulatedTransport final : public Transport {
         lock.unlock();
         for (Message& m : out) {
           const int to = m.to;
+          const uint64_t wire_bytes = FrameWireBytes(m);
           Status s = inner_->Send(std::move(m));
+          // Counted by the inner transport from here on (a message it refused is not sent).
+          in_network_bytes_ -= wire_bytes;
+          --in_network_messages_;
           if (s.code() == StatusCode::kUnavailable) {
             // The link to `to` is gone (the neighbour died): tell this peer as the transports
             // do, with a link-down event from that neighbour, instead of failing a later Send
@@ -253,6 +268,9 @@ class EmulatedTransport final : public Transport {
   IngressModel ingress_;                 // guarded by mu_
   TimePoint epoch_;                      // guarded by mu_ until the first Send
   std::map<uint64_t, Message> pending_;  // in the emulated network, by model id; mu_
+  // Bytes (frame estimates) and messages of pending_, read by stats() without mu_.
+  std::atomic<uint64_t> in_network_bytes_{0};
+  std::atomic<uint64_t> in_network_messages_{0};
   std::deque<std::pair<double, Result<Message>>> held_;  // ingress-delayed arrivals; mu_
   std::optional<Status> send_error_;    // first failed inner Send, reported once; mu_
   std::optional<Status> thread_error_;  // a failed scheduler or pump thread; mu_

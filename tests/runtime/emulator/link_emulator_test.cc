@@ -86,6 +86,32 @@ TEST(LinkEmulator, InProcMessageArrivesAfterLatencyPlusSizeOverBandwidth) {
   EXPECT_LE(measured, expected + 0.25);
 }
 
+// A message counts as sent when the peer hands it over, not when the emulated link delivers it
+// (per-round byte counts used to miss what was still on a slow link, so a run's MB per peer
+// depended on timing), and it is not counted twice once delivered.
+TEST(LinkEmulator, MessagesOnTheEmulatedWireCountAsSent) {
+  LinkParams link;
+  link.bandwidth_bps = 1e6;
+  link.latency_s = 0.2;
+  auto spec = Spec(2, link);
+  InProcHub hub(2);
+  auto a = MakeEmulatedTransport(hub.Endpoint(0), spec, 0, 1);
+  auto b = MakeEmulatedTransport(hub.Endpoint(1), spec, 1, 1);
+  ASSERT_TRUE(a->Start(DeadlineIn(5)).ok());
+  ASSERT_TRUE(b->Start(DeadlineIn(5)).ok());
+  Message m = Gossip(1, 1, 5000);
+  m.from = 0;  // as Send sets it (the sender id is part of the frame's size)
+  const uint64_t wire = FrameWireBytes(m);
+  ASSERT_TRUE(a->Send(std::move(m)).ok());
+  TransportStats s = a->stats();  // the message is on a 0.2 s link
+  EXPECT_EQ(s.bytes_sent, wire);
+  EXPECT_EQ(s.messages_sent, 1u);
+  ASSERT_TRUE(b->Receive(DeadlineIn(10)).ok());
+  s = a->stats();
+  EXPECT_EQ(s.bytes_sent, wire);
+  EXPECT_EQ(s.messages_sent, 1u);
+}
+
 TEST(LinkEmulator, TcpMessageArrivesAfterLatencyPlusSizeOverBandwidth) {
   LinkParams link;
   link.bandwidth_bps = 8e6;
