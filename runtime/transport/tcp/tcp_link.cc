@@ -138,7 +138,10 @@ bool TcpTransport::RegisterLink(int peer, int stream, const std::shared_ptr<Conn
     }
     links_[{peer, stream}] = conn;
     ever_linked_.insert({peer, stream});
-    last_error_.erase(peer);
+    // The last failure stays for Start's message until every stream of the peer is up.
+    bool all_up = true;
+    for (int k = 0; k < options_.streams; ++k) all_up = all_up && ever_linked_.count({peer, k});
+    if (all_up) last_error_.erase(peer);
     dial_backoff_s_.erase({peer, stream});
   }
   HEARSAY_LOG_DEBUG("{}: link to peer {} (stream {}) is up", name_, peer, stream);
