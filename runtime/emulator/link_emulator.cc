@@ -60,7 +60,7 @@ class EmulatedTransport final : public Transport {
       in_network_bytes_ += wire_bytes;
       ++in_network_messages_;
       const uint64_t id = model_.Submit(VirtualNow(), msg.to, wire_bytes, msg.round);
-      pending_.emplace(id, std::move(msg));
+      pending_.emplace(id, InNetwork{std::move(msg), wire_bytes});
       wake_ = true;
     }
     cv_.notify_all();
@@ -192,19 +192,18 @@ class EmulatedTransport final : public Transport {
     while (!stopping_) {
       std::vector<Delivery> due = model_.AdvanceTo(VirtualNow());
       if (!due.empty()) {
-        std::vector<Message> out;
+        std::vector<InNetwork> out;
         for (const Delivery& d : due) {
           auto it = pending_.find(d.id);
           out.push_back(std::move(it->second));
           pending_.erase(it);
         }
         lock.unlock();
-        for (Message& m : out) {
-          const int to = m.to;
-          const uint64_t wire_bytes = FrameWireBytes(m);
-          Status s = inner_->Send(std::move(m));
+        for (InNetwork& n : out) {
+          const int to = n.msg.to;
+          Status s = inner_->Send(std::move(n.msg));
           // Counted by the inner transport from here on (a message it refused is not sent).
-          in_network_bytes_ -= wire_bytes;
+          in_network_bytes_ -= n.wire_bytes;
           --in_network_messages_;
           if (s.code() == StatusCode::kUnavailable) {
             // The link to `to` is gone (the neighbour died): tell this peer as the transports
@@ -264,10 +263,14 @@ class EmulatedTransport final : public Transport {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  LinkModel model_;                      // guarded by mu_
-  IngressModel ingress_;                 // guarded by mu_
-  TimePoint epoch_;                      // guarded by mu_ until the first Send
-  std::map<uint64_t, Message> pending_;  // in the emulated network, by model id; mu_
+  LinkModel model_;       // guarded by mu_
+  IngressModel ingress_;  // guarded by mu_
+  TimePoint epoch_;       // guarded by mu_ until the first Send
+  struct InNetwork {
+    Message msg;
+    uint64_t wire_bytes = 0;  // FrameWireBytes(msg), as submitted to the link model
+  };
+  std::map<uint64_t, InNetwork> pending_;  // in the emulated network, by model id; mu_
   // Bytes (frame estimates) and messages of pending_, read by stats() without mu_.
   std::atomic<uint64_t> in_network_bytes_{0};
   std::atomic<uint64_t> in_network_messages_{0};

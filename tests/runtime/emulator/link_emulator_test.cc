@@ -71,17 +71,25 @@ std::pair<double, double> TimeOneMessage(Transport& a, Transport& b, const LinkP
   return {measured, link.latency_s + 8 * wire / link.bandwidth_bps};
 }
 
+// Two in-process peers joined by one emulated link, started.
+struct InProcPair {
+  explicit InProcPair(const LinkParams& link) {
+    auto spec = Spec(2, link);
+    a = MakeEmulatedTransport(hub.Endpoint(0), spec, 0, 1);
+    b = MakeEmulatedTransport(hub.Endpoint(1), spec, 1, 1);
+    EXPECT_TRUE(a->Start(DeadlineIn(5)).ok());
+    EXPECT_TRUE(b->Start(DeadlineIn(5)).ok());
+  }
+  InProcHub hub{2};
+  std::unique_ptr<Transport> a, b;
+};
+
 TEST(LinkEmulator, InProcMessageArrivesAfterLatencyPlusSizeOverBandwidth) {
   LinkParams link;
   link.bandwidth_bps = 4e6;
   link.latency_s = 0.05;
-  auto spec = Spec(2, link);
-  InProcHub hub(2);
-  auto a = MakeEmulatedTransport(hub.Endpoint(0), spec, 0, 1);
-  auto b = MakeEmulatedTransport(hub.Endpoint(1), spec, 1, 1);
-  ASSERT_TRUE(a->Start(DeadlineIn(5)).ok());
-  ASSERT_TRUE(b->Start(DeadlineIn(5)).ok());
-  const auto [measured, expected] = TimeOneMessage(*a, *b, link, 50000);  // ~0.15 s
+  InProcPair p(link);
+  const auto [measured, expected] = TimeOneMessage(*p.a, *p.b, link, 50000);  // ~0.15 s
   EXPECT_GE(measured, expected * 0.97);
   EXPECT_LE(measured, expected + 0.25);
 }
@@ -93,21 +101,17 @@ TEST(LinkEmulator, MessagesOnTheEmulatedWireCountAsSent) {
   LinkParams link;
   link.bandwidth_bps = 1e6;
   link.latency_s = 0.2;
-  auto spec = Spec(2, link);
-  InProcHub hub(2);
-  auto a = MakeEmulatedTransport(hub.Endpoint(0), spec, 0, 1);
-  auto b = MakeEmulatedTransport(hub.Endpoint(1), spec, 1, 1);
-  ASSERT_TRUE(a->Start(DeadlineIn(5)).ok());
-  ASSERT_TRUE(b->Start(DeadlineIn(5)).ok());
+  InProcPair p(link);
+  Transport& a = *p.a;
   Message m = Gossip(1, 1, 5000);
   m.from = 0;  // as Send sets it (the sender id is part of the frame's size)
   const uint64_t wire = FrameWireBytes(m);
-  ASSERT_TRUE(a->Send(std::move(m)).ok());
-  TransportStats s = a->stats();  // the message is on a 0.2 s link
+  ASSERT_TRUE(a.Send(std::move(m)).ok());
+  TransportStats s = a.stats();  // the message is on a 0.2 s link
   EXPECT_EQ(s.bytes_sent, wire);
   EXPECT_EQ(s.messages_sent, 1u);
-  ASSERT_TRUE(b->Receive(DeadlineIn(10)).ok());
-  s = a->stats();
+  ASSERT_TRUE(p.b->Receive(DeadlineIn(10)).ok());
+  s = a.stats();
   EXPECT_EQ(s.bytes_sent, wire);
   EXPECT_EQ(s.messages_sent, 1u);
 }
