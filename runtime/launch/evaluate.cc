@@ -1,5 +1,7 @@
 #include "runtime/launch/evaluate.h"
 
+#include <cstdio>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -7,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <string_view>
 
 #include "runtime/launch/metrics_line.h"
@@ -62,31 +65,62 @@ bool ParseOwnMetricsLine(std::string_view line, int64_t* round, RoundMetrics* m)
 
 std::map<int64_t, RoundMetrics> ReadPeerMetrics(const std::string& run_dir, int peer) {
   std::map<int64_t, RoundMetrics> out;
-  std::ifstream f(run_dir + "/peer_" + std::to_string(peer) + ".jsonl");
-  std::string line;
-  while (std::getline(f, line)) {
+  const auto take = [&](std::string_view line) {
     int64_t r = 0;
     RoundMetrics m;
     if (ParseOwnMetricsLine(line, &r, &m)) {
-      out[r] = m;
-      continue;
+      out.insert_or_assign(out.end(), r, m);  // rounds come in order: O(1) with the hint
+      return;
     }
     auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object()) continue;
+    if (!j.is_object()) return;
     auto round = j.find("round");
-    if (round == j.end() || !round->is_number_integer()) continue;
+    if (round == j.end() || !round->is_number_integer()) return;
     out[round->get<int64_t>()] = {Number(j, "wall_s", 0), Number(j, "bytes_sent", 0),
                                   Number(j, "max_staleness", 0), Number(j, "mean_staleness", 0)};
+  };
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(
+      std::fopen((run_dir + "/peer_" + std::to_string(peer) + ".jsonl").c_str(), "rb"),
+      &std::fclose);
+  if (!file) return out;
+  std::FILE* f = file.get();
+  // In blocks (a line per round: the launcher reads every peer's file after a run); a line cut
+  // by a block's end is finished by the next block.
+  constexpr size_t kBlock = 1 << 18;
+  std::string buf(kBlock, '\0');
+  size_t kept = 0;  // bytes of a partial line at the front of buf
+  while (true) {
+    if (buf.size() < kept + kBlock) buf.resize(kept + kBlock);
+    const size_t got = std::fread(buf.data() + kept, 1, kBlock, f);
+    const size_t end = kept + got;
+    size_t pos = 0;
+    while (const void* nl = std::memchr(buf.data() + pos, '\n', end - pos)) {
+      const size_t at = static_cast<const char*>(nl) - buf.data();
+      take(std::string_view(buf.data() + pos, at - pos));
+      pos = at + 1;
+    }
+    kept = end - pos;
+    if (got == 0) {
+      if (kept > 0) take(std::string_view(buf.data() + pos, kept));  // no newline at the end
+      break;
+    }
+    std::memmove(buf.data(), buf.data() + pos, kept);
   }
   return out;
 }
 
-RunStaleness ReadRunStaleness(const std::string& run_dir, int num_peers) {
+RunMetrics ReadRunMetrics(const std::string& run_dir, int num_peers) {
+  RunMetrics metrics(num_peers);
+  for (int i = 0; i < num_peers; ++i) metrics[i] = ReadPeerMetrics(run_dir, i);
+  return metrics;
+}
+
+RunStaleness StalenessOf(const RunMetrics& metrics) {
   RunStaleness s;
   double sum = 0;
   int64_t count = 0;
-  for (int i = 0; i < num_peers; ++i) {
-    for (const auto& [round, m] : ReadPeerMetrics(run_dir, i)) {
+  for (const auto& peer : metrics) {
+    for (const auto& [round, m] : peer) {
       s.max = std::max(s.max, static_cast<int64_t>(m.max_staleness));
       sum += m.mean_staleness;
       ++count;
@@ -210,11 +244,12 @@ Result<std::vector<EvalPoint>> EvaluateTimeGrid(const Workload& workload,
 
 Result<std::vector<EvalPoint>> EvaluateRun(const Workload& workload, const std::string& run_dir,
                                            int num_peers, uint64_t seed, int64_t rounds,
-                                           int64_t eval_every, const std::vector<char>* alive) {
-  std::vector<std::map<int64_t, RoundMetrics>> metrics(num_peers);
+                                           int64_t eval_every, const std::vector<char>* alive,
+                                           const RunMetrics* given) {
+  const RunMetrics read = given ? RunMetrics() : ReadRunMetrics(run_dir, num_peers);
+  const RunMetrics& metrics = given ? *given : read;
   int64_t last = std::numeric_limits<int64_t>::max();
   for (int i = 0; i < num_peers; ++i) {
-    metrics[i] = ReadPeerMetrics(run_dir, i);
     if (alive && !(*alive)[i]) continue;
     last = std::min(last, metrics[i].empty() ? int64_t{0} : metrics[i].rbegin()->first);
   }

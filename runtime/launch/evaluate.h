@@ -41,14 +41,17 @@ struct RoundMetrics {
 // Every round's metrics of peer_<peer>.jsonl, read in one pass. Lines that are not JSON objects
 // (a partial last line) are skipped; non-numeric fields (null) read as 0.
 std::map<int64_t, RoundMetrics> ReadPeerMetrics(const std::string& run_dir, int peer);
+// Every peer's (0..num_peers-1), read once for everything a summary needs from them.
+using RunMetrics = std::vector<std::map<int64_t, RoundMetrics>>;
+RunMetrics ReadRunMetrics(const std::string& run_dir, int num_peers);
 
 // Staleness over a whole run (every peer, every round): the worst, and the mean of the rounds'
-// means. Read from the per-peer JSON lines.
+// means.
 struct RunStaleness {
   int64_t max = 0;
   double mean = 0;
 };
-RunStaleness ReadRunStaleness(const std::string& run_dir, int num_peers);
+RunStaleness StalenessOf(const RunMetrics& metrics);
 
 // The round-0 point: x0 (Init from `seed`) evaluated; wall time, bytes and consensus are 0.
 EvalPoint EvaluateInitialModel(const Workload& workload, uint64_t seed);
@@ -66,11 +69,13 @@ Result<EvalPoint> EvaluateRound(const Workload& workload, const std::string& run
 // bounded by its duration) the evaluation rounds go up to the last round every peer completed
 // and the last point averages the peers' final models (peer_<i>.final.f32). With `alive`, a run
 // some of whose peers died: the last round is the live peers' and the last point averages the
-// live peers' models (docs/faults.md).
+// live peers' models (docs/faults.md). `metrics`: the peers' metrics already read (null: read
+// them).
 Result<std::vector<EvalPoint>> EvaluateRun(const Workload& workload, const std::string& run_dir,
                                            int num_peers, uint64_t seed, int64_t rounds,
                                            int64_t eval_every,
-                                           const std::vector<char>* alive = nullptr);
+                                           const std::vector<char>* alive = nullptr,
+                                           const RunMetrics* metrics = nullptr);
 
 // The time grid (`eval_every_s`, asynchronous runs): the average model at t = k x eval_every_s
 // for k = 1, 2, ... from snap_t<k>_p<i>.f32, as long as every live peer left its snapshot of k

@@ -42,8 +42,10 @@ Result<std::string> ExperimentFromRunFolders(const std::string& dir) {
 
 RunSummary MakeRunSummary(const Experiment& exp, const RunConfig& run, const std::string& run_dir,
                           const std::vector<PeerOutcome>& outcomes, std::vector<EvalPoint> curve,
-                          std::vector<EvalPoint> time_curve) {
+                          std::vector<EvalPoint> time_curve, const RunMetrics* given) {
   const int n = run.topology->size();
+  const RunMetrics read = given ? RunMetrics() : ReadRunMetrics(run_dir, n);
+  const RunMetrics& metrics = given ? *given : read;
   RunSummary sum;
   sum.run = run.name;
   sum.algorithm = AlgorithmName(run.algorithm);
@@ -54,7 +56,7 @@ RunSummary MakeRunSummary(const Experiment& exp, const RunConfig& run, const std
   for (const PeerOutcome& out : outcomes) {
     sum.peers_alive += out.state == PeerOutcome::State::kFinished ? 1 : 0;
   }
-  const RunStaleness staleness = ReadRunStaleness(run_dir, n);
+  const RunStaleness staleness = StalenessOf(metrics);
   sum.max_staleness = staleness.max;
   sum.mean_staleness = staleness.mean;
   sum.rounds = curve.back().round;
@@ -69,10 +71,8 @@ RunSummary MakeRunSummary(const Experiment& exp, const RunConfig& run, const std
     break;
   }
   // Goodput and rejoin times, from the peers' metrics.
-  std::vector<std::map<int64_t, RoundMetrics>> metrics(n);
   int64_t most = 0, total = 0;
-  for (int i = 0; i < n; ++i) {
-    metrics[i] = ReadPeerMetrics(run_dir, i);
+  for (int i = 0; i < n && i < static_cast<int>(metrics.size()); ++i) {
     total += static_cast<int64_t>(metrics[i].size());
     if (!metrics[i].empty()) most = std::max(most, metrics[i].rbegin()->first);
   }
@@ -111,12 +111,14 @@ Result<RunSummary> SummarizeRunFolder(const Experiment& exp, const RunConfig& ru
   const int n = run.topology->size();
   std::vector<char> alive(n);
   for (int i = 0; i < n; ++i) alive[i] = outcomes[i].state == PeerOutcome::State::kFinished;
+  const RunMetrics metrics = ReadRunMetrics(run_dir, n);  // once, for all of the below
   HEARSAY_ASSIGN_OR_RETURN(
       std::vector<EvalPoint> curve,
-      EvaluateRun(workload, run_dir, n, run.seed, run.rounds, run.eval_every, &alive));
+      EvaluateRun(workload, run_dir, n, run.seed, run.rounds, run.eval_every, &alive, &metrics));
   HEARSAY_ASSIGN_OR_RETURN(std::vector<EvalPoint> time_curve,
                            EvaluateTimeGrid(workload, run_dir, n, run.eval_every_s, &alive));
-  return MakeRunSummary(exp, run, run_dir, outcomes, std::move(curve), std::move(time_curve));
+  return MakeRunSummary(exp, run, run_dir, outcomes, std::move(curve), std::move(time_curve),
+                        &metrics);
 }
 
 std::vector<PeerOutcome> ReadPeerOutcomes(const std::string& run_dir, int num_peers) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "runtime/launch/evaluate.h"
 #include "runtime/launch/faults.h"
 #include "runtime/launch/results.h"
 #include "runtime/peer/experiment.h"
@@ -24,10 +25,11 @@
 namespace hearsay {
 
 // The summary row of `run` from its evaluated curves (round 0 first; the time grid, maybe
-// empty), how its peers ended, and the staleness its peers recorded in run_dir.
+// empty), how its peers ended, and what its peers recorded in run_dir (staleness, goodput,
+// rejoin times): `metrics` when already read, else read from run_dir.
 RunSummary MakeRunSummary(const Experiment& exp, const RunConfig& run, const std::string& run_dir,
                           const std::vector<PeerOutcome>& outcomes, std::vector<EvalPoint> curve,
-                          std::vector<EvalPoint> time_curve);
+                          std::vector<EvalPoint> time_curve, const RunMetrics* metrics = nullptr);
 
 // Evaluates the peers' files in run_dir (EvaluateRun and EvaluateTimeGrid over the peers that
 // finished: writes run_dir/eval.jsonl and eval_time.jsonl) and summarizes.

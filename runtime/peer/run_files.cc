@@ -1,6 +1,6 @@
 #include "runtime/peer/run_files.h"
 
-#include <fmt/format.h>
+#include <charconv>
 
 #include <cmath>
 #include <cstdio>
@@ -27,12 +27,21 @@ void PutVarint(std::string* out, uint64_t v) {
 }
 
 // JSON has no NaN or infinity: a diverged loss is written as null.
+// Shortest round-trip text (std::to_chars: no format string to parse, no iterator buffer; a
+// metrics line is written every round).
 void PutNumber(std::string* out, double v) {
   if (std::isfinite(v)) {
-    fmt::format_to(std::back_inserter(*out), "{}", v);
+    char buf[32];
+    out->append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
   } else {
     out->append("null");
   }
+}
+
+template <typename Int>
+void PutInt(std::string* out, Int v) {
+  char buf[24];
+  out->append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
 }
 
 }  // namespace
@@ -155,16 +164,24 @@ Status RunFiles::FlushLines() {
 Status RunFiles::WriteRound(const RoundRecord& r, uint64_t bytes_sent, uint64_t bytes_received) {
   std::string& s = metrics_;
   const size_t before = s.size();  // the lines of earlier rounds
-  fmt::format_to(std::back_inserter(s), "{{\"peer\":{},\"round\":{},\"wall_s\":", r.peer, r.round);
+  s.append("{\"peer\":");
+  PutInt(&s, r.peer);
+  s.append(",\"round\":");
+  PutInt(&s, r.round);
+  s.append(",\"wall_s\":");
   PutNumber(&s, r.wall_s);
   s.append(",\"loss\":");
   PutNumber(&s, r.loss);
   s.append(",\"lr\":");
   PutNumber(&s, r.lr);
-  fmt::format_to(std::back_inserter(s), ",\"inner_steps\":{}", r.inner_steps);
-  fmt::format_to(
-      std::back_inserter(s), ",\"payload_bytes_sent\":{},\"bytes_sent\":{},\"bytes_received\":{}",
-      r.payload_bytes_sent, bytes_sent + bytes_sent_base_, bytes_received + bytes_received_base_);
+  s.append(",\"inner_steps\":");
+  PutInt(&s, r.inner_steps);
+  s.append(",\"payload_bytes_sent\":");
+  PutInt(&s, r.payload_bytes_sent);
+  s.append(",\"bytes_sent\":");
+  PutInt(&s, bytes_sent + bytes_sent_base_);
+  s.append(",\"bytes_received\":");
+  PutInt(&s, bytes_received + bytes_received_base_);
   s.append(",\"compute_s\":");
   PutNumber(&s, r.compute_s);
   s.append(",\"wait_s\":");
@@ -174,13 +191,17 @@ Status RunFiles::WriteRound(const RoundRecord& r, uint64_t bytes_sent, uint64_t 
   if (!r.staleness.empty()) {
     s.append(",\"staleness\":{");
     for (size_t k = 0; k < r.staleness.size(); ++k) {
-      fmt::format_to(std::back_inserter(s), "{}\"{}\":{}", k ? "," : "", r.staleness[k].first,
-                     r.staleness[k].second);
+      if (k) s.push_back(',');
+      s.push_back('"');
+      PutInt(&s, r.staleness[k].first);
+      s.append("\":");
+      PutInt(&s, r.staleness[k].second);
     }
     s.push_back('}');
   }
-  fmt::format_to(std::back_inserter(s),
-                 ",\"max_staleness\":{},\"mean_staleness\":", r.max_staleness);
+  s.append(",\"max_staleness\":");
+  PutInt(&s, r.max_staleness);
+  s.append(",\"mean_staleness\":");
   PutNumber(&s, r.mean_staleness);
   s.append("}\n");
   // A block goes out without this round's line, which stays buffered: the core writes the round's

@@ -344,6 +344,31 @@ TEST(Evaluate, ReadPeerMetricsReadsOwnLinesAndToleratesOthers) {
   EXPECT_EQ(m.at(5).bytes_sent, 500);
 }
 
+// The file is read in blocks of 256 KiB: lines cut by a block's end, a line longer than a block
+// and a last line without its newline all read whole.
+TEST(Evaluate, ReadPeerMetricsReadsLinesAcrossBlocks) {
+  Folder dir;
+  std::string text;
+  const auto line = [](int64_t round, size_t pad) {
+    return R"({"peer":0,"round":)" + std::to_string(round) + R"(,"wall_s":)" +
+           std::to_string(round) + R"(.25,"loss":0.5,"bytes_sent":)" + std::to_string(10 * round) +
+           R"(,"max_staleness":0,"mean_staleness":0,"pad":")" + std::string(pad, 'x') + R"("})";
+  };
+  for (int64_t r = 1; r <= 3000; ++r) {
+    // Round 1234's line is longer than a block; the others vary so that block ends fall anywhere.
+    text += line(r, r == 1234 ? 300000 : static_cast<size_t>(r % 97)) + "\n";
+  }
+  text += line(3001, 5);  // no newline
+  dir.Write("peer_0.jsonl", text);
+  const auto m = ReadPeerMetrics(dir.path(), 0);
+  ASSERT_EQ(m.size(), 3001u);
+  for (int64_t r = 1; r <= 3001; ++r) {
+    ASSERT_TRUE(m.count(r)) << r;
+    EXPECT_EQ(m.at(r).wall_s, static_cast<double>(r) + 0.25) << r;
+    EXPECT_EQ(m.at(r).bytes_sent, 10.0 * static_cast<double>(r)) << r;
+  }
+}
+
 TEST(Evaluate, RoundZeroIsTheSharedInitialModel) {
   Folder dir;
   dir.Write("topo.yaml", kTopology);
