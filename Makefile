@@ -2,7 +2,7 @@
 #   make demo          installs what is missing, builds, runs the 8-peer demo on an emulated slow ring
 #   make test          installs what is missing, builds, runs every test
 #   make sanitize      parsers and bad-payload tests under ASan+UBSan
-#   make tsan          transport, emulator, peer and launcher tests under ThreadSanitizer
+#   make tsan          transport, emulator, peer, launcher and peer-pool tests under ThreadSanitizer
 #   make fuzz          libFuzzer targets, FUZZ_SECONDS each (default 60), under ASan+UBSan
 #   make format-check  clang-format --dry-run -Werror over the tracked sources
 #   make reproduce     regenerates docs/results/*.md: the papers' results in the simulator
@@ -73,10 +73,14 @@ TSAN_TESTS = runtime/transport/transport_test runtime/emulator/emulator_test \
 tsan: deps
 	@cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEARSAY_TSAN=ON \
 	  -DHEARSAY_CUDA=OFF -DHEARSAY_BUILD_BENCH=OFF >/dev/null
-	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(notdir $(TSAN_TESTS)) hearsay
+	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(notdir $(TSAN_TESTS)) launch_test hearsay
 	@set -e; for t in $(TSAN_TESTS); do echo "== $$t (ThreadSanitizer)"; \
 	  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" HEARSAY_SOURCE_DIR=$(CURDIR) \
 	  timeout 900 ./$(TSAN_BUILD)/tests/$$t --gtest_brief=1; done
+	@echo "== runtime/launch/launch_test: the in-process peer pool (ThreadSanitizer)"; \
+	  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" HEARSAY_SOURCE_DIR=$(CURDIR) \
+	  timeout 900 ./$(TSAN_BUILD)/tests/runtime/launch/launch_test --gtest_brief=1 \
+	  --gtest_filter='PeerPool.*:*InProcFaults*:*RejoinRuns*inproc*'
 
 # libFuzzer targets (fuzz/, docs/fuzzing.md): clang-14 builds every library instrumented, then
 # fuzz/run.sh runs each target FUZZ_SECONDS under ASan+UBSan from the seed corpus fuzz/corpus/.

@@ -24,6 +24,7 @@ struct LaunchArgs {
   double chaos = 0;    // kills per minute (0 = off)
   uint64_t chaos_seed = 1;
   bool dry_run = false;
+  int threads = 0;                 // inproc worker threads (0 = one per core)
   std::string command = "launch";  // or "simulate": what errors are prefixed with
 };
 
@@ -46,6 +47,7 @@ int RunLaunch(const LaunchArgs& a) {
   o.runs = a.runs;
   o.log_level = a.log_level;
   o.dry_run = a.dry_run;
+  o.threads = a.threads;
   o.chaos_rate = a.chaos;
   o.chaos_seed = a.chaos_seed;
   o.hosts_file = a.hosts;
@@ -92,8 +94,8 @@ void RegisterLaunchCommand(CLI::App& app) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--transport,-t", args->transport,
                   "tcp: one `hearsay peer` process per node over loopback TCP;\n"
-                  "inproc: peers as threads of this process; sim: virtual time\n"
-                  "(default: the experiment's `transport:`, else tcp, or sim with a grid)")
+                  "inproc: peers in this process, on --threads worker threads; sim: virtual\n"
+                  "time (default: the experiment's `transport:`, else tcp, or sim with a grid)")
       ->check(CLI::IsMember(TransportNames()));
   cmd->add_option("--out,-o", args->out, "Output folder (default: the experiment's `output:`)");
   cmd->add_option("--run", args->runs,
@@ -116,6 +118,10 @@ void RegisterLaunchCommand(CLI::App& app) {
       ->check(CLI::Range(0.0, 1e6));
   cmd->add_option("--chaos-seed", args->chaos_seed, "Seed of the --chaos schedule")
       ->capture_default_str();
+  cmd->add_option("--threads", args->threads,
+                  "Transport inproc: worker threads that run the peers (peers share them and\n"
+                  "take turns; default: one per CPU core, at most one per peer)")
+      ->check(CLI::Range(1, 4096));
   cmd->add_flag("--dry-run", args->dry_run,
                 "Print the resolved configuration (OUT/config.yaml) and the runs it would\n"
                 "start; start nothing, write nothing");

@@ -97,6 +97,18 @@ class EmulatedTransport final : public Transport {
     }
   }
 
+  bool SetArrivalNotifier(ArrivalNotifier notify) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      notify_ = notify;  // a failed thread of ours is an arrival too
+    }
+    // Without an ingress limit Receive is the inner transport's; with one, the pump holds
+    // arrivals until their release time and notifies with it. (Not under mu_: the inner
+    // transport calls the notifier under its own lock.)
+    if (spec_->nodes.at(self_).ingress_bps > 0) return true;
+    return inner_->SetArrivalNotifier(std::move(notify));
+  }
+
   Status Shutdown(TimePoint deadline) override {
     Status result;
     {
@@ -120,6 +132,7 @@ class EmulatedTransport final : public Transport {
       std::lock_guard<std::mutex> lock(mu_);
       pump_done_ = true;
       held_.clear();
+      notify_ = nullptr;
     }
     cv_.notify_all();
     return result.ok() ? inner : result;
@@ -173,6 +186,7 @@ class EmulatedTransport final : public Transport {
     HEARSAY_LOG_ERROR("{}", msg);
     std::lock_guard<std::mutex> lock(mu_);
     if (!thread_error_) thread_error_ = Internal(msg);
+    if (notify_) notify_(TimePoint());
     cv_.notify_all();
   }
   // The thread failure, once per caller that sees it; requires mu_.
@@ -201,10 +215,12 @@ class EmulatedTransport final : public Transport {
         lock.unlock();
         for (InNetwork& n : out) {
           const int to = n.msg.to;
-          Status s = inner_->Send(std::move(n.msg));
-          // Counted by the inner transport from here on (a message it refused is not sent).
+          // Counted by the inner transport from here on (a message it refuses is not sent).
+          // Taken off first: the receiver may have it before Send returns, and a stats() read
+          // then must not count it twice.
           in_network_bytes_ -= n.wire_bytes;
           --in_network_messages_;
+          Status s = inner_->Send(std::move(n.msg));
           if (s.code() == StatusCode::kUnavailable) {
             // The link to `to` is gone (the neighbour died): tell this peer as the transports
             // do, with a link-down event from that neighbour, instead of failing a later Send
@@ -253,6 +269,7 @@ class EmulatedTransport final : public Transport {
       // Errors keep their place behind the messages that came before them.
       if (!held_.empty()) release = std::max(release, held_.back().first);
       held_.emplace_back(release, std::move(r));
+      if (notify_) notify_(WallTime(release));
       cv_.notify_all();
     }
   }
@@ -280,6 +297,7 @@ class EmulatedTransport final : public Transport {
   bool thread_error_reported_ = false;  // Receive returned it; mu_
   bool sent_any_ = false, wake_ = false, stopping_ = false, shut_down_ = false;
   bool pump_done_ = false;
+  ArrivalNotifier notify_;  // mu_
   std::thread scheduler_;
   std::thread pump_;
 };

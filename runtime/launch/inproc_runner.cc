@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "runtime/emulator/link_emulator.h"
+#include "runtime/launch/peer_pool.h"
 #include "runtime/launch/results.h"
 #include "runtime/peer/peer.h"
 #include "runtime/transport/inproc/inproc_transport.h"
@@ -23,7 +24,7 @@ class InProcControl final : public PeerControl {
   void Pause(int peer) override { pause_[peer] = true; }
   void Resume(int peer) override { pause_[peer] = false; }
   bool Restart(int peer) override {
-    // The killed thread ends within a poll (5 ms) of its flag: wait for its endpoint to close.
+    // The killed peer ends within a poll (200 ms) of its flag: wait for its endpoint to close.
     for (int k = 0; k < 1000 && !ended_[peer].load(); ++k) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
@@ -48,15 +49,14 @@ class InProcControl final : public PeerControl {
 Status RunInProc(const RunConfig& run, std::shared_ptr<const Workload> workload,
                  const std::string& run_dir, int64_t resume_round, const std::atomic<bool>* stop,
                  ProgressTracker* tracker, const std::function<void()>& show_progress,
-                 std::vector<PeerOutcome>* outcomes) {
+                 std::vector<PeerOutcome>* outcomes, int threads) {
   const int n = run.topology->size();
   const bool survive = SurvivesDeadPeers(run);
   InProcHub hub(n);
   std::atomic<bool> stop_all{false};
-  std::mutex mu;  // guards first_failure, threads
+  std::mutex mu;  // guards first_failure, results
   int first_failure = -1;
   std::vector<Status> results(n);
-  std::vector<std::thread> threads;
   std::atomic<int> running{0};
   const TimePoint epoch = Now();  // one time origin for every peer (time-grid snapshots)
   // start(i, rejoin, reopen): a restart reopens the killed peer's endpoint; a late joiner
@@ -65,6 +65,8 @@ Status RunInProc(const RunConfig& run, std::shared_ptr<const Workload> workload,
   InProcControl control(
       n, [&](int peer) { return start(peer, true, true); },
       [&](int peer) { return start(peer, true, false); });
+  // Declared after what the peers' `done` touches: destroyed (its threads joined) first.
+  PeerPool pool(n, threads > 0 ? threads : DefaultInProcThreads(n));
   start = [&](int i, bool rejoin, bool reopen) {
     std::unique_ptr<Transport> t = reopen ? hub.Reopen(i) : hub.Endpoint(i);
     if (!t) return false;
@@ -72,44 +74,32 @@ Status RunInProc(const RunConfig& run, std::shared_ptr<const Workload> workload,
     if (run.emulate && !run.topology->IdealNetwork()) {
       t = MakeEmulatedTransport(std::move(t), run.topology, i, run.seed);
     }
+    PeerOptions po = PeerOptions::For(i, run, workload);
+    po.out_dir = run_dir;
+    po.stop = &stop_all;
+    po.epoch = epoch;
+    po.resume_round = resume_round;
+    po.rejoin = rejoin;
+    po.kill = control.kill_flag(i);
+    po.pause = control.pause_flag(i);
     ++running;
-    std::lock_guard<std::mutex> lock(mu);
-    threads.emplace_back([&, i, rejoin, t = std::move(t)]() mutable {
-      // A peer thread ends in a Status, whatever escapes: its siblings then stop cleanly.
-      Status result;
-      try {
-        PeerOptions po;
-        po.id = i;
-        po.run = run;
-        po.topology = run.topology;
-        po.workload = workload;
-        po.out_dir = run_dir;
-        po.stop = &stop_all;
-        po.epoch = epoch;
-        po.resume_round = resume_round;
-        po.rejoin = rejoin;
-        po.kill = control.kill_flag(i);
-        po.pause = control.pause_flag(i);
-        Peer peer(std::move(po));
-        result = peer.Run(*t);
-      } catch (const std::exception& e) {
-        result = Internal("peer " + std::to_string(i) + ": " + e.what());
-      } catch (...) {
-        result = Internal("peer " + std::to_string(i) + ": unknown exception");
-      }
-      {
-        std::lock_guard<std::mutex> guard(mu);
-        results[i] = result;
-        if (!result.ok()) {
-          // The first peer to fail is the root cause; its siblings fail because of it.
-          if (first_failure < 0) first_failure = i;
-          // A peer that dies mid-run is dropped by its neighbours, who go on without it.
-          if (!survive || !ReportedARound(run_dir, i)) stop_all = true;
-        }
-      }
-      control.Ended(i);
-      --running;
-    });
+    // A peer ends in a Status, whatever escapes it (the pool's guarantee): its siblings then
+    // stop cleanly.
+    pool.Start(i, std::make_unique<Peer>(std::move(po)), std::move(t),
+               [&, i](Status result, const Peer&) {
+                 {
+                   std::lock_guard<std::mutex> guard(mu);
+                   results[i] = result;
+                   if (!result.ok()) {
+                     // The first peer to fail is the root cause; its siblings fail because of it.
+                     if (first_failure < 0) first_failure = i;
+                     // A peer that dies mid-run is dropped by its neighbours, who go on without it.
+                     if (!survive || !ReportedARound(run_dir, i)) stop_all = true;
+                   }
+                 }
+                 control.Ended(i);
+                 --running;
+               });
     return true;
   };
   for (int i = 0; i < n; ++i) {
@@ -123,10 +113,6 @@ Status RunInProc(const RunConfig& run, std::shared_ptr<const Workload> workload,
     if (!stop_all) faults.Step(SecondsSince(epoch), *tracker, control);
     show_progress();
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    for (auto& th : threads) th.join();
   }
   faults.ResumeAll(control);
   // The peers' last lines are on disk now: a short run may have reached a partition's rounds

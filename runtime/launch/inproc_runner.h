@@ -1,12 +1,13 @@
-// RunInProc: the peers of one run as threads of this process over the in-process transport,
-// through the network emulator when the run says so (`hearsay launch --transport inproc`).
+// RunInProc: the peers of one run in this process over the in-process transport, through the
+// network emulator when the run says so (`hearsay launch --transport inproc`). The peers run on
+// a few worker threads (PeerPool, peer_pool.h), not a thread each.
 //
-// The fault schedule acts on the threads (faults.h PeerControl): kill and pause through flags
-// each peer's loop polls; restart starts a new thread for a killed peer on a fresh endpoint of the
-// in-process hub, and the peer rejoins the run by a state transfer from its neighbours
-// (docs/faults.md "Restart and rejoin").
+// The fault schedule acts on the peers (faults.h PeerControl): kill and pause through flags each
+// peer's Pump reads; restart starts a killed peer anew on a fresh endpoint of the in-process hub,
+// and the peer rejoins the run by a state transfer from its neighbours (docs/faults.md "Restart
+// and rejoin").
 // Threading: blocks the calling thread, which polls progress and runs the fault schedule; every
-// peer thread ends in a Status, whatever escapes it.
+// peer ends in a Status, whatever escapes it.
 #pragma once
 
 #include <atomic>
@@ -25,10 +26,10 @@ namespace hearsay {
 
 // Returns the run's status (Ok when the survivors finished a run that survives dead peers; else
 // the root cause: the first peer that failed) and fills outcomes (one per peer). `stop`: Ctrl-C;
-// `show_progress` is called every poll.
+// `show_progress` is called every poll. `threads`: worker threads (0: DefaultInProcThreads).
 Status RunInProc(const RunConfig& run, std::shared_ptr<const Workload> workload,
                  const std::string& run_dir, int64_t resume_round, const std::atomic<bool>* stop,
                  ProgressTracker* tracker, const std::function<void()>& show_progress,
-                 std::vector<PeerOutcome>* outcomes);
+                 std::vector<PeerOutcome>* outcomes, int threads = 0);
 
 }  // namespace hearsay

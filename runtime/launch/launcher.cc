@@ -464,7 +464,7 @@ Result<RunSummary> LaunchRun(const LaunchOptions& o, const Experiment& exp, cons
           ? RunInProc(
                 run, workload, run_dir, resume_round, o.stop, &tracker,
                 [&] { ShowProgress(o, tracker.Line(run.name, run.rounds, run.duration_s), false); },
-                &outcomes)
+                &outcomes, o.threads)
           : RunProcesses(o, exp, run, run_dir, resume_round, hosts, &tracker, &outcomes);
   tracker.Poll();
   ShowProgress(o, tracker.Line(run.name, run.rounds, run.duration_s), true);
@@ -512,6 +512,15 @@ Result<std::vector<RunSummary>> Launch(const LaunchOptions& o) {
                              "simulate this run, or use --transport inproc or tcp to train on "
                              "the GPU");
     }
+  }
+  if (o.threads != 0 && exp.transport != TransportKind::kInproc) {
+    return InvalidArgument("--threads " + std::to_string(o.threads) +
+                           " sets how many threads run in-process peers: it needs transport "
+                           "inproc, not " +
+                           std::string(TransportName(exp.transport)));
+  }
+  if (o.threads < 0) {
+    return InvalidArgument("--threads " + std::to_string(o.threads) + ": give 1 or more");
   }
   std::optional<HostsFile> hosts;
   if (!o.hosts_file.empty()) {

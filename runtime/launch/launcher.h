@@ -2,7 +2,8 @@
 //
 // With transport tcp it spawns one `hearsay peer` process per node (children stop with the
 // launcher: Ctrl-C, or any child's failure, stops all of them; no orphans). With inproc it runs
-// the peers as threads of this process over the in-process transport. Either way traffic goes
+// the peers in this process, on a few worker threads (peer_pool.h), over the in-process
+// transport. Either way traffic goes
 // through the network emulator (unless the run says `emulate: false`), peers write their metrics
 // and snapshots into OUT/<run>/, and the launcher evaluates the average model at round 0 and at
 // every evaluation round, prints live progress and a final table, and writes OUT/summary.csv,
@@ -12,7 +13,7 @@
 // the hearsay version, build options and commit) and OUT/<run>/config.yaml (that run alone).
 // A dry run prints that configuration and the list of runs it would start, and starts nothing.
 //
-// Threading: Launch() blocks the calling thread; in-process peers run on threads it owns.
+// Threading: Launch() blocks the calling thread; in-process peers run on worker threads it owns.
 #pragma once
 
 #include <atomic>
@@ -39,6 +40,9 @@ struct LaunchOptions {
   std::string hosts_file;
   std::string ssh = "ssh";
   bool dry_run = false;  // print the resolved config and run list only
+  // inproc: the worker threads that run the peers (0: one per CPU core, at most one per peer).
+  // InvalidArgument with another transport.
+  int threads = 0;
   // Resume the runs in out_dir from their checkpoints (docs/faults.md "Checkpoints and resume").
   // Each run continues from the latest round for which every peer has a checkpoint; runs with
   // none start afresh; InvalidArgument when no selected run has any, or they belong to another

@@ -33,19 +33,25 @@ Status DeliverArrived(Transport& transport, PeerCore& core, TimePoint start) {
   }
 }
 
-Status WaitAndDeliver(Transport& transport, PeerCore& core, double wake_at, TimePoint start) {
+namespace {
+
+// Blocks until a message arrives (and delivers it), `wake` or the stop-flag poll interval.
+Status WaitAndDeliverBy(Transport& transport, PeerCore& core, TimePoint wake, TimePoint start) {
   // A bounded wait, so the caller polls its stop flag at least every kPollSeconds.
-  TimePoint deadline = DeadlineIn(kPollSeconds);
-  if (wake_at < kNoWake) {
-    deadline = std::min(
-        deadline, start + std::chrono::duration_cast<SteadyClock::duration>(Duration(wake_at)));
-  }
+  const TimePoint deadline = std::min(DeadlineIn(kPollSeconds), wake);
   Result<Message> r = transport.Receive(deadline);
   if (r.ok()) {
     core.Deliver(Duration(Now() - start).count(), std::move(r).value());
     return Status::Ok();
   }
   return r.status().code() == StatusCode::kDeadlineExceeded ? Status::Ok() : r.status();
+}
+
+}  // namespace
+
+Status WaitAndDeliver(Transport& transport, PeerCore& core, double wake_at, TimePoint start) {
+  const TimePoint wake = wake_at < kNoWake ? SaturatingAdd(start, wake_at) : TimePoint::max();
+  return WaitAndDeliverBy(transport, core, wake, start);
 }
 
 Result<std::unique_ptr<Transport>> MakePeerTcpTransport(
@@ -144,56 +150,111 @@ std::span<const float> Peer::params() const {
   return core_->params();
 }
 
+double Peer::since_start() const { return Duration(Now() - start_).count(); }
+
+std::string Peer::Where() const {
+  return "peer " + std::to_string(options_.id) + " round " +
+         std::to_string(core_ ? core_->round() : 0);
+}
+
+bool Peer::ServesDuringCompute() const { return core_ && core_->ServesDuringCompute(); }
+
 Status Peer::Run(Transport& transport) {
-  try {
-    return RunLoop(transport);
-  } catch (const std::exception& e) {
-    (void)transport.Shutdown(DeadlineIn(1));
-    return Internal("peer " + std::to_string(options_.id) + ": " + e.what());
-  } catch (...) {
-    (void)transport.Shutdown(DeadlineIn(1));
-    return Internal("peer " + std::to_string(options_.id) + ": unknown exception");
+  Open(transport);
+  while (true) {
+    const Next next = Pump(transport);
+    switch (next.kind) {
+      case Next::Kind::kDone:
+        return Close(transport);
+      case Next::Kind::kPaused:
+        std::this_thread::sleep_until(next.at);
+        break;
+      case Next::Kind::kCompute:
+        if (ServesDuringCompute()) {
+          ComputeWhileServing(transport);
+        } else if (const double busy = Compute(); busy > 0) {
+          SleepUnlessStopped(busy, options_.stop);
+        }
+        break;
+      case Next::Kind::kWait: {
+        // Block for the next message, the core's timer, or the stop-flag poll.
+        Status s;
+        try {
+          s = WaitAndDeliverBy(transport, *core_, next.at, start_);
+        } catch (const std::exception& e) {
+          s = Internal(e.what());
+        }
+        if (!s.ok()) serve_error_ = s.WithPrefix(Where());
+        break;
+      }
+    }
   }
 }
 
-Status Peer::ComputeWhileServing(Transport& transport, CoreSink& sink,
-                                 const std::function<double()>& since_start, double slowdown) {
+void Peer::ComputeWhileServing(Transport& transport) {
   // The job (and the straggler's extra sleep) runs on a worker thread; this thread keeps
   // receiving and lets the core answer what must not wait for the computation.
   std::atomic<bool> done{false};
-  std::string escaped;
   std::thread worker([&] {
-    try {
-      const TimePoint t0 = Now();
-      core_->Compute();
-      if (slowdown > 1) SleepUnlessStopped((slowdown - 1) * SecondsSince(t0), options_.stop);
-    } catch (const std::exception& e) {
-      escaped = e.what();
-    } catch (...) {
-      escaped = "unknown exception";
-    }
+    const double busy = Compute();  // never throws
+    if (busy > 0) SleepUnlessStopped(busy, options_.stop);
     done = true;
   });
-  Status status;
-  while (!done.load()) {
-    // A short poll: the worker's end does not wake Receive.
-    Result<Message> r = transport.Receive(DeadlineIn(0.001));
-    if (r.ok()) {
-      core_->Deliver(since_start(), std::move(r).value());
-      status = core_->Service(since_start(), sink);
-    } else if (r.status().code() != StatusCode::kDeadlineExceeded) {
-      status = r.status();
-    }
-    if (!status.ok()) break;
+  // A short poll: the worker's end does not wake Receive.
+  while (!done.load() && Serve(transport, DeadlineIn(0.001))) {
   }
   worker.join();
-  if (!escaped.empty()) {
-    return Internal("peer " + std::to_string(options_.id) + " compute: " + escaped);
-  }
-  return status.WithPrefix("peer " + std::to_string(options_.id));
 }
 
-Status Peer::RunLoop(Transport& transport) {
+bool Peer::Serve(Transport& transport, TimePoint deadline) {
+  if (!serve_error_.ok()) return false;
+  try {
+    while (true) {
+      Result<Message> r = transport.Receive(deadline);
+      if (!r.ok()) {
+        if (r.status().code() == StatusCode::kDeadlineExceeded) return true;
+        serve_error_ = r.status().WithPrefix("peer " + std::to_string(options_.id));
+        return false;
+      }
+      core_->Deliver(since_start(), std::move(r).value());
+      if (Status s = core_->Service(since_start(), *sink_); !s.ok()) {
+        serve_error_ = s.WithPrefix("peer " + std::to_string(options_.id));
+        return false;
+      }
+      deadline = Now();  // then only what is already there
+    }
+  } catch (const std::exception& e) {
+    serve_error_ = Internal("peer " + std::to_string(options_.id) + ": " + e.what());
+  }
+  return false;
+}
+
+double Peer::Compute() {
+  try {
+    const TimePoint t0 = Now();
+    core_->Compute();
+    return slowdown_ > 1 ? (slowdown_ - 1) * SecondsSince(t0) : 0.0;
+  } catch (const std::exception& e) {
+    compute_error_ = Internal("peer " + std::to_string(options_.id) + " compute: " + e.what());
+  } catch (...) {
+    compute_error_ =
+        Internal("peer " + std::to_string(options_.id) + " compute: unknown exception");
+  }
+  return 0;
+}
+
+void Peer::Open(Transport& transport) {
+  try {
+    status_ = OpenOrFail(transport);
+  } catch (const std::exception& e) {
+    status_ = Internal("peer " + std::to_string(options_.id) + ": " + e.what());
+  } catch (...) {
+    status_ = Internal("peer " + std::to_string(options_.id) + ": unknown exception");
+  }
+  if (!status_.ok()) done_ = true;
+}
+
+Status Peer::OpenOrFail(Transport& transport) {
   const RunConfig& run = options_.run;
   const int id = options_.id;
   PeerCoreOptions co;
@@ -210,11 +271,10 @@ Status Peer::RunLoop(Transport& transport) {
     co.resume_state = std::make_shared<const ByteBuffer>(std::move(state));
   }
   HEARSAY_ASSIGN_OR_RETURN(core_, PeerCore::Make(std::move(co)));
-  std::unique_ptr<RunFiles> files;
   if (!options_.out_dir.empty()) {
     HEARSAY_ASSIGN_OR_RETURN(
-        files, RunFiles::Open(options_.out_dir, id, RecordsReplayLog(run), kFlushSeconds,
-                              options_.rejoin ? kUnlimitedRounds : options_.resume_round));
+        files_, RunFiles::Open(options_.out_dir, id, RecordsReplayLog(run), kFlushSeconds,
+                               options_.rejoin ? kUnlimitedRounds : options_.resume_round));
   }
   PeerMetrics* metrics = options_.metrics;
   if (metrics) metrics->SetState(PeerState::kConnecting);
@@ -224,77 +284,98 @@ Status Peer::RunLoop(Transport& transport) {
     if (metrics) metrics->SetState(PeerState::kFailed);
     return started;
   }
+  started_ = true;
   if (metrics) metrics->SetState(PeerState::kRunning);
-  const TimePoint start = options_.epoch.value_or(Now());
-  const auto since_start = [&] { return Duration(Now() - start).count(); };
-  RoundReporter reporter(run.rounds, run.duration_s, metrics, options_.progress_every_s);
+  start_ = options_.epoch.value_or(Now());
   // Live reporting (issue 15): metrics, progress and debug lines after each recorded round.
-  DaemonSink daemon_sink(transport, files.get(), fingerprint);
-  ReportingSink sink(daemon_sink, transport, reporter);
-  const double slowdown = core_->slowdown();
-  Status status;
-  bool killed = false;
-  while (true) {
-    while (options_.pause && options_.pause->load() && !(options_.stop && options_.stop->load()) &&
-           !(options_.kill && options_.kill->load())) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    if (options_.kill && options_.kill->load()) {
-      killed = true;
-      status = Aborted("peer " + std::to_string(id) + ": killed in round " +
-                       std::to_string(core_->round()));
-      break;
-    }
-    status = DeliverArrived(transport, *core_, start);
-    if (status.ok() && options_.stop && options_.stop->load()) {
-      status = Cancelled("peer " + std::to_string(id) + ": stopped in round " +
-                         std::to_string(core_->round()));
-    }
-    if (!status.ok()) {
-      (void)core_->Abort(since_start(), sink, status);
-      break;
-    }
-    const CoreStep step = core_->Advance(since_start(), sink);
-    if (step.kind == CoreStep::Kind::kFinished) break;
-    if (step.kind == CoreStep::Kind::kFailed) {
-      status = step.status;
-      break;
-    }
-    if (step.kind == CoreStep::Kind::kCompute) {
-      if (core_->ServesDuringCompute()) {
-        status = ComputeWhileServing(transport, sink, since_start, slowdown);
-        if (!status.ok()) {
-          (void)core_->Abort(since_start(), sink, status);
-          break;
-        }
-        continue;
-      }
-      const TimePoint t0 = Now();
-      core_->Compute();
-      if (slowdown > 1) SleepUnlessStopped((slowdown - 1) * SecondsSince(t0), options_.stop);
-      continue;
-    }
-    // kWait: block for the next message, a timer, or the stop-flag poll.
-    status = WaitAndDeliver(transport, *core_, step.wake_at, start);
-    if (!status.ok()) {
-      status = status.WithPrefix("peer " + std::to_string(id) + " round " +
-                                 std::to_string(core_->round()));
-      (void)core_->Abort(since_start(), sink, status);
-      break;
-    }
+  reporter_ = std::make_unique<RoundReporter>(run.rounds, run.duration_s, metrics,
+                                              options_.progress_every_s);
+  daemon_sink_ = std::make_unique<DaemonSink>(transport, files_.get(), fingerprint);
+  sink_ = std::make_unique<ReportingSink>(*daemon_sink_, transport, *reporter_);
+  slowdown_ = core_->slowdown();
+  return Status::Ok();
+}
+
+void Peer::Fail(Status why) {
+  status_ = std::move(why);
+  done_ = true;
+  try {
+    (void)core_->Abort(since_start(), *sink_, status_);
+  } catch (const std::exception& e) {
+    HEARSAY_LOG_WARN("peer {}: saying goodbye: {}", options_.id, e.what());
   }
-  Status flushed = files ? files->Flush() : Status::Ok();
-  Status shut = transport.Shutdown(DeadlineIn(killed ? 0 : 10));
-  if (status.ok()) status = flushed;
-  if (status.ok() && !shut.ok()) {
-    HEARSAY_LOG_WARN("peer {}: shutdown: {}", id, shut.ToString());
+}
+
+Peer::Next Peer::Pump(Transport& transport) {
+  if (done_) return {};
+  const int id = options_.id;
+  try {
+    if (!compute_error_.ok() || !serve_error_.ok()) {
+      Fail(!compute_error_.ok() ? compute_error_ : serve_error_);
+      return {};
+    }
+    const bool stopping = options_.stop && options_.stop->load();
+    const bool killing = options_.kill && options_.kill->load();
+    if (options_.pause && options_.pause->load() && !stopping && !killing) {
+      return {Next::Kind::kPaused, DeadlineIn(0.005)};
+    }
+    if (killing) {
+      killed_ = true;
+      done_ = true;
+      status_ = Aborted("peer " + std::to_string(id) + ": killed in round " +
+                        std::to_string(core_->round()));
+      return {};
+    }
+    Status s = DeliverArrived(transport, *core_, start_);
+    if (!s.ok()) {
+      s = s.WithPrefix(Where());
+    } else if (options_.stop && options_.stop->load()) {
+      s = Cancelled("peer " + std::to_string(id) + ": stopped in round " +
+                    std::to_string(core_->round()));
+    }
+    if (!s.ok()) {
+      Fail(std::move(s));
+      return {};
+    }
+    const CoreStep step = core_->Advance(since_start(), *sink_);
+    switch (step.kind) {
+      case CoreStep::Kind::kFinished:
+        done_ = true;
+        return {};
+      case CoreStep::Kind::kFailed:
+        done_ = true;
+        status_ = step.status;
+        return {};
+      case CoreStep::Kind::kCompute:
+        return {Next::Kind::kCompute, TimePoint::max()};
+      case CoreStep::Kind::kWait:
+        break;
+    }
+    return {Next::Kind::kWait,
+            step.wake_at < kNoWake ? SaturatingAdd(start_, step.wake_at) : TimePoint::max()};
+  } catch (const std::exception& e) {
+    status_ = Internal("peer " + std::to_string(id) + ": " + e.what());
+  } catch (...) {
+    status_ = Internal("peer " + std::to_string(id) + ": unknown exception");
   }
-  if (metrics) {
-    metrics->SetState(status.ok()                               ? PeerState::kDone
-                      : status.code() == StatusCode::kCancelled ? PeerState::kStopped
-                                                                : PeerState::kFailed);
+  done_ = true;
+  return {};
+}
+
+Status Peer::Close(Transport& transport) {
+  if (!started_) return status_;  // never got going: nothing written, nothing to say goodbye on
+  Status flushed = files_ ? files_->Flush() : Status::Ok();
+  Status shut = transport.Shutdown(DeadlineIn(killed_ ? 0 : 10));
+  if (status_.ok()) status_ = flushed;
+  if (status_.ok() && !shut.ok()) {
+    HEARSAY_LOG_WARN("peer {}: shutdown: {}", options_.id, shut.ToString());
   }
-  return status;
+  if (PeerMetrics* metrics = options_.metrics) {
+    metrics->SetState(status_.ok()                               ? PeerState::kDone
+                      : status_.code() == StatusCode::kCancelled ? PeerState::kStopped
+                                                                 : PeerState::kFailed);
+  }
+  return status_;
 }
 
 }  // namespace hearsay

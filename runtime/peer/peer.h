@@ -23,6 +23,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "runtime/metrics/peer_metrics.h"
+#include "runtime/metrics/round_reporter.h"
 #include "runtime/peer/experiment.h"
 #include "runtime/peer/peer_core.h"
 #include "runtime/peer/run_files.h"
@@ -32,6 +33,16 @@
 namespace hearsay {
 
 struct PeerOptions {
+  // Peer `id` of `run` (on the run's topology), sharing `workload` (null: built from `run`).
+  static PeerOptions For(int id, const RunConfig& run, std::shared_ptr<const Workload> workload) {
+    PeerOptions po;
+    po.id = id;
+    po.run = run;
+    po.topology = run.topology;
+    po.workload = std::move(workload);
+    return po;
+  }
+
   int id = 0;
   RunConfig run;
   std::shared_ptr<const TopologySpec> topology;
@@ -66,20 +77,66 @@ class Peer {
 
   // Trains until the run's end (rounds or duration) over `transport` (already wrapped by the
   // emulator if wanted), says goodbye to its neighbours (DONE, or FAILED with the reason) and
-  // shuts the transport down.
+  // shuts the transport down. Blocks the calling thread: Open, Pump and wait, ..., Close.
   Status Run(Transport& transport);
+
+  // Event-driven use: a driver that runs many peers on a few threads (the in-process runner's
+  // PeerPool, runtime/launch/peer_pool.h) calls these instead of Run. None of them blocks on
+  // the network (Close waits for the transport's shutdown) and none throws: whatever escapes
+  // ends the peer with an Internal status naming it.
+  struct Next {
+    enum class Kind : uint8_t {
+      kWait,     // call Pump when a message arrives (Transport::SetArrivalNotifier) or at `at`
+      kPaused,   // stopped by the fault schedule: call Pump again at `at`; deliver nothing
+      kCompute,  // call Compute (Serve meanwhile when ServesDuringCompute), then Pump
+      kDone,     // call Close
+    };
+    Kind kind = Kind::kDone;
+    TimePoint at = TimePoint::max();
+  };
+  // Builds the core and the run files and starts the transport (a failure: Pump says kDone).
+  void Open(Transport& transport);
+  // Delivers what has arrived and runs the core as far as it can.
+  Next Pump(Transport& transport);
+  // The compute job of the last kCompute; returns the seconds a straggler node (slowdown > 1)
+  // stays busy after it, doing nothing else. With ServesDuringCompute it may run on another
+  // thread than the others while Serve runs.
+  double Compute();
+  bool ServesDuringCompute() const;
+  // While Compute runs (ServesDuringCompute): hands the core what arrives until `deadline` (a
+  // time already past: what is there) and lets it answer at once. False after an error (the
+  // next Pump, after the job, ends the peer with it).
+  bool Serve(Transport& transport, TimePoint deadline);
+  // Flushes the run files, shuts the transport down and returns the peer's final status.
+  Status Close(Transport& transport);
 
   // The local model after Run (empty before).
   std::span<const float> params() const;
 
  private:
-  Status RunLoop(Transport& transport);
-  // Runs the core's compute job on a worker thread while this one serves (ServesDuringCompute).
-  Status ComputeWhileServing(Transport& transport, CoreSink& sink,
-                             const std::function<double()>& since_start, double slowdown);
+  Status OpenOrFail(Transport& transport);
+  // Ends the run with `why` (a transport error, a stop request, an escape): FAILED to the
+  // neighbours with the reason.
+  void Fail(Status why);
+  // Runs the compute job on a worker thread while this one serves (ServesDuringCompute).
+  void ComputeWhileServing(Transport& transport);
+  double since_start() const;
+  std::string Where() const;  // "peer 3 round 17"
 
   PeerOptions options_;
   std::unique_ptr<PeerCore> core_;
+  // Open .. Close.
+  std::unique_ptr<RunFiles> files_;
+  std::unique_ptr<RoundReporter> reporter_;
+  std::unique_ptr<CoreSink> daemon_sink_, sink_;
+  TimePoint start_{};
+  double slowdown_ = 1;
+  bool started_ = false;  // the transport is up (Close shuts it down)
+  bool done_ = false;     // Pump says kDone from now on
+  bool killed_ = false;   // by the fault schedule: no goodbye, no shutdown wait
+  Status status_;         // the peer's result so far
+  // Errors met while the compute job ran (Serve, the job itself): end the peer at the next Pump.
+  Status serve_error_, compute_error_;
 };
 
 // The core's outputs for a peer with a transport: frames go to the transport, records to the run

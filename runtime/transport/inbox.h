@@ -22,6 +22,8 @@ class Inbox {
   // `owner` names the receiving peer in messages, e.g. "peer 2".
   explicit Inbox(std::string owner) : owner_(std::move(owner)) {}
 
+  // Called (under the inbox's lock) after each Push / PushError until Cancel; null: none.
+  void SetNotifier(ArrivalNotifier notify);
   void Push(Message msg);
   void PushError(Status error);
   void Cancel();
@@ -37,6 +39,8 @@ class Inbox {
   std::condition_variable cv_;
   std::deque<std::variant<Message, Status>> items_;
   bool cancelled_ = false;
+  int waiters_ = 0;  // threads in Pop's wait
+  ArrivalNotifier notify_;
 };
 
 }  // namespace hearsay

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -84,6 +85,11 @@ struct TransportStats {
   std::map<int, double> rtt_s;
 };
 
+// Called by a transport, from any of its threads, when something arrives that Receive will
+// return from `ready` on (a time already past, often TimePoint(): at once). It may run under the
+// transport's locks: it must be quick and must not call back into the transport.
+using ArrivalNotifier = std::function<void(TimePoint ready)>;
+
 class Transport {
  public:
   virtual ~Transport() = default;
@@ -99,6 +105,11 @@ class Transport {
   // Delivers what is queued (bounded by deadline), then closes every link. Idempotent.
   virtual Status Shutdown(TimePoint deadline) = 0;
   virtual TransportStats stats() const = 0;
+  // Event-driven drivers (runtime/launch/peer_pool.h), which wait for many transports at once:
+  // `notify` is called after each arrival (message, link-down notice, error) that Receive will
+  // return, until Shutdown or another call (null: none). Returns false when the transport cannot
+  // tell (the driver then polls it).
+  virtual bool SetArrivalNotifier(ArrivalNotifier notify) { return false; }
   // Buffer reuse (optional; any thread). A transport that pools buffers reads payloads into
   // recycled memory -- no allocation, no zero-fill, no page faults -- and hands out buffers for
   // the next outgoing payloads from the same pool (payloads it has written go back to it).

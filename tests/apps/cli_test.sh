@@ -92,6 +92,10 @@ printf 'topology: ring.yaml\nrounds: 5\nrounds: 50\n' >"$tmp/twice.yaml"
 expect key-given-twice 1 "twice.yaml:3:1: .rounds. is given twice in this map \\(first at line 2\\)" -- "$bin" launch "$tmp/twice.yaml"
 # The sweep example expands to its 18 runs and simulates by default.
 expect example-grid 0 "name: sweep-100Mbit-50ms-allreduce-16" -- "$bin" launch "$src/examples/grid.yaml" --dry-run
+# In-process peers run on --threads workers; the flag means nothing to other transports.
+expect threads-inproc 0 "choco" -- "$bin" launch "$tmp/tiny.yaml" --transport inproc --threads 1 --out "$tmp/one"
+expect threads-not-tcp 1 "--threads 2 sets how many threads run in-process peers: it needs transport inproc, not tcp" -- "$bin" launch "$tmp/tiny.yaml" --transport tcp --threads 2
+expect threads-zero 1 "--threads: Value 0 not in range" -- "$bin" launch "$tmp/tiny.yaml" --transport inproc --threads 0
 expect simulate-runs 0 "choco" -- "$bin" simulate "$tmp/tiny.yaml" --out "$tmp/sim"
 if grep -q ",sim,8,true," "$tmp/sim/summary.csv"; then
   echo "ok   simulate-summary"; passes=$((passes + 1))

@@ -157,11 +157,7 @@ inline std::vector<std::vector<float>> RunPeers(const Experiment& exp, const Run
   const TimePoint epoch = Now();
   for (int i = 0; i < n; ++i) {
     threads.emplace_back([&, i] {
-      PeerOptions po;
-      po.id = i;
-      po.run = run;
-      po.topology = exp.topology;
-      po.workload = shared;
+      PeerOptions po = PeerOptions::For(i, run, shared);
       po.out_dir = out_dir;
       if (!tcp) po.epoch = epoch;
       Peer peer(std::move(po));

@@ -65,6 +65,11 @@ class InProcEndpoint final : public Transport {
     return r;
   }
 
+  bool SetArrivalNotifier(ArrivalNotifier notify) override {
+    inbox_.SetNotifier(std::move(notify));
+    return true;
+  }
+
   Status Shutdown(TimePoint) override {
     std::set<int> unfinished;
     {

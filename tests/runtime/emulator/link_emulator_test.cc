@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <future>
+#include <mutex>
+#include <vector>
 
 #include "runtime/transport/frame.h"
 #include "runtime/transport/inproc/inproc_transport.h"
@@ -114,6 +116,49 @@ TEST(LinkEmulator, MessagesOnTheEmulatedWireCountAsSent) {
   s = a.stats();
   EXPECT_EQ(s.bytes_sent, wire);
   EXPECT_EQ(s.messages_sent, 1u);
+}
+
+// Event-driven drivers: without an ingress limit the emulated link hands the message to the
+// inner transport when it is due, which notifies then; with one, the emulator holds arrivals
+// and notifies their release time at once (a driver arms a timer for it), and Receive gives
+// the message from that time on, not before.
+TEST(LinkEmulator, NotifiesArrivalsWithTheTimeTheyAreReady) {
+  LinkParams link;
+  link.bandwidth_bps = 4e6;
+  link.latency_s = 0.02;
+  for (const double ingress : {0.0, 1e6}) {
+    auto spec = std::const_pointer_cast<TopologySpec>(Spec(2, link));
+    spec->nodes[1].ingress_bps = ingress;
+    InProcHub hub(2);
+    auto a = MakeEmulatedTransport(hub.Endpoint(0), spec, 0, 1);
+    auto b = MakeEmulatedTransport(hub.Endpoint(1), spec, 1, 1);
+    std::mutex mu;
+    std::vector<std::pair<TimePoint, TimePoint>> notified;  // (when, ready)
+    ASSERT_TRUE(b->SetArrivalNotifier([&](TimePoint ready) {
+      std::lock_guard<std::mutex> lock(mu);
+      notified.emplace_back(Now(), ready);
+    }));
+    ASSERT_TRUE(a->Start(DeadlineIn(5)).ok());
+    ASSERT_TRUE(b->Start(DeadlineIn(5)).ok());
+    const TimePoint t0 = Now();
+    ASSERT_TRUE(a->Send(Gossip(1, 1, 12500)).ok());  // 0.025 s at 4 Mbit/s; 0.1 s at 1 Mbit/s
+    std::vector<std::pair<TimePoint, TimePoint>> seen;
+    while (seen.empty() && Now() < t0 + std::chrono::seconds(5)) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      std::lock_guard<std::mutex> lock(mu);
+      seen = notified;
+    }
+    ASSERT_EQ(seen.size(), 1u) << "ingress " << ingress;
+    const auto [when, ready] = seen.front();
+    const TimePoint due = std::max(when, ready);
+    EXPECT_GE(Duration(due - t0).count(), ingress > 0 ? 0.1 : 0.045) << "ingress " << ingress;
+    if (ingress > 0 && Now() < ready) {
+      EXPECT_EQ(b->Receive(Now()).status().code(), StatusCode::kDeadlineExceeded)
+          << "held until its release time";
+    }
+    std::this_thread::sleep_until(due);
+    EXPECT_TRUE(b->Receive(Now()).ok()) << "ingress " << ingress;
+  }
 }
 
 TEST(LinkEmulator, TcpMessageArrivesAfterLatencyPlusSizeOverBandwidth) {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 namespace hearsay {
@@ -38,6 +39,33 @@ TEST(InProcTransport, DeliversInSendOrderAcrossThreads) {
   EXPECT_EQ(b->stats().messages_received, 200u);
   EXPECT_EQ(a->stats().bytes_sent, b->stats().bytes_received);
   EXPECT_GT(a->stats().bytes_sent, 200u * 16);  // framing is counted
+}
+
+// Event-driven drivers learn of arrivals through the notifier: once per message or link-down
+// notice, before Receive can return it; never after Shutdown.
+TEST(InProcTransport, NotifiesEachArrivalUntilShutdown) {
+  InProcHub hub(3);
+  auto a = hub.Endpoint(0);
+  auto b = hub.Endpoint(1);
+  auto c = hub.Endpoint(2);
+  std::atomic<int> calls{0};
+  std::atomic<bool> ready_was_past{true};
+  ASSERT_TRUE(b->SetArrivalNotifier([&](TimePoint ready) {
+    ++calls;
+    if (ready > Now()) ready_was_past = false;
+  }));
+  ASSERT_TRUE(a->Send(Gossip(1, 1, 1)).ok());
+  ASSERT_TRUE(a->Send(Gossip(1, 2, 2)).ok());
+  EXPECT_EQ(calls.load(), 2);
+  EXPECT_TRUE(ready_was_past.load()) << "in-process arrivals are ready at once";
+  ASSERT_TRUE(b->Receive(Now()).ok());
+  ASSERT_TRUE(b->Receive(Now()).ok());
+  ASSERT_TRUE(c->Send(Gossip(1, 1, 3)).ok());
+  c.reset();  // left without DONE: a link-down notice is an arrival too
+  EXPECT_EQ(calls.load(), 4);
+  ASSERT_TRUE(b->Shutdown(Now()).ok());
+  ASSERT_TRUE(a->Send(Gossip(1, 3, 4)).ok());
+  EXPECT_EQ(calls.load(), 4) << "no notification after shutdown";
 }
 
 TEST(InProcTransport, RejectsUnknownPeerAndSecondEndpoint) {
