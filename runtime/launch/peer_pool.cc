@@ -18,8 +18,6 @@ namespace {
 
 // Every peer is looked at least this often, whatever arrives (its stop, kill and pause flags).
 constexpr double kPollSeconds = 0.2;
-// How long an idle worker spins for an arrival before it sleeps.
-constexpr double kSpinSeconds = 50e-6;
 // A transport that cannot notify arrivals is polled this often while its peer waits.
 constexpr double kNoNotifierPollSeconds = 0.001;
 
@@ -78,9 +76,6 @@ struct PeerPool::Worker {
   std::vector<Arrival> arrivals;        // mu
   std::vector<StartRequest> starts;     // mu
   bool sleeping = false, quit = false;  // mu
-  // Something was added to arrivals or starts since the worker last took them (read without mu
-  // while it spins before sleeping).
-  std::atomic<bool> pending{false};
   std::thread thread;
   // The worker thread's own.
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
@@ -150,7 +145,6 @@ void PeerPool::Start(int slot, std::unique_ptr<Peer> peer, std::unique_ptr<Trans
   {
     std::lock_guard<std::mutex> lock(w.mu);
     w.starts.push_back({slot, std::move(peer), std::move(transport), std::move(done)});
-    w.pending.store(true, std::memory_order_release);
   }
   w.cv.notify_one();
 }
@@ -164,7 +158,6 @@ void PeerPool::Notify(int slot, TimePoint ready) {
   {
     std::lock_guard<std::mutex> lock(w.mu);
     w.arrivals.push_back({slot, ready, immediate});
-    w.pending.store(true, std::memory_order_release);
     wake = w.sleeping;
     w.sleeping = false;  // one wake-up is enough
   }
@@ -230,27 +223,12 @@ void PeerPool::FireTimers(Worker& w, TimePoint now) {
   }
 }
 
-void PeerPool::SpinForArrivals(Worker& w, TimePoint until) {
-  // A worker with nothing to do usually hears from another within microseconds (its peers wait
-  // for a neighbour's message of the same round): sleeping on the condition variable and being
-  // woken costs more than that on a virtual machine. Spin briefly first.
-  if (!w.timers.empty()) until = std::min(until, w.timers.top().at);
-  const TimePoint stop = std::min(until, DeadlineIn(kSpinSeconds));
-  for (int k = 1; !w.pending.load(std::memory_order_acquire); ++k) {
-    if ((k & 63) == 0 && Now() >= stop) return;
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
-}
-
 void PeerPool::WorkerLoop(Worker& w) {
   std::vector<Worker::Arrival> arrivals;
   std::vector<StartRequest> starts;
   TimePoint next_poll = DeadlineIn(kPollSeconds);
   while (true) {
     try {
-      if (w.ready.empty()) SpinForArrivals(w, next_poll);
       {
         std::unique_lock<std::mutex> lock(w.mu);
         while (w.ready.empty() && w.arrivals.empty() && w.starts.empty() && !w.quit) {
@@ -264,7 +242,6 @@ void PeerPool::WorkerLoop(Worker& w) {
         if (w.quit) return;
         arrivals.swap(w.arrivals);
         starts.swap(w.starts);
-        w.pending.store(false, std::memory_order_relaxed);
       }
       for (StartRequest& r : starts) Install(w, r);
       starts.clear();

@@ -53,7 +53,6 @@ class PeerPool {
   void Notify(int slot, TimePoint ready);
   struct StartRequest;
   void WorkerLoop(Worker& w);
-  void SpinForArrivals(Worker& w, TimePoint until);
   void Handle(Worker& w, int slot);
   void Step(Worker& w, int slot);
   void Install(Worker& w, StartRequest& r);
