@@ -247,7 +247,9 @@ void PeerPool::WorkerLoop(Worker& w) {
       starts.clear();
       for (const Worker::Arrival& a : arrivals) {
         if (a.immediate) {
-          slots_[a.slot]->queued.store(false, std::memory_order_release);
+          // An exchange, not a store: a read-modify-write ordered with the notifier's, so that
+          // what a collapsed notification announced (a job's end, job_done) is visible to Step.
+          (void)slots_[a.slot]->queued.exchange(false, std::memory_order_acq_rel);
           MakeReady(w, a.slot);
         } else {
           w.timers.push({a.ready, a.slot, /*release=*/true});
