@@ -1,15 +1,18 @@
-// Peer: the daemon driver of one peer's PeerCore (runtime/peer/peer_core.h) over a Transport,
-// with the real clock. `hearsay peer` runs one per process over TCP; the in-process runner runs
-// one per thread over the in-process transport. The protocol itself (sync, async, overlap,
-// staleness, goodbyes) lives in the core; this class feeds it messages, runs its compute jobs on
-// the calling thread (sleeping (slowdown - 1) times each job's duration on straggler nodes, so a
-// slow node is slow even on an idle machine), waits with deadlines, and writes its outputs
-// through RunFiles (runtime/peer/run_files.h) into PeerOptions::out_dir.
+// Peer: the real-clock driver of one peer's PeerCore (runtime/peer/peer_core.h) over a Transport.
+// `hearsay peer` runs one per process over TCP (Run: the calling thread blocks until the end);
+// the in-process runner drives many through the event-driven calls (Open, Pump, Compute, Serve,
+// Close) from a few worker threads (runtime/launch/peer_pool.h). The protocol itself (sync,
+// async, overlap, staleness, goodbyes) lives in the core; this class feeds it messages, runs its
+// compute jobs (a straggler node stays busy (slowdown - 1) times each job's duration -- Run
+// sleeps it, the pool sets a timer -- so a slow node is slow even on an idle machine), waits
+// with deadlines, and writes its outputs through RunFiles (runtime/peer/run_files.h) into
+// PeerOptions::out_dir.
 //
 // Threading: Run() executes on the calling thread (the compute thread); the transport does its
 // I/O on its own threads. Every wait has a deadline (RunConfig::round_timeout_s); `stop` is polled
-// at least every 200 ms so SIGTERM ends a run promptly and cleanly. Run() never throws: an escape
-// becomes an Internal status naming the peer.
+// at least every 200 ms so SIGTERM ends a run promptly and cleanly. Nothing here throws: an
+// escape becomes an Internal status naming the peer. The event-driven calls are made by one
+// thread at a time, except Compute and Serve, which may run together (ServesDuringCompute).
 #pragma once
 
 #include <atomic>
