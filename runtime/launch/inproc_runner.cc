@@ -46,6 +46,20 @@ class InProcControl final : public PeerControl {
 
 }  // namespace
 
+Status CheckInProcThreads(int threads, TransportKind transport) {
+  if (threads == 0) return Status::Ok();
+  if (transport != TransportKind::kInproc) {
+    return InvalidArgument("--threads " + std::to_string(threads) +
+                           " sets how many threads run in-process peers: it needs transport "
+                           "inproc, not " +
+                           std::string(TransportName(transport)));
+  }
+  if (threads < 0) {
+    return InvalidArgument("--threads " + std::to_string(threads) + ": give 1 or more");
+  }
+  return Status::Ok();
+}
+
 Status RunInProc(const RunConfig& run, std::shared_ptr<const Workload> workload,
                  const std::string& run_dir, int64_t resume_round, const std::atomic<bool>* stop,
                  ProgressTracker* tracker, const std::function<void()>& show_progress,

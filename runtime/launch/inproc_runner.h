@@ -24,6 +24,10 @@
 
 namespace hearsay {
 
+// `hearsay launch --threads`: 0 (the default) or a positive count with transport inproc; else
+// InvalidArgument naming the flag.
+Status CheckInProcThreads(int threads, TransportKind transport);
+
 // Returns the run's status (Ok when the survivors finished a run that survives dead peers; else
 // the root cause: the first peer that failed) and fills outcomes (one per peer). `stop`: Ctrl-C;
 // `show_progress` is called every poll. `threads`: worker threads (0: DefaultInProcThreads).

@@ -513,15 +513,7 @@ Result<std::vector<RunSummary>> Launch(const LaunchOptions& o) {
                              "the GPU");
     }
   }
-  if (o.threads != 0 && exp.transport != TransportKind::kInproc) {
-    return InvalidArgument("--threads " + std::to_string(o.threads) +
-                           " sets how many threads run in-process peers: it needs transport "
-                           "inproc, not " +
-                           std::string(TransportName(exp.transport)));
-  }
-  if (o.threads < 0) {
-    return InvalidArgument("--threads " + std::to_string(o.threads) + ": give 1 or more");
-  }
+  HEARSAY_RETURN_IF_ERROR(CheckInProcThreads(o.threads, exp.transport));
   std::optional<HostsFile> hosts;
   if (!o.hosts_file.empty()) {
     if (exp.transport != TransportKind::kTcp) {
