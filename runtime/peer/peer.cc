@@ -183,8 +183,10 @@ Status Peer::Run(Transport& transport) {
           s = WaitAndDeliverBy(transport, *core_, next.at, start_);
         } catch (const std::exception& e) {
           s = Internal(e.what());
+        } catch (...) {
+          s = Internal("unknown exception");
         }
-        if (!s.ok()) serve_error_ = s.WithPrefix(Where());
+        if (!s.ok()) pending_error_ = s.WithPrefix(Where());
         break;
       }
     }
@@ -207,24 +209,26 @@ void Peer::ComputeWhileServing(Transport& transport) {
 }
 
 bool Peer::Serve(Transport& transport, TimePoint deadline) {
-  if (!serve_error_.ok()) return false;
+  if (!pending_error_.ok()) return false;
   try {
     while (true) {
       Result<Message> r = transport.Receive(deadline);
       if (!r.ok()) {
         if (r.status().code() == StatusCode::kDeadlineExceeded) return true;
-        serve_error_ = r.status().WithPrefix("peer " + std::to_string(options_.id));
+        pending_error_ = r.status().WithPrefix("peer " + std::to_string(options_.id));
         return false;
       }
       core_->Deliver(since_start(), std::move(r).value());
       if (Status s = core_->Service(since_start(), *sink_); !s.ok()) {
-        serve_error_ = s.WithPrefix("peer " + std::to_string(options_.id));
+        pending_error_ = s.WithPrefix("peer " + std::to_string(options_.id));
         return false;
       }
       deadline = Now();  // then only what is already there
     }
   } catch (const std::exception& e) {
-    serve_error_ = Internal("peer " + std::to_string(options_.id) + ": " + e.what());
+    pending_error_ = Internal("peer " + std::to_string(options_.id) + ": " + e.what());
+  } catch (...) {
+    pending_error_ = Internal("peer " + std::to_string(options_.id) + ": unknown exception");
   }
   return false;
 }
@@ -303,6 +307,8 @@ void Peer::Fail(Status why) {
     (void)core_->Abort(since_start(), *sink_, status_);
   } catch (const std::exception& e) {
     HEARSAY_LOG_WARN("peer {}: saying goodbye: {}", options_.id, e.what());
+  } catch (...) {
+    HEARSAY_LOG_WARN("peer {}: saying goodbye: unknown exception", options_.id);
   }
 }
 
@@ -310,8 +316,8 @@ Peer::Next Peer::Pump(Transport& transport) {
   if (done_) return {};
   const int id = options_.id;
   try {
-    if (!compute_error_.ok() || !serve_error_.ok()) {
-      Fail(!compute_error_.ok() ? compute_error_ : serve_error_);
+    if (!compute_error_.ok() || !pending_error_.ok()) {
+      Fail(!compute_error_.ok() ? compute_error_ : pending_error_);
       return {};
     }
     const bool stopping = options_.stop && options_.stop->load();

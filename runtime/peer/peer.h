@@ -138,8 +138,9 @@ class Peer {
   bool done_ = false;     // Pump says kDone from now on
   bool killed_ = false;   // by the fault schedule: no goodbye, no shutdown wait
   Status status_;         // the peer's result so far
-  // Errors met while the compute job ran (Serve, the job itself): end the peer at the next Pump.
-  Status serve_error_, compute_error_;
+  // Errors met outside Pump -- Serve, Run's blocking wait; compute_error_: the compute job
+  // itself -- end the peer at the next Pump.
+  Status pending_error_, compute_error_;
 };
 
 // The core's outputs for a peer with a transport: frames go to the transport, records to the run
