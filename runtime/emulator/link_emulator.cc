@@ -109,6 +109,9 @@ class EmulatedTransport final : public Transport {
     return inner_->SetArrivalNotifier(std::move(notify));
   }
 
+  // With an ingress limit the pump thread is always in the inner transport's Receive.
+  void WillBeBusy(double seconds) override { inner_->WillBeBusy(seconds); }
+
   Status Shutdown(TimePoint deadline) override {
     Status result;
     {

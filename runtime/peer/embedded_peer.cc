@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "common/clock.h"
 #include "common/logging.h"
@@ -107,7 +108,12 @@ Result<bool> EmbeddedPeer::DriveToCompute() {
       failure_ = step.status;
       return step.status;
     }
-    if (step.kind == CoreStep::Kind::kCompute) return true;
+    if (step.kind == CoreStep::Kind::kCompute) {
+      // The caller's own step runs next, for as long as it takes: the transport keeps reading
+      // and answering meanwhile (Transport::WillBeBusy).
+      transport_->WillBeBusy(std::numeric_limits<double>::infinity());
+      return true;
+    }
     status = WaitAndDeliver(*transport_, *core_, step.wake_at, start_);
     if (!status.ok()) {
       failure_ = status.WithPrefix("peer " + std::to_string(id) + " round " +

@@ -167,12 +167,18 @@ Status Peer::Run(Transport& transport) {
       case Next::Kind::kDone:
         return Close(transport);
       case Next::Kind::kPaused:
+        transport.WillBeBusy(Duration(next.at - Now()).count());
         std::this_thread::sleep_until(next.at);
         break;
       case Next::Kind::kCompute:
         if (ServesDuringCompute()) {
           ComputeWhileServing(transport);
-        } else if (const double busy = Compute(); busy > 0) {
+          break;
+        }
+        // (TCP hands its network to its own thread for a step long enough to matter.)
+        transport.WillBeBusy(last_compute_s_);
+        if (const double busy = Compute(); busy > 0) {
+          transport.WillBeBusy(busy);
           SleepUnlessStopped(busy, options_.stop);
         }
         break;
@@ -237,7 +243,8 @@ double Peer::Compute() {
   try {
     const TimePoint t0 = Now();
     core_->Compute();
-    return slowdown_ > 1 ? (slowdown_ - 1) * SecondsSince(t0) : 0.0;
+    last_compute_s_ = SecondsSince(t0);
+    return slowdown_ > 1 ? (slowdown_ - 1) * last_compute_s_ : 0.0;
   } catch (const std::exception& e) {
     compute_error_ = Internal("peer " + std::to_string(options_.id) + " compute: " + e.what());
   } catch (...) {

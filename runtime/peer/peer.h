@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -134,6 +135,9 @@ class Peer {
   std::unique_ptr<CoreSink> daemon_sink_, sink_;
   TimePoint start_{};
   double slowdown_ = 1;
+  // How long the last compute job took (infinity before the first): the daemon tells its
+  // transport how long it will be busy (Transport::WillBeBusy).
+  double last_compute_s_ = std::numeric_limits<double>::infinity();
   bool started_ = false;  // the transport is up (Close shuts it down)
   bool done_ = false;     // Pump says kDone from now on
   bool killed_ = false;   // by the fault schedule: no goodbye, no shutdown wait

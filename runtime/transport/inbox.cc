@@ -72,4 +72,14 @@ Result<Message> Inbox::Pop(TimePoint deadline) {
   return std::move(std::get<Message>(item));
 }
 
+std::optional<Result<Message>> Inbox::TryPop() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (cancelled_) return Result<Message>(Cancelled(owner_ + ": transport was shut down"));
+  if (items_.empty()) return std::nullopt;
+  auto item = std::move(items_.front());
+  items_.pop_front();
+  if (auto* status = std::get_if<Status>(&item)) return Result<Message>(std::move(*status));
+  return Result<Message>(std::move(std::get<Message>(item)));
+}
+
 }  // namespace hearsay

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -32,6 +33,8 @@ class Inbox {
   bool cancelled() const;
   // Next item; DeadlineExceeded when none arrives before `deadline`.
   Result<Message> Pop(TimePoint deadline);
+  // Next item if there is one (or Cancelled), without waiting; nullopt when empty.
+  std::optional<Result<Message>> TryPop();
 
  private:
   const std::string owner_;

@@ -4,8 +4,10 @@
 // inproc/); the network emulator (runtime/emulator/) wraps any of them. Messages on one directed
 // link are delivered in send order. A transport never interprets payloads.
 //
-// Threading: Send and Receive are called from the peer's compute thread; implementations run
-// their I/O on their own threads and hand messages over through a thread-safe inbox. Every
+// Threading: Send and Receive are called from the peer's compute thread; implementations hand
+// messages over through a thread-safe inbox, filled by their own I/O threads (in-process, the
+// emulator) or, over TCP, by the very thread waiting in Receive while it waits (and by the
+// transport's own thread while nobody waits; see WillBeBusy). Every
 // blocking call takes an absolute deadline, except Send, which a transport may block for a bounded
 // time when too many bytes are queued for one neighbour (backpressure; see its options).
 // Failures inside a transport's own threads never escape them: Receive returns the reason.
@@ -110,6 +112,11 @@ class Transport {
   // return, until Shutdown or another call (null: none). Returns false when the transport cannot
   // tell (the driver then polls it).
   virtual bool SetArrivalNotifier(ArrivalNotifier notify) { return false; }
+  // A hint from the thread that calls Receive: it will not call it for about `seconds` (a
+  // compute step; infinity: unknown, e.g. the caller's own code runs). A transport whose network
+  // runs on the receiving thread while it waits (TCP) hands the network to a thread of its own
+  // meanwhile when that is long enough to matter. Any thread; the default ignores it.
+  virtual void WillBeBusy(double seconds) {}
   // Buffer reuse (optional; any thread). A transport that pools buffers reads payloads into
   // recycled memory -- no allocation, no zero-fill, no page faults -- and hands out buffers for
   // the next outgoing payloads from the same pool (payloads it has written go back to it).

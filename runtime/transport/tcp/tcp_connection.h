@@ -1,7 +1,7 @@
-// Internal to the TCP transport (not part of the public API; only tcp_connection.cc, tcp_link.cc
-// and tcp_transport.cc include it, the translation units that include Asio): one TCP connection
-// between two peers. It feeds the bytes it reads to a FrameReader (frame_reader.h), runs the
-// Handshake state machine (handshake.h) until the link opens, then checks every message frame's
+// Internal to the TCP transport (not part of the public API; only tcp_connection.cc, tcp_io.cc,
+// tcp_link.cc and tcp_transport.cc include it, the translation units that include Asio): one TCP
+// connection between two peers. It feeds the bytes it reads to a FrameReader (frame_reader.h), runs
+// the Handshake state machine (handshake.h) until the link opens, then checks every message frame's
 // MAC and sequence number and hands it to the transport's inbox; it writes queued frames with
 // vectored writes (docs/wire_format.md). Once open it probes the link's round-trip time: a kPing
 // every ping_interval_s carrying this side's clock, answered at once by the other side's read

@@ -1,12 +1,12 @@
 // TcpTransport: listening (with the cap on unauthenticated connections and accept backoff),
-// dialing with backoff, the link table, Send (with backpressure and striping)/Receive/Shutdown,
-// the I/O threads, and MakeTcpTransport (its option checks are in tcp_options.cc). One of the
-// three translation units of the TCP transport that include Asio (build speed); the
-// per-connection code is in tcp_connection.cc, the per-link state across connections (reconnect,
-// resend, exactly-once, reassembly) in tcp_link.cc. Start, Send,
-// Receive and Shutdown run on the caller's thread; the accept, dial-timer and connect handlers
-// and the methods called by connections run on io_context threads; shared state is guarded by
-// mu_ (counters are atomic, the inbox is thread-safe).
+// dialing with backoff, the link table, Start, Send (with backpressure and striping), Shutdown,
+// and MakeTcpTransport (its option checks are in tcp_options.cc). One of the four translation
+// units of the TCP transport that include Asio (build speed); Receive and who runs the network
+// (the thread in Receive, or the I/O thread) are in tcp_io.cc, the per-connection code in
+// tcp_connection.cc, the per-link state across connections (reconnect, resend, exactly-once,
+// reassembly) in tcp_link.cc. Start, Send and Shutdown run on the caller's thread; the accept,
+// dial-timer and connect handlers and the methods called by connections run on whichever thread
+// runs io_; shared state is guarded by mu_ (counters are atomic, the inbox is thread-safe).
 #include "runtime/transport/tcp/tcp_transport.h"
 
 #include <algorithm>
@@ -49,6 +49,7 @@ TcpTransport::TcpTransport(TcpTransportOptions options)
       inbox_(name_),
       acceptor_(io_),
       accept_timer_(io_) {
+  inbox_.SetNotifier([this](TimePoint) { OnInboxPush(); });
   for (int j : options_.neighbors) {
     neighbor_set_.insert(j);
     auto p = std::make_unique<PeerLinks>();
@@ -199,27 +200,6 @@ void TcpTransport::Dial(int peer, int stream, double backoff_s) {
   });
 }
 
-// Connection handlers catch their own exceptions (Connection::Guarded); this is the last line of
-// defence for anything else that throws on an I/O thread: report it to Start and Receive, keep
-// serving the other connections, never let it reach std::terminate.
-void TcpTransport::RunIoThread() {
-  while (true) {
-    std::string what;
-    try {
-      io_.run();
-      return;
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-      what = "an exception that is not a std::exception";
-    }
-    const std::string msg = name_ + ": an I/O thread of the transport failed: " + what;
-    HEARSAY_LOG_ERROR("{}", msg);
-    RecordFatal(-1, Internal(msg));
-    inbox_.PushError(Internal(msg));
-  }
-}
-
 Status TcpTransport::Start(TimePoint deadline) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -270,9 +250,8 @@ Status TcpTransport::Start(TimePoint deadline) {
     for (int k = 0; k < options_.streams; ++k) Dial(j, k, 0);
   }
   work_.emplace(io_.get_executor());
-  for (int i = 0; i < std::max(1, options_.io_threads); ++i) {
-    threads_.emplace_back([this] { RunIoThread(); });
-  }
+  io_thread_ = std::thread([this] { RunIoThread(); });
+  io_started_ = true;
 
   std::unique_lock<std::mutex> lock(mu_);
   const TimePoint some_by = options_.start_with_some_after_s > 0
@@ -375,6 +354,9 @@ Status TcpTransport::Send(Message msg) {
                            fmt::format("{:g}", options_.send_timeout_s) +
                            " s: that peer does not read");
       }
+      lock.unlock();
+      WakeIoThread();  // the queue drains only while somebody runs the network
+      lock.lock();
       cv_.wait_until(lock, std::min(deadline, DeadlineIn(0.1)));
     }
     pending_frames_ += n;  // tentatively: undone below for each part not queued
@@ -417,6 +399,7 @@ Status TcpTransport::Send(Message msg) {
     }
     // Not queued (the link is down: it goes on reconnect, or it ended) or written at once.
     if (sent.bytes == 0 || sent.written) FramesDone(to, 1, part_bytes);
+    if (sent.bytes > 0 && !sent.written) WakeIoThread();  // queued on the connection
     if (sent.bytes > 0) CountSent(sent.bytes, /*message=*/k == 0);
   }
   if (ended) {
@@ -426,8 +409,6 @@ Status TcpTransport::Send(Message msg) {
   }
   return Status::Ok();
 }
-
-Result<Message> TcpTransport::Receive(TimePoint deadline) { return inbox_.Pop(deadline); }
 
 Status TcpTransport::Shutdown(TimePoint deadline) {
   // A transport that shuts down before its peer said DONE or FAILED on a link says FAILED itself,
@@ -462,6 +443,7 @@ Status TcpTransport::Shutdown(TimePoint deadline) {
   if (shut_down_) return Status::Ok();
   shut_down_ = true;
   Status result;
+  WakeIoThread();  // to write what is queued and close the connections
   if (started_) {
     cv_.wait_until(lock, deadline, [&] { return pending_frames_ == 0; });
     if (pending_frames_ > 0) {
@@ -486,8 +468,12 @@ Status TcpTransport::Shutdown(TimePoint deadline) {
   });
   work_.reset();
   io_.stop();
-  for (auto& t : threads_) t.join();
-  threads_.clear();
+  {
+    std::lock_guard<std::mutex> drive_lock(drive_mu_);
+    io_exit_ = true;
+  }
+  drive_cv_.notify_all();
+  if (io_thread_.joinable()) io_thread_.join();
   {
     std::lock_guard<std::mutex> relock(mu_);
     links_.clear();

@@ -25,11 +25,15 @@
 // rate-limited logging. An exception inside an I/O handler fails that connection; one escaping an
 // I/O thread is reported through Receive. None ends the process.
 //
-// Threading (DESIGN.md): one io_context run by `io_threads` threads owns all sockets; each
-// connection's handlers run on its own strand with at most one write in flight. Send numbers the
-// frame, computes its MAC on the caller's thread and posts it to the connection (one hand-off);
-// the I/O thread parses, checks and pushes received messages to the thread-safe inbox that
-// Receive pops (one hand-off). No Asio type appears in this header.
+// Threading (DESIGN.md): one io_context owns all sockets; each connection's handlers run on its
+// own strand with at most one write in flight. Send numbers the frame and computes its MAC on the
+// caller's thread, and writes it at once when the connection is idle (else posts it to the
+// connection). The thread waiting in Receive runs the network itself while it waits: it reads,
+// checks and returns the message without any hand-off between threads. While no thread waits in
+// Receive the transport's own I/O thread runs it -- at once when a frame is queued, during Start
+// and Shutdown, and when the receiving thread says it will be busy (WillBeBusy, e.g. a compute
+// step longer than kBusyHandOffS), else after a short lease (kIoLeaseS) -- so acknowledgements,
+// round-trip probes and reads go on while a peer computes. No Asio type appears in this header.
 // Ownership: the transport owns its threads and sockets; Shutdown (or the destructor) joins them.
 #pragma once
 
@@ -46,6 +50,11 @@
 namespace hearsay {
 
 inline constexpr int kMaxTcpStreams = 16;
+// WillBeBusy(seconds) hands the network to the I/O thread for at least this long a busy spell
+// (shorter ones: what arrives meanwhile waits in the kernel until the next Receive).
+inline constexpr double kBusyHandOffS = 200e-6;
+// The I/O thread takes the network after at most about two leases without a Receive.
+inline constexpr double kIoLeaseS = 0.010;
 
 struct PeerAddress {
   std::string host;  // name or address, e.g. "127.0.0.1"
@@ -97,7 +106,6 @@ struct TcpTransportOptions {
   // Neighbours Start does not wait for (late joiners: their links come up when they start).
   std::vector<int> late_neighbors;
   double late_backoff_max_s = 0.2;  // cap of the retry delay to a late joiner (cheap refusals)
-  int io_threads = 1;               // threads running the network io_context
   // TCP connections per link, 1..kMaxTcpStreams (`streams:`): messages of at least 128 KiB are
   // striped over them in parts of at least 64 KiB and reassembled in order at the receiver, for
   // long fat pipes where one connection's window limits the throughput (docs/wire_format.md

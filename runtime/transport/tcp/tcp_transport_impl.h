@@ -1,20 +1,25 @@
-// Internal to the TCP transport (not part of the public API; only tcp_connection.cc, tcp_link.cc
-// and tcp_transport.cc include it): the TcpTransport class behind MakeTcpTransport
+// Internal to the TCP transport (not part of the public API; only tcp_connection.cc, tcp_io.cc,
+// tcp_link.cc and tcp_transport.cc include it): the TcpTransport class behind MakeTcpTransport
 // (tcp_transport.h). Declared here so that connections (tcp_connection.cc) can call back into
-// it; defined in tcp_transport.cc and, for the per-link state, tcp_link.cc.
+// it; defined in tcp_transport.cc and, for the per-link state, tcp_link.cc, for who runs the
+// network, tcp_io.cc.
 //
-// Threading (DESIGN.md): one io_context run by `io_threads` threads owns all sockets; each
-// connection's handlers run on its own strand with at most one write in flight. Send numbers and
-// MACs a frame on the caller's thread and posts it to the connection; Receive pops the thread-safe
-// inbox. The methods called by connections run on their strands and synchronise through mu_,
-// atomics, the inbox, the buffer pool and the log limiter (all thread-safe). The accept handler
-// and its backoff timer run on io_ with one accept outstanding at a time.
+// Threading (DESIGN.md): one io_context owns all sockets; each connection's handlers run on its
+// own strand with at most one write in flight. Who runs the io_context: the thread waiting in
+// Receive, while it waits (a message is read, checked and returned by the thread that asked for
+// it: no hand-off), and otherwise the transport's I/O thread (see "Running the network" below).
+// Send numbers and MACs a frame on the caller's thread and writes it at once or posts it to the
+// connection; Receive pops the thread-safe inbox. The methods called by connections run on their
+// strands and synchronise through mu_, atomics, the inbox, the buffer pool and the log limiter
+// (all thread-safe). The accept handler and its backoff timer run on io_ with one accept
+// outstanding at a time.
 // Ownership: the transport owns its threads and sockets; Shutdown (or the destructor) joins them.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -210,6 +215,7 @@ class TcpTransport final : public Transport {
   // n message frames (bytes on the wire) to `peer` were written or dropped.
   void FramesDone(int peer, size_t n, uint64_t bytes);
   bool shutting_down() const { return shutting_down_.load(); }
+  void WillBeBusy(double seconds) override;
   void CountRejected() { ++frames_rejected_; }
   // A round-trip sample of the link to `peer` (any I/O thread): smoothed as TCP's SRTT,
   // rtt <- 7/8 rtt + 1/8 sample, the first sample taken as is.
@@ -235,7 +241,29 @@ class TcpTransport final : public Transport {
   uint32_t PartsOf(const Message& msg) const;
   // Frees acknowledged messages (l.mu held).
   void DropAcked(Link& l, uint64_t ack);
+  // Running the network (docs/wire_format.md "Threads"). A thread in Receive runs io_ itself
+  // until a message is in the inbox or its deadline passes. The I/O thread runs io_ only while no
+  // thread is in Receive: when something needs the network now (Start, Shutdown, a frame queued
+  // for a connection, a Send waiting for room, WillBeBusy: WakeIoThread), or once no Receive has
+  // run it for a lease (kIoLease: acknowledgements, pings and reads go on while the peer thread
+  // does something long that it did not announce). A thread entering Receive while the I/O
+  // thread runs io_ posts it a no-op, after which the I/O thread steps back; an arrival pushed by
+  // a thread other than a receiver posts one too, so a receiver waiting inside io_ wakes up.
   void RunIoThread();
+  // The inbox's notifier: wakes a receiver waiting inside io_ for an arrival it did not push.
+  void OnInboxPush();
+  // Wakes the I/O thread to run io_ now unless some thread already does.
+  void WakeIoThread();
+  // Runs at most one handler of io_ (until `deadline`); an escaping exception is reported like an
+  // I/O thread's. Returns how many handlers ran (0: the deadline passed, or io_ stopped).
+  size_t RunIoOnce(TimePoint deadline);
+  // Runs every handler of io_ that is ready now, without waiting.
+  void PollIo();
+  void ReportIoFailure(std::exception_ptr error);
+  // Around Receive's use of io_ (a wait, or a poll: false, and nothing to do, while the I/O
+  // thread runs io_ anyway).
+  bool EnterReceive(bool poll);
+  void LeaveReceive();
   std::string DescribeMissing() const;  // requires mu_
 
   const TcpTransportOptions options_;
@@ -255,7 +283,16 @@ class TcpTransport final : public Transport {
   asio::steady_timer accept_timer_;
   double accept_backoff_s_ = 0;  // accept handler only
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-  std::vector<std::thread> threads_;
+  std::thread io_thread_;
+  std::atomic<bool> io_started_{false};  // Start launched io_thread_ (Receive runs io_ from then)
+  // Who runs io_ (RunIoThread): guarded by drive_mu_ (receivers_ is also read without it).
+  std::mutex drive_mu_;
+  std::condition_variable drive_cv_;
+  std::atomic<int> receivers_{0};  // threads in Receive running io_
+  uint64_t receive_epoch_ = 0;     // counts Receive calls that ran io_
+  bool io_running_ = false;        // the I/O thread is inside io_
+  bool io_wanted_ = false;         // WakeIoThread asked for it
+  bool io_exit_ = false;           // Shutdown
   std::map<int, tcp::resolver::results_type> endpoints_;
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> dialing_{false};
