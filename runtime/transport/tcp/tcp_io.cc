@@ -144,11 +144,13 @@ Result<Message> TcpTransport::Receive(TimePoint deadline) {
   while (!m) {
     const size_t ran = RunIoOnce(deadline);
     m = inbox_.TryPop();
-    if (!m && ran == 0) {
-      // The deadline passed, or io_ stopped (Shutdown cancels the inbox too).
-      m = io_.stopped() ? inbox_.Pop(deadline)
-                        : Result<Message>(
-                              DeadlineExceeded(name_ + ": no message arrived before the deadline"));
+    if (m) break;
+    if (ran == 0 && io_.stopped()) {
+      m = inbox_.Pop(deadline);  // Shutdown: the inbox is cancelled too
+    } else if (ran == 0) {
+      // The deadline passed: run_one_until runs nothing once it has, so handlers that deliver
+      // nothing (a large frame's chunks, probes, timers) do not keep the caller past it.
+      m = Result<Message>(DeadlineExceeded(name_ + ": no message arrived before the deadline"));
     }
   }
   LeaveReceive();

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <future>
 #include <memory>
 #include <string>
@@ -171,12 +172,15 @@ class RawPeer {
   RawPeer& operator=(const RawPeer&) = delete;
   bool connected() const { return fd_ >= 0; }
 
-  void Write(std::span<const uint8_t> bytes) {
+  // With `pause` > 0: one byte at a time, that long apart (a slow or hostile sender).
+  void Write(std::span<const uint8_t> bytes, std::chrono::microseconds pause = {}) {
     size_t off = 0;
     while (off < bytes.size()) {
-      ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+      const size_t len = pause.count() > 0 ? 1 : bytes.size() - off;
+      ssize_t n = ::send(fd_, bytes.data() + off, len, MSG_NOSIGNAL);
       if (n <= 0) return;
       off += n;
+      if (pause.count() > 0) std::this_thread::sleep_for(pause);
     }
   }
   // An unauthenticated frame (no MAC).
@@ -186,13 +190,19 @@ class RawPeer {
   }
   // A frame MAC'd under this connection's send key (after Handshake), optionally corrupted after
   // the MAC was computed.
-  void WriteMacd(const FrameHeader& h, const ByteBuffer& payload, bool corrupt_payload = false) {
+  void WriteMacd(const FrameHeader& h, const ByteBuffer& payload, bool corrupt_payload = false,
+                 std::chrono::microseconds pause = {}) {
+    Write(MacdFrame(h, payload, corrupt_payload), pause);
+  }
+  // The bytes WriteMacd writes.
+  ByteBuffer MacdFrame(const FrameHeader& h, const ByteBuffer& payload,
+                       bool corrupt_payload = false) {
     ByteBuffer bytes = EncodeFrameHead(h, static_cast<uint32_t>(payload.size()), true);
     const MacTag tag = ComputeFrameMac(hs_->send_key(), h.seq, bytes, payload);
     bytes.insert(bytes.end(), payload.begin(), payload.end());
     if (corrupt_payload) bytes[bytes.size() - 1] ^= 0x01;
     bytes.insert(bytes.end(), tag.begin(), tag.end());
-    Write(bytes);
+    return bytes;
   }
   // A well-formed message frame with the next sequence number.
   FrameHeader NextMessage(int64_t round) {
@@ -280,5 +290,30 @@ class RawPeer {
   uint64_t seq_ = 0;
   std::string last_error_;
 };
+
+// Starts transport `a` (peer 0, dialing peer 1 at `port`) against a RawPeer that plays peer 1:
+// it accepts the connection (with a receive buffer of `rcvbuf` bytes if > 0) and runs the real
+// handshake. Null when either side failed.
+inline std::unique_ptr<RawPeer> StartAgainstRawPeer(Transport& a, uint16_t port, int rcvbuf = 0) {
+  std::unique_ptr<RawPeer> raw;
+  std::thread acceptor([&] {
+    const int lfd = ListenOn(port, 1, rcvbuf);
+    if (lfd < 0) return;
+    const int fd = ::accept(lfd, nullptr, nullptr);
+    ::close(lfd);
+    raw = RawPeer::Adopt(fd, 1, 0);
+    if (!raw->Accept(kSecret)) {
+      ADD_FAILURE() << "handshake: " << raw->last_error();
+      raw.reset();
+    }
+  });
+  const Status started = a.Start(DeadlineIn(20));
+  acceptor.join();
+  if (!started.ok()) {
+    ADD_FAILURE() << started.ToString();
+    return nullptr;
+  }
+  return raw;
+}
 
 }  // namespace hearsay::test

@@ -157,6 +157,57 @@ TEST(TcpThreads, SeveralReceiversEachWakeForWhatArrives) {
   for (int i = 0; i < kMessages; ++i) EXPECT_EQ(all[i], i + 1);
 }
 
+// A neighbour that sends a frame one byte at a time keeps the receiving thread busy with a
+// handler per byte; Receive still returns at its deadline (the peer's stop flag and timers depend
+// on it), and the message, once whole, arrives intact.
+TEST(TcpThreads, AFrameTricklingInDoesNotKeepReceivePastItsDeadline) {
+  const auto ports = FreePorts(2);
+  auto a = Make(Options(0, ports, {1}));
+  std::unique_ptr<RawPeer> raw = StartAgainstRawPeer(*a, ports[1]);
+  ASSERT_TRUE(raw);
+  const ByteBuffer payload(64, 7);
+  // About 130 bytes, 3 ms apart: some 0.4 s for the frame.
+  std::thread writer(
+      [&] { raw->WriteMacd(raw->NextMessage(1), payload, false, std::chrono::milliseconds(3)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // bytes are flowing
+  const TimePoint t0 = Now();
+  Result<Message> early = a->Receive(DeadlineIn(0.05));
+  const double took = SecondsSince(t0);
+  EXPECT_EQ(early.status().code(), StatusCode::kDeadlineExceeded) << early.status().ToString();
+  EXPECT_LT(took, 0.2) << "Receive overran its 50 ms deadline";
+  writer.join();
+  Result<Message> m = a->Receive(DeadlineIn(5));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->round, 1);
+  EXPECT_EQ(m->payload, payload);
+}
+
+// A large frame read at full speed keeps the receiving thread busy with a handler per chunk,
+// each ready at once; Receive still returns at its deadline (the peer's stop flag and timers
+// depend on it), and the message arrives whole at a later Receive.
+TEST(TcpThreads, ALargeFrameBeingReadDoesNotKeepReceivePastItsDeadline) {
+  const auto ports = FreePorts(2);
+  auto a = Make(Options(0, ports, {1}));
+  std::unique_ptr<RawPeer> raw = StartAgainstRawPeer(*a, ports[1]);
+  ASSERT_TRUE(raw);
+  ByteBuffer payload(96u << 20);
+  for (size_t i = 0; i < payload.size(); i += 4096) payload[i] = static_cast<uint8_t>(i >> 12);
+  const ByteBuffer frame = raw->MacdFrame(raw->NextMessage(1), payload);
+  std::thread writer([&] { raw->Write(frame); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));  // bytes are flowing
+  const TimePoint t0 = Now();
+  Result<Message> early = a->Receive(DeadlineIn(0.005));
+  const double took = SecondsSince(t0);
+  writer.join();
+  EXPECT_EQ(early.status().code(), StatusCode::kDeadlineExceeded)
+      << (early.ok() ? "the whole 96 MiB message arrived within 5 ms?" : early.status().ToString());
+  EXPECT_LT(took, 0.5);
+  Result<Message> m = a->Receive(DeadlineIn(10));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->round, 1);
+  EXPECT_TRUE(m->payload == payload);
+}
+
 // Shutdown from another thread ends a Receive that is running the network, at once.
 TEST(TcpThreads, ShutdownEndsAReceiveInProgress) {
   auto ts = Pair([](TcpTransportOptions&, TcpTransportOptions&) {});

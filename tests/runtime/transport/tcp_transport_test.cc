@@ -21,31 +21,6 @@ std::vector<int> RingNeighbors(int i, int n) {
   return nb;
 }
 
-// Starts transport `a` (peer 0, dialing peer 1 at `port`) against a RawPeer that plays peer 1:
-// it accepts the connection (with a receive buffer of `rcvbuf` bytes if > 0) and runs the real
-// handshake. Null when either side failed.
-std::unique_ptr<RawPeer> StartAgainstRawPeer(Transport& a, uint16_t port, int rcvbuf = 0) {
-  std::unique_ptr<RawPeer> raw;
-  std::thread acceptor([&] {
-    const int lfd = ListenOn(port, 1, rcvbuf);
-    if (lfd < 0) return;
-    const int fd = ::accept(lfd, nullptr, nullptr);
-    ::close(lfd);
-    raw = RawPeer::Adopt(fd, 1, 0);
-    if (!raw->Accept(kSecret)) {
-      ADD_FAILURE() << "handshake: " << raw->last_error();
-      raw.reset();
-    }
-  });
-  const Status started = a.Start(DeadlineIn(20));
-  acceptor.join();
-  if (!started.ok()) {
-    ADD_FAILURE() << started.ToString();
-    return nullptr;
-  }
-  return raw;
-}
-
 TEST(TcpTransport, RingOfFourDeliversEveryMessageInOrder) {
   constexpr int kPeers = 4, kRounds = 20;
   const auto ports = FreePorts(kPeers);
