@@ -9,6 +9,7 @@
 #include <thread>
 #include <utility>
 
+#include "common/job_thread.h"
 #include "common/logging.h"
 #include "runtime/peer/peer.h"
 #include "runtime/transport/transport.h"
@@ -53,7 +54,8 @@ struct PeerPool::Slot {
   // kComputing: the straggler's extra time ends at busy_until; a job on a thread of its own
   // (ServesDuringCompute) reports its end through job_done and Notify.
   TimePoint busy_until{};
-  std::thread job;
+  JobThread job;             // kept for the peer's every job
+  bool job_running = false;  // a job was started and not waited for yet
   std::atomic<bool> job_done{false};
   double job_busy = 0;
 };
@@ -133,7 +135,7 @@ PeerPool::~PeerPool() {
   closer_->cv.notify_one();
   closer_->thread.join();
   for (auto& s : slots_) {
-    if (s->job.joinable()) s->job.join();  // only if the pool is torn down mid-run
+    s->job.Wait();  // only if the pool is torn down mid-run
   }
 }
 
@@ -282,7 +284,8 @@ void PeerPool::Handle(Worker& w, int slot) {
     Step(w, slot);
   } catch (const std::exception& e) {
     if (s.state == Slot::State::kRunning || s.state == Slot::State::kComputing) {
-      if (s.job.joinable()) s.job.join();
+      s.job.Wait();
+      s.job_running = false;
       Retire(w, slot, Internal("in-process driver: " + std::string(e.what())));
     }
   }
@@ -295,12 +298,13 @@ void PeerPool::Step(Worker& w, int slot) {
     case Slot::State::kClosed:
       return;
     case Slot::State::kComputing:
-      if (s.job.joinable()) {
+      if (s.job_running) {
         if (!s.job_done.load(std::memory_order_acquire)) {
           s.peer->Serve(*s.transport, TimePoint());
           return;
         }
-        s.job.join();
+        s.job.Wait();
+        s.job_running = false;
         if (s.job_busy > 0) s.busy_until = DeadlineIn(s.job_busy);
       }
       if (Now() < s.busy_until) {
@@ -335,7 +339,8 @@ void PeerPool::Step(Worker& w, int slot) {
     s.job_busy = 0;
     s.job_done.store(false, std::memory_order_relaxed);
     Peer* peer = s.peer.get();
-    s.job = std::thread([this, slot, peer, &s] {
+    s.job_running = true;
+    s.job.Start([this, slot, peer, &s] {
       s.job_busy = peer->Compute();  // never throws
       s.job_done.store(true, std::memory_order_release);
       Notify(slot, TimePoint());

@@ -203,15 +203,16 @@ void Peer::ComputeWhileServing(Transport& transport) {
   // The job (and the straggler's extra sleep) runs on a worker thread; this thread keeps
   // receiving and lets the core answer what must not wait for the computation.
   std::atomic<bool> done{false};
-  std::thread worker([&] {
+  if (!job_thread_) job_thread_ = std::make_unique<JobThread>();
+  job_thread_->Start([&] {
     const double busy = Compute();  // never throws
     if (busy > 0) SleepUnlessStopped(busy, options_.stop);
     done = true;
   });
-  // A short poll: the worker's end does not wake Receive.
+  // A short poll: the job's end does not wake Receive.
   while (!done.load() && Serve(transport, DeadlineIn(0.001))) {
   }
-  worker.join();
+  job_thread_->Wait();
 }
 
 bool Peer::Serve(Transport& transport, TimePoint deadline) {

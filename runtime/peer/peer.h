@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/job_thread.h"
 #include "common/status.h"
 #include "runtime/metrics/peer_metrics.h"
 #include "runtime/metrics/round_reporter.h"
@@ -145,6 +146,8 @@ class Peer {
   // Errors met outside Pump -- Serve, Run's blocking wait; compute_error_: the compute job
   // itself -- end the peer at the next Pump.
   Status pending_error_, compute_error_;
+  // Run's compute jobs while it serves (ServesDuringCompute), kept from job to job.
+  std::unique_ptr<JobThread> job_thread_;
 };
 
 // The core's outputs for a peer with a transport: frames go to the transport, records to the run
