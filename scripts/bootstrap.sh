@@ -10,7 +10,7 @@ packages=(
   libboost-dev libboost-system-dev
   libprotobuf-dev protobuf-compiler
   libeigen3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libsodium-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libsodium-dev libssl-dev
   python3-dev python3-numpy python3-pytest pybind11-dev
 )
 if [ "${1:-}" = "--ci" ]; then

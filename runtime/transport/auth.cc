@@ -1,5 +1,6 @@
 #include "runtime/transport/auth.h"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <cstring>
@@ -35,6 +36,26 @@ std::string TranscriptBytes(std::string_view label, const Transcript& t) {
 
 crypto_onetimeauth_state* State(unsigned char* storage) {
   return reinterpret_cast<crypto_onetimeauth_state*>(storage);
+}
+
+// libcrypto's Poly1305, fetched once; null where the provider lacks it (FrameMac then uses
+// libsodium for every frame).
+EVP_MAC* Poly1305Evp() {
+  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "POLY1305", nullptr);
+  return mac;
+}
+
+// A Poly1305 context of libcrypto keyed with `one_time_key`, or null on any failure.
+EVP_MAC_CTX* NewEvpPoly1305(const unsigned char* one_time_key) {
+  EVP_MAC* mac = Poly1305Evp();
+  if (mac == nullptr) return nullptr;
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
+  if (ctx != nullptr &&
+      EVP_MAC_init(ctx, one_time_key, crypto_onetimeauth_KEYBYTES, nullptr) == 1) {
+    return ctx;
+  }
+  EVP_MAC_CTX_free(ctx);
+  return nullptr;
 }
 
 }  // namespace
@@ -93,24 +114,43 @@ SessionKeys ClusterKey::DeriveSessionKeys(const Transcript& t) const {
   return keys;
 }
 
-FrameMac::FrameMac(const SessionKey& key, uint64_t seq) {
+FrameMac::FrameMac(const SessionKey& key, uint64_t seq, size_t frame_bytes) {
   // The one-time Poly1305 key is the first block of ChaCha20 keystream under the direction's
   // session key with the sequence number as nonce (RFC 8439 section 2.6).
   unsigned char nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = {};
   std::memcpy(nonce + sizeof(nonce) - sizeof(seq), &seq, sizeof(seq));
   unsigned char one_time_key[crypto_onetimeauth_KEYBYTES];
   crypto_stream_chacha20_ietf(one_time_key, sizeof(one_time_key), nonce, key.data());
-  crypto_onetimeauth_init(State(state_), one_time_key);
+  if (frame_bytes >= kLongFrameMacBytes) evp_ = NewEvpPoly1305(one_time_key);
+  if (evp_ == nullptr) crypto_onetimeauth_init(State(state_), one_time_key);
   sodium_memzero(one_time_key, sizeof(one_time_key));
 }
 
+FrameMac::~FrameMac() {
+  EVP_MAC_CTX_free(evp_);  // wipes the key
+  sodium_memzero(state_, sizeof(state_));
+}
+
 void FrameMac::Update(std::span<const uint8_t> bytes) {
-  if (!bytes.empty()) crypto_onetimeauth_update(State(state_), bytes.data(), bytes.size());
+  if (bytes.empty()) return;
+  if (evp_ == nullptr) {
+    crypto_onetimeauth_update(State(state_), bytes.data(), bytes.size());
+  } else if (EVP_MAC_update(evp_, bytes.data(), bytes.size()) != 1) {
+    failed_ = true;
+  }
 }
 
 MacTag FrameMac::Final() {
   MacTag tag;
-  crypto_onetimeauth_final(State(state_), tag.data());
+  if (evp_ == nullptr) {
+    crypto_onetimeauth_final(State(state_), tag.data());
+    return tag;
+  }
+  size_t written = 0;
+  if (failed_ || EVP_MAC_final(evp_, tag.data(), &written, tag.size()) != 1 ||
+      written != tag.size()) {
+    randombytes_buf(tag.data(), tag.size());
+  }
   return tag;
 }
 

@@ -152,7 +152,7 @@ Result<FrameHeader> DecodeFrameHeader(std::span<const uint8_t> bytes) {
 
 MacTag ComputeFrameMac(const SessionKey& key, uint64_t seq, std::span<const uint8_t> head,
                        std::span<const uint8_t> payload) {
-  FrameMac mac(key, seq);
+  FrameMac mac(key, seq, head.size() + payload.size());
   mac.Update(head);
   mac.Update(payload);
   return mac.Final();

@@ -113,7 +113,7 @@ Result<bool> FrameReader::StartFrame(InFrame* out) {
   }
   mac_.reset();
   if (prefix.has_mac() && key_) {
-    mac_.emplace(*key_, header.seq);
+    mac_.emplace(*key_, header.seq, head + n);
     mac_->Update({p, head});
   }
   large_ = InFrame();
