@@ -23,12 +23,6 @@ namespace {
 // many small messages); a large frame goes alone.
 constexpr size_t kMaxFramesPerWrite = 64;
 constexpr size_t kMaxGatherBytes = 1 << 20;
-// Frames up to this size are written at once by the sending thread when the connection is idle
-// (no wake-up of the I/O thread: the latency of small messages). Larger ones go to the I/O
-// thread, so that the sender (a peer's compute thread) does not wait for the kernel's copy and
-// goes on while the frame is written (measured in hearsay_bench_tcp_throughput: writing 1 MiB
-// frames directly cost the "fresh" row a third of its throughput).
-constexpr uint64_t kMaxDirectWriteBytes = 64 << 10;
 std::string RemoteOf(const tcp::socket& s) {
   ErrorCode ec;
   const auto ep = s.remote_endpoint(ec);
@@ -397,7 +391,12 @@ bool Connection::WriteOrQueue(OutFrame& f) {
   // Nothing goes out once the send side is shut; only uncounted frames (probes, handshake
   // frames) get here then, because SendMessage checks send_open_ first.
   if (send_shut_) return true;
-  if (!writing_ && queue_.empty() && !hold_writes_ && f.bytes() <= kMaxDirectWriteBytes) {
+  // A frame of any size that finds the connection idle is written at once, without blocking: the
+  // socket takes what its buffer has room for (a large frame's first few MiB at most, so the
+  // sender -- a peer's compute thread -- waits for no more than that copy, made while the bytes
+  // it has just MAC'd are in its cache), the strand writes the rest (docs/wire_format.md
+  // "Reading and writing").
+  if (!writing_ && queue_.empty() && !hold_writes_) {
     iovec iov[3];
     int n = 0;
     iov[n++] = {const_cast<uint8_t*>(f.head.data()), f.head.size()};
