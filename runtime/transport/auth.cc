@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace hearsay {
@@ -115,6 +116,7 @@ SessionKeys ClusterKey::DeriveSessionKeys(const Transcript& t) const {
 }
 
 FrameMac::FrameMac(const SessionKey& key, uint64_t seq, size_t frame_bytes) {
+  static_assert(kEvpBlockBytes < sizeof(state_) && kEvpBlockBytes % 16 == 0);
   // The one-time Poly1305 key is the first block of ChaCha20 keystream under the direction's
   // session key with the sequence number as nonce (RFC 8439 section 2.6).
   unsigned char nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = {};
@@ -135,9 +137,28 @@ void FrameMac::Update(std::span<const uint8_t> bytes) {
   if (bytes.empty()) return;
   if (evp_ == nullptr) {
     crypto_onetimeauth_update(State(state_), bytes.data(), bytes.size());
-  } else if (EVP_MAC_update(evp_, bytes.data(), bytes.size()) != 1) {
-    failed_ = true;
+  } else {
+    const uint8_t* p = bytes.data();
+    size_t n = bytes.size();
+    if (held_ > 0) {  // complete the held block first
+      const size_t take = std::min(n, kEvpBlockBytes - held_);
+      std::memcpy(state_ + held_, p, take);
+      held_ += take;
+      p += take;
+      n -= take;
+      if (held_ < kEvpBlockBytes) return;
+      EvpUpdate(state_, kEvpBlockBytes);
+      held_ = 0;
+    }
+    const size_t whole = n - n % kEvpBlockBytes;
+    if (whole > 0) EvpUpdate(p, whole);
+    std::memcpy(state_, p + whole, n - whole);
+    held_ = n - whole;
   }
+}
+
+void FrameMac::EvpUpdate(const uint8_t* p, size_t n) {
+  if (EVP_MAC_update(evp_, p, n) != 1) failed_ = true;
 }
 
 MacTag FrameMac::Final() {
@@ -146,6 +167,8 @@ MacTag FrameMac::Final() {
     crypto_onetimeauth_final(State(state_), tag.data());
     return tag;
   }
+  if (held_ > 0) EvpUpdate(state_, held_);
+  held_ = 0;
   size_t written = 0;
   if (failed_ || EVP_MAC_final(evp_, tag.data(), &written, tag.size()) != 1 ||
       written != tag.size()) {

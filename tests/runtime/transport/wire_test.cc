@@ -43,9 +43,10 @@ TEST(FrameMac, MatchesAnIndependentChaCha20Poly1305Implementation) {
   EXPECT_EQ(Hex(tag), "9c45b4104a901595f4b7fee709d9afc9");
 }
 
-// Long frames are MAC'd by libcrypto, short ones by libsodium: the two must agree on every
-// length (the vectorised code has separate paths per block count and tail) and however the
-// bytes arrive in pieces, or peers would reject each other's frames.
+// Long frames are MAC'd by libcrypto (fed whole 128-byte blocks, the rest held back), short
+// ones by libsodium: the two must agree on every length (the vectorised code has separate paths
+// per block count and tail) and however the bytes arrive in pieces, or peers would reject each
+// other's frames.
 TEST(FrameMac, LongFramesGetTheSameTagFromLibcryptoAsFromLibsodium) {
   FrameMac rfc(RfcKey(), 0x0706050403020100ull, kLongFrameMacBytes);
   ASSERT_TRUE(rfc.vectorised())
