@@ -14,6 +14,7 @@
 
 #include "runtime/emulator/link_emulator.h"
 #include "runtime/peer/peer.h"
+#include "runtime/sim/replay.h"
 #include "runtime/transport/inproc/inproc_transport.h"
 #include "tests/runtime/run_test_util.h"
 
@@ -159,21 +160,24 @@ TEST(PeerPool, AdpsgdPeersShareOneWorker) {
       dir, RingYaml(4, 18000, "latency: 0ms") + "groups:\n  slow: {nodes: [1], slowdown: 2}\n",
       ExperimentYaml("algorithm: adpsgd\n", 60));
   ASSERT_FALSE(exp.runs.empty());
-  const PoolRun pooled = RunPooled(exp, exp.runs.front(), 1);
+  const RunConfig& run = exp.runs.front();
+  const std::string out = dir.path() + "/out";
+  const PoolRun pooled = RunPooled(exp, run, 1, out);
+  double norm = 0;
   for (int i = 0; i < 4; ++i) {
     ASSERT_TRUE(pooled.status[i].ok()) << pooled.status[i].ToString();
     ASSERT_EQ(pooled.models[i].size(), pooled.models[0].size());
-  }
-  double spread = 0, norm = 0;
-  for (size_t k = 0; k < pooled.models[0].size(); ++k) {
-    norm += pooled.models[0][k] * pooled.models[0][k];
-    for (int i = 1; i < 4; ++i) {
-      const double d = pooled.models[i][k] - pooled.models[0][k];
-      spread += d * d;
-    }
+    for (float v : pooled.models[i]) norm += static_cast<double>(v) * v;
   }
   EXPECT_GT(norm, 0) << "the models moved";
-  EXPECT_LT(spread, norm) << "averaging pairs keep the models together";
+  // How close the models stay depends on how the one worker interleaves the peers (averages are
+  // wait-free: a peer the worker runs ahead takes its steps with few averages): over 200 runs on
+  // a loaded 2-core machine their spread went from 0.07 to 8 times a model's squared norm, so it
+  // is not asserted (AD-PSGD's averaging itself: simulator_test's AdpsgdRing). What must hold
+  // however they interleave: the run is the one its recorded log replays, bit for bit.
+  auto report = ReplayRecordedRun(run, exp.topology, out);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->all_identical());
 }
 
 // A peer that cannot start (here: a resume from a checkpoint that does not exist) ends in its
