@@ -99,7 +99,7 @@ int RunPeer(const PeerArgs& a) {
     server = std::move(started).value();
     HEARSAY_LOG_INFO("metrics at http://{}:{}/metrics", a.metrics_bind, server->port());
   }
-  auto workload = BuildWorkload(*run, run->topology->size());
+  auto workload = BuildPeerWorkload(*run, run->topology->size(), id);
   if (!workload.ok()) {
     std::cerr << "hearsay peer: " << workload.status().message() << "\n";
     return 1;

@@ -218,7 +218,7 @@ class PyBuiltinModel {
   PyBuiltinModel(const std::string& experiment, int rank, std::optional<std::string> run) {
     const hearsay::Experiment exp = LoadOrThrow(experiment);
     const hearsay::RunConfig& r = PickRun(exp, experiment, run, rank);
-    auto w = hearsay::BuildWorkload(r, r.topology->size());
+    auto w = hearsay::BuildPeerWorkload(r, r.topology->size(), rank);
     if (!w.ok()) Throw(w.status());
     workload_ = std::make_unique<hearsay::Workload>(std::move(w).value());
     sampler_ = std::make_unique<hearsay::MinibatchSampler>(

@@ -160,16 +160,21 @@ Dataset Gather(const Dataset& data, const std::vector<int64_t>& rows) {
   return out;
 }
 
-TrainTest SplitTrainTest(const Dataset& data, double test_fraction, uint64_t seed) {
-  const int64_t n = data.size();
+TrainTestRows SplitTrainTestRows(int64_t n, double test_fraction, uint64_t seed) {
   const double frac = std::clamp(std::isnan(test_fraction) ? 0.0 : test_fraction, 0.0, 1.0);
   const auto num_test = static_cast<int64_t>(std::llround(frac * static_cast<double>(n)));
   std::vector<int64_t> order = RandomOrder(n, seed, kTensorSplit);
-  std::vector<int64_t> test(order.begin(), order.begin() + num_test);
-  std::vector<int64_t> train(order.begin() + num_test, order.end());
-  std::sort(test.begin(), test.end());
-  std::sort(train.begin(), train.end());
-  return TrainTest{Gather(data, train), Gather(data, test)};
+  TrainTestRows rows;
+  rows.test.assign(order.begin(), order.begin() + num_test);
+  rows.train.assign(order.begin() + num_test, order.end());
+  std::sort(rows.test.begin(), rows.test.end());
+  std::sort(rows.train.begin(), rows.train.end());
+  return rows;
+}
+
+TrainTest SplitTrainTest(const Dataset& data, double test_fraction, uint64_t seed) {
+  const TrainTestRows rows = SplitTrainTestRows(data.size(), test_fraction, seed);
+  return TrainTest{Gather(data, rows.train), Gather(data, rows.test)};
 }
 
 std::vector<std::vector<int64_t>> PartitionIndices(const Dataset& data, int num_peers,

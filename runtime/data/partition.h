@@ -21,6 +21,13 @@ struct TrainTest {
 // both keep the original relative order of their examples and the source's num_classes.
 TrainTest SplitTrainTest(const Dataset& data, double test_fraction, uint64_t seed);
 
+// Which examples of n SplitTrainTest puts in each set (ascending indices), without the data.
+struct TrainTestRows {
+  std::vector<int64_t> train;
+  std::vector<int64_t> test;
+};
+TrainTestRows SplitTrainTestRows(int64_t n, double test_fraction, uint64_t seed);
+
 enum class PartitionMode {
   kIid,          // a random permutation cut into num_peers near-equal chunks
   kLabelSorted,  // sorted by label (ties in random order), then cut: each peer sees few classes

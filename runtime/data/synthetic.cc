@@ -18,9 +18,7 @@ constexpr uint32_t kTensorFlipTo = 4;
 
 RngKey DataKey(uint64_t seed, uint32_t tensor) { return RngKey{seed, 0, 0, kStreamData, tensor}; }
 
-}  // namespace
-
-Result<Dataset> MakeSynthetic(const SyntheticConfig& c) {
+Status Validate(const SyntheticConfig& c) {
   if (c.samples < 1) {
     return InvalidArgument("synthetic data: samples = " + std::to_string(c.samples) +
                            "; must be at least 1");
@@ -41,9 +39,13 @@ Result<Dataset> MakeSynthetic(const SyntheticConfig& c) {
     return InvalidArgument("synthetic data: separation = " + std::to_string(c.separation) +
                            "; must be a finite number >= 0");
   }
+  return Status::Ok();
+}
+
+// The class centres, classes x features, row-major.
+std::vector<double> Centres(const SyntheticConfig& c) {
   const int64_t d = c.features;
   const int32_t k = c.classes;
-
   std::vector<double> centres(static_cast<size_t>(k * d));
   const RngKey ck = DataKey(c.seed, kTensorCentres);
   for (int32_t cls = 0; cls < k; ++cls) {
@@ -56,33 +58,73 @@ Result<Dataset> MakeSynthetic(const SyntheticConfig& c) {
     const double scale = norm2 > 0 ? c.separation / std::sqrt(norm2) : 0.0;
     for (int64_t f = 0; f < d; ++f) mu[f] *= scale;
   }
+  return centres;
+}
 
+struct ExampleLabel {
+  int32_t cls;    // the class whose centre the features are drawn around
+  int32_t label;  // the stored label: cls, or another class for a flipped one
+};
+
+ExampleLabel LabelOf(const SyntheticConfig& c, int64_t i) {
+  const int32_t k = c.classes;
+  const auto y = static_cast<int32_t>(UniformIntAt(
+      DataKey(c.seed, kTensorLabels), static_cast<uint64_t>(i), static_cast<uint64_t>(k)));
+  int32_t label = y;
+  if (UniformDoubleAt(DataKey(c.seed, kTensorFlip), static_cast<uint64_t>(i)) < c.noise) {
+    // A uniformly drawn different class: shift by 1..k-1.
+    label =
+        static_cast<int32_t>((y + 1 +
+                              static_cast<int32_t>(UniformIntAt(DataKey(c.seed, kTensorFlipTo),
+                                                                static_cast<uint64_t>(i), k - 1))) %
+                             k);
+  }
+  return {y, label};
+}
+
+}  // namespace
+
+Result<std::vector<int32_t>> SyntheticLabels(const SyntheticConfig& c) {
+  HEARSAY_RETURN_IF_ERROR(Validate(c));
+  std::vector<int32_t> labels(static_cast<size_t>(c.samples));
+  for (int64_t i = 0; i < c.samples; ++i) labels[static_cast<size_t>(i)] = LabelOf(c, i).label;
+  return labels;
+}
+
+Result<Dataset> MakeSyntheticRows(const SyntheticConfig& c, std::span<const int64_t> rows) {
+  HEARSAY_RETURN_IF_ERROR(Validate(c));
+  for (int64_t i : rows) {
+    if (i < 0 || i >= c.samples) {
+      return InvalidArgument("synthetic data: example " + std::to_string(i) +
+                             " asked for; there are " + std::to_string(c.samples));
+    }
+  }
+  const int64_t d = c.features;
+  const std::vector<double> centres = Centres(c);
   Dataset data;
   data.num_features = d;
-  data.num_classes = k;
-  data.features.resize(static_cast<size_t>(c.samples * d));
-  data.labels.resize(static_cast<size_t>(c.samples));
-  const RngKey lk = DataKey(c.seed, kTensorLabels);
+  data.num_classes = c.classes;
+  data.features.resize(rows.size() * static_cast<size_t>(d));
+  data.labels.resize(rows.size());
   const RngKey fk = DataKey(c.seed, kTensorFeatures);
-  const RngKey flip = DataKey(c.seed, kTensorFlip);
-  const RngKey flip_to = DataKey(c.seed, kTensorFlipTo);
-  for (int64_t i = 0; i < c.samples; ++i) {
-    const auto y = static_cast<int32_t>(UniformIntAt(lk, static_cast<uint64_t>(i), k));
-    const double* mu = &centres[static_cast<size_t>(y * d)];
-    float* x = &data.features[static_cast<size_t>(i * d)];
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const int64_t i = rows[r];
+    const ExampleLabel y = LabelOf(c, i);
+    const double* mu = &centres[static_cast<size_t>(y.cls * d)];
+    float* x = &data.features[r * static_cast<size_t>(d)];
     for (int64_t f = 0; f < d; ++f) {
       x[f] = static_cast<float>(mu[f] + GaussianAt(fk, static_cast<uint64_t>(i * d + f)));
     }
-    int32_t label = y;
-    if (UniformDoubleAt(flip, static_cast<uint64_t>(i)) < c.noise) {
-      // A uniformly drawn different class: shift by 1..k-1.
-      label = static_cast<int32_t>(
-          (y + 1 + static_cast<int32_t>(UniformIntAt(flip_to, static_cast<uint64_t>(i), k - 1))) %
-          k);
-    }
-    data.labels[static_cast<size_t>(i)] = label;
+    data.labels[r] = y.label;
   }
   return data;
+}
+
+Result<Dataset> MakeSynthetic(const SyntheticConfig& c) {
+  HEARSAY_RETURN_IF_ERROR(Validate(c));
+  std::vector<int64_t> all(static_cast<size_t>(c.samples));
+  for (int64_t i = 0; i < c.samples; ++i) all[static_cast<size_t>(i)] = i;
+  return MakeSyntheticRows(c, all);
 }
 
 }  // namespace hearsay

@@ -12,6 +12,8 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <vector>
 
 #include "common/status.h"
 #include "runtime/data/dataset.h"
@@ -29,5 +31,15 @@ struct SyntheticConfig {
 
 // Errors: any field out of range (the message names the field and its valid range).
 Result<Dataset> MakeSynthetic(const SyntheticConfig& config);
+
+// The stored labels of all `samples` examples, as MakeSynthetic gives them, without generating a
+// feature (one draw or two per example instead of `features`).
+Result<std::vector<int32_t>> SyntheticLabels(const SyntheticConfig& config);
+
+// Examples `rows` of the full set (indices in [0, samples), any order, repeats allowed), in that
+// order: the same bytes as Gather(MakeSynthetic(config), rows) (runtime/data/partition.h), at
+// the cost of those rows only. What a peer process uses to build its own shard.
+// Errors: as MakeSynthetic; a row outside [0, samples).
+Result<Dataset> MakeSyntheticRows(const SyntheticConfig& config, std::span<const int64_t> rows);
 
 }  // namespace hearsay

@@ -69,7 +69,7 @@ Status PeerCore::Setup() {
   } else {
     workload_ = options_.workload;
     if (!workload_) {
-      HEARSAY_ASSIGN_OR_RETURN(Workload w, BuildWorkload(run, n));
+      HEARSAY_ASSIGN_OR_RETURN(Workload w, BuildPeerWorkload(run, n, id));
       workload_ = std::make_shared<Workload>(std::move(w));
     }
     const Model& model = *workload_->model;

@@ -3,6 +3,8 @@
 #include "runtime/data/csv_data.h"
 #include "runtime/data/idx.h"
 #include "runtime/data/libsvm.h"
+#include "runtime/data/partition.h"
+#include "runtime/data/synthetic.h"
 
 namespace hearsay {
 
@@ -48,6 +50,13 @@ void StoreShardsContiguously(Workload& w) {
   }
 }
 
+Status CheckShareable(const RunConfig& run, int64_t examples, int num_peers) {
+  if (examples >= num_peers) return Status::Ok();
+  return InvalidArgument("run '" + run.name + "': " + std::to_string(examples) +
+                         " training examples cannot be shared by " + std::to_string(num_peers) +
+                         " peers");
+}
+
 Status ReadData(const RunConfig& run, int num_peers, Workload& w) {
   const DataConfig& d = run.data;
   if (d.kind == "synthetic") {
@@ -74,13 +83,63 @@ Status ReadData(const RunConfig& run, int num_peers, Workload& w) {
       w.train.num_classes = w.test.num_classes;
     }
   }
-  if (w.train.size() < num_peers) {
-    return InvalidArgument("run '" + run.name + "': " + std::to_string(w.train.size()) +
-                           " training examples cannot be shared by " + std::to_string(num_peers) +
-                           " peers");
-  }
+  HEARSAY_RETURN_IF_ERROR(CheckShareable(run, w.train.size(), num_peers));
   w.shards = PartitionIndices(w.train, num_peers, d.partition, run.seed, d.alpha);
   StoreShardsContiguously(w);
+  return Status::Ok();
+}
+
+// Keeps only shard `peer` of the training set, as rows 0..m-1 in its order, and no test set.
+void KeepOnlyShard(Workload& w, int peer) {
+  std::vector<int64_t>& mine = w.shards[static_cast<size_t>(peer)];
+  w.train = Gather(w.train, mine);
+  for (size_t r = 0; r < mine.size(); ++r) mine[r] = static_cast<int64_t>(r);
+  for (size_t p = 0; p < w.shards.size(); ++p) {
+    if (p != static_cast<size_t>(peer)) std::vector<int64_t>().swap(w.shards[p]);
+  }
+  w.test = Dataset{w.train.num_features, w.train.num_classes, {}, {}};
+}
+
+// ReadData followed by KeepOnlyShard; for synthetic data without generating the other rows:
+// the split and the partition need only the labels, then the shard's rows are generated alone.
+Status ReadPeerData(const RunConfig& run, int num_peers, int peer, Workload& w) {
+  const DataConfig& d = run.data;
+  if (d.kind != "synthetic") {
+    HEARSAY_RETURN_IF_ERROR(ReadData(run, num_peers, w));
+    KeepOnlyShard(w, peer);
+    return Status::Ok();
+  }
+  HEARSAY_ASSIGN_OR_RETURN(std::vector<int32_t> labels, SyntheticLabels(d.synthetic));
+  const TrainTestRows split =
+      SplitTrainTestRows(static_cast<int64_t>(labels.size()), d.test_fraction, d.synthetic.seed);
+  Dataset train;  // labels only: what the partition reads
+  train.num_features = d.synthetic.features;
+  train.num_classes = d.synthetic.classes;
+  train.labels.reserve(split.train.size());
+  for (int64_t i : split.train) train.labels.push_back(labels[static_cast<size_t>(i)]);
+  HEARSAY_RETURN_IF_ERROR(CheckShareable(run, train.size(), num_peers));
+  w.shards = PartitionIndices(train, num_peers, d.partition, run.seed, d.alpha);
+  std::vector<int64_t>& mine = w.shards[static_cast<size_t>(peer)];
+  std::vector<int64_t> rows(mine.size());
+  for (size_t r = 0; r < mine.size(); ++r) {
+    rows[r] = split.train[static_cast<size_t>(mine[r])];
+    mine[r] = static_cast<int64_t>(r);
+  }
+  for (size_t p = 0; p < w.shards.size(); ++p) {
+    if (p != static_cast<size_t>(peer)) std::vector<int64_t>().swap(w.shards[p]);
+  }
+  HEARSAY_ASSIGN_OR_RETURN(w.train, MakeSyntheticRows(d.synthetic, rows));
+  w.test = Dataset{w.train.num_features, w.train.num_classes, {}, {}};
+  return Status::Ok();
+}
+
+Status AddModel(const RunConfig& run, Workload& w) {
+  auto model = MakeModel(run.model, w.train.num_features, w.train.num_classes);
+  if (!model.ok()) {
+    return model.status().WithPrefix((run.model_at.empty() ? "" : run.model_at + ": ") + "run '" +
+                                     run.name + "'");
+  }
+  w.model = std::move(model).value();
   return Status::Ok();
 }
 
@@ -90,12 +149,19 @@ Result<Workload> BuildWorkload(const RunConfig& run, int num_peers) {
   Workload w;
   Status data = ReadData(run, num_peers, w);
   if (!data.ok()) return AtData(run, data);
-  auto model = MakeModel(run.model, w.train.num_features, w.train.num_classes);
-  if (!model.ok()) {
-    return model.status().WithPrefix((run.model_at.empty() ? "" : run.model_at + ": ") + "run '" +
-                                     run.name + "'");
+  HEARSAY_RETURN_IF_ERROR(AddModel(run, w));
+  return w;
+}
+
+Result<Workload> BuildPeerWorkload(const RunConfig& run, int num_peers, int peer) {
+  if (peer < 0 || peer >= num_peers) {
+    return InvalidArgument("peer id " + std::to_string(peer) + " is not one of the " +
+                           std::to_string(num_peers) + " peers");
   }
-  w.model = std::move(model).value();
+  Workload w;
+  Status data = ReadPeerData(run, num_peers, peer, w);
+  if (!data.ok()) return AtData(run, data);
+  HEARSAY_RETURN_IF_ERROR(AddModel(run, w));
   return w;
 }
 

@@ -24,4 +24,12 @@ struct Workload {
 
 Result<Workload> BuildWorkload(const RunConfig& run, int num_peers);
 
+// The workload of peer `peer` alone, for a process that runs one peer (`hearsay peer`, an
+// embedded peer): the same model, and shard `peer` with the same rows in the same order as
+// BuildWorkload's -- so training is the same bit for bit -- stored as rows 0..m-1 of `train`;
+// the other shards are empty and there is no test set (the launcher evaluates). Synthetic data
+// generates only those rows, so n peer processes together generate the data set once, not n
+// times, and each holds 1/n of it. Errors: BuildWorkload's; peer outside [0, num_peers).
+Result<Workload> BuildPeerWorkload(const RunConfig& run, int num_peers, int peer);
+
 }  // namespace hearsay

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <string>
 #include <vector>
 
 namespace hearsay {
@@ -97,6 +100,66 @@ TEST(MakeSynthetic, RejectsOutOfRangeFields) {
   c = SyntheticConfig{};
   c.separation = -1;
   EXPECT_FALSE(MakeSynthetic(c).ok());
+}
+
+// The bytes are part of the documented generative model (results compare across versions): a
+// checksum of one data set, recorded from the first implementation, before generation went row by
+// row.
+TEST(MakeSynthetic, BytesAreThoseOfTheFirstImplementation) {
+  SyntheticConfig c;
+  c.samples = 301;
+  c.features = 17;
+  c.classes = 5;
+  c.noise = 0.2;
+  c.separation = 1.5;
+  c.seed = 99;
+  auto d = MakeSynthetic(c);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  uint64_t h = 1469598103934665603ull;  // FNV-1a over the features' and then the labels' bytes
+  const auto mix = [&](const void* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      h ^= static_cast<const unsigned char*>(p)[i];
+      h *= 1099511628211ull;
+    }
+  };
+  mix(d->features.data(), d->features.size() * sizeof(float));
+  mix(d->labels.data(), d->labels.size() * sizeof(int32_t));
+  EXPECT_EQ(h, 0x374105310b0cea9full);
+}
+
+TEST(MakeSyntheticRows, GivesTheFullSetsRowsInTheOrderAsked) {
+  SyntheticConfig c;
+  c.samples = 200;
+  c.features = 9;
+  c.classes = 3;
+  c.noise = 0.3;
+  const Dataset all = MakeSynthetic(c).value();
+  auto labels = SyntheticLabels(c);
+  ASSERT_TRUE(labels.ok());
+  EXPECT_EQ(*labels, all.labels);
+  const std::vector<int64_t> rows = {199, 0, 57, 57, 3, 120, 0};  // any order, repeats
+  auto some = MakeSyntheticRows(c, rows);
+  ASSERT_TRUE(some.ok()) << some.status().message();
+  EXPECT_EQ(some->num_features, 9);
+  EXPECT_EQ(some->num_classes, 3);
+  ASSERT_EQ(some->size(), static_cast<int64_t>(rows.size()));
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const auto i = static_cast<size_t>(rows[r]);
+    EXPECT_EQ(some->labels[r], all.labels[i]) << "row " << rows[r];
+    EXPECT_TRUE(
+        std::equal(&some->features[r * 9], &some->features[r * 9] + 9, &all.features[i * 9]))
+        << "row " << rows[r];
+  }
+  EXPECT_EQ(MakeSyntheticRows(c, {}).value().size(), 0);
+  for (int64_t bad : {int64_t{-1}, int64_t{200}}) {
+    auto r = MakeSyntheticRows(c, std::vector<int64_t>{5, bad});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().message(),
+              "synthetic data: example " + std::to_string(bad) + " asked for; there are 200");
+  }
+  c.classes = 1;
+  EXPECT_FALSE(SyntheticLabels(c).ok());
+  EXPECT_FALSE(MakeSyntheticRows(c, rows).ok());
 }
 
 }  // namespace

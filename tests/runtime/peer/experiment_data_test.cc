@@ -174,6 +174,70 @@ TEST_F(ExperimentData, ShardsAreContiguousBlocksOfTheSameRows) {
   }
 }
 
+// A peer process builds only its own shard (BuildPeerWorkload): the same rows, values and order
+// as shard p of the full workload, so it trains the same bit for bit; synthetic data generates
+// only those rows. For every partition, two test fractions, shards of unequal sizes, and
+// a data file (read whole, then cut to the shard).
+TEST_F(ExperimentData, APeersOwnWorkloadIsItsShardOfTheFullOne) {
+  std::vector<std::string> datas;
+  for (const char* partition : {"iid", "label_sorted", "dirichlet"}) {
+    for (const char* test : {"0.2", "0.5"}) {
+      datas.push_back(std::string("data: {kind: synthetic, samples: 103, features: 7, classes: 3, "
+                                  "noise: 0.1, seed: 5, test_fraction: ") +
+                      test + ", partition: " + partition + "}\n");
+    }
+  }
+  datas.push_back(
+      "data: {kind: csv, path: data.csv, label_column: -1, header: true, delimiter: ';', "
+      "test_fraction: 0.25, partition: dirichlet, alpha: 0.2}\n");
+  for (const std::string& data : datas) {
+    auto exp = Load(data);
+    ASSERT_TRUE(exp.ok()) << exp.status().message();
+    const RunConfig& run = exp->runs.front();
+    auto full = BuildWorkload(run, 4);
+    ASSERT_TRUE(full.ok()) << full.status().message();
+    const auto d = static_cast<size_t>(full->train.num_features);
+    for (int p = 0; p < 4; ++p) {
+      auto mine = BuildPeerWorkload(run, 4, p);
+      ASSERT_TRUE(mine.ok()) << mine.status().message();
+      const std::vector<int64_t>& rows = full->shards[static_cast<size_t>(p)];
+      ASSERT_EQ(mine->shards.size(), 4u);
+      for (int q = 0; q < 4; ++q) {
+        const std::vector<int64_t>& s = mine->shards[static_cast<size_t>(q)];
+        if (q != p) {
+          EXPECT_TRUE(s.empty()) << data << " peer " << p << " holds shard " << q;
+          continue;
+        }
+        ASSERT_EQ(s.size(), rows.size()) << data << " peer " << p;
+        for (size_t k = 0; k < s.size(); ++k) EXPECT_EQ(s[k], static_cast<int64_t>(k));
+      }
+      ASSERT_EQ(mine->train.size(), static_cast<int64_t>(rows.size())) << data << " peer " << p;
+      EXPECT_EQ(mine->train.num_features, full->train.num_features);
+      EXPECT_EQ(mine->train.num_classes, full->train.num_classes);
+      EXPECT_EQ(mine->test.size(), 0);
+      EXPECT_EQ(mine->model->num_params(), full->model->num_params());
+      for (size_t k = 0; k < rows.size(); ++k) {
+        const auto src = static_cast<size_t>(rows[k]);
+        EXPECT_EQ(mine->train.labels[k], full->train.labels[src]) << data << " peer " << p;
+        EXPECT_TRUE(std::equal(&mine->train.features[k * d], &mine->train.features[k * d] + d,
+                               &full->train.features[src * d]))
+            << data << " peer " << p << " row " << k;
+      }
+    }
+    auto bad = BuildPeerWorkload(run, 4, 4);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.status().message(), "peer id 4 is not one of the 4 peers");
+  }
+  // Too few examples for the peers: the full build's error, without generating the features.
+  auto exp = Load("data: {kind: synthetic, samples: 4, features: 3, test_fraction: 0.5}\n");
+  ASSERT_TRUE(exp.ok()) << exp.status().message();
+  auto few = BuildPeerWorkload(exp->runs.front(), 4, 0);
+  auto few_full = BuildWorkload(exp->runs.front(), 4);
+  ASSERT_FALSE(few.ok());
+  ASSERT_FALSE(few_full.ok());
+  EXPECT_EQ(few.status().message(), few_full.status().message());
+}
+
 TEST_F(ExperimentData, BadDataKeysAreOneLineErrorsWithFileAndLine) {
   EXPECT_ERROR("data: {kind: csv}\n", "exp.yaml:3:7: csv data needs `path:`");
   EXPECT_ERROR("data: {kind: idx, path: img.idx}\n", "exp.yaml:3:", "idx data needs `labels:`");
