@@ -1,9 +1,11 @@
 #include "runtime/data/synthetic.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
+#include "common/parallel_for.h"
 #include "runtime/data/random_draws.h"
 
 namespace hearsay {
@@ -107,16 +109,22 @@ Result<Dataset> MakeSyntheticRows(const SyntheticConfig& c, std::span<const int6
   data.features.resize(rows.size() * static_cast<size_t>(d));
   data.labels.resize(rows.size());
   const RngKey fk = DataKey(c.seed, kTensorFeatures);
-  for (size_t r = 0; r < rows.size(); ++r) {
-    const int64_t i = rows[r];
-    const ExampleLabel y = LabelOf(c, i);
-    const double* mu = &centres[static_cast<size_t>(y.cls * d)];
-    float* x = &data.features[r * static_cast<size_t>(d)];
-    for (int64_t f = 0; f < d; ++f) {
-      x[f] = static_cast<float>(mu[f] + GaussianAt(fk, static_cast<uint64_t>(i * d + f)));
-    }
-    data.labels[r] = y.label;
-  }
+  // Every value is a pure function of (seed, example, feature), so blocks of rows go to the
+  // machine's cores with the same bytes as one loop (about 40 ns per feature on one core).
+  ParallelFor(
+      static_cast<int64_t>(rows.size()), std::max<int64_t>(1, (int64_t{1} << 20) / d),
+      [&](int64_t begin, int64_t end) {
+        for (auto r = static_cast<size_t>(begin); r < static_cast<size_t>(end); ++r) {
+          const int64_t i = rows[r];
+          const ExampleLabel y = LabelOf(c, i);
+          const double* mu = &centres[static_cast<size_t>(y.cls * d)];
+          float* x = &data.features[r * static_cast<size_t>(d)];
+          for (int64_t f = 0; f < d; ++f) {
+            x[f] = static_cast<float>(mu[f] + GaussianAt(fk, static_cast<uint64_t>(i * d + f)));
+          }
+          data.labels[r] = y.label;
+        }
+      });
   return data;
 }
 
