@@ -255,18 +255,20 @@ Status GossipCore::BeginRound(double now, CoreSink& sink) {
     HEARSAY_RETURN_IF_ERROR(algo_->Begin(round_, grad_, lr, &out_));
   }
   const std::vector<int>& outs = options_.topology->graph->OutNeighbors(options_.id, round_);
+  spare_limit_ = 2 * outs.size() + 2;
   for (int j : outs) {
     Message m;
     m.kind = MessageKind::kGossip;
     m.from = options_.id;
     m.to = j;
     m.round = round_;
-    m.payload = out_;
+    m.payload = TakeSpare();
+    m.payload.assign(out_.begin(), out_.end());
     payload_sent_ += out_.size();
     HEARSAY_RETURN_IF_ERROR(SendTo(sink, std::move(m)));
   }
   pending_[{round_, options_.id}] = std::move(out_);
-  out_ = ByteBuffer();
+  out_ = TakeSpare();
   round_wait_began_ = now;
   return Status::Ok();
 }
@@ -334,6 +336,18 @@ bool GossipCore::ReadyToEnd(std::vector<int>* missing_out, bool* neighbour_gone)
   return missing.empty();
 }
 
+ByteBuffer GossipCore::TakeSpare() {
+  if (spare_.empty()) return ByteBuffer();
+  ByteBuffer b = std::move(spare_.back());
+  spare_.pop_back();
+  b.clear();  // keeps the capacity
+  return b;
+}
+
+void GossipCore::KeepSpare(ByteBuffer&& buffer) {
+  if (spare_.size() < spare_limit_ && buffer.capacity() > 0) spare_.push_back(std::move(buffer));
+}
+
 Status GossipCore::EndRound(double now, CoreSink& sink) {
   const int id = options_.id;
   const RunConfig& run = options_.run;
@@ -352,6 +366,7 @@ Status GossipCore::EndRound(double now, CoreSink& sink) {
       if (pos >= 0) last_absorbed_[pos] = r;
     }
     applied_.push_back(MessageId{from, r});
+    KeepSpare(std::move(it->second));
     it = pending_.erase(it);
     return Status::Ok();
   };

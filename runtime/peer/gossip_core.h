@@ -73,6 +73,14 @@ class GossipCore final : public PeerCore {
   // Buffered payloads by (round, sender): the absorb order. A flat sorted vector: a few entries,
   // inserted and erased on every message (common/flat_map.h).
   FlatMap<std::pair<int64_t, int>, ByteBuffer> pending_;
+  // The buffers of absorbed payloads, kept for the next outgoing ones: a peer sends and receives
+  // payloads of the same sizes every round, so after the first rounds none needs fresh memory
+  // (a large model's would cost page faults every round: glibc maps buffers over 32 MiB anew).
+  // At most spare_limit_ (2 per out-neighbour + 2).
+  std::vector<ByteBuffer> spare_;
+  size_t spare_limit_ = 4;
+  ByteBuffer TakeSpare();               // empty, with the capacity it had (or a new one)
+  void KeepSpare(ByteBuffer&& buffer);  // dropped when spare_limit_ are kept
   // Static rows (async): per row position, the latest round received and absorbed.
   std::vector<int64_t> last_received_;
   std::vector<int64_t> last_absorbed_;
