@@ -141,19 +141,27 @@ TEST(PeerPool, PeersOnOneWorkerTakeTurns) {
     rounds.push_back(Rounds(out + "/peer_" + std::to_string(i) + ".jsonl"));
     ASSERT_EQ(rounds.back().size(), 400u) << "peer " << i;
   }
-  // When peer 0 ended round 200, every other peer had ended at least 100 rounds.
-  const double t = rounds[0][199].second;
-  for (int i = 1; i < 4; ++i) {
-    int64_t done = 0;
-    for (const auto& [round, wall] : rounds[i]) {
-      if (wall <= t) done = round;
-    }
-    EXPECT_GE(done, 100) << "peer " << i << " at " << t << " s";
+  // While all four run, they advance at one pace: in the span from the last peer's first round
+  // to the first peer's last, each ends at least 20 rounds and none more than twice another.
+  // (Not counted from the start: the peers join the pool one by one, and on a loaded machine the
+  // first may run alone for a while -- once in a full parallel test run, 122 rounds.)
+  double t0 = 0, t1 = 1e300;
+  for (const auto& r : rounds) {
+    t0 = std::max(t0, r.front().second);
+    t1 = std::min(t1, r.back().second);
   }
+  std::vector<int64_t> done(4, 0);
+  for (size_t i = 0; i < 4; ++i) {
+    for (const auto& [round, wall] : rounds[i]) done[i] += wall > t0 && wall <= t1;
+  }
+  const auto [least, most] = std::minmax_element(done.begin(), done.end());
+  EXPECT_GE(*least, 20) << "rounds of each peer from " << t0 << " to " << t1 << " s: " << done[0]
+                        << " " << done[1] << " " << done[2] << " " << done[3];
+  EXPECT_LE(*most, 2 * *least) << done[0] << " " << done[1] << " " << done[2] << " " << done[3];
 }
 
 // AD-PSGD peers answer averaging requests while they compute (the job on a thread of its own):
-// on one worker, with a straggler, every peer ends its rounds and the models agree.
+// on one worker, with a straggler, every peer ends its rounds and the run replays from its log.
 TEST(PeerPool, AdpsgdPeersShareOneWorker) {
   TempDir dir;
   const Experiment exp = LoadFrom(
