@@ -83,10 +83,21 @@ fi
 
 # --- mpirun: four peers, ranks from OMPI_COMM_WORLD_RANK, models bit-identical to launch's ----
 free_ports() {  # free_ports N: N ports free right now on 127.0.0.1
+  # Below the kernel's ephemeral range (32768-60999), like the C++ tests' FreePortBase: a port the
+  # kernel hands out (bind to 0) may meanwhile become another test's outgoing connection's local
+  # port, as once took the metrics port here under `ctest -j2`.
   "$py" -c '
-import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1", 0))
+import random, socket, sys
+want, socks = int(sys.argv[1]), []
+for port in random.sample(range(10000, 32000), 2000):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        s.close()
+        continue
+    socks.append(s)
+    if len(socks) == want: break
 print(*[s.getsockname()[1] for s in socks])' "$1"
 }
 write_book() {  # write_book FILE PORT...: an address book of 127.0.0.1 peers
