@@ -89,24 +89,28 @@ Status ReadData(const RunConfig& run, int num_peers, Workload& w) {
   return Status::Ok();
 }
 
-// Keeps only shard `peer` of the training set, as rows 0..m-1 in its order, and no test set.
-void KeepOnlyShard(Workload& w, int peer) {
-  std::vector<int64_t>& mine = w.shards[static_cast<size_t>(peer)];
-  w.train = Gather(w.train, mine);
-  for (size_t r = 0; r < mine.size(); ++r) mine[r] = static_cast<int64_t>(r);
+// Once w.train holds exactly shard `peer`'s rows, in its order: that shard becomes rows 0..m-1,
+// the other shards and the test set are dropped.
+void RenumberAsOnlyShard(Workload& w, int peer) {
   for (size_t p = 0; p < w.shards.size(); ++p) {
-    if (p != static_cast<size_t>(peer)) std::vector<int64_t>().swap(w.shards[p]);
+    std::vector<int64_t>& shard = w.shards[p];
+    if (p != static_cast<size_t>(peer)) {
+      std::vector<int64_t>().swap(shard);
+      continue;
+    }
+    for (size_t r = 0; r < shard.size(); ++r) shard[r] = static_cast<int64_t>(r);
   }
   w.test = Dataset{w.train.num_features, w.train.num_classes, {}, {}};
 }
 
-// ReadData followed by KeepOnlyShard; for synthetic data without generating the other rows:
-// the split and the partition need only the labels, then the shard's rows are generated alone.
+// ReadData cut to shard `peer`; for synthetic data without generating the other rows: the split
+// and the partition need only the labels, then the shard's rows are generated alone.
 Status ReadPeerData(const RunConfig& run, int num_peers, int peer, Workload& w) {
   const DataConfig& d = run.data;
   if (d.kind != "synthetic") {
     HEARSAY_RETURN_IF_ERROR(ReadData(run, num_peers, w));
-    KeepOnlyShard(w, peer);
+    w.train = Gather(w.train, w.shards[static_cast<size_t>(peer)]);
+    RenumberAsOnlyShard(w, peer);
     return Status::Ok();
   }
   HEARSAY_ASSIGN_OR_RETURN(std::vector<int32_t> labels, SyntheticLabels(d.synthetic));
@@ -119,17 +123,12 @@ Status ReadPeerData(const RunConfig& run, int num_peers, int peer, Workload& w) 
   for (int64_t i : split.train) train.labels.push_back(labels[static_cast<size_t>(i)]);
   HEARSAY_RETURN_IF_ERROR(CheckShareable(run, train.size(), num_peers));
   w.shards = PartitionIndices(train, num_peers, d.partition, run.seed, d.alpha);
-  std::vector<int64_t>& mine = w.shards[static_cast<size_t>(peer)];
-  std::vector<int64_t> rows(mine.size());
-  for (size_t r = 0; r < mine.size(); ++r) {
-    rows[r] = split.train[static_cast<size_t>(mine[r])];
-    mine[r] = static_cast<int64_t>(r);
-  }
-  for (size_t p = 0; p < w.shards.size(); ++p) {
-    if (p != static_cast<size_t>(peer)) std::vector<int64_t>().swap(w.shards[p]);
+  std::vector<int64_t> rows;  // the shard's examples, as indices into the full set
+  for (int64_t r : w.shards[static_cast<size_t>(peer)]) {
+    rows.push_back(split.train[static_cast<size_t>(r)]);
   }
   HEARSAY_ASSIGN_OR_RETURN(w.train, MakeSyntheticRows(d.synthetic, rows));
-  w.test = Dataset{w.train.num_features, w.train.num_classes, {}, {}};
+  RenumberAsOnlyShard(w, peer);
   return Status::Ok();
 }
 
