@@ -1,7 +1,7 @@
 #include "runtime/data/idx.h"
 
 #include <algorithm>
-#include <fstream>
+#include <utility>
 #include <vector>
 
 #include "common/regular_file.h"
@@ -108,26 +108,37 @@ Result<IdxHeader> ParseHeader(const std::string& path, const std::string& bytes,
 
 }  // namespace
 
-Status CheckIdxHeader(const std::string& path) {
-  HEARSAY_RETURN_IF_ERROR(CheckRegularFile(path, kMaxDataFileBytes, "IDX file"));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound(path + ": cannot open IDX file");
+namespace {
+
+// The header of an opened IDX file, checked against the file's size.
+Result<IdxHeader> ReadHeader(const std::string& path, const RegularFile& file) {
   constexpr size_t kMaxHeader = 4 + 4 * 255;
-  std::string head(kMaxHeader, '\0');
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  head.resize(static_cast<size_t>(in.gcount()));
-  in.clear();
-  in.seekg(0, std::ios::end);
-  const auto size = static_cast<uint64_t>(in.tellg());
-  return ParseHeader(path, head, size).status();
+  std::string head(static_cast<size_t>(std::min<uint64_t>(file.size(), kMaxHeader)), '\0');
+  HEARSAY_RETURN_IF_ERROR(file.ReadAt(0, head.data(), head.size()));
+  return ParseHeader(path, head, file.size());
 }
 
-Result<Dataset> LoadIdx(const std::string& images_path, const std::string& labels_path,
-                        uint64_t max_dense_bytes) {
-  const uint64_t budget = max_dense_bytes > 0 ? max_dense_bytes : DefaultDenseBudgetBytes();
-  HEARSAY_ASSIGN_OR_RETURN(std::string images,
-                           ReadRegularFile(images_path, kMaxDataFileBytes, "IDX images file"));
-  HEARSAY_ASSIGN_OR_RETURN(IdxHeader ih, ParseHeader(images_path, images, images.size()));
+}  // namespace
+
+Status CheckIdxHeader(const std::string& path) {
+  HEARSAY_ASSIGN_OR_RETURN(RegularFile file,
+                           RegularFile::Open(path, kMaxDataFileBytes, "IDX file"));
+  return ReadHeader(path, file).status();
+}
+
+namespace {
+
+// An images file, opened and checked, and its labels: everything of the pair but the pixels.
+struct IdxPair {
+  RegularFile images;
+  IdxHeader header;
+  Dataset labels;  // num_features, num_classes and labels of every example; no features
+};
+
+Result<IdxPair> OpenIdxPair(const std::string& images_path, const std::string& labels_path) {
+  HEARSAY_ASSIGN_OR_RETURN(RegularFile images,
+                           RegularFile::Open(images_path, kMaxDataFileBytes, "IDX images file"));
+  HEARSAY_ASSIGN_OR_RETURN(IdxHeader ih, ReadHeader(images_path, images));
   if (ih.dims.size() < 2) {
     return InvalidArgument(images_path +
                            ": an images file needs at least 2 dimensions "
@@ -147,21 +158,9 @@ Result<Dataset> LoadIdx(const std::string& images_path, const std::string& label
     return InvalidArgument(labels_path + ": " + std::to_string(lh.dims[0]) + " labels for the " +
                            std::to_string(n) + " images of " + images_path);
   }
-  const uint64_t d = (images.size() - ih.data_offset) / n;
-  const double dense_bytes = 4.0 * static_cast<double>(n) * static_cast<double>(d);
-  if (dense_bytes > static_cast<double>(budget)) {
-    return InvalidArgument(images_path + ": " + Shape(ih.dims) + " images need " +
-                           FormatGiB(dense_bytes) + " as dense float32, more than the " +
-                           FormatGiB(static_cast<double>(budget)) +
-                           " allowed (half of this machine's memory)");
-  }
-  Dataset data;
-  data.num_features = static_cast<int64_t>(d);
-  data.features.resize(static_cast<size_t>(n * d));
-  const auto* px = reinterpret_cast<const uint8_t*>(images.data() + ih.data_offset);
-  for (size_t i = 0; i < data.features.size(); ++i) {
-    data.features[i] = static_cast<float>(px[i]) / 255.0f;
-  }
+  IdxPair pair{std::move(images), ih, Dataset{}};
+  Dataset& data = pair.labels;
+  data.num_features = static_cast<int64_t>((pair.images.size() - ih.data_offset) / n);
   data.labels.resize(static_cast<size_t>(n));
   const auto* lab = reinterpret_cast<const uint8_t*>(labels.data() + lh.data_offset);
   int32_t max_label = 0;
@@ -170,7 +169,78 @@ Result<Dataset> LoadIdx(const std::string& images_path, const std::string& label
     max_label = std::max<int32_t>(max_label, lab[i]);
   }
   data.num_classes = std::max(max_label + 1, 2);
+  return pair;
+}
+
+// The examples `rows` of the pair. `whole`: rows is every example in order (for the messages).
+Result<Dataset> ReadRows(const std::string& images_path, IdxPair& pair,
+                         const std::vector<int64_t>& rows, uint64_t max_dense_bytes, bool whole) {
+  const uint64_t budget = max_dense_bytes > 0 ? max_dense_bytes : DefaultDenseBudgetBytes();
+  const Dataset& all = pair.labels;
+  const auto n = static_cast<int64_t>(all.labels.size());
+  const auto d = static_cast<size_t>(all.num_features);
+  const double dense_bytes = 4.0 * static_cast<double>(rows.size()) * static_cast<double>(d);
+  if (dense_bytes > static_cast<double>(budget)) {
+    return InvalidArgument(
+        images_path + ": " + (whole ? "" : std::to_string(rows.size()) + " of the ") +
+        Shape(pair.header.dims) + " images need " + FormatGiB(dense_bytes) +
+        " as dense float32, more than the " + FormatGiB(static_cast<double>(budget)) +
+        " allowed (half of this machine's memory)");
+  }
+  for (int64_t r : rows) {
+    if (r < 0 || r >= n) {
+      return InvalidArgument(images_path + ": example " + std::to_string(r) +
+                             " asked for; the file has " + std::to_string(n));
+    }
+  }
+  Dataset data;
+  data.num_features = all.num_features;
+  data.num_classes = all.num_classes;
+  data.features.resize(rows.size() * d);
+  data.labels.resize(rows.size());
+  // Runs of consecutive examples are read together, at most kChunkBytes at a time: the file's
+  // bytes are never all in memory, whatever its size.
+  constexpr size_t kChunkBytes = 1 << 20;
+  const size_t chunk_rows = std::max<size_t>(1, kChunkBytes / std::max<size_t>(d, 1));
+  std::vector<uint8_t> bytes;
+  for (size_t i = 0; i < rows.size();) {
+    size_t k = 1;
+    while (i + k < rows.size() && k < chunk_rows &&
+           rows[i + k] == rows[i] + static_cast<int64_t>(k)) {
+      ++k;
+    }
+    bytes.resize(k * d);
+    HEARSAY_RETURN_IF_ERROR(pair.images.ReadAt(
+        pair.header.data_offset + static_cast<uint64_t>(rows[i]) * d, bytes.data(), bytes.size()));
+    float* out = data.features.data() + i * d;
+    for (size_t j = 0; j < bytes.size(); ++j) out[j] = static_cast<float>(bytes[j]) / 255.0f;
+    for (size_t j = 0; j < k; ++j) {
+      data.labels[i + j] = all.labels[static_cast<size_t>(rows[i + j])];
+    }
+    i += k;
+  }
   return data;
+}
+
+}  // namespace
+
+Result<Dataset> LoadIdxLabels(const std::string& images_path, const std::string& labels_path) {
+  HEARSAY_ASSIGN_OR_RETURN(IdxPair pair, OpenIdxPair(images_path, labels_path));
+  return std::move(pair.labels);
+}
+
+Result<Dataset> LoadIdx(const std::string& images_path, const std::string& labels_path,
+                        uint64_t max_dense_bytes) {
+  HEARSAY_ASSIGN_OR_RETURN(IdxPair pair, OpenIdxPair(images_path, labels_path));
+  std::vector<int64_t> all(pair.labels.labels.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
+  return ReadRows(images_path, pair, all, max_dense_bytes, /*whole=*/true);
+}
+
+Result<Dataset> LoadIdxRows(const std::string& images_path, const std::string& labels_path,
+                            const std::vector<int64_t>& rows, uint64_t max_dense_bytes) {
+  HEARSAY_ASSIGN_OR_RETURN(IdxPair pair, OpenIdxPair(images_path, labels_path));
+  return ReadRows(images_path, pair, rows, max_dense_bytes, /*whole=*/false);
 }
 
 }  // namespace hearsay

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "runtime/data/dataset.h"
@@ -35,5 +36,16 @@ Status CheckIdxHeader(const std::string& path);
 
 Result<Dataset> LoadIdx(const std::string& images_path, const std::string& labels_path,
                         uint64_t max_dense_bytes = 0);
+
+// The pair without its pixels: num_features, num_classes and every label as LoadIdx gives them,
+// `features` empty (the same checks and errors, bar the dense-size budget). What a peer needs to
+// compute the split and partition before it reads its shard with LoadIdxRows.
+Result<Dataset> LoadIdxLabels(const std::string& images_path, const std::string& labels_path);
+
+// Examples `rows` (indices into the files, in that order) as rows 0..m-1, only their bytes read:
+// the same values, labels, num_features and num_classes (from the whole labels file) as the
+// same rows of LoadIdx. The budget applies to the m rows. An index outside the file is an error.
+Result<Dataset> LoadIdxRows(const std::string& images_path, const std::string& labels_path,
+                            const std::vector<int64_t>& rows, uint64_t max_dense_bytes = 0);
 
 }  // namespace hearsay

@@ -57,6 +57,13 @@ Status CheckShareable(const RunConfig& run, int64_t examples, int num_peers) {
                          " peers");
 }
 
+Status CheckTestFeatures(const DataConfig& d, const Dataset& train, const Dataset& test) {
+  if (test.num_features == train.num_features) return Status::Ok();
+  return InvalidArgument(d.test_path + ": has " + std::to_string(test.num_features) +
+                         " features, the training file " + d.path + " has " +
+                         std::to_string(train.num_features));
+}
+
 Status ReadData(const RunConfig& run, int num_peers, Workload& w) {
   const DataConfig& d = run.data;
   if (d.kind == "synthetic") {
@@ -74,11 +81,7 @@ Status ReadData(const RunConfig& run, int num_peers, Workload& w) {
       w.train = std::move(all);
       HEARSAY_ASSIGN_OR_RETURN(w.test,
                                LoadFile(d, d.test_path, d.test_labels, w.train.num_features));
-      if (w.test.num_features != w.train.num_features) {
-        return InvalidArgument(d.test_path + ": has " + std::to_string(w.test.num_features) +
-                               " features, the training file " + d.path + " has " +
-                               std::to_string(w.train.num_features));
-      }
+      HEARSAY_RETURN_IF_ERROR(CheckTestFeatures(d, w.train, w.test));
       w.test.num_classes = std::max(w.test.num_classes, w.train.num_classes);
       w.train.num_classes = w.test.num_classes;
     }
@@ -103,31 +106,62 @@ void RenumberAsOnlyShard(Workload& w, int peer) {
   w.test = Dataset{w.train.num_features, w.train.num_classes, {}, {}};
 }
 
-// ReadData cut to shard `peer`; for synthetic data without generating the other rows: the split
-// and the partition need only the labels, then the shard's rows are generated alone.
+// Shard `peer`'s examples as indices into the whole data set, from its labels alone (`all`: every
+// example's label, num_features and num_classes; no features): the train/test split (unless
+// `split` is false: `all` is the training set) and the partition need nothing else. Sets w.shards.
+Result<std::vector<int64_t>> PeerRows(const RunConfig& run, int num_peers, int peer,
+                                      const Dataset& all, bool split, uint64_t split_seed,
+                                      Workload& w) {
+  TrainTestRows rows;
+  if (split) {
+    rows = SplitTrainTestRows(all.size(), run.data.test_fraction, split_seed);
+  } else {
+    rows.train.resize(all.labels.size());
+    for (size_t i = 0; i < rows.train.size(); ++i) rows.train[i] = static_cast<int64_t>(i);
+  }
+  Dataset train;  // labels only: what the partition reads
+  train.num_features = all.num_features;
+  train.num_classes = all.num_classes;
+  train.labels.reserve(rows.train.size());
+  for (int64_t i : rows.train) train.labels.push_back(all.labels[static_cast<size_t>(i)]);
+  HEARSAY_RETURN_IF_ERROR(CheckShareable(run, train.size(), num_peers));
+  w.shards = PartitionIndices(train, num_peers, run.data.partition, run.seed, run.data.alpha);
+  std::vector<int64_t> mine;
+  for (int64_t r : w.shards[static_cast<size_t>(peer)]) {
+    mine.push_back(rows.train[static_cast<size_t>(r)]);
+  }
+  return mine;
+}
+
+// ReadData cut to shard `peer`, reading or generating only the shard's rows where the format
+// allows (synthetic data, IDX files): the split and partition need only the labels. Text files
+// (CSV, LIBSVM) are parsed whole and cut.
 Status ReadPeerData(const RunConfig& run, int num_peers, int peer, Workload& w) {
   const DataConfig& d = run.data;
-  if (d.kind != "synthetic") {
+  if (d.kind == "synthetic") {
+    Dataset all;
+    all.num_features = d.synthetic.features;
+    all.num_classes = d.synthetic.classes;
+    HEARSAY_ASSIGN_OR_RETURN(all.labels, SyntheticLabels(d.synthetic));
+    HEARSAY_ASSIGN_OR_RETURN(std::vector<int64_t> rows,
+                             PeerRows(run, num_peers, peer, all, true, d.synthetic.seed, w));
+    HEARSAY_ASSIGN_OR_RETURN(w.train, MakeSyntheticRows(d.synthetic, rows));
+  } else if (d.kind == "idx") {
+    HEARSAY_ASSIGN_OR_RETURN(Dataset all, LoadIdxLabels(d.path, d.labels));
+    if (!d.test_path.empty()) {
+      // The test set's shape and classes only: checked and merged as ReadData does.
+      HEARSAY_ASSIGN_OR_RETURN(Dataset test, LoadIdxLabels(d.test_path, d.test_labels));
+      HEARSAY_RETURN_IF_ERROR(CheckTestFeatures(d, all, test));
+      all.num_classes = std::max(all.num_classes, test.num_classes);
+    }
+    HEARSAY_ASSIGN_OR_RETURN(std::vector<int64_t> rows,
+                             PeerRows(run, num_peers, peer, all, d.test_path.empty(), run.seed, w));
+    HEARSAY_ASSIGN_OR_RETURN(w.train, LoadIdxRows(d.path, d.labels, rows));
+    w.train.num_classes = all.num_classes;
+  } else {
     HEARSAY_RETURN_IF_ERROR(ReadData(run, num_peers, w));
     w.train = Gather(w.train, w.shards[static_cast<size_t>(peer)]);
-    RenumberAsOnlyShard(w, peer);
-    return Status::Ok();
   }
-  HEARSAY_ASSIGN_OR_RETURN(std::vector<int32_t> labels, SyntheticLabels(d.synthetic));
-  const TrainTestRows split =
-      SplitTrainTestRows(static_cast<int64_t>(labels.size()), d.test_fraction, d.synthetic.seed);
-  Dataset train;  // labels only: what the partition reads
-  train.num_features = d.synthetic.features;
-  train.num_classes = d.synthetic.classes;
-  train.labels.reserve(split.train.size());
-  for (int64_t i : split.train) train.labels.push_back(labels[static_cast<size_t>(i)]);
-  HEARSAY_RETURN_IF_ERROR(CheckShareable(run, train.size(), num_peers));
-  w.shards = PartitionIndices(train, num_peers, d.partition, run.seed, d.alpha);
-  std::vector<int64_t> rows;  // the shard's examples, as indices into the full set
-  for (int64_t r : w.shards[static_cast<size_t>(peer)]) {
-    rows.push_back(split.train[static_cast<size_t>(r)]);
-  }
-  HEARSAY_ASSIGN_OR_RETURN(w.train, MakeSyntheticRows(d.synthetic, rows));
   RenumberAsOnlyShard(w, peer);
   return Status::Ok();
 }

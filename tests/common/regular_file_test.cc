@@ -26,6 +26,32 @@ TEST(RegularFile, ReadsAndCapsRegularFiles) {
   EXPECT_EQ(ReadRegularFile(path, 4, "test file").status().code(), StatusCode::kNotFound);
 }
 
+TEST(RegularFile, OpenReadsPiecesAtOffsetsAndNamesAShortRead) {
+  const std::string path =
+      ::testing::TempDir() + "/hearsay_regular_at_" + std::to_string(::getpid());
+  std::ofstream(path) << "0123456789";
+  Result<RegularFile> f = RegularFile::Open(path, 100, "test file");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->size(), 10u);
+  char buf[4] = {};
+  ASSERT_TRUE(f->ReadAt(6, buf, 4).ok());
+  EXPECT_EQ(std::string(buf, 4), "6789");
+  ASSERT_TRUE(f->ReadAt(2, buf, 3).ok());
+  EXPECT_EQ(std::string(buf, 3), "234");
+  const Status past = f->ReadAt(8, buf, 4);
+  EXPECT_EQ(past.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(past.message(), path +
+                                ": test file ends at byte 10, 2 bytes short of what was to be "
+                                "read there (did it change while being read?)");
+  RegularFile moved = std::move(f).value();  // the descriptor moves with it
+  ASSERT_TRUE(moved.ReadAt(0, buf, 1).ok());
+  EXPECT_EQ(buf[0], '0');
+  EXPECT_FALSE(RegularFile::Open(path, 9, "test file").ok());
+  EXPECT_FALSE(RegularFile::Open("/dev/zero", 100, "test file").ok());
+  ::unlink(path.c_str());
+  EXPECT_EQ(RegularFile::Open(path, 100, "test file").status().code(), StatusCode::kNotFound);
+}
+
 TEST(RegularFile, RefusesDevicesFifosAndDirectoriesWithoutBlocking) {
   const Status dev = CheckRegularFile("/dev/zero", 1 << 20, "data file");
   EXPECT_EQ(dev.code(), StatusCode::kInvalidArgument);

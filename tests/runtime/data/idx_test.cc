@@ -120,5 +120,51 @@ TEST(LoadIdx, PairMismatchesAreNamed) {
             StatusCode::kNotFound);
 }
 
+// A peer's shard: only the listed examples, in the listed order, with the values, labels and
+// class count LoadIdx gives them; runs of consecutive rows and single rows alike.
+TEST(LoadIdxRows, AreTheSameRowsAsTheWholeLoad) {
+  const uint32_t n = 50, h = 3, w = 5;
+  std::vector<uint8_t> pixels, labs;
+  for (uint32_t i = 0; i < n * h * w; ++i) pixels.push_back(static_cast<uint8_t>(i * 131 + 7));
+  for (uint32_t i = 0; i < n; ++i) labs.push_back(static_cast<uint8_t>(i == 17 ? 12 : i % 4));
+  const std::string images = WriteFile("rows-images", Idx({n, h, w}, pixels));
+  const std::string labels = WriteFile("rows-labels", Idx({n}, labs));
+  auto whole = LoadIdx(images, labels);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  const std::vector<int64_t> rows = {3, 4, 5, 6, 49, 0, 17, 18, 30, 29, 28, 5};
+  auto part = LoadIdxRows(images, labels, rows);
+  ASSERT_TRUE(part.ok()) << part.status().ToString();
+  EXPECT_EQ(part->num_features, 15);
+  EXPECT_EQ(part->num_classes, 13);  // from the whole labels file, though row 17 is not first
+  ASSERT_EQ(part->size(), static_cast<int64_t>(rows.size()));
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const auto r = static_cast<size_t>(rows[k]);
+    EXPECT_EQ(part->labels[k], whole->labels[r]) << k;
+    for (size_t j = 0; j < 15; ++j) {
+      ASSERT_EQ(part->features[k * 15 + j], whole->features[r * 15 + j]) << k << " " << j;
+    }
+  }
+  auto labels_only = LoadIdxLabels(images, labels);
+  ASSERT_TRUE(labels_only.ok()) << labels_only.status().ToString();
+  EXPECT_TRUE(labels_only->features.empty());
+  EXPECT_EQ(labels_only->labels, whole->labels);
+  EXPECT_EQ(labels_only->num_features, 15);
+  EXPECT_EQ(labels_only->num_classes, 13);
+  // The budget counts the rows read, not the file: 12 x 15 floats = 720 bytes.
+  EXPECT_TRUE(LoadIdxRows(images, labels, rows, /*max_dense_bytes=*/720).ok());
+  auto over = LoadIdxRows(images, labels, rows, /*max_dense_bytes=*/719);
+  ASSERT_FALSE(over.ok());
+  EXPECT_NE(over.status().message().find("12 of the 50 x 3 x 5 images need"), std::string::npos)
+      << over.status().message();
+  auto outside = LoadIdxRows(images, labels, {2, 50});
+  ASSERT_FALSE(outside.ok());
+  EXPECT_EQ(outside.status().message(), images + ": example 50 asked for; the file has 50");
+  EXPECT_FALSE(LoadIdxRows(images, labels, {-1}).ok());
+  // The same header errors as LoadIdx.
+  auto swapped = LoadIdxLabels(labels, images);
+  ASSERT_FALSE(swapped.ok());
+  EXPECT_NE(swapped.status().message().find("is it the labels file?"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hearsay

@@ -47,6 +47,23 @@ class ExperimentData : public ::testing::Test {
     for (int i = 0; i < 8; ++i) labels += static_cast<char>(i % 2);
     Write("lab.idx", labels);
     Write("short.idx", images.substr(0, images.size() - 3));
+    // 103 images of 3 x 2 pixels, 5 classes, and a test pair of 9 whose labels reach class 6.
+    std::string many = std::string("\0\0\x08\x03", 4) + Be32(103) + Be32(3) + Be32(2);
+    std::string many_labels = std::string("\0\0\x08\x01", 4) + Be32(103);
+    for (int i = 0; i < 103; ++i) {
+      for (int k = 0; k < 6; ++k) many += static_cast<char>((i * 37 + k * 11) % 256);
+      many_labels += static_cast<char>((i * 7) % 5);
+    }
+    Write("many.idx", many);
+    Write("many_lab.idx", many_labels);
+    std::string test = std::string("\0\0\x08\x03", 4) + Be32(9) + Be32(3) + Be32(2);
+    std::string test_labels = std::string("\0\0\x08\x01", 4) + Be32(9);
+    for (int i = 0; i < 9; ++i) {
+      test += std::string(6, static_cast<char>(i));
+      test_labels += static_cast<char>(i % 7);
+    }
+    Write("test.idx", test);
+    Write("test_lab.idx", test_labels);
   }
   void TearDown() override {
     std::error_code ec;
@@ -190,6 +207,16 @@ TEST_F(ExperimentData, APeersOwnWorkloadIsItsShardOfTheFullOne) {
   datas.push_back(
       "data: {kind: csv, path: data.csv, label_column: -1, header: true, delimiter: ';', "
       "test_fraction: 0.25, partition: dirichlet, alpha: 0.2}\n");
+  // IDX files: the peer reads only its shard's images (LoadIdxRows).
+  for (const char* partition : {"iid", "label_sorted", "dirichlet"}) {
+    datas.push_back(std::string("data: {kind: idx, path: many.idx, labels: many_lab.idx, "
+                                "test_fraction: 0.3, partition: ") +
+                    partition + "}\n");
+  }
+  // With a test pair: no split, and the test labels' classes widen the model (7, not 5).
+  datas.push_back(
+      "data: {kind: idx, path: many.idx, labels: many_lab.idx, test_path: test.idx, "
+      "test_labels: test_lab.idx, partition: label_sorted}\n");
   for (const std::string& data : datas) {
     auto exp = Load(data);
     ASSERT_TRUE(exp.ok()) << exp.status().message();
@@ -224,10 +251,30 @@ TEST_F(ExperimentData, APeersOwnWorkloadIsItsShardOfTheFullOne) {
             << data << " peer " << p << " row " << k;
       }
     }
+    if (data.find("test_lab.idx") != std::string::npos) {
+      EXPECT_EQ(full->train.num_classes, 7);
+      EXPECT_EQ(full->train.size(), 103);
+    }
     auto bad = BuildPeerWorkload(run, 4, 4);
     ASSERT_FALSE(bad.ok());
     EXPECT_EQ(bad.status().message(), "peer id 4 is not one of the 4 peers");
   }
+  // A test pair of another shape: the peer reports what the full build does.
+  Write("wide.idx",
+        std::string("\0\0\x08\x03", 4) + Be32(1) + Be32(4) + Be32(2) + std::string(8, '\0'));
+  Write("wide_lab.idx", std::string("\0\0\x08\x01", 4) + Be32(1) + std::string(1, '\0'));
+  auto wide = Load(
+      "data: {kind: idx, path: many.idx, labels: many_lab.idx, test_path: wide.idx, "
+      "test_labels: wide_lab.idx}\n");
+  ASSERT_TRUE(wide.ok()) << wide.status().message();
+  auto wide_peer = BuildPeerWorkload(wide->runs.front(), 4, 1);
+  auto wide_full = BuildWorkload(wide->runs.front(), 4);
+  ASSERT_FALSE(wide_peer.ok());
+  ASSERT_FALSE(wide_full.ok());
+  EXPECT_EQ(wide_peer.status().message(), wide_full.status().message());
+  EXPECT_NE(wide_peer.status().message().find("has 8 features, the training file"),
+            std::string::npos)
+      << wide_peer.status().message();
   // Too few examples for the peers: the full build's error, without generating the features.
   auto exp = Load("data: {kind: synthetic, samples: 4, features: 3, test_fraction: 0.5}\n");
   ASSERT_TRUE(exp.ok()) << exp.status().message();
