@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "runtime/data/dataset.h"
@@ -44,5 +45,29 @@ const char* CsvHeaderName(CsvHeader header);
 
 Result<Dataset> LoadCsv(const std::string& path, const CsvOptions& options,
                         uint64_t max_dense_bytes = 0);
+
+// A CSV file indexed for reading some of its examples (a peer's shard) without holding the rest:
+// Build checks every line as LoadCsv does (the same errors) but keeps only the labels and where
+// each example's line is (20 bytes per example); Rows then parses the listed examples alone.
+class CsvIndex {
+ public:
+  static Result<CsvIndex> Build(const std::string& path, const CsvOptions& options);
+
+  // num_features, num_classes and every example's label, as LoadCsv gives them; no features.
+  const Dataset& labels() const { return labels_; }
+  // Examples `rows` (indices into labels(), in that order) as rows 0..m-1: the same values as
+  // the same rows of LoadCsv. The budget applies to the m rows; an index out of range, or a file
+  // changed since Build, is an error.
+  Result<Dataset> Rows(const std::vector<int64_t>& rows, uint64_t max_dense_bytes = 0) const;
+
+ private:
+  std::string path_;
+  CsvOptions options_;
+  int64_t label_col_ = 0;
+  Dataset labels_;
+  std::vector<uint64_t> offsets_;  // per example: its line's first byte,
+  std::vector<uint32_t> bytes_;    // its length,
+  std::vector<int64_t> line_nos_;  // and its line number (for messages)
+};
 
 }  // namespace hearsay

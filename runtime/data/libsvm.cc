@@ -102,43 +102,61 @@ Status ParseLine(std::string_view line, const std::string& where, int64_t num_fe
   return Status::Ok();
 }
 
-}  // namespace
+// Where one example's line is in the file (trimmed).
+struct LineSpan {
+  uint64_t offset = 0;
+  uint32_t bytes = 0;
+  int64_t line_no = 0;
+};
 
-Result<Dataset> LoadLibsvm(const std::string& path, int64_t num_features,
-                           uint64_t max_dense_bytes) {
-  const uint64_t budget = max_dense_bytes > 0 ? max_dense_bytes : DefaultDenseBudgetBytes();
+// One pass over the file: comment and blank lines skipped, every example line parsed and handed
+// to on_example(parsed, span) in order. Returns the largest feature index seen.
+template <typename OnExample>
+Result<int64_t> ScanLibsvm(const std::string& path, int64_t num_features, OnExample&& on_example) {
   if (num_features < 0) {
     return InvalidArgument(path + ": num_features = " + std::to_string(num_features) +
                            "; use 0 to infer it or a positive count");
   }
   // A device or FIFO would be read for ever (/dev/zero) or block (a pipe): regular files only.
   HEARSAY_RETURN_IF_ERROR(CheckRegularFile(path, kMaxLibsvmFileBytes, "LIBSVM file"));
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) {
     return NotFound(path + ": cannot open LIBSVM file: " + std::strerror(errno));
   }
-  std::vector<ParsedLine> rows;
   std::string line;
   int64_t line_no = 0;
   int64_t max_index = 0;
-  while (std::getline(in, line)) {
+  int64_t examples = 0;
+  ParsedLine parsed;
+  for (uint64_t offset = 0; std::getline(in, line); offset += line.size() + 1) {
     ++line_no;
     const std::string_view view = Trim(line);
     if (view.empty() || view.front() == '#') continue;
-    ParsedLine parsed;
-    HEARSAY_RETURN_IF_ERROR(
-        ParseLine(view, path + ":" + std::to_string(line_no), num_features, &parsed));
+    const std::string where = path + ":" + std::to_string(line_no);
+    if (view.size() > UINT32_MAX) {
+      return InvalidArgument(where + ": a line of " + std::to_string(view.size()) +
+                             " bytes; at most 4 GiB per line");
+    }
+    parsed.entries.clear();
+    HEARSAY_RETURN_IF_ERROR(ParseLine(view, where, num_features, &parsed));
     if (!parsed.entries.empty()) max_index = std::max(max_index, parsed.entries.back().index);
-    rows.push_back(std::move(parsed));
+    const LineSpan span{offset + static_cast<uint64_t>(view.data() - line.data()),
+                        static_cast<uint32_t>(view.size()), line_no};
+    HEARSAY_RETURN_IF_ERROR(on_example(parsed, span));
+    ++examples;
   }
   if (in.bad()) return Unavailable(path + ": read error after line " + std::to_string(line_no));
-  if (rows.empty()) return InvalidArgument(path + ": no examples (the file is empty)");
-
+  if (examples == 0) return InvalidArgument(path + ": no examples (the file is empty)");
   const int64_t d = num_features > 0 ? num_features : max_index;
   if (d == 0) return InvalidArgument(path + ": no features on any line");
+  return max_index;
+}
 
+// The class ids of a file's distinct label values, ascending.
+Result<std::map<double, int32_t>> ClassIds(const std::string& path,
+                                           const std::vector<double>& labels) {
   std::map<double, int32_t> label_ids;
-  for (const ParsedLine& r : rows) label_ids.emplace(r.label, 0);
+  for (double l : labels) label_ids.emplace(l, 0);
   if (label_ids.size() > kMaxLibsvmClasses) {
     return InvalidArgument(path + ": " + std::to_string(label_ids.size()) +
                            " distinct labels; hearsay trains at most " +
@@ -146,27 +164,105 @@ Result<Dataset> LoadLibsvm(const std::string& path, int64_t num_features,
   }
   int32_t next = 0;
   for (auto& [label, id] : label_ids) id = next++;
-  // Checked before allocating (issue 8: an index of 1e10 gave "internal error: std::bad_alloc").
-  const double dense_bytes = 4.0 * static_cast<double>(rows.size()) * static_cast<double>(d);
-  if (dense_bytes > static_cast<double>(budget)) {
-    return InvalidArgument(path + ": " + std::to_string(rows.size()) + " examples x " +
-                           std::to_string(d) + " features need " + FormatGiB(dense_bytes) +
-                           " as dense float32, more than the " +
-                           FormatGiB(static_cast<double>(budget)) +
-                           " allowed (half of this machine's memory); is the largest feature "
-                           "index (" +
-                           std::to_string(max_index) + ") right?");
-  }
+  return label_ids;
+}
+
+// Checked before allocating (issue 8: an index of 1e10 gave "internal error: std::bad_alloc").
+Status CheckDense(const std::string& path, size_t rows, int64_t d, int64_t max_index,
+                  uint64_t max_dense_bytes) {
+  const uint64_t budget = max_dense_bytes > 0 ? max_dense_bytes : DefaultDenseBudgetBytes();
+  const double dense_bytes = 4.0 * static_cast<double>(rows) * static_cast<double>(d);
+  if (dense_bytes <= static_cast<double>(budget)) return Status::Ok();
+  return InvalidArgument(path + ": " + std::to_string(rows) + " examples x " + std::to_string(d) +
+                         " features need " + FormatGiB(dense_bytes) +
+                         " as dense float32, more than the " +
+                         FormatGiB(static_cast<double>(budget)) +
+                         " allowed (half of this machine's memory); is the largest feature "
+                         "index (" +
+                         std::to_string(max_index) + ") right?");
+}
+
+}  // namespace
+
+Result<Dataset> LoadLibsvm(const std::string& path, int64_t num_features,
+                           uint64_t max_dense_bytes) {
+  std::vector<ParsedLine> rows;
+  std::vector<double> raw_labels;
+  auto on_example = [&](const ParsedLine& parsed, const LineSpan&) -> Status {
+    rows.push_back(parsed);
+    raw_labels.push_back(parsed.label);
+    return Status::Ok();
+  };
+  HEARSAY_ASSIGN_OR_RETURN(const int64_t max_index, ScanLibsvm(path, num_features, on_example));
+  const int64_t d = num_features > 0 ? num_features : max_index;
+  HEARSAY_ASSIGN_OR_RETURN(auto label_ids, ClassIds(path, raw_labels));
+  HEARSAY_RETURN_IF_ERROR(CheckDense(path, rows.size(), d, max_index, max_dense_bytes));
 
   Dataset data;
   data.num_features = d;
-  data.num_classes = std::max<int32_t>(next, 2);
+  data.num_classes = std::max<int32_t>(static_cast<int32_t>(label_ids.size()), 2);
   data.features.assign(rows.size() * static_cast<size_t>(d), 0.0f);
   data.labels.resize(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
     data.labels[i] = label_ids[rows[i].label];
     float* x = &data.features[i * static_cast<size_t>(d)];
     for (const Entry& e : rows[i].entries) x[e.index - 1] = e.value;
+  }
+  return data;
+}
+
+Result<LibsvmIndex> LibsvmIndex::Build(const std::string& path, int64_t num_features) {
+  LibsvmIndex index;
+  index.path_ = path;
+  std::vector<double> raw_labels;
+  auto on_example = [&](const ParsedLine& parsed, const LineSpan& span) -> Status {
+    raw_labels.push_back(parsed.label);
+    index.offsets_.push_back(span.offset);
+    index.bytes_.push_back(span.bytes);
+    index.line_nos_.push_back(span.line_no);
+    return Status::Ok();
+  };
+  HEARSAY_ASSIGN_OR_RETURN(index.max_index_, ScanLibsvm(path, num_features, on_example));
+  HEARSAY_ASSIGN_OR_RETURN(auto label_ids, ClassIds(path, raw_labels));
+  Dataset& labels = index.labels_;
+  labels.num_features = num_features > 0 ? num_features : index.max_index_;
+  labels.num_classes = std::max<int32_t>(static_cast<int32_t>(label_ids.size()), 2);
+  labels.labels.reserve(raw_labels.size());
+  for (double l : raw_labels) labels.labels.push_back(label_ids[l]);
+  return index;
+}
+
+Result<Dataset> LibsvmIndex::Rows(const std::vector<int64_t>& rows,
+                                  uint64_t max_dense_bytes) const {
+  const auto n = static_cast<int64_t>(labels_.labels.size());
+  const int64_t d = labels_.num_features;
+  HEARSAY_RETURN_IF_ERROR(CheckDense(path_, rows.size(), d, max_index_, max_dense_bytes));
+  for (int64_t r : rows) {
+    if (r < 0 || r >= n) {
+      return InvalidArgument(path_ + ": example " + std::to_string(r) +
+                             " asked for; the file has " + std::to_string(n));
+    }
+  }
+  HEARSAY_ASSIGN_OR_RETURN(RegularFile file,
+                           RegularFile::Open(path_, kMaxLibsvmFileBytes, "LIBSVM file"));
+  Dataset data;
+  data.num_features = d;
+  data.num_classes = labels_.num_classes;
+  data.features.assign(rows.size() * static_cast<size_t>(d), 0.0f);
+  data.labels.resize(rows.size());
+  std::string line;
+  ParsedLine parsed;
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const auto i = static_cast<size_t>(rows[k]);
+    line.resize(bytes_[i]);
+    HEARSAY_RETURN_IF_ERROR(file.ReadAt(offsets_[i], line.data(), line.size()));
+    parsed.entries.clear();
+    // The declared width (d) also bounds the indices of a file that changed since Build.
+    HEARSAY_RETURN_IF_ERROR(
+        ParseLine(line, path_ + ":" + std::to_string(line_nos_[i]), d, &parsed));
+    data.labels[k] = labels_.labels[i];
+    float* x = &data.features[k * static_cast<size_t>(d)];
+    for (const Entry& e : parsed.entries) x[e.index - 1] = e.value;
   }
   return data;
 }

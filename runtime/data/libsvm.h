@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "runtime/data/data_limits.h"
@@ -30,5 +31,30 @@ inline constexpr size_t kMaxLibsvmClasses = kMaxDataClasses;
 // memory). Errors name "path:line" and the problem.
 Result<Dataset> LoadLibsvm(const std::string& path, int64_t num_features,
                            uint64_t max_dense_bytes = 0);
+
+// A LIBSVM file indexed for reading some of its examples (a peer's shard) without holding the
+// rest: Build parses and checks every line as LoadLibsvm does (the same errors) but keeps only
+// the labels and where each example's line is (20 bytes per example); Rows then parses the
+// listed examples alone.
+class LibsvmIndex {
+ public:
+  static Result<LibsvmIndex> Build(const std::string& path, int64_t num_features);
+
+  // num_features, num_classes and every example's class id, as LoadLibsvm gives them; no
+  // features.
+  const Dataset& labels() const { return labels_; }
+  // Examples `rows` (indices into labels(), in that order) as rows 0..m-1: the same values as
+  // the same rows of LoadLibsvm. The budget applies to the m rows; an index out of range, or a
+  // file changed since Build, is an error.
+  Result<Dataset> Rows(const std::vector<int64_t>& rows, uint64_t max_dense_bytes = 0) const;
+
+ private:
+  std::string path_;
+  int64_t max_index_ = 0;
+  Dataset labels_;
+  std::vector<uint64_t> offsets_;  // per example: its line's first byte,
+  std::vector<uint32_t> bytes_;    // its length,
+  std::vector<int64_t> line_nos_;  // and its line number (for messages)
+};
 
 }  // namespace hearsay

@@ -1,5 +1,8 @@
 #include "runtime/peer/workload.h"
 
+#include <functional>
+#include <memory>
+
 #include "runtime/data/csv_data.h"
 #include "runtime/data/idx.h"
 #include "runtime/data/libsvm.h"
@@ -23,6 +26,37 @@ Result<Dataset> LoadFile(const DataConfig& d, const std::string& path, const std
   if (d.kind == "csv") return LoadCsv(path, d.csv);
   if (d.kind == "idx") return LoadIdx(path, labels);
   return LoadLibsvm(path, features);
+}
+
+// A data file's labels (num_features, num_classes, every label; no features) and a reader of
+// some of its examples: what a peer needs to read its shard alone. Text files are parsed once,
+// every line checked (the same errors as LoadFile), keeping where each example is; a shard's
+// lines are then parsed again. IDX files read the labels whole and a shard's images alone.
+struct IndexedFile {
+  Dataset labels;
+  std::function<Result<Dataset>(const std::vector<int64_t>&)> read;
+};
+
+Result<IndexedFile> IndexFile(const DataConfig& d, const std::string& path,
+                              const std::string& labels, int64_t features) {
+  IndexedFile f;
+  if (d.kind == "idx") {
+    HEARSAY_ASSIGN_OR_RETURN(f.labels, LoadIdxLabels(path, labels));
+    f.read = [path, labels](const std::vector<int64_t>& rows) {
+      return LoadIdxRows(path, labels, rows);
+    };
+  } else if (d.kind == "csv") {
+    HEARSAY_ASSIGN_OR_RETURN(CsvIndex index, CsvIndex::Build(path, d.csv));
+    auto shared = std::make_shared<const CsvIndex>(std::move(index));
+    f.labels = shared->labels();
+    f.read = [shared](const std::vector<int64_t>& rows) { return shared->Rows(rows); };
+  } else {
+    HEARSAY_ASSIGN_OR_RETURN(LibsvmIndex index, LibsvmIndex::Build(path, features));
+    auto shared = std::make_shared<const LibsvmIndex>(std::move(index));
+    f.labels = shared->labels();
+    f.read = [shared](const std::vector<int64_t>& rows) { return shared->Rows(rows); };
+  }
+  return f;
 }
 
 // Reorders the training rows so that each peer's shard is one contiguous block, in the order of
@@ -133,9 +167,8 @@ Result<std::vector<int64_t>> PeerRows(const RunConfig& run, int num_peers, int p
   return mine;
 }
 
-// ReadData cut to shard `peer`, reading or generating only the shard's rows where the format
-// allows (synthetic data, IDX files): the split and partition need only the labels. Text files
-// (CSV, LIBSVM) are parsed whole and cut.
+// ReadData cut to shard `peer`, generating or reading only the shard's rows: the split and
+// partition need only the labels.
 Status ReadPeerData(const RunConfig& run, int num_peers, int peer, Workload& w) {
   const DataConfig& d = run.data;
   if (d.kind == "synthetic") {
@@ -146,21 +179,20 @@ Status ReadPeerData(const RunConfig& run, int num_peers, int peer, Workload& w) 
     HEARSAY_ASSIGN_OR_RETURN(std::vector<int64_t> rows,
                              PeerRows(run, num_peers, peer, all, true, d.synthetic.seed, w));
     HEARSAY_ASSIGN_OR_RETURN(w.train, MakeSyntheticRows(d.synthetic, rows));
-  } else if (d.kind == "idx") {
-    HEARSAY_ASSIGN_OR_RETURN(Dataset all, LoadIdxLabels(d.path, d.labels));
+  } else {
+    HEARSAY_ASSIGN_OR_RETURN(IndexedFile file, IndexFile(d, d.path, d.labels, d.features));
+    Dataset& all = file.labels;
     if (!d.test_path.empty()) {
       // The test set's shape and classes only: checked and merged as ReadData does.
-      HEARSAY_ASSIGN_OR_RETURN(Dataset test, LoadIdxLabels(d.test_path, d.test_labels));
-      HEARSAY_RETURN_IF_ERROR(CheckTestFeatures(d, all, test));
-      all.num_classes = std::max(all.num_classes, test.num_classes);
+      HEARSAY_ASSIGN_OR_RETURN(IndexedFile test,
+                               IndexFile(d, d.test_path, d.test_labels, all.num_features));
+      HEARSAY_RETURN_IF_ERROR(CheckTestFeatures(d, all, test.labels));
+      all.num_classes = std::max(all.num_classes, test.labels.num_classes);
     }
     HEARSAY_ASSIGN_OR_RETURN(std::vector<int64_t> rows,
                              PeerRows(run, num_peers, peer, all, d.test_path.empty(), run.seed, w));
-    HEARSAY_ASSIGN_OR_RETURN(w.train, LoadIdxRows(d.path, d.labels, rows));
+    HEARSAY_ASSIGN_OR_RETURN(w.train, file.read(rows));
     w.train.num_classes = all.num_classes;
-  } else {
-    HEARSAY_RETURN_IF_ERROR(ReadData(run, num_peers, w));
-    w.train = Gather(w.train, w.shards[static_cast<size_t>(peer)]);
   }
   RenumberAsOnlyShard(w, peer);
   return Status::Ok();

@@ -117,6 +117,10 @@ TEST(LoadCsv, EachMalformedClassNamesLineColumnAndReason) {
     EXPECT_NE(r.status().message().find(path + c.expect), std::string::npos)
         << r.status().message();
     EXPECT_EQ(r.status().message().find('\n'), std::string::npos) << "one line";
+    // A peer's index of the file checks every line too, with the same message.
+    auto index = CsvIndex::Build(path, options);
+    ASSERT_FALSE(index.ok()) << c.text;
+    EXPECT_EQ(index.status().message(), r.status().message());
   }
 }
 
@@ -140,6 +144,64 @@ TEST(LoadCsv, RefusesBadOptionsMissingAndNonRegularFilesAndOverBudgetData) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find(":3: the examples so far need"), std::string::npos)
       << r.status().message();
+}
+
+// A peer's shard read through the index: the rows LoadCsv gives, in the asked order, from a file
+// with a byte-order mark, CRLF line ends, quotes, blank lines and a header.
+TEST(CsvIndex, RowsAreTheSameAsTheWholeLoad) {
+  std::string text = "\xEF\xBB\xBFx1;\"y\";x2\r\n";
+  for (int i = 0; i < 40; ++i) {
+    text += (i % 5 == 0 ? "\"" + std::to_string(i * 0.25) + "\"" : std::to_string(i * 0.25)) + ";" +
+            std::to_string((i * 3) % 7) + " ;  " + std::to_string(-i) + "e-1\r\n";
+    if (i % 9 == 0) text += "\r\n";
+  }
+  CsvOptions options;
+  options.label_column = 1;
+  options.delimiter = ';';
+  const std::string path = WriteFile("index.csv", text);
+  auto whole = LoadCsv(path, options);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  auto index = CsvIndex::Build(path, options);
+  ASSERT_TRUE(index.ok()) << index.status().ToString();
+  EXPECT_EQ(index->labels().labels, whole->labels);
+  EXPECT_EQ(index->labels().num_features, 2);
+  EXPECT_EQ(index->labels().num_classes, 7);
+  EXPECT_TRUE(index->labels().features.empty());
+  const std::vector<int64_t> rows = {39, 0, 1, 2, 17, 9, 10, 0};
+  auto part = index->Rows(rows);
+  ASSERT_TRUE(part.ok()) << part.status().ToString();
+  ASSERT_EQ(part->size(), 8);
+  EXPECT_EQ(part->num_classes, 7);
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const auto r = static_cast<size_t>(rows[k]);
+    EXPECT_EQ(part->labels[k], whole->labels[r]);
+    EXPECT_EQ(part->features[2 * k], whole->features[2 * r]) << k;
+    EXPECT_EQ(part->features[2 * k + 1], whole->features[2 * r + 1]) << k;
+  }
+  // Without a header, the first example is on line 1 behind the byte-order mark.
+  CsvOptions plain;
+  plain.header = CsvHeader::kNo;
+  const std::string bom = WriteFile("index_bom.csv",
+                                    "\xEF\xBB\xBF"
+                                    "2,0.5\n1,0.25");
+  auto first = CsvIndex::Build(bom, plain);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto both = first->Rows({1, 0});
+  ASSERT_TRUE(both.ok()) << both.status().ToString();
+  EXPECT_EQ(both->labels, (std::vector<int32_t>{1, 2}));
+  EXPECT_EQ(both->features, (std::vector<float>{0.25f, 0.5f}));
+  // The budget counts the rows read; an index outside the file is named.
+  EXPECT_TRUE(index->Rows(rows, /*max_dense_bytes=*/64).ok());
+  auto over = index->Rows(rows, /*max_dense_bytes=*/63);
+  ASSERT_FALSE(over.ok());
+  EXPECT_NE(over.status().message().find("8 examples x 2 features need"), std::string::npos)
+      << over.status().message();
+  auto outside = index->Rows({40});
+  ASSERT_FALSE(outside.ok());
+  EXPECT_EQ(outside.status().message(), path + ": example 40 asked for; the file has 40");
+  // A file rewritten after the index was built: its changed line is an error, not a wrong row.
+  WriteFile("index.csv", std::string(text.size(), 'z'));
+  EXPECT_FALSE(index->Rows({3}).ok());
 }
 
 }  // namespace

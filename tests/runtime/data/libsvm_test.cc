@@ -61,6 +61,10 @@ TEST(LoadLibsvm, ErrorsNameFileLineAndProblem) {
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
     EXPECT_NE(r.status().message().find(path + c.expect), std::string::npos)
         << r.status().message();
+    // A peer's index of the file checks every line too, with the same message.
+    auto index = LibsvmIndex::Build(path, c.width);
+    ASSERT_FALSE(index.ok()) << c.text;
+    EXPECT_EQ(index.status().message(), r.status().message());
   }
 }
 
@@ -103,6 +107,52 @@ TEST(LoadLibsvm, RefusesDeviceFilesAndDirectories) {
   auto r = LoadLibsvm(::testing::TempDir(), 0);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("directory"), std::string::npos) << r.status().message();
+}
+
+// A peer's shard read through the index: the rows LoadLibsvm gives, in the asked order, with the
+// file's own class ids (from every line, not only the rows read).
+TEST(LibsvmIndex, RowsAreTheSameAsTheWholeLoad) {
+  std::string text = "# header comment\n";
+  for (int i = 0; i < 30; ++i) {
+    text += "  " + std::to_string((i * 5) % 4 - 1) + " ";  // labels -1, 0, 1, 2
+    for (int k = 1; k <= 6; ++k) {
+      if ((i + k) % 3 != 0) text += std::to_string(k) + ":" + std::to_string(i * 0.5 + k) + " ";
+    }
+    text += i % 4 == 0 ? "# note\r\n" : "\n";
+    if (i % 7 == 0) text += "\n# more\n";
+  }
+  const std::string path = WriteFile("index.svm", text);
+  for (int64_t width : {0, 9}) {
+    auto whole = LoadLibsvm(path, width);
+    ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+    auto index = LibsvmIndex::Build(path, width);
+    ASSERT_TRUE(index.ok()) << index.status().ToString();
+    EXPECT_EQ(index->labels().labels, whole->labels);
+    EXPECT_EQ(index->labels().num_features, whole->num_features);
+    EXPECT_EQ(index->labels().num_classes, 4);
+    EXPECT_TRUE(index->labels().features.empty());
+    const std::vector<int64_t> rows = {29, 3, 4, 5, 0, 14, 3};
+    auto part = index->Rows(rows);
+    ASSERT_TRUE(part.ok()) << part.status().ToString();
+    const auto d = static_cast<size_t>(whole->num_features);
+    ASSERT_EQ(part->features.size(), rows.size() * d);
+    for (size_t k = 0; k < rows.size(); ++k) {
+      const auto r = static_cast<size_t>(rows[k]);
+      EXPECT_EQ(part->labels[k], whole->labels[r]);
+      for (size_t j = 0; j < d; ++j) {
+        EXPECT_EQ(part->features[k * d + j], whole->features[r * d + j]) << k << " " << j;
+      }
+    }
+    auto outside = index->Rows({30});
+    ASSERT_FALSE(outside.ok());
+    EXPECT_EQ(outside.status().message(), path + ": example 30 asked for; the file has 30");
+  }
+  auto index = LibsvmIndex::Build(path, 0);
+  ASSERT_TRUE(index.ok());
+  auto over = index->Rows({1, 2}, /*max_dense_bytes=*/47);  // 2 x 6 floats = 48 bytes
+  ASSERT_FALSE(over.ok());
+  EXPECT_NE(over.status().message().find("2 examples x 6 features need"), std::string::npos)
+      << over.status().message();
 }
 
 }  // namespace

@@ -39,6 +39,18 @@ class ExperimentData : public ::testing::Test {
       csv += std::to_string(i) + ";" + std::to_string(i % 7) + ";" + std::to_string(i % 3) + "\n";
     }
     Write("data.csv", csv);
+    // The same as LIBSVM, sparse and with comments, labels -1 / +1 / 3; and a test file.
+    std::string svm = "# 40 examples\n";
+    for (int i = 0; i < 40; ++i) {
+      svm += std::string(i % 3 == 0   ? "-1"
+                         : i % 3 == 1 ? "+1"
+                                      : "3") +
+             " 1:" + std::to_string(i) + (i % 4 == 0 ? "" : " 3:" + std::to_string(i % 7)) +
+             (i % 5 == 0 ? " # c" : "") + "\n";
+    }
+    Write("data.svm", svm);
+    Write("test.svm", "+1 2:1\n-1 3:2\n");
+    Write("test.csv", "x1;x2;y\n1;2;5\n3;4;0\n");
     // 8 images of 2 x 2 pixels and their labels.
     std::string images = std::string("\0\0\x08\x03", 4) + Be32(8) + Be32(2) + Be32(2);
     for (int i = 0; i < 32; ++i) images += static_cast<char>(i * 8);
@@ -207,6 +219,16 @@ TEST_F(ExperimentData, APeersOwnWorkloadIsItsShardOfTheFullOne) {
   datas.push_back(
       "data: {kind: csv, path: data.csv, label_column: -1, header: true, delimiter: ';', "
       "test_fraction: 0.25, partition: dirichlet, alpha: 0.2}\n");
+  datas.push_back(
+      "data: {kind: csv, path: data.csv, label_column: -1, header: true, delimiter: ';', "
+      "test_path: test.csv, partition: iid}\n");
+  datas.push_back("data: {kind: libsvm, path: data.svm, test_fraction: 0.3, partition: iid}\n");
+  datas.push_back(
+      "data: {kind: libsvm, path: data.svm, features: 4, test_fraction: 0.2, partition: "
+      "label_sorted}\n");
+  datas.push_back(
+      "data: {kind: libsvm, path: data.svm, test_path: test.svm, partition: dirichlet, "
+      "alpha: 0.5}\n");
   // IDX files: the peer reads only its shard's images (LoadIdxRows).
   for (const char* partition : {"iid", "label_sorted", "dirichlet"}) {
     datas.push_back(std::string("data: {kind: idx, path: many.idx, labels: many_lab.idx, "
@@ -254,6 +276,9 @@ TEST_F(ExperimentData, APeersOwnWorkloadIsItsShardOfTheFullOne) {
     if (data.find("test_lab.idx") != std::string::npos) {
       EXPECT_EQ(full->train.num_classes, 7);
       EXPECT_EQ(full->train.size(), 103);
+    }
+    if (data.find("test.csv") != std::string::npos) {
+      EXPECT_EQ(full->train.num_classes, 6);  // the test file's label 5
     }
     auto bad = BuildPeerWorkload(run, 4, 4);
     ASSERT_FALSE(bad.ok());
