@@ -19,8 +19,8 @@ Status AtData(const RunConfig& run, const Status& s) {
   return run.data_at.empty() ? s : s.WithPrefix(run.data_at + ": data");
 }
 
-// One data file (with its labels file for idx). `features`: libsvm's declared width (the test
-// file takes the training file's).
+// One data file (with its labels file for idx), whole. `features`: libsvm's declared width (the
+// test file takes the training file's).
 Result<Dataset> LoadFile(const DataConfig& d, const std::string& path, const std::string& labels,
                          int64_t features) {
   if (d.kind == "csv") return LoadCsv(path, d.csv);
@@ -28,60 +28,60 @@ Result<Dataset> LoadFile(const DataConfig& d, const std::string& path, const std
   return LoadLibsvm(path, features);
 }
 
-// A data file's labels (num_features, num_classes, every label; no features) and a reader of
-// some of its examples: what a peer needs to read its shard alone. Text files are parsed once,
-// every line checked (the same errors as LoadFile), keeping where each example is; a shard's
-// lines are then parsed again. IDX files read the labels whole and a shard's images alone.
-struct IndexedFile {
+// A data set's labels (num_features, num_classes, every example's label; no features) and a
+// reader of any of its examples, in any order: the split and partition are computed from the
+// labels, then only the rows wanted are generated or read, straight into their final order.
+struct RowSource {
   Dataset labels;
   std::function<Result<Dataset>(const std::vector<int64_t>&)> read;
 };
 
-Result<IndexedFile> IndexFile(const DataConfig& d, const std::string& path,
-                              const std::string& labels, int64_t features) {
-  IndexedFile f;
-  if (d.kind == "idx") {
-    HEARSAY_ASSIGN_OR_RETURN(f.labels, LoadIdxLabels(path, labels));
-    f.read = [path, labels](const std::vector<int64_t>& rows) {
-      return LoadIdxRows(path, labels, rows);
-    };
-  } else if (d.kind == "csv") {
-    HEARSAY_ASSIGN_OR_RETURN(CsvIndex index, CsvIndex::Build(path, d.csv));
-    auto shared = std::make_shared<const CsvIndex>(std::move(index));
-    f.labels = shared->labels();
-    f.read = [shared](const std::vector<int64_t>& rows) { return shared->Rows(rows); };
-  } else {
-    HEARSAY_ASSIGN_OR_RETURN(LibsvmIndex index, LibsvmIndex::Build(path, features));
-    auto shared = std::make_shared<const LibsvmIndex>(std::move(index));
-    f.labels = shared->labels();
-    f.read = [shared](const std::vector<int64_t>& rows) { return shared->Rows(rows); };
-  }
-  return f;
+RowSource SourceOf(Dataset labels, std::function<Result<Dataset>(const std::vector<int64_t>&)> f) {
+  return RowSource{std::move(labels), std::move(f)};
 }
 
-// Reorders the training rows so that each peer's shard is one contiguous block, in the order of
-// its indices, and renumbers the shards accordingly. Every peer draws the same rows with the same
-// values as before (its sampler walks positions of its shard), so training is unchanged bit for
-// bit; what changes is locality: a shard drawn at random from the whole set put every minibatch
-// row on its own cache lines and pages, which the simulator's thousands of peers paid as cache and
-// TLB misses in each step (docs/simulator.md). Only the order of the full-training-set evaluation's
-// sum changes. Shards that are not a partition of every row are left as they are.
-void StoreShardsContiguously(Workload& w) {
-  const auto n = static_cast<size_t>(w.train.size());
-  std::vector<int64_t> order;
-  order.reserve(n);
-  for (const auto& shard : w.shards) order.insert(order.end(), shard.begin(), shard.end());
-  if (order.size() != n) return;
-  std::vector<char> seen(n, 0);
-  for (int64_t r : order) {
-    if (r < 0 || static_cast<size_t>(r) >= n || seen[static_cast<size_t>(r)]) return;
-    seen[static_cast<size_t>(r)] = 1;
+// Every example's label of `data`, without its features.
+Dataset LabelsOf(const Dataset& data) {
+  return Dataset{data.num_features, data.num_classes, {}, data.labels};
+}
+
+// The rows of synthetic data are generated (each is a pure function of the seed and its index)
+// and those of an IDX file read alone. `whole`: a text file is parsed once and held (the full
+// build reads most of it anyway); otherwise it is indexed -- parsed once, every line checked (the
+// same errors as LoadFile), keeping where each example is -- and a shard's lines parsed again.
+Result<RowSource> OpenSource(const DataConfig& d, const std::string& path,
+                             const std::string& labels, int64_t features, bool whole) {
+  if (d.kind == "synthetic") {
+    Dataset all{d.synthetic.features, d.synthetic.classes, {}, {}};
+    HEARSAY_ASSIGN_OR_RETURN(all.labels, SyntheticLabels(d.synthetic));
+    const SyntheticConfig config = d.synthetic;
+    return SourceOf(std::move(all), [config](const std::vector<int64_t>& rows) {
+      return MakeSyntheticRows(config, rows);
+    });
   }
-  w.train = Gather(w.train, order);
-  int64_t next = 0;
-  for (auto& shard : w.shards) {
-    for (int64_t& r : shard) r = next++;
+  if (d.kind == "idx") {
+    HEARSAY_ASSIGN_OR_RETURN(Dataset all, LoadIdxLabels(path, labels));
+    return SourceOf(std::move(all), [path, labels](const std::vector<int64_t>& rows) {
+      return LoadIdxRows(path, labels, rows);
+    });
   }
+  if (whole) {
+    HEARSAY_ASSIGN_OR_RETURN(Dataset data, LoadFile(d, path, labels, features));
+    auto shared = std::make_shared<const Dataset>(std::move(data));
+    return SourceOf(LabelsOf(*shared), [shared](const std::vector<int64_t>& rows) {
+      return Result<Dataset>(Gather(*shared, rows));
+    });
+  }
+  if (d.kind == "csv") {
+    HEARSAY_ASSIGN_OR_RETURN(CsvIndex index, CsvIndex::Build(path, d.csv));
+    auto shared = std::make_shared<const CsvIndex>(std::move(index));
+    return SourceOf(shared->labels(),
+                    [shared](const std::vector<int64_t>& rows) { return shared->Rows(rows); });
+  }
+  HEARSAY_ASSIGN_OR_RETURN(LibsvmIndex index, LibsvmIndex::Build(path, features));
+  auto shared = std::make_shared<const LibsvmIndex>(std::move(index));
+  return SourceOf(shared->labels(),
+                  [shared](const std::vector<int64_t>& rows) { return shared->Rows(rows); });
 }
 
 Status CheckShareable(const RunConfig& run, int64_t examples, int num_peers) {
@@ -98,37 +98,101 @@ Status CheckTestFeatures(const DataConfig& d, const Dataset& train, const Datase
                          std::to_string(train.num_features));
 }
 
-Status ReadData(const RunConfig& run, int num_peers, Workload& w) {
+// Which examples go where, computed from the labels alone.
+struct RowPlan {
+  RowSource source;
+  std::vector<int64_t> train;                // training examples, indices into the source
+  std::vector<int64_t> test;                 // held-out examples (none with a test file)
+  std::vector<std::vector<int64_t>> shards;  // per peer: positions in `train`
+  int32_t num_classes = 0;                   // the training and test sets' (merged)
+  Dataset test_file;                         // the test file, when there is one and it was read
+};
+
+// The source, the train/test split (or the test file's classes merged in) and the partition.
+// `whole`: the full build (the test file is read, a text file parsed once and held); otherwise
+// a peer's (the test file's classes only, text files indexed).
+Result<RowPlan> PlanRows(const RunConfig& run, int num_peers, bool whole) {
   const DataConfig& d = run.data;
-  if (d.kind == "synthetic") {
-    HEARSAY_ASSIGN_OR_RETURN(Dataset all, MakeSynthetic(d.synthetic));
-    TrainTest split = SplitTrainTest(all, d.test_fraction, d.synthetic.seed);
-    w.train = std::move(split.train);
-    w.test = std::move(split.test);
-  } else {
-    HEARSAY_ASSIGN_OR_RETURN(Dataset all, LoadFile(d, d.path, d.labels, d.features));
-    if (d.test_path.empty()) {
-      TrainTest split = SplitTrainTest(all, d.test_fraction, run.seed);
-      w.train = std::move(split.train);
-      w.test = std::move(split.test);
+  RowPlan plan;
+  HEARSAY_ASSIGN_OR_RETURN(plan.source, OpenSource(d, d.path, d.labels, d.features, whole));
+  const Dataset& all = plan.source.labels;
+  plan.num_classes = all.num_classes;
+  if (!d.test_path.empty()) {
+    Dataset test_labels;
+    if (whole) {
+      HEARSAY_ASSIGN_OR_RETURN(plan.test_file,
+                               LoadFile(d, d.test_path, d.test_labels, all.num_features));
+      test_labels = LabelsOf(plan.test_file);
     } else {
-      w.train = std::move(all);
-      HEARSAY_ASSIGN_OR_RETURN(w.test,
-                               LoadFile(d, d.test_path, d.test_labels, w.train.num_features));
-      HEARSAY_RETURN_IF_ERROR(CheckTestFeatures(d, w.train, w.test));
-      w.test.num_classes = std::max(w.test.num_classes, w.train.num_classes);
-      w.train.num_classes = w.test.num_classes;
+      // The test set's shape and classes only: checked and merged as the full build does.
+      HEARSAY_ASSIGN_OR_RETURN(RowSource test,
+                               OpenSource(d, d.test_path, d.test_labels, all.num_features, false));
+      test_labels = std::move(test.labels);
     }
+    HEARSAY_RETURN_IF_ERROR(CheckTestFeatures(d, all, test_labels));
+    plan.num_classes = std::max(all.num_classes, test_labels.num_classes);
+    plan.train.resize(all.labels.size());
+    for (size_t i = 0; i < plan.train.size(); ++i) plan.train[i] = static_cast<int64_t>(i);
+  } else {
+    const uint64_t seed = d.kind == "synthetic" ? d.synthetic.seed : run.seed;
+    TrainTestRows split = SplitTrainTestRows(all.size(), d.test_fraction, seed);
+    plan.train = std::move(split.train);
+    plan.test = std::move(split.test);
   }
-  HEARSAY_RETURN_IF_ERROR(CheckShareable(run, w.train.size(), num_peers));
-  w.shards = PartitionIndices(w.train, num_peers, d.partition, run.seed, d.alpha);
-  StoreShardsContiguously(w);
+  Dataset train{
+      all.num_features, plan.num_classes, {}, {}};  // labels only: what the partition reads
+  train.labels.reserve(plan.train.size());
+  for (int64_t i : plan.train) train.labels.push_back(all.labels[static_cast<size_t>(i)]);
+  HEARSAY_RETURN_IF_ERROR(CheckShareable(run, train.size(), num_peers));
+  plan.shards = PartitionIndices(train, num_peers, d.partition, run.seed, d.alpha);
+  return plan;
+}
+
+// The full build: the training rows are read in shard order, so that each peer's shard is one
+// contiguous block (in the order of its indices), and the shards renumbered accordingly. Every
+// peer draws the same rows with the same values as from the set in file order (its sampler walks
+// positions of its shard), so training is the same bit for bit; what changes is locality: a shard
+// drawn at random from the whole set put every minibatch row on its own cache lines and pages,
+// which the simulator's thousands of peers paid as cache and TLB misses in each step
+// (docs/simulator.md). Only the order of the full-training-set evaluation's sum changes. The data
+// set is never held twice, except a text file (parsed whole, then gathered).
+Status ReadData(const RunConfig& run, int num_peers, Workload& w) {
+  HEARSAY_ASSIGN_OR_RETURN(RowPlan plan, PlanRows(run, num_peers, /*whole=*/true));
+  std::vector<int64_t> order;  // source indices of the training rows, shard after shard
+  order.reserve(plan.train.size());
+  for (const auto& shard : plan.shards) {
+    for (int64_t r : shard) order.push_back(plan.train[static_cast<size_t>(r)]);
+  }
+  if (order.size() == plan.train.size()) {
+    int64_t next = 0;
+    for (auto& shard : plan.shards) {
+      for (int64_t& r : shard) r = next++;
+    }
+  } else {
+    order = plan.train;  // no peers (no partition): the training set in source order
+  }
+  w.shards = std::move(plan.shards);
+  HEARSAY_ASSIGN_OR_RETURN(w.train, plan.source.read(order));
+  if (run.data.test_path.empty()) {
+    HEARSAY_ASSIGN_OR_RETURN(w.test, plan.source.read(plan.test));
+  } else {
+    w.test = std::move(plan.test_file);
+  }
+  w.train.num_classes = w.test.num_classes = plan.num_classes;
   return Status::Ok();
 }
 
-// Once w.train holds exactly shard `peer`'s rows, in its order: that shard becomes rows 0..m-1,
-// the other shards and the test set are dropped.
-void RenumberAsOnlyShard(Workload& w, int peer) {
+// ReadData cut to shard `peer`, generating or reading only the shard's rows (stored as rows
+// 0..m-1); the other shards are left empty and there is no test set.
+Status ReadPeerData(const RunConfig& run, int num_peers, int peer, Workload& w) {
+  HEARSAY_ASSIGN_OR_RETURN(RowPlan plan, PlanRows(run, num_peers, /*whole=*/false));
+  std::vector<int64_t> rows;  // the shard's examples, as source indices
+  for (int64_t r : plan.shards[static_cast<size_t>(peer)]) {
+    rows.push_back(plan.train[static_cast<size_t>(r)]);
+  }
+  HEARSAY_ASSIGN_OR_RETURN(w.train, plan.source.read(rows));
+  w.train.num_classes = plan.num_classes;
+  w.shards = std::move(plan.shards);
   for (size_t p = 0; p < w.shards.size(); ++p) {
     std::vector<int64_t>& shard = w.shards[p];
     if (p != static_cast<size_t>(peer)) {
@@ -138,63 +202,6 @@ void RenumberAsOnlyShard(Workload& w, int peer) {
     for (size_t r = 0; r < shard.size(); ++r) shard[r] = static_cast<int64_t>(r);
   }
   w.test = Dataset{w.train.num_features, w.train.num_classes, {}, {}};
-}
-
-// Shard `peer`'s examples as indices into the whole data set, from its labels alone (`all`: every
-// example's label, num_features and num_classes; no features): the train/test split (unless
-// `split` is false: `all` is the training set) and the partition need nothing else. Sets w.shards.
-Result<std::vector<int64_t>> PeerRows(const RunConfig& run, int num_peers, int peer,
-                                      const Dataset& all, bool split, uint64_t split_seed,
-                                      Workload& w) {
-  TrainTestRows rows;
-  if (split) {
-    rows = SplitTrainTestRows(all.size(), run.data.test_fraction, split_seed);
-  } else {
-    rows.train.resize(all.labels.size());
-    for (size_t i = 0; i < rows.train.size(); ++i) rows.train[i] = static_cast<int64_t>(i);
-  }
-  Dataset train;  // labels only: what the partition reads
-  train.num_features = all.num_features;
-  train.num_classes = all.num_classes;
-  train.labels.reserve(rows.train.size());
-  for (int64_t i : rows.train) train.labels.push_back(all.labels[static_cast<size_t>(i)]);
-  HEARSAY_RETURN_IF_ERROR(CheckShareable(run, train.size(), num_peers));
-  w.shards = PartitionIndices(train, num_peers, run.data.partition, run.seed, run.data.alpha);
-  std::vector<int64_t> mine;
-  for (int64_t r : w.shards[static_cast<size_t>(peer)]) {
-    mine.push_back(rows.train[static_cast<size_t>(r)]);
-  }
-  return mine;
-}
-
-// ReadData cut to shard `peer`, generating or reading only the shard's rows: the split and
-// partition need only the labels.
-Status ReadPeerData(const RunConfig& run, int num_peers, int peer, Workload& w) {
-  const DataConfig& d = run.data;
-  if (d.kind == "synthetic") {
-    Dataset all;
-    all.num_features = d.synthetic.features;
-    all.num_classes = d.synthetic.classes;
-    HEARSAY_ASSIGN_OR_RETURN(all.labels, SyntheticLabels(d.synthetic));
-    HEARSAY_ASSIGN_OR_RETURN(std::vector<int64_t> rows,
-                             PeerRows(run, num_peers, peer, all, true, d.synthetic.seed, w));
-    HEARSAY_ASSIGN_OR_RETURN(w.train, MakeSyntheticRows(d.synthetic, rows));
-  } else {
-    HEARSAY_ASSIGN_OR_RETURN(IndexedFile file, IndexFile(d, d.path, d.labels, d.features));
-    Dataset& all = file.labels;
-    if (!d.test_path.empty()) {
-      // The test set's shape and classes only: checked and merged as ReadData does.
-      HEARSAY_ASSIGN_OR_RETURN(IndexedFile test,
-                               IndexFile(d, d.test_path, d.test_labels, all.num_features));
-      HEARSAY_RETURN_IF_ERROR(CheckTestFeatures(d, all, test.labels));
-      all.num_classes = std::max(all.num_classes, test.labels.num_classes);
-    }
-    HEARSAY_ASSIGN_OR_RETURN(std::vector<int64_t> rows,
-                             PeerRows(run, num_peers, peer, all, d.test_path.empty(), run.seed, w));
-    HEARSAY_ASSIGN_OR_RETURN(w.train, file.read(rows));
-    w.train.num_classes = all.num_classes;
-  }
-  RenumberAsOnlyShard(w, peer);
   return Status::Ok();
 }
 
