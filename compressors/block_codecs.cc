@@ -7,6 +7,7 @@
 
 #include "compressors/codec_math.h"
 #include "compressors/codecs.h"
+#include "compressors/feedback_chunks.h"
 #include "compressors/kernels.h"
 #include "compressors/wire.h"
 
@@ -30,20 +31,30 @@ class SignCodec final : public Compressor {
     Grow(out, Bytes(d) - kHeaderBytes);
     uint8_t* scales = out->data() + start + kHeaderBytes;
     uint8_t* signs = scales + 4 * nb;
-    kernels::BlockSumStream sums(x.data(), d, static_cast<size_t>(block_), /*squares=*/false);
-    for (size_t b = 0; b < nb; ++b) {
-      const size_t lo = b * block_;
-      const size_t n = std::min<size_t>(block_, d - lo);
-      const float s = static_cast<float>(sums.Get(b) / static_cast<double>(n));
-      if (!std::isfinite(s)) {
-        out->resize(start);
-        return InvalidArgument(Spec() + ": input has a NaN or infinite value in the block at " +
-                               std::to_string(lo));
-      }
-      std::memcpy(scales + 4 * b, &s, 4);
-      kernels::PackSigns(x.data() + lo, n, signs + lo / 8);  // the block is still in cache
-    }
-    return Status::Ok();
+    return EncodeBlocks(x.data(), 0, d, out, start, scales, signs);
+  }
+  // ef(sign): the generic path's floats in chunks of 64 blocks (feedback_chunks.h); a block's
+  // mean |p| is summed in index order however the blocks are batched (kernels::BlockSums).
+  Status EncodeWithFeedback(std::span<const float> x, std::span<float> residual, const RngKey& key,
+                            ByteBuffer* out, FeedbackScratch* scratch) override {
+    const size_t d = x.size();
+    HEARSAY_RETURN_IF_ERROR(CheckEncodable(*this, d));
+    const size_t start = out->size();
+    AppendHeader(out, CodecTag::kSign, 0, d);
+    const auto block = static_cast<size_t>(block_);
+    const size_t nb = DivUp(d, block);
+    Grow(out, Bytes(d) - kHeaderBytes);
+    uint8_t* scales = out->data() + start + kHeaderBytes;
+    uint8_t* signs = scales + 4 * nb;
+    auto encode = [&](const float* p, size_t lo0, size_t len) -> Status {
+      return EncodeBlocks(p, lo0, len, out, start, scales, signs);
+    };
+    auto decode = [&](size_t lo, size_t len, float* q) {
+      kernels::SignDecodeBlocks(scales + 4 * (lo / block), signs + lo / 8, len, block, q,
+                                /*stream=*/false);
+    };
+    constexpr size_t kChunkBlocks = 64;
+    return ChunkedFeedback(x, residual, kChunkBlocks * block, scratch, encode, decode);
   }
   Status Decode(std::span<const uint8_t> bytes, const RngKey& key,
                 std::span<float> out) const override {
@@ -72,6 +83,25 @@ class SignCodec final : public Compressor {
  private:
   size_t Bytes(size_t d) const {
     return kHeaderBytes + 4 * DivUp(d, static_cast<size_t>(block_)) + DivUp(d, 8);
+  }
+  // The scales and signs of elements [lo0, lo0 + len) (whole blocks but for the vector's last),
+  // given at x. A NaN or infinity undoes the append (to `start`).
+  Status EncodeBlocks(const float* x, size_t lo0, size_t len, ByteBuffer* out, size_t start,
+                      uint8_t* scales, uint8_t* signs) const {
+    const auto block = static_cast<size_t>(block_);
+    kernels::BlockSumStream sums(x, len, block, /*squares=*/false);
+    for (size_t lo = lo0; lo < lo0 + len; lo += block) {
+      const size_t n = std::min(block, lo0 + len - lo);
+      const float s = static_cast<float>(sums.Get((lo - lo0) / block) / static_cast<double>(n));
+      if (!std::isfinite(s)) {
+        out->resize(start);
+        return InvalidArgument(Spec() + ": input has a NaN or infinite value in the block at " +
+                               std::to_string(lo));
+      }
+      std::memcpy(scales + 4 * (lo / block), &s, 4);
+      kernels::PackSigns(x + (lo - lo0), n, signs + lo / 8);  // the block is still in cache
+    }
+    return Status::Ok();
   }
   int block_;
 };

@@ -9,6 +9,7 @@
 
 #include "compressors/codec_math.h"
 #include "compressors/codecs.h"
+#include "compressors/feedback_chunks.h"
 #include "compressors/wire.h"
 
 namespace hearsay {
@@ -121,15 +122,21 @@ class HalfCodec final : public Compressor {
   Status Encode(std::span<const float> x, const RngKey& key, ByteBuffer* out) override {
     HEARSAY_RETURN_IF_ERROR(CheckEncodable(*this, x.size()));
     AppendHeader(out, tag(), 0, x.size());
-    uint8_t* dst = Grow(out, 2 * x.size());
-    if (bf16_) {
-      Bf16Encode(x.data(), x.size(), dst);
-    } else if (HasF16c()) {
-      HalfEncodeF16c(x.data(), x.size(), dst);
-    } else {
-      HalfEncodePortable(x.data(), x.size(), dst);
-    }
+    EncodeValues(x.data(), x.size(), Grow(out, 2 * x.size()));
     return Status::Ok();
+  }
+  // ef(fp16), ef(bf16): element-wise, so any chunk is the same bytes (feedback_chunks.h).
+  Status EncodeWithFeedback(std::span<const float> x, std::span<float> residual, const RngKey& key,
+                            ByteBuffer* out, FeedbackScratch* scratch) override {
+    HEARSAY_RETURN_IF_ERROR(CheckEncodable(*this, x.size()));
+    AppendHeader(out, tag(), 0, x.size());
+    uint8_t* dst = Grow(out, 2 * x.size());
+    auto encode = [&](const float* p, size_t lo, size_t n) {
+      EncodeValues(p, n, dst + 2 * lo);
+      return Status::Ok();
+    };
+    auto decode = [&](size_t lo, size_t n, float* q) { DecodeValues(dst + 2 * lo, n, q); };
+    return ChunkedFeedback(x, residual, kFeedbackChunk, scratch, encode, decode);
   }
   Status Decode(std::span<const uint8_t> bytes, const RngKey& key,
                 std::span<float> out) const override {
@@ -138,18 +145,30 @@ class HalfCodec final : public Compressor {
     std::span<const uint8_t> values;
     HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "values", 2 * out.size(), &values));
     HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, *this));
-    if (bf16_) {
-      Bf16Decode(values.data(), out.size(), out.data());
-    } else if (HasF16c()) {
-      HalfDecodeF16c(values.data(), out.size(), out.data());
-    } else {
-      HalfDecodePortable(values.data(), out.size(), out.data());
-    }
+    DecodeValues(values.data(), out.size(), out.data());
     return Status::Ok();
   }
 
  private:
   CodecTag tag() const { return bf16_ ? CodecTag::kBf16 : CodecTag::kFp16; }
+  void EncodeValues(const float* x, size_t n, uint8_t* dst) const {
+    if (bf16_) {
+      Bf16Encode(x, n, dst);
+    } else if (HasF16c()) {
+      HalfEncodeF16c(x, n, dst);
+    } else {
+      HalfEncodePortable(x, n, dst);
+    }
+  }
+  void DecodeValues(const uint8_t* src, size_t n, float* y) const {
+    if (bf16_) {
+      Bf16Decode(src, n, y);
+    } else if (HasF16c()) {
+      HalfDecodeF16c(src, n, y);
+    } else {
+      HalfDecodePortable(src, n, y);
+    }
+  }
   bool bf16_;
 };
 

@@ -3,6 +3,7 @@
 // noise).
 #include <atomic>
 
+#include "compressors/feedback_chunks.h"
 #include "compressors/kernels_impl.h"
 
 namespace hearsay::kernels {
@@ -147,6 +148,23 @@ uint32_t NatDitherDecode(const uint8_t* codes, size_t n, float norm, int32_t s, 
                          bool stream) {
   return UseAvx2() ? avx2::NatDitherDecode(codes, n, norm, s, y, stream)
                    : portable::NatDitherDecode(codes, n, norm, s, y, stream);
+}
+
+}  // namespace hearsay::kernels
+
+namespace hearsay::kernels {
+
+// Element-wise IEEE additions: every vector width gives the same floats.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void AddFloats(const float* a,
+                                                                            const float* b,
+                                                                            float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void SubFloats(const float* a,
+                                                                            const float* b,
+                                                                            float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = a[i] - b[i];
 }
 
 }  // namespace hearsay::kernels

@@ -7,6 +7,7 @@
 
 #include "compressors/codec_math.h"
 #include "compressors/codecs.h"
+#include "compressors/feedback_chunks.h"
 #include "compressors/kernels.h"
 #include "compressors/wire.h"
 
@@ -37,6 +38,30 @@ class NaturalCodec final : public Compressor {
       return TooLarge(Spec());
     }
     return Status::Ok();
+  }
+  // ef(natural): element-wise with the element's index as the dither counter, so any chunk of a
+  // multiple of 8 elements is the same bytes (feedback_chunks.h).
+  Status EncodeWithFeedback(std::span<const float> x, std::span<float> residual, const RngKey& key,
+                            ByteBuffer* out, FeedbackScratch* scratch) override {
+    const size_t d = x.size();
+    HEARSAY_RETURN_IF_ERROR(CheckEncodable(*this, d));
+    const size_t start = out->size();
+    AppendHeader(out, CodecTag::kNatural, 0, d);
+    uint8_t* signs = Grow(out, Bytes(d) - kHeaderBytes);
+    uint8_t* exps = signs + DivUp(d, 8);
+    const DitherKey dk = MakeDitherKey(key);
+    auto encode = [&](const float* p, size_t lo, size_t n) -> Status {
+      if (kernels::NaturalEncode(p, n, static_cast<uint32_t>(lo), dk, signs + lo / 8, exps + lo) >
+          kMaxAbsBits) {
+        out->resize(start);
+        return TooLarge(Spec());
+      }
+      return Status::Ok();
+    };
+    auto decode = [&](size_t lo, size_t n, float* q) {
+      (void)kernels::NaturalDecode(exps + lo, signs + lo / 8, n, q, /*stream=*/false);
+    };
+    return ChunkedFeedback(x, residual, kFeedbackChunk, scratch, encode, decode);
   }
   Status Decode(std::span<const uint8_t> bytes, const RngKey& key,
                 std::span<float> out) const override {

@@ -13,6 +13,7 @@
 
 #include "compressors/codec_math.h"
 #include "compressors/codecs.h"
+#include "compressors/feedback_chunks.h"
 #include "compressors/kernels.h"
 #include "compressors/wire.h"
 
@@ -64,12 +65,9 @@ class QsgdCodec final : public Compressor {
     return Status::Ok();
   }
 
-  // ef(qsgd): the same floats as the generic path (p = x + residual, Encode(p), decode it into
-  // q, residual = p - q), chunk by chunk so that p and q stay in cache: x and the residual are
-  // read once and the residual written once, where the generic path made six passes over d
-  // floats. A chunk is 64 blocks, the batch of Encode's block-norm stream, so the 2-norms are
-  // summed exactly as Encode sums them. On failure (a NaN or infinity) the blocks before the bad
-  // one already hold their new residual.
+  // ef(qsgd): the same floats as the generic path, in chunks (feedback_chunks.h) of 64 blocks,
+  // the batch of Encode's block-norm stream, so the 2-norms are summed exactly as Encode sums
+  // them.
   Status EncodeWithFeedback(std::span<const float> x, std::span<float> residual, const RngKey& key,
                             ByteBuffer* out, FeedbackScratch* scratch) override {
     const size_t d = x.size();
@@ -83,34 +81,27 @@ class QsgdCodec final : public Compressor {
     uint8_t* signs = scales + 4 * nb;
     uint8_t* planes = signs + DivUp(d, 8);
     const DitherKey dk = MakeDitherKey(key);
-    constexpr size_t kChunkBlocks = 64;
-    std::vector<float>& p = scratch->sent;
-    std::vector<float>& q = scratch->decoded;
-    p.resize(std::min(d, kChunkBlocks * block));
-    q.resize(std::min(d, block));
-    for (size_t b0 = 0; b0 < nb; b0 += kChunkBlocks) {
-      const size_t lo0 = b0 * block;
-      const size_t len = std::min(kChunkBlocks * block, d - lo0);
-      const float* xc = x.data() + lo0;
-      float* ec = residual.data() + lo0;
-      for (size_t i = 0; i < len; ++i) p[i] = xc[i] + ec[i];
-      kernels::BlockSumStream norms(p.data(), len, block, /*squares=*/true);
-      for (size_t b = b0; b < std::min(nb, b0 + kChunkBlocks); ++b) {
-        const size_t lo = b * block;
+    auto encode = [&](const float* p, size_t lo0, size_t len) -> Status {
+      kernels::BlockSumStream norms(p, len, block, /*squares=*/true);
+      for (size_t lo = lo0; lo < lo0 + len; lo += block) {
+        const size_t b = lo / block;
         const size_t n = std::min(block, d - lo);
-        const float* pb = p.data() + (lo - lo0);
+        const float* pb = p + (lo - lo0);
         float s = 0;
         HEARSAY_RETURN_IF_ERROR(
-            BlockScale(o_.l2 ? norms.Get(b - b0) : 0.0, pb, n, lo, out, start, &s));
+            BlockScale(o_.l2 ? norms.Get(b - lo0 / block) : 0.0, pb, n, lo, out, start, &s));
         std::memcpy(scales + 4 * b, &s, 4);
         Quantize(pb, n, lo, dk, s, planes, signs);
-        kernels::QsgdDecodeBlocks(scales + 4 * b, planes + lo * o_.bits / 8, signs + lo / 8, n,
-                                  block, o_.bits, max_level_, q.data(), /*stream=*/false);
-        float* eb = residual.data() + lo;
-        for (size_t i = 0; i < n; ++i) eb[i] = pb[i] - q[i];
       }
-    }
-    return Status::Ok();
+      return Status::Ok();
+    };
+    auto decode = [&](size_t lo, size_t len, float* q) {
+      kernels::QsgdDecodeBlocks(scales + 4 * (lo / block), planes + lo * o_.bits / 8,
+                                signs + lo / 8, len, block, o_.bits, max_level_, q,
+                                /*stream=*/false);
+    };
+    constexpr size_t kChunkBlocks = 64;
+    return ChunkedFeedback(x, residual, kChunkBlocks * block, scratch, encode, decode);
   }
 
   Status Decode(std::span<const uint8_t> bytes, const RngKey& key,

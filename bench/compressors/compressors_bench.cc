@@ -46,7 +46,10 @@ const std::vector<std::string> kSpecs = {"identity",
                                          "randk_unbiased:0.01",
                                          "then(topk:0.01,natural)",
                                          "ef(topk:0.01)",
-                                         "ef(qsgd:4)"};
+                                         "ef(qsgd:4)",
+                                         "ef(sign)",
+                                         "ef(fp16)",
+                                         "ef(natural)"};
 
 std::string SizeName(size_t n) {
   return n % (1 << 20) == 0 ? std::to_string(n >> 20) + "M" : std::to_string(n);
