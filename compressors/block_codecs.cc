@@ -153,27 +153,27 @@ class MinMax8Codec final : public Compressor {
     const size_t nb = DivUp(d, static_cast<size_t>(block_));
     Grow(out, Bytes(d) - kHeaderBytes);
     uint8_t* ranges = out->data() + start + kHeaderBytes;
-    uint8_t* codes = ranges + 8 * nb;
-    for (size_t b = 0; b < nb; ++b) {
-      const size_t lo = b * block_;
-      const size_t n = std::min<size_t>(block_, d - lo);
-      float mn, mx;
-      uint32_t bad;
-      MinMax(x.data() + lo, n, &mn, &mx, &bad);
-      const float range = mx - mn;
-      if (bad != 0 || !std::isfinite(range)) {
-        out->resize(start);
-        return InvalidArgument(Spec() +
-                               ": input has a NaN or infinite value, or a range beyond "
-                               "float, in the block at " +
-                               std::to_string(lo));
-      }
-      std::memcpy(ranges + 8 * b, &mn, 4);
-      std::memcpy(ranges + 8 * b + 4, &mx, 4);
-      const float inv = range > 0 ? 255.0f / range : 0.0f;
-      MinMaxEncodeLoop(x.data() + lo, n, mn, std::isfinite(inv) ? inv : 0.0f, codes + lo);
-    }
-    return Status::Ok();
+    return EncodeBlocks(x.data(), 0, d, out, start, ranges, ranges + 8 * nb);
+  }
+  // ef(minmax8): the generic path's floats in chunks of 64 blocks (feedback_chunks.h).
+  Status EncodeWithFeedback(std::span<const float> x, std::span<float> residual, const RngKey& key,
+                            ByteBuffer* out, FeedbackScratch* scratch) override {
+    const size_t d = x.size();
+    HEARSAY_RETURN_IF_ERROR(CheckEncodable(*this, d));
+    const size_t start = out->size();
+    AppendHeader(out, CodecTag::kMinMax8, 0, d);
+    const auto block = static_cast<size_t>(block_);
+    Grow(out, Bytes(d) - kHeaderBytes);
+    uint8_t* ranges = out->data() + start + kHeaderBytes;
+    uint8_t* codes = ranges + 8 * DivUp(d, block);
+    auto encode = [&](const float* p, size_t lo0, size_t len) -> Status {
+      return EncodeBlocks(p, lo0, len, out, start, ranges, codes);
+    };
+    auto decode = [&](size_t lo0, size_t len, float* q) {
+      DecodeBlocks(ranges, codes, lo0, len, q);
+    };
+    constexpr size_t kChunkBlocks = 64;
+    return ChunkedFeedback(x, residual, kChunkBlocks * block, scratch, encode, decode);
   }
   Status Decode(std::span<const uint8_t> bytes, const RngKey& key,
                 std::span<float> out) const override {
@@ -192,16 +192,54 @@ class MinMax8Codec final : public Compressor {
       if (!(mn <= mx) || !std::isfinite(mx - mn)) {
         return Corruption(Spec() + ": block " + std::to_string(b) + " has an invalid range");
       }
-      const size_t lo = b * block_;
-      MinMaxDecodeLoop(codes.data() + lo, std::min<size_t>(block_, d - lo), mn, (mx - mn) / 255.0f,
-                       out.data() + lo);
     }
+    DecodeBlocks(ranges.data(), codes.data(), 0, d, out.data());
     return Status::Ok();
   }
 
  private:
   size_t Bytes(size_t d) const {
     return kHeaderBytes + 8 * DivUp(d, static_cast<size_t>(block_)) + d;
+  }
+  // The ranges and codes of elements [lo0, lo0 + len) (whole blocks but for the vector's last),
+  // given at x. A NaN, an infinity or a range beyond float undoes the append (to `start`).
+  Status EncodeBlocks(const float* x, size_t lo0, size_t len, ByteBuffer* out, size_t start,
+                      uint8_t* ranges, uint8_t* codes) const {
+    const auto block = static_cast<size_t>(block_);
+    for (size_t lo = lo0; lo < lo0 + len; lo += block) {
+      const size_t b = lo / block;
+      const size_t n = std::min(block, lo0 + len - lo);
+      const float* xb = x + (lo - lo0);
+      float mn, mx;
+      uint32_t bad;
+      MinMax(xb, n, &mn, &mx, &bad);
+      const float range = mx - mn;
+      if (bad != 0 || !std::isfinite(range)) {
+        out->resize(start);
+        return InvalidArgument(Spec() +
+                               ": input has a NaN or infinite value, or a range beyond "
+                               "float, in the block at " +
+                               std::to_string(lo));
+      }
+      std::memcpy(ranges + 8 * b, &mn, 4);
+      std::memcpy(ranges + 8 * b + 4, &mx, 4);
+      const float inv = range > 0 ? 255.0f / range : 0.0f;
+      MinMaxEncodeLoop(xb, n, mn, std::isfinite(inv) ? inv : 0.0f, codes + lo);
+    }
+    return Status::Ok();
+  }
+  // Elements [lo0, lo0 + len) into y[0, len), from checked ranges.
+  void DecodeBlocks(const uint8_t* ranges, const uint8_t* codes, size_t lo0, size_t len,
+                    float* y) const {
+    const auto block = static_cast<size_t>(block_);
+    for (size_t lo = lo0; lo < lo0 + len; lo += block) {
+      const size_t b = lo / block;
+      float mn, mx;
+      std::memcpy(&mn, ranges + 8 * b, 4);
+      std::memcpy(&mx, ranges + 8 * b + 4, 4);
+      MinMaxDecodeLoop(codes + lo, std::min(block, lo0 + len - lo), mn, (mx - mn) / 255.0f,
+                       y + (lo - lo0));
+    }
   }
   int block_;
 };

@@ -151,26 +151,34 @@ class NatDitherCodec final : public Compressor {
     const size_t nb = DivUp(d, static_cast<size_t>(block_));
     Grow(out, Bytes(d) - kHeaderBytes);
     uint8_t* scales = out->data() + start + kHeaderBytes;
-    uint8_t* codes = scales + 4 * nb;
+    return EncodeBlocks(x.data(), 0, d, MakeDitherKey(key), out, start, scales, scales + 4 * nb);
+  }
+  // ef(natdither): the generic path's floats in chunks of 64 blocks (feedback_chunks.h); a
+  // block's 2-norm is summed in index order however the blocks are batched.
+  Status EncodeWithFeedback(std::span<const float> x, std::span<float> residual, const RngKey& key,
+                            ByteBuffer* out, FeedbackScratch* scratch) override {
+    const size_t d = x.size();
+    HEARSAY_RETURN_IF_ERROR(CheckEncodable(*this, d));
+    const size_t start = out->size();
+    AppendHeader(out, CodecTag::kNatDither, static_cast<uint8_t>(s_), d);
+    const auto block = static_cast<size_t>(block_);
+    Grow(out, Bytes(d) - kHeaderBytes);
+    uint8_t* scales = out->data() + start + kHeaderBytes;
+    uint8_t* codes = scales + 4 * DivUp(d, block);
     const DitherKey dk = MakeDitherKey(key);
-    kernels::BlockSumStream sums(x.data(), d, static_cast<size_t>(block_), /*squares=*/true);
-    for (size_t b = 0; b < nb; ++b) {
-      const size_t lo = b * block_;
-      const size_t n = std::min<size_t>(block_, d - lo);
-      const double ss = sums.Get(b);
-      const float norm = static_cast<float>(std::sqrt(ss));
-      if (!std::isfinite(norm)) {
-        out->resize(start);
-        return InvalidArgument(Spec() + ": input has a NaN or infinite value in the block at " +
-                               std::to_string(lo));
+    auto encode = [&](const float* p, size_t lo0, size_t len) -> Status {
+      return EncodeBlocks(p, lo0, len, dk, out, start, scales, codes);
+    };
+    auto decode = [&](size_t lo0, size_t len, float* q) {
+      for (size_t lo = lo0; lo < lo0 + len; lo += block) {
+        float norm;
+        std::memcpy(&norm, scales + 4 * (lo / block), 4);
+        (void)kernels::NatDitherDecode(codes + lo, std::min(block, lo0 + len - lo), norm, s_,
+                                       q + (lo - lo0), /*stream=*/false);
       }
-      std::memcpy(scales + 4 * b, &norm, 4);
-      const float prescale = norm < kTinyNorm ? kPrescale : 1.0f;
-      const float inv_norm = norm > 0 ? 1.0f / (norm * prescale) : 0.0f;
-      kernels::NatDitherEncode(x.data() + lo, n, static_cast<uint32_t>(lo), dk, prescale, inv_norm,
-                               s_, codes + lo);
-    }
-    return Status::Ok();
+    };
+    constexpr size_t kChunkBlocks = 64;
+    return ChunkedFeedback(x, residual, kChunkBlocks * block, scratch, encode, decode);
   }
   Status Decode(std::span<const uint8_t> bytes, const RngKey& key,
                 std::span<float> out) const override {
@@ -207,6 +215,29 @@ class NatDitherCodec final : public Compressor {
  private:
   size_t Bytes(size_t d) const {
     return kHeaderBytes + 4 * DivUp(d, static_cast<size_t>(block_)) + d;
+  }
+  // The norms and codes of elements [lo0, lo0 + len) (whole blocks but for the vector's last),
+  // given at x. A NaN or infinity undoes the append (to `start`).
+  Status EncodeBlocks(const float* x, size_t lo0, size_t len, const DitherKey& dk, ByteBuffer* out,
+                      size_t start, uint8_t* scales, uint8_t* codes) const {
+    const auto block = static_cast<size_t>(block_);
+    kernels::BlockSumStream sums(x, len, block, /*squares=*/true);
+    for (size_t lo = lo0; lo < lo0 + len; lo += block) {
+      const size_t n = std::min(block, lo0 + len - lo);
+      const double ss = sums.Get((lo - lo0) / block);
+      const float norm = static_cast<float>(std::sqrt(ss));
+      if (!std::isfinite(norm)) {
+        out->resize(start);
+        return InvalidArgument(Spec() + ": input has a NaN or infinite value in the block at " +
+                               std::to_string(lo));
+      }
+      std::memcpy(scales + 4 * (lo / block), &norm, 4);
+      const float prescale = norm < kTinyNorm ? kPrescale : 1.0f;
+      const float inv_norm = norm > 0 ? 1.0f / (norm * prescale) : 0.0f;
+      kernels::NatDitherEncode(x + (lo - lo0), n, static_cast<uint32_t>(lo), dk, prescale, inv_norm,
+                               s_, codes + lo);
+    }
+    return Status::Ok();
   }
   int32_t s_;
   int block_;

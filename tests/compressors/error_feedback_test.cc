@@ -73,10 +73,27 @@ TEST(ErrorFeedback, ResidualCarriesAcrossRounds) {
 // residuals of the definition, bit for bit; d = 70001 spans several of qsgd's 64-block chunks
 // and ends in a short block.
 TEST(ErrorFeedback, FusedPathsEqualTheDefinition) {
-  for (const char* spec :
-       {"topk:0.05", "randk:0.1", "randk_unbiased:0.07", "then(topk:0.1,qsgd:4)",
-        "then(randk:0.2,natural)", "qsgd:2", "sign", "qsgd:8", "qsgd:4", "qsgd:2:norm=l2",
-        "qsgd:4:64:norm=l2", "qsgd:3:8", "terngrad", "sign:64", "fp16", "bf16", "natural"}) {
+  for (const char* spec : {"topk:0.05",
+                           "randk:0.1",
+                           "randk_unbiased:0.07",
+                           "then(topk:0.1,qsgd:4)",
+                           "then(randk:0.2,natural)",
+                           "qsgd:2",
+                           "sign",
+                           "qsgd:8",
+                           "qsgd:4",
+                           "qsgd:2:norm=l2",
+                           "qsgd:4:64:norm=l2",
+                           "qsgd:3:8",
+                           "terngrad",
+                           "sign:64",
+                           "fp16",
+                           "bf16",
+                           "natural",
+                           "minmax8",
+                           "minmax8:8",
+                           "natdither:4",
+                           "natdither:2:64"}) {
     for (const size_t d : {size_t{70001}, size_t{1003}}) {  // topk: sampled threshold, and none
       ErrorFeedback ef(MustMake(spec));
       auto plain = MustMake(spec);
