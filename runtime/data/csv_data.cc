@@ -320,12 +320,7 @@ Result<Dataset> CsvIndex::Rows(const std::vector<int64_t>& rows, uint64_t max_de
         " features need " + FormatGiB(dense_bytes) + " as dense float32, more than the " +
         FormatGiB(static_cast<double>(budget)) + " allowed (half of this machine's memory)");
   }
-  for (int64_t r : rows) {
-    if (r < 0 || r >= n) {
-      return InvalidArgument(path_ + ": example " + std::to_string(r) +
-                             " asked for; the file has " + std::to_string(n));
-    }
-  }
+  HEARSAY_RETURN_IF_ERROR(CheckExampleRows(path_, rows, n));
   HEARSAY_ASSIGN_OR_RETURN(RegularFile file,
                            RegularFile::Open(path_, kMaxDataFileBytes, "CSV file"));
   const CsvLayout layout{d + 1, label_col_};

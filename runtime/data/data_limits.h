@@ -12,6 +12,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
+
+#include "common/status.h"
 
 namespace hearsay {
 
@@ -34,6 +37,19 @@ inline std::string FormatGiB(double bytes) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.1f GiB", bytes / (1 << 30));
   return buf;
+}
+
+// Ok when every index of `rows` names one of the n examples of `path` (the readers of a subset of
+// a file's examples: LoadIdxRows, CsvIndex::Rows, LibsvmIndex::Rows).
+inline Status CheckExampleRows(const std::string& path, const std::vector<int64_t>& rows,
+                               int64_t n) {
+  for (int64_t r : rows) {
+    if (r < 0 || r >= n) {
+      return InvalidArgument(path + ": example " + std::to_string(r) + " asked for; the file has " +
+                             std::to_string(n));
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace hearsay

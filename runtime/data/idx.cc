@@ -187,12 +187,7 @@ Result<Dataset> ReadRows(const std::string& images_path, IdxPair& pair,
         " as dense float32, more than the " + FormatGiB(static_cast<double>(budget)) +
         " allowed (half of this machine's memory)");
   }
-  for (int64_t r : rows) {
-    if (r < 0 || r >= n) {
-      return InvalidArgument(images_path + ": example " + std::to_string(r) +
-                             " asked for; the file has " + std::to_string(n));
-    }
-  }
+  HEARSAY_RETURN_IF_ERROR(CheckExampleRows(images_path, rows, n));
   Dataset data;
   data.num_features = all.num_features;
   data.num_classes = all.num_classes;

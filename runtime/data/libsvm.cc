@@ -237,12 +237,7 @@ Result<Dataset> LibsvmIndex::Rows(const std::vector<int64_t>& rows,
   const auto n = static_cast<int64_t>(labels_.labels.size());
   const int64_t d = labels_.num_features;
   HEARSAY_RETURN_IF_ERROR(CheckDense(path_, rows.size(), d, max_index_, max_dense_bytes));
-  for (int64_t r : rows) {
-    if (r < 0 || r >= n) {
-      return InvalidArgument(path_ + ": example " + std::to_string(r) +
-                             " asked for; the file has " + std::to_string(n));
-    }
-  }
+  HEARSAY_RETURN_IF_ERROR(CheckExampleRows(path_, rows, n));
   HEARSAY_ASSIGN_OR_RETURN(RegularFile file,
                            RegularFile::Open(path_, kMaxLibsvmFileBytes, "LIBSVM file"));
   Dataset data;
