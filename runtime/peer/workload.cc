@@ -139,8 +139,8 @@ Result<RowPlan> PlanRows(const RunConfig& run, int num_peers, bool whole) {
     plan.train = std::move(split.train);
     plan.test = std::move(split.test);
   }
-  Dataset train{
-      all.num_features, plan.num_classes, {}, {}};  // labels only: what the partition reads
+  // The training set's labels alone: what the partition reads.
+  Dataset train{all.num_features, plan.num_classes, {}, {}};
   train.labels.reserve(plan.train.size());
   for (int64_t i : plan.train) train.labels.push_back(all.labels[static_cast<size_t>(i)]);
   HEARSAY_RETURN_IF_ERROR(CheckShareable(run, train.size(), num_peers));
