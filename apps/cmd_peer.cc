@@ -99,7 +99,9 @@ int RunPeer(const PeerArgs& a) {
     server = std::move(started).value();
     HEARSAY_LOG_INFO("metrics at http://{}:{}/metrics", a.metrics_bind, server->port());
   }
-  auto workload = BuildPeerWorkload(*run, run->topology->size(), id);
+  const std::string out_dir = a.out.empty() ? exp->output_dir + "/" + run->name : a.out;
+  // The launcher leaves the index of a text data file in the run folder (read when it matches).
+  auto workload = BuildPeerWorkload(*run, run->topology->size(), id, out_dir);
   if (!workload.ok()) {
     std::cerr << "hearsay peer: " << workload.status().message() << "\n";
     return 1;
@@ -119,7 +121,7 @@ int RunPeer(const PeerArgs& a) {
   po.run = *run;
   po.topology = run->topology;
   po.workload = shared;
-  po.out_dir = a.out.empty() ? exp->output_dir + "/" + run->name : a.out;
+  po.out_dir = out_dir;
   po.stop = &stop;
   po.resume_round = a.resume_round;
   po.rejoin = rejoin;

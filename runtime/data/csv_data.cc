@@ -259,9 +259,22 @@ int32_t ClassesOf(const std::vector<int32_t>& labels) {
 
 }  // namespace
 
+namespace {
+
+// The text an index is kept for: a saved index serves these options only.
+std::string CsvParams(const CsvOptions& o) {
+  return "label_column=" + std::to_string(o.label_column) + " header=" + CsvHeaderName(o.header) +
+         " delimiter=" + std::to_string(static_cast<int>(o.delimiter));
+}
+
+}  // namespace
+
 Result<Dataset> LoadCsv(const std::string& path, const CsvOptions& options,
-                        uint64_t max_dense_bytes) {
+                        uint64_t max_dense_bytes, CsvIndex* index) {
   const uint64_t budget = max_dense_bytes > 0 ? max_dense_bytes : DefaultDenseBudgetBytes();
+  // Taken before reading: a file changed while it is read does not match its index.
+  const Result<FileIdentity> identity = IdentityOf(path);
+  LineSpans lines;
   Dataset data;
   auto on_example = [&](const std::vector<std::string>& fields, const CsvLayout& layout,
                         const LineSpan& span, bool first_example) -> Status {
@@ -278,11 +291,21 @@ Result<Dataset> LoadCsv(const std::string& path, const CsvOptions& options,
     HEARSAY_RETURN_IF_ERROR(ParseExample(fields, layout, path, span.line_no, first_example, options,
                                          &label, &data.features));
     data.labels.push_back(label);
+    if (index != nullptr) lines.Add(span.offset, span.bytes, span.line_no);
     return Status::Ok();
   };
   HEARSAY_ASSIGN_OR_RETURN(CsvLayout layout, ScanCsv(path, options, on_example));
   data.num_features = layout.columns - 1;
   data.num_classes = ClassesOf(data.labels);
+  if (index != nullptr) {
+    *index = CsvIndex();
+    index->path_ = path;
+    index->options_ = options;
+    index->label_col_ = layout.label_col;
+    index->labels_ = Dataset{data.num_features, data.num_classes, {}, data.labels};
+    index->lines_ = std::move(lines);
+    if (identity.ok()) index->identity_ = *identity;
+  }
   return data;
 }
 
@@ -290,6 +313,8 @@ Result<CsvIndex> CsvIndex::Build(const std::string& path, const CsvOptions& opti
   CsvIndex index;
   index.path_ = path;
   index.options_ = options;
+  const Result<FileIdentity> identity = IdentityOf(path);
+  if (identity.ok()) index.identity_ = *identity;
   Dataset& labels = index.labels_;
   auto on_example = [&](const std::vector<std::string>& fields, const CsvLayout& layout,
                         const LineSpan& span, bool first_example) -> Status {
@@ -297,9 +322,7 @@ Result<CsvIndex> CsvIndex::Build(const std::string& path, const CsvOptions& opti
     HEARSAY_RETURN_IF_ERROR(ParseExample(fields, layout, path, span.line_no, first_example, options,
                                          &label, /*features=*/nullptr));
     labels.labels.push_back(label);
-    index.offsets_.push_back(span.offset);
-    index.bytes_.push_back(span.bytes);
-    index.line_nos_.push_back(span.line_no);
+    index.lines_.Add(span.offset, span.bytes, span.line_no);
     return Status::Ok();
   };
   HEARSAY_ASSIGN_OR_RETURN(CsvLayout layout, ScanCsv(path, options, on_example));
@@ -307,6 +330,36 @@ Result<CsvIndex> CsvIndex::Build(const std::string& path, const CsvOptions& opti
   labels.num_features = layout.columns - 1;
   labels.num_classes = ClassesOf(labels.labels);
   return index;
+}
+
+Result<CsvIndex> CsvIndex::Load(const std::string& file, const std::string& path,
+                                const CsvOptions& options) {
+  HEARSAY_ASSIGN_OR_RETURN(TextIndexFile t, LoadTextIndex(file, "csv", CsvParams(options), path));
+  if (t.extra < 0 || t.extra > t.num_features) {
+    return Corruption(file + ": label column " + std::to_string(t.extra) + " of " +
+                      std::to_string(t.num_features + 1));
+  }
+  CsvIndex index;
+  index.path_ = path;
+  index.options_ = options;
+  index.label_col_ = t.extra;
+  index.labels_ = Dataset{t.num_features, t.num_classes, {}, std::move(t.labels)};
+  index.lines_ = std::move(t.lines);
+  index.identity_ = t.source;
+  return index;
+}
+
+Status CsvIndex::Save(const std::string& file) const {
+  TextIndexFile t;
+  t.kind = "csv";
+  t.params = CsvParams(options_);
+  t.source = identity_;
+  t.num_features = labels_.num_features;
+  t.num_classes = labels_.num_classes;
+  t.extra = label_col_;
+  t.labels = labels_.labels;
+  t.lines = lines_;
+  return SaveTextIndex(file, t);
 }
 
 Result<Dataset> CsvIndex::Rows(const std::vector<int64_t>& rows, uint64_t max_dense_bytes) const {
@@ -333,9 +386,9 @@ Result<Dataset> CsvIndex::Rows(const std::vector<int64_t>& rows, uint64_t max_de
   std::vector<std::string> fields;
   for (int64_t r : rows) {
     const auto i = static_cast<size_t>(r);
-    line.resize(bytes_[i]);
-    HEARSAY_RETURN_IF_ERROR(file.ReadAt(offsets_[i], line.data(), line.size()));
-    const int64_t line_no = line_nos_[i];
+    line.resize(lines_.bytes[i]);
+    HEARSAY_RETURN_IF_ERROR(file.ReadAt(lines_.offsets[i], line.data(), line.size()));
+    const int64_t line_no = lines_.line_nos[i];
     HEARSAY_RETURN_IF_ERROR(SplitLine(line, options_.delimiter, Where(path_, line_no), &fields));
     HEARSAY_RETURN_IF_ERROR(CheckColumns(fields, layout, path_, line_no));
     int32_t label = 0;

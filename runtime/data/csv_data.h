@@ -25,6 +25,7 @@
 
 #include "common/status.h"
 #include "runtime/data/dataset.h"
+#include "runtime/data/text_index.h"
 
 namespace hearsay {
 
@@ -43,15 +44,24 @@ struct CsvOptions {
 // "auto" | "true" | "false" (also yes/no): the names experiment files use.
 const char* CsvHeaderName(CsvHeader header);
 
+class CsvIndex;
+
+// `index` (may be null): also set to the file's index (CsvIndex), from the same pass.
 Result<Dataset> LoadCsv(const std::string& path, const CsvOptions& options,
-                        uint64_t max_dense_bytes = 0);
+                        uint64_t max_dense_bytes = 0, CsvIndex* index = nullptr);
 
 // A CSV file indexed for reading some of its examples (a peer's shard) without holding the rest:
 // Build checks every line as LoadCsv does (the same errors) but keeps only the labels and where
 // each example's line is (20 bytes per example); Rows then parses the listed examples alone.
+// Save and Load keep an index on disk for other processes (runtime/data/text_index.h).
 class CsvIndex {
  public:
   static Result<CsvIndex> Build(const std::string& path, const CsvOptions& options);
+  // The index saved in `file` for `path` read with `options`, if it is for the file as it is
+  // now (LoadTextIndex's errors otherwise).
+  static Result<CsvIndex> Load(const std::string& file, const std::string& path,
+                               const CsvOptions& options);
+  Status Save(const std::string& file) const;
 
   // num_features, num_classes and every example's label, as LoadCsv gives them; no features.
   const Dataset& labels() const { return labels_; }
@@ -61,13 +71,13 @@ class CsvIndex {
   Result<Dataset> Rows(const std::vector<int64_t>& rows, uint64_t max_dense_bytes = 0) const;
 
  private:
+  friend Result<Dataset> LoadCsv(const std::string&, const CsvOptions&, uint64_t, CsvIndex*);
   std::string path_;
   CsvOptions options_;
   int64_t label_col_ = 0;
   Dataset labels_;
-  std::vector<uint64_t> offsets_;  // per example: its line's first byte,
-  std::vector<uint32_t> bytes_;    // its length,
-  std::vector<int64_t> line_nos_;  // and its line number (for messages)
+  LineSpans lines_;
+  FileIdentity identity_;  // of the file when it was read
 };
 
 }  // namespace hearsay

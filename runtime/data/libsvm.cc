@@ -184,13 +184,25 @@ Status CheckDense(const std::string& path, size_t rows, int64_t d, int64_t max_i
 
 }  // namespace
 
-Result<Dataset> LoadLibsvm(const std::string& path, int64_t num_features,
-                           uint64_t max_dense_bytes) {
+namespace {
+
+std::string LibsvmParams(int64_t num_features) {
+  return "features=" + std::to_string(num_features);
+}
+
+}  // namespace
+
+Result<Dataset> LoadLibsvm(const std::string& path, int64_t num_features, uint64_t max_dense_bytes,
+                           LibsvmIndex* index) {
+  // Taken before reading: a file changed while it is read does not match its index.
+  const Result<FileIdentity> identity = IdentityOf(path);
+  LineSpans lines;
   std::vector<ParsedLine> rows;
   std::vector<double> raw_labels;
-  auto on_example = [&](const ParsedLine& parsed, const LineSpan&) -> Status {
+  auto on_example = [&](const ParsedLine& parsed, const LineSpan& span) -> Status {
     rows.push_back(parsed);
     raw_labels.push_back(parsed.label);
+    if (index != nullptr) lines.Add(span.offset, span.bytes, span.line_no);
     return Status::Ok();
   };
   HEARSAY_ASSIGN_OR_RETURN(const int64_t max_index, ScanLibsvm(path, num_features, on_example));
@@ -208,18 +220,29 @@ Result<Dataset> LoadLibsvm(const std::string& path, int64_t num_features,
     float* x = &data.features[i * static_cast<size_t>(d)];
     for (const Entry& e : rows[i].entries) x[e.index - 1] = e.value;
   }
+  if (index != nullptr) {
+    *index = LibsvmIndex();
+    index->path_ = path;
+    index->declared_ = num_features;
+    index->max_index_ = max_index;
+    index->labels_ = Dataset{data.num_features, data.num_classes, {}, data.labels};
+    for (const auto& [value, id] : label_ids) index->values_.push_back(value);
+    index->lines_ = std::move(lines);
+    if (identity.ok()) index->identity_ = *identity;
+  }
   return data;
 }
 
 Result<LibsvmIndex> LibsvmIndex::Build(const std::string& path, int64_t num_features) {
   LibsvmIndex index;
   index.path_ = path;
+  index.declared_ = num_features;
+  const Result<FileIdentity> identity = IdentityOf(path);
+  if (identity.ok()) index.identity_ = *identity;
   std::vector<double> raw_labels;
   auto on_example = [&](const ParsedLine& parsed, const LineSpan& span) -> Status {
     raw_labels.push_back(parsed.label);
-    index.offsets_.push_back(span.offset);
-    index.bytes_.push_back(span.bytes);
-    index.line_nos_.push_back(span.line_no);
+    index.lines_.Add(span.offset, span.bytes, span.line_no);
     return Status::Ok();
   };
   HEARSAY_ASSIGN_OR_RETURN(index.max_index_, ScanLibsvm(path, num_features, on_example));
@@ -229,7 +252,46 @@ Result<LibsvmIndex> LibsvmIndex::Build(const std::string& path, int64_t num_feat
   labels.num_classes = std::max<int32_t>(static_cast<int32_t>(label_ids.size()), 2);
   labels.labels.reserve(raw_labels.size());
   for (double l : raw_labels) labels.labels.push_back(label_ids[l]);
+  for (const auto& [value, id] : label_ids) index.values_.push_back(value);
   return index;
+}
+
+Result<LibsvmIndex> LibsvmIndex::Load(const std::string& file, const std::string& path,
+                                      int64_t num_features) {
+  HEARSAY_ASSIGN_OR_RETURN(TextIndexFile t,
+                           LoadTextIndex(file, "libsvm", LibsvmParams(num_features), path));
+  if (t.class_values.empty() || t.class_values.size() > static_cast<size_t>(t.num_classes) ||
+      t.extra < 0 || t.extra > t.num_features) {
+    return Corruption(file + ": implausible classes or feature count");
+  }
+  for (int32_t l : t.labels) {
+    if (static_cast<size_t>(l) >= t.class_values.size()) {
+      return Corruption(file + ": class id " + std::to_string(l) + " without a label value");
+    }
+  }
+  LibsvmIndex index;
+  index.path_ = path;
+  index.declared_ = num_features;
+  index.max_index_ = t.extra;
+  index.labels_ = Dataset{t.num_features, t.num_classes, {}, std::move(t.labels)};
+  index.values_ = std::move(t.class_values);
+  index.lines_ = std::move(t.lines);
+  index.identity_ = t.source;
+  return index;
+}
+
+Status LibsvmIndex::Save(const std::string& file) const {
+  TextIndexFile t;
+  t.kind = "libsvm";
+  t.params = LibsvmParams(declared_);
+  t.source = identity_;
+  t.num_features = labels_.num_features;
+  t.num_classes = labels_.num_classes;
+  t.extra = max_index_;
+  t.class_values = values_;
+  t.labels = labels_.labels;
+  t.lines = lines_;
+  return SaveTextIndex(file, t);
 }
 
 Result<Dataset> LibsvmIndex::Rows(const std::vector<int64_t>& rows,
@@ -249,12 +311,15 @@ Result<Dataset> LibsvmIndex::Rows(const std::vector<int64_t>& rows,
   ParsedLine parsed;
   for (size_t k = 0; k < rows.size(); ++k) {
     const auto i = static_cast<size_t>(rows[k]);
-    line.resize(bytes_[i]);
-    HEARSAY_RETURN_IF_ERROR(file.ReadAt(offsets_[i], line.data(), line.size()));
+    line.resize(lines_.bytes[i]);
+    HEARSAY_RETURN_IF_ERROR(file.ReadAt(lines_.offsets[i], line.data(), line.size()));
     parsed.entries.clear();
+    const std::string where = path_ + ":" + std::to_string(lines_.line_nos[i]);
     // The declared width (d) also bounds the indices of a file that changed since Build.
-    HEARSAY_RETURN_IF_ERROR(
-        ParseLine(line, path_ + ":" + std::to_string(line_nos_[i]), d, &parsed));
+    HEARSAY_RETURN_IF_ERROR(ParseLine(line, where, d, &parsed));
+    if (parsed.label != values_[static_cast<size_t>(labels_.labels[i])]) {
+      return InvalidArgument(where + ": the label changed since the file was first read");
+    }
     data.labels[k] = labels_.labels[i];
     float* x = &data.features[k * static_cast<size_t>(d)];
     for (const Entry& e : parsed.entries) x[e.index - 1] = e.value;

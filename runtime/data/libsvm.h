@@ -17,6 +17,7 @@
 #include "common/status.h"
 #include "runtime/data/data_limits.h"
 #include "runtime/data/dataset.h"
+#include "runtime/data/text_index.h"
 
 namespace hearsay {
 
@@ -29,16 +30,25 @@ inline constexpr size_t kMaxLibsvmClasses = kMaxDataClasses;
 // num_features = 0 infers the dimension from the largest index; otherwise an index above
 // num_features is an error. max_dense_bytes bounds the dense matrix (0 = half the machine's
 // memory). Errors name "path:line" and the problem.
+class LibsvmIndex;
+
+// `index` (may be null): also set to the file's index (LibsvmIndex), from the same pass.
 Result<Dataset> LoadLibsvm(const std::string& path, int64_t num_features,
-                           uint64_t max_dense_bytes = 0);
+                           uint64_t max_dense_bytes = 0, LibsvmIndex* index = nullptr);
 
 // A LIBSVM file indexed for reading some of its examples (a peer's shard) without holding the
 // rest: Build parses and checks every line as LoadLibsvm does (the same errors) but keeps only
 // the labels and where each example's line is (20 bytes per example); Rows then parses the
-// listed examples alone.
+// listed examples alone. Save and Load keep an index on disk for other processes
+// (runtime/data/text_index.h).
 class LibsvmIndex {
  public:
   static Result<LibsvmIndex> Build(const std::string& path, int64_t num_features);
+  // The index saved in `file` for `path` read with `num_features`, if it is for the file as it
+  // is now (LoadTextIndex's errors otherwise).
+  static Result<LibsvmIndex> Load(const std::string& file, const std::string& path,
+                                  int64_t num_features);
+  Status Save(const std::string& file) const;
 
   // num_features, num_classes and every example's class id, as LoadLibsvm gives them; no
   // features.
@@ -49,12 +59,14 @@ class LibsvmIndex {
   Result<Dataset> Rows(const std::vector<int64_t>& rows, uint64_t max_dense_bytes = 0) const;
 
  private:
+  friend Result<Dataset> LoadLibsvm(const std::string&, int64_t, uint64_t, LibsvmIndex*);
   std::string path_;
+  int64_t declared_ = 0;  // the num_features it was read with (0: inferred)
   int64_t max_index_ = 0;
   Dataset labels_;
-  std::vector<uint64_t> offsets_;  // per example: its line's first byte,
-  std::vector<uint32_t> bytes_;    // its length,
-  std::vector<int64_t> line_nos_;  // and its line number (for messages)
+  std::vector<double> values_;  // the label value of each class id (to check a re-read line)
+  LineSpans lines_;
+  FileIdentity identity_;  // of the file when it was read
 };
 
 }  // namespace hearsay

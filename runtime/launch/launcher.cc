@@ -54,7 +54,8 @@ Status ClearRunDir(const std::string& dir, bool resuming) {
   if (ec) return Unavailable(dir + ": cannot create folder: " + ec.message());
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    const bool peer_file = name.rfind("peer_", 0) == 0 || name.rfind("snap_", 0) == 0;
+    const bool peer_file = name.rfind("peer_", 0) == 0 || name.rfind("snap_", 0) == 0 ||
+                           name.rfind(".data_index_", 0) == 0;
     if ((peer_file && !resuming) || name == "eval.jsonl" || name == "eval_time.jsonl" ||
         name == "peers.csv" || name == "faults.jsonl" || name == "addresses.yaml") {
       fs::remove(e.path(), ec);
@@ -442,7 +443,10 @@ Result<RunSummary> LaunchRun(const LaunchOptions& o, const Experiment& exp, cons
   }
   HEARSAY_RETURN_IF_ERROR(WriteFile(run_dir + "/config.yaml", ResolvedConfigYaml(exp, {&run})));
   HEARSAY_RETURN_IF_ERROR(WriteRunIdentity(run_dir, RunIdentity{exp.source, run.name}));
-  HEARSAY_ASSIGN_OR_RETURN(Workload w, BuildWorkload(run, n));
+  // Over TCP the peer processes read a text data file through the index this build leaves in
+  // the run folder, instead of each parsing the whole file.
+  HEARSAY_ASSIGN_OR_RETURN(
+      Workload w, BuildWorkload(run, n, exp.transport == TransportKind::kTcp ? run_dir : ""));
   auto workload = std::make_shared<const Workload>(std::move(w));
   std::vector<PeerOutcome> outcomes(n);
   if (exp.transport == TransportKind::kSim) {

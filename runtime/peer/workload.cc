@@ -20,12 +20,23 @@ Status AtData(const RunConfig& run, const Status& s) {
 }
 
 // One data file (with its labels file for idx), whole. `features`: libsvm's declared width (the
-// test file takes the training file's).
+// test file takes the training file's). `index_dir` (may be empty): where to leave a text file's
+// index for the peers (a failure to write it only costs them a parse).
 Result<Dataset> LoadFile(const DataConfig& d, const std::string& path, const std::string& labels,
-                         int64_t features) {
-  if (d.kind == "csv") return LoadCsv(path, d.csv);
+                         int64_t features, const std::string& index_dir = "") {
   if (d.kind == "idx") return LoadIdx(path, labels);
-  return LoadLibsvm(path, features);
+  if (d.kind == "csv") {
+    if (index_dir.empty()) return LoadCsv(path, d.csv);
+    CsvIndex index;
+    HEARSAY_ASSIGN_OR_RETURN(Dataset data, LoadCsv(path, d.csv, 0, &index));
+    (void)index.Save(TextIndexPath(index_dir, path));
+    return data;
+  }
+  if (index_dir.empty()) return LoadLibsvm(path, features);
+  LibsvmIndex index;
+  HEARSAY_ASSIGN_OR_RETURN(Dataset data, LoadLibsvm(path, features, 0, &index));
+  (void)index.Save(TextIndexPath(index_dir, path));
+  return data;
 }
 
 // A data set's labels (num_features, num_classes, every example's label; no features) and a
@@ -50,7 +61,8 @@ Dataset LabelsOf(const Dataset& data) {
 // build reads most of it anyway); otherwise it is indexed -- parsed once, every line checked (the
 // same errors as LoadFile), keeping where each example is -- and a shard's lines parsed again.
 Result<RowSource> OpenSource(const DataConfig& d, const std::string& path,
-                             const std::string& labels, int64_t features, bool whole) {
+                             const std::string& labels, int64_t features, bool whole,
+                             const std::string& index_dir) {
   if (d.kind == "synthetic") {
     Dataset all{d.synthetic.features, d.synthetic.classes, {}, {}};
     HEARSAY_ASSIGN_OR_RETURN(all.labels, SyntheticLabels(d.synthetic));
@@ -66,20 +78,27 @@ Result<RowSource> OpenSource(const DataConfig& d, const std::string& path,
     });
   }
   if (whole) {
-    HEARSAY_ASSIGN_OR_RETURN(Dataset data, LoadFile(d, path, labels, features));
+    HEARSAY_ASSIGN_OR_RETURN(Dataset data, LoadFile(d, path, labels, features, index_dir));
     auto shared = std::make_shared<const Dataset>(std::move(data));
     return SourceOf(LabelsOf(*shared), [shared](const std::vector<int64_t>& rows) {
       return Result<Dataset>(Gather(*shared, rows));
     });
   }
+  // The launcher's index of the file when it is one of the file as it is now, else a parse.
+  const std::string saved = index_dir.empty() ? "" : TextIndexPath(index_dir, path);
   if (d.kind == "csv") {
-    HEARSAY_ASSIGN_OR_RETURN(CsvIndex index, CsvIndex::Build(path, d.csv));
-    auto shared = std::make_shared<const CsvIndex>(std::move(index));
+    Result<CsvIndex> index = saved.empty() ? NotFound("") : CsvIndex::Load(saved, path, d.csv);
+    if (!index.ok()) index = CsvIndex::Build(path, d.csv);
+    if (!index.ok()) return index.status();
+    auto shared = std::make_shared<const CsvIndex>(std::move(index).value());
     return SourceOf(shared->labels(),
                     [shared](const std::vector<int64_t>& rows) { return shared->Rows(rows); });
   }
-  HEARSAY_ASSIGN_OR_RETURN(LibsvmIndex index, LibsvmIndex::Build(path, features));
-  auto shared = std::make_shared<const LibsvmIndex>(std::move(index));
+  Result<LibsvmIndex> index =
+      saved.empty() ? NotFound("") : LibsvmIndex::Load(saved, path, features);
+  if (!index.ok()) index = LibsvmIndex::Build(path, features);
+  if (!index.ok()) return index.status();
+  auto shared = std::make_shared<const LibsvmIndex>(std::move(index).value());
   return SourceOf(shared->labels(),
                   [shared](const std::vector<int64_t>& rows) { return shared->Rows(rows); });
 }
@@ -111,22 +130,24 @@ struct RowPlan {
 // The source, the train/test split (or the test file's classes merged in) and the partition.
 // `whole`: the full build (the test file is read, a text file parsed once and held); otherwise
 // a peer's (the test file's classes only, text files indexed).
-Result<RowPlan> PlanRows(const RunConfig& run, int num_peers, bool whole) {
+Result<RowPlan> PlanRows(const RunConfig& run, int num_peers, bool whole,
+                         const std::string& index_dir) {
   const DataConfig& d = run.data;
   RowPlan plan;
-  HEARSAY_ASSIGN_OR_RETURN(plan.source, OpenSource(d, d.path, d.labels, d.features, whole));
+  HEARSAY_ASSIGN_OR_RETURN(plan.source,
+                           OpenSource(d, d.path, d.labels, d.features, whole, index_dir));
   const Dataset& all = plan.source.labels;
   plan.num_classes = all.num_classes;
   if (!d.test_path.empty()) {
     Dataset test_labels;
     if (whole) {
-      HEARSAY_ASSIGN_OR_RETURN(plan.test_file,
-                               LoadFile(d, d.test_path, d.test_labels, all.num_features));
+      HEARSAY_ASSIGN_OR_RETURN(
+          plan.test_file, LoadFile(d, d.test_path, d.test_labels, all.num_features, index_dir));
       test_labels = LabelsOf(plan.test_file);
     } else {
       // The test set's shape and classes only: checked and merged as the full build does.
-      HEARSAY_ASSIGN_OR_RETURN(RowSource test,
-                               OpenSource(d, d.test_path, d.test_labels, all.num_features, false));
+      HEARSAY_ASSIGN_OR_RETURN(RowSource test, OpenSource(d, d.test_path, d.test_labels,
+                                                          all.num_features, false, index_dir));
       test_labels = std::move(test.labels);
     }
     HEARSAY_RETURN_IF_ERROR(CheckTestFeatures(d, all, test_labels));
@@ -156,8 +177,8 @@ Result<RowPlan> PlanRows(const RunConfig& run, int num_peers, bool whole) {
 // which the simulator's thousands of peers paid as cache and TLB misses in each step
 // (docs/simulator.md). Only the order of the full-training-set evaluation's sum changes. The data
 // set is never held twice, except a text file (parsed whole, then gathered).
-Status ReadData(const RunConfig& run, int num_peers, Workload& w) {
-  HEARSAY_ASSIGN_OR_RETURN(RowPlan plan, PlanRows(run, num_peers, /*whole=*/true));
+Status ReadData(const RunConfig& run, int num_peers, const std::string& index_dir, Workload& w) {
+  HEARSAY_ASSIGN_OR_RETURN(RowPlan plan, PlanRows(run, num_peers, /*whole=*/true, index_dir));
   std::vector<int64_t> order;  // source indices of the training rows, shard after shard
   order.reserve(plan.train.size());
   for (const auto& shard : plan.shards) {
@@ -184,8 +205,9 @@ Status ReadData(const RunConfig& run, int num_peers, Workload& w) {
 
 // ReadData cut to shard `peer`, generating or reading only the shard's rows (stored as rows
 // 0..m-1); the other shards are left empty and there is no test set.
-Status ReadPeerData(const RunConfig& run, int num_peers, int peer, Workload& w) {
-  HEARSAY_ASSIGN_OR_RETURN(RowPlan plan, PlanRows(run, num_peers, /*whole=*/false));
+Status ReadPeerData(const RunConfig& run, int num_peers, int peer, const std::string& index_dir,
+                    Workload& w) {
+  HEARSAY_ASSIGN_OR_RETURN(RowPlan plan, PlanRows(run, num_peers, /*whole=*/false, index_dir));
   std::vector<int64_t> rows;  // the shard's examples, as source indices
   for (int64_t r : plan.shards[static_cast<size_t>(peer)]) {
     rows.push_back(plan.train[static_cast<size_t>(r)]);
@@ -217,21 +239,22 @@ Status AddModel(const RunConfig& run, Workload& w) {
 
 }  // namespace
 
-Result<Workload> BuildWorkload(const RunConfig& run, int num_peers) {
+Result<Workload> BuildWorkload(const RunConfig& run, int num_peers, const std::string& index_dir) {
   Workload w;
-  Status data = ReadData(run, num_peers, w);
+  Status data = ReadData(run, num_peers, index_dir, w);
   if (!data.ok()) return AtData(run, data);
   HEARSAY_RETURN_IF_ERROR(AddModel(run, w));
   return w;
 }
 
-Result<Workload> BuildPeerWorkload(const RunConfig& run, int num_peers, int peer) {
+Result<Workload> BuildPeerWorkload(const RunConfig& run, int num_peers, int peer,
+                                   const std::string& index_dir) {
   if (peer < 0 || peer >= num_peers) {
     return InvalidArgument("peer id " + std::to_string(peer) + " is not one of the " +
                            std::to_string(num_peers) + " peers");
   }
   Workload w;
-  Status data = ReadPeerData(run, num_peers, peer, w);
+  Status data = ReadPeerData(run, num_peers, peer, index_dir, w);
   if (!data.ok()) return AtData(run, data);
   HEARSAY_RETURN_IF_ERROR(AddModel(run, w));
   return w;

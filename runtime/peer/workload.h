@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "common/status.h"
@@ -22,7 +23,13 @@ struct Workload {
   std::unique_ptr<Model> model;
 };
 
-Result<Workload> BuildWorkload(const RunConfig& run, int num_peers);
+// `index_dir` (may be empty): a folder the launcher and its peer processes share (the run's
+// output folder). BuildWorkload leaves there the index of each CSV or LIBSVM file it parses
+// (runtime/data/text_index.h); BuildPeerWorkload reads its shard through such an index when it
+// is one of the file as it is now, instead of parsing the whole file once more. Nothing else
+// changes: the same rows, the same errors.
+Result<Workload> BuildWorkload(const RunConfig& run, int num_peers,
+                               const std::string& index_dir = "");
 
 // The workload of peer `peer` alone, for a process that runs one peer (`hearsay peer`, an
 // embedded peer): the same model, and shard `peer` with the same rows in the same order as
@@ -30,6 +37,7 @@ Result<Workload> BuildWorkload(const RunConfig& run, int num_peers);
 // the other shards are empty and there is no test set (the launcher evaluates). Synthetic data
 // generates only those rows, so n peer processes together generate the data set once, not n
 // times, and each holds 1/n of it. Errors: BuildWorkload's; peer outside [0, num_peers).
-Result<Workload> BuildPeerWorkload(const RunConfig& run, int num_peers, int peer);
+Result<Workload> BuildPeerWorkload(const RunConfig& run, int num_peers, int peer,
+                                   const std::string& index_dir = "");
 
 }  // namespace hearsay

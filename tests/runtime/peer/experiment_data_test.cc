@@ -12,6 +12,7 @@
 
 #include "runtime/data/csv_data.h"
 #include "runtime/data/partition.h"
+#include "runtime/data/text_index.h"
 #include "runtime/peer/experiment.h"
 #include "runtime/peer/workload.h"
 
@@ -246,9 +247,24 @@ TEST_F(ExperimentData, APeersOwnWorkloadIsItsShardOfTheFullOne) {
     auto full = BuildWorkload(run, 4);
     ASSERT_TRUE(full.ok()) << full.status().message();
     const auto d = static_cast<size_t>(full->train.num_features);
+    // The launcher's build leaves a text file's index in a shared folder; peers read through it.
+    const std::string index_dir = dir_ + "/index";
+    fs::remove_all(index_dir);
+    fs::create_directories(index_dir);
+    auto indexed = BuildWorkload(run, 4, index_dir);
+    ASSERT_TRUE(indexed.ok()) << indexed.status().message();
+    EXPECT_EQ(indexed->train.labels, full->train.labels);
+    EXPECT_EQ(indexed->train.features, full->train.features);
+    const bool text = run.data.kind == "csv" || run.data.kind == "libsvm";
+    EXPECT_EQ(fs::exists(TextIndexPath(index_dir, run.data.path)), text) << data;
     for (int p = 0; p < 4; ++p) {
       auto mine = BuildPeerWorkload(run, 4, p);
       ASSERT_TRUE(mine.ok()) << mine.status().message();
+      auto via_index = BuildPeerWorkload(run, 4, p, index_dir);
+      ASSERT_TRUE(via_index.ok()) << via_index.status().message();
+      EXPECT_EQ(via_index->train.labels, mine->train.labels) << data << " peer " << p;
+      EXPECT_EQ(via_index->train.features, mine->train.features) << data << " peer " << p;
+      EXPECT_EQ(via_index->train.num_classes, mine->train.num_classes) << data << " peer " << p;
       const std::vector<int64_t>& rows = full->shards[static_cast<size_t>(p)];
       ASSERT_EQ(mine->shards.size(), 4u);
       for (int q = 0; q < 4; ++q) {
