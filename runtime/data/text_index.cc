@@ -124,14 +124,22 @@ Status SaveTextIndex(const std::string& file, const TextIndexFile& t) {
   PutAll(out, t.lines.bytes);
   PutAll(out, t.lines.line_nos);
   const std::string tmp = file + ".tmp";
+  std::error_code ec;
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     f.write(out.data(), static_cast<std::streamsize>(out.size()));
-    if (!f.good()) return Unavailable(tmp + ": cannot write the data index");
+    f.close();
+    if (!f.good()) {
+      std::filesystem::remove(tmp, ec);
+      return Unavailable(tmp + ": cannot write the data index");
+    }
   }
-  std::error_code ec;
   std::filesystem::rename(tmp, file, ec);
-  if (ec) return Unavailable(file + ": cannot write the data index: " + ec.message());
+  if (ec) {
+    const std::string why = ec.message();
+    std::filesystem::remove(tmp, ec);
+    return Unavailable(file + ": cannot write the data index: " + why);
+  }
   return Status::Ok();
 }
 

@@ -72,6 +72,10 @@ TEST(TextIndex, ASavedCsvIndexGivesTheFilesRows) {
   const Status stale = CsvIndex::Load(file, path, CsvOptions{}).status();
   EXPECT_EQ(stale.code(), StatusCode::kFailedPrecondition) << stale.ToString();
   EXPECT_NE(stale.message().find("another version of " + path), std::string::npos);
+  // A folder that cannot be written: an error, nothing left behind.
+  const std::string nowhere = Dir() + "/hearsay_text_index_no_such_dir/x.bin";
+  EXPECT_EQ(built.Save(nowhere).code(), StatusCode::kUnavailable);
+  EXPECT_NE(::access((nowhere + ".tmp").c_str(), F_OK), 0);
   // None saved: NotFound.
   EXPECT_EQ(
       CsvIndex::Load(Dir() + "/hearsay_text_index_none.bin", path, CsvOptions{}).status().code(),
