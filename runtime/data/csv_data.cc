@@ -298,74 +298,60 @@ Result<Dataset> LoadCsv(const std::string& path, const CsvOptions& options,
   data.num_features = layout.columns - 1;
   data.num_classes = ClassesOf(data.labels);
   if (index != nullptr) {
-    *index = CsvIndex();
-    index->path_ = path;
-    index->options_ = options;
-    index->label_col_ = layout.label_col;
-    index->labels_ = Dataset{data.num_features, data.num_classes, {}, data.labels};
-    index->lines_ = std::move(lines);
-    if (identity.ok()) index->identity_ = *identity;
+    *index = CsvIndex(path, options);
+    index->t_ = TextIndexFile{"csv",
+                              CsvParams(options),
+                              identity.ok() ? *identity : FileIdentity{},
+                              data.num_features,
+                              data.num_classes,
+                              layout.label_col,
+                              {},
+                              data.labels,
+                              std::move(lines)};
   }
   return data;
 }
 
 Result<CsvIndex> CsvIndex::Build(const std::string& path, const CsvOptions& options) {
-  CsvIndex index;
-  index.path_ = path;
-  index.options_ = options;
+  CsvIndex index(path, options);
+  TextIndexFile& t = index.t_;
+  t.kind = "csv";
+  t.params = CsvParams(options);
   const Result<FileIdentity> identity = IdentityOf(path);
-  if (identity.ok()) index.identity_ = *identity;
-  Dataset& labels = index.labels_;
+  if (identity.ok()) t.source = *identity;
   auto on_example = [&](const std::vector<std::string>& fields, const CsvLayout& layout,
                         const LineSpan& span, bool first_example) -> Status {
     int32_t label = 0;
     HEARSAY_RETURN_IF_ERROR(ParseExample(fields, layout, path, span.line_no, first_example, options,
                                          &label, /*features=*/nullptr));
-    labels.labels.push_back(label);
-    index.lines_.Add(span.offset, span.bytes, span.line_no);
+    t.labels.push_back(label);
+    t.lines.Add(span.offset, span.bytes, span.line_no);
     return Status::Ok();
   };
   HEARSAY_ASSIGN_OR_RETURN(CsvLayout layout, ScanCsv(path, options, on_example));
-  index.label_col_ = layout.label_col;
-  labels.num_features = layout.columns - 1;
-  labels.num_classes = ClassesOf(labels.labels);
+  t.extra = layout.label_col;
+  t.num_features = layout.columns - 1;
+  t.num_classes = ClassesOf(t.labels);
   return index;
 }
 
 Result<CsvIndex> CsvIndex::Load(const std::string& file, const std::string& path,
                                 const CsvOptions& options) {
-  HEARSAY_ASSIGN_OR_RETURN(TextIndexFile t, LoadTextIndex(file, "csv", CsvParams(options), path));
-  if (t.extra < 0 || t.extra > t.num_features) {
-    return Corruption(file + ": label column " + std::to_string(t.extra) + " of " +
-                      std::to_string(t.num_features + 1));
+  CsvIndex index(path, options);
+  HEARSAY_ASSIGN_OR_RETURN(index.t_, LoadTextIndex(file, "csv", CsvParams(options), path));
+  if (index.t_.extra < 0 || index.t_.extra > index.t_.num_features) {
+    return Corruption(file + ": label column " + std::to_string(index.t_.extra) + " of " +
+                      std::to_string(index.t_.num_features + 1));
   }
-  CsvIndex index;
-  index.path_ = path;
-  index.options_ = options;
-  index.label_col_ = t.extra;
-  index.labels_ = Dataset{t.num_features, t.num_classes, {}, std::move(t.labels)};
-  index.lines_ = std::move(t.lines);
-  index.identity_ = t.source;
   return index;
 }
 
-Status CsvIndex::Save(const std::string& file) const {
-  TextIndexFile t;
-  t.kind = "csv";
-  t.params = CsvParams(options_);
-  t.source = identity_;
-  t.num_features = labels_.num_features;
-  t.num_classes = labels_.num_classes;
-  t.extra = label_col_;
-  t.labels = labels_.labels;
-  t.lines = lines_;
-  return SaveTextIndex(file, t);
-}
+Status CsvIndex::Save(const std::string& file) const { return SaveTextIndex(file, t_); }
 
 Result<Dataset> CsvIndex::Rows(const std::vector<int64_t>& rows, uint64_t max_dense_bytes) const {
   const uint64_t budget = max_dense_bytes > 0 ? max_dense_bytes : DefaultDenseBudgetBytes();
-  const auto n = static_cast<int64_t>(labels_.labels.size());
-  const int64_t d = labels_.num_features;
+  const auto n = static_cast<int64_t>(t_.labels.size());
+  const int64_t d = t_.num_features;
   const double dense_bytes = 4.0 * static_cast<double>(rows.size()) * static_cast<double>(d);
   if (dense_bytes > static_cast<double>(budget)) {
     return InvalidArgument(
@@ -376,25 +362,25 @@ Result<Dataset> CsvIndex::Rows(const std::vector<int64_t>& rows, uint64_t max_de
   HEARSAY_RETURN_IF_ERROR(CheckExampleRows(path_, rows, n));
   HEARSAY_ASSIGN_OR_RETURN(RegularFile file,
                            RegularFile::Open(path_, kMaxDataFileBytes, "CSV file"));
-  const CsvLayout layout{d + 1, label_col_};
+  const CsvLayout layout{d + 1, t_.extra};
   Dataset data;
   data.num_features = d;
-  data.num_classes = labels_.num_classes;
+  data.num_classes = t_.num_classes;
   data.features.reserve(rows.size() * static_cast<size_t>(d));
   data.labels.reserve(rows.size());
   std::string line;
   std::vector<std::string> fields;
   for (int64_t r : rows) {
     const auto i = static_cast<size_t>(r);
-    line.resize(lines_.bytes[i]);
-    HEARSAY_RETURN_IF_ERROR(file.ReadAt(lines_.offsets[i], line.data(), line.size()));
-    const int64_t line_no = lines_.line_nos[i];
+    line.resize(t_.lines.bytes[i]);
+    HEARSAY_RETURN_IF_ERROR(file.ReadAt(t_.lines.offsets[i], line.data(), line.size()));
+    const int64_t line_no = t_.lines.line_nos[i];
     HEARSAY_RETURN_IF_ERROR(SplitLine(line, options_.delimiter, Where(path_, line_no), &fields));
     HEARSAY_RETURN_IF_ERROR(CheckColumns(fields, layout, path_, line_no));
     int32_t label = 0;
     HEARSAY_RETURN_IF_ERROR(
         ParseExample(fields, layout, path_, line_no, r == 0, options_, &label, &data.features));
-    if (label != labels_.labels[i]) {
+    if (label != t_.labels[i]) {
       return InvalidArgument(Where(path_, line_no) +
                              ": the label changed since the file was first read");
     }

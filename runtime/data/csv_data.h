@@ -56,6 +56,7 @@ Result<Dataset> LoadCsv(const std::string& path, const CsvOptions& options,
 // Save and Load keep an index on disk for other processes (runtime/data/text_index.h).
 class CsvIndex {
  public:
+  CsvIndex() = default;
   static Result<CsvIndex> Build(const std::string& path, const CsvOptions& options);
   // The index saved in `file` for `path` read with `options`, if it is for the file as it is
   // now (LoadTextIndex's errors otherwise).
@@ -64,7 +65,7 @@ class CsvIndex {
   Status Save(const std::string& file) const;
 
   // num_features, num_classes and every example's label, as LoadCsv gives them; no features.
-  const Dataset& labels() const { return labels_; }
+  Dataset labels() const { return Dataset{t_.num_features, t_.num_classes, {}, t_.labels}; }
   // Examples `rows` (indices into labels(), in that order) as rows 0..m-1: the same values as
   // the same rows of LoadCsv. The budget applies to the m rows; an index out of range, or a file
   // changed since Build, is an error.
@@ -72,12 +73,10 @@ class CsvIndex {
 
  private:
   friend Result<Dataset> LoadCsv(const std::string&, const CsvOptions&, uint64_t, CsvIndex*);
+  CsvIndex(std::string path, CsvOptions options) : path_(std::move(path)), options_(options) {}
   std::string path_;
   CsvOptions options_;
-  int64_t label_col_ = 0;
-  Dataset labels_;
-  LineSpans lines_;
-  FileIdentity identity_;  // of the file when it was read
+  TextIndexFile t_;  // what is saved; t_.extra is the label column
 };
 
 }  // namespace hearsay

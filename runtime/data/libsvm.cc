@@ -190,6 +190,13 @@ std::string LibsvmParams(int64_t num_features) {
   return "features=" + std::to_string(num_features);
 }
 
+// The label value of each class id, in id order.
+std::vector<double> ClassValues(const std::map<double, int32_t>& label_ids) {
+  std::vector<double> values;
+  for (const auto& [value, id] : label_ids) values.push_back(value);
+  return values;
+}
+
 }  // namespace
 
 Result<Dataset> LoadLibsvm(const std::string& path, int64_t num_features, uint64_t max_dense_bytes,
@@ -221,45 +228,48 @@ Result<Dataset> LoadLibsvm(const std::string& path, int64_t num_features, uint64
     for (const Entry& e : rows[i].entries) x[e.index - 1] = e.value;
   }
   if (index != nullptr) {
-    *index = LibsvmIndex();
-    index->path_ = path;
-    index->declared_ = num_features;
-    index->max_index_ = max_index;
-    index->labels_ = Dataset{data.num_features, data.num_classes, {}, data.labels};
-    for (const auto& [value, id] : label_ids) index->values_.push_back(value);
-    index->lines_ = std::move(lines);
-    if (identity.ok()) index->identity_ = *identity;
+    *index = LibsvmIndex(path);
+    index->t_ = TextIndexFile{"libsvm",
+                              LibsvmParams(num_features),
+                              identity.ok() ? *identity : FileIdentity{},
+                              data.num_features,
+                              data.num_classes,
+                              max_index,
+                              ClassValues(label_ids),
+                              data.labels,
+                              std::move(lines)};
   }
   return data;
 }
 
 Result<LibsvmIndex> LibsvmIndex::Build(const std::string& path, int64_t num_features) {
-  LibsvmIndex index;
-  index.path_ = path;
-  index.declared_ = num_features;
+  LibsvmIndex index(path);
+  TextIndexFile& t = index.t_;
+  t.kind = "libsvm";
+  t.params = LibsvmParams(num_features);
   const Result<FileIdentity> identity = IdentityOf(path);
-  if (identity.ok()) index.identity_ = *identity;
+  if (identity.ok()) t.source = *identity;
   std::vector<double> raw_labels;
   auto on_example = [&](const ParsedLine& parsed, const LineSpan& span) -> Status {
     raw_labels.push_back(parsed.label);
-    index.lines_.Add(span.offset, span.bytes, span.line_no);
+    t.lines.Add(span.offset, span.bytes, span.line_no);
     return Status::Ok();
   };
-  HEARSAY_ASSIGN_OR_RETURN(index.max_index_, ScanLibsvm(path, num_features, on_example));
+  HEARSAY_ASSIGN_OR_RETURN(t.extra, ScanLibsvm(path, num_features, on_example));
   HEARSAY_ASSIGN_OR_RETURN(auto label_ids, ClassIds(path, raw_labels));
-  Dataset& labels = index.labels_;
-  labels.num_features = num_features > 0 ? num_features : index.max_index_;
-  labels.num_classes = std::max<int32_t>(static_cast<int32_t>(label_ids.size()), 2);
-  labels.labels.reserve(raw_labels.size());
-  for (double l : raw_labels) labels.labels.push_back(label_ids[l]);
-  for (const auto& [value, id] : label_ids) index.values_.push_back(value);
+  t.num_features = num_features > 0 ? num_features : t.extra;
+  t.num_classes = std::max<int32_t>(static_cast<int32_t>(label_ids.size()), 2);
+  t.labels.reserve(raw_labels.size());
+  for (double l : raw_labels) t.labels.push_back(label_ids[l]);
+  t.class_values = ClassValues(label_ids);
   return index;
 }
 
 Result<LibsvmIndex> LibsvmIndex::Load(const std::string& file, const std::string& path,
                                       int64_t num_features) {
-  HEARSAY_ASSIGN_OR_RETURN(TextIndexFile t,
-                           LoadTextIndex(file, "libsvm", LibsvmParams(num_features), path));
+  LibsvmIndex index(path);
+  TextIndexFile& t = index.t_;
+  HEARSAY_ASSIGN_OR_RETURN(t, LoadTextIndex(file, "libsvm", LibsvmParams(num_features), path));
   if (t.class_values.empty() || t.class_values.size() > static_cast<size_t>(t.num_classes) ||
       t.extra < 0 || t.extra > t.num_features) {
     return Corruption(file + ": implausible classes or feature count");
@@ -269,58 +279,38 @@ Result<LibsvmIndex> LibsvmIndex::Load(const std::string& file, const std::string
       return Corruption(file + ": class id " + std::to_string(l) + " without a label value");
     }
   }
-  LibsvmIndex index;
-  index.path_ = path;
-  index.declared_ = num_features;
-  index.max_index_ = t.extra;
-  index.labels_ = Dataset{t.num_features, t.num_classes, {}, std::move(t.labels)};
-  index.values_ = std::move(t.class_values);
-  index.lines_ = std::move(t.lines);
-  index.identity_ = t.source;
   return index;
 }
 
-Status LibsvmIndex::Save(const std::string& file) const {
-  TextIndexFile t;
-  t.kind = "libsvm";
-  t.params = LibsvmParams(declared_);
-  t.source = identity_;
-  t.num_features = labels_.num_features;
-  t.num_classes = labels_.num_classes;
-  t.extra = max_index_;
-  t.class_values = values_;
-  t.labels = labels_.labels;
-  t.lines = lines_;
-  return SaveTextIndex(file, t);
-}
+Status LibsvmIndex::Save(const std::string& file) const { return SaveTextIndex(file, t_); }
 
 Result<Dataset> LibsvmIndex::Rows(const std::vector<int64_t>& rows,
                                   uint64_t max_dense_bytes) const {
-  const auto n = static_cast<int64_t>(labels_.labels.size());
-  const int64_t d = labels_.num_features;
-  HEARSAY_RETURN_IF_ERROR(CheckDense(path_, rows.size(), d, max_index_, max_dense_bytes));
+  const auto n = static_cast<int64_t>(t_.labels.size());
+  const int64_t d = t_.num_features;
+  HEARSAY_RETURN_IF_ERROR(CheckDense(path_, rows.size(), d, t_.extra, max_dense_bytes));
   HEARSAY_RETURN_IF_ERROR(CheckExampleRows(path_, rows, n));
   HEARSAY_ASSIGN_OR_RETURN(RegularFile file,
                            RegularFile::Open(path_, kMaxLibsvmFileBytes, "LIBSVM file"));
   Dataset data;
   data.num_features = d;
-  data.num_classes = labels_.num_classes;
+  data.num_classes = t_.num_classes;
   data.features.assign(rows.size() * static_cast<size_t>(d), 0.0f);
   data.labels.resize(rows.size());
   std::string line;
   ParsedLine parsed;
   for (size_t k = 0; k < rows.size(); ++k) {
     const auto i = static_cast<size_t>(rows[k]);
-    line.resize(lines_.bytes[i]);
-    HEARSAY_RETURN_IF_ERROR(file.ReadAt(lines_.offsets[i], line.data(), line.size()));
+    line.resize(t_.lines.bytes[i]);
+    HEARSAY_RETURN_IF_ERROR(file.ReadAt(t_.lines.offsets[i], line.data(), line.size()));
     parsed.entries.clear();
-    const std::string where = path_ + ":" + std::to_string(lines_.line_nos[i]);
+    const std::string where = path_ + ":" + std::to_string(t_.lines.line_nos[i]);
     // The declared width (d) also bounds the indices of a file that changed since Build.
     HEARSAY_RETURN_IF_ERROR(ParseLine(line, where, d, &parsed));
-    if (parsed.label != values_[static_cast<size_t>(labels_.labels[i])]) {
+    if (parsed.label != t_.class_values[static_cast<size_t>(t_.labels[i])]) {
       return InvalidArgument(where + ": the label changed since the file was first read");
     }
-    data.labels[k] = labels_.labels[i];
+    data.labels[k] = t_.labels[i];
     float* x = &data.features[k * static_cast<size_t>(d)];
     for (const Entry& e : parsed.entries) x[e.index - 1] = e.value;
   }

@@ -43,6 +43,7 @@ Result<Dataset> LoadLibsvm(const std::string& path, int64_t num_features,
 // (runtime/data/text_index.h).
 class LibsvmIndex {
  public:
+  LibsvmIndex() = default;
   static Result<LibsvmIndex> Build(const std::string& path, int64_t num_features);
   // The index saved in `file` for `path` read with `num_features`, if it is for the file as it
   // is now (LoadTextIndex's errors otherwise).
@@ -52,7 +53,7 @@ class LibsvmIndex {
 
   // num_features, num_classes and every example's class id, as LoadLibsvm gives them; no
   // features.
-  const Dataset& labels() const { return labels_; }
+  Dataset labels() const { return Dataset{t_.num_features, t_.num_classes, {}, t_.labels}; }
   // Examples `rows` (indices into labels(), in that order) as rows 0..m-1: the same values as
   // the same rows of LoadLibsvm. The budget applies to the m rows; an index out of range, or a
   // file changed since Build, is an error.
@@ -60,13 +61,11 @@ class LibsvmIndex {
 
  private:
   friend Result<Dataset> LoadLibsvm(const std::string&, int64_t, uint64_t, LibsvmIndex*);
+  explicit LibsvmIndex(std::string path) : path_(std::move(path)) {}
   std::string path_;
-  int64_t declared_ = 0;  // the num_features it was read with (0: inferred)
-  int64_t max_index_ = 0;
-  Dataset labels_;
-  std::vector<double> values_;  // the label value of each class id (to check a re-read line)
-  LineSpans lines_;
-  FileIdentity identity_;  // of the file when it was read
+  // What is saved: t_.extra is the largest feature index, t_.class_values the label value of
+  // each class id (a re-read line's label is checked against it).
+  TextIndexFile t_;
 };
 
 }  // namespace hearsay
