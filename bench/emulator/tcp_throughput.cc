@@ -3,6 +3,8 @@
 //
 // Throughput rows (one direction, `total` bytes in `message`-byte messages):
 //   raw TCP              a plain POSIX socket pair, send/recv of the same buffer
+//   raw TCP, reads of K  the same, the receiver reading each message in recv calls of at most the
+//                        transport's receive chunk (FrameReader::kChunkBytes)
 //   raw TCP + MAC        the same, plus the Poly1305 frame MAC on both sides (what the MAC costs)
 //   transport, pooled    two TcpTransports; the sender copies each payload into a buffer from
 //                        AcquireBuffer (as a peer copies its encoded message), the receiver hands
@@ -36,6 +38,7 @@
 #include "common/logging.h"
 #include "runtime/transport/auth.h"
 #include "runtime/transport/frame.h"
+#include "runtime/transport/frame_reader.h"
 #include "runtime/transport/tcp/tcp_transport.h"
 
 namespace hearsay {
@@ -97,14 +100,22 @@ void RecvAll(int fd, uint8_t* p, size_t n) {
 
 // Bytes per second streaming `total` bytes in `message`-byte messages; with_mac adds the frame
 // MAC (one Poly1305 per message) on both sides.
-double RawTcp(size_t total, size_t message, bool with_mac) {
+// read_chunk > 0: the receiver reads each message in recv calls of at most that many bytes (the
+// transport's receive chunk) instead of one recv per message.
+double RawTcp(size_t total, size_t message, bool with_mac, size_t read_chunk = 0) {
   auto [client, server] = SocketPair();
   const size_t messages = total / message;
   SessionKey key{};
   std::thread receiver([&, server = server] {
     std::vector<uint8_t> buf(message);
     for (size_t i = 0; i < messages; ++i) {
-      RecvAll(server, buf.data(), buf.size());
+      if (read_chunk == 0) {
+        RecvAll(server, buf.data(), buf.size());
+      } else {
+        for (size_t off = 0; off < message; off += read_chunk) {
+          RecvAll(server, buf.data() + off, std::min(read_chunk, message - off));
+        }
+      }
       if (with_mac) (void)ComputeFrameMac(key, i + 1, {}, buf);
     }
   });
@@ -297,9 +308,11 @@ int main(int argc, char** argv) {
   // the MAC row and the transports use the same Poly1305 code.
   if (!InitCrypto().ok()) Die("libsodium failed to initialise");
   // Medians of 3 interleaved repetitions (the machine may be shared).
-  std::vector<double> raw, raw_mac, pooled, fresh, striped, raw_rt, hs_rt;
+  std::vector<double> raw, raw_chunked, raw_mac, pooled, fresh, striped, raw_rt, hs_rt;
   for (int rep = 0; rep < 3; ++rep) {
     raw.push_back(want("raw") ? RawTcp(total, message, false) : 0);
+    raw_chunked.push_back(want("raw") ? RawTcp(total, message, false, FrameReader::kChunkBytes)
+                                      : 0);
     raw_mac.push_back(want("mac") ? RawTcp(total, message, true) : 0);
     pooled.push_back(want("pooled") ? HearsayTcp(total, message, true) : 0);
     fresh.push_back(want("fresh") ? HearsayTcp(total, message, false) : 0);
@@ -314,6 +327,10 @@ int main(int argc, char** argv) {
               message >> 10);
   std::printf("%-34s %10s %8s\n", "", "MB/s", "vs raw");
   std::printf("%-34s %10.1f %8.2f\n", "raw TCP", r / 1e6, 1.0);
+  const std::string chunked =
+      "raw TCP, reads of " + std::to_string(FrameReader::kChunkBytes >> 10) + " KiB";
+  std::printf("%-34s %10.1f %8.2f\n", chunked.c_str(), Median(raw_chunked) / 1e6,
+              vs_raw(Median(raw_chunked)));
   std::printf("%-34s %10.1f %8.2f\n", "raw TCP + frame MAC", Median(raw_mac) / 1e6,
               vs_raw(Median(raw_mac)));
   std::printf("%-34s %10.1f %8.2f\n", "TcpTransport, pooled buffers", Median(pooled) / 1e6,

@@ -43,7 +43,7 @@ struct InFrame {
 class FrameReader {
  public:
   static constexpr size_t kStagingBytes = 64 << 10;
-  static constexpr size_t kChunkBytes = 256 << 10;
+  static constexpr size_t kChunkBytes = 64 << 10;
 
   // `pool` (may be null) supplies large payload buffers; it must outlive the reader.
   explicit FrameReader(BufferPool* pool = nullptr);

@@ -38,7 +38,7 @@ void TcpTransport::DropAcked(Link& l, uint64_t ack) {
     Unacked& u = l.unacked.front();
     l.unacked_bytes -= std::min(u.bytes, l.unacked_bytes.load());
     // The last owner gives the buffer back to the pool (a frame still being written, or another
-    // part of the message, holds it otherwise and frees it when done).
+    // part of the message, holds it otherwise and gives it back when done: OnWritten).
     if (u.payload.use_count() == 1) pool_.Release(std::move(*u.payload));
     l.unacked.pop_front();
     freed = true;
