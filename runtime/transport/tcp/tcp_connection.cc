@@ -23,6 +23,7 @@ namespace {
 // many small messages); a large frame goes alone.
 constexpr size_t kMaxFramesPerWrite = 64;
 constexpr size_t kMaxGatherBytes = 1 << 20;
+constexpr size_t kMaxOfferBytes = size_t{1} << 30;  // bytes offered to one sendmsg by the strand
 std::string RemoteOf(const tcp::socket& s) {
   ErrorCode ec;
   const auto ep = s.remote_endpoint(ec);
@@ -443,7 +444,13 @@ void Connection::WriteNext() {
   }
   writing_ = true;
   lock.unlock();
-  asio::async_write(socket_, write_buffers_,
+  // Every byte, each sendmsg offering all that is left: Asio's transfer_all() would offer at most
+  // 64 KiB per call, one system call and one wake-up per 64 KiB of a large frame (the socket takes
+  // what its buffer has room for either way).
+  const auto all_at_once = [](const ErrorCode& ec, size_t) -> size_t {
+    return ec ? 0 : kMaxOfferBytes;
+  };
+  asio::async_write(socket_, write_buffers_, all_at_once,
                     [self = shared_from_this()](const ErrorCode& ec, size_t) {
                       self->Guarded([&] { self->OnWritten(ec); });
                     });
