@@ -60,6 +60,8 @@ class FrameReader {
   Result<bool> Next(InFrame* out);
   // True when part of a frame has been read (an end of stream now truncates it).
   bool mid_frame() const;
+  // True while a large frame's payload is being read: ReadSpace() is a piece of it.
+  bool in_payload() const { return state_ == State::kPayload; }
 
  private:
   enum class State { kHead, kPayload, kTrailer };

@@ -24,6 +24,7 @@ namespace {
 constexpr size_t kMaxFramesPerWrite = 64;
 constexpr size_t kMaxGatherBytes = 1 << 20;
 constexpr size_t kMaxOfferBytes = size_t{1} << 30;  // bytes offered to one sendmsg by the strand
+constexpr size_t kMaxReadsInARow = 64;  // payload chunks read by one read handler (4 MiB)
 std::string RemoteOf(const tcp::socket& s) {
   ErrorCode ec;
   const auto ep = s.remote_endpoint(ec);
@@ -134,6 +135,16 @@ void Connection::OnRead(const ErrorCode& ec, size_t n) {
   if (ec) return OnReadError(ec);
   if (state_ == State::kRefused) return ReadMore();  // discard until the other side closes
   reader_.Commit(n);
+  // The rest of a large payload, while the socket has it: one recv per chunk here instead of one
+  // asynchronous read (a trip through the I/O loop) per chunk. Bounded, so that one connection
+  // streaming a large frame does not keep the thread from the others; anything but data (no
+  // bytes yet, end of stream, an error) is left to the asynchronous read below.
+  for (size_t got = 0; got < kMaxReadsInARow && reader_.in_payload(); got += 1) {
+    const std::span<uint8_t> space = reader_.ReadSpace();
+    const ssize_t k = ::recv(socket_.native_handle(), space.data(), space.size(), MSG_DONTWAIT);
+    if (k <= 0) break;
+    reader_.Commit(static_cast<size_t>(k));
+  }
   while (state_ == State::kHandshake || state_ == State::kOpen) {
     InFrame frame;
     Result<bool> next = reader_.Next(&frame);

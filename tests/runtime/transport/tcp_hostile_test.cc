@@ -108,6 +108,24 @@ TEST_F(TcpHostile, TamperedPayloadFailsItsMacAndClosesTheLink) {
   EXPECT_EQ(target_->stats().frames_rejected, 1u);
 }
 
+// The same for large frames, whose payload the receiver reads in chunks straight into its buffer
+// and MACs chunk by chunk (several chunks per read handler): an intact one arrives byte for byte,
+// one whose last payload byte changed fails its MAC and is not delivered.
+TEST_F(TcpHostile, LargeFramesAreCheckedChunkByChunkAndATamperedOneIsRefused) {
+  StartTarget(TargetOptions());
+  auto peer = Authenticated();
+  ByteBuffer payload(3u << 20);
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i * 131 + i / 997);
+  peer->WriteMacd(peer->NextMessage(1), payload);
+  Result<Message> first = target_->Receive(DeadlineIn(20));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->payload, payload);
+  peer->WriteMacd(peer->NextMessage(2), payload, /*corrupt_payload=*/true);
+  EXPECT_TRUE(peer->ClosedByPeer());
+  ExpectBrokenWithoutDelivery("failed its MAC check");
+  EXPECT_EQ(target_->stats().frames_rejected, 1u);
+}
+
 TEST_F(TcpHostile, UnauthenticatedFrameAfterTheHandshakeClosesTheLink) {
   StartTarget(TargetOptions());
   auto peer = Authenticated();
