@@ -6,6 +6,11 @@
 //   raw TCP, reads of K  the same, the receiver reading each message in recv calls of at most the
 //                        transport's receive chunk (FrameReader::kChunkBytes)
 //   raw TCP + MAC        the same, plus the Poly1305 frame MAC on both sides (what the MAC costs)
+//   raw TCP, the transport's work
+//                        what the pooled row does, on a raw socket: the sender copies each message
+//                        into the next of as many buffers as the transport's window holds, MACs
+//                        and sends it; the receiver reads into rotating buffers in the transport's
+//                        chunks, MACing each piece (the ceiling for that row on this machine)
 //   transport, pooled    two TcpTransports; the sender copies each payload into a buffer from
 //                        AcquireBuffer (as a peer copies its encoded message), the receiver hands
 //                        payloads back with Recycle
@@ -16,7 +21,7 @@
 // A line with the frame MAC alone (libsodium's Poly1305 and the transport's choice) against
 // memcpy, on one core with the buffer in cache (printed with the `mac` row).
 //   usage: hearsay_bench_tcp_throughput [total_MiB=512] [message_KiB=1024] [round_trips=2000]
-//                                       [only=ROW] [streams=1] (ROW: all, raw, mac, pooled,
+//                                       [only=ROW] [streams=1] (ROW: all, raw, mac, work, pooled,
 //                                       fresh, streams or rtt; one row for profiling, ratios then
 //                                       read 0; streams > 1 adds the striped row)
 #include <arpa/inet.h>
@@ -100,36 +105,70 @@ void RecvAll(int fd, uint8_t* p, size_t n) {
 
 // Bytes per second streaming `total` bytes in `message`-byte messages; with_mac adds the frame
 // MAC (one Poly1305 per message) on both sides.
-// read_chunk > 0: the receiver reads each message in recv calls of at most that many bytes (the
-// transport's receive chunk) instead of one recv per message.
-double RawTcp(size_t total, size_t message, bool with_mac, size_t read_chunk = 0) {
+// How a raw pair moves its messages. read_chunk > 0: the receiver reads each message in recv
+// calls of at most that many bytes (the transport's receive chunk) instead of one recv per
+// message. copies > 0: the work the transport's row does, on a raw socket -- the sender copies
+// each message into the next of `copies` buffers (as that row's sender copies into a pooled
+// buffer), MACs it and sends it in one call; the receiver reads into the next of `copies` buffers
+// and MACs each piece as it arrives.
+struct RawWork {
+  bool mac = false;
+  size_t read_chunk = 0;
+  size_t copies = 0;
+};
+
+double RawTcp(size_t total, size_t message, RawWork work = {}) {
   auto [client, server] = SocketPair();
   const size_t messages = total / message;
+  const size_t buffers = std::max<size_t>(1, work.copies);
+  const size_t chunk = work.read_chunk > 0 ? work.read_chunk : message;
   SessionKey key{};
   std::thread receiver([&, server = server] {
-    std::vector<uint8_t> buf(message);
+    std::vector<std::vector<uint8_t>> bufs(buffers, std::vector<uint8_t>(message));
     for (size_t i = 0; i < messages; ++i) {
-      if (read_chunk == 0) {
-        RecvAll(server, buf.data(), buf.size());
-      } else {
-        for (size_t off = 0; off < message; off += read_chunk) {
-          RecvAll(server, buf.data() + off, std::min(read_chunk, message - off));
+      std::vector<uint8_t>& buf = bufs[i % buffers];
+      if (work.copies > 0) {
+        FrameMac mac(key, i + 1, message);
+        for (size_t off = 0; off < message;) {
+          const ssize_t k = ::recv(server, buf.data() + off, std::min(chunk, message - off), 0);
+          if (k <= 0) Die("recv");
+          mac.Update({buf.data() + off, static_cast<size_t>(k)});
+          off += static_cast<size_t>(k);
         }
+        (void)mac.Final();
+        continue;
       }
-      if (with_mac) (void)ComputeFrameMac(key, i + 1, {}, buf);
+      for (size_t off = 0; off < message; off += chunk) {
+        RecvAll(server, buf.data() + off, std::min(chunk, message - off));
+      }
+      if (work.mac) (void)ComputeFrameMac(key, i + 1, {}, buf);
     }
   });
-  std::vector<uint8_t> data(message, 7);
+  const std::vector<uint8_t> data(message, 7);
+  std::vector<std::vector<uint8_t>> out(work.copies);
+  for (auto& b : out) b = data;  // written once before timing, as the transport's warm pool
   const TimePoint t0 = Now();
   for (size_t i = 0; i < messages; ++i) {
-    if (with_mac) (void)ComputeFrameMac(key, i + 1, {}, data);
-    SendAll(client, data.data(), data.size());
+    const std::vector<uint8_t>* send = &data;
+    if (work.copies > 0) {
+      std::vector<uint8_t>& b = out[i % work.copies];
+      std::memcpy(b.data(), data.data(), message);
+      send = &b;
+    }
+    if (work.mac || work.copies > 0) (void)ComputeFrameMac(key, i + 1, {}, *send);
+    SendAll(client, send->data(), send->size());
   }
   receiver.join();
   const double seconds = SecondsSince(t0);
   ::close(client);
   ::close(server);
   return static_cast<double>(messages * message) / seconds;
+}
+
+// The sender may run 32 MiB (at least 8 messages) ahead of the receiver (the transport rows'
+// window; also the raw "same work" row's number of buffers).
+uint64_t Window(size_t message) {
+  return std::max<uint64_t>(32u << 20, 8 * static_cast<uint64_t>(message));
 }
 
 // max_queued_bytes: how far the sender may run ahead of the receiver (0: the default); streams:
@@ -201,7 +240,7 @@ double Stream(std::vector<std::unique_ptr<Transport>>& ts, size_t messages, size
 // first (the steady state of a peer that sends every round), so the timed part measures the
 // transport, not the first touch of new memory (the "fresh" row shows that cost).
 double HearsayTcp(size_t total, size_t message, bool pooled, int streams = 1) {
-  const uint64_t window = std::max<uint64_t>(32u << 20, 8 * static_cast<uint64_t>(message));
+  const uint64_t window = Window(message);
   auto ts = TransportPair(window, streams);
   if (pooled) (void)Stream(ts, 2 * window / message + 1, message, pooled);
   const size_t messages = total / message;
@@ -308,12 +347,17 @@ int main(int argc, char** argv) {
   // the MAC row and the transports use the same Poly1305 code.
   if (!InitCrypto().ok()) Die("libsodium failed to initialise");
   // Medians of 3 interleaved repetitions (the machine may be shared).
-  std::vector<double> raw, raw_chunked, raw_mac, pooled, fresh, striped, raw_rt, hs_rt;
+  std::vector<double> raw, raw_chunked, raw_mac, raw_work, pooled, fresh, striped, raw_rt, hs_rt;
   for (int rep = 0; rep < 3; ++rep) {
-    raw.push_back(want("raw") ? RawTcp(total, message, false) : 0);
-    raw_chunked.push_back(want("raw") ? RawTcp(total, message, false, FrameReader::kChunkBytes)
-                                      : 0);
-    raw_mac.push_back(want("mac") ? RawTcp(total, message, true) : 0);
+    raw.push_back(want("raw") ? RawTcp(total, message) : 0);
+    raw_chunked.push_back(
+        want("raw") ? RawTcp(total, message, {.read_chunk = FrameReader::kChunkBytes}) : 0);
+    raw_mac.push_back(want("mac") ? RawTcp(total, message, {.mac = true}) : 0);
+    raw_work.push_back(want("work") ? RawTcp(total, message,
+                                             {.mac = true,
+                                              .read_chunk = FrameReader::kChunkBytes,
+                                              .copies = Window(message) / message})
+                                    : 0);
     pooled.push_back(want("pooled") ? HearsayTcp(total, message, true) : 0);
     fresh.push_back(want("fresh") ? HearsayTcp(total, message, false) : 0);
     striped.push_back(streams > 1 && want("streams") ? HearsayTcp(total, message, true, streams)
@@ -333,8 +377,14 @@ int main(int argc, char** argv) {
               vs_raw(Median(raw_chunked)));
   std::printf("%-34s %10.1f %8.2f\n", "raw TCP + frame MAC", Median(raw_mac) / 1e6,
               vs_raw(Median(raw_mac)));
+  std::printf("%-34s %10.1f %8.2f\n", "raw TCP, the transport's work", Median(raw_work) / 1e6,
+              vs_raw(Median(raw_work)));
   std::printf("%-34s %10.1f %8.2f\n", "TcpTransport, pooled buffers", Median(pooled) / 1e6,
               vs_raw(Median(pooled)));
+  if (Median(raw_work) > 0 && Median(pooled) > 0) {
+    std::printf("pooled transport / raw TCP doing the transport's work: %.2f\n",
+                Median(pooled) / Median(raw_work));
+  }
   std::printf("%-34s %10.1f %8.2f\n", "TcpTransport, fresh buffers", Median(fresh) / 1e6,
               vs_raw(Median(fresh)));
   if (streams > 1) {
