@@ -43,10 +43,11 @@ Status DPsgd::SetGradient(int64_t round, std::span<const float> grad) {
 
 Status DPsgd::DoAbsorb(int64_t round, size_t pos, int from, float weight,
                        std::span<const uint8_t> payload) {
+  // Asynchronous: the own payload is x_i^t itself, which End reads from x_ (checked, not copied).
+  if (async() && pos == self_pos()) return CheckRawPayload(round, from, payload);
   HEARSAY_RETURN_IF_ERROR(DecodeInto(round, from, payload));
   if (async()) {
-    // The own payload is x_i^t itself, which End reads from x_.
-    if (pos != self_pos()) latest_[pos].swap(scratch_);
+    latest_[pos].swap(scratch_);
     return Status::Ok();
   }
   for (size_t k = 0; k < dim(); ++k) acc_[k] += weight * scratch_[k];

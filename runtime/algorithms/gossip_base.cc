@@ -72,22 +72,33 @@ Status GossipAlgorithm::EncodeOwn(int64_t round, std::span<const float> x, ByteB
   return compressor_->Encode(x, KeyFor(self(), round), out);
 }
 
+namespace {
+
+// Built only for an error: every payload passes where it is used.
+std::string PayloadWhere(int64_t round, int from) {
+  return "round " + std::to_string(round) + ", payload from peer " + std::to_string(from);
+}
+
+}  // namespace
+
+Status GossipAlgorithm::CheckRawPayload(int64_t round, int from,
+                                        std::span<const uint8_t> payload) const {
+  if (payload.size() == dim() * sizeof(float)) return Status::Ok();
+  return Corruption(PayloadWhere(round, from) + ": " + std::to_string(payload.size()) +
+                    " bytes; expected " + std::to_string(dim() * sizeof(float)) + " (" +
+                    std::to_string(dim()) + " fp32 values)");
+}
+
 Status GossipAlgorithm::DecodeInto(int64_t round, int from, std::span<const uint8_t> payload) {
-  // Built only for an error: every payload passes here.
-  const auto where = [&] {
-    return "round " + std::to_string(round) + ", payload from peer " + std::to_string(from);
-  };
   if (compressor_ == nullptr) {
-    if (payload.size() != dim() * sizeof(float)) {
-      return Corruption(where() + ": " + std::to_string(payload.size()) + " bytes; expected " +
-                        std::to_string(dim() * sizeof(float)) + " (" + std::to_string(dim()) +
-                        " fp32 values)");
-    }
+    HEARSAY_RETURN_IF_ERROR(CheckRawPayload(round, from, payload));
     std::memcpy(scratch_.data(), payload.data(), payload.size());
     return Status::Ok();
   }
   Status s = compressor_->Decode(payload, KeyFor(from, round), scratch_);
-  if (!s.ok()) return s.WithPrefix(where() + " (" + compressor_->Spec() + ")");
+  if (!s.ok()) {
+    return s.WithPrefix(PayloadWhere(round, from) + " (" + compressor_->Spec() + ")");
+  }
   return Status::Ok();
 }
 

@@ -72,6 +72,9 @@ class GossipAlgorithm : public Algorithm {
   Status EncodeOwn(int64_t round, std::span<const float> x, ByteBuffer* out);
   // Decodes `from`'s payload of `round` into scratch_ (size d); errors name the sender and round.
   Status DecodeInto(int64_t round, int from, std::span<const uint8_t> payload);
+  // With no compressor: checks that `from`'s payload of `round` holds d fp32 values, with
+  // DecodeInto's error otherwise (for a payload that need not be decoded).
+  Status CheckRawPayload(int64_t round, int from, std::span<const uint8_t> payload) const;
 
   size_t dim() const { return x_.size(); }
   // Position of `peer` in the static row of round 1, or -1.

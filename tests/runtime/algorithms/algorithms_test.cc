@@ -113,9 +113,12 @@ TEST(Algorithms, PayloadOfDPsgdIsRawLittleEndianFp32) {
 
 class EveryAlgorithm : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(EveryAlgorithm, BadPayloadGivesCorruptionAndLeavesStateUntouched) {
+// A truncated payload from each row member -- the own one included -- is refused naming the
+// sender, and changes nothing: a run that then gets the right payloads stays bit-identical.
+void BadPayloadsChangeNothing(const std::string& name, bool async) {
   AlgorithmConfig config;
-  config.name = GetParam();
+  config.name = name;
+  config.async = async;
   auto topo = Ring(5);
   const std::vector<float> x0 = {0.5f, -1.0f, 2.0f};
   auto clean = MakePeers(config, topo, x0);
@@ -148,6 +151,16 @@ TEST_P(EveryAlgorithm, BadPayloadGivesCorruptionAndLeavesStateUntouched) {
   }
   // Hidden state (replicas, estimates, m) was untouched too: the runs stay bit-identical.
   EXPECT_EQ(Params(clean), Params(hit));
+}
+
+TEST_P(EveryAlgorithm, BadPayloadGivesCorruptionAndLeavesStateUntouched) {
+  BadPayloadsChangeNothing(GetParam(), /*async=*/false);
+}
+
+// The asynchronous protocol (what static graphs on the CPU run, staleness 0 in sync mode), where
+// D-PSGD checks its own payload without decoding it.
+TEST_P(EveryAlgorithm, BadPayloadGivesCorruptionAndLeavesStateUntouchedAsync) {
+  BadPayloadsChangeNothing(GetParam(), /*async=*/true);
 }
 
 TEST_P(EveryAlgorithm, RejectsProtocolViolationsWithoutChangingState) {
