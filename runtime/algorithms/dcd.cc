@@ -17,21 +17,14 @@ Dcd::Dcd(const AlgorithmConfig& config, std::shared_ptr<const Topology> topology
 
 Status Dcd::DoBegin(int64_t round, std::span<const float> grad, float lr, ByteBuffer* out) {
   const std::vector<Neighbor>& r = topology_->Row(self(), round);
-  // The first term is written as 0.0f + w * r rather than after a zero-fill: one pass less over
-  // d floats, the same bits (including the sign of zero).
-  bool first = true;
+  terms_.clear();
   for (size_t p = 0; p < r.size(); ++p) {
     if (!mixed(p)) continue;  // a dead neighbour (its weight moved to this peer's own)
-    const float w = weight(p);
-    const std::vector<float>& rj = r[p].id == self() ? x_ : replicas_[p];
-    if (first) {
-      first = false;
-      for (size_t k = 0; k < dim(); ++k) diff_[k] = 0.0f + w * rj[k];
-    } else {
-      for (size_t k = 0; k < dim(); ++k) diff_[k] += w * rj[k];
-    }
+    terms_.push_back({weight(p), r[p].id == self() ? x_.data() : replicas_[p].data()});
   }
-  for (size_t k = 0; k < dim(); ++k) diff_[k] = (diff_[k] - lr * grad[k]) - x_[k];
+  MixBlocks(terms_, [&](size_t b, size_t n, const float* acc) {
+    for (size_t k = 0; k < n; ++k) diff_[b + k] = (acc[k] - lr * grad[b + k]) - x_[b + k];
+  });
   HEARSAY_RETURN_IF_ERROR(EncodeOwn(round, diff_, out));
   HEARSAY_RETURN_IF_ERROR(DecodeInto(round, self(), *out));
   own_payload_bytes_ = out->size();

@@ -60,26 +60,17 @@ Status DPsgd::DoEnd(int64_t round) {
                               std::to_string(round) + ") before the round's gradient was given");
   }
   if (async()) {
-    // Mix the latest copies in ascending j, exactly as the synchronous Absorb loop accumulates
-    // (each element: 0, plus w_j x_j in row order, minus lr g), a block of elements at a time so
-    // that the sum stays in cache: one pass over each input instead of one over the sum per term.
+    // Mix the latest copies in ascending j, exactly as the synchronous Absorb loop accumulates.
     const std::vector<Neighbor>& r = row();
     terms_.clear();
     for (size_t p = 0; p < r.size(); ++p) {
       if (!mixed(p)) continue;  // a dead neighbour (its weight moved to this peer's own)
       terms_.push_back({weight(p), p == self_pos() ? x_.data() : latest_[p].data()});
     }
-    constexpr size_t kBlock = 2048;
-    float acc[kBlock];
-    for (size_t b = 0; b < dim(); b += kBlock) {
-      const size_t n = std::min(kBlock, dim() - b);
-      std::fill_n(acc, n, 0.0f);
-      for (const auto& [w, xj] : terms_) {
-        for (size_t k = 0; k < n; ++k) acc[k] += w * xj[b + k];
-      }
-      // x_ is one of the terms: its block was read above, before it is overwritten here.
+    // x_ is one of the terms: MixBlocks has read its block when the body overwrites it.
+    MixBlocks(terms_, [&](size_t b, size_t n, const float* acc) {
       for (size_t k = 0; k < n; ++k) x_[b + k] = acc[k] - lr_ * grad_[b + k];
-    }
+    });
   } else {
     for (size_t k = 0; k < dim(); ++k) x_[k] = acc_[k] - lr_ * grad_[k];
   }

@@ -42,7 +42,6 @@ class DPsgd final : public GossipAlgorithm {
   bool have_grad_ = false;                  // grad_ holds the open round's gradient
   std::vector<float> acc_;                  // sync: sum_j W_ij x_j so far
   std::vector<std::vector<float>> latest_;  // async: latest x_j by row position (self unused)
-  std::vector<std::pair<float, const float*>> terms_;  // async End: (w_ij, x_j) mixed, in row order
   float lr_ = 0;
 };
 

@@ -14,19 +14,20 @@ Ecd::Ecd(const AlgorithmConfig& config, std::shared_ptr<const Topology> topology
 
 Status Ecd::DoBegin(int64_t round, std::span<const float> grad, float lr, ByteBuffer* out) {
   const std::vector<Neighbor>& r = topology_->Row(self(), round);
-  std::fill(x_new_.begin(), x_new_.end(), 0.0f);
+  terms_.clear();
   for (size_t p = 0; p < r.size(); ++p) {
     if (!mixed(p)) continue;  // a dead neighbour (its weight moved to this peer's own)
-    const float w = weight(p);
-    const std::vector<float>& yj = estimates_[p];
-    for (size_t k = 0; k < dim(); ++k) x_new_[k] += w * yj[k];
+    terms_.push_back({weight(p), estimates_[p].data()});
   }
-  for (size_t k = 0; k < dim(); ++k) x_new_[k] -= lr * grad[k];
   const double half_t = 0.5 * static_cast<double>(round);
-  for (size_t k = 0; k < dim(); ++k) {
-    z_[k] = static_cast<float>((1.0 - half_t) * static_cast<double>(x_[k]) +
-                               half_t * static_cast<double>(x_new_[k]));
-  }
+  MixBlocks(terms_, [&](size_t b, size_t n, const float* acc) {
+    for (size_t k = 0; k < n; ++k) {
+      const float x_new = acc[k] - lr * grad[b + k];
+      x_new_[b + k] = x_new;
+      z_[b + k] = static_cast<float>((1.0 - half_t) * static_cast<double>(x_[b + k]) +
+                                     half_t * static_cast<double>(x_new));
+    }
+  });
   HEARSAY_RETURN_IF_ERROR(EncodeOwn(round, z_, out));
   x_.swap(x_new_);
   return Status::Ok();

@@ -10,10 +10,12 @@
 // Thread-safety: none; one peer's compute thread owns it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "runtime/algorithms/algorithm.h"
@@ -66,6 +68,26 @@ class GossipAlgorithm : public Algorithm {
   // Whether row position p is mixed with (always true on time-varying topologies).
   bool mixed(size_t p) const { return live_.empty() || live_[p]; }
 
+  // The weighted sum of a round's mixing, a block of elements at a time: for each block [b, b+n)
+  // of the d elements, acc[k] = 0.0f + w_1 x_1[b+k] + w_2 x_2[b+k] + ... (the terms in the order
+  // given, summed left to right: the bits of one pass per term over a d-float sum) is handed to
+  // body(b, n, acc). The sum stays in cache: one pass over each input instead of one over the sum
+  // per term. body may overwrite the block [b, b+n) of any term.
+  using MixTerm = std::pair<float, const float*>;  // (w_ij, x_j)
+  template <typename Body>
+  void MixBlocks(std::span<const MixTerm> terms, Body&& body) const {
+    constexpr size_t kBlock = 2048;
+    float acc[kBlock];
+    for (size_t b = 0; b < dim(); b += kBlock) {
+      const size_t n = std::min(kBlock, dim() - b);
+      std::fill_n(acc, n, 0.0f);
+      for (const auto& [w, xj] : terms) {
+        for (size_t k = 0; k < n; ++k) acc[k] += w * xj[b + k];
+      }
+      body(b, n, static_cast<const float*>(acc));
+    }
+  }
+
   // Compressor key of `peer`'s message of `round` (ALGORITHMS.md invariant 3).
   RngKey KeyFor(int peer, int64_t round) const;
   // Encodes x with this peer's key of `round` (compressor, or raw fp32 when there is none).
@@ -90,6 +112,7 @@ class GossipAlgorithm : public Algorithm {
   std::unique_ptr<Compressor> compressor_;  // null: raw little-endian fp32
   std::vector<float> x_;                    // the local model x_i
   std::vector<float> scratch_;              // decoded payload (size d)
+  std::vector<MixTerm> terms_;              // a round's mixing terms (MixBlocks), reused
   // Static rows: current weights per row position, and which neighbours are mixed with.
   std::vector<double> weights_;
   std::vector<char> live_;
