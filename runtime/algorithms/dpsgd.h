@@ -10,7 +10,6 @@
 // Thread-safety: none; one peer's compute thread owns it.
 #pragma once
 
-#include <utility>
 #include <vector>
 
 #include "runtime/algorithms/gossip_base.h"
