@@ -17,7 +17,8 @@
 //   transport, fresh     the same with a new vector per message and no Recycle (no reuse)
 //   pooled, k streams    as "pooled" with `streams: k` TCP connections per link (messages of at
 //                        least 128 KiB striped over them; docs/wire_format.md "Streams")
-// Latency rows: round trips of a 64-byte message between two threads, raw vs transport.
+// Latency rows: round trips of a 64-byte message between two threads, raw vs transport, in
+// alternating batches of 100 (medians over the batches).
 // A line with the frame MAC alone (libsodium's Poly1305 and the transport's choice) against
 // memcpy, on one core with the buffer in cache (printed with the `mac` row).
 //   usage: hearsay_bench_tcp_throughput [total_MiB=512] [message_KiB=1024] [round_trips=2000]
@@ -27,6 +28,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -249,32 +252,54 @@ double HearsayTcp(size_t total, size_t message, bool pooled, int streams = 1) {
   return static_cast<double>(messages * message) / seconds;
 }
 
-// Microseconds per round trip of a 64-byte message.
-double RawRoundTrip(int trips) {
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Pins the calling thread to `cpu` (-1: every CPU of the process's original mask).
+void PinTo(int cpu) {
+  static const cpu_set_t all = [] {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    ::sched_getaffinity(0, sizeof(set), &set);
+    return set;
+  }();
+  cpu_set_t set = all;
+  if (cpu >= 0) {
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+  }
+  ::pthread_setaffinity_np(::pthread_self(), sizeof(set), &set);
+}
+
+// Round trips of a 64-byte message, raw TCP and the transport measured in alternating batches of
+// kTripBatch. The sending thread runs on CPU 0, the echoing threads on `echo_cpu`: where the two
+// sides run decides the latency more than anything else (on one CPU a wake-up is a context
+// switch; on two, the sleeping CPU is woken, tens of microseconds in a VM), so both are pinned
+// rather than left to the scheduler, which moves them between the two modes from run to run.
+// Returns the medians over the batches of microseconds per round trip.
+constexpr int kTripBatch = 100;
+struct RoundTrips {
+  double raw_us = 0;
+  double transport_us = 0;
+};
+RoundTrips MeasureRoundTrips(int trips, int echo_cpu) {
+  const int batches = std::max(1, trips / kTripBatch);
+  trips = batches * kTripBatch;
+  PinTo(0);  // the transports' own threads, started below, inherit it
   auto [client, server] = SocketPair();
-  std::thread echo([&, server = server] {
+  std::thread raw_echo([&, server = server] {
+    PinTo(echo_cpu);
     uint8_t buf[64];
     for (int i = 0; i < trips; ++i) {
       RecvAll(server, buf, sizeof(buf));
       SendAll(server, buf, sizeof(buf));
     }
   });
-  uint8_t buf[64] = {};
-  const TimePoint t0 = Now();
-  for (int i = 0; i < trips; ++i) {
-    SendAll(client, buf, sizeof(buf));
-    RecvAll(client, buf, sizeof(buf));
-  }
-  const double us = SecondsSince(t0) * 1e6 / trips;
-  echo.join();
-  ::close(client);
-  ::close(server);
-  return us;
-}
-
-double HearsayRoundTrip(int trips) {
   auto ts = TransportPair();
-  std::thread echo([&] {
+  std::thread transport_echo([&] {
+    PinTo(echo_cpu);
     for (int i = 0; i < trips; ++i) {
       Result<Message> m = ts[1]->Receive(DeadlineIn(30));
       if (!m.ok()) Die(m.status().ToString());
@@ -282,19 +307,33 @@ double HearsayRoundTrip(int trips) {
       if (!ts[1]->Send(std::move(*m)).ok()) Die("echo send");
     }
   });
-  const TimePoint t0 = Now();
-  for (int i = 0; i < trips; ++i) {
-    Message m;
-    m.to = 1;
-    m.round = i + 1;
-    m.payload.assign(64, 1);
-    if (!ts[0]->Send(std::move(m)).ok()) Die("send");
-    if (!ts[0]->Receive(DeadlineIn(30)).ok()) Die("receive");
+  std::vector<double> raw_us, transport_us;
+  uint8_t buf[64] = {};
+  for (int b = 0; b < batches; ++b) {
+    TimePoint t0 = Now();
+    for (int i = 0; i < kTripBatch; ++i) {
+      SendAll(client, buf, sizeof(buf));
+      RecvAll(client, buf, sizeof(buf));
+    }
+    raw_us.push_back(SecondsSince(t0) * 1e6 / kTripBatch);
+    t0 = Now();
+    for (int i = 0; i < kTripBatch; ++i) {
+      Message m;
+      m.to = 1;
+      m.round = int64_t{b} * kTripBatch + i + 1;
+      m.payload.assign(64, 1);
+      if (!ts[0]->Send(std::move(m)).ok()) Die("send");
+      if (!ts[0]->Receive(DeadlineIn(30)).ok()) Die("receive");
+    }
+    transport_us.push_back(SecondsSince(t0) * 1e6 / kTripBatch);
   }
-  const double us = SecondsSince(t0) * 1e6 / trips;
-  echo.join();
+  raw_echo.join();
+  transport_echo.join();
+  ::close(client);
+  ::close(server);
   Finish(ts);
-  return us;
+  PinTo(-1);
+  return {Median(raw_us), Median(transport_us)};
 }
 
 // Bytes per second of the frame MAC alone on one core, over a frame of a message's size with a
@@ -325,11 +364,6 @@ double MemcpyRate(size_t message) {
   return static_cast<double>(reps * a.size()) / SecondsSince(t0);
 }
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 }  // namespace
 }  // namespace hearsay
 
@@ -347,7 +381,10 @@ int main(int argc, char** argv) {
   // the MAC row and the transports use the same Poly1305 code.
   if (!InitCrypto().ok()) Die("libsodium failed to initialise");
   // Medians of 3 interleaved repetitions (the machine may be shared).
-  std::vector<double> raw, raw_chunked, raw_mac, raw_work, pooled, fresh, striped, raw_rt, hs_rt;
+  std::vector<double> raw, raw_chunked, raw_mac, raw_work, pooled, fresh, striped;
+  // Round trips, [0]: both sides on one CPU, [1]: on two (when the machine has two).
+  const int cpus = static_cast<int>(std::thread::hardware_concurrency());
+  std::vector<double> raw_rt[2], hs_rt[2];
   for (int rep = 0; rep < 3; ++rep) {
     raw.push_back(want("raw") ? RawTcp(total, message) : 0);
     raw_chunked.push_back(
@@ -362,8 +399,11 @@ int main(int argc, char** argv) {
     fresh.push_back(want("fresh") ? HearsayTcp(total, message, false) : 0);
     striped.push_back(streams > 1 && want("streams") ? HearsayTcp(total, message, true, streams)
                                                      : 0);
-    raw_rt.push_back(want("rtt") ? RawRoundTrip(trips) : 0);
-    hs_rt.push_back(want("rtt") ? HearsayRoundTrip(trips) : 0);
+    for (int two = 0; two < (cpus > 1 ? 2 : 1); ++two) {
+      const RoundTrips rt = want("rtt") ? MeasureRoundTrips(trips, two) : RoundTrips{};
+      raw_rt[two].push_back(rt.raw_us);
+      hs_rt[two].push_back(rt.transport_us);
+    }
   }
   const double r = Median(raw);
   const auto vs_raw = [&](double v) { return r > 0 ? v / r : 0.0; };
@@ -400,8 +440,10 @@ int main(int argc, char** argv) {
         "(%.2fx memcpy), the transport's choice %.0f MB/s (%.2fx)\n",
         copy / 1e6, sodium / 1e6, sodium / copy, chosen / 1e6, chosen / copy);
   }
-  std::printf("64-byte round trip: raw TCP %.1f us, TcpTransport %.1f us, ratio %.2f\n",
-              Median(raw_rt), Median(hs_rt),
-              Median(raw_rt) > 0 ? Median(hs_rt) / Median(raw_rt) : 0.0);
+  for (int two = 0; two < (cpus > 1 ? 2 : 1); ++two) {
+    const double r_us = Median(raw_rt[two]), t_us = Median(hs_rt[two]);
+    std::printf("64-byte round trip, %s: raw TCP %.1f us, TcpTransport %.1f us, ratio %.2f\n",
+                two ? "two CPUs" : "one CPU ", r_us, t_us, r_us > 0 ? t_us / r_us : 0.0);
+  }
   return 0;
 }
