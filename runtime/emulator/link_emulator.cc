@@ -152,6 +152,8 @@ class EmulatedTransport final : public Transport {
   }
   void Recycle(ByteBuffer buffer) override { inner_->Recycle(std::move(buffer)); }
   ByteBuffer AcquireBuffer(size_t bytes) override { return inner_->AcquireBuffer(bytes); }
+  // Held messages keep their shared payload until they go to the wrapped transport.
+  bool SharesPayloads() const override { return inner_->SharesPayloads(); }
 
  private:
   double VirtualNow() const { return Duration(Now() - epoch_).count(); }

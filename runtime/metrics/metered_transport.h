@@ -32,6 +32,7 @@ class MeteredTransport final : public Transport {
   TransportStats stats() const override { return inner_->stats(); }
   void Recycle(ByteBuffer buffer) override { inner_->Recycle(std::move(buffer)); }
   ByteBuffer AcquireBuffer(size_t bytes) override { return inner_->AcquireBuffer(bytes); }
+  bool SharesPayloads() const override { return inner_->SharesPayloads(); }
 
  private:
   std::unique_ptr<Transport> inner_;

@@ -140,7 +140,7 @@ void PeerMetrics::OnRound(const RoundRecord& r, const TransportStats& wire) {
 void PeerMetrics::OnSent(const Message& msg) {
   const std::string to = std::to_string(msg.to);
   registry_.Add("hearsay_edge_bytes_sent_total", {{"peer", peer_}, {"neighbor", to}},
-                static_cast<double>(msg.payload.size()));
+                static_cast<double>(msg.payload_size()));
   registry_.Add("hearsay_edge_messages_sent_total",
                 {{"peer", peer_}, {"neighbor", to}, {"kind", MessageKindLabel(msg.kind)}}, 1);
 }

@@ -64,6 +64,8 @@ class ReportingSink final : public CoreSink {
   Status OnCheckpoint(int64_t round, ByteBuffer* state) override {
     return inner_.OnCheckpoint(round, state);
   }
+  bool SharesPayloads() const override { return inner_.SharesPayloads(); }
+  void Recycle(ByteBuffer buffer) override { inner_.Recycle(std::move(buffer)); }
 
  private:
   CoreSink& inner_;

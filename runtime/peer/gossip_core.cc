@@ -255,15 +255,31 @@ Status GossipCore::BeginRound(double now, CoreSink& sink) {
     HEARSAY_RETURN_IF_ERROR(algo_->Begin(round_, grad_, lr, &out_));
   }
   const std::vector<int>& outs = options_.topology->graph->OutNeighbors(options_.id, round_);
-  spare_limit_ = 2 * outs.size() + 2;
-  for (int j : outs) {
+  // Where the network writes one buffer on every link (TCP), one copy of the payload goes to all
+  // out-neighbours, the last message taking the core's reference; elsewhere each message gets a
+  // copy of its own, from the spare buffers the received payloads leave. The spares kept are
+  // twice what a round takes (the copies and the next out_); the others go back to the network's
+  // pool (KeepSpare), which reads the next payloads into them.
+  const bool shared = sink.SharesPayloads();
+  spare_limit_ = 2 * (shared ? 1 : outs.size()) + 2;
+  std::shared_ptr<const ByteBuffer> one;
+  if (shared && !outs.empty()) {
+    ByteBuffer copy = TakeSpare();
+    copy.assign(out_.begin(), out_.end());
+    one = std::make_shared<ByteBuffer>(std::move(copy));
+  }
+  for (size_t k = 0; k < outs.size(); ++k) {
     Message m;
     m.kind = MessageKind::kGossip;
     m.from = options_.id;
-    m.to = j;
+    m.to = outs[k];
     m.round = round_;
-    m.payload = TakeSpare();
-    m.payload.assign(out_.begin(), out_.end());
+    if (shared) {
+      m.shared_payload = k + 1 < outs.size() ? one : std::move(one);
+    } else {
+      m.payload = TakeSpare();
+      m.payload.assign(out_.begin(), out_.end());
+    }
     payload_sent_ += out_.size();
     HEARSAY_RETURN_IF_ERROR(SendTo(sink, std::move(m)));
   }
@@ -344,8 +360,13 @@ ByteBuffer GossipCore::TakeSpare() {
   return b;
 }
 
-void GossipCore::KeepSpare(ByteBuffer&& buffer) {
-  if (spare_.size() < spare_limit_ && buffer.capacity() > 0) spare_.push_back(std::move(buffer));
+void GossipCore::KeepSpare(ByteBuffer&& buffer, CoreSink& sink) {
+  if (buffer.capacity() == 0) return;
+  if (spare_.size() < spare_limit_) {
+    spare_.push_back(std::move(buffer));
+  } else {
+    sink.Recycle(std::move(buffer));
+  }
 }
 
 Status GossipCore::EndRound(double now, CoreSink& sink) {
@@ -366,7 +387,7 @@ Status GossipCore::EndRound(double now, CoreSink& sink) {
       if (pos >= 0) last_absorbed_[pos] = r;
     }
     applied_.push_back(MessageId{from, r});
-    KeepSpare(std::move(it->second));
+    KeepSpare(std::move(it->second), sink);
     it = pending_.erase(it);
     return Status::Ok();
   };

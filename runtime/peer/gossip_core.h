@@ -76,11 +76,13 @@ class GossipCore final : public PeerCore {
   // The buffers of absorbed payloads, kept for the next outgoing ones: a peer sends and receives
   // payloads of the same sizes every round, so after the first rounds none needs fresh memory
   // (a large model's would cost page faults every round: glibc maps buffers over 32 MiB anew).
-  // At most spare_limit_ (2 per out-neighbour + 2).
+  // At most spare_limit_ (2 per copy a round sends -- one per out-neighbour, or one for all when
+  // the network shares payloads -- + 2).
   std::vector<ByteBuffer> spare_;
   size_t spare_limit_ = 4;
-  ByteBuffer TakeSpare();               // empty, with the capacity it had (or a new one)
-  void KeepSpare(ByteBuffer&& buffer);  // dropped when spare_limit_ are kept
+  ByteBuffer TakeSpare();  // empty, with the capacity it had (or a new one)
+  // Kept when fewer than spare_limit_ are, else given back to the network (CoreSink::Recycle).
+  void KeepSpare(ByteBuffer&& buffer, CoreSink& sink);
   // Static rows (async): per row position, the latest round received and absorbed.
   std::vector<int64_t> last_received_;
   std::vector<int64_t> last_absorbed_;

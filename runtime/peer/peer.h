@@ -162,6 +162,8 @@ class DaemonSink final : public CoreSink {
   Status OnSnapshot(const SnapshotKey& key, std::span<const float> x, double now) override;
   Status OnApplied(int64_t round, std::span<const MessageId> applied) override;
   Status OnCheckpoint(int64_t round, ByteBuffer* state) override;
+  bool SharesPayloads() const override { return transport_.SharesPayloads(); }
+  void Recycle(ByteBuffer buffer) override { transport_.Recycle(std::move(buffer)); }
 
  private:
   Transport& transport_;

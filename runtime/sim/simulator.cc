@@ -60,6 +60,7 @@ Status Simulation::SendFrom(int peer, Message msg) {
                            std::to_string(msg.to));
   }
   const uint64_t wire = FrameWireBytes(msg);
+  OwnPayload(msg);  // delivered as it is
   peers_[peer].bytes_sent += wire;
   if (o_.observer) o_.observer->OnSend(now_, msg, wire);
   ++result_.messages;

@@ -28,6 +28,11 @@ class BufferPool {
   ByteBuffer Acquire(size_t n);
   // Keeps b for a later Acquire if the bounds allow; frees it otherwise.
   void Release(ByteBuffer b);
+  // Drops `shared`; Release of its buffer when that was the last reference (TakeIfLast).
+  void ReleaseIfLast(std::shared_ptr<const ByteBuffer>& shared) {
+    ByteBuffer b;
+    if (TakeIfLast(shared, &b)) Release(std::move(b));
+  }
 
   size_t pooled_buffers() const;
   size_t pooled_bytes() const;

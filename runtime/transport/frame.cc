@@ -173,7 +173,7 @@ FrameHeader DataFrameHeader(const Message& msg, uint64_t seq, uint64_t ack) {
 uint64_t FrameWireBytes(const Message& msg, uint64_t seq, uint64_t ack) {
   wire::FrameHeader proto;
   ToProto(DataFrameHeader(msg, seq, ack), &proto);
-  return kFramePrefixBytes + proto.ByteSizeLong() + msg.payload.size() + kMacBytes;
+  return kFramePrefixBytes + proto.ByteSizeLong() + msg.payload_size() + kMacBytes;
 }
 
 Result<Message> DataFrameToMessage(const FrameHeader& header, ByteBuffer payload,

@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -70,7 +72,32 @@ struct Message {
   // (1, 2, ... in send order; docs/wire_format.md). Ignored on Send.
   uint64_t seq = 0;
   ByteBuffer payload;
+  // On Send only, instead of payload: bytes shared with other messages, so that one payload goes
+  // to several neighbours without a copy per neighbour (GossipCore::BeginRound). Nobody writes
+  // them while they are shared (made with std::make_shared<ByteBuffer>: see TakeIfLast). A
+  // transport that hands messages over as they are (in-process, the simulator) gives each its own
+  // copy (OwnPayload); TCP writes the one buffer on every link.
+  // Received messages never carry it.
+  std::shared_ptr<const ByteBuffer> shared_payload;
+
+  std::span<const uint8_t> payload_bytes() const {
+    if (shared_payload) return {shared_payload->data(), shared_payload->size()};
+    return {payload.data(), payload.size()};
+  }
+  size_t payload_size() const { return shared_payload ? shared_payload->size() : payload.size(); }
 };
+
+// Turns msg's shared payload into a payload of its own: moved out when msg holds the last
+// reference (nobody else can read it any more), copied otherwise. Does nothing without one.
+inline void OwnPayload(Message& msg) {
+  if (!msg.shared_payload) return;
+  std::shared_ptr<const ByteBuffer> shared = std::move(msg.shared_payload);
+  if (shared.use_count() > 1) {
+    msg.payload.assign(shared->begin(), shared->end());
+  } else {
+    TakeIfLast(shared, &msg.payload);  // the last reference: always taken
+  }
+}
 
 struct TransportStats {
   uint64_t bytes_sent = 0;  // payload + framing bytes handed to the wire
@@ -129,6 +156,10 @@ class Transport {
     b.reserve(bytes);
     return b;
   }
+  // Whether Send writes a message's shared_payload as it is, so that one buffer serves every
+  // neighbour (TCP). False (the default): Send makes a copy per message (OwnPayload), and a
+  // sender saves nothing by sharing. Wrappers answer for the transport they wrap.
+  virtual bool SharesPayloads() const { return false; }
 };
 
 }  // namespace hearsay

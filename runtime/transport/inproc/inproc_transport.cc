@@ -42,6 +42,7 @@ class InProcEndpoint final : public Transport {
     }
     msg.from = self_;
     const uint64_t wire_bytes = FrameWireBytes(msg);
+    OwnPayload(msg);  // the receiver takes the message as it is
     std::lock_guard<std::mutex> lock(mu_);
     if (shut_down_) return Cancelled("peer " + std::to_string(self_) + ": send after shutdown");
     bytes_sent_ += wire_bytes;

@@ -494,7 +494,7 @@ void Connection::OnWritten(const ErrorCode& ec) {
     owner_->pool().Release(std::move(f.payload));
     // Acknowledged before this handler ran (the link dropped its reference): the last owner
     // gives the message's buffer back (TcpTransport::DropAcked does when it is the last).
-    if (f.shared && f.shared.use_count() == 1) owner_->pool().Release(std::move(*f.shared));
+    owner_->pool().ReleaseIfLast(f.shared);
   }
   done.clear();
   if (counted > 0) owner_->FramesDone(peer_.load(), counted, counted_bytes);

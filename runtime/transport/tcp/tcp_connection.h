@@ -52,7 +52,7 @@ struct OutFrame {
   ByteBuffer head;     // prefix + header
   ByteBuffer payload;  // sent as is (never copied); goes back to the buffer pool once written
   // A message's payload, shared with the link's unacknowledged list (used instead of payload).
-  std::shared_ptr<ByteBuffer> shared;
+  std::shared_ptr<const ByteBuffer> shared;
   MacTag tag{};
   bool has_tag = false;
   bool counted = false;    // a message frame counted in TcpTransport's queue bounds...

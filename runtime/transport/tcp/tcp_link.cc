@@ -37,9 +37,10 @@ void TcpTransport::DropAcked(Link& l, uint64_t ack) {
   while (!l.unacked.empty() && l.unacked.front().seq <= ack) {
     Unacked& u = l.unacked.front();
     l.unacked_bytes -= std::min(u.bytes, l.unacked_bytes.load());
-    // The last owner gives the buffer back to the pool (a frame still being written, or another
-    // part of the message, holds it otherwise and gives it back when done: OnWritten).
-    if (u.payload.use_count() == 1) pool_.Release(std::move(*u.payload));
+    // The last owner gives the buffer back to the pool (a frame still being written, another part
+    // of the message or the same payload sent to another neighbour holds it otherwise, and the
+    // last of them gives it back: OnWritten, DropAcked on another link).
+    pool_.ReleaseIfLast(u.payload);
     l.unacked.pop_front();
     freed = true;
   }
@@ -323,7 +324,7 @@ uint32_t TcpTransport::PartsOf(const Message& msg) const {
   if (streams == 1) return 1;
   if (msg.kind == MessageKind::kDone || msg.kind == MessageKind::kFailed) return streams;
   return static_cast<uint32_t>(
-      std::clamp<uint64_t>(msg.payload.size() / kMinPartBytes, 1, streams));
+      std::clamp<uint64_t>(msg.payload_size() / kMinPartBytes, 1, streams));
 }
 
 std::string TcpTransport::DescribeMissing() const {

@@ -298,8 +298,8 @@ Status TcpTransport::Send(Message msg) {
                            ", which is not a neighbour");
   }
   msg.from = options_.self;
-  if (msg.payload.size() > options_.max_message_bytes) {
-    return InvalidArgument(name_ + ": message of " + std::to_string(msg.payload.size()) +
+  if (msg.payload_size() > options_.max_message_bytes) {
+    return InvalidArgument(name_ + ": message of " + std::to_string(msg.payload_size()) +
                            " bytes to peer " + std::to_string(msg.to) + " exceeds the limit of " +
                            std::to_string(options_.max_message_bytes) +
                            " bytes (max_message_bytes)");
@@ -309,7 +309,7 @@ Status TcpTransport::Send(Message msg) {
   PeerLinks& p = peer_links(to);
   // Parts of at most ceil(size / n) bytes each; every part's frame is charged its header and MAC.
   const uint32_t n = PartsOf(msg);
-  const uint64_t size = msg.payload.size();
+  const uint64_t size = msg.payload_size();
   const uint64_t overhead = FrameWireBytes(msg) - size;
   const uint64_t wire_bytes = size + n * overhead;
   // One Send at a time per neighbour: the parts of striped messages keep one order on every
@@ -362,7 +362,10 @@ Status TcpTransport::Send(Message msg) {
     pending_frames_ += n;  // tentatively: undone below for each part not queued
     queued_bytes_[to] += wire_bytes;
   }
-  auto payload = std::make_shared<ByteBuffer>(std::move(msg.payload));
+  // Kept until every part is acknowledged; shared with the other neighbours it went to.
+  std::shared_ptr<const ByteBuffer> payload =
+      msg.shared_payload ? std::move(msg.shared_payload)
+                         : std::make_shared<ByteBuffer>(std::move(msg.payload));
   bool ended = false;
   uint64_t generation = 0;
   for (uint32_t k = 0; k < n; ++k) {

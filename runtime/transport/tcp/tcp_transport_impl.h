@@ -61,7 +61,7 @@ struct Unacked {
   int64_t round = 0;
   uint32_t tag = 0;
   uint32_t parts = 0;  // stream 0 of a striped message: how many parts it has (0: unstriped)
-  std::shared_ptr<ByteBuffer> payload;
+  std::shared_ptr<const ByteBuffer> payload;
   uint64_t offset = 0, length = 0;  // this frame's bytes of *payload
   uint64_t bytes = 0;               // wire bytes (the frame estimate made by Send)
   bool written = false;             // handed to a connection once (a later send is a resend)
@@ -145,6 +145,9 @@ class TcpTransport final : public Transport {
     b.clear();
     return b;
   }
+  // Every link's frames point into the one buffer; it goes back to the pool when the last
+  // neighbour acknowledged it (BufferPool::ReleaseIfLast).
+  bool SharesPayloads() const override { return true; }
 
   // Called by connections (on their strands).
   const TcpTransportOptions& options() const { return options_; }

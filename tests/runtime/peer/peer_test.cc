@@ -70,20 +70,62 @@ std::string Experiment(const std::string& extra_runs) {
          extra_runs;
 }
 
-// Runs every peer of `run` on threads; tcp = loopback TCP, else in-process. Returns the models.
+// The in-process transport dressed as one that shares payloads (as TCP does): records the
+// buffers of the gossip messages the core hands it, per round, and counts the buffers it gets
+// back. The in-process transport then gives each message its own copy (OwnPayload).
+class SharingProbe final : public Transport {
+ public:
+  struct Record {
+    std::map<int64_t, std::vector<const ByteBuffer*>> sent;
+    int unshared = 0;
+    int recycled = 0;
+  };
+  SharingProbe(std::unique_ptr<Transport> inner, Record* record)
+      : inner_(std::move(inner)), record_(*record) {}
+  Status Start(TimePoint deadline) override { return inner_->Start(deadline); }
+  Status Send(Message msg) override {
+    if (msg.kind == MessageKind::kGossip) {
+      record_.sent[msg.round].push_back(msg.shared_payload.get());
+      record_.unshared += msg.shared_payload == nullptr;
+    }
+    return inner_->Send(std::move(msg));
+  }
+  Result<Message> Receive(TimePoint deadline) override { return inner_->Receive(deadline); }
+  Status Shutdown(TimePoint deadline) override { return inner_->Shutdown(deadline); }
+  TransportStats stats() const override { return inner_->stats(); }
+  bool SetArrivalNotifier(ArrivalNotifier notify) override {
+    return inner_->SetArrivalNotifier(std::move(notify));
+  }
+  void Recycle(ByteBuffer buffer) override {
+    ++record_.recycled;
+    inner_->Recycle(std::move(buffer));
+  }
+  bool SharesPayloads() const override { return true; }
+
+ private:
+  std::unique_ptr<Transport> inner_;
+  Record& record_;
+};
+
+// Runs every peer of `run` on threads; tcp = loopback TCP, else in-process (through a
+// SharingProbe per peer when `probes` is given, which receives their records). Returns the models.
 std::vector<std::vector<float>> RunPeers(const hearsay::Experiment& exp, const RunConfig& run,
-                                         bool tcp) {
+                                         bool tcp,
+                                         std::vector<SharingProbe::Record>* probes = nullptr) {
   const int n = exp.topology->size();
   auto workload = BuildWorkload(run, n);
   EXPECT_TRUE(workload.ok()) << workload.status().ToString();
   auto shared = std::make_shared<const Workload>(std::move(workload).value());
   InProcHub hub(n);
+  if (probes != nullptr) probes->resize(n);
   std::vector<std::unique_ptr<Transport>> transports;
   for (int i = 0; i < n; ++i) {
     if (tcp) {
       auto t = MakePeerTcpTransport(run, exp.topology, *shared->model, i);
       EXPECT_TRUE(t.ok()) << t.status().ToString();
       transports.push_back(std::move(t).value());
+    } else if (probes != nullptr) {
+      transports.push_back(std::make_unique<SharingProbe>(hub.Endpoint(i), &(*probes)[i]));
     } else {
       transports.push_back(run.emulate
                                ? MakeEmulatedTransport(hub.Endpoint(i), exp.topology, i, run.seed)
@@ -136,6 +178,41 @@ TEST_P(DistributedEqualsInProcess, FinalModelsAreBitIdentical) {
 
 INSTANTIATE_TEST_SUITE_P(Algorithms, DistributedEqualsInProcess,
                          ::testing::Values("dpsgd", "dcd", "ecd", "choco"));
+
+// Over a network that writes one buffer on every link, a peer sends each round's payload to all
+// its out-neighbours as one shared buffer, and gives the received buffers it has no use for back
+// to the network's pool (they used to be its copies, one per neighbour). The models are those of
+// the run that copies per neighbour, bit for bit.
+TEST(Peer, OnePayloadBufferPerRoundWhereTheNetworkSharesIt) {
+  constexpr int kRounds = 12;
+  TempDir dir;
+  dir.Write("topo.yaml", RingTopology(4, FreePortBase(4), "1ms"));
+  const std::string path = dir.Write(
+      "exp.yaml", Experiment("algorithm: dcd\ncompressor: \"qsgd:8\"\nconsensus_step: 0.4\n"));
+  auto exp = LoadExperiment(path);
+  ASSERT_TRUE(exp.ok()) << exp.status().ToString();
+  const RunConfig& run = exp->runs.front();
+  ASSERT_EQ(run.rounds, kRounds);
+  const auto copied = RunPeers(*exp, run, /*tcp=*/false);
+  std::vector<SharingProbe::Record> probes;
+  const auto shared = RunPeers(*exp, run, /*tcp=*/false, &probes);
+  ASSERT_EQ(probes.size(), 4u);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(copied[i].size(), shared[i].size());
+    EXPECT_EQ(std::memcmp(copied[i].data(), shared[i].data(), copied[i].size() * sizeof(float)), 0)
+        << "peer " << i;
+    const SharingProbe::Record& p = probes[i];
+    EXPECT_EQ(p.unshared, 0) << "peer " << i;
+    ASSERT_EQ(p.sent.size(), static_cast<size_t>(kRounds)) << "peer " << i;
+    for (const auto& [round, buffers] : p.sent) {
+      ASSERT_EQ(buffers.size(), 2u) << "peer " << i << " round " << round;
+      EXPECT_EQ(buffers[0], buffers[1]) << "peer " << i << " round " << round;
+    }
+    // Each round leaves one more buffer than it takes (two received, its own payload; a copy and
+    // the next payload taken): beyond the few spares, each goes back.
+    EXPECT_GE(p.recycled, kRounds - 6) << "peer " << i;
+  }
+}
 
 // `streams: 3`: with 65,552 parameters, D-PSGD's fp32 messages (262 KB) go in 3 parts and CHOCO's
 // fp16 ones (131 KB) in 2, striped over three TCP connections per link and reassembled: the run

@@ -81,6 +81,58 @@ TEST(TcpTransport, RingOfFourDeliversEveryMessageInOrder) {
   EXPECT_EQ(ts[0]->stats().messages_sent, 2u * kRounds + 2);
 }
 
+// One payload sent to two neighbours as one shared buffer (GossipCore does so every round): each
+// receives it byte for byte, in order, over many rounds of large messages that stay queued
+// (unacknowledged) on both links at once, and the sender's counts are those of separate copies.
+TEST(TcpTransport, OneSharedPayloadReachesEveryNeighbourIntact) {
+  constexpr int kRounds = 12;
+  constexpr size_t kBytes = (3 << 20) + 5;
+  const auto ports = FreePorts(3);
+  std::vector<std::unique_ptr<Transport>> ts;
+  ts.push_back(Make(Options(0, ports, {1, 2})));
+  ts.push_back(Make(Options(1, ports, {0})));
+  ts.push_back(Make(Options(2, ports, {0})));
+  for (const Status& s : StartAll(ts, 20)) ASSERT_TRUE(s.ok()) << s.ToString();
+  std::vector<std::string> failures(3);
+  std::vector<std::thread> receivers;
+  for (int i = 1; i <= 2; ++i) {
+    receivers.emplace_back([&, i] {
+      for (int r = 1; r <= kRounds; ++r) {
+        Result<Message> m = ts[i]->Receive(DeadlineIn(30));
+        if (!m.ok()) {
+          failures[i] = m.status().ToString();
+          return;
+        }
+        if (m->round != r || m->from != 0 || m->shared_payload != nullptr ||
+            m->payload != Gossip(i, r, kBytes).payload) {
+          failures[i] = "round " + std::to_string(r) + " arrived wrong";
+        }
+        ts[i]->Recycle(std::move(m->payload));
+      }
+    });
+  }
+  for (int r = 1; r <= kRounds; ++r) {
+    std::shared_ptr<const ByteBuffer> shared =
+        std::make_shared<ByteBuffer>(std::move(Gossip(1, r, kBytes).payload));
+    for (int j : {1, 2}) {
+      Message m;
+      m.to = j;
+      m.round = r;
+      m.shared_payload = shared;
+      ASSERT_TRUE(ts[0]->Send(std::move(m)).ok());
+    }
+    EXPECT_EQ(*shared, Gossip(1, r, kBytes).payload);  // nothing wrote into it
+  }
+  for (auto& th : receivers) th.join();
+  EXPECT_EQ(failures[1], "");
+  EXPECT_EQ(failures[2], "");
+  const TransportStats sent = ts[0]->stats();
+  EXPECT_EQ(sent.messages_sent, 2u * kRounds);
+  EXPECT_EQ(sent.bytes_sent, ts[1]->stats().bytes_received + ts[2]->stats().bytes_received);
+  EXPECT_GT(sent.bytes_sent, 2u * kRounds * kBytes);
+  for (auto& t : ts) EXPECT_TRUE(t->Shutdown(DeadlineIn(10)).ok());
+}
+
 TEST(TcpTransport, DialerRetriesUntilTheNeighbourListens) {
   const auto ports = FreePorts(2);
   auto a = Make(Options(0, ports, {1}));
