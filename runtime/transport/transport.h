@@ -17,7 +17,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -80,10 +79,6 @@ struct Message {
   // Received messages never carry it.
   std::shared_ptr<const ByteBuffer> shared_payload;
 
-  std::span<const uint8_t> payload_bytes() const {
-    if (shared_payload) return {shared_payload->data(), shared_payload->size()};
-    return {payload.data(), payload.size()};
-  }
   size_t payload_size() const { return shared_payload ? shared_payload->size() : payload.size(); }
 };
 
