@@ -192,7 +192,7 @@ void GossipCore::OnMessage(double now, Message msg) {
       return;
     }
   }
-  auto [it, fresh] = pending_.try_emplace({msg.round, from}, std::move(msg.payload));
+  auto [it, fresh] = pending_.try_emplace({msg.round, from}, Pending{std::move(msg.payload), {}});
   if (!fresh) {
     HEARSAY_LOG_WARN("peer {}: dropping a duplicate round-{} message from peer {}", options_.id,
                      msg.round, from);
@@ -255,35 +255,35 @@ Status GossipCore::BeginRound(double now, CoreSink& sink) {
     HEARSAY_RETURN_IF_ERROR(algo_->Begin(round_, grad_, lr, &out_));
   }
   const std::vector<int>& outs = options_.topology->graph->OutNeighbors(options_.id, round_);
-  // Where the network writes one buffer on every link (TCP), one copy of the payload goes to all
-  // out-neighbours, the last message taking the core's reference; elsewhere each message gets a
-  // copy of its own, from the spare buffers the received payloads leave. The spares kept are
-  // twice what a round takes (the copies and the next out_); the others go back to the network's
-  // pool (KeepSpare), which reads the next payloads into them.
+  // Where the network writes one buffer on every link (TCP), the payload itself goes to every
+  // out-neighbour and stays this peer's own pending payload, read-only, with no copy; elsewhere
+  // each message gets a copy of its own, from the spare buffers the received payloads leave. The
+  // spares kept are twice what a round takes (the copies and the next out_); the others go back
+  // to the network's pool (KeepSpare), which reads the next payloads into them.
   const bool shared = sink.SharesPayloads();
-  spare_limit_ = 2 * (shared ? 1 : outs.size()) + 2;
-  std::shared_ptr<const ByteBuffer> one;
-  if (shared && !outs.empty()) {
-    ByteBuffer copy = TakeSpare();
-    copy.assign(out_.begin(), out_.end());
-    one = std::make_shared<ByteBuffer>(std::move(copy));
+  spare_limit_ = 2 * (shared ? 0 : outs.size()) + 2;
+  Pending own;
+  if (shared) {
+    own.shared = std::make_shared<ByteBuffer>(std::move(out_));
+  } else {
+    own.owned = std::move(out_);
   }
-  for (size_t k = 0; k < outs.size(); ++k) {
+  for (int j : outs) {
     Message m;
     m.kind = MessageKind::kGossip;
     m.from = options_.id;
-    m.to = outs[k];
+    m.to = j;
     m.round = round_;
     if (shared) {
-      m.shared_payload = k + 1 < outs.size() ? one : std::move(one);
+      m.shared_payload = own.shared;
     } else {
       m.payload = TakeSpare();
-      m.payload.assign(out_.begin(), out_.end());
+      m.payload.assign(own.owned.begin(), own.owned.end());
     }
-    payload_sent_ += out_.size();
+    payload_sent_ += own.bytes().size();
     HEARSAY_RETURN_IF_ERROR(SendTo(sink, std::move(m)));
   }
-  pending_[{round_, options_.id}] = std::move(out_);
+  pending_[{round_, options_.id}] = std::move(own);
   out_ = TakeSpare();
   round_wait_began_ = now;
   return Status::Ok();
@@ -360,7 +360,9 @@ ByteBuffer GossipCore::TakeSpare() {
   return b;
 }
 
-void GossipCore::KeepSpare(ByteBuffer&& buffer, CoreSink& sink) {
+void GossipCore::KeepSpare(Pending&& payload, CoreSink& sink) {
+  ByteBuffer buffer = std::move(payload.owned);
+  if (payload.shared && !TakeIfLast(payload.shared, &buffer)) return;  // the network still has it
   if (buffer.capacity() == 0) return;
   if (spare_.size() < spare_limit_) {
     spare_.push_back(std::move(buffer));
@@ -377,7 +379,7 @@ Status GossipCore::EndRound(double now, CoreSink& sink) {
   auto absorb = [&](decltype(pending_)::iterator& it) -> Status {
     const int64_t r = it->first.first;
     const int from = it->first.second;
-    Status s = algo_->Absorb(r, from, it->second);
+    Status s = algo_->Absorb(r, from, it->second.bytes());
     if (!s.ok()) {
       return s.WithPrefix("peer " + std::to_string(id) + " round " + std::to_string(round_) +
                           ": message from peer " + std::to_string(from));

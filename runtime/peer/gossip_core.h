@@ -70,9 +70,18 @@ class GossipCore final : public PeerCore {
   double round_loss_ = 0;        // loss reported for round_
   double round_wait_began_ = 0;  // now when round_'s payloads went out (round_timeout)
   ByteBuffer out_;               // round_'s own payload (device jobs produce it in Compute)
+  // A buffered payload: a received one, or this peer's own -- then, where the network shares
+  // payloads, the very buffer its messages carry (read-only while they do).
+  struct Pending {
+    ByteBuffer owned;
+    std::shared_ptr<const ByteBuffer> shared;
+    std::span<const uint8_t> bytes() const {
+      return shared ? std::span<const uint8_t>(*shared) : std::span<const uint8_t>(owned);
+    }
+  };
   // Buffered payloads by (round, sender): the absorb order. A flat sorted vector: a few entries,
   // inserted and erased on every message (common/flat_map.h).
-  FlatMap<std::pair<int64_t, int>, ByteBuffer> pending_;
+  FlatMap<std::pair<int64_t, int>, Pending> pending_;
   // The buffers of absorbed payloads, kept for the next outgoing ones: a peer sends and receives
   // payloads of the same sizes every round, so after the first rounds none needs fresh memory
   // (a large model's would cost page faults every round: glibc maps buffers over 32 MiB anew).
@@ -82,7 +91,8 @@ class GossipCore final : public PeerCore {
   size_t spare_limit_ = 4;
   ByteBuffer TakeSpare();  // empty, with the capacity it had (or a new one)
   // Kept when fewer than spare_limit_ are, else given back to the network (CoreSink::Recycle).
-  void KeepSpare(ByteBuffer&& buffer, CoreSink& sink);
+  // A shared own payload's buffer is kept only from its last holder (TakeIfLast).
+  void KeepSpare(Pending&& payload, CoreSink& sink);
   // Static rows (async): per row position, the latest round received and absorbed.
   std::vector<int64_t> last_received_;
   std::vector<int64_t> last_absorbed_;

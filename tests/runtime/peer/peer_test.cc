@@ -179,8 +179,8 @@ TEST_P(DistributedEqualsInProcess, FinalModelsAreBitIdentical) {
 INSTANTIATE_TEST_SUITE_P(Algorithms, DistributedEqualsInProcess,
                          ::testing::Values("dpsgd", "dcd", "ecd", "choco"));
 
-// Over a network that writes one buffer on every link, a peer sends each round's payload to all
-// its out-neighbours as one shared buffer, and gives the received buffers it has no use for back
+// Over a network that writes one buffer on every link, a peer sends each round's payload itself to
+// all its out-neighbours, one shared buffer, and gives the received buffers it has no use for back
 // to the network's pool (they used to be its copies, one per neighbour). The models are those of
 // the run that copies per neighbour, bit for bit.
 TEST(Peer, OnePayloadBufferPerRoundWhereTheNetworkSharesIt) {
@@ -208,8 +208,8 @@ TEST(Peer, OnePayloadBufferPerRoundWhereTheNetworkSharesIt) {
       ASSERT_EQ(buffers.size(), 2u) << "peer " << i << " round " << round;
       EXPECT_EQ(buffers[0], buffers[1]) << "peer " << i << " round " << round;
     }
-    // Each round leaves one more buffer than it takes (two received, its own payload; a copy and
-    // the next payload taken): beyond the few spares, each goes back.
+    // Each round leaves more buffers than it takes (two received, its own payload when the
+    // network is done with it; the next payload taken): beyond the two spares, they go back.
     EXPECT_GE(p.recycled, kRounds - 6) << "peer " << i;
   }
 }
