@@ -85,8 +85,8 @@ class GossipCore final : public PeerCore {
   // The buffers of absorbed payloads, kept for the next outgoing ones: a peer sends and receives
   // payloads of the same sizes every round, so after the first rounds none needs fresh memory
   // (a large model's would cost page faults every round: glibc maps buffers over 32 MiB anew).
-  // At most spare_limit_ (2 per copy a round sends -- one per out-neighbour, or one for all when
-  // the network shares payloads -- + 2).
+  // At most spare_limit_ (2 per copy a round sends -- one per out-neighbour, none when the
+  // network shares payloads -- + 2).
   std::vector<ByteBuffer> spare_;
   size_t spare_limit_ = 4;
   ByteBuffer TakeSpare();  // empty, with the capacity it had (or a new one)
