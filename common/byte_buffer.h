@@ -7,7 +7,6 @@
 
 #include <cstdint>
 #include <cstring>
-#include <memory>
 #include <span>
 #include <vector>
 
@@ -23,19 +22,6 @@ inline void AppendBytes(ByteBuffer* out, const void* data, size_t n) {
 template <typename T>
 inline void AppendPod(ByteBuffer* out, T v) {  // little-endian hosts only (checked below)
   AppendBytes(out, &v, sizeof(T));
-}
-
-// A buffer several owners read (one message payload sent to several neighbours): made with
-// std::make_shared<ByteBuffer>, read-only through these references. Drops `shared` and, when it
-// was the last reference (nobody else can read the bytes any more), moves the bytes to *out and
-// returns true. Two holders dropping theirs at once may each see the other's reference: then
-// neither takes the bytes (they are freed), and never are they taken while someone reads them.
-inline bool TakeIfLast(std::shared_ptr<const ByteBuffer>& shared, ByteBuffer* out) {
-  const bool last = shared && shared.use_count() == 1;
-  // The object itself is not const (see above); only the references to it are.
-  if (last) *out = std::move(const_cast<ByteBuffer&>(*shared));
-  shared.reset();
-  return last;
 }
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "hearsay assumes a little-endian host");

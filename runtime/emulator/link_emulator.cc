@@ -154,6 +154,9 @@ class EmulatedTransport final : public Transport {
   ByteBuffer AcquireBuffer(size_t bytes) override { return inner_->AcquireBuffer(bytes); }
   // Held messages keep their shared payload until they go to the wrapped transport.
   bool SharesPayloads() const override { return inner_->SharesPayloads(); }
+  std::shared_ptr<const ByteBuffer> SharePayload(ByteBuffer b) override {
+    return inner_->SharePayload(std::move(b));
+  }
 
  private:
   double VirtualNow() const { return Duration(Now() - epoch_).count(); }

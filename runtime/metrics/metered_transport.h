@@ -33,6 +33,9 @@ class MeteredTransport final : public Transport {
   void Recycle(ByteBuffer buffer) override { inner_->Recycle(std::move(buffer)); }
   ByteBuffer AcquireBuffer(size_t bytes) override { return inner_->AcquireBuffer(bytes); }
   bool SharesPayloads() const override { return inner_->SharesPayloads(); }
+  std::shared_ptr<const ByteBuffer> SharePayload(ByteBuffer b) override {
+    return inner_->SharePayload(std::move(b));
+  }
 
  private:
   std::unique_ptr<Transport> inner_;

@@ -65,6 +65,9 @@ class ReportingSink final : public CoreSink {
     return inner_.OnCheckpoint(round, state);
   }
   bool SharesPayloads() const override { return inner_.SharesPayloads(); }
+  std::shared_ptr<const ByteBuffer> SharePayload(ByteBuffer b) override {
+    return inner_.SharePayload(std::move(b));
+  }
   void Recycle(ByteBuffer buffer) override { inner_.Recycle(std::move(buffer)); }
 
  private:

@@ -264,7 +264,7 @@ Status GossipCore::BeginRound(double now, CoreSink& sink) {
   spare_limit_ = 2 * (shared ? 0 : outs.size()) + 2;
   Pending own;
   if (shared) {
-    own.shared = std::make_shared<ByteBuffer>(std::move(out_));
+    own.shared = sink.SharePayload(std::move(out_));
   } else {
     own.owned = std::move(out_);
   }
@@ -362,8 +362,7 @@ ByteBuffer GossipCore::TakeSpare() {
 
 void GossipCore::KeepSpare(Pending&& payload, CoreSink& sink) {
   ByteBuffer buffer = std::move(payload.owned);
-  if (payload.shared && !TakeIfLast(payload.shared, &buffer)) return;  // the network still has it
-  if (buffer.capacity() == 0) return;
+  if (payload.shared || buffer.capacity() == 0) return;
   if (spare_.size() < spare_limit_) {
     spare_.push_back(std::move(buffer));
   } else {

@@ -91,7 +91,7 @@ class GossipCore final : public PeerCore {
   size_t spare_limit_ = 4;
   ByteBuffer TakeSpare();  // empty, with the capacity it had (or a new one)
   // Kept when fewer than spare_limit_ are, else given back to the network (CoreSink::Recycle).
-  // A shared own payload's buffer is kept only from its last holder (TakeIfLast).
+  // A shared own payload is only let go of: its last holder gives it back to the network's pool.
   void KeepSpare(Pending&& payload, CoreSink& sink);
   // Static rows (async): per row position, the latest round received and absorbed.
   std::vector<int64_t> last_received_;

@@ -163,6 +163,9 @@ class DaemonSink final : public CoreSink {
   Status OnApplied(int64_t round, std::span<const MessageId> applied) override;
   Status OnCheckpoint(int64_t round, ByteBuffer* state) override;
   bool SharesPayloads() const override { return transport_.SharesPayloads(); }
+  std::shared_ptr<const ByteBuffer> SharePayload(ByteBuffer b) override {
+    return transport_.SharePayload(std::move(b));
+  }
   void Recycle(ByteBuffer buffer) override { transport_.Recycle(std::move(buffer)); }
 
  private:

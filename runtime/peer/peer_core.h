@@ -112,8 +112,11 @@ class CoreSink {
   // core to reuse (its capacity spares the next checkpoint fresh memory). The default drops it
   // (drivers without a run folder).
   virtual Status OnCheckpoint(int64_t round, ByteBuffer* state) { return Status::Ok(); }
-  // Transport::SharesPayloads of the network behind Send (false: none that does).
+  // Transport::SharesPayloads and SharePayload of the network behind Send (false: none shares).
   virtual bool SharesPayloads() const { return false; }
+  virtual std::shared_ptr<const ByteBuffer> SharePayload(ByteBuffer b) {
+    return std::make_shared<const ByteBuffer>(std::move(b));
+  }
   // A received payload's buffer the core has no use for, back to the network's buffer pool
   // (Transport::Recycle; the default frees it).
   virtual void Recycle(ByteBuffer buffer) {}

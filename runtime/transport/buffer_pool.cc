@@ -36,6 +36,22 @@ void BufferPool::Release(ByteBuffer b) {
   free_.push_back(std::move(b));
 }
 
+std::shared_ptr<const ByteBuffer> ShareFromPool(const std::shared_ptr<BufferPool>& pool,
+                                                ByteBuffer b) {
+  auto owned = std::make_unique<ByteBuffer>(std::move(b));
+  return std::shared_ptr<const ByteBuffer>(
+      owned.release(), [weak = std::weak_ptr<BufferPool>(pool)](const ByteBuffer* p) noexcept {
+        // Created non-const above; only the holders' view of it is const.
+        std::unique_ptr<ByteBuffer> last(const_cast<ByteBuffer*>(p));
+        if (std::shared_ptr<BufferPool> to = weak.lock()) {
+          try {
+            to->Release(std::move(*last));
+          } catch (...) {  // keeping it failed (no memory for the list): it is freed instead
+          }
+        }
+      });
+}
+
 size_t BufferPool::pooled_buffers() const {
   std::lock_guard<std::mutex> lock(mu_);
   return free_.size();

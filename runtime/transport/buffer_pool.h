@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -28,11 +29,6 @@ class BufferPool {
   ByteBuffer Acquire(size_t n);
   // Keeps b for a later Acquire if the bounds allow; frees it otherwise.
   void Release(ByteBuffer b);
-  // Drops `shared`; Release of its buffer when that was the last reference (TakeIfLast).
-  void ReleaseIfLast(std::shared_ptr<const ByteBuffer>& shared) {
-    ByteBuffer b;
-    if (TakeIfLast(shared, &b)) Release(std::move(b));
-  }
 
   size_t pooled_buffers() const;
   size_t pooled_bytes() const;
@@ -43,5 +39,12 @@ class BufferPool {
   std::vector<ByteBuffer> free_;  // guarded by mu_
   size_t bytes_ = 0;              // sum of free_ capacities; guarded by mu_
 };
+
+// `b` as a buffer several owners read (one message payload written on several links): whoever
+// lets go of it last gives it back to `pool` (Release), or frees it when the pool is gone. The
+// shared pointer's own reference count decides who is last, with the ordering that makes every
+// other holder's reads happen before the buffer is reused.
+std::shared_ptr<const ByteBuffer> ShareFromPool(const std::shared_ptr<BufferPool>& pool,
+                                                ByteBuffer b);
 
 }  // namespace hearsay

@@ -72,26 +72,20 @@ struct Message {
   uint64_t seq = 0;
   ByteBuffer payload;
   // On Send only, instead of payload: bytes shared with other messages, so that one payload goes
-  // to several neighbours without a copy per neighbour (GossipCore::BeginRound). Nobody writes
-  // them while they are shared (made with std::make_shared<ByteBuffer>: see TakeIfLast). A
-  // transport that hands messages over as they are (in-process, the simulator) gives each its own
-  // copy (OwnPayload); TCP writes the one buffer on every link.
-  // Received messages never carry it.
+  // to several neighbours without a copy per neighbour (GossipCore::BeginRound; made with
+  // Transport::SharePayload). Nobody writes them while shared. A transport that hands messages
+  // over as they are (in-process, the simulator) gives each a copy of its own (OwnPayload); TCP
+  // writes the one buffer on every link. Received messages never carry it.
   std::shared_ptr<const ByteBuffer> shared_payload;
 
   size_t payload_size() const { return shared_payload ? shared_payload->size() : payload.size(); }
 };
 
-// Turns msg's shared payload into a payload of its own: moved out when msg holds the last
-// reference (nobody else can read it any more), copied otherwise. Does nothing without one.
+// Turns msg's shared payload into a copy of its own. Does nothing without one.
 inline void OwnPayload(Message& msg) {
   if (!msg.shared_payload) return;
-  std::shared_ptr<const ByteBuffer> shared = std::move(msg.shared_payload);
-  if (shared.use_count() > 1) {
-    msg.payload.assign(shared->begin(), shared->end());
-  } else {
-    TakeIfLast(shared, &msg.payload);  // the last reference: always taken
-  }
+  msg.payload.assign(msg.shared_payload->begin(), msg.shared_payload->end());
+  msg.shared_payload.reset();
 }
 
 struct TransportStats {
@@ -155,6 +149,11 @@ class Transport {
   // neighbour (TCP). False (the default): Send makes a copy per message (OwnPayload), and a
   // sender saves nothing by sharing. Wrappers answer for the transport they wrap.
   virtual bool SharesPayloads() const { return false; }
+  // `b` as a shared payload (Message::shared_payload). A pooling transport makes it go back to
+  // its pool when the last holder lets go (TCP); the default just shares it.
+  virtual std::shared_ptr<const ByteBuffer> SharePayload(ByteBuffer b) {
+    return std::make_shared<const ByteBuffer>(std::move(b));
+  }
 };
 
 }  // namespace hearsay

@@ -492,9 +492,9 @@ void Connection::OnWritten(const ErrorCode& ec) {
     // A written payload is a ready-made receive buffer: same sizes flow both ways in gossip. A
     // message's stays with the link until acknowledged (Link::unacked).
     owner_->pool().Release(std::move(f.payload));
-    // Acknowledged before this handler ran (the link dropped its reference): the last owner
-    // gives the message's buffer back (TcpTransport::DropAcked does when it is the last).
-    owner_->pool().ReleaseIfLast(f.shared);
+    // A message's buffer goes back when its last holder lets go (ShareFromPool): here when the
+    // message was acknowledged before this handler ran.
+    f.shared.reset();
   }
   done.clear();
   if (counted > 0) owner_->FramesDone(peer_.load(), counted, counted_bytes);

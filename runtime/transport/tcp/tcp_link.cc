@@ -37,10 +37,8 @@ void TcpTransport::DropAcked(Link& l, uint64_t ack) {
   while (!l.unacked.empty() && l.unacked.front().seq <= ack) {
     Unacked& u = l.unacked.front();
     l.unacked_bytes -= std::min(u.bytes, l.unacked_bytes.load());
-    // The last owner gives the buffer back to the pool (a frame still being written, another part
-    // of the message or the same payload sent to another neighbour holds it otherwise, and the
-    // last of them gives it back: OnWritten, DropAcked on another link).
-    pool_.ReleaseIfLast(u.payload);
+    // Its buffer goes back to the pool when the last holder lets go (ShareFromPool): this link, a
+    // frame still being written, another part of the message, another neighbour's link.
     l.unacked.pop_front();
     freed = true;
   }
@@ -96,7 +94,7 @@ bool TcpTransport::RegisterLink(int peer, int stream, const std::shared_ptr<Conn
       ++p.generation;
       std::lock_guard<std::mutex> rx_lock(p.rx_mu);
       for (auto& q : p.ahead) {
-        for (Part& part : q) pool_.Release(std::move(part.msg.payload));
+        for (Part& part : q) pool_->Release(std::move(part.msg.payload));
         q.clear();
       }
       p.ahead_bytes = 0;
@@ -284,14 +282,14 @@ TcpTransport::Delivery TcpTransport::DeliverFrom(int peer, int stream, const Con
     if (n == 1) {
       whole.payload = std::move(first.msg.payload);
     } else {
-      whole.payload = pool_.Acquire(total);
+      whole.payload = pool_->Acquire(total);
       whole.payload.resize(total);
       uint64_t at = 0;
       for (uint32_t s = 0; s < n; ++s) {
         ByteBuffer& b = p.ahead[s].front().msg.payload;
         if (!b.empty()) std::memcpy(whole.payload.data() + at, b.data(), b.size());
         at += b.size();
-        pool_.Release(std::move(b));
+        pool_->Release(std::move(b));
       }
     }
     for (uint32_t s = 0; s < n; ++s) {

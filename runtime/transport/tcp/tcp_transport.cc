@@ -44,7 +44,7 @@ TcpTransport::TcpTransport(TcpTransportOptions options)
       config_{options_.handshake.cluster_id, options_.handshake.topology_hash,
               options_.handshake.model_shape, options_.handshake.algorithm,
               static_cast<uint32_t>(options_.streams)},
-      pool_(/*max_buffers=*/32, options_.buffer_pool_bytes),
+      pool_(std::make_shared<BufferPool>(/*max_buffers=*/32, options_.buffer_pool_bytes)),
       log_limiter_(/*interval_s=*/10),
       inbox_(name_),
       acceptor_(io_),
@@ -363,9 +363,9 @@ Status TcpTransport::Send(Message msg) {
     queued_bytes_[to] += wire_bytes;
   }
   // Kept until every part is acknowledged; shared with the other neighbours it went to.
-  std::shared_ptr<const ByteBuffer> payload =
-      msg.shared_payload ? std::move(msg.shared_payload)
-                         : std::make_shared<ByteBuffer>(std::move(msg.payload));
+  std::shared_ptr<const ByteBuffer> payload = msg.shared_payload
+                                                  ? std::move(msg.shared_payload)
+                                                  : ShareFromPool(pool_, std::move(msg.payload));
   bool ended = false;
   uint64_t generation = 0;
   for (uint32_t k = 0; k < n; ++k) {

@@ -139,22 +139,25 @@ class TcpTransport final : public Transport {
   Result<Message> Receive(TimePoint deadline) override;
   Status Shutdown(TimePoint deadline) override;
   TransportStats stats() const override;
-  void Recycle(ByteBuffer buffer) override { pool_.Release(std::move(buffer)); }
+  void Recycle(ByteBuffer buffer) override { pool_->Release(std::move(buffer)); }
   ByteBuffer AcquireBuffer(size_t bytes) override {
-    ByteBuffer b = pool_.Acquire(bytes);
+    ByteBuffer b = pool_->Acquire(bytes);
     b.clear();
     return b;
   }
-  // Every link's frames point into the one buffer; it goes back to the pool when the last
-  // neighbour acknowledged it (BufferPool::ReleaseIfLast).
+  // Every link's frames point into the one buffer; it goes back to the pool when the last holder
+  // (a link until its neighbour acknowledged it, a frame being written, the sender) lets go.
   bool SharesPayloads() const override { return true; }
+  std::shared_ptr<const ByteBuffer> SharePayload(ByteBuffer b) override {
+    return ShareFromPool(pool_, std::move(b));
+  }
 
   // Called by connections (on their strands).
   const TcpTransportOptions& options() const { return options_; }
   const std::string& name() const { return name_; }
   HandshakeSetup MakeHandshakeSetup(HandshakeRole role, int peer, int stream) const;
   int streams() const { return options_.streams; }
-  BufferPool& pool() { return pool_; }
+  BufferPool& pool() { return *pool_; }
   bool IsNeighbor(int j) const { return neighbor_set_.count(j) > 0; }
   // Registers an authenticated connection as `peer`'s link (docs/wire_format.md "Reconnect"):
   // the first one, a reconnect of the same incarnation (a half-open old connection is replaced;
@@ -275,7 +278,7 @@ class TcpTransport final : public Transport {
   const uint64_t incarnation_;  // this process's, random
   std::shared_ptr<const ClusterKey> key_;
   ClusterConfig config_;
-  BufferPool pool_;
+  std::shared_ptr<BufferPool> pool_;  // shared with the deleters of shared payloads (ShareFromPool)
   LogLimiter log_limiter_;
   Inbox inbox_;
   asio::io_context io_;  // destroyed after the connections held in its handlers

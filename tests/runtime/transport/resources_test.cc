@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "runtime/peer/experiment.h"
 #include "runtime/transport/buffer_pool.h"
@@ -39,46 +40,46 @@ TEST(BufferPool, ReusesFittingBuffersWithinBounds) {
   EXPECT_LE(pool.pooled_bytes(), 3u << 20);
 }
 
-// A payload sent to several neighbours is one buffer with several holders: only the last one
-// gives it back to the pool or takes it over, the others never touch the bytes.
+// A payload sent to several neighbours is one buffer with several holders: the last to let go
+// gives it back to the pool (from whichever thread), and none of them sees it change meanwhile;
+// a pool that is gone by then is not touched.
 TEST(BufferPool, ASharedBufferGoesBackFromItsLastHolderOnly) {
-  BufferPool pool(/*max_buffers=*/4, /*max_bytes=*/8 << 20, /*min_bytes=*/1024);
+  auto pool = std::make_shared<BufferPool>(/*max_buffers=*/4, /*max_bytes=*/8 << 20,
+                                           /*min_bytes=*/1024);
   ByteBuffer bytes(1 << 20);
   for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 7);
   const ByteBuffer expected = bytes;
-  std::shared_ptr<const ByteBuffer> a = std::make_shared<ByteBuffer>(std::move(bytes));
+  std::shared_ptr<const ByteBuffer> a = ShareFromPool(pool, std::move(bytes));
   std::shared_ptr<const ByteBuffer> b = a;
   const uint8_t* data = a->data();
-  pool.ReleaseIfLast(a);
-  EXPECT_EQ(a, nullptr);
-  EXPECT_EQ(pool.pooled_buffers(), 0u);  // b still reads it
+  a.reset();
+  EXPECT_EQ(pool->pooled_buffers(), 0u);  // b still reads it
   EXPECT_EQ(*b, expected);
-  pool.ReleaseIfLast(b);
-  EXPECT_EQ(b, nullptr);
-  ASSERT_EQ(pool.pooled_buffers(), 1u);
-  EXPECT_EQ(pool.Acquire(1 << 20).data(), data);
+  std::thread([held = std::move(b)]() mutable { held.reset(); }).join();
+  ASSERT_EQ(pool->pooled_buffers(), 1u);
+  EXPECT_EQ(pool->Acquire(1 << 20).data(), data);
+
+  std::shared_ptr<const ByteBuffer> orphan = ShareFromPool(pool, ByteBuffer(1 << 20));
+  pool.reset();
+  EXPECT_EQ(orphan->size(), 1u << 20);
+  orphan.reset();  // freed: nothing to give it back to
 }
 
-// OwnPayload (what the in-process transport and the simulator do with a shared payload): a copy
-// while another message still holds the bytes, the bytes themselves from the last holder.
-TEST(Message, OwnPayloadCopiesWhileSharedAndTakesTheLastReference) {
+// OwnPayload (what the in-process transport and the simulator do with a shared payload): a copy,
+// the other holders' bytes untouched.
+TEST(Message, OwnPayloadCopiesASharedPayload) {
   ByteBuffer bytes(4096);
   for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 13 + 1);
   const ByteBuffer expected = bytes;
-  Message first, second;
-  first.shared_payload = std::make_shared<ByteBuffer>(std::move(bytes));
-  second.shared_payload = first.shared_payload;
-  const uint8_t* data = first.shared_payload->data();
-  EXPECT_EQ(first.payload_size(), expected.size());
-  OwnPayload(first);
-  EXPECT_EQ(first.shared_payload, nullptr);
-  EXPECT_EQ(first.payload, expected);
-  EXPECT_NE(first.payload.data(), data);  // copied: `second` still holds the bytes
-  EXPECT_EQ(*second.shared_payload, expected);
-  OwnPayload(second);
-  EXPECT_EQ(second.shared_payload, nullptr);
-  EXPECT_EQ(second.payload, expected);
-  EXPECT_EQ(second.payload.data(), data);  // the last holder takes the buffer itself
+  Message m;
+  m.shared_payload = std::make_shared<const ByteBuffer>(std::move(bytes));
+  const std::shared_ptr<const ByteBuffer> other = m.shared_payload;
+  EXPECT_EQ(m.payload_size(), expected.size());
+  OwnPayload(m);
+  EXPECT_EQ(m.shared_payload, nullptr);
+  EXPECT_EQ(m.payload, expected);
+  EXPECT_NE(m.payload.data(), other->data());
+  EXPECT_EQ(*other, expected);
   Message plain;
   plain.payload = expected;
   OwnPayload(plain);  // nothing shared: unchanged

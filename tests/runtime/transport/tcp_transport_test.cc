@@ -112,8 +112,7 @@ TEST(TcpTransport, OneSharedPayloadReachesEveryNeighbourIntact) {
     });
   }
   for (int r = 1; r <= kRounds; ++r) {
-    std::shared_ptr<const ByteBuffer> shared =
-        std::make_shared<ByteBuffer>(std::move(Gossip(1, r, kBytes).payload));
+    std::shared_ptr<const ByteBuffer> shared = ts[0]->SharePayload(Gossip(1, r, kBytes).payload);
     for (int j : {1, 2}) {
       Message m;
       m.to = j;
