@@ -38,6 +38,8 @@ void BufferPool::Release(ByteBuffer b) {
 
 std::shared_ptr<const ByteBuffer> ShareFromPool(const std::shared_ptr<BufferPool>& pool,
                                                 ByteBuffer b) {
+  // One allocation, no deleter, for a buffer the pool would not keep (a small message's).
+  if (b.capacity() < pool->min_bytes()) return std::make_shared<const ByteBuffer>(std::move(b));
   auto owned = std::make_unique<ByteBuffer>(std::move(b));
   return std::shared_ptr<const ByteBuffer>(
       owned.release(), [weak = std::weak_ptr<BufferPool>(pool)](const ByteBuffer* p) noexcept {

@@ -30,6 +30,7 @@ class BufferPool {
   // Keeps b for a later Acquire if the bounds allow; frees it otherwise.
   void Release(ByteBuffer b);
 
+  size_t min_bytes() const { return min_bytes_; }
   size_t pooled_buffers() const;
   size_t pooled_bytes() const;
 
