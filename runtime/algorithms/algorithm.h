@@ -62,6 +62,13 @@ class Algorithm {
 
   virtual Status Begin(int64_t round, std::span<const float> grad, float lr, ByteBuffer* out) = 0;
   virtual Status Absorb(int64_t round, int from, std::span<const uint8_t> payload) = 0;
+  // Absorb for a payload in a buffer the caller owns and no longer needs: an algorithm that keeps
+  // received models (asynchronous D-PSGD) may keep the buffer itself instead of a copy, and then
+  // leaves in *payload a buffer it let go of (perhaps empty) for the caller to reuse. Same checks,
+  // errors and result as Absorb; on error *payload is unchanged. Default: Absorb(*payload).
+  virtual Status AbsorbBuffer(int64_t round, int from, ByteBuffer* payload) {
+    return Absorb(round, from, *payload);
+  }
   virtual Status End(int64_t round) = 0;
 
   // True when the gradient may be given after Begin (see above). Default: false.

@@ -1,6 +1,8 @@
 #include "runtime/algorithms/dpsgd.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <utility>
 
 namespace hearsay {
@@ -8,10 +10,14 @@ namespace hearsay {
 DPsgd::DPsgd(const AlgorithmConfig& config, std::shared_ptr<const Topology> topology, int self,
              std::span<const float> x0)
     : GossipAlgorithm(config, topology, self, x0, nullptr), grad_(x0.size()) {
+  // Payloads are raw fp32, read in place or copied straight into latest_: nothing is decoded.
+  std::vector<float>().swap(scratch_);
   if (config.async) {
     // Every neighbour's latest model starts at x0 (invariant 1), so a neighbour that has sent
-    // nothing yet mixes as x0.
-    latest_.assign(topology->Row(self, 1).size(), std::vector<float>(x0.begin(), x0.end()));
+    // nothing yet mixes as x0: one copy of it stands for them all (Latest).
+    x0_.assign(x0.begin(), x0.end());
+    latest_.resize(topology->Row(self, 1).size());
+    held_.resize(latest_.size());
   } else {
     acc_.resize(x0.size());
   }
@@ -21,7 +27,7 @@ Status DPsgd::DoBegin(int64_t round, std::span<const float> grad, float lr, Byte
   HEARSAY_RETURN_IF_ERROR(EncodeOwn(round, x_, out));
   have_grad_ = !grad.empty();
   if (have_grad_) std::copy(grad.begin(), grad.end(), grad_.begin());
-  if (!async()) std::fill(acc_.begin(), acc_.end(), 0.0f);
+  acc_empty_ = true;  // synchronous: the first Absorb writes acc_ (no zero-fill here)
   lr_ = lr;
   return Status::Ok();
 }
@@ -43,15 +49,64 @@ Status DPsgd::SetGradient(int64_t round, std::span<const float> grad) {
 
 Status DPsgd::DoAbsorb(int64_t round, size_t pos, int from, float weight,
                        std::span<const uint8_t> payload) {
-  // Asynchronous: the own payload is x_i^t itself, which End reads from x_ (checked, not copied).
-  if (async() && pos == self_pos()) return CheckRawPayload(round, from, payload);
-  HEARSAY_RETURN_IF_ERROR(DecodeInto(round, from, payload));
+  HEARSAY_RETURN_IF_ERROR(CheckRawPayload(round, from, payload));
   if (async()) {
-    latest_[pos].swap(scratch_);
+    // The own payload is x_i^t itself, which End reads from x_ (checked, not copied). A
+    // neighbour's is copied into its latest model (AbsorbBuffer keeps the buffer instead).
+    if (pos == self_pos()) return Status::Ok();
+    latest_[pos].resize(dim());
+    if (!payload.empty()) std::memcpy(latest_[pos].data(), payload.data(), payload.size());
+    ByteBuffer().swap(held_[pos]);  // superseded
     return Status::Ok();
   }
-  for (size_t k = 0; k < dim(); ++k) acc_[k] += weight * scratch_[k];
+  // acc += W_ij x_j, reading the raw fp32 where it lies (no decoded copy). The round's first term
+  // is written as 0.0f + W_ij x_j: the bits of a zero-filled sum plus that term, without the fill.
+  const uint8_t* p = payload.data();
+  float* acc = acc_.data();
+  auto xj = [p](size_t k) {
+    float v;
+    std::memcpy(&v, p + k * sizeof(float), sizeof(float));  // little-endian fp32, unaligned
+    return v;
+  };
+  if (acc_empty_) {
+    for (size_t k = 0; k < dim(); ++k) acc[k] = 0.0f + weight * xj(k);
+  } else {
+    for (size_t k = 0; k < dim(); ++k) acc[k] += weight * xj(k);
+  }
+  acc_empty_ = false;
   return Status::Ok();
+}
+
+Status DPsgd::DoAbsorbBuffer(int64_t round, size_t pos, int from, float weight,
+                             ByteBuffer* payload) {
+  // The buffer's storage comes from operator new, aligned for float; checked all the same.
+  if (!async() || pos == self_pos() ||
+      reinterpret_cast<uintptr_t>(payload->data()) % alignof(float) != 0) {
+    return DoAbsorb(round, pos, from, weight, *payload);
+  }
+  HEARSAY_RETURN_IF_ERROR(CheckRawPayload(round, from, *payload));
+  held_[pos].swap(*payload);  // the caller reuses the buffer held before (or an empty one)
+  std::vector<float>().swap(latest_[pos]);
+  return Status::Ok();
+}
+
+const float* DPsgd::Latest(size_t p) const {
+  // Raw little-endian fp32 of exactly d values (CheckRawPayload), read in place.
+  if (!held_[p].empty()) return reinterpret_cast<const float*>(held_[p].data());
+  return latest_[p].empty() ? x0_.data() : latest_[p].data();
+}
+
+std::vector<std::vector<float>*> DPsgd::StateVectors() {
+  std::vector<std::vector<float>*> v;
+  for (size_t p = 0; p < latest_.size(); ++p) {
+    if (latest_[p].empty()) {
+      const float* copy = Latest(p);
+      latest_[p].assign(copy, copy + dim());
+      ByteBuffer().swap(held_[p]);
+    }
+    v.push_back(&latest_[p]);
+  }
+  return v;
 }
 
 Status DPsgd::DoEnd(int64_t round) {
@@ -65,13 +120,14 @@ Status DPsgd::DoEnd(int64_t round) {
     terms_.clear();
     for (size_t p = 0; p < r.size(); ++p) {
       if (!mixed(p)) continue;  // a dead neighbour (its weight moved to this peer's own)
-      terms_.push_back({weight(p), p == self_pos() ? x_.data() : latest_[p].data()});
+      terms_.push_back({weight(p), p == self_pos() ? x_.data() : Latest(p)});
     }
     // x_ is one of the terms: MixBlocks has read its block when the body overwrites it.
     MixBlocks(terms_, [&](size_t b, size_t n, const float* acc) {
       for (size_t k = 0; k < n; ++k) x_[b + k] = acc[k] - lr_ * grad_[b + k];
     });
   } else {
+    if (acc_empty_) std::fill(acc_.begin(), acc_.end(), 0.0f);  // a round that absorbed nothing
     for (size_t k = 0; k < dim(); ++k) x_[k] = acc_[k] - lr_ * grad_[k];
   }
   have_grad_ = false;
@@ -86,7 +142,8 @@ Result<std::vector<float>> DPsgd::PublicCopy(int j) const {
                          std::to_string(j) +
                          " (only asynchronous runs keep the latest model of each neighbour)");
   }
-  return latest_[pos];
+  const float* copy = Latest(static_cast<size_t>(pos));
+  return std::vector<float>(copy, copy + dim());
 }
 
 }  // namespace hearsay

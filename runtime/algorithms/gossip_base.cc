@@ -119,12 +119,25 @@ Status GossipAlgorithm::Begin(int64_t round, std::span<const float> grad, float 
   return Status::Ok();
 }
 
-Status GossipAlgorithm::Absorb(int64_t round, int from, std::span<const uint8_t> payload) {
+template <typename Rule>
+Status GossipAlgorithm::AbsorbWith(int64_t round, int from, Rule&& rule) {
   HEARSAY_ASSIGN_OR_RETURN(const size_t pos, protocol_.CheckAbsorb(name(), round, from));
   const float weight = weights_.empty() ? static_cast<float>(row()[pos].weight) : this->weight(pos);
-  HEARSAY_RETURN_IF_ERROR(DoAbsorb(round, pos, from, weight, payload));
+  HEARSAY_RETURN_IF_ERROR(rule(pos, weight));
   protocol_.Absorbed(pos, round);
   return Status::Ok();
+}
+
+Status GossipAlgorithm::Absorb(int64_t round, int from, std::span<const uint8_t> payload) {
+  return AbsorbWith(round, from, [&](size_t pos, float weight) {
+    return DoAbsorb(round, pos, from, weight, payload);
+  });
+}
+
+Status GossipAlgorithm::AbsorbBuffer(int64_t round, int from, ByteBuffer* payload) {
+  return AbsorbWith(round, from, [&](size_t pos, float weight) {
+    return DoAbsorbBuffer(round, pos, from, weight, payload);
+  });
 }
 
 Status GossipAlgorithm::End(int64_t round) {

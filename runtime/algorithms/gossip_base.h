@@ -34,6 +34,7 @@ class GossipAlgorithm : public Algorithm {
   Status Begin(int64_t round, std::span<const float> grad, float lr, ByteBuffer* out) final;
   Status SetNeighborLive(int j, bool live) final;
   Status Absorb(int64_t round, int from, std::span<const uint8_t> payload) final;
+  Status AbsorbBuffer(int64_t round, int from, ByteBuffer* payload) final;
   Status End(int64_t round) final;
   Status SaveState(StateWriter& w) const final;
   Status LoadState(StateReader& r) final;
@@ -55,6 +56,11 @@ class GossipAlgorithm : public Algorithm {
   // `pos` is j's position in Row(self, round) (ascending ids), `weight` is W_ij.
   virtual Status DoAbsorb(int64_t round, size_t pos, int from, float weight,
                           std::span<const uint8_t> payload) = 0;
+  // DoAbsorb for a buffer the algorithm may keep (Algorithm::AbsorbBuffer). Default: DoAbsorb.
+  virtual Status DoAbsorbBuffer(int64_t round, size_t pos, int from, float weight,
+                                ByteBuffer* payload) {
+    return DoAbsorb(round, pos, from, weight, *payload);
+  }
   virtual Status DoEnd(int64_t round) { return Status::Ok(); }
   // Called by SetNeighborLive before the weights change: W_ij becomes W_ij + dw and W_ii
   // becomes W_ii - dw (pos: j's row position). CHOCO adjusts its weighted sum.
@@ -118,6 +124,10 @@ class GossipAlgorithm : public Algorithm {
   std::vector<char> live_;
 
  private:
+  // Absorb's checks and bookkeeping around rule(pos, weight), which applies the payload.
+  template <typename Rule>
+  Status AbsorbWith(int64_t round, int from, Rule&& rule);
+
   RoundProtocol protocol_;  // self, the open round, its row and what was absorbed
 };
 

@@ -378,7 +378,11 @@ Status GossipCore::EndRound(double now, CoreSink& sink) {
   auto absorb = [&](decltype(pending_)::iterator& it) -> Status {
     const int64_t r = it->first.first;
     const int from = it->first.second;
-    Status s = algo_->Absorb(r, from, it->second.bytes());
+    // A received payload's buffer may stay with the algorithm (async D-PSGD keeps it as the
+    // neighbour's model); KeepSpare then takes the buffer it let go of.
+    Pending& p = it->second;
+    Status s =
+        p.shared ? algo_->Absorb(r, from, p.bytes()) : algo_->AbsorbBuffer(r, from, &p.owned);
     if (!s.ok()) {
       return s.WithPrefix("peer " + std::to_string(id) + " round " + std::to_string(round_) +
                           ": message from peer " + std::to_string(from));

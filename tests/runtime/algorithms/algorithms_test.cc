@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/state_io.h"
 #include "runtime/algorithms/algorithm.h"
 #include "tests/runtime/algorithms/test_support.h"
 
@@ -112,6 +113,52 @@ TEST(Algorithms, PayloadOfDPsgdIsRawLittleEndianFp32) {
   EXPECT_EQ(v[1], -2.0f);
 }
 
+// The synchronous sum starts at +0.0f (ALGORITHMS.md: 0.0f + W_i1 x_1 + ...): models of -0.0f
+// mix to +0.0f, as the zero-filled sum gives, not to -0.0f, as a sum started from its first
+// term would.
+TEST(DPsgd, MixOfNegativeZerosIsPositiveZero) {
+  AlgorithmConfig config;
+  auto topo = DyadicTriangle();
+  auto peers = MakePeers(config, topo, {-0.0f, -0.0f});
+  Round(peers, *topo, 1, {{0, 0}, {0, 0}, {0, 0}}, 0.5f);
+  for (const auto& m : Params(peers)) {
+    for (float v : m) {
+      EXPECT_EQ(v, 0.0f);
+      EXPECT_FALSE(std::signbit(v));
+    }
+  }
+}
+
+// A raw payload is read where it lies: one that starts at an odd address mixes to the same bits.
+TEST(DPsgd, UnalignedRawPayloadMixesToTheSameBits) {
+  AlgorithmConfig config;
+  auto topo = DyadicTriangle();
+  const std::vector<float> x0 = {0.1f, -3.7f, 2.5e-3f, 7.0f, -1.0f};
+  auto aligned = MakePeers(config, topo, x0);
+  auto shifted = MakePeers(config, topo, x0);
+  const std::vector<std::vector<float>> g = {
+      {1, 2, 3, 4, 5}, {0.3f, -1, 0, 2, 1}, {-2, 0.5f, 1, 0, 3}};
+  for (int64_t t = 1; t <= 3; ++t) {
+    std::vector<ByteBuffer> out(3), out2(3);
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(aligned[i]->Begin(t, g[(i + t) % 3], 0.25f, &out[i]).ok());
+      ASSERT_TRUE(shifted[i]->Begin(t, g[(i + t) % 3], 0.25f, &out2[i]).ok());
+    }
+    for (int i = 0; i < 3; ++i) {
+      for (const Neighbor& nb : topo->Row(i, t)) {
+        ASSERT_TRUE(aligned[i]->Absorb(t, nb.id, out[nb.id]).ok());
+        std::vector<uint8_t> odd(out2[nb.id].size() + 1);
+        std::memcpy(odd.data() + 1, out2[nb.id].data(), out2[nb.id].size());
+        ASSERT_TRUE(shifted[i]->Absorb(t, nb.id, {odd.data() + 1, out2[nb.id].size()}).ok());
+      }
+      ASSERT_TRUE(aligned[i]->End(t).ok());
+      ASSERT_TRUE(shifted[i]->End(t).ok());
+    }
+  }
+  EXPECT_EQ(Params(aligned), Params(shifted));
+  EXPECT_NE(Params(aligned)[0], x0);
+}
+
 class EveryAlgorithm : public ::testing::TestWithParam<std::string> {};
 
 // A truncated payload from each row member -- the own one included -- is refused naming the
@@ -192,6 +239,85 @@ TEST_P(EveryAlgorithm, AsynchronousProtocolGivesTheSynchronousLoopsBits) {
   }
   EXPECT_EQ(models[0], models[1]);
   EXPECT_NE(models[0][0], x0);
+}
+
+// AbsorbBuffer (what the peer core calls with a received payload's buffer) gives Absorb's bits,
+// mixed with Absorb calls, through a checkpoint and a bad payload. Async D-PSGD keeps the buffer
+// as the neighbour's model: the next payload of that neighbour hands the previous storage back.
+TEST_P(EveryAlgorithm, AbsorbBufferGivesAbsorbsBits) {
+  auto topo = Ring(5);
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> x0(301);
+  for (float& v : x0) v = u(rng);
+  AlgorithmConfig config;
+  config.name = GetParam();
+  config.async = true;
+  config.allow_biased = true;
+  auto spans = MakePeers(config, topo, x0, 0.75f);
+  auto buffers = MakePeers(config, topo, x0, 0.75f);
+  std::vector<std::vector<const uint8_t*>> kept(5, std::vector<const uint8_t*>(5, nullptr));
+  size_t handed_back = 0;
+  for (int64_t t = 1; t <= 6; ++t) {
+    std::vector<ByteBuffer> out(5), out2(5);
+    for (int i = 0; i < 5; ++i) {
+      std::vector<float> g(x0.size());
+      for (float& v : g) v = u(rng);
+      ASSERT_TRUE(spans[i]->Begin(t, g, 0.1f, &out[i]).ok());
+      ASSERT_TRUE(buffers[i]->Begin(t, g, 0.1f, &out2[i]).ok());
+    }
+    for (int i = 0; i < 5; ++i) {
+      for (const Neighbor& nb : topo->Row(i, t)) {
+        ASSERT_TRUE(spans[i]->Absorb(t, nb.id, out[nb.id]).ok());
+        if (t == 3) {  // a round through Absorb: a copy replaces a kept buffer
+          ASSERT_TRUE(buffers[i]->Absorb(t, nb.id, out2[nb.id]).ok());
+          kept[i][nb.id] = nullptr;
+          continue;
+        }
+        ByteBuffer bad(out2[nb.id].begin(), out2[nb.id].end() - 1);
+        const uint8_t* bad_data = bad.data();
+        EXPECT_EQ(buffers[i]->AbsorbBuffer(t, nb.id, &bad).code(), StatusCode::kCorruption);
+        EXPECT_EQ(bad.data(), bad_data);  // left with the caller
+        ByteBuffer mine = out2[nb.id];
+        const uint8_t* data = mine.data();
+        ASSERT_TRUE(buffers[i]->AbsorbBuffer(t, nb.id, &mine).ok());
+        if (GetParam() == "dpsgd" && nb.id != i) {
+          EXPECT_EQ(mine.data(), kept[i][nb.id]);  // the previous payload's storage, or empty
+          handed_back += kept[i][nb.id] != nullptr;
+          kept[i][nb.id] = data;
+        }
+      }
+      ASSERT_TRUE(spans[i]->End(t).ok());
+      ASSERT_TRUE(buffers[i]->End(t).ok());
+    }
+    if (t == 4) {  // a checkpoint of every buffered peer, read back into a fresh one
+      for (int i = 0; i < 5; ++i) {
+        ByteBuffer state;
+        StateWriter w(&state);
+        ASSERT_TRUE(buffers[i]->SaveState(w).ok());
+        auto fresh = MakePeers(config, topo, x0, 0.75f);
+        StateReader r(state);
+        ASSERT_TRUE(fresh[i]->LoadState(r).ok());
+        buffers[i] = std::move(fresh[i]);
+        std::fill(kept[i].begin(), kept[i].end(), nullptr);
+      }
+    }
+    for (int i = 0; i < 5; ++i) {
+      for (const Neighbor& nb : topo->Row(i, t)) {
+        auto a = spans[i]->PublicCopy(nb.id);
+        auto b = buffers[i]->PublicCopy(nb.id);
+        ASSERT_EQ(a.ok(), b.ok());
+        if (a.ok()) {
+          EXPECT_EQ(*a, *b) << "peer " << i << "'s copy of " << nb.id;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(Params(spans), Params(buffers));
+  EXPECT_NE(Params(spans)[0], x0);
+  if (GetParam() == "dpsgd") {
+    EXPECT_EQ(handed_back, 5u * 2 * 2);  // in rounds 2 and 6, by each of 5 peers' 2 neighbours
+  }
 }
 
 TEST_P(EveryAlgorithm, RejectsProtocolViolationsWithoutChangingState) {
