@@ -14,7 +14,12 @@
 //   transport, pooled    two TcpTransports; the sender copies each payload into a buffer from
 //                        AcquireBuffer (as a peer copies its encoded message), the receiver hands
 //                        payloads back with Recycle
-//   transport, fresh     the same with a new vector per message and no Recycle (no reuse)
+//   transport, shared payload
+//                        two TcpTransports; the sender sends one read-only buffer from
+//                        SharePayload in every message, as a peer sends its round's payload (no
+//                        copy: what the transport itself costs; its ceiling is "raw TCP + MAC");
+//                        the receiver hands payloads back with Recycle
+//   transport, fresh     as "pooled" with a new vector per message and no Recycle (no reuse)
 //   pooled, k streams    as "pooled" with `streams: k` TCP connections per link (messages of at
 //                        least 128 KiB striped over them; docs/wire_format.md "Streams")
 // Latency rows: round trips of a 64-byte message between two threads, raw vs transport, in
@@ -23,7 +28,7 @@
 // memcpy, on one core with the buffer in cache (printed with the `mac` row).
 //   usage: hearsay_bench_tcp_throughput [total_MiB=512] [message_KiB=1024] [round_trips=2000]
 //                                       [only=ROW] [streams=1] (ROW: all, raw, mac, work, pooled,
-//                                       fresh, streams or rtt; one row for profiling, ratios then
+//                                       shared, fresh, streams or rtt; one row for profiling, ratios then
 //                                       read 0; streams > 1 adds the striped row)
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -209,19 +214,31 @@ void Finish(std::vector<std::unique_ptr<Transport>>& ts) {
   for (auto& t : ts) (void)t->Shutdown(DeadlineIn(5));
 }
 
+// How the sending side of a transport row gets each message's payload.
+enum class Payload {
+  kPooled,  // copied into a buffer from AcquireBuffer; the receiver Recycles what it got
+  kFresh,   // copied into a new vector; nothing recycled
+  kShared,  // one read-only buffer (SharePayload) sent again and again, as a peer sends its
+            // round's payload to every out-neighbour: no copy; the receiver Recycles
+};
+
 // Streams `messages` messages from ts[0] to ts[1]; returns the seconds until the last arrived.
 double Stream(std::vector<std::unique_ptr<Transport>>& ts, size_t messages, size_t message,
-              bool pooled) {
+              Payload how) {
   const ByteBuffer payload(message, 7);
+  const std::shared_ptr<const ByteBuffer> shared =
+      how == Payload::kShared ? ts[0]->SharePayload(payload) : nullptr;
   const TimePoint t0 = Now();
   std::thread sender([&] {
     for (size_t i = 0; i < messages; ++i) {
       Message m;
       m.to = 1;
       m.round = static_cast<int64_t>(i + 1);
-      if (pooled) {
+      if (how == Payload::kPooled) {
         m.payload = ts[0]->AcquireBuffer(message);
         m.payload.assign(payload.begin(), payload.end());
+      } else if (how == Payload::kShared) {
+        m.shared_payload = shared;
       } else {
         m.payload = payload;
       }
@@ -231,7 +248,7 @@ double Stream(std::vector<std::unique_ptr<Transport>>& ts, size_t messages, size
   for (size_t i = 0; i < messages; ++i) {
     Result<Message> m = ts[1]->Receive(DeadlineIn(60));
     if (!m.ok()) Die(m.status().ToString());
-    if (pooled) ts[1]->Recycle(std::move(m->payload));
+    if (how != Payload::kFresh) ts[1]->Recycle(std::move(m->payload));
   }
   const double seconds = SecondsSince(t0);
   sender.join();
@@ -242,12 +259,12 @@ double Stream(std::vector<std::unique_ptr<Transport>>& ts, size_t messages, size
 // bandwidth-delay product -- and an untimed warm-up of twice that fills both sides' buffer pools
 // first (the steady state of a peer that sends every round), so the timed part measures the
 // transport, not the first touch of new memory (the "fresh" row shows that cost).
-double HearsayTcp(size_t total, size_t message, bool pooled, int streams = 1) {
+double HearsayTcp(size_t total, size_t message, Payload how, int streams = 1) {
   const uint64_t window = Window(message);
   auto ts = TransportPair(window, streams);
-  if (pooled) (void)Stream(ts, 2 * window / message + 1, message, pooled);
+  if (how != Payload::kFresh) (void)Stream(ts, 2 * window / message + 1, message, how);
   const size_t messages = total / message;
-  const double seconds = Stream(ts, messages, message, pooled);
+  const double seconds = Stream(ts, messages, message, how);
   Finish(ts);
   return static_cast<double>(messages * message) / seconds;
 }
@@ -381,7 +398,7 @@ int main(int argc, char** argv) {
   // the MAC row and the transports use the same Poly1305 code.
   if (!InitCrypto().ok()) Die("libsodium failed to initialise");
   // Medians of 3 interleaved repetitions (the machine may be shared).
-  std::vector<double> raw, raw_chunked, raw_mac, raw_work, pooled, fresh, striped;
+  std::vector<double> raw, raw_chunked, raw_mac, raw_work, pooled, shared, fresh, striped;
   // Round trips, [0]: both sides on one CPU, [1]: on two (when the machine has two).
   const int cpus = static_cast<int>(std::thread::hardware_concurrency());
   std::vector<double> raw_rt[2], hs_rt[2];
@@ -395,10 +412,12 @@ int main(int argc, char** argv) {
                                               .read_chunk = FrameReader::kChunkBytes,
                                               .copies = Window(message) / message})
                                     : 0);
-    pooled.push_back(want("pooled") ? HearsayTcp(total, message, true) : 0);
-    fresh.push_back(want("fresh") ? HearsayTcp(total, message, false) : 0);
-    striped.push_back(streams > 1 && want("streams") ? HearsayTcp(total, message, true, streams)
-                                                     : 0);
+    pooled.push_back(want("pooled") ? HearsayTcp(total, message, Payload::kPooled) : 0);
+    shared.push_back(want("shared") ? HearsayTcp(total, message, Payload::kShared) : 0);
+    fresh.push_back(want("fresh") ? HearsayTcp(total, message, Payload::kFresh) : 0);
+    striped.push_back(streams > 1 && want("streams")
+                          ? HearsayTcp(total, message, Payload::kPooled, streams)
+                          : 0);
     for (int two = 0; two < (cpus > 1 ? 2 : 1); ++two) {
       const RoundTrips rt = want("rtt") ? MeasureRoundTrips(trips, two) : RoundTrips{};
       raw_rt[two].push_back(rt.raw_us);
@@ -424,6 +443,12 @@ int main(int argc, char** argv) {
   if (Median(raw_work) > 0 && Median(pooled) > 0) {
     std::printf("pooled transport / raw TCP doing the transport's work: %.2f\n",
                 Median(pooled) / Median(raw_work));
+  }
+  std::printf("%-34s %10.1f %8.2f\n", "TcpTransport, shared payload", Median(shared) / 1e6,
+              vs_raw(Median(shared)));
+  if (Median(raw_mac) > 0 && Median(shared) > 0) {
+    std::printf("shared-payload transport / raw TCP + frame MAC: %.2f\n",
+                Median(shared) / Median(raw_mac));
   }
   std::printf("%-34s %10.1f %8.2f\n", "TcpTransport, fresh buffers", Median(fresh) / 1e6,
               vs_raw(Median(fresh)));
