@@ -28,8 +28,8 @@
 // memcpy, on one core with the buffer in cache (printed with the `mac` row).
 //   usage: hearsay_bench_tcp_throughput [total_MiB=512] [message_KiB=1024] [round_trips=2000]
 //                                       [only=ROW] [streams=1] (ROW: all, raw, mac, work, pooled,
-//                                       shared, fresh, streams or rtt; one row for profiling, ratios then
-//                                       read 0; streams > 1 adds the striped row)
+//                                       shared, fresh, streams or rtt; one row for profiling,
+//                                       ratios then read 0; streams > 1 adds the striped row)
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -415,9 +415,8 @@ int main(int argc, char** argv) {
     pooled.push_back(want("pooled") ? HearsayTcp(total, message, Payload::kPooled) : 0);
     shared.push_back(want("shared") ? HearsayTcp(total, message, Payload::kShared) : 0);
     fresh.push_back(want("fresh") ? HearsayTcp(total, message, Payload::kFresh) : 0);
-    striped.push_back(streams > 1 && want("streams")
-                          ? HearsayTcp(total, message, Payload::kPooled, streams)
-                          : 0);
+    striped.push_back(
+        streams > 1 && want("streams") ? HearsayTcp(total, message, Payload::kPooled, streams) : 0);
     for (int two = 0; two < (cpus > 1 ? 2 : 1); ++two) {
       const RoundTrips rt = want("rtt") ? MeasureRoundTrips(trips, two) : RoundTrips{};
       raw_rt[two].push_back(rt.raw_us);
