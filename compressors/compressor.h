@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/byte_buffer.h"
@@ -29,6 +30,27 @@ namespace hearsay {
 struct FeedbackScratch {
   std::vector<float> sent;     // p = x + residual
   std::vector<float> decoded;  // decode(encode(p)), or what a codec needs of it
+};
+
+// Takes a decoded vector a chunk at a time (Compressor::DecodeChunks).
+class DecodedChunks {
+ public:
+  // values are the elements [lo, lo + values.size()) of the decoded vector.
+  virtual void Take(size_t lo, std::span<const float> values) = 0;
+
+ protected:
+  ~DecodedChunks() = default;
+};
+
+// DecodedChunks calling fn(lo, values).
+template <typename Fn>
+class DecodedChunksFn final : public DecodedChunks {
+ public:
+  explicit DecodedChunksFn(Fn fn) : fn_(std::move(fn)) {}
+  void Take(size_t lo, std::span<const float> values) override { fn_(lo, values); }
+
+ private:
+  Fn fn_;
 };
 
 class Compressor {
@@ -49,6 +71,16 @@ class Compressor {
   // Corruption and leave `out` unspecified but never touch memory outside it.
   virtual Status Decode(std::span<const uint8_t> bytes, const RngKey& key,
                         std::span<float> out) const = 0;
+
+  // Decode of a vector of d elements, handed to `sink` in chunks that cover [0, d) in ascending
+  // order: a caller that adds the values into its state then reads them from cache instead of
+  // writing a decoded vector to memory and reading it back. The same checks and errors as
+  // Decode, all made before the first chunk is handed over, and the same floats. `scratch` is
+  // the caller's (resized as needed; its first elements stay in cache from call to call). The
+  // default decodes into *scratch and hands it over as one chunk; block codecs (qsgd, terngrad)
+  // decode a cache-sized run of blocks at a time.
+  virtual Status DecodeChunks(std::span<const uint8_t> bytes, const RngKey& key, size_t d,
+                              std::vector<float>* scratch, DecodedChunks& sink) const;
 
   // Error feedback (ef(C), error_feedback.h): appends Encode(p) for p = x + residual and sets
   // residual = p - decode(that encoding), element for element the same floats as Encode, Decode

@@ -1,4 +1,4 @@
-// ef(C) and the generic form of Compressor::EncodeWithFeedback.
+// ef(C) and the generic forms of Compressor::EncodeWithFeedback and Compressor::DecodeChunks.
 //
 // Why ef(topk) used to cost 1.9x topk: besides the unavoidable p = x + e (read x and e, write p),
 // it decoded its own bytes into a dense vector -- zero-filling d floats and scattering k -- and
@@ -10,6 +10,14 @@
 #include <string>
 
 namespace hearsay {
+
+Status Compressor::DecodeChunks(std::span<const uint8_t> bytes, const RngKey& key, size_t d,
+                                std::vector<float>* scratch, DecodedChunks& sink) const {
+  scratch->resize(d);
+  HEARSAY_RETURN_IF_ERROR(Decode(bytes, key, *scratch));
+  sink.Take(0, *scratch);
+  return Status::Ok();
+}
 
 Status Compressor::EncodeWithFeedback(std::span<const float> x, std::span<float> residual,
                                       const RngKey& key, ByteBuffer* out,

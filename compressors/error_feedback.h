@@ -28,6 +28,10 @@ class ErrorFeedback final : public Compressor {
                 std::span<float> out) const override {
     return inner_->Decode(bytes, key, out);
   }
+  Status DecodeChunks(std::span<const uint8_t> bytes, const RngKey& key, size_t d,
+                      std::vector<float>* scratch, DecodedChunks& sink) const override {
+    return inner_->DecodeChunks(bytes, key, d, scratch, sink);
+  }
 
   void SaveState(StateWriter& w) const override { w.Floats(residual_); }
   Status LoadState(StateReader& r) override { return r.AnyFloats(&residual_, "ef residual"); }

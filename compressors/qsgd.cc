@@ -107,31 +107,60 @@ class QsgdCodec final : public Compressor {
   Status Decode(std::span<const uint8_t> bytes, const RngKey& key,
                 std::span<float> out) const override {
     const size_t d = out.size();
-    ByteReader r(bytes);
-    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, *this, tag(), param(), d));
-    const size_t nb = DivUp(d, static_cast<size_t>(o_.block));
-    std::span<const uint8_t> scales, signs, planes;
-    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "block scales", 4 * nb, &scales));
-    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "sign bits", DivUp(d, 8), &signs));
-    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "levels", DivUp(d * o_.bits, 8), &planes));
-    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, *this));
-    for (size_t b = 0; b < nb; ++b) {
-      float s = 0;
-      std::memcpy(&s, scales.data() + 4 * b, 4);
-      if (!(s >= 0.0f) || !std::isfinite(s)) {
-        return Corruption(Spec() + ": block " + std::to_string(b) +
-                          " has an invalid scale (negative, NaN or infinite)");
-      }
-    }
+    HEARSAY_ASSIGN_OR_RETURN(const Sections sec, Read(bytes, d));
     const bool stream = d * sizeof(float) >= kernels::kStreamBytes;
-    kernels::QsgdDecodeBlocks(scales.data(), planes.data(), signs.data(), d,
+    kernels::QsgdDecodeBlocks(sec.scales.data(), sec.planes.data(), sec.signs.data(), d,
                               static_cast<size_t>(o_.block), o_.bits, max_level_, out.data(),
                               stream);
     if (stream) kernels::StoreFence();
     return Status::Ok();
   }
 
+  // kDecodeChunkBlocks blocks at a time into the first elements of *scratch (the same kernel,
+  // hence the same floats, as Decode).
+  Status DecodeChunks(std::span<const uint8_t> bytes, const RngKey& key, size_t d,
+                      std::vector<float>* scratch, DecodedChunks& sink) const override {
+    HEARSAY_ASSIGN_OR_RETURN(const Sections sec, Read(bytes, d));
+    const auto block = static_cast<size_t>(o_.block);
+    const size_t chunk = std::max<size_t>(1, kDecodeChunkFloats / block) * block;
+    if (scratch->size() < std::min(d, chunk)) scratch->resize(std::min(d, chunk));
+    for (size_t lo = 0; lo < d; lo += chunk) {
+      const size_t n = std::min(chunk, d - lo);
+      kernels::QsgdDecodeBlocks(sec.scales.data() + 4 * (lo / block),
+                                sec.planes.data() + lo * o_.bits / 8, sec.signs.data() + lo / 8, n,
+                                block, o_.bits, max_level_, scratch->data(), /*stream=*/false);
+      sink.Take(lo, {scratch->data(), n});
+    }
+    return Status::Ok();
+  }
+
  private:
+  // About 32 KiB of decoded floats per chunk: in L1/L2 while the caller adds them up.
+  static constexpr size_t kDecodeChunkFloats = 8192;
+  struct Sections {
+    std::span<const uint8_t> scales, signs, planes;
+  };
+  // The sections of an encoding of d elements, every check of Decode made (sizes, header, no
+  // trailing bytes, every block scale finite and >= 0).
+  Result<Sections> Read(std::span<const uint8_t> bytes, size_t d) const {
+    ByteReader r(bytes);
+    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, *this, tag(), param(), d));
+    const size_t nb = DivUp(d, static_cast<size_t>(o_.block));
+    Sections sec;
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "block scales", 4 * nb, &sec.scales));
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "sign bits", DivUp(d, 8), &sec.signs));
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "levels", DivUp(d * o_.bits, 8), &sec.planes));
+    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, *this));
+    for (size_t b = 0; b < nb; ++b) {
+      float s = 0;
+      std::memcpy(&s, sec.scales.data() + 4 * b, 4);
+      if (!(s >= 0.0f) || !std::isfinite(s)) {
+        return Corruption(Spec() + ": block " + std::to_string(b) +
+                          " has an invalid scale (negative, NaN or infinite)");
+      }
+    }
+    return sec;
+  }
   CodecTag tag() const { return o_.terngrad ? CodecTag::kTernGrad : CodecTag::kQsgd; }
   uint8_t param() const { return static_cast<uint8_t>(o_.bits | (o_.l2 ? 0x80 : 0)); }
   size_t PayloadBytes(size_t d) const {

@@ -40,16 +40,18 @@ Status Choco::DoBegin(int64_t round, std::span<const float> grad, float lr, Byte
 
 Status Choco::DoAbsorb(int64_t round, size_t pos, int from, float weight,
                        std::span<const uint8_t> payload) {
-  HEARSAY_RETURN_IF_ERROR(DecodeInto(round, from, payload));
-  if (mixed(pos)) {
-    for (size_t k = 0; k < dim(); ++k) m_[k] += weight * scratch_[k];
-  }
-  if (pos == self_pos()) {
-    for (size_t k = 0; k < dim(); ++k) xh_[k] += scratch_[k];
-  } else if (!copies_.empty()) {
-    for (size_t k = 0; k < dim(); ++k) copies_[pos][k] += scratch_[k];
-  }
-  return Status::Ok();
+  // m_ += W_ij q (when j is mixed with), and q added to the copy of j: each chunk of q read
+  // twice from cache.
+  float* m = mixed(pos) ? m_.data() : nullptr;
+  float* copy = pos == self_pos() ? xh_.data() : !copies_.empty() ? copies_[pos].data() : nullptr;
+  return DecodeApply(round, from, payload, [=](size_t lo, std::span<const float> q) {
+    if (m != nullptr) {
+      for (size_t k = 0; k < q.size(); ++k) m[lo + k] += weight * q[k];
+    }
+    if (copy != nullptr) {
+      for (size_t k = 0; k < q.size(); ++k) copy[lo + k] += q[k];
+    }
+  });
 }
 
 Status Choco::SetPublicCopy(int j, std::span<const float> copy) {

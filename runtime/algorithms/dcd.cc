@@ -44,10 +44,11 @@ Status Dcd::DoAbsorb(int64_t round, size_t pos, int from, float weight,
     }
     return Status::Ok();
   }
-  HEARSAY_RETURN_IF_ERROR(DecodeInto(round, from, payload));
-  std::vector<float>& rj = replicas_[pos];
-  for (size_t k = 0; k < dim(); ++k) rj[k] += scratch_[k];
-  return Status::Ok();
+  float* rj = replicas_[pos].data();
+  return DecodeApply(round, from, payload, [rj](size_t lo, std::span<const float> q) {
+    float* r = rj + lo;
+    for (size_t k = 0; k < q.size(); ++k) r[k] += q[k];
+  });
 }
 
 Result<std::vector<float>> Dcd::PublicCopy(int j) const {

@@ -35,15 +35,15 @@ Status Ecd::DoBegin(int64_t round, std::span<const float> grad, float lr, ByteBu
 
 Status Ecd::DoAbsorb(int64_t round, size_t pos, int from, float weight,
                      std::span<const uint8_t> payload) {
-  HEARSAY_RETURN_IF_ERROR(DecodeInto(round, from, payload));
   const double b = 2.0 / static_cast<double>(round);
   const double a = 1.0 - b;
-  std::vector<float>& yj = estimates_[pos];
-  for (size_t k = 0; k < dim(); ++k) {
-    yj[k] =
-        static_cast<float>(a * static_cast<double>(yj[k]) + b * static_cast<double>(scratch_[k]));
-  }
-  return Status::Ok();
+  float* yj = estimates_[pos].data();
+  return DecodeApply(round, from, payload, [=](size_t lo, std::span<const float> q) {
+    float* y = yj + lo;
+    for (size_t k = 0; k < q.size(); ++k) {
+      y[k] = static_cast<float>(a * static_cast<double>(y[k]) + b * static_cast<double>(q[k]));
+    }
+  });
 }
 
 Result<std::vector<float>> Ecd::PublicCopy(int j) const {

@@ -102,6 +102,20 @@ Status GossipAlgorithm::DecodeInto(int64_t round, int from, std::span<const uint
   return Status::Ok();
 }
 
+Status GossipAlgorithm::DecodeChunksTo(int64_t round, int from, std::span<const uint8_t> payload,
+                                       DecodedChunks& sink) {
+  if (compressor_ == nullptr) {
+    HEARSAY_RETURN_IF_ERROR(DecodeInto(round, from, payload));
+    sink.Take(0, scratch_);
+    return Status::Ok();
+  }
+  Status s = compressor_->DecodeChunks(payload, KeyFor(from, round), dim(), &scratch_, sink);
+  if (!s.ok()) {
+    return s.WithPrefix(PayloadWhere(round, from) + " (" + compressor_->Spec() + ")");
+  }
+  return Status::Ok();
+}
+
 Status GossipAlgorithm::Begin(int64_t round, std::span<const float> grad, float lr,
                               ByteBuffer* out) {
   HEARSAY_RETURN_IF_ERROR(protocol_.CheckBegin(name(), round));

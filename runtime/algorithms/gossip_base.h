@@ -6,7 +6,8 @@
 //   Absorb(t, j): inside round t, j in N[i] = Row(i, t), each j once, ascending j (invariant 4);
 //   End(t): every j in N[i] absorbed.
 // A violation returns FailedPrecondition / InvalidArgument and changes nothing. Decoding goes into
-// scratch first (DecodeInto); subclasses mutate state only after it succeeded.
+// scratch first (DecodeInto), or hands the values over in chunks only once the whole payload
+// passed its checks (DecodeApply); subclasses mutate state only after that.
 // Thread-safety: none; one peer's compute thread owns it.
 #pragma once
 
@@ -15,6 +16,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -100,6 +102,15 @@ class GossipAlgorithm : public Algorithm {
   Status EncodeOwn(int64_t round, std::span<const float> x, ByteBuffer* out);
   // Decodes `from`'s payload of `round` into scratch_ (size d); errors name the sender and round.
   Status DecodeInto(int64_t round, int from, std::span<const uint8_t> payload);
+  // DecodeInto for a rule that only reads the decoded values element by element: fn(lo, values)
+  // gets elements [lo, lo + values.size()) a cache-sized chunk at a time, in ascending order
+  // (Compressor::DecodeChunks), and only once the whole payload passed its checks; the same
+  // floats as DecodeInto, without writing a d-float vector and reading it back.
+  template <typename Fn>
+  Status DecodeApply(int64_t round, int from, std::span<const uint8_t> payload, Fn&& fn) {
+    DecodedChunksFn<std::decay_t<Fn>> sink(fn);
+    return DecodeChunksTo(round, from, payload, sink);
+  }
   // With no compressor: checks that `from`'s payload of `round` holds d fp32 values, with
   // DecodeInto's error otherwise (for a payload that need not be decoded).
   Status CheckRawPayload(int64_t round, int from, std::span<const uint8_t> payload) const;
@@ -124,6 +135,8 @@ class GossipAlgorithm : public Algorithm {
   std::vector<char> live_;
 
  private:
+  Status DecodeChunksTo(int64_t round, int from, std::span<const uint8_t> payload,
+                        DecodedChunks& sink);
   // Absorb's checks and bookkeeping around rule(pos, weight), which applies the payload.
   template <typename Rule>
   Status AbsorbWith(int64_t round, int from, Rule&& rule);

@@ -2,7 +2,12 @@
 // encoding works, encoding is deterministic per key, and Encode appends.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <span>
+#include <utility>
+#include <vector>
 
 #include "tests/compressors/codec_specs.h"
 #include "tests/compressors/test_util.h"
@@ -105,6 +110,84 @@ TEST(QsgdL2, NormOverflowIsRefusedAndEveryAcceptedPayloadDecodes) {
     ASSERT_TRUE(c->Encode(x, Key(1), &buf).ok()) << spec;
     std::vector<float> y(x.size());
     EXPECT_TRUE(c->Decode(buf, Key(1), y).ok()) << spec;
+  }
+}
+
+// What DecodeChunks handed over: the chunks' starts and sizes, and the values put together.
+struct Chunks {
+  std::vector<std::pair<size_t, size_t>> pieces;
+  std::vector<float> values;
+};
+
+Status CollectChunks(const Compressor& c, std::span<const uint8_t> bytes, size_t d,
+                     std::vector<float>* scratch, Chunks* out) {
+  out->values.assign(d, std::nanf(""));
+  auto take = [out](size_t lo, std::span<const float> v) {
+    out->pieces.emplace_back(lo, v.size());
+    ASSERT_LE(lo + v.size(), out->values.size());
+    std::copy(v.begin(), v.end(), out->values.begin() + static_cast<ptrdiff_t>(lo));
+  };
+  DecodedChunksFn<decltype(take)> sink(take);
+  return c.DecodeChunks(bytes, Key(3), d, scratch, sink);
+}
+
+// DecodeChunks hands over Decode's floats, bit for bit, in ascending chunks that tile [0, d);
+// block codecs in more than one chunk, from a scratch vector that stays chunk-sized.
+TEST_P(EveryCodec, DecodeChunksGivesDecodesFloatsInOrder) {
+  const std::string& spec = GetParam();
+  const bool blocks = spec.starts_with("qsgd") || spec == "terngrad" || spec == "ef(qsgd:2)";
+  for (size_t d : {size_t{0}, size_t{1}, size_t{7}, size_t{8193}, size_t{70001}}) {
+    auto c = MustMake(spec);  // ef(C) keeps a residual of the first Encode's size
+    const auto x = SeededVector(d, 17);
+    ByteBuffer buf;
+    ASSERT_TRUE(c->Encode(x, Key(3), &buf).ok()) << spec;
+    std::vector<float> want(d);
+    ASSERT_TRUE(c->Decode(buf, Key(3), want).ok()) << spec;
+    std::vector<float> scratch;
+    Chunks got;
+    ASSERT_TRUE(CollectChunks(*c, buf, d, &scratch, &got).ok()) << spec << " d=" << d;
+    size_t next = 0;
+    for (const auto& [lo, n] : got.pieces) {
+      EXPECT_EQ(lo, next) << spec << " d=" << d;
+      next = lo + n;
+    }
+    EXPECT_EQ(next, d) << spec;
+    EXPECT_EQ(std::memcmp(got.values.data(), want.data(), d * sizeof(float)), 0)
+        << spec << " d=" << d;
+    if (blocks && d == 70001) {
+      EXPECT_GT(got.pieces.size(), 1u) << spec;
+      EXPECT_LT(scratch.size(), d) << spec;
+    }
+  }
+}
+
+// A payload that fails any check hands nothing over, whichever chunk the damage is in: a
+// truncated one, and (block codecs) one whose last block has a NaN scale.
+TEST_P(EveryCodec, DecodeChunksHandsNothingOverFromABadPayload) {
+  auto c = MustMake(GetParam());
+  const std::string& spec = GetParam();
+  const size_t d = 70001;
+  const auto x = SeededVector(d, 18);
+  ByteBuffer buf;
+  ASSERT_TRUE(c->Encode(x, Key(3), &buf).ok()) << spec;
+  std::vector<float> scratch;
+  Chunks got;
+  Status s =
+      CollectChunks(*c, std::span<const uint8_t>(buf).first(buf.size() - 1), d, &scratch, &got);
+  EXPECT_EQ(s.code(), StatusCode::kCorruption) << spec;
+  EXPECT_TRUE(got.pieces.empty()) << spec;
+  if (spec.starts_with("qsgd") || spec == "terngrad") {
+    const int block = spec == "qsgd:4:64" ? 64 : 256;
+    const size_t blocks = (d + block - 1) / block;
+    ByteBuffer bad = buf;
+    const float nan = std::nanf("");
+    std::memcpy(bad.data() + 8 + 4 * (blocks - 1), &nan, 4);  // 8-byte header, then the scales
+    got = Chunks();
+    s = CollectChunks(*c, bad, d, &scratch, &got);
+    EXPECT_EQ(s.code(), StatusCode::kCorruption) << spec;
+    EXPECT_NE(s.message().find("block " + std::to_string(blocks - 1)), std::string::npos)
+        << s.message();
+    EXPECT_TRUE(got.pieces.empty()) << spec;
   }
 }
 
