@@ -90,6 +90,7 @@ Status GossipAlgorithm::CheckRawPayload(int64_t round, int from,
 }
 
 Status GossipAlgorithm::DecodeInto(int64_t round, int from, std::span<const uint8_t> payload) {
+  if (scratch_.size() != dim()) scratch_.resize(dim());  // D-PSGD lets it go; decoding needs it
   if (compressor_ == nullptr) {
     HEARSAY_RETURN_IF_ERROR(CheckRawPayload(round, from, payload));
     std::memcpy(scratch_.data(), payload.data(), payload.size());

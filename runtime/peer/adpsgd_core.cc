@@ -68,9 +68,10 @@ int64_t AdpsgdCore::last_step() const {
   return options_.run.rounds;
 }
 
-Status AdpsgdCore::Decode(const ByteBuffer& bytes, const RngKey& key,
-                          std::vector<float>* out) const {
-  return codec_->Decode(bytes, key, *out);
+template <typename Fn>
+Status AdpsgdCore::DecodeApply(const ByteBuffer& bytes, const RngKey& key, Fn&& fn) {
+  DecodedChunksFn<std::decay_t<Fn>> sink(fn);
+  return codec_->DecodeChunks(bytes, key, x_.size(), &scratch_, sink);
 }
 
 void AdpsgdCore::OnMessage(double now, Message msg) {
@@ -156,11 +157,14 @@ Status AdpsgdCore::SendRequest(int64_t t, CoreSink& sink) {
 
 Status AdpsgdCore::Serve(const Message& m, CoreSink& sink) {
   const int j = m.from;
-  if (Status s = Decode(m.payload, Key(j, m.round, 1), &scratch_); !s.ok()) {
-    SetFailed(j, "sent an undecodable average request: " + s.message());
+  Status got =
+      DecodeApply(m.payload, Key(j, m.round, 1), [this](size_t lo, std::span<const float> v) {
+        for (size_t k = 0; k < v.size(); ++k) delta_[lo + k] = (x_[lo + k] - v[k]) * 0.5f;
+      });
+  if (!got.ok()) {
+    SetFailed(j, "sent an undecodable average request: " + got.message());
     return Status::Ok();
   }
-  for (size_t k = 0; k < x_.size(); ++k) delta_[k] = (x_[k] - scratch_[k]) * 0.5f;
   Message reply;
   reply.kind = MessageKind::kAvgReply;
   reply.from = options_.id;
@@ -169,8 +173,10 @@ Status AdpsgdCore::Serve(const Message& m, CoreSink& sink) {
   const RngKey key = Key(options_.id, m.round, 2 + static_cast<uint32_t>(j));
   HEARSAY_RETURN_IF_ERROR(codec_->Encode(delta_, key, &reply.payload));
   // Apply the decoded bytes, exactly what the requester will add (invariant 2).
-  HEARSAY_RETURN_IF_ERROR(Decode(reply.payload, key, &scratch_));
-  for (size_t k = 0; k < x_.size(); ++k) x_[k] -= scratch_[k];
+  HEARSAY_RETURN_IF_ERROR(
+      DecodeApply(reply.payload, key, [this](size_t lo, std::span<const float> v) {
+        for (size_t k = 0; k < v.size(); ++k) x_[lo + k] -= v[k];
+      }));
   payload_sent_ += reply.payload.size();
   applied_.push_back(MessageId{j, m.round, MessageKind::kAvgRequest});
   staleness_.emplace_back(j, std::abs(round_ - m.round));
@@ -251,11 +257,13 @@ Status AdpsgdCore::ApplyReply(const Message& m) {
     return Status::Ok();
   }
   const RngKey key = Key(j, m.round, 2 + static_cast<uint32_t>(options_.id));
-  if (Status s = Decode(m.payload, key, &scratch_); !s.ok()) {
-    SetFailed(j, "sent an undecodable average reply: " + s.message());
+  Status got = DecodeApply(m.payload, key, [this](size_t lo, std::span<const float> v) {
+    for (size_t k = 0; k < v.size(); ++k) x_[lo + k] += v[k];
+  });
+  if (!got.ok()) {
+    SetFailed(j, "sent an undecodable average reply: " + got.message());
     return Status::Ok();
   }
-  for (size_t k = 0; k < x_.size(); ++k) x_[k] += scratch_[k];
   applied_.push_back(MessageId{j, m.round, MessageKind::kAvgReply});
   staleness_.emplace_back(j, std::max<int64_t>(0, round_ - m.round));
   if (late) {

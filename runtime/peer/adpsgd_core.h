@@ -72,7 +72,10 @@ class AdpsgdCore final : public PeerCore {
   CoreStep JoinStep(double now, CoreSink& sink);
   RngKey Key(int peer, int64_t round, uint32_t tensor) const;
   int64_t last_step() const;  // rounds, or the replay log's last step
-  Status Decode(const ByteBuffer& bytes, const RngKey& key, std::vector<float>* out) const;
+  // Decodes bytes (a vector of the model's size) and hands fn(lo, values) the values a chunk at a
+  // time, only once the whole payload passed its checks (Compressor::DecodeChunks).
+  template <typename Fn>
+  Status DecodeApply(const ByteBuffer& bytes, const RngKey& key, Fn&& fn);
 
   std::unique_ptr<Compressor> codec_;
   std::vector<int> neighbors_;             // ascending, self excluded

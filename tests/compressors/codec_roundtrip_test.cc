@@ -152,8 +152,10 @@ TEST_P(EveryCodec, DecodeChunksGivesDecodesFloatsInOrder) {
       next = lo + n;
     }
     EXPECT_EQ(next, d) << spec;
-    EXPECT_EQ(std::memcmp(got.values.data(), want.data(), d * sizeof(float)), 0)
-        << spec << " d=" << d;
+    if (d > 0) {  // (memcmp of no bytes may still not be given a null pointer)
+      EXPECT_EQ(std::memcmp(got.values.data(), want.data(), d * sizeof(float)), 0)
+          << spec << " d=" << d;
+    }
     if (blocks && d == 70001) {
       EXPECT_GT(got.pieces.size(), 1u) << spec;
       EXPECT_LT(scratch.size(), d) << spec;
