@@ -5,6 +5,7 @@
 #include <cpuid.h>
 #include <immintrin.h>
 
+#include <cstdint>
 #include <cstring>
 
 #include "compressors/codec_math.h"
@@ -30,13 +31,34 @@ class IdentityCodec final : public Compressor {
   }
   Status Decode(std::span<const uint8_t> bytes, const RngKey& key,
                 std::span<float> out) const override {
-    ByteReader r(bytes);
-    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, *this, CodecTag::kIdentity, 0, out.size()));
-    std::span<const uint8_t> values;
-    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "values", out.size_bytes(), &values));
-    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, *this));
+    HEARSAY_ASSIGN_OR_RETURN(const std::span<const uint8_t> values, Values(bytes, out.size()));
     if (!values.empty()) std::memcpy(out.data(), values.data(), values.size());
     return Status::Ok();
+  }
+  // The values are the payload's own bytes: handed over where they lie when they are aligned
+  // for float (a payload buffer's storage is), else copied a chunk at a time.
+  Status DecodeChunks(std::span<const uint8_t> bytes, const RngKey& key, size_t d,
+                      std::vector<float>* scratch, DecodedChunks& sink) const override {
+    HEARSAY_ASSIGN_OR_RETURN(const std::span<const uint8_t> values, Values(bytes, d));
+    if (reinterpret_cast<uintptr_t>(values.data()) % alignof(float) == 0) {
+      if (d > 0) sink.Take(0, {reinterpret_cast<const float*>(values.data()), d});
+      return Status::Ok();
+    }
+    DecodeInChunks(d, kDecodeChunk, scratch, sink, [&](size_t lo, size_t n, float* q) {
+      std::memcpy(q, values.data() + 4 * lo, 4 * n);
+    });
+    return Status::Ok();
+  }
+
+ private:
+  // The values section of an encoding of d elements, every check of Decode made.
+  Result<std::span<const uint8_t>> Values(std::span<const uint8_t> bytes, size_t d) const {
+    ByteReader r(bytes);
+    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, *this, CodecTag::kIdentity, 0, d));
+    std::span<const uint8_t> values;
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "values", 4 * d, &values));
+    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, *this));
+    return values;
   }
 };
 
@@ -140,16 +162,29 @@ class HalfCodec final : public Compressor {
   }
   Status Decode(std::span<const uint8_t> bytes, const RngKey& key,
                 std::span<float> out) const override {
-    ByteReader r(bytes);
-    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, *this, tag(), 0, out.size()));
-    std::span<const uint8_t> values;
-    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "values", 2 * out.size(), &values));
-    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, *this));
+    HEARSAY_ASSIGN_OR_RETURN(const std::span<const uint8_t> values, Values(bytes, out.size()));
     DecodeValues(values.data(), out.size(), out.data());
+    return Status::Ok();
+  }
+  Status DecodeChunks(std::span<const uint8_t> bytes, const RngKey& key, size_t d,
+                      std::vector<float>* scratch, DecodedChunks& sink) const override {
+    HEARSAY_ASSIGN_OR_RETURN(const std::span<const uint8_t> values, Values(bytes, d));
+    DecodeInChunks(d, kDecodeChunk, scratch, sink, [&](size_t lo, size_t n, float* q) {
+      DecodeValues(values.data() + 2 * lo, n, q);
+    });
     return Status::Ok();
   }
 
  private:
+  // The values section of an encoding of d elements, every check of Decode made.
+  Result<std::span<const uint8_t>> Values(std::span<const uint8_t> bytes, size_t d) const {
+    ByteReader r(bytes);
+    HEARSAY_RETURN_IF_ERROR(ReadHeader(&r, *this, tag(), 0, d));
+    std::span<const uint8_t> values;
+    HEARSAY_RETURN_IF_ERROR(ReadSection(&r, *this, "values", 2 * d, &values));
+    HEARSAY_RETURN_IF_ERROR(ExpectEnd(r, *this));
+    return values;
+  }
   CodecTag tag() const { return bf16_ ? CodecTag::kBf16 : CodecTag::kFp16; }
   void EncodeValues(const float* x, size_t n, uint8_t* dst) const {
     if (bf16_) {

@@ -116,27 +116,22 @@ class QsgdCodec final : public Compressor {
     return Status::Ok();
   }
 
-  // kDecodeChunkBlocks blocks at a time into the first elements of *scratch (the same kernel,
-  // hence the same floats, as Decode).
+  // Whole blocks, about kDecodeChunk elements, at a time (the same kernel, hence the same
+  // floats, as Decode).
   Status DecodeChunks(std::span<const uint8_t> bytes, const RngKey& key, size_t d,
                       std::vector<float>* scratch, DecodedChunks& sink) const override {
     HEARSAY_ASSIGN_OR_RETURN(const Sections sec, Read(bytes, d));
     const auto block = static_cast<size_t>(o_.block);
-    const size_t chunk = std::max<size_t>(1, kDecodeChunkFloats / block) * block;
-    if (scratch->size() < std::min(d, chunk)) scratch->resize(std::min(d, chunk));
-    for (size_t lo = 0; lo < d; lo += chunk) {
-      const size_t n = std::min(chunk, d - lo);
+    const size_t chunk = std::max<size_t>(1, kDecodeChunk / block) * block;
+    DecodeInChunks(d, chunk, scratch, sink, [&](size_t lo, size_t n, float* q) {
       kernels::QsgdDecodeBlocks(sec.scales.data() + 4 * (lo / block),
                                 sec.planes.data() + lo * o_.bits / 8, sec.signs.data() + lo / 8, n,
-                                block, o_.bits, max_level_, scratch->data(), /*stream=*/false);
-      sink.Take(lo, {scratch->data(), n});
-    }
+                                block, o_.bits, max_level_, q, /*stream=*/false);
+    });
     return Status::Ok();
   }
 
  private:
-  // About 32 KiB of decoded floats per chunk: in L1/L2 while the caller adds them up.
-  static constexpr size_t kDecodeChunkFloats = 8192;
   struct Sections {
     std::span<const uint8_t> scales, signs, planes;
   };

@@ -135,7 +135,9 @@ Status CollectChunks(const Compressor& c, std::span<const uint8_t> bytes, size_t
 // block codecs in more than one chunk, from a scratch vector that stays chunk-sized.
 TEST_P(EveryCodec, DecodeChunksGivesDecodesFloatsInOrder) {
   const std::string& spec = GetParam();
-  const bool blocks = spec.starts_with("qsgd") || spec == "terngrad" || spec == "ef(qsgd:2)";
+  // The codecs that decode a chunk at a time (identity hands its aligned values over whole).
+  const bool blocks = spec.starts_with("qsgd") || spec == "terngrad" || spec == "ef(qsgd:2)" ||
+                      spec == "fp16" || spec == "bf16";
   for (size_t d : {size_t{0}, size_t{1}, size_t{7}, size_t{8193}, size_t{70001}}) {
     auto c = MustMake(spec);  // ef(C) keeps a residual of the first Encode's size
     const auto x = SeededVector(d, 17);
@@ -159,6 +161,18 @@ TEST_P(EveryCodec, DecodeChunksGivesDecodesFloatsInOrder) {
     if (blocks && d == 70001) {
       EXPECT_GT(got.pieces.size(), 1u) << spec;
       EXPECT_LT(scratch.size(), d) << spec;
+    }
+    // The payload at an odd address (identity then copies its values a chunk at a time).
+    std::vector<uint8_t> odd(buf.size() + 1);
+    std::copy(buf.begin(), buf.end(), odd.begin() + 1);
+    Chunks shifted;
+    ASSERT_TRUE(
+        CollectChunks(*c, std::span<const uint8_t>(odd).subspan(1), d, &scratch, &shifted).ok())
+        << spec << " d=" << d;
+    EXPECT_EQ(shifted.values.size(), d);
+    if (d > 0) {
+      EXPECT_EQ(std::memcmp(shifted.values.data(), want.data(), d * sizeof(float)), 0)
+          << spec << " d=" << d << " (unaligned)";
     }
   }
 }
