@@ -77,8 +77,9 @@ class Compressor {
   // writing a decoded vector to memory and reading it back. The same checks and errors as
   // Decode, all made before the first chunk is handed over, and the same floats. `scratch` is
   // the caller's (resized as needed; its first elements stay in cache from call to call). The
-  // default decodes into *scratch and hands it over as one chunk; block codecs (qsgd, terngrad)
-  // decode a cache-sized run of blocks at a time.
+  // default decodes into *scratch and hands it over as one chunk; qsgd, terngrad, fp16 and bf16
+  // decode a cache-sized run of elements at a time (feedback_chunks.h, DecodeInChunks), and
+  // identity hands over the payload's own values where they are aligned for float.
   virtual Status DecodeChunks(std::span<const uint8_t> bytes, const RngKey& key, size_t d,
                               std::vector<float>* scratch, DecodedChunks& sink) const;
 
